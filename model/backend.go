@@ -1,0 +1,104 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Backend is what the console and the headless commands drive: the
+// in-process importer and the REST client both satisfy it, so every command
+// works the same with --home or --url.
+type Backend interface {
+	// Identity says what is on the other end, for the console's header.
+	Identity(ctx context.Context) (Identity, error)
+	// Start starts an import of archivePath (relative to the import
+	// directory, or absolute inside it).
+	Start(ctx context.Context, archivePath string) (Job, error)
+	// Job returns a job's current state.
+	Job(ctx context.Context, id int64) (Job, error)
+	// Messages returns one page of a job's messages, oldest first.
+	Messages(ctx context.Context, id int64, q MessageQuery) (Page[Message], error)
+	// Cancel asks a running job to stop at its next checkpoint.
+	Cancel(ctx context.Context, id int64) error
+	// KnownJobs lists the jobs this backend knows of, newest first. A remote
+	// Bitbucket cannot list jobs, so the client lists those it started.
+	KnownJobs(ctx context.Context) ([]Job, error)
+	// ProjectExists reports whether a project key is taken on the target,
+	// so the console can foresee renames before an import starts.
+	ProjectExists(ctx context.Context, key string) (bool, error)
+}
+
+// Identity describes a backend for the console's header.
+type Identity struct {
+	Remote   bool   // false: the in-process importer
+	Location string // the instance home path, or the server's base URL
+	Product  string // "Bitbucket", "bbimport"
+	Version  string
+	User     string // who the calls run as (remote only)
+}
+
+// Errors every backend returns, wrapped with detail, so that the server can
+// map them to Bitbucket's status codes and the client can map them back.
+var (
+	ErrJobNotFound    = errors.New("no such job")                  // 404
+	ErrImportRunning  = errors.New("an import is already running") // 503
+	ErrJobFinished    = errors.New("the job has already finished") // 409 on cancel
+	ErrBadArchivePath = errors.New("bad archive path")             // 400
+)
+
+// ArchiveFile is an archive in the import directory.
+type ArchiveFile struct {
+	Name    string    `json:"name"` // relative to the import directory
+	Path    string    `json:"path"` // absolute
+	Size    int64     `json:"size"`
+	ModTime time.Time `json:"modTime"`
+	// Growing is set while the file's size or time still changes between
+	// two looks: a copy in progress, which must not be started yet.
+	Growing bool `json:"growing,omitempty"`
+}
+
+// ArchiveSummary is what `inspect` tells of an archive without importing it.
+type ArchiveSummary struct {
+	Instance     InstanceDetails    `json:"instance"`
+	Projects     []ProjectSummary   `json:"projects"`
+	Hierarchies  []HierarchySummary `json:"hierarchies"`
+	Repositories int                `json:"repositories"`
+	Forks        int                `json:"forks"`
+	PullRequests PullRequestCounts  `json:"pullRequests"`
+	GitBytes     int64              `json:"gitBytes"`
+	ArchiveBytes int64              `json:"archiveBytes"`
+	Members      int                `json:"members"`
+	Warnings     []string           `json:"warnings,omitempty"`
+}
+
+// ProjectSummary is one project of an archive.
+type ProjectSummary struct {
+	Key          string `json:"key"`
+	Name         string `json:"name"`
+	Repositories int    `json:"repositories"`
+}
+
+// HierarchySummary is one fork hierarchy: its origin and forks, each as
+// "PRJ/slug".
+type HierarchySummary struct {
+	ID     string   `json:"id"`
+	Origin string   `json:"origin"`
+	Forks  []string `json:"forks"`
+}
+
+// PullRequestCounts counts an archive's pull requests by state.
+type PullRequestCounts struct {
+	Total    int `json:"total"`
+	Open     int `json:"open"`
+	Merged   int `json:"merged"`
+	Declined int `json:"declined"`
+}
+
+// Checksums of a whole archive file; the import guide asks admins to compare
+// MD5 on source and target.
+type Checksums struct {
+	MD5    string `json:"md5"`
+	SHA256 string `json:"sha256"`
+	Bytes  int64  `json:"bytes"`
+}
