@@ -1,0 +1,257 @@
+// Package servertest holds an in-memory importer for tests of the REST
+// server and client: jobs that move only when the test moves them, and
+// messages the test adds, so every page and code can be checked exactly.
+package servertest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"bbimport/model"
+)
+
+// Fake satisfies server.Importer in memory.
+type Fake struct {
+	ImportDir    string
+	ProjectList  []model.RestProject
+	RepoList     []model.RestRepository
+	PRList       []model.RestPullRequest
+	ShutdownGate chan struct{} // if set, Shutdown waits for it to close
+
+	mu       sync.Mutex
+	jobs     []model.Job
+	messages map[int64][]model.Message
+	shutdown bool
+}
+
+// New returns a fake whose import directory is dir.
+func New(dir string) *Fake {
+	return &Fake{ImportDir: dir, messages: map[int64][]model.Message{}}
+}
+
+// Identity names the fake.
+func (f *Fake) Identity(context.Context) (model.Identity, error) {
+	return model.Identity{Location: f.ImportDir, Product: "bbimport", Version: "test"}, nil
+}
+
+// Start checks the path as the importer must and starts a RUNNING job.
+func (f *Fake) Start(ctx context.Context, archivePath string) (model.Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.shutdown {
+		return model.Job{}, fmt.Errorf("the importer is shutting down: %w", model.ErrImportRunning)
+	}
+	for _, j := range f.jobs {
+		if !j.State.Finished() {
+			return model.Job{}, fmt.Errorf("job %d is %s: %w", j.ID, j.State, model.ErrImportRunning)
+		}
+	}
+	path := archivePath
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(f.ImportDir, path)
+	}
+	rel, err := filepath.Rel(f.ImportDir, filepath.Clean(path))
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return model.Job{}, fmt.Errorf("%w: %s is outside the import directory %s", model.ErrBadArchivePath, archivePath, f.ImportDir)
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return model.Job{}, fmt.Errorf("%w: %s does not exist in %s", model.ErrBadArchivePath, archivePath, f.ImportDir)
+	}
+	if !fi.Mode().IsRegular() {
+		return model.Job{}, fmt.Errorf("%w: %s is not a regular file", model.ErrBadArchivePath, archivePath)
+	}
+	now := time.Now().UnixMilli()
+	job := model.Job{ID: int64(len(f.jobs) + 1), State: model.StateRunning, Type: model.JobTypeImport,
+		Progress: model.Progress{Message: "Importing " + rel}, StartDate: now, UpdatedDate: now}
+	if u, ok := model.InitiatorFrom(ctx); ok {
+		job.Initiator = &u
+	}
+	f.jobs = append(f.jobs, job)
+	return job, nil
+}
+
+func (f *Fake) find(id int64) (*model.Job, error) {
+	if id < 1 || id > int64(len(f.jobs)) {
+		return nil, fmt.Errorf("import job %d: %w", id, model.ErrJobNotFound)
+	}
+	return &f.jobs[id-1], nil
+}
+
+// Job returns a job.
+func (f *Fake) Job(_ context.Context, id int64) (model.Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	j, err := f.find(id)
+	if err != nil {
+		return model.Job{}, err
+	}
+	return *j, nil
+}
+
+// Finish moves a job to a final state, as the importer would.
+func (f *Fake) Finish(id int64, s model.State) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	j, err := f.find(id)
+	if err != nil {
+		panic(err)
+	}
+	j.State, j.EndDate, j.Progress.Percentage = s, time.Now().UnixMilli(), 100
+}
+
+// AddMessages appends messages to a job's log, numbering them.
+func (f *Fake) AddMessages(id int64, ms ...model.Message) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range ms {
+		m.ID = fmt.Sprint(len(f.messages[id]) + 1)
+		f.messages[id] = append(f.messages[id], m)
+	}
+}
+
+// Messages filters and pages a job's log.
+func (f *Fake) Messages(_ context.Context, id int64, q model.MessageQuery) (model.Page[model.Message], error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, err := f.find(id); err != nil {
+		return model.Page[model.Message]{}, err
+	}
+	var match []model.Message
+	for _, m := range f.messages[id] {
+		if (len(q.Severities) == 0 || slices.Contains(q.Severities, m.Severity)) && (q.Subject == "" || m.Subject == q.Subject) {
+			match = append(match, m)
+		}
+	}
+	return pageOf(match, q.Start, q.Limit), nil
+}
+
+func pageOf[T any](all []T, start, limit int) model.Page[T] {
+	if limit == 0 {
+		limit = 25
+	}
+	p := model.Page[T]{Start: start, Limit: limit, Values: []T{}}
+	if start < len(all) {
+		p.Values = all[start:min(start+limit, len(all))]
+	}
+	p.Size = len(p.Values)
+	p.IsLastPage = start+limit >= len(all)
+	if !p.IsLastPage {
+		next := start + p.Size
+		p.NextPageStart = &next
+	}
+	return p
+}
+
+// Cancel marks a running job CANCELING; a finished or canceling one is a 409.
+func (f *Fake) Cancel(_ context.Context, id int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	j, err := f.find(id)
+	if err != nil {
+		return err
+	}
+	if j.State.Finished() || j.State == model.StateCanceling {
+		return fmt.Errorf("import job %d is %s: %w", id, j.State, model.ErrJobFinished)
+	}
+	j.State = model.StateCanceling
+	return nil
+}
+
+// KnownJobs lists every job, newest first.
+func (f *Fake) KnownJobs(context.Context) ([]model.Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	jobs := slices.Clone(f.jobs)
+	slices.Reverse(jobs)
+	return jobs, nil
+}
+
+// ProjectExists looks the key up in ProjectList.
+func (f *Fake) ProjectExists(_ context.Context, key string) (bool, error) {
+	_, err := f.Project(context.Background(), key)
+	return err == nil, nil
+}
+
+// Projects pages ProjectList.
+func (f *Fake) Projects(_ context.Context, start, limit int) (model.Page[model.RestProject], error) {
+	return pageOf(f.ProjectList, start, limit), nil
+}
+
+// Project finds a project by key.
+func (f *Fake) Project(_ context.Context, key string) (model.RestProject, error) {
+	for _, p := range f.ProjectList {
+		if p.Key == key {
+			return p, nil
+		}
+	}
+	return model.RestProject{}, fmt.Errorf("project %s: %w", key, model.ErrNotFound)
+}
+
+// Repositories pages a project's repositories.
+func (f *Fake) Repositories(ctx context.Context, key string, start, limit int) (model.Page[model.RestRepository], error) {
+	if _, err := f.Project(ctx, key); err != nil {
+		return model.Page[model.RestRepository]{}, err
+	}
+	var in []model.RestRepository
+	for _, r := range f.RepoList {
+		if r.Project.Key == key {
+			in = append(in, r)
+		}
+	}
+	return pageOf(in, start, limit), nil
+}
+
+// Repository finds one repository.
+func (f *Fake) Repository(_ context.Context, key, slug string) (model.RestRepository, error) {
+	for _, r := range f.RepoList {
+		if r.Project.Key == key && r.Slug == slug {
+			return r, nil
+		}
+	}
+	return model.RestRepository{}, fmt.Errorf("repository %s/%s: %w", key, slug, model.ErrNotFound)
+}
+
+// PullRequests pages PRs of every state; the fake keeps them all in one repository.
+func (f *Fake) PullRequests(ctx context.Context, key, slug string, start, limit int) (model.Page[model.RestPullRequest], error) {
+	if _, err := f.Repository(ctx, key, slug); err != nil {
+		return model.Page[model.RestPullRequest]{}, err
+	}
+	return pageOf(f.PRList, start, limit), nil
+}
+
+// Shutdown refuses new imports, waits for ShutdownGate if set, and cancels
+// the running job as the importer does at its checkpoint.
+func (f *Fake) Shutdown(ctx context.Context) error {
+	f.mu.Lock()
+	f.shutdown = true
+	f.mu.Unlock()
+	if f.ShutdownGate != nil {
+		select {
+		case <-f.ShutdownGate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.jobs {
+		if !f.jobs[i].State.Finished() {
+			f.jobs[i].State = model.StateCanceled
+		}
+	}
+	return nil
+}
+
+// IsShutdown reports whether Shutdown was called.
+func (f *Fake) IsShutdown() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.shutdown
+}
