@@ -1,25 +1,64 @@
 package archive
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"strconv"
 
 	"bbimport/model"
 )
 
 // Limits bound what the reader accepts from an archive. DefaultLimits is
-// sized for real archives; raise a limit for an unusually large one.
+// sized for real archives; raise a limit for an unusually large one. A zero
+// field means its default, so Limits{} is the same as DefaultLimits().
 type Limits struct {
-	MaxMemberBytes int64 // decompressed bytes of one member or of one inner file
+	MaxMemberBytes int64 // decompressed bytes of one gzip member, or of one file of a gzip'd inner tar
 	MaxJSONBytes   int64 // bytes of one JSON document
 	MaxJSONDepth   int   // nesting depth of one JSON document
 	MaxInnerFiles  int   // files in one inner tar
+	// MaxObjectFileBytes caps one file of a git objects tar. That tar is
+	// not compressed, so a file there cannot be bigger than the archive
+	// itself; the cap is high because one pack of a big repository is.
+	MaxObjectFileBytes int64
 }
 
 // DefaultLimits returns limits sized for real archives.
 func DefaultLimits() Limits {
-	panic("not built yet")
+	return Limits{
+		// Refs, reflogs and hooks of a repository with many thousand refs
+		// stay far below this; a gzip bomb stops here.
+		MaxMemberBytes: 1 << 30,
+		// A pull request with thousands of comments is a few MB.
+		MaxJSONBytes: 64 << 20,
+		// Replies nest two levels (array, object) per reply.
+		MaxJSONDepth:       512,
+		MaxInnerFiles:      1 << 20,
+		MaxObjectFileBytes: 256 << 30,
+	}
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.MaxMemberBytes <= 0 {
+		l.MaxMemberBytes = d.MaxMemberBytes
+	}
+	if l.MaxJSONBytes <= 0 {
+		l.MaxJSONBytes = d.MaxJSONBytes
+	}
+	if l.MaxJSONDepth <= 0 {
+		l.MaxJSONDepth = d.MaxJSONDepth
+	}
+	if l.MaxInnerFiles <= 0 {
+		l.MaxInnerFiles = d.MaxInnerFiles
+	}
+	if l.MaxObjectFileBytes <= 0 {
+		l.MaxObjectFileBytes = d.MaxObjectFileBytes
+	}
+	return l
 }
 
 // Sentinel errors, wrapped in *Error.
@@ -29,6 +68,7 @@ var (
 	ErrUnsupportedVersion = errors.New("unsupported archiveVersion")
 	ErrNotAnArchive       = errors.New("not a Bitbucket migration archive")
 	ErrLimit              = errors.New("over a limit")
+	ErrMalformed          = errors.New("malformed archive member")
 )
 
 // Error is a safety or format violation. It names the member (and the inner
@@ -40,7 +80,20 @@ type Error struct {
 	Err    error  // one of the sentinels above
 }
 
-func (e *Error) Error() string { panic("not built yet") }
+func (e *Error) Error() string {
+	s := "archive error"
+	if e.Err != nil {
+		s = e.Err.Error()
+	}
+	if e.Member != "" {
+		s += ": member " + strconv.Quote(e.Member)
+	}
+	if e.Inner != "" {
+		s += ", file " + strconv.Quote(e.Inner)
+	}
+	return s + ": " + e.Rule
+}
+
 func (e *Error) Unwrap() error { return e.Err }
 
 // Member is one member of the outer tar, decoded. Exactly the fields of its
@@ -50,7 +103,7 @@ type Member struct {
 	Kind   Kind
 	IDs    IDs
 	Size   int64 // bytes of the member in the outer tar
-	Offset int64 // bytes of the archive consumed when this member starts
+	Offset int64 // bytes of the archive consumed when this member starts (its data's offset)
 
 	Instance       *model.InstanceDetails // KindInstanceDetails
 	Project        *model.Project         // KindProject
@@ -70,6 +123,8 @@ type Member struct {
 }
 
 // File is one regular file of an inner tar; its name is already checked.
+// Directory entries of inner tars are checked too but never handed over:
+// a caller creates parent directories from file names.
 type File struct {
 	Name string
 	Size int64
@@ -79,7 +134,8 @@ type File struct {
 
 // Files calls fn for each file of an inner tar member (git metadata, hooks,
 // objects), in order, checking each name and size before fn sees it. fn may
-// read Body or leave it. For other kinds it returns nil at once.
+// read Body or leave it. For other kinds it returns nil at once. It may be
+// called once, during the Handler call.
 func (m *Member) Files(fn func(File) error) error {
 	if m.files == nil {
 		return nil
@@ -90,13 +146,287 @@ func (m *Member) Files(fn func(File) error) error {
 // Handler receives each member in archive order.
 type Handler func(m *Member) error
 
-// Read reads an archive in one pass over r.
+// Read reads an archive in one pass over r. Errors the handler (or a Files
+// callback) returns come back unchanged; the reader's own are *Error or
+// wrapped I/O errors.
 func Read(r io.Reader, lim Limits, h Handler) error {
-	panic("not built yet")
+	return unwrapCallerError(newReader(r, lim).run(h))
 }
 
 // ReadFile reads the archive at path. On a seekable file, the bytes of
-// inner tars that the handler does not read are skipped by seeking.
+// members that the handler does not read are skipped by seeking.
 func ReadFile(path string, lim Limits, h Handler) error {
-	panic("not built yet")
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open archive: %w", err)
+	}
+	defer f.Close()
+	err = newReader(f, lim).run(h)
+	var ce callerError
+	if err == nil || errors.As(err, &ce) {
+		return unwrapCallerError(err)
+	}
+	return fmt.Errorf("read archive %s: %w", path, err)
+}
+
+// callerError marks an error of the handler so that it reaches the caller
+// as it was returned, without the reader's context around it.
+type callerError struct{ err error }
+
+func (e callerError) Error() string { return e.err.Error() }
+func (e callerError) Unwrap() error { return e.err }
+
+func unwrapCallerError(err error) error {
+	var ce callerError
+	if errors.As(err, &ce) {
+		return ce.err
+	}
+	return err
+}
+
+// reader is the state of one pass over an archive.
+type reader struct {
+	lim     Limits
+	src     *counter
+	outer   *tarWalk
+	gz      *gzip.Reader // reused across JSON members
+	current *Member      // the member whose Handler call is running
+	open    map[string]bool
+}
+
+func newReader(r io.Reader, lim Limits) *reader {
+	lim = lim.withDefaults()
+	rd := &reader{lim: lim, open: map[string]bool{}}
+	rd.outer = newTarWalk(r, "", lim)
+	rd.src = rd.outer.src
+	return rd
+}
+
+func (rd *reader) run(h Handler) error {
+	for first := true; ; first = false {
+		hdr, err := rd.outer.next()
+		if err == io.EOF {
+			if first {
+				return &Error{Err: ErrNotAnArchive, Rule: "it is empty"}
+			}
+			for id := range rd.open {
+				return &Error{Member: MemberName(KindHierarchyBegin, IDs{Hierarchy: id}), Err: ErrTruncated,
+					Rule: "the archive ends before this fork hierarchy's end marker"}
+			}
+			return nil
+		}
+		if err != nil {
+			// A short text file or a zip is no tar, rather than a cut one.
+			if first && (errors.Is(err, ErrMalformed) || errors.Is(err, ErrTruncated) && rd.src.pos < 512) {
+				return &Error{Err: ErrNotAnArchive, Rule: rd.notATarRule()}
+			}
+			return err
+		}
+		kind, ids := ParseMemberName(hdr.Name)
+		if first && kind != KindInstanceDetails {
+			return &Error{Member: hdr.Name, Err: ErrNotAnArchive,
+				Rule: "an archive starts with instance-details.json.atl.gz, this one with this member"}
+		}
+		m := &Member{Name: hdr.Name, Kind: kind, IDs: ids, Size: hdr.Size, Offset: rd.src.pos}
+		if err := rd.decode(m); err != nil {
+			return err
+		}
+		rd.current = m
+		err = h(m)
+		rd.current = nil
+		var e *Error
+		if errors.As(err, &e) {
+			// A violation met in Files, passed on by the handler.
+			return err
+		}
+		if err != nil {
+			return callerError{err}
+		}
+	}
+}
+
+// notATarRule says why the first header did not parse, with a hint for
+// the usual mistake of compressing the archive for the copy.
+func (rd *reader) notATarRule() string {
+	if h := rd.src.head; len(h) >= 2 && h[0] == 0x1f && h[1] == 0x8b {
+		return "it is gzip-compressed, and Bitbucket writes a plain tar: decompress it (gunzip) first"
+	}
+	return "it is not a tar file"
+}
+
+// decode fills the fields of m's kind, reading the member's body from the
+// outer tar when it is small metadata, or arming m.Files for inner tars.
+func (rd *reader) decode(m *Member) error {
+	body := rd.outer.tr
+	switch m.Kind {
+	case KindInstanceDetails:
+		m.Instance = new(model.InstanceDetails)
+		if err := rd.decodeJSON(m, m.Instance); err != nil {
+			return err
+		}
+		if v := m.Instance.ArchiveVersion; v != model.SupportedArchiveVersion {
+			return &Error{Member: m.Name, Err: ErrUnsupportedVersion,
+				Rule: fmt.Sprintf("the archive has archiveVersion %d, and this bbimport reads archiveVersion %d only",
+					v, model.SupportedArchiveVersion)}
+		}
+		return nil
+	case KindProject:
+		m.Project = new(model.Project)
+		return rd.decodeJSON(m, m.Project)
+	case KindRepository:
+		m.Repository = new(model.Repository)
+		return rd.decodeJSON(m, m.Repository)
+	case KindProjectPermissions, KindRepositoryPermissions:
+		return rd.decodeJSON(m, &m.Permissions)
+	case KindProjectAllPermissions:
+		return rd.decodeJSON(m, &m.AllPermissions)
+	case KindPullRequestMetadata:
+		m.PullRequest = new(model.PullRequest)
+		return rd.decodeJSON(m, m.PullRequest)
+	case KindPullRequestActivities:
+		return rd.decodeJSON(m, &m.Activities)
+	case KindLFSSettings:
+		m.LFS = new(model.GitLFSSettings)
+		return rd.decodeJSON(m, m.LFS)
+	case KindPullRequestCaches:
+		return rd.readAncestorCache(m)
+	case KindGitMetadata, KindGitHooks:
+		m.files = rd.innerFiles(m, body, true)
+	case KindGitObjects:
+		m.files = rd.innerFiles(m, body, false)
+	case KindHierarchyBegin:
+		rd.open[m.IDs.Hierarchy] = true
+	case KindHierarchyEnd:
+		if !rd.open[m.IDs.Hierarchy] {
+			m.Notes = append(m.Notes, fmt.Sprintf("end of fork hierarchy %s, which did not begin", m.IDs.Hierarchy))
+		}
+		delete(rd.open, m.IDs.Hierarchy)
+	case KindUnknown:
+		m.Notes = append(m.Notes, fmt.Sprintf("unknown member %s, skipped", m.Name))
+	}
+	if (m.Kind == KindHierarchyBegin || m.Kind == KindHierarchyEnd) && m.Size > 0 {
+		m.Notes = append(m.Notes, fmt.Sprintf("hierarchy marker %s holds %d bytes; they are ignored", m.Name, m.Size))
+	}
+	return nil
+}
+
+// gunzip opens a gzip member of the outer tar, reusing one decompressor.
+func (rd *reader) gunzip(m *Member) (io.Reader, error) {
+	var err error
+	if rd.gz == nil {
+		rd.gz, err = gzip.NewReader(rd.outer.tr)
+	} else {
+		err = rd.gz.Reset(rd.outer.tr)
+	}
+	if err != nil {
+		return nil, classify(err, m.Name, "")
+	}
+	return &capReader{r: rd.gz, max: rd.lim.MaxMemberBytes, member: m.Name}, nil
+}
+
+func (rd *reader) decodeJSON(m *Member, v any) error {
+	r, err := rd.gunzip(m)
+	if err != nil {
+		return err
+	}
+	data, err := readAll(r, rd.lim.MaxJSONBytes, m.Name, "", "JSON document", "MaxJSONBytes")
+	if err != nil {
+		return err
+	}
+	note, err := decodeJSON(data, rd.lim.MaxJSONDepth, v)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			e.Member = m.Name
+		}
+		return err
+	}
+	if note != "" {
+		m.Notes = append(m.Notes, fmt.Sprintf("%s in %s", note, m.Name))
+	}
+	return nil
+}
+
+// ancestorFile is the only file of a pull request caches tar.
+const ancestorFile = "cached-ancestor.txt"
+
+// readAncestorCache reads a caches tar whole: it is a few bytes, and a
+// damaged cache is only a note, since the importer can recompute it.
+func (rd *reader) readAncestorCache(m *Member) error {
+	gz, err := rd.gunzip(m)
+	if err != nil {
+		return err
+	}
+	inner := newTarWalk(gz, m.Name, rd.lim)
+	for {
+		hdr, err := inner.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if hdr.Name != ancestorFile {
+			m.Notes = append(m.Notes, fmt.Sprintf("unknown file %s in %s, skipped", hdr.Name, m.Name))
+			continue
+		}
+		data, err := readAll(inner.tr, rd.lim.MaxJSONBytes, m.Name, hdr.Name, "cache file", "MaxJSONBytes")
+		if err != nil {
+			return err
+		}
+		a, perr := model.ParseAncestorCache(string(data))
+		if perr != nil {
+			m.Notes = append(m.Notes, fmt.Sprintf("%s in %s: %v; ignored", ancestorFile, m.Name, perr))
+			continue
+		}
+		m.Ancestor = &a
+	}
+	if m.Ancestor == nil {
+		m.Notes = append(m.Notes, fmt.Sprintf("no usable %s in %s", ancestorFile, m.Name))
+	}
+	return drain(gz, m.Name)
+}
+
+// innerFiles arms Member.Files for an inner tar read from body, the
+// member's bytes in the outer tar.
+func (rd *reader) innerFiles(m *Member, body io.Reader, gzipped bool) func(func(File) error) error {
+	used := false
+	return func(fn func(File) error) error {
+		if rd.current != m {
+			return fmt.Errorf("files of %s: Files called after the handler returned", m.Name)
+		}
+		if used {
+			return fmt.Errorf("files of %s: Files called twice", m.Name)
+		}
+		used = true
+		src, lim := body, rd.lim
+		if gzipped {
+			gz, err := gzip.NewReader(body)
+			if err != nil {
+				return classify(err, m.Name, "")
+			}
+			src = &capReader{r: gz, max: lim.MaxMemberBytes, member: m.Name}
+		} else {
+			lim.MaxMemberBytes = lim.MaxObjectFileBytes
+		}
+		inner := newTarWalk(src, m.Name, lim)
+		for {
+			hdr, err := inner.next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			f := File{Name: hdr.Name, Size: hdr.Size, Mode: hdr.Mode,
+				Body: &checkedBody{r: inner.tr, member: m.Name, inner: hdr.Name}}
+			if err := fn(f); err != nil {
+				return err
+			}
+		}
+		if gzipped {
+			return drain(src, m.Name)
+		}
+		return nil
+	}
 }
