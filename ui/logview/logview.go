@@ -1,0 +1,549 @@
+// Package logview is the console's message log pane: a job's messages, one
+// per row, scrolled, filtered, searched, copied and saved, and smooth with
+// a million of them.
+//
+// The console embeds a Model in its job view:
+//
+//	log := logview.New(logview.DefaultStyles(isDark))
+//	log.SetJobID(job.ID)            // names the default save file
+//	log.SetSize(width, height)      // the pane's cells, status line included
+//	cmd := log.Append(newMessages)  // as they arrive, each message once
+//	log, cmd = log.Update(msg)      // keys, mouse wheel, and every message
+//	                                // the console does not handle itself:
+//	                                // filter and save results come back as
+//	                                // messages from the commands it returns
+//	s := log.View()                 // exactly width x height cells
+//
+// While Capturing reports true a prompt has the keyboard: the console sends
+// it every key but ctrl+c. While WantsEsc reports true, esc closes something
+// in the pane (the detail pane or a prompt) and must be sent here rather
+// than taken as "go back". ShortHelp and FullHelp list the keys of the
+// pane's current mode.
+//
+// Keys: j/k, arrows, pgup/pgdn, ctrl+u/ctrl+d, g/G, home/end and the mouse
+// wheel scroll; the newest message is followed until the admin scrolls up,
+// and f or G follow again. 1, 2 and 3 show or hide INFO, WARN and ERROR; s
+// filters by subject prefix (PRJ shows PRJ/repo#12); / filters by text in
+// the message or its subject, literal and case-insensitive, ctrl+r in the
+// prompt switching to a regular expression; x clears every filter. Filters
+// hide what does not match, so every row shown is a match: n and N jump to
+// the next and previous WARN or ERROR among the rows shown. enter shows the
+// whole message, y copies its text (OSC 52), S or ctrl+s saves the rows
+// shown as JSON (REST message values) or, for a path ending in .csv, CSV.
+//
+// A filter over the whole log runs in a command off the update loop; its
+// result carries a generation number and is dropped if the admin has typed
+// on since. Appended messages are filtered on their own, never the whole
+// log again. View renders only the visible rows.
+package logview
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"bbimport/model"
+)
+
+// prompt is the text prompt that has the keyboard, if any.
+type prompt uint8
+
+const (
+	promptNone prompt = iota
+	promptText
+	promptSubject
+	promptSave
+)
+
+// wheelRows is how far one notch of the mouse wheel scrolls.
+const wheelRows = 3
+
+// panes numbers Models, so that a result meant for the pane of an earlier
+// job is not applied to a newer one.
+var panes atomic.Int64
+
+// Model is the message log pane. Its zero value is not usable: call New.
+type Model struct {
+	styles  Styles
+	keys    KeyMap
+	pane    int64
+	jobID   int64
+	focused bool
+
+	width, height int
+
+	entries  []entry
+	subjects *subjectTable
+	counts   Counts
+
+	// view holds the indexes of the entries shown, ascending. It accounts
+	// for the first covered entries under the applied matcher; want is
+	// what the admin last asked for, and differs from applied.filter while
+	// scanning.
+	view     []int32
+	covered  int
+	applied  *matcher
+	want     filter
+	gen      int
+	scanning bool
+
+	cursor int // index into view of the selected row
+	top    int // index into view of the first row on screen
+	follow bool
+
+	detail    bool
+	detailTop int
+
+	prompt    prompt
+	input     textinput.Model
+	before    filter // the filter when a prompt opened; esc goes back to it
+	promptErr string
+
+	notice  string
+	problem bool // the notice reports a failure
+}
+
+// New makes an empty, focused pane that follows the newest message.
+func New(st Styles) Model {
+	subjects := newSubjectTable()
+	applied, _ := newMatcher(filter{}, subjects.names) // the zero filter always compiles
+	in := textinput.New()
+	in.Prompt = ""
+	field := textinput.StyleState{Text: st.Text, Prompt: st.Prompt}
+	// A steady cursor: no redraws twice a second over SSH.
+	in.SetStyles(textinput.Styles{Focused: field, Blurred: field, Cursor: textinput.CursorStyle{Shape: tea.CursorBlock}})
+	return Model{
+		styles:   st,
+		keys:     DefaultKeyMap(),
+		pane:     panes.Add(1),
+		focused:  true,
+		subjects: subjects,
+		applied:  applied,
+		follow:   true,
+		input:    in,
+	}
+}
+
+// SetJobID names the job whose log this is, for the default save path.
+func (m *Model) SetJobID(id int64) { m.jobID = id }
+
+// SetSize sets the cells the pane draws, status line included.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = max(0, w), max(0, h)
+	m.input.SetWidth(max(1, m.width-len(m.promptLabel())-1))
+	m.scroll()
+}
+
+// Focus gives the pane the keyboard and mouse; the selected row shows.
+func (m *Model) Focus() { m.focused = true }
+
+// Blur takes them away; Update then ignores keys and the wheel.
+func (m *Model) Blur() { m.focused = false }
+
+// Focused reports whether the pane has the keyboard.
+func (m Model) Focused() bool { return m.focused }
+
+// Capturing reports whether a text prompt (filter, subject, save path) has
+// the keyboard: the console must send it every key but ctrl+c.
+func (m Model) Capturing() bool { return m.prompt != promptNone }
+
+// WantsEsc reports whether esc closes something in the pane (a prompt or
+// the detail pane) rather than meaning "go back" to the console.
+func (m Model) WantsEsc() bool { return m.prompt != promptNone || m.detail }
+
+// Counts is the number of messages per severity, over all messages.
+func (m Model) Counts() Counts { return m.counts }
+
+// Selected is the message under the cursor, if any row is shown.
+func (m Model) Selected() (model.Message, bool) {
+	if len(m.view) == 0 {
+		return model.Message{}, false
+	}
+	return m.entries[m.view[m.cursor]].message(m.subjects.names), true
+}
+
+// Append stores messages, in the order given; the caller sends each message
+// once. Only the new messages are filtered. A large batch under a text
+// filter is filtered off the update loop by the command returned.
+func (m *Model) Append(msgs []model.Message) tea.Cmd {
+	first := len(m.entries)
+	for _, msg := range msgs {
+		sev := severityOf(msg.Severity)
+		m.entries = append(m.entries, entry{
+			text:    msg.Text,
+			id:      msg.ID,
+			created: msg.CreatedDate,
+			subject: m.subjects.intern(msg.Subject),
+			sev:     sev,
+		})
+		m.counts.add(sev)
+	}
+	if m.scanning {
+		return nil // the scan's result is topped up with these when it lands
+	}
+	if m.applied.text != "" && len(msgs) >= parallelFrom {
+		return m.refilter()
+	}
+	m.applied.extend(m.subjects.names)
+	m.view = append(m.view, m.applied.scan(m.entries, first, nil)...)
+	m.covered = len(m.entries)
+	m.scroll()
+	return nil
+}
+
+// scannedMsg is the result of a filter run off the update loop.
+type scannedMsg struct {
+	pane, gen int64
+	matcher   *matcher
+	view      []int32
+	covered   int
+}
+
+// refilter applies m.want in a command. Typing one more letter of a literal
+// filter only scans the rows shown; anything else scans the whole log.
+func (m *Model) refilter() tea.Cmd {
+	mt, err := newMatcher(m.want, nil)
+	if err != nil {
+		m.promptErr = err.Error()
+		return nil
+	}
+	m.promptErr = ""
+	m.gen++
+	m.scanning = true
+	pane, gen := m.pane, int64(m.gen)
+	entries, names := m.entries, m.subjects.names
+	var base []int32
+	from := 0
+	if m.applied.narrows(m.want) && m.covered > 0 {
+		base, from = m.view, m.covered
+		if base == nil {
+			base = []int32{}
+		}
+	}
+	return func() tea.Msg {
+		mt.extend(names)
+		view := mt.scan(entries, from, base)
+		if base != nil {
+			view = append(view, mt.scan(entries, from, nil)...)
+		}
+		return scannedMsg{pane: pane, gen: gen, matcher: mt, view: view, covered: len(entries)}
+	}
+}
+
+func (m Model) landScan(msg scannedMsg) Model {
+	if msg.pane != m.pane || msg.gen != int64(m.gen) {
+		return m // the admin has typed on since: a newer scan is coming
+	}
+	selected := int32(-1)
+	if len(m.view) > 0 {
+		selected = m.view[m.cursor]
+	}
+	msg.matcher.extend(m.subjects.names)
+	m.applied, m.view, m.scanning = msg.matcher, msg.view, false
+	m.view = append(m.view, m.applied.scan(m.entries, msg.covered, nil)...)
+	m.covered = len(m.entries)
+	// Keep the selected message selected, or the nearest one after it.
+	m.cursor = sort.Search(len(m.view), func(i int) bool { return m.view[i] >= selected })
+	m.scroll()
+	return m
+}
+
+// scroll keeps the cursor on a row and on screen, at the newest row while
+// following.
+func (m *Model) scroll() {
+	last := len(m.view) - 1
+	if m.follow {
+		m.cursor = last
+	}
+	m.cursor = max(0, min(m.cursor, last))
+	rows := max(1, m.listRows())
+	if m.cursor < m.top {
+		m.top = m.cursor
+	}
+	if m.cursor >= m.top+rows {
+		m.top = m.cursor - rows + 1
+	}
+	m.top = max(0, min(m.top, len(m.view)-rows))
+}
+
+// move moves the cursor; leaving the newest row stops following.
+func (m *Model) move(rows int) {
+	m.cursor = max(0, min(m.cursor+rows, len(m.view)-1))
+	if m.cursor < len(m.view)-1 {
+		m.follow = false
+	}
+	m.scroll()
+}
+
+// Update handles keys, the mouse wheel, and the results of the commands the
+// pane returned.
+func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case scannedMsg:
+		return m.landScan(msg), nil
+	case savedMsg:
+		if msg.pane == m.pane {
+			m.notice, m.problem = msg.report()
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		if !m.focused {
+			return m, nil
+		}
+		m.notice, m.problem = "", false
+		switch {
+		case m.prompt != promptNone:
+			return m.updatePrompt(msg)
+		case m.detail:
+			return m.updateDetail(msg)
+		}
+		return m.updateList(msg)
+	case tea.MouseWheelMsg:
+		if !m.focused {
+			return m, nil
+		}
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			m.wheel(-wheelRows)
+		case tea.MouseWheelDown:
+			m.wheel(wheelRows)
+		}
+		return m, nil
+	}
+	if m.prompt != promptNone {
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m *Model) wheel(rows int) {
+	if m.detail {
+		m.detailTop = max(0, m.detailTop+rows)
+		return
+	}
+	m.move(rows)
+}
+
+func (m Model) updateList(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k, page := m.keys, max(1, m.listRows())
+	switch {
+	case key.Matches(msg, k.Up):
+		m.move(-1)
+	case key.Matches(msg, k.Down):
+		m.move(1)
+	case key.Matches(msg, k.PageUp):
+		m.move(-page)
+	case key.Matches(msg, k.PageDown):
+		m.move(page)
+	case key.Matches(msg, k.HalfUp):
+		m.move(-max(1, page/2))
+	case key.Matches(msg, k.HalfDown):
+		m.move(max(1, page/2))
+	case key.Matches(msg, k.Top):
+		m.move(-len(m.view))
+	case key.Matches(msg, k.Bottom):
+		m.follow = true
+		m.scroll()
+	case key.Matches(msg, k.Follow):
+		m.follow = !m.follow
+		m.scroll()
+	case key.Matches(msg, k.ToggleInfo):
+		return m.toggle(sevInfo)
+	case key.Matches(msg, k.ToggleWarn):
+		return m.toggle(sevWarn)
+	case key.Matches(msg, k.ToggleError):
+		return m.toggle(sevError)
+	case key.Matches(msg, k.ClearFilters):
+		m.want = filter{}
+		cmd := m.refilter()
+		return m, cmd
+	case key.Matches(msg, k.NextProblem):
+		m.jumpToProblem(1)
+	case key.Matches(msg, k.PrevProblem):
+		m.jumpToProblem(-1)
+	case key.Matches(msg, k.Search):
+		return m.openPrompt(promptText, m.want.text)
+	case key.Matches(msg, k.Subject):
+		return m.openPrompt(promptSubject, m.want.subject)
+	case key.Matches(msg, k.Save):
+		return m.openPrompt(promptSave, fmt.Sprintf("bbimport-job-%d-messages.json", m.jobID))
+	case key.Matches(msg, k.Detail):
+		if len(m.view) > 0 {
+			m.detail, m.detailTop = true, 0
+		}
+	case key.Matches(msg, k.Copy):
+		cmd := m.copySelected()
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m Model) toggle(s severity) (Model, tea.Cmd) {
+	m.want.hidden[s] = !m.want.hidden[s]
+	cmd := m.refilter()
+	return m, cmd
+}
+
+// jumpToProblem moves to the next (dir 1) or previous (dir -1) WARN or
+// ERROR among the rows shown.
+func (m *Model) jumpToProblem(dir int) {
+	for i := m.cursor + dir; i >= 0 && i < len(m.view); i += dir {
+		if m.entries[m.view[i]].sev >= sevWarn {
+			m.move(i - m.cursor)
+			return
+		}
+	}
+	where := "below"
+	if dir < 0 {
+		where = "above"
+	}
+	m.notice = fmt.Sprintf("No WARN or ERROR %s among the rows shown.", where)
+}
+
+func (m *Model) copySelected() tea.Cmd {
+	msg, ok := m.Selected()
+	if !ok {
+		return nil
+	}
+	m.notice = fmt.Sprintf("Copied message %s to the clipboard (OSC 52: the terminal must allow it).", msg.ID)
+	return tea.SetClipboard(msg.Text)
+}
+
+func (m Model) updateDetail(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k, page := m.keys, max(1, m.listRows())
+	var cmd tea.Cmd
+	switch {
+	case key.Matches(msg, k.Close, k.Detail):
+		m.detail = false
+	case key.Matches(msg, k.Up):
+		m.detailTop--
+	case key.Matches(msg, k.Down):
+		m.detailTop++
+	case key.Matches(msg, k.PageUp, k.HalfUp):
+		m.detailTop -= page
+	case key.Matches(msg, k.PageDown, k.HalfDown):
+		m.detailTop += page
+	case key.Matches(msg, k.Top):
+		m.detailTop = 0
+	case key.Matches(msg, k.Bottom):
+		m.detailTop = len(m.detailLines())
+	case key.Matches(msg, k.Copy):
+		cmd = m.copySelected()
+	}
+	m.detailTop = max(0, min(m.detailTop, len(m.detailLines())-m.listRows()))
+	return m, cmd
+}
+
+func (m Model) openPrompt(p prompt, value string) (Model, tea.Cmd) {
+	m.prompt, m.before, m.promptErr = p, m.want, ""
+	m.input.SetValue(value)
+	m.input.CursorEnd()
+	m.input.SetWidth(max(1, m.width-len(m.promptLabel())-1))
+	m.scroll()
+	cmd := m.input.Focus()
+	return m, cmd
+}
+
+func (m Model) closePrompt() Model {
+	m.prompt, m.promptErr = promptNone, ""
+	m.input.Blur()
+	m.scroll()
+	return m
+}
+
+func (m Model) updatePrompt(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Cancel):
+		changed := m.want != m.before
+		m.want = m.before
+		m = m.closePrompt()
+		if !changed {
+			return m, nil
+		}
+		cmd := m.refilter()
+		return m, cmd
+	case key.Matches(msg, k.Accept):
+		if m.promptErr != "" {
+			return m, nil // the regex does not compile: fix it or press esc
+		}
+		if m.prompt == promptSave {
+			path := strings.TrimSpace(m.input.Value())
+			m = m.closePrompt()
+			if path == "" {
+				return m, nil
+			}
+			cmd := m.save(path)
+			return m, cmd
+		}
+		return m.closePrompt(), nil
+	case m.prompt == promptText && key.Matches(msg, k.ToggleRegex):
+		m.want.regex = !m.want.regex
+		cmd := m.refilter()
+		return m, cmd
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	value := m.input.Value()
+	switch {
+	case m.prompt == promptText && value != m.want.text:
+		m.want.text = value
+	case m.prompt == promptSubject && value != m.want.subject:
+		m.want.subject = value
+	default:
+		return m, cmd
+	}
+	scan := m.refilter()
+	return m, tea.Batch(cmd, scan)
+}
+
+// expandHome turns a leading ~/ into the home directory, as a shell would.
+func expandHome(path string) string {
+	rest, ok := strings.CutPrefix(path, "~/")
+	if !ok {
+		return path
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return path
+	}
+	return filepath.Join(home, rest)
+}
+
+// ShortHelp is the one-line help of the pane's current mode.
+func (m Model) ShortHelp() []key.Binding {
+	k := m.keys
+	switch {
+	case m.prompt == promptText:
+		return []key.Binding{k.Accept, k.Cancel, k.ToggleRegex}
+	case m.prompt != promptNone:
+		return []key.Binding{k.Accept, k.Cancel}
+	case m.detail:
+		return []key.Binding{k.Close, k.Up, k.Down, k.Copy}
+	}
+	severities := key.NewBinding(key.WithKeys("1", "2", "3"), key.WithHelp("1/2/3", "INFO/WARN/ERROR"))
+	return []key.Binding{k.Search, k.Subject, severities, k.NextProblem, k.Follow, k.Detail}
+}
+
+// FullHelp is every key of the pane's current mode, in groups.
+func (m Model) FullHelp() [][]key.Binding {
+	k := m.keys
+	switch {
+	case m.prompt != promptNone || m.detail:
+		return [][]key.Binding{m.ShortHelp()}
+	}
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom},
+		{k.Follow, k.ToggleInfo, k.ToggleWarn, k.ToggleError, k.Subject, k.Search, k.ClearFilters},
+		{k.NextProblem, k.PrevProblem, k.Detail, k.Copy, k.Save},
+	}
+}

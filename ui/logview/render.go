@@ -1,0 +1,317 @@
+package logview
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Column widths of a row. The subject column takes a fifth of the width,
+// within these bounds; the text gets the rest.
+const (
+	timeLayout     = "15:04:05"
+	timeWidth      = len(timeLayout)
+	severityWidth  = len("ERROR")
+	minSubjectCols = 8
+	maxSubjectCols = 28
+	// maxHighlights caps the matches marked in one row: a one-letter
+	// filter on a long line would otherwise style every other cell.
+	maxHighlights = 16
+)
+
+// listRows is the number of message rows on screen: all but the status
+// line and, when shown, the prompt or notice line.
+func (m Model) listRows() int {
+	rows := m.height - 1
+	if m.prompt != promptNone || m.notice != "" {
+		rows--
+	}
+	return max(0, rows)
+}
+
+// View draws exactly height lines of exactly width cells.
+func (m Model) View() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	lines := make([]string, 0, m.height)
+	if m.detail {
+		lines = m.appendDetail(lines)
+	} else {
+		lines = m.appendRows(lines)
+	}
+	if len(lines) < m.height-1 { // room for a prompt or notice line
+		switch {
+		case m.prompt != promptNone:
+			lines = append(lines, m.promptLine())
+		case m.notice != "":
+			st := m.styles.Notice
+			if m.problem {
+				st = m.styles.Problem
+			}
+			lines = append(lines, fit(st.Render(m.notice), m.width))
+		}
+	}
+	return strings.Join(append(lines, m.statusLine()), "\n")
+}
+
+func (m Model) appendRows(lines []string) []string {
+	rows := m.listRows()
+	for r := range rows {
+		i := m.top + r
+		switch {
+		case i < len(m.view):
+			lines = append(lines, m.row(&m.entries[m.view[i]], m.focused && i == m.cursor))
+		case r == 0 && len(m.entries) == 0:
+			lines = append(lines, fit("No messages yet.", m.width))
+		case r == 0 && !m.scanning:
+			lines = append(lines, fit("No message matches the filters: x clears them.", m.width))
+		default:
+			lines = append(lines, strings.Repeat(" ", m.width))
+		}
+	}
+	return lines
+}
+
+// row draws one message: time, severity word, subject, text, cut with an
+// ellipsis at the width.
+func (m Model) row(e *entry, selected bool) string {
+	st := m.styles
+	sevStyle := [sevCount]lipgloss.Style{st.Info, st.Warn, st.Error}[e.sev]
+	timeStyle, subjectStyle, textStyle, gap := st.Time, st.Subject, st.Text, lipgloss.NewStyle()
+	if selected {
+		sevStyle = st.Selected.Inherit(sevStyle)
+		timeStyle, subjectStyle, textStyle, gap = st.Selected, st.Selected, st.Selected, st.Selected
+	}
+	subjectCols := max(minSubjectCols, min(maxSubjectCols, m.width/5))
+	textCols := m.width - timeWidth - severityWidth - subjectCols - 3
+
+	subject := m.subjects.names[e.subject]
+	if subject == "" {
+		subject = "(job)"
+	}
+	var b strings.Builder
+	b.WriteString(timeStyle.Render(e.created.Time().Local().Format(timeLayout)))
+	b.WriteString(gap.Render(" "))
+	b.WriteString(sevStyle.Render(fmt.Sprintf("%-*s", severityWidth, e.sev)))
+	b.WriteString(gap.Render(" "))
+	b.WriteString(m.highlight(subject, subjectCols, subjectStyle))
+	b.WriteString(gap.Render(" "))
+	b.WriteString(m.highlight(e.text, max(0, textCols), textStyle))
+	return fit(b.String(), m.width)
+}
+
+// highlight cuts s to cols cells, pads it to them, and marks the matches of
+// the text filter in what is visible.
+func (m Model) highlight(s string, cols int, base lipgloss.Style) string {
+	s = oneLine(s)
+	shown := ansi.Truncate(s, cols, "…")
+	visible := len(shown)
+	if len(shown) < len(s) {
+		visible -= len("…")
+	}
+	pad := strings.Repeat(" ", max(0, cols-ansi.StringWidth(shown)))
+	var b strings.Builder
+	at := 0
+	for _, r := range m.matches(s[:visible]) {
+		b.WriteString(base.Render(shown[at:r[0]]))
+		b.WriteString(m.styles.Match.Render(shown[r[0]:r[1]]))
+		at = r[1]
+	}
+	b.WriteString(base.Render(shown[at:] + pad))
+	return b.String()
+}
+
+// matches finds the applied text filter's matches in s, at most
+// maxHighlights of them, as byte ranges.
+func (m Model) matches(s string) [][]int {
+	mt := m.applied
+	switch {
+	case mt.text == "":
+		return nil
+	case mt.re != nil:
+		return mt.re.FindAllStringIndex(s, maxHighlights)
+	}
+	var found [][]int
+	for at := 0; len(found) < maxHighlights; {
+		i := indexFold(s[at:], mt.needle)
+		if i < 0 {
+			break
+		}
+		found = append(found, []int{at + i, at + i + len(mt.needle)})
+		at += i + max(1, len(mt.needle))
+	}
+	return found
+}
+
+func (m Model) promptLabel() string {
+	switch m.prompt {
+	case promptText:
+		if m.want.regex {
+			return "Filter text (regex, ctrl+r literal): "
+		}
+		return "Filter text (ctrl+r regex): "
+	case promptSubject:
+		return "Subject starts with: "
+	case promptSave:
+		return "Save shown rows to (.csv for CSV): "
+	}
+	return ""
+}
+
+func (m Model) promptLine() string {
+	line := m.styles.Prompt.Render(m.promptLabel()) + m.input.View()
+	if m.promptErr != "" {
+		line = m.styles.Problem.Render(m.promptErr) + " " + line
+	}
+	return fit(line, m.width)
+}
+
+// statusLine shows, most important first: counts per severity, rows shown
+// of all, follow, and the filters in force.
+func (m Model) statusLine() string {
+	st := m.styles
+	c := m.counts
+	parts := []string{
+		st.Info.Render("INFO") + st.Status.Render(" "+count(c.Info)) + "  " +
+			st.Warn.Render("WARN") + st.Status.Render(" "+count(c.Warn)) + "  " +
+			st.Error.Render("ERROR") + st.Status.Render(" "+count(c.Error)),
+		st.Status.Render(fmt.Sprintf("%s/%s shown", count(len(m.view)), count(c.Total()))),
+	}
+	if m.follow {
+		parts = append(parts, st.Status.Render("follow on"))
+	} else {
+		parts = append(parts, st.Status.Render("follow off"))
+	}
+	if f := m.want.describe(); f != "" {
+		parts = append(parts, st.Status.Render(f))
+	}
+	if m.scanning {
+		parts = append(parts, st.Status.Render("filtering…"))
+	}
+	return fit(strings.Join(parts, st.Status.Render(" │ ")), m.width)
+}
+
+// describe says what the filter hides, in words.
+func (f filter) describe() string {
+	var parts []string
+	var hidden []string
+	for s := range sevCount {
+		if f.hidden[s] {
+			hidden = append(hidden, s.String())
+		}
+	}
+	if len(hidden) > 0 {
+		parts = append(parts, "hiding "+strings.Join(hidden, ","))
+	}
+	if f.subject != "" {
+		parts = append(parts, "subject "+oneLine(f.subject)+"*")
+	}
+	if f.text != "" {
+		kind := "text"
+		if f.regex {
+			kind = "regex"
+		}
+		parts = append(parts, fmt.Sprintf("%s %q", kind, f.text))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// detailLines is the selected message in full, wrapped to the width.
+func (m Model) detailLines() []string {
+	if len(m.view) == 0 || m.width <= 0 {
+		return nil
+	}
+	e := &m.entries[m.view[m.cursor]]
+	st := m.styles
+	sev := [sevCount]lipgloss.Style{st.Info, st.Warn, st.Error}[e.sev]
+	subject := m.subjects.names[e.subject]
+	if subject == "" {
+		subject = "(the job itself)"
+	}
+	lines := []string{
+		st.Label.Render("Severity ") + sev.Render(e.sev.String()),
+		st.Label.Render("Subject  ") + st.Subject.Render(oneLine(subject)),
+		st.Label.Render("Time     ") + st.Time.Render(e.created.Time().Local().Format("2006-01-02 15:04:05.000 MST")),
+		st.Label.Render("ID       ") + oneLine(e.id),
+		"",
+	}
+	text := ansi.Wrap(printable(e.text), m.width, "")
+	for _, l := range strings.Split(text, "\n") {
+		lines = append(lines, st.Text.Render(l))
+	}
+	return lines
+}
+
+func (m Model) appendDetail(lines []string) []string {
+	all := m.detailLines()
+	for r := range m.listRows() {
+		if i := m.detailTop + r; i < len(all) {
+			lines = append(lines, fit(all[i], m.width))
+		} else {
+			lines = append(lines, strings.Repeat(" ", m.width))
+		}
+	}
+	return lines
+}
+
+// fit cuts s to w cells and pads it to exactly w.
+func fit(s string, w int) string {
+	s = ansi.Truncate(s, w, "…")
+	if n := ansi.StringWidth(s); n < w {
+		s += strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+// count writes n with thousands separators: 1,000,000.
+func count(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// oneLine makes text from the archive safe for one row: control characters
+// (newlines, tabs, escape sequences a crafted archive might carry) become
+// spaces, so they cannot move the cursor or restyle the terminal.
+func oneLine(s string) string {
+	if !hasControl(s) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// printable is oneLine that keeps line breaks, for the detail pane.
+func printable(s string) string {
+	if !hasControl(s) {
+		return s
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\t", "    ")
+	return strings.Map(func(r rune) rune {
+		if r != '\n' && isControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b == 0x7f || b == 0xc2 {
+			return true // 0xc2 starts the C1 controls; a false alarm costs a Map
+		}
+	}
+	return false
+}
+
+func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
