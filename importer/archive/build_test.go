@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"bbimport/model"
@@ -28,8 +30,21 @@ func tarOf(t testing.TB, entries ...entry) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
+	// archive/tar refuses to write GNU.sparse records: write placeholders
+	// of the same length, then swap them in.
+	var swaps []string
 	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: 0o644, Linkname: e.link, PAXRecords: e.pax}
+		var pax map[string]string
+		for k, v := range e.pax {
+			if pax == nil {
+				pax = map[string]string{}
+			}
+			pk := fmt.Sprintf("BBTEST.%03d", len(swaps))
+			pv := strings.Repeat("x", len(k)+len(v)-len(pk))
+			pax[pk] = pv
+			swaps = append(swaps, pk+"="+pv, k+"="+v)
+		}
+		h := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: 0o644, Linkname: e.link, PAXRecords: pax}
 		if h.Typeflag == 0 {
 			h.Typeflag = tar.TypeReg
 		}
@@ -49,7 +64,7 @@ func tarOf(t testing.TB, entries ...entry) []byte {
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
+	return []byte(strings.NewReplacer(swaps...).Replace(buf.String()))
 }
 
 func gz(t testing.TB, b []byte) []byte {

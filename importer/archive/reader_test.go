@@ -172,3 +172,27 @@ func TestFilesOnlyDuringTheHandlerCall(t *testing.T) {
 		t.Fatal("Files after the handler returned did not fail")
 	}
 }
+
+// readCounter is a seekable archive that counts the bytes read from it.
+type readCounter struct {
+	*bytes.Reader
+	read int64
+}
+
+func (r *readCounter) Read(p []byte) (int, error) {
+	n, err := r.Reader.Read(p)
+	r.read += int64(n)
+	return n, err
+}
+
+func TestUnreadMembersAreSkippedBySeeking(t *testing.T) {
+	objects := MemberName(KindGitObjects, idRepo)
+	big := tarOf(t, entry{name: "pack/p.pack", body: make([]byte, 4<<20)})
+	src := &readCounter{Reader: bytes.NewReader(replaced(t, KindGitObjects, entry{name: objects, body: big}))}
+	if err := Read(src, Limits{}, func(*Member) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if src.read > 1<<20 {
+		t.Fatalf("read %d bytes of a %d-byte archive whose objects nobody wanted", src.read, src.Size())
+	}
+}

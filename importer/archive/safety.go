@@ -79,6 +79,8 @@ func typeName(h *tar.Header) string {
 		return "a directory"
 	case tar.TypeXGlobalHeader:
 		return "a global pax header"
+	case tar.TypeCont:
+		return "a contiguous file"
 	}
 	return fmt.Sprintf("an entry of type %q", h.Typeflag)
 }
@@ -141,7 +143,8 @@ func (w *tarWalk) next() (*tar.Header, error) {
 		if err == io.EOF {
 			// archive/tar also calls a tar that simply stops between two
 			// entries complete; only the end marker tells it from a cut.
-			if w.src.pos < w.end+2*512 && !(w.inner() && w.src.pos == 0) {
+			// An empty stream is an empty tar, not a cut one.
+			if w.src.pos != 0 && w.src.pos < w.end+2*512 {
 				return nil, w.fail(w.last, ErrTruncated, ruleNoEndMarker)
 			}
 			return nil, io.EOF
@@ -157,17 +160,17 @@ func (w *tarWalk) next() (*tar.Header, error) {
 		w.last = hdr.Name
 		w.end = w.src.pos + (hdr.Size+511)/512*512
 		name := hdr.Name
-		if w.inner() && hdr.Typeflag == tar.TypeDir {
+		dir := hdr.Typeflag == tar.TypeDir
+		if dir && w.inner() {
 			name = strings.TrimSuffix(name, "/")
+		} else if hdr.Typeflag != tar.TypeReg {
+			return nil, w.fail(name, ErrUnsafe, typeName(hdr)+": "+ruleRegularOnly)
 		}
 		if rule := checkName(name); rule != "" {
-			return nil, w.fail(hdr.Name, ErrUnsafe, rule)
+			return nil, w.fail(name, ErrUnsafe, rule)
 		}
-		if w.inner() && hdr.Typeflag == tar.TypeDir {
+		if dir {
 			continue
-		}
-		if hdr.Typeflag != tar.TypeReg {
-			return nil, w.fail(name, ErrUnsafe, typeName(hdr)+": "+ruleRegularOnly)
 		}
 		for k := range hdr.PAXRecords {
 			if strings.HasPrefix(k, "GNU.sparse.") {
