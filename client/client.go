@@ -1,0 +1,310 @@
+// Package client drives a Bitbucket Data Center's migration REST API, or
+// `bbimport serve`, as a model.Backend: the console and the headless
+// commands work the same against it as against the in-process importer.
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+
+	"bbimport/model"
+)
+
+// Config is what New needs. Password and Token are exclusive; with neither,
+// only ApplicationProperties works.
+type Config struct {
+	// BaseURL is Bitbucket's base URL, with its context path if it has one
+	// (https://host/bitbucket). A trailing /rest/api/1.0 is tolerated.
+	BaseURL  string
+	User     string
+	Password string
+	// Token is a personal access token, sent as a bearer token. Bitbucket
+	// refuses tokens on its admin endpoints; the 401 then says so.
+	Token string
+	// CAFile is a PEM file of extra CA certificates to trust besides the
+	// system's.
+	CAFile string
+	// Insecure skips verifying the server's certificate, with a warning.
+	Insecure bool
+	// Timeout bounds each HTTP attempt; 0 means 30 seconds.
+	Timeout time.Duration
+	// StateDir holds the file of jobs this client started; empty means
+	// $XDG_STATE_HOME/bbimport, else ~/.local/state/bbimport.
+	StateDir string
+}
+
+// Retries of idempotent GETs on network errors and 5xx answers.
+const retries = 3
+
+var (
+	// retryWait is the first backoff; tests shorten it.
+	retryWait = 300 * time.Millisecond
+	// warnings receives what the admin must know but that is no error.
+	warnings io.Writer = os.Stderr
+)
+
+// Client is a model.Backend over HTTP.
+type Client struct {
+	http  *resty.Client
+	base  string // normalised base URL, no trailing slash
+	api   string // base + /rest/api/1.0
+	user  string
+	token bool
+	jobs  *jobStore
+}
+
+var _ model.Backend = (*Client)(nil)
+
+// New checks the configuration and builds a client; it does not contact
+// the server.
+func New(cfg Config) (*Client, error) {
+	base, err := normaliseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Password != "" && cfg.Token != "" {
+		return nil, errors.New("give a password or a token, not both")
+	}
+	tlsConfig, err := tlsConfigFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	stateDir := cfg.StateDir
+	if stateDir == "" {
+		if stateDir, err = defaultStateDir(); err != nil {
+			return nil, err
+		}
+	}
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+
+	h := resty.New().
+		SetTimeout(timeout).
+		SetTLSClientConfig(tlsConfig).
+		SetLogger(quiet{}).
+		SetHeader("Accept", "application/json").
+		// Bitbucket's XSRF check refuses some POSTs without it.
+		SetHeader("X-Atlassian-Token", "no-check").
+		SetResponseBodyLimit(16 << 20).
+		SetRetryCount(retries).
+		SetRetryWaitTime(retryWait).
+		SetRetryMaxWaitTime(5 * time.Second).
+		AddRetryCondition(func(r *resty.Response, err error) bool {
+			// Only a GET can be repeated without a second effect.
+			if r == nil || r.Request == nil || r.Request.Method != http.MethodGet {
+				return false
+			}
+			return err != nil || r.StatusCode() >= 500
+		})
+	switch {
+	case cfg.Token != "":
+		h.SetAuthToken(cfg.Token)
+	case cfg.User != "":
+		h.SetBasicAuth(cfg.User, cfg.Password)
+	}
+	return &Client{
+		http:  h,
+		base:  base,
+		api:   base + "/rest/api/1.0",
+		user:  cfg.User,
+		token: cfg.Token != "",
+		jobs:  &jobStore{path: stateDir + "/jobs.json", server: base},
+	}, nil
+}
+
+// normaliseBaseURL accepts a base URL with or without a context path and
+// with or without the REST prefix an admin may paste from a curl command.
+func normaliseBaseURL(raw string) (string, error) {
+	if raw == "" {
+		return "", errors.New("no server URL: pass --url or set BITBUCKET_URL")
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("server URL %q is not an http:// or https:// URL such as https://bitbucket.example.com/bitbucket", raw)
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	p := strings.TrimRight(u.Path, "/")
+	for _, suffix := range []string{"/rest/api/1.0", "/rest/api/latest"} {
+		p = strings.TrimSuffix(p, suffix)
+	}
+	u.Path, u.RawPath = p, ""
+	return u.String(), nil
+}
+
+func tlsConfigFor(cfg Config) (*tls.Config, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.CAFile != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read CA file: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s holds no PEM certificate", cfg.CAFile)
+		}
+		c.RootCAs = pool
+	}
+	if cfg.Insecure {
+		c.InsecureSkipVerify = true
+		fmt.Fprintf(warnings, "bbimport: warning: --insecure: the certificate of %s is not checked; anyone on the network path can read the password\n", cfg.BaseURL)
+	}
+	return c, nil
+}
+
+// quiet keeps resty from writing its own log lines to stderr: every
+// failure reaches the admin once, as the sentence the call returns.
+type quiet struct{}
+
+func (quiet) Errorf(string, ...any) {}
+func (quiet) Warnf(string, ...any)  {}
+func (quiet) Debugf(string, ...any) {}
+
+// BaseURL is the normalised base URL the client talks to.
+func (c *Client) BaseURL() string { return c.base }
+
+// call sends one request and decodes a 2xx JSON answer into out (if not
+// nil). Any failure becomes an *Error whose message is one sentence.
+func (c *Client) call(ctx context.Context, op operation, method, path string, body, out any) error {
+	r := c.http.R().SetContext(ctx)
+	if method == http.MethodPost {
+		// Even a POST without a body says JSON, as the import guide's
+		// cancel does: a proxy may refuse a POST without a content type.
+		r.SetHeader("Content-Type", "application/json")
+	}
+	if body != nil {
+		r.SetBody(body)
+	}
+	resp, err := r.Execute(method, c.api+path)
+	if err != nil {
+		return c.transportError(op, err)
+	}
+	if resp.StatusCode() >= 300 {
+		return c.statusError(op, resp)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(resp.Body(), out); err != nil {
+		return c.notJSON(op, resp, err)
+	}
+	return nil
+}
+
+// ApplicationProperties says who and what answers at the base URL. It
+// needs no credentials.
+func (c *Client) ApplicationProperties(ctx context.Context) (model.ApplicationProperties, error) {
+	var p model.ApplicationProperties
+	err := c.call(ctx, operation{what: "read the server's application properties"}, http.MethodGet, "/application-properties", nil, &p)
+	return p, err
+}
+
+// Identity describes the server for the console's header.
+func (c *Client) Identity(ctx context.Context) (model.Identity, error) {
+	p, err := c.ApplicationProperties(ctx)
+	if err != nil {
+		return model.Identity{}, err
+	}
+	return model.Identity{Remote: true, Location: c.base, Product: p.DisplayName, Version: p.Version, User: c.user}, nil
+}
+
+// Start starts an import. The POST is never retried: a second one could
+// start a second import once the first has finished.
+func (c *Client) Start(ctx context.Context, archivePath string) (model.Job, error) {
+	var job model.Job
+	op := operation{what: "start the import of " + archivePath, kind: opStart}
+	body := map[string]string{"archivePath": archivePath}
+	if err := c.call(ctx, op, http.MethodPost, "/migration/imports", body, &job); err != nil {
+		return model.Job{}, err
+	}
+	if err := c.jobs.add(job.ID, archivePath); err != nil {
+		fmt.Fprintf(warnings, "bbimport: warning: job %d started, but it will not be listed by `bbimport jobs`: %v\n", job.ID, err)
+	}
+	return job, nil
+}
+
+// Job returns a job's state.
+func (c *Client) Job(ctx context.Context, id int64) (model.Job, error) {
+	var job model.Job
+	op := operation{what: fmt.Sprintf("read import job %d", id), kind: opJob}
+	err := c.call(ctx, op, http.MethodGet, "/migration/imports/"+strconv.FormatInt(id, 10), nil, &job)
+	return job, err
+}
+
+// Messages returns one page of a job's messages.
+func (c *Client) Messages(ctx context.Context, id int64, q model.MessageQuery) (model.Page[model.Message], error) {
+	v := url.Values{}
+	for _, s := range q.Severities {
+		v.Add("severity", string(s))
+	}
+	if q.Subject != "" {
+		v.Set("subject", q.Subject)
+	}
+	v.Set("start", strconv.Itoa(q.Start))
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	var page model.Page[model.Message]
+	op := operation{what: fmt.Sprintf("read the messages of import job %d", id), kind: opJob}
+	err := c.call(ctx, op, http.MethodGet, "/migration/imports/"+strconv.FormatInt(id, 10)+"/messages?"+v.Encode(), nil, &page)
+	return page, err
+}
+
+// Cancel asks a job to stop at its next checkpoint. Like the import
+// guide's curl, it sends a JSON content type and no body.
+func (c *Client) Cancel(ctx context.Context, id int64) error {
+	op := operation{what: fmt.Sprintf("cancel import job %d", id), kind: opCancel}
+	return c.call(ctx, op, http.MethodPost, "/migration/imports/"+strconv.FormatInt(id, 10)+"/cancel", nil, nil)
+}
+
+// ProjectExists reports whether a project key is taken on the server.
+func (c *Client) ProjectExists(ctx context.Context, key string) (bool, error) {
+	var p model.RestProject
+	op := operation{what: "look up project " + key, kind: opProject}
+	err := c.call(ctx, op, http.MethodGet, "/projects/"+url.PathEscape(key), nil, &p)
+	if errors.Is(err, model.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// KnownJobs lists the jobs this client started on this server, newest
+// first, as the server sees them now. Jobs the server no longer knows (a
+// reset instance) are left out.
+func (c *Client) KnownJobs(ctx context.Context) ([]model.Job, error) {
+	records, err := c.jobs.list()
+	if err != nil {
+		return nil, err
+	}
+	jobs := make([]model.Job, 0, len(records))
+	for _, rec := range records {
+		job, err := c.Job(ctx, rec.ID)
+		if errors.Is(err, model.ErrJobNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, job)
+	}
+	return jobs, nil
+}

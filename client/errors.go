@@ -1,0 +1,238 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/go-resty/resty/v2"
+
+	"bbimport/model"
+)
+
+// opKind says which sentinel a status maps back to: a 404 means "no such
+// job" only on a job's own paths.
+type opKind int
+
+const (
+	opOther opKind = iota
+	opStart
+	opJob
+	opCancel
+	opProject
+)
+
+// operation names a call for the admin ("cancel import job 3").
+type operation struct {
+	what string
+	kind opKind
+}
+
+// Error is a failed call. Its message is one sentence: what failed, the
+// server's own words, the status, and what to do. errors.Is finds the
+// model's sentinels (ErrJobNotFound, ErrImportRunning, ErrJobFinished,
+// ErrBadArchivePath, ErrNotFound) when Bitbucket itself gave the status.
+type Error struct {
+	// Status is the HTTP status, 0 when no answer came.
+	Status int
+	// Messages are the messages of Bitbucket's error JSON, if it sent one.
+	Messages []string
+	sentence string
+	cause    error
+}
+
+func (e *Error) Error() string { return e.sentence }
+func (e *Error) Unwrap() error { return e.cause }
+
+const (
+	hintCredentials = "check the user and password; the user needs global ADMIN"
+	hintToken       = "Bitbucket refuses personal access tokens on admin endpoints; use --user with a password (BITBUCKET_PASSWORD, ~/.netrc or the prompt) instead"
+	hintMayHaveRun  = "the server may have started the import; check with `bbimport jobs` or the server's messages"
+	hintURL         = "check --url: it must be Bitbucket's base URL, with its context path if it has one (https://host/bitbucket)"
+)
+
+func (c *Client) statusError(op operation, resp *resty.Response) error {
+	status := resp.StatusCode()
+	var body model.ErrorBody
+	if json.Unmarshal(resp.Body(), &body) != nil || len(body.Errors) == 0 {
+		return c.notBitbucket(op, resp)
+	}
+	msgs := make([]string, 0, len(body.Errors))
+	for _, e := range body.Errors {
+		if m := strings.TrimRight(strings.TrimSpace(e.Message), "."); m != "" {
+			msgs = append(msgs, m)
+		}
+	}
+	var (
+		cause error
+		hint  string
+	)
+	switch {
+	case status == http.StatusUnauthorized && c.token:
+		hint = hintToken
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		hint = hintCredentials
+	case status == http.StatusBadRequest && op.kind == opStart:
+		cause = model.ErrBadArchivePath
+		hint = "the archive path must name a regular file inside the server's import directory ($BITBUCKET_HOME/shared/data/migration/import), relative to it or absolute"
+	case status == http.StatusNotFound && (op.kind == opJob || op.kind == opCancel):
+		cause = model.ErrJobNotFound
+		hint = "check the job id with `bbimport jobs`"
+	case status == http.StatusNotFound && op.kind == opProject:
+		cause = model.ErrNotFound
+	case status == http.StatusNotFound:
+		hint = hintURL
+	case status == http.StatusConflict && op.kind == opCancel:
+		cause = model.ErrJobFinished
+		hint = "the job has finished or is being canceled already, so there is nothing to cancel"
+	case status == http.StatusServiceUnavailable && op.kind == opStart:
+		cause = model.ErrImportRunning
+		hint = "only one import runs at a time; wait for the running one to finish (see `bbimport jobs`), then start again"
+	case status == http.StatusMethodNotAllowed || status == http.StatusUnsupportedMediaType || status == http.StatusNotImplemented:
+		hint = "the server does not offer this call; check that --url is a Bitbucket Data Center with the migration API, or bbimport serve"
+	case status >= 500:
+		hint = "the server failed; check its log (atlassian-bitbucket.log on Bitbucket), then try again"
+	}
+	text := strings.Join(msgs, "; ")
+	if text == "" {
+		text = "no message"
+	}
+	return &Error{
+		Status:   status,
+		Messages: msgs,
+		sentence: op.what + ": " + text + " (" + statusText(status) + ")" + prefixed(hint),
+		cause:    cause,
+	}
+}
+
+// notBitbucket words an answer that is not Bitbucket's JSON: a proxy's
+// error page, a login page, an empty body.
+func (c *Client) notBitbucket(op operation, resp *resty.Response) error {
+	status := resp.StatusCode()
+	var hint string
+	switch {
+	case status >= 500 && op.kind == opStart:
+		hint = "a proxy in front of Bitbucket got no answer from it in time, so " + hintMayHaveRun
+	case status >= 500:
+		hint = "a proxy in front of Bitbucket could not get an answer from it; check that Bitbucket is running, then try again"
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		hint = "a proxy in front of Bitbucket refused the request; " + hintCredentials
+	case status < 300:
+		hint = "something other than Bitbucket answered (a login page or a proxy); " + hintURL
+	default:
+		hint = hintURL
+	}
+	return &Error{
+		Status:   status,
+		sentence: fmt.Sprintf("%s: the server answered %s with %s, not Bitbucket's JSON; %s", op.what, statusText(status), describeBody(resp), hint),
+	}
+}
+
+func (c *Client) notJSON(op operation, resp *resty.Response, err error) error {
+	e := c.notBitbucket(op, resp).(*Error)
+	e.cause = err
+	return e
+}
+
+var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+
+// describeBody names what came instead of JSON, with a short excerpt so the
+// admin can recognise the proxy or page.
+func describeBody(resp *resty.Response) string {
+	body := strings.TrimSpace(string(resp.Body()))
+	if body == "" {
+		return "an empty answer"
+	}
+	if strings.Contains(strings.ToLower(resp.Header().Get("Content-Type")), "html") || strings.HasPrefix(body, "<") {
+		if m := htmlTitle.FindStringSubmatch(body); m != nil {
+			return fmt.Sprintf("an HTML page (%q)", excerpt(m[1]))
+		}
+		return "an HTML page"
+	}
+	return fmt.Sprintf("%q", excerpt(body))
+}
+
+func excerpt(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 80 {
+		return string(r[:80]) + "…"
+	}
+	return s
+}
+
+// transportError words a call that got no answer. A POST that starts an
+// import may have reached the server even so, unless the connection was
+// never made.
+func (c *Client) transportError(op operation, err error) error {
+	host := c.base
+	if u, perr := url.Parse(c.base); perr == nil {
+		host = u.Host
+	}
+	var (
+		certErr     *tls.CertificateVerificationError
+		unknownCA   x509.UnknownAuthorityError
+		hostnameErr x509.HostnameError
+		opErr       *net.OpError
+		dnsErr      *net.DNSError
+		netErr      net.Error
+	)
+	var detail, hint string
+	sent := true
+	switch {
+	case errors.Is(err, context.Canceled):
+		return &Error{sentence: op.what + ": canceled", cause: err}
+	case errors.As(err, &hostnameErr):
+		detail, hint, sent = "the certificate of "+host+" does not name it", "use the host name the certificate names in --url", false
+	case errors.As(err, &unknownCA), errors.As(err, &certErr):
+		detail = fmt.Sprintf("the certificate of %s is not trusted (%v)", host, innermost(err))
+		hint = "pass --ca-file with the CA that signed it, or --insecure to skip the check (unsafe)"
+		sent = false
+	case errors.As(err, &dnsErr), errors.As(err, &opErr) && opErr.Op == "dial":
+		detail = fmt.Sprintf("cannot reach %s (%v)", host, innermost(err))
+		hint = "check --url and that the server is running"
+		sent = false
+	case errors.Is(err, resty.ErrResponseBodyTooLarge):
+		detail, hint = "the answer is larger than 16 MiB", hintURL
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		detail, hint = "no answer from "+host+" in time", "check that the server is running and not overloaded, then try again"
+	default:
+		detail, hint = fmt.Sprintf("the connection to %s broke (%v)", host, innermost(err)), "try again"
+	}
+	if sent && op.kind == opStart {
+		hint = hintMayHaveRun
+	}
+	return &Error{sentence: op.what + ": " + detail + prefixed(hint), cause: err}
+}
+
+// innermost drops the "Get "https://…": " layers that repeat the URL.
+func innermost(err error) error {
+	for {
+		var u *url.Error
+		if !errors.As(err, &u) {
+			return err
+		}
+		err = u.Err
+	}
+}
+
+func statusText(status int) string {
+	if t := http.StatusText(status); t != "" {
+		return fmt.Sprintf("HTTP %d %s", status, t)
+	}
+	return fmt.Sprintf("HTTP %d", status)
+}
+
+func prefixed(hint string) string {
+	if hint == "" {
+		return ""
+	}
+	return "; " + hint
+}

@@ -1,0 +1,127 @@
+package client
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+)
+
+// keptJobs bounds how many jobs per server the state file remembers.
+const keptJobs = 50
+
+// jobRecord is a job this client started. Bitbucket has no call that lists
+// import jobs, so this is how `bbimport jobs` finds them again after an SSH
+// session dropped.
+type jobRecord struct {
+	ID      int64     `json:"id"`
+	Archive string    `json:"archive"`
+	Started time.Time `json:"started"`
+}
+
+// stateFile is jobs.json: per server base URL, its jobs, oldest first.
+type stateFile struct {
+	Servers map[string][]jobRecord `json:"servers"`
+}
+
+// jobStore reads and writes one server's part of the state file.
+type jobStore struct {
+	path   string
+	server string
+	mu     sync.Mutex
+}
+
+func defaultStateDir() (string, error) {
+	if dir := os.Getenv("XDG_STATE_HOME"); dir != "" {
+		return filepath.Join(dir, "bbimport"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("find the state directory: %w; set XDG_STATE_HOME", err)
+	}
+	return filepath.Join(home, ".local", "state", "bbimport"), nil
+}
+
+func (s *jobStore) read() (stateFile, error) {
+	st := stateFile{Servers: map[string][]jobRecord{}}
+	b, err := os.ReadFile(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("read the list of started jobs: %w", err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("read the list of started jobs %s: %w; delete the file to start a new list", s.path, err)
+	}
+	if st.Servers == nil {
+		st.Servers = map[string][]jobRecord{}
+	}
+	return st, nil
+}
+
+// list returns this server's jobs, newest first.
+func (s *jobStore) list() ([]jobRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.read()
+	if err != nil {
+		return nil, err
+	}
+	jobs := slices.Clone(st.Servers[s.server])
+	slices.Reverse(jobs)
+	return jobs, nil
+}
+
+// add records a job. The file is replaced by a rename so that a reader
+// never sees half of it.
+func (s *jobStore) add(id int64, archive string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.read()
+	if err != nil {
+		return err
+	}
+	jobs := slices.DeleteFunc(st.Servers[s.server], func(r jobRecord) bool { return r.ID == id })
+	jobs = append(jobs, jobRecord{ID: id, Archive: archive, Started: time.Now().UTC()})
+	if len(jobs) > keptJobs {
+		jobs = jobs[len(jobs)-keptJobs:]
+	}
+	st.Servers[s.server] = jobs
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(s.path, b)
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".jobs-*.json")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
