@@ -100,8 +100,8 @@ const api = "/bitbucket/rest/api/1.0"
 
 func TestRecordedJobAndMessages(t *testing.T) {
 	srv, _ := replay(t, map[string]recorded{
-		"GET " + api + "/migration/imports/7":                         {200, "", bbJob},
-		"GET " + api + "/migration/imports/8":                         {200, "", bbJobNewState},
+		"GET " + api + "/migration/imports/7":                          {200, "", bbJob},
+		"GET " + api + "/migration/imports/8":                          {200, "", bbJobNewState},
 		"GET " + api + "/migration/imports/7/messages?limit=2&start=0": {200, "", bbMessages0},
 		"GET " + api + "/migration/imports/7/messages?limit=2&start=2": {200, "", bbMessages2},
 	})
