@@ -1,0 +1,328 @@
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"bbimport/importer/archive"
+)
+
+// freshConfig is the only git config an imported repository gets: the
+// archive's own config is never used (it may include files, set hooks,
+// filters or an fsmonitor command).
+const freshConfig = `[core]
+	repositoryformatversion = 0
+	filemode = true
+	bare = true
+[receive]
+	fsckObjects = true
+`
+
+// A repositoryBuild is one bare repository being built aside, in the home's
+// tmp directory, from the git members of the archive. Nothing in it is ever
+// run; git runs on it only once its config is ours.
+type repositoryBuild struct {
+	dir   string // build directory under shared/data/tmp
+	final string // shared/data/repositories/<id>
+
+	head  string            // HEAD's target, e.g. refs/heads/main
+	refs  map[string]string // ref name -> object name
+	stash map[string]string // stash-refs path -> object name
+	hooks int               // hook files kept inert
+
+	// alternates, for a fork, is its origin's objects directory relative
+	// to this repository's objects directory.
+	alternates string
+
+	// lost are refs the archive held that could not be kept (ERROR), and
+	// notes are what was changed or left out (WARN).
+	lost  []string
+	notes []string
+}
+
+// newRepositoryBuild lays out an empty bare repository in dir, by hand
+// rather than with git init, so that no template and no git process is
+// involved: it is the layout git init --bare writes, minus samples.
+func newRepositoryBuild(dir, final string) (*repositoryBuild, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("clear build directory %s: %w", dir, err)
+	}
+	for _, d := range []string{"objects/info", "objects/pack", "refs/heads", "refs/tags"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return nil, fmt.Errorf("lay out repository: %w", err)
+		}
+	}
+	b := &repositoryBuild{dir: dir, final: final, head: "refs/heads/master",
+		refs: map[string]string{}, stash: map[string]string{}}
+	if err := b.writeFile("config", []byte(freshConfig)); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *repositoryBuild) writeFile(name string, data []byte) error {
+	p := filepath.Join(b.dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+// readMetadata takes HEAD, refs (loose and packed) and stash-refs from the
+// skeleton of the source repository. Its config, reflogs and app-info are
+// left out: only names and object names are carried over, each checked.
+func (b *repositoryBuild) readMetadata(f archive.File) error {
+	switch {
+	case f.Name == "HEAD":
+		data, err := readSmall(f)
+		if err != nil {
+			return err
+		}
+		target, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "ref: ")
+		if !ok || !strings.HasPrefix(target, "refs/heads/") || checkRefName(target) != nil {
+			b.notes = append(b.notes, fmt.Sprintf("HEAD %q is not a valid branch name; HEAD points at refs/heads/master instead", strings.TrimSpace(string(data))))
+			return nil
+		}
+		b.head = target
+	case f.Name == "packed-refs":
+		data, err := readSmall(f)
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if line == "" || line[0] == '#' || line[0] == '^' {
+				continue // header and peeled lines: git peels again when it needs to
+			}
+			obj, name, _ := strings.Cut(line, " ")
+			if _, loose := b.refs[name]; !loose { // a loose ref wins, as in git
+				b.addRef(name, obj)
+			}
+		}
+	case strings.HasPrefix(f.Name, "refs/"):
+		data, err := readSmall(f)
+		if err != nil {
+			return err
+		}
+		b.addRef(f.Name, strings.TrimSpace(string(data)))
+	case strings.HasPrefix(f.Name, "stash-refs/"):
+		data, err := readSmall(f)
+		if err != nil {
+			return err
+		}
+		obj := strings.TrimSpace(string(data))
+		if err := checkRefPath(f.Name); err != nil || !isObjectName(obj) {
+			b.notes = append(b.notes, fmt.Sprintf("stash ref %q was skipped: not a valid name or object name", f.Name))
+			return nil
+		}
+		b.stash[f.Name] = obj
+	}
+	return nil
+}
+
+func (b *repositoryBuild) addRef(name, obj string) {
+	if err := checkRefName(name); err != nil {
+		b.lost = append(b.lost, fmt.Sprintf("%v, as git refuses on push", err))
+		return
+	}
+	if !isObjectName(obj) {
+		b.lost = append(b.lost, fmt.Sprintf("ref %q holds %q, not an object name", name, obj))
+		return
+	}
+	b.refs[name] = obj
+}
+
+// readSmall reads a metadata file, which is a few bytes (packed-refs can be
+// larger; the reader has capped every inner file's size already).
+func readSmall(f archive.File) ([]byte, error) {
+	data, err := io.ReadAll(f.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", f.Name, err)
+	}
+	return data, nil
+}
+
+// writeHook keeps a hook as an inert file (mode 0644) under imported-hooks/,
+// where git never looks.
+func (b *repositoryBuild) writeHook(f archive.File) error {
+	if err := b.copyFile(path.Join("imported-hooks", f.Name), f.Body, 0o644); err != nil {
+		return err
+	}
+	b.hooks++
+	return nil
+}
+
+var (
+	looseObjectName = regexp.MustCompile(`^[0-9a-f]{2}/[0-9a-f]{38}$`)
+	packFileName    = regexp.MustCompile(`^pack/pack-[0-9a-f]{40}\.(pack|idx)$`)
+)
+
+// writeObject stores one file of the object store: loose objects and packs
+// with their indexes. Anything else (info/alternates above all, which could
+// point git at another repository's objects) is left out.
+func (b *repositoryBuild) writeObject(f archive.File) error {
+	switch {
+	case looseObjectName.MatchString(f.Name), packFileName.MatchString(f.Name):
+		return b.copyFile(path.Join("objects", f.Name), f.Body, 0o444)
+	case f.Name == "info/packs" || strings.HasPrefix(f.Name, "pack/"):
+		return nil // derived files (.rev, .bitmap, info/packs): git rebuilds or does without them
+	}
+	b.notes = append(b.notes, fmt.Sprintf("object store file %q was left out", f.Name))
+	return nil
+}
+
+func (b *repositoryBuild) copyFile(name string, body io.Reader, mode os.FileMode) error {
+	p := filepath.Join(b.dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	// O_EXCL: a name twice in one tar must not overwrite what was checked.
+	out, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if _, err := io.Copy(out, body); err != nil {
+		out.Close()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+// errVerify marks a repository whose git data is incomplete: an item error,
+// not a fatal one.
+var errVerify = errors.New("git data is incomplete")
+
+// finish indexes packs that came without an index, writes refs, HEAD,
+// stash-refs and alternates, verifies connectivity, and moves the
+// repository into place. On any error the build directory is removed.
+func (b *repositoryBuild) finish(ctx context.Context) error {
+	err := b.complete(ctx)
+	if err == nil {
+		err = b.verify(ctx)
+	}
+	if err == nil {
+		if rerr := os.Rename(b.dir, b.final); rerr != nil {
+			err = fmt.Errorf("move repository into place: %w", rerr)
+		}
+	}
+	if err != nil {
+		b.discard()
+	}
+	return err
+}
+
+func (b *repositoryBuild) discard() { _ = os.RemoveAll(b.dir) }
+
+func (b *repositoryBuild) complete(ctx context.Context) error {
+	packs, err := filepath.Glob(filepath.Join(b.dir, "objects", "pack", "pack-*.pack"))
+	if err != nil {
+		return err
+	}
+	for _, p := range packs {
+		idx := strings.TrimSuffix(p, ".pack") + ".idx"
+		if _, err := os.Stat(idx); err == nil {
+			continue
+		}
+		if out, err := git(ctx, b.dir, "index-pack", p); err != nil {
+			return fmt.Errorf("%w: pack %s cannot be indexed: %s", errVerify, filepath.Base(p), out)
+		}
+	}
+	// An index without its pack is of no use and would make git complain.
+	idxs, _ := filepath.Glob(filepath.Join(b.dir, "objects", "pack", "pack-*.idx"))
+	for _, idx := range idxs {
+		if _, err := os.Stat(strings.TrimSuffix(idx, ".idx") + ".pack"); err != nil {
+			_ = os.Remove(idx)
+		}
+	}
+
+	names := make([]string, 0, len(b.refs))
+	for name := range b.refs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var packed bytes.Buffer
+	packed.WriteString("# pack-refs with: sorted \n")
+	for i, name := range names {
+		// refs/heads/a and refs/heads/a/b cannot both exist in git.
+		if i+1 < len(names) && strings.HasPrefix(names[i+1], name+"/") {
+			b.lost = append(b.lost, fmt.Sprintf("ref %q clashes with %q, as git refuses", name, names[i+1]))
+			delete(b.refs, name)
+			continue
+		}
+		fmt.Fprintf(&packed, "%s %s\n", b.refs[name], name)
+	}
+	if err := b.writeFile("packed-refs", packed.Bytes()); err != nil {
+		return err
+	}
+	if err := b.writeFile("HEAD", []byte("ref: "+b.head+"\n")); err != nil {
+		return err
+	}
+	for name, obj := range b.stash {
+		if err := b.writeFile(name, []byte(obj+"\n")); err != nil {
+			return err
+		}
+	}
+	if b.alternates != "" {
+		if err := b.writeFile("objects/info/alternates", []byte(b.alternates+"\n")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// verify checks that every ref resolves and that everything reachable from
+// the refs is present (with the origin's objects, for a fork).
+func (b *repositoryBuild) verify(ctx context.Context) error {
+	out, err := git(ctx, b.dir, "fsck", "--connectivity-only", "--no-dangling", "--no-progress")
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: git fsck: %s", errVerify, firstLines(out, 3))
+	}
+	return nil
+}
+
+// git runs git on a repository whose config we wrote, with no system or
+// global config and no hooks, so that nothing of the archive can run.
+func git(ctx context.Context, gitDir string, args ...string) (string, error) {
+	full := append([]string{"-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
+		"--git-dir=" + gitDir}, args...)
+	cmd := exec.CommandContext(ctx, "git", full...)
+	cmd.Dir = gitDir
+	cmd.Env = gitEnv(gitDir)
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+// gitEnv is a clean environment: no GIT_* variable of ours (GIT_DIR,
+// GIT_ALTERNATE_OBJECT_DIRECTORIES…) leaks into a child git.
+func gitEnv(home string) []string {
+	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "LC_ALL=C",
+		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0"}
+}
+
+func firstLines(s string, n int) string {
+	sc := bufio.NewScanner(strings.NewReader(s))
+	var lines []string
+	for sc.Scan() && len(lines) < n {
+		lines = append(lines, sc.Text())
+	}
+	return strings.Join(lines, "; ")
+}

@@ -1,0 +1,187 @@
+package importer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"bbimport/model"
+)
+
+// ProjectExists reports whether a project key is taken (keys compare
+// without case, as in Bitbucket).
+func (in *Instance) ProjectExists(ctx context.Context, key string) (bool, error) {
+	var one int
+	err := in.db.QueryRowContext(ctx, `SELECT 1 FROM projects WHERE key = ?`, key).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up project %s: %w", key, err)
+	}
+	return true, nil
+}
+
+const projectColumns = `p.id, p.key, p.name, p.description, p.public, p.type`
+
+func scanProject(row interface{ Scan(...any) error }) (model.RestProject, error) {
+	var p model.RestProject
+	err := row.Scan(&p.ID, &p.Key, &p.Name, &p.Description, &p.Public, &p.Type)
+	return p, err
+}
+
+// Projects returns a page of projects by key.
+func (in *Instance) Projects(ctx context.Context, start, limit int) (model.Page[model.RestProject], error) {
+	start, limit = pageBounds(start, limit)
+	return queryPage(ctx, in.db, start, limit, scanProject,
+		`SELECT `+projectColumns+` FROM projects p ORDER BY p.key LIMIT ? OFFSET ?`)
+}
+
+// Project returns one project by key, or model.ErrNotFound.
+func (in *Instance) Project(ctx context.Context, key string) (model.RestProject, error) {
+	p, err := scanProject(in.db.QueryRowContext(ctx, `SELECT `+projectColumns+` FROM projects p WHERE p.key = ?`, key))
+	return p, notFound(err, "project "+key)
+}
+
+const repositoryQuery = `SELECT r.id, r.slug, r.name, r.hierarchy_id, r.scm_id, r.state, r.status_message, r.forkable, r.public,
+	` + projectColumns + `,
+	o.id, o.slug, o.name, o.hierarchy_id, o.scm_id, o.state, o.status_message, o.forkable, o.public,
+	op.id, op.key, op.name, op.description, op.public, op.type
+	FROM repositories r JOIN projects p ON p.id = r.project_id
+	LEFT JOIN repositories o ON o.id = r.origin_id LEFT JOIN projects op ON op.id = o.project_id`
+
+func scanRepository(row interface{ Scan(...any) error }) (model.RestRepository, error) {
+	var r model.RestRepository
+	var o struct {
+		id, pid                                               sql.NullInt64
+		slug, name, hier, scm, state, status, key, pn, pd, pt sql.NullString
+		forkable, public, ppublic                             sql.NullBool
+	}
+	err := row.Scan(&r.ID, &r.Slug, &r.Name, &r.HierarchyID, &r.ScmID, &r.State, &r.StatusMessage, &r.Forkable, &r.Public,
+		&r.Project.ID, &r.Project.Key, &r.Project.Name, &r.Project.Description, &r.Project.Public, &r.Project.Type,
+		&o.id, &o.slug, &o.name, &o.hier, &o.scm, &o.state, &o.status, &o.forkable, &o.public,
+		&o.pid, &o.key, &o.pn, &o.pd, &o.ppublic, &o.pt)
+	if err != nil || !o.id.Valid {
+		return r, err
+	}
+	r.Origin = &model.RestRepository{ID: o.id.Int64, Slug: o.slug.String, Name: o.name.String, HierarchyID: o.hier.String,
+		ScmID: o.scm.String, State: o.state.String, StatusMessage: o.status.String, Forkable: o.forkable.Bool, Public: o.public.Bool,
+		Project: model.RestProject{ID: o.pid.Int64, Key: o.key.String, Name: o.pn.String, Description: o.pd.String,
+			Public: o.ppublic.Bool, Type: o.pt.String}}
+	return r, nil
+}
+
+// Repositories returns a page of a project's repositories by slug.
+func (in *Instance) Repositories(ctx context.Context, projectKey string, start, limit int) (model.Page[model.RestRepository], error) {
+	if _, err := in.Project(ctx, projectKey); err != nil {
+		return model.Page[model.RestRepository]{}, err
+	}
+	start, limit = pageBounds(start, limit)
+	return queryPage(ctx, in.db, start, limit, scanRepository,
+		repositoryQuery+` WHERE p.key = ? ORDER BY r.slug LIMIT ? OFFSET ?`, projectKey)
+}
+
+// Repository returns one repository, or model.ErrNotFound.
+func (in *Instance) Repository(ctx context.Context, projectKey, slug string) (model.RestRepository, error) {
+	r, err := scanRepository(in.db.QueryRowContext(ctx, repositoryQuery+` WHERE p.key = ? AND r.slug = ?`, projectKey, slug))
+	return r, notFound(err, "repository "+projectKey+"/"+slug)
+}
+
+// PullRequests returns a page of a repository's pull requests, newest
+// first as Bitbucket lists them, with their participants.
+func (in *Instance) PullRequests(ctx context.Context, projectKey, slug string, start, limit int) (model.Page[model.RestPullRequest], error) {
+	repo, err := in.Repository(ctx, projectKey, slug)
+	if err != nil {
+		return model.Page[model.RestPullRequest]{}, err
+	}
+	start, limit = pageBounds(start, limit)
+	var rowIDs []int64
+	page, err := queryPage(ctx, in.db, start, limit, func(row interface{ Scan(...any) error }) (model.RestPullRequest, error) {
+		var pr model.RestPullRequest
+		var rowID int64
+		var closed sql.NullInt64
+		err := row.Scan(&rowID, &pr.ID, &pr.Version, &pr.Title, &pr.Description, &pr.State, &pr.Draft, &pr.CreatedDate, &pr.UpdatedDate, &closed,
+			&pr.FromRef.ID, &pr.FromRef.DisplayID, &pr.FromRef.LatestCommit, &pr.ToRef.ID, &pr.ToRef.DisplayID, &pr.ToRef.LatestCommit)
+		pr.ClosedDate = closed.Int64
+		pr.Open = pr.State == model.PROpen
+		pr.Closed = !pr.Open
+		pr.FromRef.Repository, pr.ToRef.Repository = &repo, &repo
+		pr.Reviewers, pr.Participants = []model.RestParticipant{}, []model.RestParticipant{}
+		rowIDs = append(rowIDs, rowID)
+		return pr, err
+	}, `SELECT id, scoped_id, version, title, description, state, draft, created_date, updated_date, closed_date,
+		from_ref, from_display_id, from_commit, to_ref, to_display_id, to_commit
+		FROM pull_requests WHERE repository_id = ? ORDER BY scoped_id DESC LIMIT ? OFFSET ?`, repo.ID)
+	if err != nil || len(page.Values) == 0 {
+		return page, err
+	}
+	byRow := map[int64]*model.RestPullRequest{}
+	for i := range page.Values {
+		byRow[rowIDs[i]] = &page.Values[i]
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(page.Values)), ",")
+	args := make([]any, len(page.Values))
+	for i := range page.Values {
+		args[i] = rowIDs[i]
+	}
+	rows, err := in.db.QueryContext(ctx, `SELECT pp.pull_request_id, pp.role, pp.status, COALESCE(pp.last_reviewed_commit, ''),
+		u.id, u.name, u.slug, u.display_name, COALESCE(u.email, ''), u.active, u.type
+		FROM pr_participants pp JOIN users u ON u.id = pp.user_id WHERE pp.pull_request_id IN (`+marks+`) ORDER BY pp.id`, args...)
+	if err != nil {
+		return page, fmt.Errorf("read participants: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var prID int64
+		var p model.RestParticipant
+		u := &p.User
+		if err := rows.Scan(&prID, &p.Role, &p.Status, &p.LastReviewedCommit, &u.ID, &u.Name, &u.Slug, &u.DisplayName, &u.EmailAddress, &u.Active, &u.Type); err != nil {
+			return page, fmt.Errorf("read participants: %w", err)
+		}
+		p.Approved = p.Status == model.StatusApproved
+		pr := byRow[prID]
+		switch p.Role {
+		case model.RoleAuthor:
+			pr.Author = p
+		case model.RoleReviewer:
+			pr.Reviewers = append(pr.Reviewers, p)
+		default:
+			pr.Participants = append(pr.Participants, p)
+		}
+	}
+	return page, rows.Err()
+}
+
+// queryPage runs a query whose last two arguments are LIMIT and OFFSET,
+// asking for one row more than the page to know whether another follows.
+func queryPage[T any](ctx context.Context, db *sql.DB, start, limit int, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) (model.Page[T], error) {
+	rows, err := db.QueryContext(ctx, query, append(args, limit+1, start)...)
+	if err != nil {
+		return model.Page[T]{}, fmt.Errorf("query: %w", err)
+	}
+	defer rows.Close()
+	var values []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return model.Page[T]{}, fmt.Errorf("read row: %w", err)
+		}
+		values = append(values, v)
+	}
+	if err := rows.Err(); err != nil {
+		return model.Page[T]{}, fmt.Errorf("read rows: %w", err)
+	}
+	return makePage(values, start, limit), nil
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, model.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	return nil
+}

@@ -1,0 +1,223 @@
+package importer
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+)
+
+// migrations bring the schema forward; migration i takes user_version i to
+// i+1. Append only: a home written by an older bbimport is migrated on Open.
+var migrations = []string{
+	`
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE jobs (
+	id               INTEGER PRIMARY KEY AUTOINCREMENT,
+	state            TEXT NOT NULL,
+	archive_path     TEXT NOT NULL,
+	progress_message TEXT NOT NULL DEFAULT '',
+	percentage       INTEGER NOT NULL DEFAULT 0,
+	start_date       INTEGER NOT NULL,
+	updated_date     INTEGER NOT NULL,
+	end_date         INTEGER
+);
+
+CREATE TABLE messages (
+	id           INTEGER PRIMARY KEY,
+	job_id       INTEGER NOT NULL REFERENCES jobs(id),
+	severity     TEXT NOT NULL,
+	subject      TEXT NOT NULL DEFAULT '',
+	text         TEXT NOT NULL,
+	created_date INTEGER NOT NULL
+);
+CREATE INDEX messages_job ON messages(job_id, id);
+CREATE INDEX messages_severity ON messages(job_id, severity, id);
+CREATE INDEX messages_subject ON messages(job_id, subject, id);
+
+CREATE TABLE users (
+	id           INTEGER PRIMARY KEY,
+	slug         TEXT NOT NULL UNIQUE,
+	name         TEXT NOT NULL,
+	display_name TEXT NOT NULL,
+	email        TEXT,
+	active       INTEGER NOT NULL,
+	type         TEXT NOT NULL
+);
+
+CREATE TABLE projects (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	key         TEXT NOT NULL UNIQUE COLLATE NOCASE,
+	name        TEXT NOT NULL,
+	description TEXT NOT NULL DEFAULT '',
+	public      INTEGER NOT NULL,
+	type        TEXT NOT NULL,
+	job_id      INTEGER
+);
+-- Personal projects are named after their user; only normal projects need
+-- unique names.
+CREATE UNIQUE INDEX projects_name ON projects(name COLLATE NOCASE) WHERE type = 'NORMAL';
+
+-- AUTOINCREMENT: a repository id, and so its directory, is never reused.
+CREATE TABLE repositories (
+	id             INTEGER PRIMARY KEY AUTOINCREMENT,
+	project_id     INTEGER NOT NULL REFERENCES projects(id),
+	slug           TEXT NOT NULL,
+	name           TEXT NOT NULL,
+	hierarchy_id   TEXT NOT NULL,
+	origin_id      INTEGER REFERENCES repositories(id),
+	scm_id         TEXT NOT NULL,
+	state          TEXT NOT NULL,
+	status_message TEXT NOT NULL DEFAULT '',
+	forkable       INTEGER NOT NULL,
+	public         INTEGER NOT NULL,
+	lfs_enabled    INTEGER NOT NULL DEFAULT 0,
+	job_id         INTEGER,
+	UNIQUE (project_id, slug COLLATE NOCASE),
+	UNIQUE (project_id, name COLLATE NOCASE)
+);
+
+CREATE TABLE permissions (
+	id            INTEGER PRIMARY KEY,
+	project_id    INTEGER REFERENCES projects(id) ON DELETE CASCADE,
+	repository_id INTEGER REFERENCES repositories(id) ON DELETE CASCADE,
+	permission    TEXT NOT NULL,
+	user_id       INTEGER REFERENCES users(id),
+	group_name    TEXT
+);
+
+CREATE TABLE pull_requests (
+	id                  INTEGER PRIMARY KEY,
+	repository_id       INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+	scoped_id           INTEGER NOT NULL,
+	version             INTEGER NOT NULL,
+	title               TEXT NOT NULL,
+	description         TEXT NOT NULL,
+	state               TEXT NOT NULL,
+	draft               INTEGER NOT NULL,
+	created_date        INTEGER NOT NULL,
+	updated_date        INTEGER NOT NULL,
+	closed_date         INTEGER,
+	rescoped_date       INTEGER,
+	from_ref            TEXT NOT NULL,
+	from_display_id     TEXT NOT NULL,
+	from_commit         TEXT NOT NULL,
+	to_ref              TEXT NOT NULL,
+	to_display_id       TEXT NOT NULL,
+	to_commit           TEXT NOT NULL,
+	ancestor_from       TEXT,
+	ancestor_to         TEXT,
+	merge_base          TEXT,
+	UNIQUE (repository_id, scoped_id)
+);
+
+CREATE TABLE pr_participants (
+	id                   INTEGER PRIMARY KEY,
+	pull_request_id      INTEGER NOT NULL REFERENCES pull_requests(id) ON DELETE CASCADE,
+	user_id              INTEGER NOT NULL REFERENCES users(id),
+	role                 TEXT NOT NULL,
+	status               TEXT NOT NULL,
+	last_reviewed_commit TEXT
+);
+CREATE INDEX pr_participants_pr ON pr_participants(pull_request_id);
+
+CREATE TABLE comments (
+	id                 INTEGER PRIMARY KEY,
+	pull_request_id    INTEGER NOT NULL REFERENCES pull_requests(id) ON DELETE CASCADE,
+	parent_id          INTEGER REFERENCES comments(id),
+	archive_id         TEXT NOT NULL,
+	author_id          INTEGER REFERENCES users(id),
+	text               TEXT NOT NULL,
+	severity           TEXT NOT NULL,
+	state              TEXT NOT NULL,
+	created_date       INTEGER NOT NULL,
+	updated_date       INTEGER NOT NULL,
+	resolved_date      INTEGER,
+	resolver_id        INTEGER REFERENCES users(id),
+	thread_resolved    INTEGER NOT NULL DEFAULT 0,
+	anchor             TEXT
+);
+CREATE INDEX comments_pr ON comments(pull_request_id);
+
+-- A task is a BLOCKER comment, as in Bitbucket.
+CREATE VIEW tasks AS SELECT * FROM comments WHERE severity = 'BLOCKER';
+
+CREATE TABLE pr_activities (
+	id              INTEGER PRIMARY KEY,
+	pull_request_id INTEGER NOT NULL REFERENCES pull_requests(id) ON DELETE CASCADE,
+	kind            TEXT NOT NULL,
+	action          TEXT,
+	user_id         INTEGER REFERENCES users(id),
+	created_date    INTEGER NOT NULL,
+	comment_id      INTEGER REFERENCES comments(id),
+	detail          TEXT
+);
+CREATE INDEX pr_activities_pr ON pr_activities(pull_request_id);
+
+-- Where each archive id went, per job, so that messages and later tools can
+-- follow an item from the source instance to this one.
+CREATE TABLE id_map (
+	job_id     INTEGER NOT NULL,
+	kind       TEXT NOT NULL,
+	archive_id TEXT NOT NULL,
+	new_id     INTEGER NOT NULL,
+	PRIMARY KEY (job_id, kind, archive_id)
+);
+`,
+}
+
+// openDB opens the database in WAL mode (readers never wait for the import's
+// write transaction) and migrates it forward.
+func (in *Instance) openDB() error {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+in.dbPath()+"?"+q.Encode())
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", in.dbPath(), err)
+	}
+	in.db = db
+	if err := migrate(context.Background(), db); err != nil {
+		db.Close()
+		return fmt.Errorf("database %s: %w", in.dbPath(), err)
+	}
+	if err := db.QueryRow(`SELECT value FROM meta WHERE key = 'node_id'`).Scan(&in.nodeID); err == sql.ErrNoRows {
+		in.nodeID = newNodeID()
+		_, err = db.Exec(`INSERT INTO meta(key, value) VALUES ('node_id', ?)`, in.nodeID)
+	}
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("database %s: node id: %w", in.dbPath(), err)
+	}
+	return nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	var version int
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this bbimport knows (%d): use a newer bbimport", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate schema to version %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate schema to version %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
