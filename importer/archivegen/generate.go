@@ -1,0 +1,496 @@
+package archivegen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+
+	"bbimport/importer/archive"
+	"bbimport/model"
+)
+
+// Options say what archive Generate writes. Counts are per parent: Repos
+// per project, Forks per origin repository, PRs and Commits per repository.
+type Options struct {
+	Projects int // normal projects; personal projects (~USER) come with forks
+	Repos    int // origin repositories per normal project; each is a fork hierarchy
+	Forks    int // forks per origin, alternately into a personal project and the origin's project
+	PRs      int // pull requests per repository, forks included
+	Commits  int // commits on the default branch of each origin; forks add forkCommits of their own
+	BlobKiB  int // size of the random blob each default-branch commit adds (0: none)
+	Seed     int64
+
+	// ProjectKeys, when set, are the keys of the first normal projects, in
+	// order (tests use it to make two archives collide); the others are
+	// drawn from the seed.
+	ProjectKeys []string
+
+	// TempDir is where repositories are built (default: the system's).
+	TempDir string
+	// Parallel is how many fork hierarchies are built at once (default:
+	// the number of CPUs, at most 4). Output does not depend on it.
+	Parallel int
+
+	// Hostile makes every repository's git data try to run a command that
+	// creates HostileMarker: a config with core.fsmonitor, core.hooksPath,
+	// core.alternateRefsCommand and a filter.x smudge/clean driver (and a
+	// .gitattributes that applies it to every file), and executable hooks
+	// in both the hooks tar and the metadata tar. An importer passes if the
+	// marker never appears.
+	Hostile       bool
+	HostileMarker string
+	// CorruptPullRequest, when not 0, is the id of a pull request of the
+	// first repository whose activities member holds invalid JSON.
+	CorruptPullRequest int64
+	// DropObjects leaves some objects out of the first repository's objects
+	// tar (Stats.DroppedObjects lists them): its refs are then broken.
+	DropObjects bool
+
+	// observe, when set, sees every decoded value Generate writes, by
+	// member name; the round-trip test compares it with what the reader
+	// returns.
+	observe func(name string, v any)
+}
+
+// DefaultOptions is a small archive with every feature: two projects, three
+// hierarchies each with one fork, ten pull requests per repository.
+func DefaultOptions() Options {
+	return Options{Projects: 2, Repos: 3, Forks: 1, PRs: 10, Commits: 20, BlobKiB: 4, Seed: 1}
+}
+
+// Stats is what Generate wrote, for tests to compare with what reading or
+// importing the archive finds.
+type Stats struct {
+	Projects            int // normal and personal
+	PersonalProjects    int
+	Hierarchies         int
+	Repositories        int // origins and forks
+	Forks               int
+	PullRequests        int
+	PullRequestsByState map[string]int // OPEN, MERGED, DECLINED
+	Drafts              int
+	Activities          int
+	Comments            int // every comment and reply, tasks included
+	Tasks               int // BLOCKER comments
+	Users               int // distinct user ids the archive names
+	Members             int // outer tar entries
+	MembersByKind       map[archive.Kind]int
+	GitBytes            int64 // outer bytes of git metadata, hooks and objects members
+	Bytes               int64 // the whole archive
+	DroppedObjects      []string
+}
+
+func (o Options) validate() error {
+	for _, c := range []struct {
+		name string
+		n    int
+	}{{"projects", o.Projects}, {"repos", o.Repos}, {"forks", o.Forks}, {"prs", o.PRs}, {"blob-kib", o.BlobKiB}} {
+		if c.n < 0 {
+			return fmt.Errorf("%s is %d: it must be 0 or more", c.name, c.n)
+		}
+	}
+	if o.Commits < 1 {
+		return fmt.Errorf("commits is %d: every repository needs at least 1", o.Commits)
+	}
+	if o.Hostile && o.HostileMarker == "" {
+		return errors.New("a hostile archive needs a marker path: set HostileMarker")
+	}
+	return nil
+}
+
+// GenerateFile writes the archive to path.tmp, then renames it to path, so
+// that no half-written archive ever has the final name.
+func GenerateFile(ctx context.Context, path string, opts Options) (Stats, error) {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return Stats{}, fmt.Errorf("create archive: %w", err)
+	}
+	st, err := Generate(ctx, f, opts)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("write %s: %w", tmp, cerr)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return Stats{}, err
+	}
+	return st, nil
+}
+
+// Generate writes a whole archive to w.
+func Generate(ctx context.Context, w io.Writer, opts Options) (Stats, error) {
+	if err := opts.validate(); err != nil {
+		return Stats{}, err
+	}
+	root, err := os.MkdirTemp(opts.TempDir, "bbimport-gen-")
+	if err != nil {
+		return Stats{}, fmt.Errorf("make a directory to build repositories in: %w", err)
+	}
+	defer os.RemoveAll(root)
+
+	g := &generator{opts: opts, people: newPeople(opts.Seed), users: map[string]bool{},
+		stats: Stats{PullRequestsByState: map[string]int{}}}
+	g.plan()
+	g.out = NewWriter(w)
+
+	ctx, cancel := context.WithCancel(ctx)
+	builds := g.startBuilds(ctx, root)
+	defer func() {
+		cancel()
+		builds.wait()
+	}()
+
+	if err := g.writeInstance(); err != nil {
+		return Stats{}, err
+	}
+	for _, p := range g.projects {
+		if err := g.writeProject(p); err != nil {
+			return Stats{}, err
+		}
+		for _, h := range p.hierarchies {
+			built, err := builds.result(ctx, h.index)
+			if err != nil {
+				return Stats{}, err
+			}
+			err = g.writeHierarchy(h, built)
+			builds.done(h.index)
+			if err != nil {
+				return Stats{}, err
+			}
+		}
+	}
+	if err := g.out.Close(); err != nil {
+		return Stats{}, err
+	}
+	g.stats.Members = g.out.counts.members
+	g.stats.MembersByKind = g.out.counts.byKind
+	g.stats.GitBytes = g.out.counts.gitBytes
+	g.stats.Bytes = g.out.Bytes()
+	g.stats.Users = len(g.users)
+	return g.stats, nil
+}
+
+// generator holds one Generate run.
+type generator struct {
+	opts        Options
+	people      people
+	projects    []*projectPlan // normal projects, in archive order
+	hierarchies []*hierarchyPlan
+	out         *Writer
+	stats       Stats
+	users       map[string]bool
+	commentID   int
+}
+
+type projectPlan struct {
+	model.Project
+	permissions []model.Permission
+	hierarchies []*hierarchyPlan
+}
+
+type hierarchyPlan struct {
+	index    int
+	id       string
+	personal []*projectPlan // personal projects first used by this hierarchy
+	repos    []*repoPlan    // origin first
+}
+
+type repoPlan struct {
+	model.Repository
+	project     *projectPlan
+	ordinal     int // 0 for the first repository of the archive
+	origin      *repoPlan
+	permissions []model.Permission
+	lfs         model.GitLFSSettings
+}
+
+// plan lays out projects, hierarchies and repositories with their ids:
+// cheap, sequential, before any git work.
+func (g *generator) plan() {
+	r := newRand(g.opts.Seed, streamPlan, 2)
+	words := r.Perm(len(projectWords))
+	nextProject, nextRepo, ordinal, forks := 1, 1, 0, 0
+	personal := map[string]*projectPlan{}
+	personalSlugs := map[string]map[string]bool{}
+	for pi := range g.opts.Projects {
+		word := projectWords[words[pi%len(words)]]
+		key := projectKey(word, pi/len(words))
+		if pi < len(g.opts.ProjectKeys) {
+			key = g.opts.ProjectKeys[pi]
+		}
+		admin := g.people.users[r.IntN(len(g.people.users))]
+		writers := g.people.pick(r, 2, admin)
+		p := &projectPlan{
+			Project: model.Project{ID: strconv.Itoa(nextProject), Key: key, Name: word + " " + strconv.Itoa(pi+1),
+				Description: "The " + word + " team's repositories.", Public: r.IntN(5) == 0},
+			permissions: []model.Permission{
+				{Groups: []string{}, Permission: "PROJECT_ADMIN", UserIDs: []string{admin.String()}},
+				{Groups: []string{"developers"}, Permission: "PROJECT_WRITE", UserIDs: userStrings(writers)},
+				{Groups: []string{"stash-users"}, Permission: "PROJECT_READ", UserIDs: []string{}},
+			},
+		}
+		nextProject++
+		g.projects = append(g.projects, p)
+		for ri := range g.opts.Repos {
+			slug := repoWords[ri%len(repoWords)]
+			if ri >= len(repoWords) {
+				slug += strconv.Itoa(ri/len(repoWords) + 1)
+			}
+			h := &hierarchyPlan{index: len(g.hierarchies), id: hexID(r, 20)}
+			origin := g.newRepo(r, p, h, slug, nil, &nextRepo, &ordinal)
+			for fi := range g.opts.Forks {
+				if forks%2 == 0 {
+					owner := g.people.users[r.IntN(len(g.people.users))]
+					pp := personal[owner.id.Slug]
+					if pp == nil {
+						pp = &projectPlan{Project: model.Project{ID: strconv.Itoa(nextProject),
+							Key: "~" + strings.ToUpper(owner.id.Slug), Name: owner.id.DisplayName,
+							Description: "", Type: personalProjectType}, permissions: []model.Permission{}}
+						nextProject++
+						personal[owner.id.Slug] = pp
+						personalSlugs[owner.id.Slug] = map[string]bool{}
+						h.personal = append(h.personal, pp)
+					}
+					fslug := slug
+					if personalSlugs[owner.id.Slug][fslug] {
+						fslug += "-" + strings.ToLower(p.Key)
+					}
+					personalSlugs[owner.id.Slug][fslug] = true
+					g.newRepo(r, pp, h, fslug, origin, &nextRepo, &ordinal)
+				} else {
+					g.newRepo(r, p, h, slug+"-fork"+strconv.Itoa(fi+1), origin, &nextRepo, &ordinal)
+				}
+				forks++
+			}
+			g.hierarchies = append(g.hierarchies, h)
+			p.hierarchies = append(p.hierarchies, h)
+		}
+	}
+}
+
+// personalProjectType is Bitbucket's ProjectType.PERSONAL (NORMAL is 0).
+const personalProjectType = 1
+
+func (g *generator) newRepo(r interface{ IntN(int) int }, p *projectPlan, h *hierarchyPlan, slug string,
+	origin *repoPlan, nextRepo, ordinal *int) *repoPlan {
+	repo := &repoPlan{
+		Repository: model.Repository{Forkable: true, HierarchyID: h.id, ID: strconv.Itoa(*nextRepo), Name: slug,
+			ProjectID: p.ID, Public: r.IntN(5) == 0, ScmID: "git", Slug: slug},
+		project: p, ordinal: *ordinal, origin: origin,
+		permissions: []model.Permission{},
+		lfs:         model.GitLFSSettings{Enabled: *ordinal%4 == 3},
+	}
+	if origin != nil {
+		repo.OriginID = origin.ID
+	}
+	if *ordinal%2 == 1 {
+		u := g.people.users[r.IntN(len(g.people.users))]
+		repo.permissions = []model.Permission{{Groups: []string{}, Permission: "REPO_WRITE", UserIDs: []string{u.String()}}}
+	}
+	*nextRepo++
+	*ordinal++
+	h.repos = append(h.repos, repo)
+	return repo
+}
+
+func userStrings(ps []person) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
+}
+
+func hexID(r interface{ IntN(int) int }, n int) string {
+	const digits = "0123456789abcdef"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = digits[r.IntN(16)]
+	}
+	return string(b)
+}
+
+// instanceDetails is what a Data Center 9.4.18 node writes; the node id is
+// drawn from the seed.
+func (g *generator) instanceDetails() model.InstanceDetails {
+	r := newRand(g.opts.Seed, streamPlan, 3)
+	h := hexID(r, 32)
+	return model.InstanceDetails{ArchiveVersion: model.SupportedArchiveVersion, BuildVersion: "9004018",
+		DataCenter: true, InstanceName: "Bitbucket", Product: "Bitbucket Data Center", Version: "9.4.18",
+		NodeID: h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]}
+}
+
+// addJSON writes v and shows it to the round-trip observer.
+func (g *generator) addJSON(kind archive.Kind, ids archive.IDs, v any, pretty bool) error {
+	if g.opts.observe != nil {
+		g.opts.observe(archive.MemberName(kind, ids), v)
+	}
+	return g.out.AddJSON(kind, ids, v, pretty)
+}
+
+func (g *generator) addTar(kind archive.Kind, ids archive.IDs, files []File) error {
+	if g.opts.observe != nil {
+		g.opts.observe(archive.MemberName(kind, ids), files)
+	}
+	return g.out.AddTar(kind, ids, files)
+}
+
+func (g *generator) writeInstance() error {
+	return g.addJSON(archive.KindInstanceDetails, archive.IDs{}, g.instanceDetails(), false)
+}
+
+// allPermissions is all-permissions.json, the flags of the exporting user
+// on the project. Its real shape was never seen whole; the reader keeps it raw.
+var allPermissions = map[string]bool{"PROJECT_ADMIN": true, "PROJECT_READ": true, "PROJECT_WRITE": true,
+	"REPO_ADMIN": true, "REPO_READ": true, "REPO_WRITE": true}
+
+func (g *generator) writeProject(p *projectPlan) error {
+	ids := archive.IDs{Project: p.ID}
+	if err := g.addJSON(archive.KindProject, ids, p.Project, false); err != nil {
+		return err
+	}
+	if err := g.addJSON(archive.KindProjectAllPermissions, ids, allPermissions, false); err != nil {
+		return err
+	}
+	if err := g.addJSON(archive.KindProjectPermissions, ids, p.permissions, false); err != nil {
+		return err
+	}
+	g.stats.Projects++
+	if p.Personal() {
+		g.stats.PersonalProjects++
+	}
+	g.noteUsers(p.permissions)
+	return nil
+}
+
+func (g *generator) noteUsers(perms []model.Permission) {
+	for _, p := range perms {
+		for _, u := range p.UserIDs {
+			g.users[u] = true
+		}
+	}
+}
+
+func (g *generator) writeHierarchy(h *hierarchyPlan, built []*builtRepo) error {
+	for _, p := range h.personal {
+		if err := g.writeProject(p); err != nil {
+			return err
+		}
+	}
+	marker := archive.IDs{Hierarchy: h.id}
+	if err := g.out.AddRaw(archive.MemberName(archive.KindHierarchyBegin, marker), nil); err != nil {
+		return err
+	}
+	for i, repo := range h.repos {
+		if err := g.writeRepository(repo, built[i]); err != nil {
+			return err
+		}
+	}
+	g.stats.Hierarchies++
+	return g.out.AddRaw(archive.MemberName(archive.KindHierarchyEnd, marker), nil)
+}
+
+func (g *generator) writeRepository(repo *repoPlan, b *builtRepo) error {
+	ids := archive.IDs{Project: repo.ProjectID, Repository: repo.ID}
+	steps := []func() error{
+		func() error { return g.addJSON(archive.KindRepository, ids, repo.Repository, false) },
+		func() error { return g.addJSON(archive.KindRepositoryPermissions, ids, repo.permissions, false) },
+		func() error { return g.addTar(archive.KindGitMetadata, ids, b.metadata) },
+		func() error { return g.addTar(archive.KindGitHooks, ids, b.hooks) },
+		func() error { return g.addTar(archive.KindGitObjects, ids, b.objects) },
+		func() error { return g.addJSON(archive.KindLFSSettings, ids, repo.lfs, false) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	g.noteUsers(repo.permissions)
+	g.stats.Repositories++
+	if repo.origin != nil {
+		g.stats.Forks++
+	}
+	if repo.ordinal == 0 {
+		g.stats.DroppedObjects = b.dropped
+	}
+	social := newRand(g.opts.Seed, streamSocial, uint64(repo.ordinal))
+	for _, pg := range b.pulls {
+		if err := g.writePullRequest(repo, pg, social); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// builds runs the git work of hierarchies ahead of the writer, at most
+// Parallel at once, each in its own directory that is removed once written.
+type builds struct {
+	results []chan buildResult
+	slots   chan struct{}
+	dirs    []string
+	wg      sync.WaitGroup
+}
+
+type buildResult struct {
+	repos []*builtRepo
+	err   error
+}
+
+func (g *generator) startBuilds(ctx context.Context, root string) *builds {
+	n := g.opts.Parallel
+	if n <= 0 {
+		n = min(runtime.NumCPU(), 4)
+	}
+	b := &builds{results: make([]chan buildResult, len(g.hierarchies)), slots: make(chan struct{}, n),
+		dirs: make([]string, len(g.hierarchies))}
+	for i := range b.results {
+		b.results[i] = make(chan buildResult, 1)
+		b.dirs[i] = filepath.Join(root, strconv.Itoa(i))
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		for i, h := range g.hierarchies {
+			select {
+			case b.slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			b.wg.Add(1)
+			go func() {
+				defer b.wg.Done()
+				repos, err := g.buildHierarchy(ctx, h, b.dirs[i])
+				b.results[i] <- buildResult{repos, err}
+			}()
+		}
+	}()
+	return b
+}
+
+func (b *builds) result(ctx context.Context, i int) ([]*builtRepo, error) {
+	select {
+	case r := <-b.results[i]:
+		return r.repos, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// done frees hierarchy i's slot and disk once it is in the archive.
+func (b *builds) done(i int) {
+	os.RemoveAll(b.dirs[i])
+	<-b.slots
+}
+
+// wait waits for builds in flight; callers cancel their context first.
+func (b *builds) wait() { b.wg.Wait() }

@@ -1,0 +1,498 @@
+package archivegen
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"bbimport/model"
+)
+
+// Git data is made by one `git fast-import` per repository, fed a stream
+// that holds every commit, tag and blob: one process per repository however
+// many commits it has.
+const (
+	// baseTime (2024-01-01T00:00:00Z) is when the first repository's
+	// history starts; every time in the archive follows from it.
+	baseTime = 1704067200
+	// forkCommits is how many commits a fork adds on top of its origin's
+	// default branch.
+	forkCommits = 2
+	// A repository whose new objects are fewer than looseMaxObjects and
+	// smaller than looseMaxBytes has loose objects; any other one a pack.
+	looseMaxObjects = 600
+	looseMaxBytes   = 1 << 20
+	defaultBranch   = "master"
+	zeroID          = "0000000000000000000000000000000000000000"
+)
+
+// builtRepo is one repository's git data, ready to write.
+type builtRepo struct {
+	gitDir   string
+	metadata []File
+	hooks    []File
+	objects  []File
+	pulls    []pullGit
+	dropped  []string
+
+	// What a fork takes over from its origin.
+	main  []string          // default-branch commits, oldest first
+	heads map[string]string // branch name (refs/heads/...) to commit
+	tags  []tagRef
+	end   int64 // latest time in the history (epoch seconds)
+}
+
+type tagRef struct {
+	name   string // refs/tags/...
+	id     string // the tag object for annotated tags, else the commit
+	peeled string // the commit of an annotated tag; empty for lightweight ones
+}
+
+// pullGit is the git side of a pull request: its branch and commits.
+type pullGit struct {
+	id      int64
+	state   string
+	draft   bool
+	rich    bool // gets every activity kind, so small archives hold them all
+	title   string
+	author  person
+	branch  string // refs/heads/...
+	base    string // the default-branch commit it branched from (the merge base)
+	commits []string
+	file    string // the file its commits change
+	lines   int    // lines of file at the tip
+	target  string // toRef's latest commit
+	merge   string // the merge commit, MERGED only
+	opened  int64
+	closed  int64 // DECLINED and MERGED only
+}
+
+func (p pullGit) tip() string { return p.commits[len(p.commits)-1] }
+
+func (g *generator) buildHierarchy(ctx context.Context, h *hierarchyPlan, dir string) ([]*builtRepo, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("make build directory: %w", err)
+	}
+	var built []*builtRepo
+	for _, repo := range h.repos {
+		var origin *builtRepo
+		if repo.origin != nil {
+			origin = built[0]
+		}
+		b, err := g.buildRepo(ctx, repo, filepath.Join(dir, repo.ID+".git"), origin)
+		if err != nil {
+			return nil, fmt.Errorf("build repository %s/%s: %w", repo.project.Key, repo.Slug, err)
+		}
+		built = append(built, b)
+	}
+	return built, nil
+}
+
+func (g *generator) buildRepo(ctx context.Context, repo *repoPlan, gitDir string, origin *builtRepo) (*builtRepo, error) {
+	r := newRand(g.opts.Seed, streamGit, uint64(repo.ordinal))
+	b := &builtRepo{gitDir: gitDir, heads: map[string]string{}}
+	if err := initBareRepo(gitDir, origin); err != nil {
+		return nil, err
+	}
+	loose := g.estimateObjects(origin == nil) < looseMaxObjects && int64(g.opts.Commits)*int64(g.opts.BlobKiB)*1024 < looseMaxBytes
+	dropping := g.opts.DropObjects && repo.ordinal == 0
+	unpackLimit := 0
+	if loose || dropping {
+		unpackLimit = 1 << 30
+	}
+	marksFile := gitDir + ".marks"
+	cmd := gitCommand(ctx, gitDir, "-c", "fastimport.unpackLimit="+strconv.Itoa(unpackLimit),
+		"fast-import", "--quiet", "--done", "--date-format=raw", "--export-marks="+marksFile)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start git fast-import: %w", err)
+	}
+	fi := &fastImport{w: bufio.NewWriterSize(stdin, 1<<16), seed: g.opts.Seed, repo: uint64(repo.ordinal)}
+	readme := g.writeHistory(fi, r, repo, b, origin)
+	fi.printf("done\n")
+	werr := fi.w.Flush()
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		return nil, fmt.Errorf("git fast-import: %w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	if werr != nil {
+		return nil, fmt.Errorf("feed git fast-import: %w", werr)
+	}
+	ids, err := readMarks(marksFile)
+	if err != nil {
+		return nil, err
+	}
+	b.resolve(ids)
+	var drop []string
+	if dropping {
+		drop = []string{b.heads["refs/heads/"+defaultBranch], ids.get(readme)}
+	}
+	if b.objects, b.dropped, err = listObjects(filepath.Join(gitDir, "objects"), drop); err != nil {
+		return nil, err
+	}
+	b.metadata = g.gitMetadata(repo, b)
+	b.hooks = g.hooks(repo)
+	return b, nil
+}
+
+// estimateObjects guesses how many objects fast-import makes for one
+// repository, to choose between loose objects and a pack beforehand.
+func (g *generator) estimateObjects(isOrigin bool) int {
+	commits := forkCommits
+	if isOrigin {
+		commits = g.opts.Commits
+	}
+	// A default-branch commit: itself, two or three trees, two blobs. A
+	// pull request: two commits of a commit, two trees and a blob, and a
+	// merge.
+	return commits*6 + g.opts.PRs*11
+}
+
+// writeHistory streams one repository's history to fast-import and records
+// in b what it made, by mark. It returns the mark of the README blob.
+func (g *generator) writeHistory(fi *fastImport, r *rand.Rand, repo *repoPlan, b *builtRepo, origin *builtRepo) string {
+	users := g.people.users
+	t := baseTime + int64(repo.ordinal)*6*3600
+	parent := ""
+	first := 1
+	var readme string
+	if origin != nil {
+		b.main = slices.Clone(origin.main)
+		parent = b.main[len(b.main)-1]
+		t = origin.end
+		first = len(b.main) + 1
+		for name, id := range origin.heads {
+			if !strings.HasPrefix(name, "refs/heads/feature/") {
+				b.heads[name] = id
+			}
+		}
+		b.tags = slices.Clone(origin.tags)
+	}
+	last := first + g.opts.Commits - 1
+	if origin != nil {
+		last = first + forkCommits - 1
+	}
+	for k := first; k <= last; k++ {
+		t += 3600
+		changes := []fileChange{{path: "src/app.txt", blob: fi.blob([]byte(appText(k)))}}
+		if k == 1 {
+			readme = fi.blob([]byte("# " + repo.Name + "\n\nGenerated by bbimport gen.\n"))
+			changes = append(changes, fileChange{path: "README.md", blob: readme})
+			if g.opts.Hostile {
+				changes = append(changes, fileChange{path: ".gitattributes", blob: fi.blob([]byte("* filter=x\n"))})
+			}
+		}
+		if g.opts.BlobKiB > 0 {
+			changes = append(changes, fileChange{path: fmt.Sprintf("data/blob-%04d.bin", k),
+				blob: fi.randomBlob(g.opts.BlobKiB*1024, uint64(k))})
+		}
+		who := users[r.IntN(len(users))]
+		parent = fi.commit("refs/heads/"+defaultBranch, who, t, fmt.Sprintf("Change %d of %s", k, repo.Name), parent, "", changes)
+		b.main = append(b.main, parent)
+	}
+	if origin == nil {
+		n := len(b.main)
+		b.heads["refs/heads/develop"] = b.main[n*3/4]
+		b.heads["refs/heads/release/1.0"] = b.main[n/2]
+		b.tags = append(b.tags, tagRef{name: "refs/tags/v0.1", id: b.main[n/4]})
+		tagger := users[r.IntN(len(users))]
+		b.tags = append(b.tags, tagRef{name: "refs/tags/v1.0", peeled: b.main[n/2],
+			id: fi.tag("v1.0", b.main[n/2], tagger, t, "Release 1.0")})
+	}
+	b.pulls = g.writePullBranches(fi, r, repo, b, t)
+	tip := parent
+	for i := range b.pulls {
+		p := &b.pulls[i]
+		if p.state != model.PRMerged {
+			continue
+		}
+		p.target = tip
+		msg := fmt.Sprintf("Merge pull request #%d in %s/%s from %s to %s\n\n* commit '%s':\n  %s",
+			p.id, repo.project.Key, repo.Slug, strings.TrimPrefix(p.branch, "refs/heads/"), defaultBranch, p.tip(), p.title)
+		content := fi.blob([]byte(pullText(p.id, p.lines)))
+		tip = fi.commit("refs/heads/"+defaultBranch, p.author, p.closed, msg, tip, p.tip(),
+			[]fileChange{{path: p.file, blob: content}})
+		p.merge = tip
+	}
+	b.heads["refs/heads/"+defaultBranch] = tip
+	for i := range b.pulls {
+		p := &b.pulls[i]
+		if p.state != model.PRMerged {
+			p.target = tip
+		}
+		// Merged branches are deleted half the time, as teams do.
+		if p.state != model.PRMerged || p.id%2 == 1 {
+			b.heads[p.branch] = p.tip()
+		}
+		b.end = max(b.end, p.closed, p.opened)
+	}
+	b.end = max(b.end, t) + 3600
+	return readme
+}
+
+// writePullBranches plans the repository's pull requests and streams their
+// branches. The first three are OPEN, MERGED and DECLINED and the fourth a
+// draft, so that every state shows up in any archive with a few of them.
+func (g *generator) writePullBranches(fi *fastImport, r *rand.Rand, repo *repoPlan, b *builtRepo, t int64) []pullGit {
+	var pulls []pullGit
+	for id := int64(1); id <= int64(g.opts.PRs); id++ {
+		p := pullGit{id: id, rich: id == 1, author: g.people.users[r.IntN(len(g.people.users))]}
+		switch {
+		case id == 1 || id == 4:
+			p.state = model.PROpen
+		case id == 2:
+			p.state = model.PRMerged
+		case id == 3:
+			p.state = model.PRDeclined
+		default:
+			p.state = []string{model.PRMerged, model.PRMerged, model.PRMerged, model.PRMerged, model.PRMerged,
+				model.PROpen, model.PROpen, model.PROpen, model.PRDeclined, model.PRDeclined}[r.IntN(10)]
+		}
+		p.draft = id == 4 || (p.state == model.PROpen && id > 4 && r.IntN(4) == 0)
+		verb := []string{"Add", "Fix", "Refactor", "Speed up", "Document", "Remove"}[r.IntN(6)]
+		word := repoWords[r.IntN(len(repoWords))]
+		p.title = fmt.Sprintf("%s %s handling", verb, word)
+		p.branch = fmt.Sprintf("refs/heads/feature/%s-%d-%s", strings.TrimPrefix(repo.project.Key, "~"), id, word)
+		p.file = fmt.Sprintf("changes/pr-%d.txt", id)
+		p.base = b.main[r.IntN(len(b.main))]
+		p.opened = t + id*3600
+		if p.state != model.PROpen {
+			p.closed = p.opened + 86400 + int64(r.IntN(1800))
+		}
+		n := 1 + r.IntN(3)
+		if p.rich {
+			n = 3
+		}
+		parent := p.base
+		for j := 1; j <= n; j++ {
+			// The first commit is pushed before the pull request opens;
+			// later ones rescope it.
+			when := p.opened - 1200 + int64(j-1)*1800
+			p.lines = 5 * j
+			parent = fi.commit(p.branch, p.author, when, fmt.Sprintf("%s (part %d)", p.title, j), parent, "",
+				[]fileChange{{path: p.file, blob: fi.blob([]byte(pullText(id, p.lines)))}})
+			p.commits = append(p.commits, parent)
+		}
+		pulls = append(pulls, p)
+	}
+	return pulls
+}
+
+func appText(k int) string {
+	var sb strings.Builder
+	for i := range 20 {
+		if i == k%20 {
+			fmt.Fprintf(&sb, "line %d, changed by commit %d\n", i+1, k)
+		} else {
+			fmt.Fprintf(&sb, "line %d\n", i+1)
+		}
+	}
+	return sb.String()
+}
+
+func pullText(id int64, lines int) string {
+	var sb strings.Builder
+	for i := range lines {
+		fmt.Fprintf(&sb, "pull request %d, line %d\n", id, i+1)
+	}
+	return sb.String()
+}
+
+// resolve turns every fast-import mark b holds into an object id.
+func (b *builtRepo) resolve(ids markIDs) {
+	for i := range b.main {
+		b.main[i] = ids.get(b.main[i])
+	}
+	for name, id := range b.heads {
+		b.heads[name] = ids.get(id)
+	}
+	for i := range b.tags {
+		b.tags[i].id = ids.get(b.tags[i].id)
+		b.tags[i].peeled = ids.get(b.tags[i].peeled)
+	}
+	for i := range b.pulls {
+		p := &b.pulls[i]
+		p.base, p.target, p.merge = ids.get(p.base), ids.get(p.target), ids.get(p.merge)
+		for j := range p.commits {
+			p.commits[j] = ids.get(p.commits[j])
+		}
+	}
+}
+
+// markIDs maps fast-import marks (":12") to object ids.
+type markIDs map[string]string
+
+// get resolves a mark; an object id (an origin's commit, in a fork) or ""
+// stays as it is.
+func (m markIDs) get(s string) string {
+	if id, ok := m[s]; ok {
+		return id
+	}
+	return s
+}
+
+func readMarks(path string) (markIDs, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read fast-import marks: %w", err)
+	}
+	ids := markIDs{}
+	for line := range strings.Lines(string(data)) {
+		mark, id, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if ok {
+			ids[mark] = id
+		}
+	}
+	return ids, nil
+}
+
+// initBareRepo makes the skeleton git needs, without a `git init` process.
+// A fork borrows its origin's objects through alternates, as Bitbucket
+// forks do, so fast-import writes only the objects the origin lacks.
+func initBareRepo(gitDir string, origin *builtRepo) error {
+	for _, d := range []string{"objects/info", "objects/pack", "refs/heads", "refs/tags"} {
+		if err := os.MkdirAll(filepath.Join(gitDir, d), 0o755); err != nil {
+			return fmt.Errorf("make repository: %w", err)
+		}
+	}
+	files := map[string]string{
+		"HEAD":   "ref: refs/heads/" + defaultBranch + "\n",
+		"config": "[core]\n\trepositoryformatversion = 0\n\tbare = true\n",
+	}
+	if origin != nil {
+		files["objects/info/alternates"] = filepath.Join(origin.gitDir, "objects") + "\n"
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(gitDir, name), []byte(content), 0o644); err != nil {
+			return fmt.Errorf("make repository: %w", err)
+		}
+	}
+	return nil
+}
+
+// gitCommand runs git on gitDir, blind to the user's and the system's git
+// configuration and to any GIT_* variable of the caller.
+func gitCommand(ctx context.Context, gitDir string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "git", args...)
+	env := []string{"GIT_DIR=" + gitDir, "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_TERMINAL_PROMPT=0", "LC_ALL=C"}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GIT_") && !strings.HasPrefix(kv, "LC_ALL=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = env
+	return cmd
+}
+
+// listObjects lists the object store as the objects tar holds it: loose
+// objects as <2 hex>/<38 hex>, packs as pack/*.pack and pack/*.idx, sorted.
+// Objects in drop are left out and returned as dropped.
+func listObjects(objectsDir string, drop []string) (files []File, dropped []string, err error) {
+	err = filepath.WalkDir(objectsDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		name, _ := filepath.Rel(objectsDir, path)
+		name = filepath.ToSlash(name)
+		dir, base, _ := strings.Cut(name, "/")
+		switch {
+		case dir == "pack" && (strings.HasSuffix(base, ".pack") || strings.HasSuffix(base, ".idx")):
+		case len(dir) == 2 && len(base) == 38:
+			if slices.Contains(drop, dir+base) {
+				dropped = append(dropped, dir+base)
+				return nil
+			}
+		default:
+			return nil // info/alternates and the like: not part of the store
+		}
+		files = append(files, File{Name: name, Mode: 0o444, Path: path})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list objects: %w", err)
+	}
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	slices.Sort(dropped)
+	return files, dropped, nil
+}
+
+// fileChange sets path to the blob of a mark.
+type fileChange struct {
+	path string
+	blob string
+}
+
+// fastImport writes a fast-import stream. Write errors stick in the
+// bufio.Writer and surface at Flush.
+type fastImport struct {
+	w    *bufio.Writer
+	mark int
+	seed int64
+	repo uint64
+	buf  []byte
+}
+
+func (f *fastImport) printf(format string, a ...any) { fmt.Fprintf(f.w, format, a...) }
+
+func (f *fastImport) next() string {
+	f.mark++
+	return ":" + strconv.Itoa(f.mark)
+}
+
+func (f *fastImport) blob(data []byte) string {
+	m := f.next()
+	f.printf("blob\nmark %s\ndata %d\n", m, len(data))
+	f.w.Write(data)
+	f.w.WriteByte('\n')
+	return m
+}
+
+// randomBlob streams size seeded random bytes, the n-th blob of the
+// repository: content that neither compresses nor deltifies, so the
+// archive's size is what was asked for.
+func (f *fastImport) randomBlob(size int, n uint64) string {
+	if cap(f.buf) < size {
+		f.buf = make([]byte, size)
+	}
+	blobBytes(f.buf[:size], f.seed, f.repo, n)
+	return f.blob(f.buf[:size])
+}
+
+func (f *fastImport) commit(ref string, who person, when int64, msg, from, merge string, changes []fileChange) string {
+	m := f.next()
+	ident := fmt.Sprintf("%s <%s> %d +0000", who.id.DisplayName, who.email, when)
+	f.printf("commit %s\nmark %s\nauthor %s\ncommitter %s\ndata %d\n%s\n", ref, m, ident, ident, len(msg), msg)
+	if from != "" {
+		f.printf("from %s\n", from)
+	}
+	if merge != "" {
+		f.printf("merge %s\n", merge)
+	}
+	for _, c := range changes {
+		f.printf("M 100644 %s %s\n", c.blob, c.path)
+	}
+	f.printf("\n")
+	return m
+}
+
+func (f *fastImport) tag(name, from string, who person, when int64, msg string) string {
+	m := f.next()
+	f.printf("tag %s\nmark %s\nfrom %s\ntagger %s <%s> %d +0000\ndata %d\n%s\n",
+		name, m, from, who.id.DisplayName, who.email, when, len(msg), msg)
+	return m
+}
