@@ -1,8 +1,9 @@
 package logview
 
 import (
-	"fmt"
+	"errors"
 	"regexp"
+	"regexp/syntax"
 	"runtime"
 	"strings"
 	"sync"
@@ -54,8 +55,12 @@ func newMatcher(f filter, names []string) (*matcher, error) {
 	m := &matcher{filter: f, needle: strings.ToLower(f.text)}
 	if f.regex && f.text != "" {
 		re, err := regexp.Compile("(?i)" + f.text)
+		var syntaxErr *syntax.Error
+		if errors.As(err, &syntaxErr) {
+			return nil, errors.New(string(syntaxErr.Code)) // the admin sees the regex already
+		}
 		if err != nil {
-			return nil, fmt.Errorf("regular expression %q: %w", f.text, err)
+			return nil, err
 		}
 		m.re = re
 	}

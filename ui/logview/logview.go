@@ -137,7 +137,6 @@ func (m *Model) SetJobID(id int64) { m.jobID = id }
 // SetSize sets the cells the pane draws, status line included.
 func (m *Model) SetSize(w, h int) {
 	m.width, m.height = max(0, w), max(0, h)
-	m.input.SetWidth(max(1, m.width-len(m.promptLabel())-1))
 	m.scroll()
 }
 
@@ -447,7 +446,6 @@ func (m Model) openPrompt(p prompt, value string) (Model, tea.Cmd) {
 	m.prompt, m.before, m.promptErr = p, m.want, ""
 	m.input.SetValue(value)
 	m.input.CursorEnd()
-	m.input.SetWidth(max(1, m.width-len(m.promptLabel())-1))
 	m.scroll()
 	cmd := m.input.Focus()
 	return m, cmd

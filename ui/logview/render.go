@@ -147,26 +147,30 @@ func (m Model) matches(s string) [][]int {
 }
 
 func (m Model) promptLabel() string {
-	switch m.prompt {
-	case promptText:
+	switch {
+	case m.promptErr != "":
+		return "Invalid regex, " + m.promptErr + " (esc undoes): "
+	case m.prompt == promptText:
 		if m.want.regex {
 			return "Filter text (regex, ctrl+r literal): "
 		}
 		return "Filter text (ctrl+r regex): "
-	case promptSubject:
+	case m.prompt == promptSubject:
 		return "Subject starts with: "
-	case promptSave:
+	case m.prompt == promptSave:
 		return "Save shown rows to (.csv for CSV): "
 	}
 	return ""
 }
 
 func (m Model) promptLine() string {
-	line := m.styles.Prompt.Render(m.promptLabel()) + m.input.View()
+	label, st := m.promptLabel(), m.styles.Prompt
 	if m.promptErr != "" {
-		line = m.styles.Problem.Render(m.promptErr) + " " + line
+		st = m.styles.Problem
 	}
-	return fit(line, m.width)
+	in := m.input
+	in.SetWidth(max(1, m.width-ansi.StringWidth(label)-1))
+	return fit(st.Render(label)+in.View(), m.width)
 }
 
 // statusLine shows, most important first: counts per severity, rows shown
@@ -185,11 +189,11 @@ func (m Model) statusLine() string {
 	} else {
 		parts = append(parts, st.Status.Render("follow off"))
 	}
-	if f := m.want.describe(); f != "" {
-		parts = append(parts, st.Status.Render(f))
-	}
 	if m.scanning {
 		parts = append(parts, st.Status.Render("filtering…"))
+	}
+	if f := m.applied.describe(); f != "" {
+		parts = append(parts, st.Status.Render(f))
 	}
 	return fit(strings.Join(parts, st.Status.Render(" │ ")), m.width)
 }

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +24,13 @@ type savedMsg struct {
 
 func (s savedMsg) report() (notice string, problem bool) {
 	if s.err != nil {
-		return fmt.Sprintf("Could not save the log: %v. Press S to choose another path.", s.err), true
+		// The reason first and short: the line is as wide as the pane.
+		reason := s.err
+		var pathErr *fs.PathError
+		if errors.As(s.err, &pathErr) {
+			reason = pathErr.Err
+		}
+		return fmt.Sprintf("Save failed: %v: %s. Press S to try another path.", reason, s.path), true
 	}
 	return fmt.Sprintf("Saved %s messages to %s.", count(s.count), s.path), false
 }
