@@ -1,15 +1,119 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"bbimport/importer"
+	"bbimport/server"
 )
 
+// buildVersion is set at build time (go build -ldflags "-X
+// main.buildVersion=1.2.3"); /application-properties reports it.
+var buildVersion string
+
+type serveOptions struct {
+	listen      string
+	credentials string
+	tlsCert     string
+	tlsKey      string
+}
+
+// requestGrace bounds the wait for in-flight requests once the importer
+// has stopped.
+const requestGrace = 10 * time.Second
+
 func newServeCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
+	var o serveOptions
+	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "not built yet",
-		RunE: func(*cobra.Command, []string) error { return errors.New("serve is not built yet") },
+		Short: "Serve the importer through Bitbucket's migration REST API",
+		Long: `serve answers Bitbucket Data Center's migration REST API on an instance
+home of its own, so Atlassian's curl commands and 'bbimport --url' work
+against it: POST /rest/api/1.0/migration/imports and the calls around it,
+plus read-only projects, repositories and pull requests.
+
+Every call but /application-properties needs HTTP Basic auth as the one admin
+account, from BBIMPORT_ADMIN_USER and BBIMPORT_ADMIN_PASSWORD or from
+--credentials FILE (a user:password line; not readable by others).
+
+On SIGTERM or Ctrl-C it refuses new imports, lets a running import stop at
+its next checkpoint, and exits.`,
+		Example: `  BBIMPORT_ADMIN_USER=admin BBIMPORT_ADMIN_PASSWORD=secret bbimport serve --home /srv/bbimport
+  bbimport serve --credentials ~/.bbimport-admin --listen 0.0.0.0:7990 --tls-cert cert.pem --tls-key key.pem`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), g, o, cmd.ErrOrStderr())
+		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&o.listen, "listen", "127.0.0.1:7990", "address to listen on (port 0 picks a free one)")
+	f.StringVar(&o.credentials, "credentials", "", "file holding the admin's user:password (default: BBIMPORT_ADMIN_USER and BBIMPORT_ADMIN_PASSWORD)")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate for HTTPS (with --tls-key)")
+	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key for HTTPS (with --tls-cert)")
+	return cmd
+}
+
+func runServe(ctx context.Context, g *globalFlags, o serveOptions, stderr io.Writer) error {
+	admin, err := server.LoadCredentials(o.credentials, os.Getenv)
+	if err != nil {
+		return err
+	}
+	home, err := instanceHome(g.home)
+	if err != nil {
+		return err
+	}
+	in, err := importer.Open(importer.Options{Home: home, ImportDir: g.importDir})
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	version := buildVersion
+	if version == "" {
+		version = importer.Version
+	}
+	srv, err := server.New(server.Config{Importer: in, Admin: admin, Version: version,
+		TLSCert: o.tlsCert, TLSKey: o.tlsKey, Log: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.listen, err)
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		// A second signal ends the process at once.
+		stop()
+	}()
+
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	addr := ln.Addr().(*net.TCPAddr)
+	if !addr.IP.IsLoopback() && scheme == "http" {
+		log.Warn("listening beyond loopback without TLS: the admin password crosses the network in clear text; pass --tls-cert and --tls-key")
+	}
+	log.Info("serving", slog.String("url", fmt.Sprintf("%s://%s/rest/api/1.0", scheme, addr)),
+		slog.String("home", home), slog.String("importDir", in.ImportDir()), slog.String("admin", admin.User))
+	if err := srv.Serve(ctx, ln, requestGrace); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
 }

@@ -21,7 +21,7 @@ import (
 // from a flag (it would show in ps and in shell history): it comes from
 // BITBUCKET_PASSWORD with --user, else from ~/.netrc as `curl -n` reads it,
 // else from BITBUCKET_TOKEN, else from a masked prompt on a terminal.
-func openRemote(ctx context.Context, g *globalFlags) (model.Backend, error) {
+func openRemote(_ context.Context, g *globalFlags) (model.Backend, error) {
 	host, err := urlHost(g.url)
 	if err != nil {
 		return nil, err
