@@ -1,15 +1,48 @@
 package main
 
 import (
-	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 )
 
 func newCancelCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "cancel",
-		Short: "not built yet",
-		RunE: func(*cobra.Command, []string) error { return errors.New("cancel is not built yet") },
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "cancel JOB",
+		Short: "Ask an import job to stop at its next checkpoint",
+		Long: `Ask an import job to stop at its next checkpoint: after the current fork
+hierarchy has been imported and verified, before the next repository, or
+before the next pull request. With --wait, follow it until it has stopped.
+
+In-process, a running job lives in the process that started it, which holds
+the instance home: cancel it there with Ctrl+C, or with kill -TERM <pid>.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseJobID(args[0])
+			if err != nil {
+				return err
+			}
+			b, closeBackend, err := openBackend(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			defer closeBackend()
+			if err := b.Cancel(cmd.Context(), id); err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if !wait {
+				fmt.Fprintf(out, "Job %d will stop at its next checkpoint\n", id)
+				return nil
+			}
+			job, err := watchJob(cmd.Context(), b, id, out, isTerminal(out))
+			if err != nil {
+				return err
+			}
+			return finishJob(cmd.Context(), b, job, out, false)
+		},
 	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the job until it has stopped")
+	return cmd
 }

@@ -1,15 +1,49 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"bbimport/model"
 )
 
 func newJobsCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "jobs",
-		Short: "not built yet",
-		RunE: func(*cobra.Command, []string) error { return errors.New("jobs is not built yet") },
+		Short: "List known import jobs, newest first",
+		Long: `List known import jobs, newest first: every job of the instance home, or
+with --url the jobs this client started (Bitbucket cannot list jobs). With
+--json the list is printed as one Bitbucket page of jobs.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, closeBackend, err := openBackend(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			defer closeBackend()
+			jobs, err := b.KnownJobs(cmd.Context())
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				if jobs == nil {
+					jobs = []model.Job{}
+				}
+				return printJSON(out, model.Page[model.Job]{Size: len(jobs), Limit: len(jobs), IsLastPage: true, Values: jobs})
+			}
+			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "JOB\tSTATE\tPROGRESS\tSTARTED\tENDED")
+			for _, j := range jobs {
+				fmt.Fprintf(tw, "%d\t%s\t%d%% %s\t%s\t%s\n", j.ID, j.State, j.Progress.Percentage, j.Progress.Message,
+					formatMillis(j.StartDate), formatMillis(j.EndDate))
+			}
+			return tw.Flush()
+		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the jobs as a Bitbucket page of jobs")
+	return cmd
 }

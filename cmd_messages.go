@@ -1,15 +1,96 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"bbimport/model"
 )
 
 func newMessagesCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "messages",
-		Short: "not built yet",
-		RunE: func(*cobra.Command, []string) error { return errors.New("messages is not built yet") },
+	var severities, subject string
+	var start, limit int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "messages JOB",
+		Short: "List an import job's messages, oldest first",
+		Long: `List an import job's messages, oldest first.
+
+--severity takes a comma-separated list (INFO, WARN, ERROR). --subject keeps
+the messages about a project, repository or pull request and what is under
+it: PRJ also selects PRJ/repo and PRJ/repo#12.
+
+With --json every page is printed as Bitbucket's page JSON, one document per
+page; --start and --limit ask for one page only.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseJobID(args[0])
+			if err != nil {
+				return err
+			}
+			q := model.MessageQuery{Subject: subject, Start: start, Limit: limit}
+			if q.Severities, err = parseSeverities(severities); err != nil {
+				return err
+			}
+			b, closeBackend, err := openBackend(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			defer closeBackend()
+			out := cmd.OutOrStdout()
+			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			if !asJSON {
+				fmt.Fprintln(tw, "TIME\tSEVERITY\tSUBJECT\tTEXT")
+			}
+			onePage := cmd.Flags().Changed("start") || cmd.Flags().Changed("limit")
+			for {
+				page, err := b.Messages(cmd.Context(), id, q)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					if err := printJSON(out, page); err != nil {
+						return err
+					}
+				} else {
+					for _, m := range page.Values {
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.CreatedDate.Time().Local().Format("2006-01-02 15:04:05"),
+							m.Severity, m.Subject, m.Text)
+					}
+				}
+				// Stop on a missing or stuck nextPageStart (a known Bitbucket bug).
+				if onePage || page.IsLastPage || page.NextPageStart == nil || *page.NextPageStart <= q.Start {
+					break
+				}
+				q.Start = *page.NextPageStart
+			}
+			return tw.Flush()
+		},
 	}
+	cmd.Flags().StringVar(&severities, "severity", "", "only these severities, comma-separated (INFO,WARN,ERROR)")
+	cmd.Flags().StringVar(&subject, "subject", "", "only messages about this subject and what is under it (PRJ, PRJ/repo, PRJ/repo#12)")
+	cmd.Flags().IntVar(&start, "start", 0, "first message of the page (with --json, one page only)")
+	cmd.Flags().IntVar(&limit, "limit", 0, "messages per page (default 25 on one page, 1000 when listing all)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print Bitbucket's page JSON")
+	return cmd
+}
+
+func parseSeverities(s string) ([]model.Severity, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []model.Severity
+	for _, part := range strings.Split(s, ",") {
+		sev := model.Severity(strings.ToUpper(strings.TrimSpace(part)))
+		switch sev {
+		case model.SeverityInfo, model.SeverityWarn, model.SeverityError:
+			out = append(out, sev)
+		default:
+			return nil, &exitError{code: exitNotStarted, err: fmt.Errorf("severity %q is none of INFO, WARN, ERROR", part)}
+		}
+	}
+	return out, nil
 }

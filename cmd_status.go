@@ -1,15 +1,125 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"bbimport/model"
 )
 
 func newStatusCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "status",
-		Short: "not built yet",
-		RunE: func(*cobra.Command, []string) error { return errors.New("status is not built yet") },
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status JOB",
+		Short: "Show an import job's state and progress",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseJobID(args[0])
+			if err != nil {
+				return err
+			}
+			b, closeBackend, err := openBackend(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			defer closeBackend()
+			job, err := b.Job(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), job)
+			}
+			printJob(cmd.OutOrStdout(), job)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print Bitbucket's job JSON")
+	return cmd
+}
+
+func parseJobID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, &exitError{code: exitNotStarted, err: fmt.Errorf("job id %q is not a job number such as 12", s)}
+	}
+	return id, nil
+}
+
+func printJSON(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// printJob writes a job as a two-column table.
+func printJob(out io.Writer, job model.Job) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Job\t%d\n", job.ID)
+	fmt.Fprintf(tw, "State\t%s\n", job.State)
+	fmt.Fprintf(tw, "Progress\t%d%% %s\n", job.Progress.Percentage, job.Progress.Message)
+	fmt.Fprintf(tw, "Started\t%s\n", formatMillis(job.StartDate))
+	fmt.Fprintf(tw, "Updated\t%s\n", formatMillis(job.UpdatedDate))
+	if job.EndDate != 0 {
+		fmt.Fprintf(tw, "Ended\t%s\n", formatMillis(job.EndDate))
+	}
+	if job.Initiator != nil {
+		fmt.Fprintf(tw, "Initiator\t%s\n", job.Initiator.Name)
+	}
+	tw.Flush()
+}
+
+func formatMillis(ms int64) string {
+	if ms == 0 {
+		return "-"
+	}
+	return time.UnixMilli(ms).Local().Format("2006-01-02 15:04:05")
+}
+
+// finishJob prints a finished job and turns its state into the exit
+// status: 0 COMPLETED without ERROR messages, 1 failed, 3 CANCELED.
+func finishJob(ctx context.Context, b model.Backend, job model.Job, out io.Writer, asJSON bool) error {
+	if asJSON {
+		if err := printJSON(out, job); err != nil {
+			return err
+		}
+	} else {
+		printJob(out, job)
+	}
+	if !job.State.Finished() {
+		return nil
+	}
+	errs, err := b.Messages(ctx, job.ID, model.MessageQuery{Severities: []model.Severity{model.SeverityError}, Limit: 1})
+	if err != nil {
+		return &exitError{code: exitFailed, err: err}
+	}
+	switch {
+	case job.State == model.StateCanceled:
+		return &exitError{code: exitCanceled}
+	case job.State.Failed(len(errs.Values) > 0):
+		return &exitError{code: exitFailed}
+	}
+	return nil
+}
+
+// waitQuietly polls until the job ends, printing nothing.
+func waitQuietly(ctx context.Context, b model.Backend, id int64) (model.Job, error) {
+	for {
+		job, err := b.Job(ctx, id)
+		if err != nil || job.State.Finished() {
+			return job, err
+		}
+		select {
+		case <-ctx.Done():
+			return job, ctx.Err()
+		case <-time.After(pollInterval):
+		}
 	}
 }

@@ -147,7 +147,7 @@ func lockHome(home string) (*os.File, error) {
 		holder, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("instance home %s is in use by another bbimport process (pid %s): stop it or use another --home",
+			return nil, fmt.Errorf("instance home %s is in use by bbimport process %s: wait for it, use another --home, or cancel its import with kill -TERM %[2]s",
 				home, strings.TrimSpace(string(holder)))
 		}
 		return nil, fmt.Errorf("lock instance home %s: %w", home, err)

@@ -3,10 +3,12 @@ package importer
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -108,8 +110,15 @@ func (in *Instance) Start(ctx context.Context, archivePath string) (model.Job, e
 	}
 	now := nowMillis()
 	rel, _ := filepath.Rel(in.realImportDir(), path)
-	res, err := in.db.ExecContext(ctx, `INSERT INTO jobs(state, archive_path, progress_message, start_date, updated_date)
-		VALUES (?, ?, ?, ?, ?)`, model.StateInitialising, rel, "Reading "+rel, now, now)
+	var initiator *model.User
+	var initiatorJSON sql.NullString
+	if u, ok := model.InitiatorFrom(ctx); ok {
+		initiator = &u
+		data, _ := json.Marshal(u)
+		initiatorJSON = sql.NullString{String: string(data), Valid: true}
+	}
+	res, err := in.db.ExecContext(ctx, `INSERT INTO jobs(state, archive_path, progress_message, start_date, updated_date, initiator)
+		VALUES (?, ?, ?, ?, ?, ?)`, model.StateInitialising, rel, "Reading "+rel, now, now, initiatorJSON)
 	if err != nil {
 		return model.Job{}, fmt.Errorf("record the new job: %w", err)
 	}
@@ -117,7 +126,7 @@ func (in *Instance) Start(ctx context.Context, archivePath string) (model.Job, e
 	runCtx, stop := context.WithCancel(context.Background())
 	run := &jobRun{id: id, archive: path, size: size, ctx: runCtx, stopNow: stop, done: make(chan struct{})}
 	run.job = model.Job{ID: id, State: model.StateInitialising, Type: model.JobTypeImport,
-		Progress: model.Progress{Message: "Reading " + rel}, StartDate: now, UpdatedDate: now, NodeID: in.nodeID}
+		Progress: model.Progress{Message: "Reading " + rel}, StartDate: now, UpdatedDate: now, NodeID: in.nodeID, Initiator: initiator}
 	in.running = run
 	go in.runJob(run)
 	return run.job, nil
@@ -208,18 +217,25 @@ func (in *Instance) Job(ctx context.Context, id int64) (model.Job, error) {
 	return job, err
 }
 
-const jobSelect = `SELECT id, state, progress_message, percentage, start_date, updated_date, end_date FROM jobs`
+const jobSelect = `SELECT id, state, progress_message, percentage, start_date, updated_date, end_date, initiator FROM jobs`
 
 func (in *Instance) scanJob(row interface{ Scan(...any) error }) (model.Job, error) {
 	var j model.Job
 	var end sql.NullInt64
-	if err := row.Scan(&j.ID, &j.State, &j.Progress.Message, &j.Progress.Percentage, &j.StartDate, &j.UpdatedDate, &end); err != nil {
+	var initiator sql.NullString
+	if err := row.Scan(&j.ID, &j.State, &j.Progress.Message, &j.Progress.Percentage, &j.StartDate, &j.UpdatedDate, &end, &initiator); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return j, err
 		}
 		return j, fmt.Errorf("read job: %w", err)
 	}
 	j.EndDate = end.Int64
+	if initiator.Valid {
+		var u model.User
+		if json.Unmarshal([]byte(initiator.String), &u) == nil {
+			j.Initiator = &u
+		}
+	}
 	j.Type = model.JobTypeImport
 	j.NodeID = in.nodeID
 	return j, nil
@@ -336,27 +352,18 @@ func (in *Instance) Messages(ctx context.Context, id int64, q model.MessageQuery
 		where = append(where, "(subject = ? OR (subject >= ? AND subject < ?) OR (subject >= ? AND subject < ?))")
 		args = append(args, q.Subject, q.Subject+"/", q.Subject+"0", q.Subject+"#", q.Subject+"$")
 	}
-	args = append(args, limit+1, start)
-	rows, err := in.db.QueryContext(ctx, `SELECT id, severity, subject, text, created_date FROM messages
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT ? OFFSET ?`, args...)
-	if err != nil {
-		return model.Page[model.Message]{}, fmt.Errorf("read messages of job %d: %w", id, err)
-	}
-	defer rows.Close()
-	var values []model.Message
-	for rows.Next() {
+	page, err := queryPage(ctx, in.db, start, limit, func(row interface{ Scan(...any) error }) (model.Message, error) {
 		var m model.Message
 		var mid int64
-		if err := rows.Scan(&mid, &m.Severity, &m.Subject, &m.Text, &m.CreatedDate); err != nil {
-			return model.Page[model.Message]{}, fmt.Errorf("read messages of job %d: %w", id, err)
-		}
-		m.ID = fmt.Sprint(mid)
-		values = append(values, m)
+		err := row.Scan(&mid, &m.Severity, &m.Subject, &m.Text, &m.CreatedDate)
+		m.ID = strconv.FormatInt(mid, 10)
+		return m, err
+	}, `SELECT id, severity, subject, text, created_date FROM messages
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT ? OFFSET ?`, args...)
+	if err != nil {
+		return page, fmt.Errorf("read messages of job %d: %w", id, err)
 	}
-	if err := rows.Err(); err != nil {
-		return model.Page[model.Message]{}, fmt.Errorf("read messages of job %d: %w", id, err)
-	}
-	return makePage(values, start, limit), nil
+	return page, nil
 }
 
 // Paging as Bitbucket does it: default limit 25, capped at 1000.

@@ -21,7 +21,8 @@ CREATE TABLE jobs (
 	percentage       INTEGER NOT NULL DEFAULT 0,
 	start_date       INTEGER NOT NULL,
 	updated_date     INTEGER NOT NULL,
-	end_date         INTEGER
+	end_date         INTEGER,
+	initiator        TEXT -- JSON of model.User, when the REST server names one
 );
 
 CREATE TABLE messages (

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"bbimport/importer"
+	"bbimport/model"
+)
+
+// openBackend opens what the commands drive: the in-process importer on the
+// instance home, or (with --url) a remote Bitbucket. The returned function
+// releases it; for the in-process importer it also stops a running import
+// at once, leaving no half-built repository.
+func openBackend(ctx context.Context, g *globalFlags) (model.Backend, func() error, error) {
+	if g.url != "" {
+		b, err := openRemote(ctx, g)
+		if err != nil {
+			return nil, nil, err
+		}
+		return b, func() error { return nil }, nil
+	}
+	home, err := instanceHome(g.home)
+	if err != nil {
+		return nil, nil, err
+	}
+	in, err := importer.Open(importer.Options{Home: home, ImportDir: g.importDir})
+	if err != nil {
+		return nil, nil, err
+	}
+	return in, in.Close, nil
+}
+
+// instanceHome is --home, else $BBIMPORT_HOME (the flag's default), else
+// $XDG_DATA_HOME/bbimport, else ~/.local/share/bbimport.
+func instanceHome(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if xdg := os.Getenv("XDG_DATA_HOME"); xdg != "" {
+		return filepath.Join(xdg, "bbimport"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no instance home: pass --home or set BBIMPORT_HOME (%w)", err)
+	}
+	return filepath.Join(home, ".local", "share", "bbimport"), nil
+}
