@@ -19,6 +19,10 @@ const (
 	// maxHighlights caps the matches marked in one row: a one-letter
 	// filter on a long line would otherwise style every other cell.
 	maxHighlights = 16
+	// cursorMark starts the selected row, so the selection shows in a
+	// terminal without reverse video and to a screen reader. ASCII: a
+	// symbol of ambiguous width would break the layout in CJK locales.
+	cursorMark = ">"
 )
 
 // listRows is the number of message rows on screen: all but the status
@@ -86,13 +90,18 @@ func (m Model) row(e *entry, selected bool) string {
 		timeStyle, subjectStyle, textStyle, gap = st.Selected, st.Selected, st.Selected, st.Selected
 	}
 	subjectCols := max(minSubjectCols, min(maxSubjectCols, m.width/5))
-	textCols := m.width - timeWidth - severityWidth - subjectCols - 3
+	textCols := m.width - len(cursorMark) - timeWidth - severityWidth - subjectCols - 3
 
 	subject := m.subjects.names[e.subject]
 	if subject == "" {
 		subject = "(job)"
 	}
 	var b strings.Builder
+	if selected {
+		b.WriteString(cursorMark)
+	} else {
+		b.WriteString(strings.Repeat(" ", len(cursorMark)))
+	}
 	b.WriteString(timeStyle.Render(e.created.Time().Local().Format(timeLayout)))
 	b.WriteString(gap.Render(" "))
 	b.WriteString(sevStyle.Render(fmt.Sprintf("%-*s", severityWidth, e.sev)))
@@ -106,11 +115,14 @@ func (m Model) row(e *entry, selected bool) string {
 // highlight cuts s to cols cells, pads it to them, and marks the matches of
 // the text filter in what is visible.
 func (m Model) highlight(s string, cols int, base lipgloss.Style) string {
+	if cols <= 0 {
+		return ""
+	}
 	s = oneLine(s)
 	shown := ansi.Truncate(s, cols, "…")
-	visible := len(shown)
-	if len(shown) < len(s) {
-		visible -= len("…")
+	visible := len(shown) // bytes of s on screen
+	if shown != s {
+		visible = len(strings.TrimSuffix(shown, "…"))
 	}
 	pad := strings.Repeat(" ", max(0, cols-ansi.StringWidth(shown)))
 	var b strings.Builder
