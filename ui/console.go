@@ -1,0 +1,104 @@
+// Package ui is bbimport's console: a Bubble Tea program that picks an
+// archive from the import directory, previews and checks it, starts the
+// import and watches the job to its end.
+//
+// It drives a model.Backend (the in-process importer or the REST client)
+// and an Archives (the local import directory) and imports neither the
+// importer, the server nor the client. One root model routes messages to
+// plain sub-parts (picker, dialog, job view, message log); every piece of
+// I/O runs in a tea.Cmd, never in Update.
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"bbimport/model"
+)
+
+// Archives is the import directory the console picks from. The console runs
+// on the server, so this is always local, even when the backend is remote.
+type Archives interface {
+	// List returns the archives, newest first; Growing marks copies still
+	// in progress.
+	List(ctx context.Context) ([]model.ArchiveFile, error)
+	// Inspect tells what an archive holds without importing it.
+	Inspect(ctx context.Context, path string) (model.ArchiveSummary, error)
+	// Checksum computes MD5 and SHA-256, reporting bytes read as it goes.
+	Checksum(ctx context.Context, path string, progress func(done, total int64)) (model.Checksums, error)
+	// FreeBytes is the space left on the import directory's file system.
+	FreeBytes(ctx context.Context) (int64, error)
+	// Dir is the import directory, for "copy an archive into …".
+	Dir() string
+}
+
+// Options configure the console.
+type Options struct {
+	Backend  model.Backend
+	Archives Archives
+
+	// Now is the clock; nil means time.Now. Tests inject a fixed one.
+	Now func() time.Time
+	// NoColor forces the no-colour theme. Run also sets it when the
+	// NO_COLOR environment variable is non-empty.
+	NoColor bool
+
+	// Plain appends lines instead of taking over the screen: for screen
+	// readers, `script` logs and dumb terminals.
+	Plain bool
+	// In and Out are the plain mode's terminal; nil means stdin and stdout.
+	// Out also receives the note printed after the full-screen console ends.
+	In  io.Reader
+	Out io.Writer
+	// Watch follows a job in plain mode, appending its progress and
+	// messages to Out until it ends; its error is Run's (the command's
+	// exit status).
+	Watch func(ctx context.Context, id int64) error
+}
+
+func (o *Options) defaults() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.In == nil {
+		o.In = os.Stdin
+	}
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	// The colour-profile library honours only true-ish NO_COLOR values; the
+	// convention (no-color.org) is any non-empty value.
+	if os.Getenv("NO_COLOR") != "" {
+		o.NoColor = true
+	}
+}
+
+// Run opens the console and returns when the user quits. In plain mode it
+// returns what Watch returns.
+func Run(ctx context.Context, opts Options) error {
+	opts.defaults()
+	if opts.Plain {
+		return runPlain(ctx, opts)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m := newModel(ctx, opts)
+	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	if opts.NoColor {
+		popts = append(popts, tea.WithColorProfile(colorprofile.Ascii))
+	}
+	final, err := tea.NewProgram(m, popts...).Run()
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("run the console: %w", err)
+	}
+	if fm, ok := final.(Model); ok && fm.farewell != "" {
+		fmt.Fprintln(opts.Out, fm.farewell)
+	}
+	return nil
+}

@@ -1,0 +1,310 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"bbimport/model"
+)
+
+// t0 is the tests' clock: every screen is drawn at this instant.
+var t0 = time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
+
+// fakeBackend is a model.Backend whose answers the test sets.
+type fakeBackend struct {
+	mu       sync.Mutex
+	identity model.Identity
+	jobs     map[int64]model.Job
+	messages map[int64][]model.Message
+	known    []model.Job
+	existing map[string]bool
+	jobErr   error // every Job and Messages call fails with it
+	startErr error
+	started  []string
+	canceled []int64
+	nextID   int64
+}
+
+func newFakeBackend() *fakeBackend {
+	return &fakeBackend{
+		identity: model.Identity{Location: "/srv/bbimport", Product: "bbimport", Version: "0.1.0"},
+		jobs:     map[int64]model.Job{},
+		messages: map[int64][]model.Message{},
+		existing: map[string]bool{},
+		nextID:   12,
+	}
+}
+
+func (f *fakeBackend) Identity(context.Context) (model.Identity, error) { return f.identity, nil }
+
+func (f *fakeBackend) Start(_ context.Context, path string) (model.Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.startErr != nil {
+		return model.Job{}, f.startErr
+	}
+	f.started = append(f.started, path)
+	j := model.Job{ID: f.nextID, State: model.StateInitialising, Type: model.JobTypeImport,
+		StartDate: t0.Add(-time.Minute).UnixMilli(), UpdatedDate: t0.UnixMilli()}
+	f.jobs[j.ID] = j
+	f.nextID++
+	return j, nil
+}
+
+func (f *fakeBackend) Job(_ context.Context, id int64) (model.Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.jobErr != nil {
+		return model.Job{}, f.jobErr
+	}
+	j, ok := f.jobs[id]
+	if !ok {
+		return model.Job{}, fmt.Errorf("job %d: %w", id, model.ErrJobNotFound)
+	}
+	return j, nil
+}
+
+func (f *fakeBackend) Messages(_ context.Context, id int64, q model.MessageQuery) (model.Page[model.Message], error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.jobErr != nil {
+		return model.Page[model.Message]{}, f.jobErr
+	}
+	all := f.messages[id]
+	limit := q.Limit
+	if limit == 0 {
+		limit = 25
+	}
+	start := min(q.Start, len(all))
+	end := min(start+limit, len(all))
+	p := model.Page[model.Message]{Start: start, Limit: limit, Size: end - start, Values: all[start:end], IsLastPage: end == len(all)}
+	if !p.IsLastPage {
+		p.NextPageStart = &end
+	}
+	return p, nil
+}
+
+func (f *fakeBackend) Cancel(_ context.Context, id int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	j := f.jobs[id]
+	if j.State.Finished() {
+		return fmt.Errorf("cancel job %d: %w", id, model.ErrJobFinished)
+	}
+	f.canceled = append(f.canceled, id)
+	j.State = model.StateCanceling
+	f.jobs[id] = j
+	return nil
+}
+
+func (f *fakeBackend) KnownJobs(context.Context) ([]model.Job, error) { return f.known, nil }
+
+func (f *fakeBackend) ProjectExists(_ context.Context, key string) (bool, error) {
+	return f.existing[key], nil
+}
+
+func (f *fakeBackend) set(j model.Job, msgs ...model.Message) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.jobs[j.ID] = j
+	f.messages[j.ID] = append(f.messages[j.ID], msgs...)
+}
+
+// fakeArchives is an import directory held in memory.
+type fakeArchives struct {
+	files     []model.ArchiveFile
+	summaries map[string]model.ArchiveSummary
+	free      int64
+	sums      model.Checksums
+	// gate, when set, holds Checksum after its first progress report
+	// until the test closes it.
+	gate chan struct{}
+}
+
+func newFakeArchives() *fakeArchives {
+	return &fakeArchives{
+		files: []model.ArchiveFile{
+			{Name: "Bitbucket_export_422.tar", Path: "/srv/import/Bitbucket_export_422.tar", Size: 734_003_200, ModTime: t0.Add(-20 * time.Minute)},
+			{Name: "copy-in-progress.tar", Path: "/srv/import/copy-in-progress.tar", Size: 52_428_800, ModTime: t0.Add(-time.Minute), Growing: true},
+			{Name: "small.tar", Path: "/srv/import/small.tar", Size: 1_572_864, ModTime: t0.Add(-26 * time.Hour)},
+		},
+		summaries: map[string]model.ArchiveSummary{
+			"/srv/import/Bitbucket_export_422.tar": {
+				Instance:     model.InstanceDetails{InstanceName: "acme-bitbucket", Product: "Bitbucket", Version: "9.4.3", ArchiveVersion: 2},
+				Projects:     []model.ProjectSummary{{Key: "PRJ", Name: "Project", Repositories: 4}, {Key: "OPS", Name: "Ops", Repositories: 2}, {Key: "~ALICE", Name: "Alice", Repositories: 1}},
+				Hierarchies:  make([]model.HierarchySummary, 5),
+				Repositories: 7, Forks: 2,
+				PullRequests: model.PullRequestCounts{Total: 340, Open: 12, Merged: 300, Declined: 28},
+				GitBytes:     650_000_000, ArchiveBytes: 734_003_200, Members: 912,
+			},
+			"/srv/import/small.tar": {
+				Instance:     model.InstanceDetails{InstanceName: "small", Product: "Bitbucket", Version: "9.4.1", ArchiveVersion: 2},
+				Projects:     []model.ProjectSummary{{Key: "SM", Name: "Small", Repositories: 1}},
+				Hierarchies:  make([]model.HierarchySummary, 1),
+				Repositories: 1,
+				PullRequests: model.PullRequestCounts{Total: 3, Open: 1, Merged: 2},
+				GitBytes:     1_000_000, ArchiveBytes: 1_572_864, Members: 9,
+			},
+		},
+		free: 120 << 30,
+		sums: model.Checksums{MD5: "9e107d9d372bb6826bd81d3542a419d6", SHA256: "d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592", Bytes: 734_003_200},
+	}
+}
+
+func (a *fakeArchives) List(context.Context) ([]model.ArchiveFile, error) { return a.files, nil }
+
+func (a *fakeArchives) Inspect(_ context.Context, path string) (model.ArchiveSummary, error) {
+	s, ok := a.summaries[path]
+	if !ok {
+		return model.ArchiveSummary{}, errors.New("not a Bitbucket migration archive: no instance-details.json")
+	}
+	return s, nil
+}
+
+func (a *fakeArchives) Checksum(ctx context.Context, path string, progress func(done, total int64)) (model.Checksums, error) {
+	progress(a.sums.Bytes/2, a.sums.Bytes)
+	if a.gate != nil {
+		select {
+		case <-a.gate:
+		case <-ctx.Done():
+			return model.Checksums{}, ctx.Err()
+		}
+	}
+	progress(a.sums.Bytes, a.sums.Bytes)
+	return a.sums, nil
+}
+
+func (a *fakeArchives) FreeBytes(context.Context) (int64, error) { return a.free, nil }
+
+func (a *fakeArchives) Dir() string { return "/srv/import" }
+
+// harness drives the root model as the event loop would, but in the test's
+// goroutine: commands run at once, timers wait in a queue until fire.
+type harness struct {
+	t      *testing.T
+	m      Model
+	b      *fakeBackend
+	a      *fakeArchives
+	timers []tea.Msg
+	quit   bool
+}
+
+func newHarness(t *testing.T, w, h int) *harness {
+	t.Helper()
+	hs := &harness{t: t, b: newFakeBackend(), a: newFakeArchives()}
+	hs.m = newModel(context.Background(), Options{Backend: hs.b, Archives: hs.a, Now: func() time.Time { return t0 }, NoColor: true})
+	hs.m.after = func(_ time.Duration, msg tea.Msg) tea.Cmd {
+		return func() tea.Msg { return timerMsg{msg} }
+	}
+	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
+	return hs
+}
+
+// timerMsg wraps a timer's message so the harness can queue it.
+type timerMsg struct{ msg tea.Msg }
+
+func (h *harness) init() { h.run(h.m.Init()) }
+
+func (h *harness) send(msg tea.Msg) {
+	h.t.Helper()
+	nm, cmd := h.m.Update(msg)
+	h.m = nm.(Model)
+	h.run(cmd)
+}
+
+func (h *harness) run(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	switch msg := cmd().(type) {
+	case nil:
+	case tea.BatchMsg:
+		for _, c := range msg {
+			h.run(c)
+		}
+	case timerMsg:
+		h.timers = append(h.timers, msg.msg)
+	case tea.QuitMsg:
+		h.quit = true
+	default:
+		h.send(msg)
+	}
+}
+
+// fire delivers the timers due so far (ticks and polls).
+func (h *harness) fire() {
+	due := h.timers
+	h.timers = nil
+	for _, msg := range due {
+		h.send(msg)
+	}
+}
+
+// press sends keys by name: "j", "enter", "ctrl+c", "esc", "tab".
+func (h *harness) press(keys ...string) {
+	h.t.Helper()
+	for _, k := range keys {
+		h.send(keyPress(k))
+	}
+}
+
+func keyPress(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "home":
+		return tea.KeyPressMsg{Code: tea.KeyHome}
+	case "end":
+		return tea.KeyPressMsg{Code: tea.KeyEnd}
+	case "pgup":
+		return tea.KeyPressMsg{Code: tea.KeyPgUp}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	}
+	r := []rune(k)
+	if len(r) != 1 {
+		panic("no such key in the tests: " + k)
+	}
+	return tea.KeyPressMsg{Code: r[0], Text: k}
+}
+
+// screen is the frame as a user reads it.
+func (h *harness) screen() string { return ansi.Strip(h.m.render()) }
+
+func (h *harness) requireScreen(want ...string) {
+	h.t.Helper()
+	s := h.screen()
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			h.t.Fatalf("screen lacks %q:\n%s", w, s)
+		}
+	}
+}
+
+func (h *harness) requireNotScreen(notWant ...string) {
+	h.t.Helper()
+	s := h.screen()
+	for _, w := range notWant {
+		if strings.Contains(s, w) {
+			h.t.Fatalf("screen shows %q:\n%s", w, s)
+		}
+	}
+}

@@ -1,0 +1,533 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"bbimport/model"
+	"bbimport/ui/logview"
+)
+
+// Polling: the job and its new messages are fetched by one command,
+// re-issued after each answer; a burst of messages lands in one update.
+const (
+	pollEvery    = 500 * time.Millisecond
+	pollTimeout  = 20 * time.Second
+	pageLimit    = 1000 // the REST API's cap
+	pagesPerPoll = 20   // a long backlog is drained over several updates
+	maxBackoff   = 15 * time.Second
+	stallAfter   = 5 * time.Minute // "no update for 5m" when updatedDate stops moving
+	etaAfter     = 10 * time.Second
+)
+
+// jobView is the job being watched: its progress pane and message log.
+type jobView struct {
+	id      int64
+	archive *model.ArchiveFile // nil when reattached to a job started elsewhere
+	job     model.Job
+	have    bool // the job has answered at least once
+	next    int  // start offset of the next message page
+	gen     int  // polls of an earlier view of the same job are dropped
+	drained bool // every message of a finished job is in
+
+	log        logview.Model
+	logFocused bool
+
+	lastAnswer   time.Time
+	failingSince time.Time
+	failures     int
+	lastErr      error
+
+	projects, repos, prs map[string]struct{} // subjects named by messages
+	bySubject            map[string]*tally
+	lastJobMessage       string // newest message without a subject
+}
+
+type tally struct{ warn, errs int }
+
+type (
+	pollMsg struct {
+		id    int64
+		gen   int
+		job   model.Job
+		jobOK bool
+		msgs  []model.Message
+		next  int
+		more  bool
+		err   error
+		at    time.Time
+	}
+	startedMsg struct {
+		file model.ArchiveFile
+		job  model.Job
+		err  error
+	}
+	cancelSentMsg struct{ err error }
+	pollDueMsg    struct{ gen int }
+)
+
+func newJobView(t Theme, j model.Job, archive *model.ArchiveFile, gen int) *jobView {
+	log := logview.New(t.Log)
+	log.SetJobID(j.ID)
+	return &jobView{
+		id: j.ID, archive: archive, job: j, gen: gen,
+		log: log, logFocused: true,
+		projects: map[string]struct{}{}, repos: map[string]struct{}{}, prs: map[string]struct{}{},
+		bySubject: map[string]*tally{},
+	}
+}
+
+func (j *jobView) finished() bool { return j.have && j.job.State.Finished() }
+
+func (j *jobView) hasErrors() bool { return j.log.Counts().Error > 0 }
+
+func (j *jobView) updateLog(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	j.log, cmd = j.log.Update(msg)
+	return cmd
+}
+
+// poll fetches the job, then its messages from the next offset. The job
+// is read first so that, once it is finished, the messages read after it
+// are all there are.
+func (m *Model) poll() tea.Cmd {
+	j := m.job
+	b, ctx, now := m.opts.Backend, m.ctx, m.opts.Now
+	id, gen, next := j.id, j.gen, j.next
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, pollTimeout)
+		defer cancel()
+		res := pollMsg{id: id, gen: gen, next: next}
+		res.job, res.err = b.Job(ctx, id)
+		res.jobOK = res.err == nil
+		for page := 0; res.err == nil && page < pagesPerPoll; page++ {
+			p, err := b.Messages(ctx, id, model.MessageQuery{Start: res.next, Limit: pageLimit})
+			if err != nil {
+				res.err = err
+				break
+			}
+			res.msgs = append(res.msgs, p.Values...)
+			adv := res.next + len(p.Values)
+			if p.NextPageStart != nil {
+				adv = *p.NextPageStart
+			}
+			last := p.IsLastPage || p.NextPageStart == nil || adv <= res.next
+			res.next = max(adv, res.next)
+			res.more = !last
+			if last {
+				break
+			}
+		}
+		res.at = now()
+		return res
+	}
+}
+
+// polled applies a poll's answer and schedules the next one.
+func (m *Model) polled(msg pollMsg) tea.Cmd {
+	j := m.job
+	if j == nil || msg.id != j.id || msg.gen != j.gen {
+		return nil
+	}
+	var cmds []tea.Cmd
+	if msg.jobOK {
+		j.job, j.have = msg.job, true
+	}
+	if len(msg.msgs) > 0 {
+		j.tally(msg.msgs)
+		cmds = append(cmds, j.log.Append(msg.msgs))
+	}
+	j.next = msg.next
+	if msg.err != nil {
+		if j.failingSince.IsZero() {
+			j.failingSince = msg.at
+		}
+		j.failures++
+		j.lastErr = msg.err
+	} else {
+		j.lastAnswer, j.failingSince, j.failures, j.lastErr = msg.at, time.Time{}, 0, nil
+	}
+	m.layoutJob()
+	if msg.err == nil && j.finished() && !msg.more {
+		j.drained = true
+		if m.quitWhenStopped {
+			return tea.Quit
+		}
+		return tea.Batch(cmds...)
+	}
+	next := m.after(pollEvery, pollDueMsg{j.gen})
+	switch {
+	case msg.err != nil:
+		next = m.after(min(time.Duration(1<<min(j.failures, 5))*time.Second, maxBackoff), pollDueMsg{j.gen})
+	case msg.more:
+		next = m.poll()
+	}
+	return tea.Batch(append(cmds, next)...)
+}
+
+// tally counts what the messages name: the items seen so far and the
+// warnings and errors per subject for the summary.
+func (j *jobView) tally(msgs []model.Message) {
+	for _, msg := range msgs {
+		s := msg.Subject
+		if s == "" {
+			j.lastJobMessage = msg.Text
+		} else {
+			proj, rest, hasRepo := strings.Cut(s, "/")
+			j.projects[proj] = struct{}{}
+			if hasRepo {
+				repo, _, hasPR := strings.Cut(rest, "#")
+				j.repos[proj+"/"+repo] = struct{}{}
+				if hasPR {
+					j.prs[s] = struct{}{}
+				}
+			}
+		}
+		if msg.Severity == model.SeverityInfo {
+			continue
+		}
+		t := j.bySubject[s]
+		if t == nil {
+			t = &tally{}
+			j.bySubject[s] = t
+		}
+		if msg.Severity == model.SeverityError {
+			t.errs++
+		} else {
+			t.warn++
+		}
+	}
+}
+
+func (m *Model) start(f model.ArchiveFile) tea.Cmd {
+	b, ctx := m.opts.Backend, m.ctx
+	m.setNotice("Starting the import of "+f.Name+"…", false)
+	return func() tea.Msg {
+		j, err := b.Start(ctx, f.Name)
+		return startedMsg{f, j, err}
+	}
+}
+
+func (m *Model) started(msg startedMsg) tea.Cmd {
+	if msg.err != nil {
+		m.setNotice(fmt.Sprintf("The import of %s did not start: %v", msg.file.Name, msg.err), true)
+		return nil
+	}
+	m.notice = ""
+	f := msg.file
+	return m.openJob(msg.job, &f)
+}
+
+// openJob switches to the job view and starts polling.
+func (m *Model) openJob(j model.Job, archive *model.ArchiveFile) tea.Cmd {
+	m.jobGen++
+	m.job = newJobView(m.theme, j, archive, m.jobGen)
+	m.onJob = true
+	m.layoutJob()
+	return m.poll()
+}
+
+// progressHeight is the height of the pane above the log: the progress
+// lines while running, the summary once finished.
+func (j *jobView) progressHeight() int {
+	if j.finished() {
+		return 10
+	}
+	return 7
+}
+
+func (m *Model) layoutJob() {
+	if m.job == nil || m.width == 0 {
+		return
+	}
+	logH := m.bodyHeight() - m.job.progressHeight()
+	m.job.log.SetSize(m.width-2, max(logH-2, 1))
+}
+
+func (m *Model) bodyHeight() int { return m.height - 3 }
+
+func (m *Model) jobKey(msg tea.KeyPressMsg) tea.Cmd {
+	j := m.job
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Back) && j.log.WantsEsc():
+		return j.updateLog(msg)
+	case key.Matches(msg, k.Back, k.Picker):
+		m.onJob = false
+		if !j.finished() {
+			m.setNotice(fmt.Sprintf("Job %d goes on; press w to watch it again.", j.id), false)
+		}
+		return m.listArchives()
+	case key.Matches(msg, k.Tab):
+		j.logFocused = !j.logFocused
+		if j.logFocused {
+			j.log.Focus()
+		} else {
+			j.log.Blur()
+		}
+		return nil
+	case key.Matches(msg, k.Cancel):
+		return m.confirmCancel()
+	}
+	if j.logFocused {
+		return j.updateLog(msg)
+	}
+	return nil
+}
+
+// confirmCancel explains the three checkpoints before asking.
+func (m *Model) confirmCancel() tea.Cmd {
+	j := m.job
+	switch {
+	case j.finished():
+		m.setNotice(fmt.Sprintf("Job %d has already ended %s.", j.id, j.job.State), false)
+		return nil
+	case j.job.State == model.StateCanceling:
+		m.setNotice("Cancel is already requested: waiting for the next checkpoint.", false)
+		return nil
+	}
+	m.dialog = &dialog{
+		title: fmt.Sprintf("Cancel job %d?", j.id),
+		lines: []string{
+			"The import stops at its next checkpoint, whichever comes first:",
+			"  • after the current fork hierarchy has been imported and verified",
+			"  • before the next repository",
+			"  • before the next pull request",
+			"",
+			"What was imported before the checkpoint stays (there is no rollback); git data stays consistent. " +
+				"Canceled during git data, that hierarchy gets no pull requests.",
+		},
+		choices: []choice{
+			{key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "cancel the import")), func(m *Model) tea.Cmd {
+				return m.sendCancel()
+			}},
+			{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "keep importing")), nil},
+		},
+	}
+	return nil
+}
+
+func (m *Model) sendCancel() tea.Cmd {
+	b, ctx, id := m.opts.Backend, m.ctx, m.job.id
+	return func() tea.Msg {
+		return cancelSentMsg{b.Cancel(ctx, id)}
+	}
+}
+
+func (m *Model) cancelSent(msg cancelSentMsg) tea.Cmd {
+	switch {
+	case errors.Is(msg.err, model.ErrJobFinished):
+		m.setNotice("The job had already finished; nothing to cancel.", false)
+		if m.quitWhenStopped {
+			return tea.Quit
+		}
+	case msg.err != nil:
+		m.quitWhenStopped = false
+		m.setNotice(fmt.Sprintf("Cancel was not accepted: %v. Press c to try again.", msg.err), true)
+	default:
+		m.setNotice("Cancel requested: the import stops at its next checkpoint.", false)
+	}
+	return nil
+}
+
+func (m Model) jobHelp() bindings {
+	j := m.job
+	k := m.keys
+	first := k.Cancel
+	if j.finished() {
+		first = k.Picker
+	}
+	short := []key.Binding{first}
+	if j.logFocused {
+		short = append(short, j.log.ShortHelp()...)
+	}
+	short = append(short, k.Tab, k.Help, k.Quit)
+	full := [][]key.Binding{{k.Cancel, k.Picker, k.Back}}
+	if j.logFocused {
+		full = append(full, j.log.FullHelp()...)
+	}
+	full = append(full, k.general())
+	return bindings{short: short, full: full}
+}
+
+// stateBadge is the state's word with a glyph, in its colour: the word and
+// glyph carry the meaning without colour. COMPLETED with ERROR messages is
+// shown as a failure.
+func stateBadge(t Theme, s model.State, hasErrors bool) string {
+	switch {
+	case s == model.StateCompleted && hasErrors:
+		return t.Bad.Render("✗ COMPLETED WITH ERRORS")
+	case s == model.StateCompleted:
+		return t.Good.Render("✓ COMPLETED")
+	case s.Failed(hasErrors):
+		return t.Bad.Render("✗ " + string(s))
+	case s == model.StateCanceling:
+		return t.Caution.Render("◐ CANCELING")
+	case s == model.StateCanceled:
+		return t.Caution.Render("■ CANCELED")
+	}
+	return t.Busy.Render("● " + string(s))
+}
+
+// view draws the progress pane (or the summary) above the log.
+func (j *jobView) view(t Theme, w, h int, now time.Time) string {
+	ph := j.progressHeight()
+	title := fmt.Sprintf("Job %d", j.id)
+	if j.archive != nil {
+		title += " · " + j.archive.Name
+	}
+	var lines []string
+	if j.finished() {
+		lines = j.summaryLines(t, now)
+	} else {
+		lines = j.progressLines(t, w-2, now)
+	}
+	top := box(t, title, lines, w, ph, !j.logFocused)
+	logBox := box(t, "Messages", strings.Split(j.log.View(), "\n"), w, h-ph, j.logFocused)
+	return top + "\n" + logBox
+}
+
+func (j *jobView) counts(t Theme) string {
+	c := j.log.Counts()
+	warn := fmt.Sprintf("%d warnings", c.Warn)
+	if c.Warn > 0 {
+		warn = t.Caution.Render(warn)
+	}
+	errs := fmt.Sprintf("%d errors", c.Error)
+	if c.Error > 0 {
+		errs = t.Bad.Render(errs)
+	}
+	return fmt.Sprintf("%d projects · %d repositories · %d pull requests seen · ", len(j.projects), len(j.repos), len(j.prs)) + warn + " · " + errs
+}
+
+func (j *jobView) progressLines(t Theme, w int, now time.Time) []string {
+	if !j.have {
+		lines := []string{t.Dim.Render("asking the backend for job " + fmt.Sprint(j.id) + "…")}
+		return append(lines, j.connectionNote(t, now)...)
+	}
+	jb := j.job
+	pct := jb.Progress.Percentage
+	badge := stateBadge(t, jb.State, j.hasErrors())
+	barW := max(w-2-ansi.StringWidth(badge)-7, 10)
+	lines := []string{
+		" " + badge + "  " + bar(t, float64(pct)/100, barW) + fmt.Sprintf(" %3d%%", pct),
+		" " + jb.Progress.Message,
+		" " + j.pace(now),
+		" " + j.counts(t),
+	}
+	if jb.State == model.StateCanceling {
+		lines = append(lines, " "+t.Caution.Render("waiting for the next checkpoint:")+" end of this hierarchy, next repository or next pull request")
+	}
+	return append(lines, j.connectionNote(t, now)...)
+}
+
+// pace is elapsed time, throughput and ETA, each once meaningful.
+func (j *jobView) pace(now time.Time) string {
+	jb := j.job
+	if jb.StartDate == 0 {
+		return "not started yet"
+	}
+	started := time.UnixMilli(jb.StartDate)
+	elapsed := now.Sub(started)
+	parts := []string{"elapsed " + formatDuration(elapsed)}
+	pct := jb.Progress.Percentage
+	if pct > 0 && elapsed >= etaAfter && jb.State == model.StateRunning {
+		if j.archive != nil {
+			done := float64(j.archive.Size) * float64(pct) / 100
+			parts = append(parts, formatBytes(int64(done/elapsed.Seconds()))+"/s")
+		}
+		eta := time.Duration(float64(elapsed) * float64(100-pct) / float64(pct))
+		parts = append(parts, "about "+formatDuration(eta)+" left")
+	}
+	return strings.Join(parts, " · ")
+}
+
+// connectionNote says when the backend has not answered, or the job has
+// not moved, for a while.
+func (j *jobView) connectionNote(t Theme, now time.Time) []string {
+	if !j.failingSince.IsZero() {
+		since := j.lastAnswer
+		if since.IsZero() {
+			since = j.failingSince
+		}
+		return []string{" " + t.Bad.Render(fmt.Sprintf("✗ backend unreachable for %s, retrying", formatDuration(now.Sub(since)))) +
+			t.Dim.Render(": "+j.lastErr.Error())}
+	}
+	if j.have && !j.job.State.Finished() && j.job.UpdatedDate > 0 {
+		if idle := now.Sub(time.UnixMilli(j.job.UpdatedDate)); idle >= stallAfter {
+			return []string{" " + t.Caution.Render(fmt.Sprintf("! no update from the job for %s", formatDuration(idle)))}
+		}
+	}
+	return nil
+}
+
+func (j *jobView) summaryLines(t Theme, now time.Time) []string {
+	jb := j.job
+	dur := ""
+	if jb.StartDate > 0 {
+		end := now
+		if jb.EndDate > 0 {
+			end = time.UnixMilli(jb.EndDate)
+		}
+		dur = fmt.Sprintf("  ran %s, %s → %s", formatDuration(end.Sub(time.UnixMilli(jb.StartDate))),
+			time.UnixMilli(jb.StartDate).UTC().Format("15:04:05"), end.UTC().Format("15:04:05 UTC"))
+	}
+	lines := []string{
+		" " + stateBadge(t, jb.State, j.hasErrors()) + dur,
+		" " + j.counts(t),
+	}
+	if j.lastJobMessage != "" {
+		lines = append(lines, " "+j.lastJobMessage)
+	}
+	lines = append(lines,
+		" "+t.Label.Render("warnings by subject: ")+j.topSubjects(func(c *tally) int { return c.warn }),
+		" "+t.Label.Render("errors by subject:   ")+j.topSubjects(func(c *tally) int { return c.errs }),
+		"",
+		" "+t.Dim.Render("b back to the archives · q quit · the log below keeps every message"),
+	)
+	lines = append(lines, j.connectionNote(t, now)...)
+	return lines
+}
+
+// topSubjects lists the subjects with the most warnings (or errors).
+func (j *jobView) topSubjects(count func(*tally) int) string {
+	type sc struct {
+		subject string
+		n       int
+	}
+	var all []sc
+	for s, c := range j.bySubject {
+		if n := count(c); n > 0 {
+			if s == "" {
+				s = "(job)"
+			}
+			all = append(all, sc{s, n})
+		}
+	}
+	if len(all) == 0 {
+		return "none"
+	}
+	sort.Slice(all, func(a, b int) bool {
+		if all[a].n != all[b].n {
+			return all[a].n > all[b].n
+		}
+		return all[a].subject < all[b].subject
+	})
+	var parts []string
+	for i, s := range all {
+		if i == 5 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(all)-5))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", s.subject, s.n))
+	}
+	return strings.Join(parts, " · ")
+}

@@ -1,0 +1,87 @@
+package ui
+
+import "charm.land/bubbles/v2/key"
+
+// keyMap is every key of the console outside the message log, whose keys
+// live in ui/logview. Conventions of k9s, lazygit and gh-dash.
+type keyMap struct {
+	Quit, ForceQuit, Help, Back, Mouse, Tab key.Binding
+
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+
+	Filter, Start, Checksum, Compare key.Binding // picker
+	Cancel, Picker, Watch            key.Binding // job view
+
+	Accept, Dismiss key.Binding // inside a prompt
+}
+
+func newKeyMap() keyMap {
+	b := func(keys []string, k, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
+	}
+	return keyMap{
+		Quit:      b([]string{"q"}, "q", "quit"),
+		ForceQuit: b([]string{"ctrl+c"}, "ctrl+c", "quit now"),
+		Help:      b([]string{"?"}, "?", "help"),
+		Back:      b([]string{"esc"}, "esc", "back"),
+		Mouse:     b([]string{"M"}, "M", "mouse wheel on/off"),
+		Tab:       b([]string{"tab", "shift+tab"}, "tab", "next pane"),
+
+		Up:       b([]string{"k", "up"}, "↑/k", "up"),
+		Down:     b([]string{"j", "down"}, "↓/j", "down"),
+		PageUp:   b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
+		PageDown: b([]string{"pgdown", "ctrl+f"}, "pgdn", "page down"),
+		Top:      b([]string{"g", "home"}, "g/home", "first"),
+		Bottom:   b([]string{"G", "end"}, "G/end", "last"),
+
+		Filter:   b([]string{"/"}, "/", "filter by name"),
+		Start:    b([]string{"enter", "s"}, "enter/s", "start import"),
+		Checksum: b([]string{"m"}, "m", "MD5 + SHA-256"),
+		Compare:  b([]string{"p"}, "p", "paste source checksum"),
+
+		Cancel: b([]string{"c"}, "c", "cancel import"),
+		Picker: b([]string{"b"}, "b", "back to archives"),
+		Watch:  b([]string{"w"}, "w", "watch running job"),
+
+		Accept:  b([]string{"enter"}, "enter", "apply"),
+		Dismiss: b([]string{"esc"}, "esc", "cancel"),
+	}
+}
+
+// bindings is a help.KeyMap built per view: short help for the one-line
+// help, full help in columns, always ending with help and quit.
+type bindings struct {
+	short []key.Binding
+	full  [][]key.Binding
+}
+
+func (b bindings) ShortHelp() []key.Binding  { return b.short }
+func (b bindings) FullHelp() [][]key.Binding { return b.full }
+
+func (k keyMap) general() []key.Binding {
+	return []key.Binding{k.Tab, k.Back, k.Mouse, k.Help, k.Quit, k.ForceQuit}
+}
+
+func (k keyMap) moves() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+}
+
+func (k keyMap) pickerHelp(jobRunning bool) bindings {
+	actions := []key.Binding{k.Start, k.Filter, k.Checksum, k.Compare}
+	short := []key.Binding{k.Start, k.Filter, k.Checksum, k.Tab}
+	if jobRunning {
+		actions = append(actions, k.Watch)
+		short = append(short, k.Watch)
+	}
+	return bindings{
+		short: append(short, k.Help, k.Quit),
+		full:  [][]key.Binding{k.moves(), actions, k.general()},
+	}
+}
+
+func (k keyMap) promptHelp() bindings {
+	return bindings{
+		short: []key.Binding{k.Accept, k.Dismiss, k.ForceQuit},
+		full:  [][]key.Binding{{k.Accept, k.Dismiss, k.ForceQuit}},
+	}
+}

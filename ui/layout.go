@@ -1,0 +1,115 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// fit cuts or pads a (possibly styled) line to exactly w cells, so that
+// every line of a frame is the frame's width.
+func fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if sw := ansi.StringWidth(s); sw > w {
+		s = ansi.Truncate(s, w, "…")
+	}
+	if pad := w - ansi.StringWidth(s); pad > 0 {
+		s += strings.Repeat(" ", pad)
+	}
+	return s
+}
+
+// fitLines makes exactly h lines of exactly w cells.
+func fitLines(lines []string, w, h int) []string {
+	out := make([]string, h)
+	for i := range out {
+		if i < len(lines) {
+			out[i] = fit(lines[i], w)
+		} else {
+			out[i] = strings.Repeat(" ", w)
+		}
+	}
+	return out
+}
+
+// wrapLines word-wraps each line to w cells (long words broken), keeping
+// styles; the preview and dialogs read better wrapped than cut.
+func wrapLines(lines []string, w int) []string {
+	var out []string
+	for _, l := range lines {
+		out = append(out, strings.Split(ansi.Wrap(l, w, " /"), "\n")...)
+	}
+	return out
+}
+
+// box draws a pane of exactly w x h cells: a rounded border with the title
+// in the top edge, and the lines inside cut or padded to fit. A focused
+// pane shows its title in the focus style with a ▸ so focus shows without
+// colour too.
+func box(t Theme, title string, lines []string, w, h int, focused bool) string {
+	if w < 4 || h < 2 {
+		return strings.Join(fitLines(nil, max(w, 0), max(h, 0)), "\n")
+	}
+	border := t.Border
+	titleStyle := t.Title
+	mark := " "
+	if focused {
+		border, titleStyle, mark = t.Focused, t.Focused, "▸"
+	}
+	inner := w - 2
+	head := ansi.Truncate(mark+title+" ", inner-1, "… ")
+	top := border.Render("╭─") + titleStyle.Render(head) +
+		border.Render(strings.Repeat("─", max(0, inner-1-ansi.StringWidth(head)))+"╮")
+	rows := make([]string, 0, h)
+	rows = append(rows, top)
+	for _, l := range fitLines(lines, inner, h-2) {
+		rows = append(rows, border.Render("│")+l+border.Render("│"))
+	}
+	rows = append(rows, border.Render("╰"+strings.Repeat("─", inner)+"╯"))
+	return strings.Join(rows, "\n")
+}
+
+// sideBySide joins two blocks of equal height line by line.
+func sideBySide(left, right string) string {
+	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+}
+
+// formatBytes writes a size in binary units, as df -h does.
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for v := n / unit; v >= unit; v /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// formatDuration writes a duration as an admin reads it: 42s, 3m07s, 2h05m.
+func formatDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	default:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+}
+
+// bar draws a progress bar of w cells; the filled part is a different
+// glyph from the empty part so it reads without colour.
+func bar(t Theme, fraction float64, w int) string {
+	fraction = min(max(fraction, 0), 1)
+	full := int(fraction*float64(w) + 0.5)
+	return t.BarFull.Render(strings.Repeat("█", full)) + t.BarEmpty.Render(strings.Repeat("░", w-full))
+}
