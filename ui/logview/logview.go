@@ -72,6 +72,7 @@ var panes atomic.Int64
 // Model is the message log pane. Its zero value is not usable: call New.
 type Model struct {
 	styles  Styles
+	paints  [2]rowPaints // a plain row, the selected row
 	keys    KeyMap
 	pane    int64
 	jobID   int64
@@ -121,6 +122,7 @@ func New(st Styles) Model {
 	in.SetStyles(textinput.Styles{Focused: field, Blurred: field, Cursor: textinput.CursorStyle{Shape: tea.CursorBlock}})
 	return Model{
 		styles:   st,
+		paints:   paintRows(st),
 		keys:     DefaultKeyMap(),
 		pane:     panes.Add(1),
 		focused:  true,

@@ -3,6 +3,7 @@ package logview
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -82,12 +83,9 @@ func (m Model) appendRows(lines []string) []string {
 // row draws one message: time, severity word, subject, text, cut with an
 // ellipsis at the width.
 func (m Model) row(e *entry, selected bool) string {
-	st := m.styles
-	sevStyle := [sevCount]lipgloss.Style{st.Info, st.Warn, st.Error}[e.sev]
-	timeStyle, subjectStyle, textStyle, gap := st.Time, st.Subject, st.Text, lipgloss.NewStyle()
+	p := &m.paints[0]
 	if selected {
-		sevStyle = st.Selected.Inherit(sevStyle)
-		timeStyle, subjectStyle, textStyle, gap = st.Selected, st.Selected, st.Selected, st.Selected
+		p = &m.paints[1]
 	}
 	subjectCols := max(minSubjectCols, min(maxSubjectCols, m.width/5))
 	textCols := m.width - len(cursorMark) - timeWidth - severityWidth - subjectCols - 3
@@ -97,43 +95,64 @@ func (m Model) row(e *entry, selected bool) string {
 		subject = "(job)"
 	}
 	var b strings.Builder
+	b.Grow(2 * m.width)
 	if selected {
 		b.WriteString(cursorMark)
 	} else {
 		b.WriteString(strings.Repeat(" ", len(cursorMark)))
 	}
-	b.WriteString(timeStyle.Render(e.created.Time().Local().Format(timeLayout)))
-	b.WriteString(gap.Render(" "))
-	b.WriteString(sevStyle.Render(fmt.Sprintf("%-*s", severityWidth, e.sev)))
-	b.WriteString(gap.Render(" "))
-	b.WriteString(m.highlight(subject, subjectCols, subjectStyle))
-	b.WriteString(gap.Render(" "))
-	b.WriteString(m.highlight(e.text, max(0, textCols), textStyle))
-	return fit(b.String(), m.width)
+	b.WriteString(p.time.render(e.created.Time().Local().Format(timeLayout)))
+	b.WriteString(p.gap.render(" "))
+	b.WriteString(p.sev[e.sev].render(severityWords[e.sev]))
+	b.WriteString(p.gap.render(" "))
+	m.highlight(&b, subject, subjectCols, p.subject, p.match)
+	b.WriteString(p.gap.render(" "))
+	m.highlight(&b, e.text, textCols, p.text, p.match)
+	if textCols <= 0 {
+		return fit(b.String(), m.width) // too narrow for the columns
+	}
+	return b.String() // every column is cut and padded to its width
 }
 
-// highlight cuts s to cols cells, pads it to them, and marks the matches of
-// the text filter in what is visible.
-func (m Model) highlight(s string, cols int, base lipgloss.Style) string {
+// severityWords are the severities padded to one width.
+var severityWords = [sevCount]string{"INFO ", "WARN ", "ERROR"}
+
+// highlight writes s cut to cols cells and padded to them, marking the
+// matches of the text filter in what is visible.
+func (m Model) highlight(b *strings.Builder, s string, cols int, base, match paint) {
 	if cols <= 0 {
-		return ""
+		return
 	}
 	s = oneLine(s)
-	shown := ansi.Truncate(s, cols, "…")
+	shown, width := cut(s, cols)
 	visible := len(shown) // bytes of s on screen
 	if shown != s {
 		visible = len(strings.TrimSuffix(shown, "…"))
 	}
-	pad := strings.Repeat(" ", max(0, cols-ansi.StringWidth(shown)))
-	var b strings.Builder
 	at := 0
 	for _, r := range m.matches(s[:visible]) {
-		b.WriteString(base.Render(shown[at:r[0]]))
-		b.WriteString(m.styles.Match.Render(shown[r[0]:r[1]]))
+		b.WriteString(base.render(shown[at:r[0]]))
+		b.WriteString(match.render(shown[r[0]:r[1]]))
 		at = r[1]
 	}
-	b.WriteString(base.Render(shown[at:] + pad))
-	return b.String()
+	b.WriteString(base.render(shown[at:] + strings.Repeat(" ", max(0, cols-width))))
+}
+
+// cut cuts s to cols cells with an ellipsis, and says how wide the result
+// is. Most log text is ASCII, where a byte is a cell: no grapheme walk.
+func cut(s string, cols int) (string, int) {
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		ascii = s[i] < utf8.RuneSelf
+	}
+	if !ascii {
+		shown := ansi.Truncate(s, cols, "…")
+		return shown, ansi.StringWidth(shown)
+	}
+	if len(s) <= cols {
+		return s, len(s)
+	}
+	return s[:cols-1] + "…", cols
 }
 
 // matches finds the applied text filter's matches in s, at most

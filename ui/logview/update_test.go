@@ -179,13 +179,14 @@ func TestTextFilterAgainstReference(t *testing.T) {
 }
 
 func TestHighlightsMatches(t *testing.T) {
-	st := PlainStyles()
-	m := New(st)
+	m := New(PlainStyles())
 	m.SetSize(140, 6)
 	m.Append(sampleMessages(20))
 	m, _ = press(m, keys("/", "type:RenAmed", "enter")...)
-	if want := st.Match.Render("renamed"); !strings.Contains(m.View(), want) {
-		t.Errorf("no match marked %q in\n%q", want, m.View())
+	// PlainStyles marks matches bold and underlined: SGR 1 and 4.
+	marked := regexp.MustCompile(`\x1b\[1;4[;0-9]*mrenamed\x1b\[m`)
+	if got := len(marked.FindAllString(m.View(), -1)); got != 2 {
+		t.Errorf("%d matches marked, want 2:\n%q", got, m.View())
 	}
 }
 
