@@ -48,7 +48,7 @@ func (d *dialog) help(k keyMap) bindings {
 
 // view centres the dialog in a w x h body.
 func (d *dialog) view(t Theme, w, h int) string {
-	bw := min(w-4, 76)
+	bw := min(w-2, 90)
 	inner := bw - 4
 	var lines []string
 	lines = append(lines, "")

@@ -195,12 +195,13 @@ type harness struct {
 	a      *fakeArchives
 	timers []tea.Msg
 	quit   bool
+	now    time.Time // the clock the model reads; tests move it
 }
 
 func newHarness(t *testing.T, w, h int) *harness {
 	t.Helper()
-	hs := &harness{t: t, b: newFakeBackend(), a: newFakeArchives()}
-	hs.m = newModel(context.Background(), Options{Backend: hs.b, Archives: hs.a, Now: func() time.Time { return t0 }, NoColor: true})
+	hs := &harness{t: t, b: newFakeBackend(), a: newFakeArchives(), now: t0}
+	hs.m = newModel(context.Background(), Options{Backend: hs.b, Archives: hs.a, Now: func() time.Time { return hs.now }, NoColor: true})
 	hs.m.after = func(_ time.Duration, msg tea.Msg) tea.Cmd {
 		return func() tea.Msg { return timerMsg{msg} }
 	}

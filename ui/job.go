@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,10 +48,15 @@ type jobView struct {
 	failures     int
 	lastErr      error
 
-	projects, repos, prs map[string]struct{} // subjects named by messages
-	bySubject            map[string]*tally
-	lastJobMessage       string // newest message without a subject
+	named          itemCounts // projects, repositories, pull requests named by messages
+	imported       itemCounts // as the importer's milestone messages report them
+	reported       bool       // a milestone message was understood
+	seen           map[string]struct{}
+	bySubject      map[string]*tally
+	lastJobMessage string // newest message without a subject
 }
+
+type itemCounts struct{ projects, repos, prs int }
 
 type tally struct{ warn, errs int }
 
@@ -80,8 +87,7 @@ func newJobView(t Theme, j model.Job, archive *model.ArchiveFile, gen int) *jobV
 	return &jobView{
 		id: j.ID, archive: archive, job: j, gen: gen,
 		log: log, logFocused: true,
-		projects: map[string]struct{}{}, repos: map[string]struct{}{}, prs: map[string]struct{}{},
-		bySubject: map[string]*tally{},
+		seen: map[string]struct{}{}, bySubject: map[string]*tally{},
 	}
 }
 
@@ -139,6 +145,9 @@ func (m *Model) polled(msg pollMsg) tea.Cmd {
 	}
 	var cmds []tea.Cmd
 	if msg.jobOK {
+		if msg.job.State.Finished() && !j.finished() {
+			m.notice = "" // what it said about the running job is stale
+		}
 		j.job, j.have = msg.job, true
 	}
 	if len(msg.msgs) > 0 {
@@ -173,25 +182,25 @@ func (m *Model) polled(msg pollMsg) tea.Cmd {
 	return tea.Batch(append(cmds, next)...)
 }
 
-// tally counts what the messages name: the items seen so far and the
-// warnings and errors per subject for the summary.
+// The importer's milestones, read for the counts of what is imported so
+// far. A backend that words them otherwise (Bitbucket) gets the counts of
+// what its messages name instead.
+var (
+	hierarchyDone = regexp.MustCompile(`^Fork hierarchy of (\S+) imported and verified: (\d+) repositories, (\d+) pull requests`)
+	importDone    = regexp.MustCompile(`(\d+) project\(s\), (\d+) repositories and (\d+) pull request\(s\) imported`)
+)
+
+// tally counts what the messages tell: the items imported (or named) so
+// far, and the warnings and errors per subject for the summary.
 func (j *jobView) tally(msgs []model.Message) {
 	for _, msg := range msgs {
 		s := msg.Subject
 		if s == "" {
 			j.lastJobMessage = msg.Text
-		} else {
-			proj, rest, hasRepo := strings.Cut(s, "/")
-			j.projects[proj] = struct{}{}
-			if hasRepo {
-				repo, _, hasPR := strings.Cut(rest, "#")
-				j.repos[proj+"/"+repo] = struct{}{}
-				if hasPR {
-					j.prs[s] = struct{}{}
-				}
-			}
 		}
+		j.name(s)
 		if msg.Severity == model.SeverityInfo {
+			j.milestone(msg.Text)
 			continue
 		}
 		t := j.bySubject[s]
@@ -207,6 +216,50 @@ func (j *jobView) tally(msgs []model.Message) {
 	}
 }
 
+// name counts each project, repository and pull request a subject names,
+// once.
+func (j *jobView) name(subject string) {
+	proj, rest, hasRepo := strings.Cut(subject, "/")
+	if proj == "" {
+		return
+	}
+	if _, ok := j.seen[proj]; !ok {
+		j.seen[proj] = struct{}{}
+		j.named.projects++
+	}
+	if !hasRepo {
+		return
+	}
+	repo, _, hasPR := strings.Cut(rest, "#")
+	if _, ok := j.seen[proj+"/"+repo]; !ok {
+		j.seen[proj+"/"+repo] = struct{}{}
+		j.named.repos++
+	}
+	if _, ok := j.seen[subject]; hasPR && !ok {
+		j.seen[subject] = struct{}{}
+		j.named.prs++
+	}
+}
+
+func (j *jobView) milestone(text string) {
+	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
+	if m := importDone.FindStringSubmatch(text); m != nil {
+		j.imported = itemCounts{atoi(m[1]), atoi(m[2]), atoi(m[3])}
+		j.reported = true
+		return
+	}
+	if m := hierarchyDone.FindStringSubmatch(text); m != nil {
+		proj, _, _ := strings.Cut(m[1], "/")
+		if _, ok := j.seen["done:"+proj]; !ok {
+			j.seen["done:"+proj] = struct{}{}
+			j.imported.projects++
+		}
+		j.imported.repos += atoi(m[2])
+		j.imported.prs += atoi(m[3])
+		j.reported = true
+	}
+}
+
 func (m *Model) start(f model.ArchiveFile) tea.Cmd {
 	b, ctx := m.opts.Backend, m.ctx
 	m.setNotice("Starting the import of "+f.Name+"…", false)
@@ -217,11 +270,19 @@ func (m *Model) start(f model.ArchiveFile) tea.Cmd {
 }
 
 func (m *Model) started(msg startedMsg) tea.Cmd {
+	m.notice = ""
 	if msg.err != nil {
-		m.setNotice(fmt.Sprintf("The import of %s did not start: %v", msg.file.Name, msg.err), true)
+		// A dialog, not the status line: the reason (free space, a job
+		// already running, a bad path) is worth reading whole.
+		m.dialog = &dialog{
+			title: "The import did not start",
+			lines: []string{fmt.Sprintf("%s: %v", msg.file.Name, msg.err)},
+			choices: []choice{
+				{key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter/esc", "back to the archives")), nil},
+			},
+		}
 		return nil
 	}
-	m.notice = ""
 	f := msg.file
 	return m.openJob(msg.job, &f)
 }
@@ -239,9 +300,9 @@ func (m *Model) openJob(j model.Job, archive *model.ArchiveFile) tea.Cmd {
 // lines while running, the summary once finished.
 func (j *jobView) progressHeight() int {
 	if j.finished() {
-		return 10
+		return 11
 	}
-	return 7
+	return 8
 }
 
 func (m *Model) layoutJob() {
@@ -386,7 +447,7 @@ func (j *jobView) view(t Theme, w, h int, now time.Time) string {
 	}
 	var lines []string
 	if j.finished() {
-		lines = j.summaryLines(t, now)
+		lines = j.summaryLines(t, w-2, now)
 	} else {
 		lines = j.progressLines(t, w-2, now)
 	}
@@ -405,7 +466,11 @@ func (j *jobView) counts(t Theme) string {
 	if c.Error > 0 {
 		errs = t.Bad.Render(errs)
 	}
-	return fmt.Sprintf("%d projects · %d repositories · %d pull requests seen · ", len(j.projects), len(j.repos), len(j.prs)) + warn + " · " + errs
+	items, what := j.named, "named"
+	if j.reported {
+		items, what = j.imported, "imported"
+	}
+	return fmt.Sprintf("%s %d projects · %d repos · %d PRs · ", what, items.projects, items.repos, items.prs) + warn + " · " + errs
 }
 
 func (j *jobView) progressLines(t Theme, w int, now time.Time) []string {
@@ -424,7 +489,7 @@ func (j *jobView) progressLines(t Theme, w int, now time.Time) []string {
 		" " + j.counts(t),
 	}
 	if jb.State == model.StateCanceling {
-		lines = append(lines, " "+t.Caution.Render("waiting for the next checkpoint:")+" end of this hierarchy, next repository or next pull request")
+		lines = append(lines, " "+t.Caution.Render("waiting for the next checkpoint:")+" hierarchy end, next repository or next PR")
 	}
 	return append(lines, j.connectionNote(t, now)...)
 }
@@ -458,8 +523,10 @@ func (j *jobView) connectionNote(t Theme, now time.Time) []string {
 		if since.IsZero() {
 			since = j.failingSince
 		}
-		return []string{" " + t.Bad.Render(fmt.Sprintf("✗ backend unreachable for %s, retrying", formatDuration(now.Sub(since)))) +
-			t.Dim.Render(": "+j.lastErr.Error())}
+		return []string{
+			" " + t.Bad.Render(fmt.Sprintf("✗ backend unreachable for %s, retrying", formatDuration(now.Sub(since)))),
+			" " + t.Dim.Render(j.lastErr.Error()),
+		}
 	}
 	if j.have && !j.job.State.Finished() && j.job.UpdatedDate > 0 {
 		if idle := now.Sub(time.UnixMilli(j.job.UpdatedDate)); idle >= stallAfter {
@@ -469,7 +536,7 @@ func (j *jobView) connectionNote(t Theme, now time.Time) []string {
 	return nil
 }
 
-func (j *jobView) summaryLines(t Theme, now time.Time) []string {
+func (j *jobView) summaryLines(t Theme, w int, now time.Time) []string {
 	jb := j.job
 	dur := ""
 	if jb.StartDate > 0 {
@@ -485,7 +552,12 @@ func (j *jobView) summaryLines(t Theme, now time.Time) []string {
 		" " + j.counts(t),
 	}
 	if j.lastJobMessage != "" {
-		lines = append(lines, " "+j.lastJobMessage)
+		// The last job-level message says how it ended and, after a cancel,
+		// what was and was not imported: keep it whole.
+		wrapped := wrapLines([]string{j.lastJobMessage}, w-2)
+		for _, l := range wrapped[:min(len(wrapped), 3)] {
+			lines = append(lines, " "+l)
+		}
 	}
 	lines = append(lines,
 		" "+t.Label.Render("warnings by subject: ")+j.topSubjects(func(c *tally) int { return c.warn }),

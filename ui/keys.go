@@ -71,7 +71,7 @@ func (k keyMap) pickerHelp(jobRunning bool) bindings {
 	short := []key.Binding{k.Start, k.Filter, k.Checksum, k.Tab}
 	if jobRunning {
 		actions = append(actions, k.Watch)
-		short = append(short, k.Watch)
+		short = append([]key.Binding{k.Watch}, short...)
 	}
 	return bindings{
 		short: append(short, k.Help, k.Quit),

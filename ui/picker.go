@@ -517,7 +517,6 @@ func (m *Model) targetName() string {
 
 func checksumLines(t Theme, in *archiveInfo) []string {
 	label := t.Label.Render(fmt.Sprintf("%-*s", labelW, "Checksum"))
-	indent := strings.Repeat(" ", labelW)
 	switch {
 	case in.summing:
 		frac := 0.0
@@ -532,20 +531,20 @@ func checksumLines(t Theme, in *archiveInfo) []string {
 	case in.sums == nil:
 		return []string{label + t.Dim.Render("not computed (m computes MD5 and SHA-256)")}
 	}
-	lines := []string{
-		label + "MD5     " + in.sums.MD5,
-		indent + "SHA-256 " + in.sums.SHA256,
-	}
+	var verdict string
 	switch {
 	case in.source == "":
-		lines = append(lines, indent+t.Dim.Render("not compared with the source (p pastes the source's checksum)"))
+		verdict = t.Dim.Render("not compared with the source (p pastes the source's checksum)")
 	case in.source == in.sums.MD5:
-		lines = append(lines, indent+t.Good.Render("✓ MD5 matches the source"))
+		verdict = t.Good.Render("✓ MD5 matches the source")
 	case in.source == in.sums.SHA256:
-		lines = append(lines, indent+t.Good.Render("✓ SHA-256 matches the source"))
+		verdict = t.Good.Render("✓ SHA-256 matches the source")
 	default:
-		lines = append(lines, indent+t.Bad.Render("✗ differs from the source's "+in.source+": copy the archive again"))
+		verdict = t.Bad.Render("✗ differs from the source's " + in.source + ": copy the archive again")
 	}
+	// The hashes go on lines of their own: a SHA-256 and a label do not
+	// fit side by side in 80 columns.
+	lines := []string{label + verdict, "MD5     " + in.sums.MD5, "SHA-256 " + in.sums.SHA256}
 	return lines
 }
 
@@ -596,6 +595,9 @@ func pickerLayout(w, h, rows int, filtered bool) (listW, listH, prevW, prevH int
 		listW = w * 11 / 20
 		return listW, h, w - listW, h
 	}
+	if rows == 0 {
+		rows = 4 // room to say there is nothing, and what to do
+	}
 	listH = rows + 2
 	if filtered {
 		listH++
@@ -632,17 +634,17 @@ func (m Model) archiveList(w, h int) string {
 	rows := h - 2 - len(lines)
 	switch {
 	case !p.loaded:
-		lines = append(lines, t.Dim.Render(" reading the import directory…"))
+		lines = append(lines, t.Dim.Render("reading the import directory…"))
 	case p.listErr != nil:
-		lines = append(lines, wrapLines([]string{t.Problem.Render(" " + p.listErr.Error())}, inner)...)
+		lines = append(lines, wrapLines([]string{t.Problem.Render(p.listErr.Error())}, inner)...)
 	case len(p.files) == 0:
 		lines = append(lines, wrapLines([]string{
-			" No archives yet.",
+			"No archives yet.",
 			"",
-			" Copy an export archive (.tar) into " + m.opts.Archives.Dir() + "; this list refreshes every 2 seconds.",
+			"Copy an export archive (.tar) into " + m.opts.Archives.Dir() + "; this list refreshes every 2 seconds.",
 		}, inner)...)
 	case len(p.shown) == 0:
-		lines = append(lines, t.Dim.Render(" no archive name contains "+fmt.Sprintf("%q", p.filter.Value())))
+		lines = append(lines, t.Dim.Render("no archive name contains "+fmt.Sprintf("%q", p.filter.Value())))
 	default:
 		top := max(0, p.cursor-rows+1) // the cursor stays in sight
 		for i := top; i < len(p.shown) && i < top+rows; i++ {

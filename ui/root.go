@@ -426,11 +426,23 @@ func (m Model) currentHelp() bindings {
 	return m.keys.pickerHelp(m.jobRunning())
 }
 
+// fullHelp lays the help's columns out in rows that fit the width: the job
+// view has more keys than one row of columns holds at 80 cells.
 func (m Model) fullHelp(h int) string {
-	hm := m.help
-	hm.ShowAll = true
-	lines := strings.Split(hm.FullHelpView(m.currentHelpForFull().FullHelp()), "\n")
-	return box(m.theme, "Keys (? or esc closes)", lines, m.width, h, true)
+	var rows, row []string
+	used := 0
+	for _, group := range m.currentHelpForFull().FullHelp() {
+		col := m.help.FullHelpView([][]key.Binding{group})
+		cw := lipgloss.Width(col) + 4
+		if used > 0 && used+cw > m.width-2 {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...), "")
+			row, used = nil, 0
+		}
+		row = append(row, lipgloss.NewStyle().PaddingRight(4).Render(col))
+		used += cw
+	}
+	rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	return box(m.theme, "Keys (? or esc closes)", strings.Split(strings.Join(rows, "\n"), "\n"), m.width, h, true)
 }
 
 // currentHelpForFull is the help of the screen under the help overlay.
