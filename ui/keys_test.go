@@ -68,7 +68,11 @@ func TestKeys(t *testing.T) {
 		{"m on a copy in progress refuses", nil, []string{"j", "m"}, wantScreen("is still being copied")},
 		{"p compares with the source", nil, []string{"m", "p", "D", "7", "A", "8", "enter"}, wantScreen("✗ differs from the source's d7a8")},
 		{"p then esc leaves no comparison", nil, []string{"m", "p", "1", "esc"}, wantScreen("not compared with the source")},
-		{"p accepts a pasted checksum", func(h *harness) { h.init(); h.press("m", "p"); h.send(tea.PasteMsg{Content: " d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592\n"}) },
+		{"p accepts a pasted checksum", func(h *harness) {
+			h.init()
+			h.press("m", "p")
+			h.send(tea.PasteMsg{Content: " d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592\n"})
+		},
 			[]string{"enter"}, wantScreen("✓ SHA-256 matches the source")},
 
 		// Panes and scrolling the preview.
