@@ -206,7 +206,7 @@ func (im *importRun) member(m *archive.Member) error {
 
 func (im *importRun) isGitMember(m *archive.Member) bool {
 	switch m.Kind {
-	case archive.KindRepositoryPermissions, archive.KindGitMetadata, archive.KindGitHooks:
+	case archive.KindRepositoryPermissions, archive.KindGitMetadata, archive.KindGitHooks, archive.KindGitObjects:
 		return m.IDs.Repository == im.buildRepo.archiveID
 	}
 	return false
