@@ -3,9 +3,12 @@ package archivegen
 import (
 	"bufio"
 	"bytes"
+	"compress/zlib"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
-	"io/fs"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -29,6 +32,7 @@ const (
 	forkCommits = 2
 	// A repository whose new objects are fewer than looseMaxObjects and
 	// smaller than looseMaxBytes has loose objects; any other one a pack.
+	// Real repositories look like this: loose until git gc packs them.
 	looseMaxObjects = 600
 	looseMaxBytes   = 1 << 20
 	defaultBranch   = "master"
@@ -103,14 +107,20 @@ func (g *generator) buildRepo(ctx context.Context, repo *repoPlan, gitDir string
 	if err := initBareRepo(gitDir, origin); err != nil {
 		return nil, err
 	}
-	loose := g.estimateObjects(origin == nil) < looseMaxObjects && int64(g.opts.Commits)*int64(g.opts.BlobKiB)*1024 < looseMaxBytes
-	dropping := g.opts.DropObjects && repo.ordinal == 0
-	unpackLimit := 0
-	if loose || dropping {
-		unpackLimit = 1 << 30
+	commits := forkCommits
+	if origin == nil {
+		commits = g.opts.Commits
 	}
+	// Each default-branch commit adds a blob, each pull request a few
+	// commits of a commit, two trees and a small file.
+	estimated := commits*6 + g.opts.PRs*11
+	loose := estimated < looseMaxObjects && int64(commits)*int64(g.opts.BlobKiB)*1024 < looseMaxBytes
+	dropping := g.opts.DropObjects && repo.ordinal == 0
 	marksFile := gitDir + ".marks"
-	cmd := gitCommand(ctx, gitDir, "-c", "fastimport.unpackLimit="+strconv.Itoa(unpackLimit),
+	// fast-import always writes a pack: a loose store is made from it in
+	// memory, which is many times faster than git writing loose files.
+	// Nothing is fsynced: the repository is thrown away once written.
+	cmd := gitCommand(ctx, gitDir, "-c", "core.fsync=none", "-c", "fastimport.unpackLimit=0",
 		"fast-import", "--quiet", "--done", "--date-format=raw", "--export-marks="+marksFile)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -141,25 +151,17 @@ func (g *generator) buildRepo(ctx context.Context, repo *repoPlan, gitDir string
 	if dropping {
 		drop = []string{b.heads["refs/heads/"+defaultBranch], ids.get(readme)}
 	}
-	if b.objects, b.dropped, err = listObjects(filepath.Join(gitDir, "objects"), drop); err != nil {
+	if loose || dropping {
+		b.objects, b.dropped, err = looseObjects(ctx, gitDir, drop)
+	} else {
+		b.objects, err = packFiles(gitDir)
+	}
+	if err != nil {
 		return nil, err
 	}
 	b.metadata = g.gitMetadata(repo, b)
 	b.hooks = g.hooks(repo)
 	return b, nil
-}
-
-// estimateObjects guesses how many objects fast-import makes for one
-// repository, to choose between loose objects and a pack beforehand.
-func (g *generator) estimateObjects(isOrigin bool) int {
-	commits := forkCommits
-	if isOrigin {
-		commits = g.opts.Commits
-	}
-	// A default-branch commit: itself, two or three trees, two blobs. A
-	// pull request: two commits of a commit, two trees and a blob, and a
-	// merge.
-	return commits*6 + g.opts.PRs*11
 }
 
 // writeHistory streams one repository's history to fast-import and records
@@ -399,36 +401,121 @@ func gitCommand(ctx context.Context, gitDir string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// listObjects lists the object store as the objects tar holds it: loose
-// objects as <2 hex>/<38 hex>, packs as pack/*.pack and pack/*.idx, sorted.
-// Objects in drop are left out and returned as dropped.
-func listObjects(objectsDir string, drop []string) (files []File, dropped []string, err error) {
-	err = filepath.WalkDir(objectsDir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		name, _ := filepath.Rel(objectsDir, path)
-		name = filepath.ToSlash(name)
-		dir, base, _ := strings.Cut(name, "/")
-		switch {
-		case dir == "pack" && (strings.HasSuffix(base, ".pack") || strings.HasSuffix(base, ".idx")):
-		case len(dir) == 2 && len(base) == 38:
-			if slices.Contains(drop, dir+base) {
-				dropped = append(dropped, dir+base)
-				return nil
-			}
-		default:
-			return nil // info/alternates and the like: not part of the store
-		}
-		files = append(files, File{Name: name, Mode: 0o444, Path: path})
-		return nil
-	})
+// packFiles lists the repository's packs as the objects tar holds them:
+// pack/*.idx and pack/*.pack, sorted.
+func packFiles(gitDir string) ([]File, error) {
+	dir := filepath.Join(gitDir, "objects", "pack")
+	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("list objects: %w", err)
+		return nil, fmt.Errorf("list packs: %w", err)
 	}
-	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
-	slices.Sort(dropped)
+	var files []File
+	for _, e := range entries {
+		if name := e.Name(); strings.HasSuffix(name, ".pack") || strings.HasSuffix(name, ".idx") {
+			files = append(files, File{Name: "pack/" + name, Mode: 0o444, Path: filepath.Join(dir, name)})
+		}
+	}
+	return files, nil // ReadDir sorts by name
+}
+
+// looseObjects turns the repository's packs into loose objects,
+// <2 hex>/<38 hex> zlib files, sorted by name. Objects in drop are left out
+// and returned as dropped. Only the repository's own packs are read, not
+// its alternates: a fork's store keeps only what its origin lacks.
+func looseObjects(ctx context.Context, gitDir string, drop []string) (files []File, dropped []string, err error) {
+	idxs, err := filepath.Glob(filepath.Join(gitDir, "objects", "pack", "*.idx"))
+	if err != nil {
+		return nil, nil, err
+	}
+	var ids []string
+	for _, idx := range idxs {
+		more, err := readPackIndex(idx)
+		if err != nil {
+			return nil, nil, err
+		}
+		ids = append(ids, more...)
+	}
+	slices.Sort(ids)
+	cmd := gitCommand(ctx, gitDir, "cat-file", "--batch")
+	cmd.Stdin = strings.NewReader(strings.Join(ids, "\n") + "\n")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("start git cat-file: %w", err)
+	}
+	files, dropped, rerr := readLooseObjects(bufio.NewReaderSize(stdout, 1<<16), len(ids), drop)
+	if rerr != nil {
+		io.Copy(io.Discard, stdout)
+	}
+	if err := cmd.Wait(); err != nil {
+		return nil, nil, fmt.Errorf("git cat-file: %w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return files, dropped, rerr
+}
+
+// readLooseObjects reads n objects from `git cat-file --batch` and
+// compresses each as git stores a loose object.
+func readLooseObjects(r *bufio.Reader, n int, drop []string) (files []File, dropped []string, err error) {
+	var buf bytes.Buffer
+	zw := zlib.NewWriter(&buf)
+	for range n {
+		header, err := r.ReadString('\n')
+		if err != nil {
+			return nil, nil, fmt.Errorf("read git cat-file: %w", err)
+		}
+		f := strings.Fields(header)
+		if len(f) != 3 {
+			return nil, nil, fmt.Errorf("git cat-file said %q", header)
+		}
+		id, typ := f[0], f[1]
+		size, err := strconv.Atoi(f[2])
+		if err != nil {
+			return nil, nil, fmt.Errorf("git cat-file said %q", header)
+		}
+		content := make([]byte, size+1) // and the newline after it
+		if _, err := io.ReadFull(r, content); err != nil {
+			return nil, nil, fmt.Errorf("read object %s: %w", id, err)
+		}
+		if slices.Contains(drop, id) {
+			dropped = append(dropped, id)
+			continue
+		}
+		buf.Reset()
+		zw.Reset(&buf)
+		fmt.Fprintf(zw, "%s %d\x00", typ, size)
+		zw.Write(content[:size])
+		if err := zw.Close(); err != nil {
+			return nil, nil, err
+		}
+		files = append(files, File{Name: id[:2] + "/" + id[2:], Mode: 0o444, Data: bytes.Clone(buf.Bytes())})
+	}
 	return files, dropped, nil
+}
+
+// readPackIndex lists the object ids of a version 2 pack index: a header,
+// a 256-entry fan-out table whose last entry is the count, then the ids.
+func readPackIndex(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read pack index: %w", err)
+	}
+	const header = 8 + 256*4
+	if len(data) < header || !bytes.Equal(data[:8], []byte{0xff, 't', 'O', 'c', 0, 0, 0, 2}) {
+		return nil, fmt.Errorf("%s is not a version 2 pack index", path)
+	}
+	n := int(binary.BigEndian.Uint32(data[header-4 : header]))
+	if len(data) < header+n*20 {
+		return nil, fmt.Errorf("%s is truncated", path)
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = hex.EncodeToString(data[header+i*20 : header+(i+1)*20])
+	}
+	return ids, nil
 }
 
 // fileChange sets path to the blob of a mark.
