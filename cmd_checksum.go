@@ -1,15 +1,116 @@
 package main
 
 import (
-	"errors"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
+
+	"bbimport/importer/archive"
+	"bbimport/model"
 )
 
 func newChecksumCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "checksum",
-		Short: "not built yet",
-		RunE: func(*cobra.Command, []string) error { return errors.New("checksum is not built yet") },
+	var expect string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "checksum ARCHIVE",
+		Short: "MD5 and SHA-256 of an archive, to check a copy against the source",
+		Long: `checksum computes the MD5 and the SHA-256 of an archive in one read, as fast
+as md5sum alone on two cores. Atlassian's guide asks to compare the MD5 on the
+source and the target after copying: run 'md5sum Bitbucket_export_N.tar' on
+the source and pass its output (or just the hex) to --expect here.
+
+ARCHIVE is found as for inspect. A progress bar shows on a terminal.
+
+Exit status: 0 (with --expect: it matches); 1 it does not match; 2 error.`,
+		Example: `  bbimport checksum Bitbucket_export_12.tar
+  bbimport checksum Bitbucket_export_12.tar --expect 9e107d9d372bb6826bd81d3542a419d6`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// Take md5sum's "HEX  FILE" line as it is.
+			if f := strings.Fields(expect); len(f) > 0 {
+				expect = strings.ToLower(f[0])
+			}
+			if _, err := hex.DecodeString(expect); err != nil || expect != "" && len(expect) != 32 && len(expect) != 64 {
+				return fmt.Errorf("--expect %q is neither an MD5 (32 hex digits) nor a SHA-256 (64 hex digits)", expect)
+			}
+			path, err := findArchive(g, args[0])
+			if err != nil {
+				return err
+			}
+			var progress func(done, total int64)
+			if errOut := cmd.ErrOrStderr(); isTerminal(errOut) {
+				bar := &progressBar{out: errOut, start: time.Now()}
+				progress = bar.show
+				defer bar.clear()
+			}
+			sums, err := archive.Checksum(cmd.Context(), path, progress)
+			if err != nil {
+				return err
+			}
+			return reportChecksums(cmd.OutOrStdout(), sums, expect, asJSON)
+		},
 	}
+	cmd.Flags().StringVar(&expect, "expect", "", "the MD5 or SHA-256 of the archive on the source (case does not matter)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the checksums as JSON")
+	return cmd
 }
+
+// reportChecksums prints the sums and, with expect, whether one matches.
+func reportChecksums(out io.Writer, sums model.Checksums, expect string, asJSON bool) error {
+	match := ""
+	switch expect {
+	case "":
+	case sums.MD5:
+		match = "MD5"
+	case sums.SHA256:
+		match = "SHA-256"
+	}
+	if asJSON {
+		v := struct {
+			model.Checksums
+			Expect  string `json:"expect,omitempty"`
+			Matches string `json:"matches,omitempty"`
+		}{sums, expect, match}
+		if err := printJSON(out, v); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(out, "md5  %s\nsha256  %s\n", sums.MD5, sums.SHA256)
+		switch {
+		case match != "":
+			fmt.Fprintf(out, "matches %s\n", match)
+		case expect != "":
+			fmt.Fprintln(out, "does not match: this file differs from the one exported; copy it again")
+		}
+	}
+	if expect != "" && match == "" {
+		return &exitError{code: exitFailed}
+	}
+	return nil
+}
+
+// progressBar redraws one line on a terminal.
+type progressBar struct {
+	out   io.Writer
+	start time.Time
+}
+
+func (p *progressBar) show(done, total int64) {
+	const width = 30
+	frac := 1.0
+	if total > 0 {
+		frac = float64(done) / float64(total)
+	}
+	filled := int(frac * width)
+	rate := float64(done) / max(time.Since(p.start).Seconds(), 0.001)
+	fmt.Fprintf(p.out, "\r[%s%s] %3.0f%%  %s of %s  %s/s ", strings.Repeat("#", filled), strings.Repeat(".", width-filled),
+		frac*100, humanize.IBytes(uint64(done)), humanize.IBytes(uint64(total)), humanize.IBytes(uint64(rate)))
+}
+
+func (p *progressBar) clear() { fmt.Fprint(p.out, "\r\033[K") }

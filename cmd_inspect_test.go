@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"bbimport/importer/archivegen"
+	"bbimport/model"
+)
+
+// runCmd runs bbimport in-process and returns its output and exit status
+// as main would set it.
+func runCmd(t *testing.T, args ...string) (stdout string, code int, err error) {
+	t.Helper()
+	root := newRootCmd()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	err = root.ExecuteContext(context.Background())
+	code = exitOK
+	if err != nil {
+		code = exitNotStarted
+		var ee *exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
+	}
+	return out.String(), code, err
+}
+
+func generated(t *testing.T) (string, archivegen.Stats) {
+	t.Helper()
+	opts := archivegen.Options{Projects: 1, Repos: 2, Forks: 2, PRs: 3, Commits: 2, Seed: 7}
+	path := filepath.Join(t.TempDir(), "Bitbucket_export_7.tar")
+	st, err := archivegen.GenerateFile(context.Background(), path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, st
+}
+
+func TestInspectJSONCountsMatchWhatGenWrote(t *testing.T) {
+	path, st := generated(t)
+	out, code, err := runCmd(t, "inspect", "--json", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %v", code, err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	for _, k := range []string{"instance", "projects", "hierarchies", "repositories", "forks", "pullRequests", "gitBytes"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("key %q missing from %s", k, out)
+		}
+	}
+	var s model.ArchiveSummary
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	want := model.PullRequestCounts{Total: st.PullRequests, Open: st.PullRequestsByState[model.PROpen],
+		Merged: st.PullRequestsByState[model.PRMerged], Declined: st.PullRequestsByState[model.PRDeclined]}
+	if len(s.Projects) != st.Projects || s.Repositories != st.Repositories || s.Forks != st.Forks ||
+		len(s.Hierarchies) != st.Hierarchies || s.PullRequests != want || s.Members != st.Members ||
+		s.GitBytes != st.GitBytes || s.ArchiveBytes != st.Bytes {
+		t.Errorf("inspect says %+v\ngen wrote %+v", s, st)
+	}
+	if len(s.Warnings) != 0 {
+		t.Errorf("warnings on a generated archive: %q", s.Warnings)
+	}
+}
+
+func TestInspectTextFindsTheArchiveInTheImportDirectory(t *testing.T) {
+	path, st := generated(t)
+	out, code, err := runCmd(t, "inspect", "--import-dir", filepath.Dir(path), filepath.Base(path))
+	if code != 0 {
+		t.Fatalf("exit %d: %v", code, err)
+	}
+	for _, want := range []string{"Archive           " + path, "archiveVersion 2", fmt.Sprintf("Repositories      %d (%d forks)", st.Repositories, st.Forks),
+		fmt.Sprintf("Fork hierarchies  %d", st.Hierarchies), fmt.Sprintf("Pull requests     %d: ", st.PullRequests)} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestInspectRefusesATruncatedArchiveWithStatus1(t *testing.T) {
+	path, _ := generated(t)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.tar")
+	if err := os.WriteFile(cut, b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, code, err := runCmd(t, "inspect", cut)
+	if code != exitFailed || err == nil || !strings.Contains(err.Error(), "archive is truncated") {
+		t.Fatalf("exit %d, error %v; want 1 and a truncated archive", code, err)
+	}
+}
+
+func TestInspectMissingArchiveIsStatus2(t *testing.T) {
+	_, code, err := runCmd(t, "inspect", "--import-dir", t.TempDir(), "nope.tar")
+	if code != exitNotStarted || err == nil || !strings.Contains(err.Error(), "no archive nope.tar here or in the import directory") {
+		t.Fatalf("exit %d, error %v", code, err)
+	}
+}
