@@ -1,0 +1,56 @@
+// Package archivegen writes synthetic Bitbucket Data Center migration
+// archives in exactly the layout of ../../shared/spec/archive-format.md, for
+// tests, demos and benchmarks. Generate and GenerateFile write a whole
+// archive from Options; Writer writes one member at a time, for tests that
+// craft odd or broken archives.
+//
+// What an archive holds:
+//   - Projects with permissions; personal projects (~USER, type 1) for the
+//     users who own forks, written just before the hierarchy that first
+//     needs them.
+//   - Fork hierarchies: an origin, then its forks, alternately in a personal
+//     project and in the origin's own project. A fork's history is its
+//     origin's default branch plus two commits of its own.
+//   - Real git data, made by one `git fast-import` per repository (never
+//     reading the user's or the system's git config). Branches master,
+//     develop and release/1.0, a lightweight tag v0.1 and an annotated tag
+//     v1.0, one branch per pull request (merged ones are deleted half the
+//     time), refs/pull-requests/<id>/from for open pull requests and
+//     stash-refs/pull-requests/<id>/from for all. Branches and pull request
+//     refs are loose ref files; tags are in packed-refs, so an importer
+//     meets both forms. Reflogs under logs/.
+//   - Objects: a fork's objects tar holds ONLY the objects its origin lacks,
+//     as Bitbucket forks share their origin's store through alternates: an
+//     importer must set objects/info/alternates. Small repositories (under
+//     600 objects and 1 MiB of blobs) have loose objects, larger ones a
+//     pack (pack/pack-*.pack and .idx).
+//   - Pull requests in every state (the first three of each repository are
+//     OPEN, MERGED and DECLINED, the fourth a draft), with every activity
+//     kind and action, comments with nested replies, tasks, inline
+//     comments, and an ancestor cache. Pull request 1 of each repository
+//     has all of them.
+//
+// The same Options give the same bytes: every random choice comes from the
+// seed, every time is fixed, gzip headers carry no time, and objects are
+// written in a fixed order whatever Parallel is.
+//
+// Options for other packages' tests:
+//   - Hostile with HostileMarker: each repository's config sets
+//     core.fsmonitor, core.hooksPath, core.alternateRefsCommand and a
+//     filter.x smudge/clean driver (and the first commit adds a
+//     .gitattributes applying it), and the hooks and metadata tars hold
+//     executable hooks; all of them run `touch HostileMarker`. An importer
+//     passes if the marker never appears.
+//   - CorruptPullRequest: the activities of that pull request id in the
+//     first repository are invalid JSON (inside valid gzip).
+//   - DropObjects: the first repository's objects tar lacks its default
+//     branch's tip commit and its README blob (Stats.DroppedObjects), so
+//     its refs are broken and so are its forks'.
+//   - ProjectKeys: fixed project keys, to make two archives collide.
+//
+// testdata/samples holds archives made by this package; TestSamplesAreCurrent
+// fails when they differ from what it writes now, and
+// `go generate ./importer/archivegen/` rewrites them.
+package archivegen
+
+//go:generate go test -run TestSamplesAreCurrent -update .
