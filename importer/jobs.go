@@ -128,8 +128,9 @@ func (in *Instance) Start(ctx context.Context, archivePath string) (model.Job, e
 	run.job = model.Job{ID: id, State: model.StateInitialising, Type: model.JobTypeImport,
 		Progress: model.Progress{Message: "Reading " + rel}, StartDate: now, UpdatedDate: now, NodeID: in.nodeID, Initiator: initiator}
 	in.running = run
+	started := run.job
 	go in.runJob(run)
-	return run.job, nil
+	return started, nil
 }
 
 // realImportDir is the import directory with symlinks resolved (it exists:
