@@ -2,19 +2,19 @@ package main
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"bbimport/importer/archivegen"
+	"bbimport/importer/archive"
 	"bbimport/model"
 	"bbimport/ui"
 )
@@ -24,7 +24,7 @@ import (
 func runConsole(cmd *cobra.Command, g *globalFlags) error {
 	ctx := cmd.Context()
 	if g.demo {
-		home, err := demoHome(ctx)
+		home, err := demoHome()
 		if err != nil {
 			return &exitError{code: exitNotStarted, err: err}
 		}
@@ -73,9 +73,14 @@ func consoleImportDir(g *globalFlags, b model.Backend) (string, error) {
 	return "", errors.New("with --url the console needs the server's import directory: pass --import-dir or set BITBUCKET_HOME")
 }
 
-// demoHome makes a fresh instance home in a temporary directory with
-// generated archives in its import directory.
-func demoHome(ctx context.Context) (string, error) {
+// demoArchives are the sample archives a --demo home starts with.
+//
+//go:embed testdata/samples/*.tar
+var demoArchives embed.FS
+
+// demoHome makes a fresh instance home in a temporary directory whose
+// import directory holds the sample archives.
+func demoHome() (string, error) {
 	home, err := os.MkdirTemp("", "bbimport-demo-")
 	if err != nil {
 		return "", fmt.Errorf("make the demo home: %w", err)
@@ -84,11 +89,17 @@ func demoHome(ctx context.Context) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("make the demo import directory: %w", err)
 	}
-	small := archivegen.DefaultOptions()
-	small.Projects, small.Repos, small.PRs = 1, 1, 3
-	for name, opts := range map[string]archivegen.Options{"small.tar": small, "default.tar": archivegen.DefaultOptions()} {
-		if _, err := archivegen.GenerateFile(ctx, filepath.Join(dir, name), opts); err != nil {
-			return "", fmt.Errorf("generate the demo archive %s: %w", name, err)
+	samples, err := fs.Glob(demoArchives, "testdata/samples/*.tar")
+	if err != nil {
+		return "", fmt.Errorf("list the demo archives: %w", err)
+	}
+	for _, name := range samples {
+		b, err := demoArchives.ReadFile(name)
+		if err != nil {
+			return "", fmt.Errorf("read the demo archive %s: %w", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, path.Base(name)), b, 0o644); err != nil {
+			return "", fmt.Errorf("seed the demo import directory: %w", err)
 		}
 	}
 	return home, nil
@@ -98,56 +109,27 @@ func demoHome(ctx context.Context) (string, error) {
 type importDir struct {
 	dir  string
 	mu   sync.Mutex
-	prev map[string]model.ArchiveFile
+	prev []model.ArchiveFile // the last listing, to see copies in progress
 }
 
 func (d *importDir) Dir() string { return d.dir }
 
-// List returns the .tar files, newest first; a file whose size or time
-// changed since the last look is still being copied.
 func (d *importDir) List(context.Context) ([]model.ArchiveFile, error) {
-	entries, err := os.ReadDir(d.dir)
-	if err != nil {
-		return nil, fmt.Errorf("read the import directory %s: %w (create it, or pass --import-dir)", d.dir, err)
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	seen := map[string]model.ArchiveFile{}
-	var files []model.ArchiveFile
-	for _, e := range entries {
-		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".tar") {
-			continue
-		}
-		fi, err := e.Info()
-		if err != nil {
-			continue // removed since ReadDir
-		}
-		f := model.ArchiveFile{Name: e.Name(), Path: filepath.Join(d.dir, e.Name()), Size: fi.Size(), ModTime: fi.ModTime()}
-		if p, ok := d.prev[f.Name]; ok && (p.Size != f.Size || !p.ModTime.Equal(f.ModTime)) {
-			f.Growing = true
-		}
-		seen[f.Name] = f
-		files = append(files, f)
+	files, err := archive.ListArchives(d.dir, d.prev)
+	if err == nil {
+		d.prev = files
 	}
-	d.prev = seen
-	sort.Slice(files, func(i, j int) bool { return files[i].ModTime.After(files[j].ModTime) })
-	return files, nil
+	return files, err
 }
 
-var errNotYet = errors.New("not available in this build yet")
-
-func (d *importDir) Inspect(context.Context, string) (model.ArchiveSummary, error) {
-	return model.ArchiveSummary{}, fmt.Errorf("inspect: %w", errNotYet)
+func (d *importDir) Inspect(_ context.Context, file string) (model.ArchiveSummary, error) {
+	return archive.Inspect(file, archive.DefaultLimits())
 }
 
-func (d *importDir) Checksum(context.Context, string, func(done, total int64)) (model.Checksums, error) {
-	return model.Checksums{}, fmt.Errorf("checksum: %w", errNotYet)
+func (d *importDir) Checksum(ctx context.Context, file string, progress func(done, total int64)) (model.Checksums, error) {
+	return archive.Checksum(ctx, file, progress)
 }
 
-func (d *importDir) FreeBytes(context.Context) (int64, error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(d.dir, &st); err != nil {
-		return 0, fmt.Errorf("free space of %s: %w", d.dir, err)
-	}
-	return int64(st.Bavail) * int64(st.Bsize), nil
-}
+func (d *importDir) FreeBytes(context.Context) (int64, error) { return archive.FreeBytes(d.dir) }

@@ -12,6 +12,7 @@ import (
 type dialog struct {
 	title   string
 	lines   []string
+	body    func(m *Model) []string // instead of lines, for a dialog whose facts still arrive
 	choices []choice
 }
 
@@ -47,12 +48,17 @@ func (d *dialog) help(k keyMap) bindings {
 }
 
 // view centres the dialog in a w x h body.
-func (d *dialog) view(t Theme, w, h int) string {
+func (d *dialog) view(m *Model, w, h int) string {
+	t := m.theme
+	text := d.lines
+	if d.body != nil {
+		text = d.body(m)
+	}
 	bw := min(w-2, 90)
 	inner := bw - 4
 	var lines []string
 	lines = append(lines, "")
-	for _, l := range d.lines {
+	for _, l := range text {
 		for _, wl := range wrapLines([]string{l}, inner) {
 			lines = append(lines, " "+wl)
 		}

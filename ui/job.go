@@ -147,6 +147,7 @@ func (m *Model) polled(msg pollMsg) tea.Cmd {
 	if msg.jobOK {
 		if msg.job.State.Finished() && !j.finished() {
 			m.notice = "" // what it said about the running job is stale
+			m.picker.stalePreflights()
 		}
 		j.job, j.have = msg.job, true
 	}

@@ -44,6 +44,7 @@ type archiveInfo struct {
 	summary    *model.ArchiveSummary
 	summaryErr error
 	preflight  *preflight
+	checking   bool // the pre-flight checks are running
 
 	summing     bool
 	done, total int64
@@ -155,16 +156,24 @@ func (m *Model) listArchives() tea.Cmd {
 	}
 }
 
-// inspectNext starts Inspect of the highlighted archive if nothing is known
-// of it yet and no other Inspect runs.
-func (m *Model) inspectNext() tea.Cmd {
+// fillPreview starts what the highlighted archive's preview still lacks:
+// Inspect (one at a time: archives can be large), then the pre-flight
+// checks, which are dropped and redone whenever an import ends.
+func (m *Model) fillPreview() tea.Cmd {
 	p := &m.picker
 	f, ok := p.selected()
-	if !ok || f.Growing || p.inspecting {
+	if !ok || f.Growing {
 		return nil
 	}
 	in := p.infoFor(f)
-	if in.summary != nil || in.summaryErr != nil {
+	switch {
+	case in.summary != nil:
+		if in.preflight != nil || in.checking {
+			return nil
+		}
+		in.checking = true
+		return m.checkPreflight(f.Path, in.stamp, *in.summary)
+	case in.summaryErr != nil || p.inspecting:
 		return nil
 	}
 	p.inspecting = true
@@ -172,6 +181,14 @@ func (m *Model) inspectNext() tea.Cmd {
 	return func() tea.Msg {
 		sum, err := a.Inspect(ctx, f.Path)
 		return summaryMsg{f.Path, stamp, sum, err}
+	}
+}
+
+// stalePreflights forgets every pre-flight result: an import has changed
+// which project keys are taken and how much disk is free.
+func (p *picker) stalePreflights() {
+	for _, in := range p.info {
+		in.preflight = nil
 	}
 }
 
@@ -279,24 +296,23 @@ func (m *Model) pickerMessage(msg tea.Msg) (tea.Cmd, bool) {
 			p.files = msg.files
 			p.refilter()
 		}
-		return m.inspectNext(), true
+		return m.fillPreview(), true
 	case summaryMsg:
 		p.inspecting = false
 		if in := p.info[msg.path]; in != nil && in.stamp == msg.stamp {
 			if msg.err != nil {
 				in.summaryErr = msg.err
-				return m.inspectNext(), true
+				return m.fillPreview(), true
 			}
 			in.summary = &msg.sum
-			return tea.Batch(m.checkPreflight(msg.path, msg.stamp, msg.sum), m.inspectNext()), true
 		}
-		return m.inspectNext(), true
+		return m.fillPreview(), true
 	case preflightMsg:
 		if in := p.info[msg.path]; in != nil && in.stamp == msg.stamp {
 			pf := msg.pf
-			in.preflight = &pf
+			in.preflight, in.checking = &pf, false
 		}
-		return nil, true
+		return m.fillPreview(), true
 	case checksumProgressMsg:
 		if in := p.info[msg.path]; in != nil && in.summing {
 			in.done, in.total = msg.done, msg.total
@@ -337,7 +353,7 @@ func (m *Model) pickerPrompt(msg tea.Msg) tea.Cmd {
 			}
 			p.filtering = false
 			p.filter.Blur()
-			return m.inspectNext()
+			return m.fillPreview()
 		case key.Matches(k, m.keys.Dismiss):
 			if p.comparing {
 				p.comparing = false
@@ -348,7 +364,7 @@ func (m *Model) pickerPrompt(msg tea.Msg) tea.Cmd {
 			p.filter.Blur()
 			p.filter.SetValue("")
 			p.refilter()
-			return m.inspectNext()
+			return m.fillPreview()
 		}
 	}
 	var cmd tea.Cmd
@@ -358,7 +374,7 @@ func (m *Model) pickerPrompt(msg tea.Msg) tea.Cmd {
 	}
 	p.filter, cmd = p.filter.Update(msg)
 	p.refilter()
-	return tea.Batch(cmd, m.inspectNext())
+	return tea.Batch(cmd, m.fillPreview())
 }
 
 func normalizeSum(s string) string {
@@ -387,7 +403,7 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 		case p.filter.Value() != "":
 			p.filter.SetValue("")
 			p.refilter()
-			return m.inspectNext()
+			return m.fillPreview()
 		case p.previewFocused:
 			p.previewFocused = false
 		}
@@ -430,7 +446,7 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 	p.cursor = scroll(msg, k, p.cursor, len(p.shown)-1, m.height/2)
 	if p.cursor != old {
 		p.previewTop = 0
-		return m.inspectNext()
+		return m.fillPreview()
 	}
 	return nil
 }
@@ -451,7 +467,7 @@ func (m *Model) pickerWheel(msg tea.MouseWheelMsg) tea.Cmd {
 			p.cursor++
 		}
 	}
-	return m.inspectNext()
+	return m.fillPreview()
 }
 
 // scroll moves a position with the movement keys within [0, last].
@@ -483,18 +499,24 @@ func (m *Model) confirmStart(f model.ArchiveFile, in *archiveInfo) tea.Cmd {
 		m.setNotice(fmt.Sprintf("Job %d is still running; one import at a time. Press w to watch it.", m.job.id), true)
 		return nil
 	}
-	t := m.theme
-	lines := []string{
-		t.Label.Render(fmt.Sprintf("%-*s", labelW, "Archive")) + f.Name + " · " + formatBytes(f.Size) + " · modified " + f.ModTime.Format("2006-01-02 15:04"),
-		t.Label.Render(fmt.Sprintf("%-*s", labelW, "Into")) + m.targetName(),
+	// The pre-flight checks are redone now, and the dialog shows them as
+	// they land: another import may have taken a key since.
+	in.preflight = nil
+	cmd := m.fillPreview()
+	body := func(m *Model) []string {
+		t := m.theme
+		lines := []string{
+			t.Label.Render(fmt.Sprintf("%-*s", labelW, "Archive")) + f.Name + " · " + formatBytes(f.Size) + " · modified " + f.ModTime.Format("2006-01-02 15:04"),
+			t.Label.Render(fmt.Sprintf("%-*s", labelW, "Into")) + m.targetName(),
+		}
+		lines = append(lines, checksumLines(t, in)...)
+		lines = append(lines, "")
+		lines = append(lines, preflightLines(t, f, in)...)
+		return append(lines, "", "The import cannot be undone, but it can be canceled at its next checkpoint.")
 	}
-	lines = append(lines, checksumLines(m.theme, in)...)
-	lines = append(lines, "")
-	lines = append(lines, preflightLines(m.theme, f, in)...)
-	lines = append(lines, "", "The import cannot be undone, but it can be canceled at its next checkpoint.")
 	m.dialog = &dialog{
 		title: "Start the import?",
-		lines: lines,
+		body:  body,
 		choices: []choice{
 			{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "start the import")), func(m *Model) tea.Cmd {
 				return m.start(f)
@@ -502,7 +524,7 @@ func (m *Model) confirmStart(f model.ArchiveFile, in *archiveInfo) tea.Cmd {
 			{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "back to the archives")), nil},
 		},
 	}
-	return nil
+	return cmd
 }
 
 func (m *Model) targetName() string {

@@ -376,7 +376,7 @@ func (m Model) render() string {
 	case m.showHelp:
 		body = m.fullHelp(bodyH)
 	case m.dialog != nil:
-		body = m.dialog.view(m.theme, m.width, bodyH)
+		body = m.dialog.view(&m, m.width, bodyH)
 	case m.onJob && m.job != nil:
 		body = m.job.view(m.theme, m.width, bodyH, m.opts.Now())
 	default:
