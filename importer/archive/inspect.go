@@ -32,6 +32,10 @@ func Inspect(path string, lim Limits) (model.ArchiveSummary, error) {
 		for _, n := range m.Notes {
 			s.warn(n)
 		}
+		if m.Malformed != nil {
+			s.warn(m.Malformed.Error())
+			return nil
+		}
 		switch m.Kind {
 		case KindInstanceDetails:
 			s.Instance = *m.Instance

@@ -43,6 +43,19 @@ func TestInspectSummarisesTheSample(t *testing.T) {
 	}
 }
 
+func TestInspectWarnsOfAMalformedMember(t *testing.T) {
+	name := MemberName(KindPullRequestMetadata, idRepo)
+	b := replaced(t, KindPullRequestMetadata, entry{name: name, body: gz(t, []byte("{"))})
+	s, err := Inspect(writeFile(t, b), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`malformed archive member: member "` + name + `": it is not the JSON expected here: unexpected EOF`}
+	if !reflect.DeepEqual(s.Warnings, want) || s.PullRequests.Total != 0 {
+		t.Errorf("warnings %q, pull requests %+v", s.Warnings, s.PullRequests)
+	}
+}
+
 func TestInspectRefusesUnsafeGitMetadata(t *testing.T) {
 	metadata := MemberName(KindGitMetadata, idRepo)
 	b := replaced(t, KindGitMetadata, entry{name: metadata, body: gz(t, tarOf(t, entry{name: "../../x", body: []byte("x")}))})

@@ -119,6 +119,13 @@ type Member struct {
 	// inner files, an unknown member (KindUnknown).
 	Notes []string
 
+	// Malformed is set, and the value field of the kind left nil, when the
+	// member's gzip or JSON could not be decoded (ErrMalformed). That harms
+	// nothing else in the archive, so the reader goes on: the caller
+	// reports the one item and decides. Instance details are never
+	// delivered malformed: without them the archive is refused.
+	Malformed *Error
+
 	files func(fn func(File) error) error
 }
 
@@ -229,7 +236,11 @@ func (rd *reader) run(h Handler) error {
 		}
 		m := &Member{Name: hdr.Name, Kind: kind, IDs: ids, Size: hdr.Size, Offset: rd.src.pos}
 		if err := rd.decode(m); err != nil {
-			return err
+			var e *Error
+			if kind == KindInstanceDetails || !errors.As(err, &e) || e.Err != ErrMalformed {
+				return err
+			}
+			*m = Member{Name: m.Name, Kind: m.Kind, IDs: m.IDs, Size: m.Size, Offset: m.Offset, Notes: m.Notes, Malformed: e}
 		}
 		rd.current = m
 		err = h(m)

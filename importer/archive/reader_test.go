@@ -196,3 +196,23 @@ func TestUnreadMembersAreSkippedBySeeking(t *testing.T) {
 		t.Fatalf("read %d bytes of a %d-byte archive whose objects nobody wanted", src.read, src.Size())
 	}
 }
+
+func TestMalformedJSONIsDeliveredAsAnItemProblem(t *testing.T) {
+	activities := MemberName(KindPullRequestActivities, idRepo)
+	b := replaced(t, KindPullRequestActivities, entry{name: activities, body: gz(t, []byte(`[{"kind":`))})
+	s, err := readEverything(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("a malformed pull request stopped the read: %v", err)
+	}
+	m := s.byKind[KindPullRequestActivities]
+	if m.Malformed == nil || !errors.Is(m.Malformed, ErrMalformed) || m.Activities != nil {
+		t.Fatalf("member delivered as %+v", m)
+	}
+	want := `malformed archive member: member "` + activities + `": it is not the JSON expected here: unexpected EOF`
+	if m.Malformed.Error() != want {
+		t.Errorf("got %q, want %q", m.Malformed.Error(), want)
+	}
+	if len(s.kinds) != len(sampleEntries(t)) {
+		t.Errorf("%d members delivered, want all %d", len(s.kinds), len(sampleEntries(t)))
+	}
+}

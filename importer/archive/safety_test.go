@@ -272,9 +272,9 @@ func TestUnsupportedVersionIsRefusedUpFront(t *testing.T) {
 	checkViolation(t, v)
 }
 
-func TestMalformedJSONNamesTheMember(t *testing.T) {
-	name := MemberName(KindRepository, idRepo)
-	v := violation{archive: replaced(t, KindRepository, entry{name: name, body: gz(t, []byte(`{"id":15}`))}),
+func TestMalformedInstanceDetailsAreRefused(t *testing.T) {
+	name := MemberName(KindInstanceDetails, idRepo)
+	v := violation{archive: replaced(t, KindInstanceDetails, entry{name: name, body: gz(t, []byte(`{"archiveVersion":"2"}`))}),
 		err: ErrMalformed, member: name, rule: "not the JSON expected here"}
 	checkViolation(t, v)
 }

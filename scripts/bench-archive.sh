@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Benchmarks of the archive reader against the standard tools on the same
+# file, in one run so that both see the same machine load:
+#   - checksum (MD5 + SHA-256) throughput against md5sum
+#   - inspect time against tar -tvf
+#   - peak memory (max RSS) of inspect and of a full read of every inner file
+# Usage: scripts/bench-archive.sh [ARCHIVE]
+# Without ARCHIVE it generates one of about 1 GB (kept in $BENCH_DIR, default
+# /tmp/bbimport-bench, and reused by later runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dir=${BENCH_DIR:-/tmp/bbimport-bench}
+mkdir -p "$dir"
+go build -o "$dir/bbimport" .
+go test -c -o "$dir/archive.test" ./importer/archive/
+
+archive=${1:-$dir/bench.tar}
+if [[ ! -f $archive ]]; then
+  echo "generating $archive (about 1 GB: 10 repositories of 100 commits, each adding 1 MiB)"
+  "$dir/bbimport" gen --out "$archive" --projects 1 --repos 10 --forks 0 --prs 5 --commits 100 --blob-kib 1024
+fi
+size=$(stat -c %s "$archive")
+cat "$archive" >/dev/null # into the page cache, for every contender alike
+
+# best_of N CMD...: the shortest wall time of N runs, in seconds.
+best_of() {
+  local n=$1 best="" t
+  shift
+  for ((i = 0; i < n; i++)); do
+    t=$( { /usr/bin/time -f %e "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    if [[ -z $best ]] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$t; fi
+  done
+  echo "$best"
+}
+# max_rss CMD...: the peak resident memory of CMD, in MB.
+max_rss() {
+  { /usr/bin/time -f %M "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 | awk '{ printf "%.1f", $1 / 1024 }'
+}
+mbps() { awk -v s="$size" -v t="$1" 'BEGIN { printf "%.0f", s / 1048576 / t }'; }
+
+echo "archive: $archive ($((size / 1048576)) MiB, $(tar -tf "$archive" | wc -l) members)"
+echo "cpu: $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+md5=$(best_of 3 md5sum "$archive")
+sums=$(best_of 3 "$dir/bbimport" checksum "$archive")
+printf 'md5sum:            %6ss  %5s MB/s\n' "$md5" "$(mbps "$md5")"
+printf 'bbimport checksum: %6ss  %5s MB/s  (MD5 and SHA-256)\n' "$sums" "$(mbps "$sums")"
+awk -v a="$md5" -v b="$sums" 'BEGIN { printf "checksum throughput / md5sum throughput = %.2f (target >= 0.9)\n", a / b }'
+
+tarv=$(best_of 3 tar -tvf "$archive")
+insp=$(best_of 3 "$dir/bbimport" inspect "$archive")
+printf 'tar -tvf:          %6ss\n' "$tarv"
+printf 'bbimport inspect:  %6ss\n' "$insp"
+awk -v a="$insp" -v b="$tarv" 'BEGIN { printf "inspect time / tar -tvf time = %.2f\n", a / b }'
+
+echo "peak memory (max RSS):"
+echo "  bbimport inspect:             $(max_rss "$dir/bbimport" inspect "$archive") MB"
+echo "  full read, every inner file:  $(BBIMPORT_BENCH_ARCHIVE=$archive max_rss "$dir/archive.test" -test.run '^$' -test.bench BenchmarkFullRead -test.benchtime 1x) MB (target < 64)"
+echo "  tar -tvf, for scale:          $(max_rss tar -tvf "$archive") MB"
