@@ -105,8 +105,9 @@ func New(cfg Config) (*Client, error) {
 		SetRetryWaitTime(retryWait).
 		SetRetryMaxWaitTime(5 * time.Second).
 		AddRetryCondition(func(r *resty.Response, err error) bool {
-			// Only a GET can be repeated without a second effect.
-			if r == nil || r.Request == nil || r.Request.Method != http.MethodGet {
+			// Only a GET can be repeated without a second effect, and an
+			// untrusted certificate stays untrusted.
+			if r == nil || r.Request == nil || r.Request.Method != http.MethodGet || untrusted(err) {
 				return false
 			}
 			return err != nil || r.StatusCode() >= 500

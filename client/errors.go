@@ -177,8 +177,6 @@ func (c *Client) transportError(op operation, err error) error {
 		host = u.Host
 	}
 	var (
-		certErr     *tls.CertificateVerificationError
-		unknownCA   x509.UnknownAuthorityError
 		hostnameErr x509.HostnameError
 		opErr       *net.OpError
 		dnsErr      *net.DNSError
@@ -191,7 +189,7 @@ func (c *Client) transportError(op operation, err error) error {
 		return &Error{sentence: op.what + ": canceled", cause: err}
 	case errors.As(err, &hostnameErr):
 		detail, hint, sent = "the certificate of "+host+" does not name it", "use the host name the certificate names in --url", false
-	case errors.As(err, &unknownCA), errors.As(err, &certErr):
+	case untrusted(err):
 		detail = fmt.Sprintf("the certificate of %s is not trusted (%v)", host, innermost(err))
 		hint = "pass --ca-file with the CA that signed it, or --insecure to skip the check (unsafe)"
 		sent = false
@@ -210,6 +208,16 @@ func (c *Client) transportError(op operation, err error) error {
 		hint = hintMayHaveRun
 	}
 	return &Error{sentence: op.what + ": " + detail + prefixed(hint), cause: err}
+}
+
+// untrusted reports whether err is a certificate the client does not trust.
+func untrusted(err error) bool {
+	var (
+		certErr   *tls.CertificateVerificationError
+		unknownCA x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+	)
+	return errors.As(err, &certErr) || errors.As(err, &unknownCA) || errors.As(err, &hostname)
 }
 
 // innermost drops the "Get "https://…": " layers that repeat the URL.
