@@ -46,13 +46,13 @@ const (
 // goroutines at once, but extended only by the one that owns it.
 type matcher struct {
 	filter
-	needle   string         // the lowered text, for literal matching
+	literal  literal        // for literal matching
 	re       *regexp.Regexp // for regex matching
 	subjects []uint8        // per interned subject, subjectShown|subjectMatches
 }
 
 func newMatcher(f filter, names []string) (*matcher, error) {
-	m := &matcher{filter: f, needle: strings.ToLower(f.text)}
+	m := &matcher{filter: f, literal: newLiteral(f.text)}
 	if f.regex && f.text != "" {
 		re, err := regexp.Compile("(?i)" + f.text)
 		var syntaxErr *syntax.Error
@@ -86,7 +86,7 @@ func (m *matcher) matchText(s string) bool {
 	if m.re != nil {
 		return m.re.MatchString(s)
 	}
-	return containsFold(s, m.needle)
+	return m.literal.contains(s)
 }
 
 func (m *matcher) match(e *entry) bool {
@@ -149,55 +149,96 @@ func (m *matcher) scan(entries []entry, first int, candidates []int32) []int32 {
 	return out
 }
 
-// containsFold reports whether s contains needle, ignoring case, without
-// allocating. needle must be lower case. It compares runs of the same byte
-// length, so the few letters whose cases differ in UTF-8 length (the Kelvin
-// sign, long s) only match in the same form.
-func containsFold(s, needle string) bool {
-	return indexFold(s, needle) >= 0
+// literal is a lower-case needle ready for case-insensitive search. The
+// search looks for one byte of it first, with IndexByte (SIMD), and checks
+// the rest only where that byte occurs; it picks the needle's rarest byte
+// in log text, so few places need checking ("prj3a" is found by its "3").
+type literal struct {
+	text               string // lower case
+	anchor             int    // index in text of the byte searched first; -1: no ASCII byte
+	anchorLo, anchorUp byte   // the anchor in lower and upper case
 }
 
-// indexFold is the byte offset of the first case-insensitive match of the
-// lower-case needle in s, or -1.
-func indexFold(s, needle string) int {
-	n := len(needle)
-	if n == 0 {
-		return 0
+func newLiteral(text string) literal {
+	l := literal{text: strings.ToLower(text), anchor: -1}
+	best := 0
+	for i := 0; i < len(l.text); i++ {
+		if r := rarity(l.text[i]); r > best {
+			l.anchor, best = i, r
+		}
 	}
-	lower := needle[0]
-	if lower >= utf8.RuneSelf {
+	if l.anchor >= 0 {
+		l.anchorLo, l.anchorUp = l.text[l.anchor], l.text[l.anchor]
+		if 'a' <= l.anchorLo && l.anchorLo <= 'z' {
+			l.anchorUp = l.anchorLo - 'a' + 'A'
+		}
+	}
+	return l
+}
+
+// rarity ranks an ASCII byte by how rare it is in log text, higher rarer;
+// 0 for a byte that cannot anchor (not ASCII). A letter ranks lower than a
+// digit or a sign also because its two cases take two searches.
+func rarity(b byte) int {
+	const byFrequency = "etaoinsrhldcumfpgwybvkxjqz" // English letters, commonest first
+	switch {
+	case b >= utf8.RuneSelf:
+		return 0
+	case b == ' ':
+		return 1
+	case 'a' <= b && b <= 'z':
+		return 2 + strings.IndexByte(byFrequency, b)
+	case '0' <= b && b <= '9':
+		return 30
+	}
+	return 40
+}
+
+// contains reports whether s contains the literal, ignoring case, without
+// allocating. It compares runs of the same byte length, so the few letters
+// whose cases differ in UTF-8 length (the Kelvin sign, long s) only match
+// in the same form.
+func (l *literal) contains(s string) bool { return l.index(s) >= 0 }
+
+// index is the byte offset of the first case-insensitive match in s, or -1.
+func (l *literal) index(s string) int {
+	n := len(l.text)
+	switch {
+	case n == 0:
+		return 0
+	case n > len(s):
+		return -1
+	case l.anchor < 0: // no ASCII byte to anchor on: try every rune start
 		for i := 0; i+n <= len(s); i++ {
-			if utf8.RuneStart(s[i]) && strings.EqualFold(s[i:i+n], needle) {
+			if utf8.RuneStart(s[i]) && strings.EqualFold(s[i:i+n], l.text) {
 				return i
 			}
 		}
 		return -1
 	}
-	// Each case of the first byte is found with IndexByte, which uses SIMD,
-	// so most of the text is skipped without comparing anything. A position
-	// found is kept until the scan passes it: each byte is searched once.
-	last := len(s) - n
-	nextLower, nextUpper := -2, -1 // -2: not searched yet, -1: none left
-	upper := lower
-	if 'a' <= lower && lower <= 'z' {
-		upper = lower - 'a' + 'A'
-		nextUpper = -2
+	// The anchor can only sit where a whole match still fits around it.
+	// A position found is kept until the scan passes it: each case of the
+	// anchor is searched through s once.
+	window := s[l.anchor : len(s)-n+l.anchor+1]
+	nextLo, nextUp := -2, -1 // -2: not searched yet, -1: none left
+	if l.anchorUp != l.anchorLo {
+		nextUp = -2
 	}
-	for i := 0; i <= last; {
-		if nextLower != -1 && nextLower < i {
-			nextLower = indexByteFrom(s[:last+1], i, lower)
+	for i := 0; i < len(window); {
+		if nextLo != -1 && nextLo < i {
+			nextLo = indexByteFrom(window, i, l.anchorLo)
 		}
-		if nextUpper != -1 && nextUpper < i {
-			nextUpper = indexByteFrom(s[:last+1], i, upper)
+		if nextUp != -1 && nextUp < i {
+			nextUp = indexByteFrom(window, i, l.anchorUp)
 		}
-		j := nextLower
-		if j < 0 || (nextUpper >= 0 && nextUpper < j) {
-			j = nextUpper
+		j := nextLo
+		if j < 0 || (nextUp >= 0 && nextUp < j) {
+			j = nextUp
 		}
 		if j < 0 {
 			return -1
 		}
-		if strings.EqualFold(s[j:j+n], needle) {
+		if equalFold(s[j:j+n], l.text) {
 			return j
 		}
 		i = j + 1
@@ -210,4 +251,22 @@ func indexByteFrom(s string, from int, b byte) int {
 		return from + j
 	}
 	return -1
+}
+
+// equalFold is strings.EqualFold for a lower-case needle, comparing ASCII
+// bytes directly: it runs for every place the anchor occurs.
+func equalFold(s, needle string) bool {
+	for k := 0; k < len(needle); k++ {
+		c, want := s[k], needle[k]
+		if c >= utf8.RuneSelf || want >= utf8.RuneSelf {
+			return strings.EqualFold(s[k:], needle[k:])
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != want {
+			return false
+		}
+	}
+	return true
 }

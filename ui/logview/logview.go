@@ -41,6 +41,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -175,11 +176,30 @@ func (m Model) Selected() (model.Message, bool) {
 // filter is filtered off the update loop by the command returned.
 func (m *Model) Append(msgs []model.Message) tea.Cmd {
 	first := len(m.entries)
+	// The texts and ids of a batch are copied into one string, in order:
+	// a scan then reads memory front to back instead of chasing a pointer
+	// per message, and each message costs no allocation of its own.
+	size := 0
+	for _, msg := range msgs {
+		size += len(msg.Text) + len(msg.ID)
+	}
+	var pack strings.Builder
+	pack.Grow(size)
+	for _, msg := range msgs {
+		pack.WriteString(msg.Text)
+		pack.WriteString(msg.ID)
+	}
+	packed, at := pack.String(), 0
+	take := func(n int) string {
+		at += n
+		return packed[at-n : at]
+	}
+	m.entries = slices.Grow(m.entries, len(msgs))
 	for _, msg := range msgs {
 		sev := severityOf(msg.Severity)
 		m.entries = append(m.entries, entry{
-			text:    msg.Text,
-			id:      msg.ID,
+			text:    take(len(msg.Text)),
+			id:      take(len(msg.ID)),
 			created: msg.CreatedDate,
 			subject: m.subjects.intern(msg.Subject),
 			sev:     sev,

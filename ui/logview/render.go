@@ -167,12 +167,13 @@ func (m Model) matches(s string) [][]int {
 	}
 	var found [][]int
 	for at := 0; len(found) < maxHighlights; {
-		i := indexFold(s[at:], mt.needle)
+		i := mt.literal.index(s[at:])
 		if i < 0 {
 			break
 		}
-		found = append(found, []int{at + i, at + i + len(mt.needle)})
-		at += i + max(1, len(mt.needle))
+		n := len(mt.literal.text)
+		found = append(found, []int{at + i, at + i + n})
+		at += i + max(1, n)
 	}
 	return found
 }
