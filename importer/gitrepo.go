@@ -49,6 +49,8 @@ type repositoryBuild struct {
 	// notes are what was changed or left out (WARN).
 	lost  []string
 	notes []string
+
+	dirs map[string]bool // directories made so far: 256 fan-out dirs, many files each
 }
 
 // newRepositoryBuild lays out an empty bare repository in dir, by hand
@@ -64,16 +66,29 @@ func newRepositoryBuild(dir, final string) (*repositoryBuild, error) {
 		}
 	}
 	b := &repositoryBuild{dir: dir, final: final, head: "refs/heads/master",
-		refs: map[string]string{}, stash: map[string]string{}}
+		refs: map[string]string{}, stash: map[string]string{}, dirs: map[string]bool{}}
 	if err := b.writeFile("config", []byte(freshConfig)); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
+// mkdirFor makes the parent directory of p once per build.
+func (b *repositoryBuild) mkdirFor(p string) error {
+	dir := filepath.Dir(p)
+	if b.dirs[dir] {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b.dirs[dir] = true
+	return nil
+}
+
 func (b *repositoryBuild) writeFile(name string, data []byte) error {
 	p := filepath.Join(b.dir, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := b.mkdirFor(p); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if err := os.WriteFile(p, data, 0o644); err != nil {
@@ -186,7 +201,7 @@ func (b *repositoryBuild) writeObject(f archive.File) error {
 
 func (b *repositoryBuild) copyFile(name string, body io.Reader, mode os.FileMode) error {
 	p := filepath.Join(b.dir, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := b.mkdirFor(p); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	// O_EXCL: a name twice in one tar must not overwrite what was checked.

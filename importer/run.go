@@ -46,10 +46,9 @@ type importRun struct {
 	started time.Time
 	dbErr   error // first failed write of a message; fatal
 
-	sawInstance bool
-	projects    map[string]*importedProject // by archive id
-	repos       map[string]*importedRepo    // by archive id
-	users       map[string]sql.NullInt64    // by user id string
+	projects map[string]*importedProject // by archive id
+	repos    map[string]*importedRepo    // by archive id
+	users    map[string]sql.NullInt64    // by user id string
 
 	hierarchy *hierarchyProgress
 	build     *repositoryBuild
@@ -138,9 +137,6 @@ func (im *importRun) handle(m *archive.Member) error {
 }
 
 func (im *importRun) member(m *archive.Member) error {
-	if !im.sawInstance && m.Kind != archive.KindInstanceDetails && m.Kind != archive.KindUnknown {
-		return fmt.Errorf("the archive does not begin with its instance details (first member %s): it is not a complete Bitbucket export", m.Name)
-	}
 	// A member that is not git data of the repository being built ends it.
 	if im.build != nil && !im.isGitMember(m) {
 		if err := im.finishRepository(); err != nil {
@@ -231,7 +227,6 @@ func (im *importRun) instanceDetails(d *model.InstanceDetails) error {
 		return fmt.Errorf("%w: the archive has archiveVersion %d and bbimport reads only %d; export it again from a Bitbucket that writes version %d",
 			archive.ErrUnsupportedVersion, d.ArchiveVersion, model.SupportedArchiveVersion, model.SupportedArchiveVersion)
 	}
-	im.sawInstance = true
 	im.run.setState(model.StateRunning)
 	im.info("", "The archive was written by %s %s (archiveVersion %d, instance %q)", d.Product, d.Version, d.ArchiveVersion, d.InstanceName)
 	return nil
@@ -443,13 +438,11 @@ func (im *importRun) repository(r *model.Repository) error {
 	if origin != nil {
 		originID = sql.NullInt64{Int64: origin.id, Valid: true}
 	}
-	hierarchyID := r.HierarchyID
-	if id, err := im.w.insert(`INSERT INTO repositories(project_id, slug, name, hierarchy_id, origin_id, scm_id, state, forkable, public, job_id)
+	repo.id, err = im.w.insert(`INSERT INTO repositories(project_id, slug, name, hierarchy_id, origin_id, scm_id, state, forkable, public, job_id)
 		VALUES (?, ?, ?, ?, ?, ?, 'INITIALISING', ?, ?, ?)`,
-		proj.id, newSlug, newName, hierarchyID, originID, r.ScmID, r.Forkable, r.Public, im.run.id); err != nil {
+		proj.id, newSlug, newName, r.HierarchyID, originID, r.ScmID, r.Forkable, r.Public, im.run.id)
+	if err != nil {
 		return fmt.Errorf("create repository %s: %w", repo.subject, err)
-	} else {
-		repo.id = id
 	}
 	if err := im.mapID("repository", r.ID, repo.id); err != nil {
 		return err
