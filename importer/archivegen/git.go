@@ -388,10 +388,16 @@ func initBareRepo(gitDir string, origin *builtRepo) error {
 
 // gitCommand runs git on gitDir, blind to the user's and the system's git
 // configuration and to any GIT_* variable of the caller.
+//
+// The glibc tunable makes malloc grow the heap 64 MiB at a time: fast-import
+// otherwise spends most of its time in thousands of small brk calls (a
+// repository with 50 pull request branches: 0.49 s of system time and 3-4 s
+// on a loaded machine without it, 0.04 s and 0.3-0.8 s with it). Other C
+// libraries ignore it.
 func gitCommand(ctx context.Context, gitDir string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, "git", args...)
 	env := []string{"GIT_DIR=" + gitDir, "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
-		"GIT_TERMINAL_PROMPT=0", "LC_ALL=C"}
+		"GIT_TERMINAL_PROMPT=0", "LC_ALL=C", "GLIBC_TUNABLES=glibc.malloc.top_pad=67108864"}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "GIT_") && !strings.HasPrefix(kv, "LC_ALL=") {
 			env = append(env, kv)
