@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -105,12 +106,13 @@ func New(cfg Config) (*Client, error) {
 		SetRetryWaitTime(retryWait).
 		SetRetryMaxWaitTime(5 * time.Second).
 		AddRetryCondition(func(r *resty.Response, err error) bool {
-			// Only a GET can be repeated without a second effect, and an
-			// untrusted certificate stays untrusted.
+			// Only a GET can be repeated without a second effect; an
+			// untrusted certificate stays untrusted and a call that is not
+			// implemented stays so.
 			if r == nil || r.Request == nil || r.Request.Method != http.MethodGet || untrusted(err) {
 				return false
 			}
-			return err != nil || r.StatusCode() >= 500
+			return err != nil || (r.StatusCode() >= 500 && r.StatusCode() != http.StatusNotImplemented)
 		})
 	switch {
 	case cfg.Token != "":
@@ -124,7 +126,7 @@ func New(cfg Config) (*Client, error) {
 		api:   base + "/rest/api/1.0",
 		user:  cfg.User,
 		token: cfg.Token != "",
-		jobs:  &jobStore{path: stateDir + "/jobs.json", server: base},
+		jobs:  &jobStore{path: filepath.Join(stateDir, "jobs.json"), server: base},
 	}, nil
 }
 

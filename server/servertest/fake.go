@@ -174,8 +174,8 @@ func (f *Fake) KnownJobs(context.Context) ([]model.Job, error) {
 }
 
 // ProjectExists looks the key up in ProjectList.
-func (f *Fake) ProjectExists(_ context.Context, key string) (bool, error) {
-	_, err := f.Project(context.Background(), key)
+func (f *Fake) ProjectExists(ctx context.Context, key string) (bool, error) {
+	_, err := f.Project(ctx, key)
 	return err == nil, nil
 }
 
