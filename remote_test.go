@@ -47,6 +47,7 @@ default login anon password anonpw
 		{"token", "bb.example.com", "", map[string]string{"BITBUCKET_TOKEN": "BBDC-x"}, "", nil, remoteCreds{token: "BBDC-x"}, ""},
 		{"prompt", "bb.example.com", "", nil, filepath.Join(t.TempDir(), "none"), prompt, remoteCreds{user: "carol", password: "typed"}, ""},
 		{"nothing", "bb.example.com", "", nil, "", nil, remoteCreds{}, "no credentials for bb.example.com: set --user (or BITBUCKET_USER) and BITBUCKET_PASSWORD"},
+		{"a macdef body is no entry", "bb.example.com", "evil", nil, netrc, nil, remoteCreds{}, "no credentials for bb.example.com"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -107,6 +107,18 @@ jq -e '.start == 0 and .limit == 25 and .size == (.values|length) and .size > 0
        and all(.values[]; (.id|type) == "string" and (.severity|IN("INFO","WARN","ERROR")) and (.createdDate|type) == "number")' \
    "$work/messages.json" >/dev/null || fail "messages page"
 
+step "what the import brought in: projects, repositories, pull requests (under /rest/api/latest too)"
+curl -u admin:pw -s http://localhost:$port/rest/api/latest/projects | jq . >"$work/projects.json"
+jq -e '.size >= 1 and .isLastPage and all(.values[]; (.key|type) == "string" and (.id|type) == "number")' "$work/projects.json" >/dev/null \
+  || fail "projects: $(cat "$work/projects.json")"
+key=$(jq -r '[.values[] | select(.type == "NORMAL")][0].key' "$work/projects.json")
+curl -u admin:pw -s "http://localhost:$port/rest/api/1.0/projects/$key/repos" | jq . >"$work/repos.json"
+jq -e '.size >= 1 and all(.values[]; .project.key == "'"$key"'")' "$work/repos.json" >/dev/null || fail "repositories of $key: $(cat "$work/repos.json")"
+slug=$(jq -r '.values[0].slug' "$work/repos.json")
+curl -u admin:pw -s "http://localhost:$port/rest/api/1.0/projects/$key/repos/$slug/pull-requests?state=ALL" | jq . >"$work/prs.json"
+jq -e '.size >= 1 and all(.values[]; (.state|IN("OPEN","MERGED","DECLINED")))' "$work/prs.json" >/dev/null || fail "pull requests of $key/$slug: $(cat "$work/prs.json")"
+echo "$key/$slug: $(jq .size "$work/prs.json") pull requests"
+
 step "cancel of a finished job: 409"
 curl -u admin:pw -s -n -X POST -H 'Content-type: application/json' \
      http://localhost:$port/rest/api/1.0/migration/imports/$small/cancel | jq . | tee "$work/409.json"
