@@ -28,14 +28,16 @@ best_of() {
   local n=$1 best="" t
   shift
   for ((i = 0; i < n; i++)); do
-    t=$( { /usr/bin/time -f %e "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -f %e -o "$dir/time.out" "$@" >/dev/null 2>&1
+    t=$(tail -1 "$dir/time.out")
     if [[ -z $best ]] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$t; fi
   done
   echo "$best"
 }
 # max_rss CMD...: the peak resident memory of CMD, in MB.
 max_rss() {
-  { /usr/bin/time -f %M "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 | awk '{ printf "%.1f", $1 / 1024 }'
+  /usr/bin/time -f %M -o "$dir/time.out" "$@" >/dev/null 2>&1
+  tail -1 "$dir/time.out" | awk '{ printf "%.1f", $1 / 1024 }'
 }
 mbps() { awk -v s="$size" -v t="$1" 'BEGIN { printf "%.0f", s / 1048576 / t }'; }
 
@@ -48,11 +50,13 @@ printf 'md5sum:            %6ss  %5s MB/s\n' "$md5" "$(mbps "$md5")"
 printf 'bbimport checksum: %6ss  %5s MB/s  (MD5 and SHA-256)\n' "$sums" "$(mbps "$sums")"
 awk -v a="$md5" -v b="$sums" 'BEGIN { printf "checksum throughput / md5sum throughput = %.2f (target >= 0.9)\n", a / b }'
 
+start=$(best_of 3 "$dir/bbimport" --help)
 tarv=$(best_of 3 tar -tvf "$archive")
 insp=$(best_of 3 "$dir/bbimport" inspect "$archive")
 printf 'tar -tvf:          %6ss\n' "$tarv"
 printf 'bbimport inspect:  %6ss\n' "$insp"
 awk -v a="$insp" -v b="$tarv" 'BEGIN { printf "inspect time / tar -tvf time = %.2f\n", a / b }'
+printf 'of which start-up:  %6ss  (bbimport --help)\n' "$start"
 
 echo "peak memory (max RSS):"
 echo "  bbimport inspect:             $(max_rss "$dir/bbimport" inspect "$archive") MB"

@@ -39,6 +39,19 @@ func BenchmarkFullRead(b *testing.B) {
 	}
 }
 
+// BenchmarkInspect inspects the archive at $BBIMPORT_BENCH_ARCHIVE.
+func BenchmarkInspect(b *testing.B) {
+	path := os.Getenv("BBIMPORT_BENCH_ARCHIVE")
+	if path == "" {
+		b.Skip("set BBIMPORT_BENCH_ARCHIVE to an archive (scripts/bench-archive.sh does)")
+	}
+	for b.Loop() {
+		if _, err := Inspect(path, Limits{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkReadSample(b *testing.B) {
 	data := sampleArchive(b)
 	b.SetBytes(int64(len(data)))

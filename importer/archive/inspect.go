@@ -15,7 +15,8 @@ const maxWarnings = 100
 // reads every member except git objects, which it skips by seeking, so
 // its time grows with the number of members, not with the archive's size.
 // It checks the names of the small inner tars (git metadata, hooks) too,
-// so that an unsafe archive shows up before an import starts.
+// so that an unsafe archive shows up before an import starts. It leaves
+// pull request activities and caches undecoded: it counts neither.
 func Inspect(path string, lim Limits) (model.ArchiveSummary, error) {
 	s := &summary{
 		ArchiveSummary: model.ArchiveSummary{Projects: []model.ProjectSummary{}, Hierarchies: []model.HierarchySummary{}},
@@ -27,7 +28,8 @@ func Inspect(path string, lim Limits) (model.ArchiveSummary, error) {
 		return s.ArchiveSummary, fmt.Errorf("inspect archive: %w", err)
 	}
 	s.ArchiveBytes = fi.Size()
-	err = ReadFile(path, lim, func(m *Member) error {
+	skip := map[Kind]bool{KindPullRequestActivities: true, KindPullRequestCaches: true}
+	err = readFile(path, lim, skip, func(m *Member) error {
 		s.Members++
 		for _, n := range m.Notes {
 			s.warn(n)

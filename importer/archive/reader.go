@@ -163,12 +163,20 @@ func Read(r io.Reader, lim Limits, h Handler) error {
 // ReadFile reads the archive at path. On a seekable file, the bytes of
 // members that the handler does not read are skipped by seeking.
 func ReadFile(path string, lim Limits, h Handler) error {
+	return readFile(path, lim, nil, h)
+}
+
+// readFile is ReadFile that leaves the members of the kinds in skip
+// unread and undecoded (delivered with their value field nil).
+func readFile(path string, lim Limits, skip map[Kind]bool, h Handler) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("open archive: %w", err)
 	}
 	defer f.Close()
-	err = newReader(f, lim).run(h)
+	rd := newReader(newSeekBuffer(f, 64<<10), lim)
+	rd.skip = skip
+	err = rd.run(h)
 	var ce callerError
 	if err == nil || errors.As(err, &ce) {
 		return unwrapCallerError(err)
@@ -199,6 +207,7 @@ type reader struct {
 	gz      *gzip.Reader // reused across JSON members
 	current *Member      // the member whose Handler call is running
 	open    map[string]bool
+	skip    map[Kind]bool
 }
 
 func newReader(r io.Reader, lim Limits) *reader {
@@ -269,6 +278,9 @@ func (rd *reader) notATarRule() string {
 // outer tar when it is small metadata, or arming m.Files for inner tars.
 func (rd *reader) decode(m *Member) error {
 	body := rd.outer.tr
+	if rd.skip[m.Kind] {
+		return nil
+	}
 	switch m.Kind {
 	case KindInstanceDetails:
 		m.Instance = new(model.InstanceDetails)
