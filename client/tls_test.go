@@ -1,6 +1,7 @@
-package client_test
+package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -16,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"bbimport/client"
 	"bbimport/server"
 	"bbimport/server/servertest"
 )
@@ -75,27 +75,33 @@ func TestTLS(t *testing.T) {
 	defer func() { stop(); <-served }()
 	url := "https://" + ln.Addr().String()
 
-	connect := func(cfg client.Config) error {
+	connect := func(cfg Config) error {
 		cfg.BaseURL, cfg.User, cfg.Password, cfg.StateDir = url, "admin", "pw", t.TempDir()
-		c, err := client.New(cfg)
+		c, err := New(cfg)
 		if err != nil {
 			return err
 		}
 		_, err = c.ApplicationProperties(context.Background())
 		return err
 	}
-	err = connect(client.Config{})
+	err = connect(Config{})
 	if err == nil || !strings.HasPrefix(err.Error(), "read the server's application properties: the certificate of "+ln.Addr().String()+" is not trusted (") ||
 		!strings.HasSuffix(err.Error(), "; pass --ca-file with the CA that signed it, or --insecure to skip the check (unsafe)") {
 		t.Errorf("untrusted certificate: %v", err)
 	}
-	if err := connect(client.Config{CAFile: certFile}); err != nil {
+	if err := connect(Config{CAFile: certFile}); err != nil {
 		t.Errorf("with --ca-file: %v", err)
 	}
-	if err := connect(client.Config{Insecure: true}); err != nil {
+	var warned bytes.Buffer
+	warnings = &warned
+	defer func() { warnings = os.Stderr }()
+	if err := connect(Config{Insecure: true}); err != nil {
 		t.Errorf("with --insecure: %v", err)
 	}
-	if err := connect(client.Config{CAFile: keyFile}); err == nil || !strings.Contains(err.Error(), "holds no PEM certificate") {
+	if want := "bbimport: warning: --insecure: the certificate of " + url + " is not checked; anyone on the network path can read the password\n"; warned.String() != want {
+		t.Errorf("warning %q, want %q", warned.String(), want)
+	}
+	if err := connect(Config{CAFile: keyFile}); err == nil || !strings.Contains(err.Error(), "holds no PEM certificate") {
 		t.Errorf("a CA file without a certificate: %v", err)
 	}
 }
