@@ -11,6 +11,8 @@ import (
 
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	rvp "github.com/robinovitch61/viewport/viewport"
+	"github.com/robinovitch61/viewport/viewport/item"
 
 	"bbimport/model"
 )
@@ -179,7 +181,13 @@ func BenchmarkMemoryPerMessage(b *testing.B) {
 			before := heapInUse()
 			m := New(PlainStyles())
 			m.Append(sampleMessages(million))
-			b.ReportMetric(float64(heapInUse()-before)/million, "bytes/msg")
+			held := float64(heapInUse() - before)
+			textBytes := 0
+			for i := range m.entries {
+				textBytes += len(m.entries[i].text) + len(m.entries[i].id)
+			}
+			b.ReportMetric(held/million, "bytes/msg")
+			b.ReportMetric((held-float64(textBytes))/million, "overhead_bytes/msg")
 			runtime.KeepAlive(m)
 		}
 	})
@@ -220,4 +228,35 @@ func BenchmarkStockViewport(b *testing.B) {
 			})
 		})
 	}
+}
+
+// logItem is a row for robinovitch61/viewport, which holds items.
+type logItem struct{ item item.SingleItem }
+
+func (o logItem) GetItem() item.Item { return o.item }
+
+// BenchmarkRobinovitchViewport is the virtualised viewport the issue
+// suggests, holding the same million rows: the heap its items hold per
+// message (the rows themselves not counted), and a key press and frame.
+func BenchmarkRobinovitchViewport(b *testing.B) {
+	m := millionPane(b)
+	m.Blur()
+	rows := make([]string, len(m.entries))
+	for i := range m.entries {
+		rows[i] = m.row(&m.entries[i], false)
+	}
+	before := heapInUse()
+	objects := make([]logItem, len(rows))
+	for i, r := range rows {
+		objects[i] = logItem{item.NewItem(r)}
+	}
+	itemBytes := float64(heapInUse()-before) / million
+	vp := rvp.New[logItem](140, 39, rvp.WithSelectionEnabled[logItem](true))
+	vp.SetObjects(objects)
+	down := tea.KeyPressMsg{Code: 'j', Text: "j"}
+	loop(b, func() {
+		vp, _ = vp.Update(down)
+		_ = vp.View()
+	})
+	b.ReportMetric(itemBytes, "item_bytes/msg") // after the loop, which resets metrics
 }
