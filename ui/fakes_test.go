@@ -189,7 +189,7 @@ func (a *fakeArchives) Dir() string { return "/srv/import" }
 // harness drives the root model as the event loop would, but in the test's
 // goroutine: commands run at once, timers wait in a queue until fire.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	m      Model
 	b      *fakeBackend
 	a      *fakeArchives
@@ -198,7 +198,7 @@ type harness struct {
 	now    time.Time // the clock the model reads; tests move it
 }
 
-func newHarness(t *testing.T, w, h int) *harness {
+func newHarness(t testing.TB, w, h int) *harness {
 	t.Helper()
 	hs := &harness{t: t, b: newFakeBackend(), a: newFakeArchives(), now: t0}
 	hs.m = newModel(context.Background(), Options{Backend: hs.b, Archives: hs.a, Now: func() time.Time { return hs.now }, NoColor: true})
