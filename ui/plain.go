@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+	"golang.org/x/term"
 
 	"bbimport/model"
 )
@@ -23,12 +25,15 @@ var errNoAnswer = errors.New("no answer: the input ended")
 type plainConsole struct {
 	opts Options
 	in   *bufio.Scanner
+	echo bool // answers come from a pipe: write them out so the log reads right
 	out  io.Writer
 	t    Theme
 }
 
 func runPlain(ctx context.Context, opts Options) error {
-	p := &plainConsole{opts: opts, in: bufio.NewScanner(opts.In), out: opts.Out, t: newTheme(false, false)}
+	f, isFile := opts.In.(*os.File)
+	p := &plainConsole{opts: opts, in: bufio.NewScanner(opts.In), out: opts.Out, t: newTheme(false, false),
+		echo: !isFile || !term.IsTerminal(int(f.Fd()))}
 	return p.run(ctx)
 }
 
@@ -49,7 +54,11 @@ func (p *plainConsole) ask(q string) (string, error) {
 		}
 		return "", errNoAnswer
 	}
-	return strings.TrimSpace(p.in.Text()), nil
+	a := strings.TrimSpace(p.in.Text())
+	if p.echo {
+		fmt.Fprintln(p.out, a)
+	}
+	return a, nil
 }
 
 func (p *plainConsole) yes(q string, def bool) (bool, error) {
@@ -144,6 +153,7 @@ func (p *plainConsole) pick(ctx context.Context) (*model.ArchiveFile, error) {
 			p.println(f.Name + " is still being copied; pick it again once the copy is done.")
 			continue
 		}
+		p.println("", fmt.Sprintf("%s, %s:", f.Name, formatBytes(f.Size)))
 		p.describe(ctx, f)
 		return &f, nil
 	}
