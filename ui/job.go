@@ -38,7 +38,6 @@ type jobView struct {
 	have    bool // the job has answered at least once
 	next    int  // start offset of the next message page
 	gen     int  // polls of an earlier view of the same job are dropped
-	drained bool // every message of a finished job is in
 
 	log        logview.Model
 	logFocused bool
@@ -48,12 +47,11 @@ type jobView struct {
 	failures     int
 	lastErr      error
 
-	named          itemCounts // projects, repositories, pull requests named by messages
-	imported       itemCounts // as the importer's milestone messages report them
-	reported       bool       // a milestone message was understood
-	seen           map[string]struct{}
-	bySubject      map[string]*tally
-	lastJobMessage string // newest message without a subject
+	imported       itemCounts          // as the importer's milestone messages report them
+	reported       bool                // a milestone message was understood
+	projects       map[string]struct{} // keys of the projects with a hierarchy done
+	bySubject      map[string]*tally   // WARN and ERROR only: INFO would cost memory per message
+	lastJobMessage string              // newest message without a subject
 }
 
 type itemCounts struct{ projects, repos, prs int }
@@ -87,7 +85,7 @@ func newJobView(t Theme, j model.Job, archive *model.ArchiveFile, gen int) *jobV
 	return &jobView{
 		id: j.ID, archive: archive, job: j, gen: gen,
 		log: log, logFocused: true,
-		seen: map[string]struct{}{}, bySubject: map[string]*tally{},
+		projects: map[string]struct{}{}, bySubject: map[string]*tally{},
 	}
 }
 
@@ -167,7 +165,6 @@ func (m *Model) polled(msg pollMsg) tea.Cmd {
 	}
 	m.layoutJob()
 	if msg.err == nil && j.finished() && !msg.more {
-		j.drained = true
 		if m.quitWhenStopped {
 			return tea.Quit
 		}
@@ -184,8 +181,8 @@ func (m *Model) polled(msg pollMsg) tea.Cmd {
 }
 
 // The importer's milestones, read for the counts of what is imported so
-// far. A backend that words them otherwise (Bitbucket) gets the counts of
-// what its messages name instead.
+// far. A backend that words them otherwise (Bitbucket) shows warnings and
+// errors only.
 var (
 	hierarchyDone = regexp.MustCompile(`^Fork hierarchy of (\S+) imported and verified: (\d+) repositories, (\d+) pull requests`)
 	importDone    = regexp.MustCompile(`(\d+) project\(s\), (\d+) repositories and (\d+) pull request\(s\) imported`)
@@ -199,7 +196,6 @@ func (j *jobView) tally(msgs []model.Message) {
 		if s == "" {
 			j.lastJobMessage = msg.Text
 		}
-		j.name(s)
 		if msg.Severity == model.SeverityInfo {
 			j.milestone(msg.Text)
 			continue
@@ -217,32 +213,10 @@ func (j *jobView) tally(msgs []model.Message) {
 	}
 }
 
-// name counts each project, repository and pull request a subject names,
-// once.
-func (j *jobView) name(subject string) {
-	proj, rest, hasRepo := strings.Cut(subject, "/")
-	if proj == "" {
-		return
-	}
-	if _, ok := j.seen[proj]; !ok {
-		j.seen[proj] = struct{}{}
-		j.named.projects++
-	}
-	if !hasRepo {
-		return
-	}
-	repo, _, hasPR := strings.Cut(rest, "#")
-	if _, ok := j.seen[proj+"/"+repo]; !ok {
-		j.seen[proj+"/"+repo] = struct{}{}
-		j.named.repos++
-	}
-	if _, ok := j.seen[subject]; hasPR && !ok {
-		j.seen[subject] = struct{}{}
-		j.named.prs++
-	}
-}
-
 func (j *jobView) milestone(text string) {
+	if !strings.Contains(text, " imported") {
+		return // most INFO messages: skip the regular expressions
+	}
 	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
 	if m := importDone.FindStringSubmatch(text); m != nil {
 		j.imported = itemCounts{atoi(m[1]), atoi(m[2]), atoi(m[3])}
@@ -251,8 +225,8 @@ func (j *jobView) milestone(text string) {
 	}
 	if m := hierarchyDone.FindStringSubmatch(text); m != nil {
 		proj, _, _ := strings.Cut(m[1], "/")
-		if _, ok := j.seen["done:"+proj]; !ok {
-			j.seen["done:"+proj] = struct{}{}
+		if _, ok := j.projects[proj]; !ok {
+			j.projects[proj] = struct{}{}
 			j.imported.projects++
 		}
 		j.imported.repos += atoi(m[2])
@@ -467,11 +441,11 @@ func (j *jobView) counts(t Theme) string {
 	if c.Error > 0 {
 		errs = t.Bad.Render(errs)
 	}
-	items, what := j.named, "named"
+	items := "imported: not reported yet"
 	if j.reported {
-		items, what = j.imported, "imported"
+		items = fmt.Sprintf("imported %d projects · %d repos · %d PRs", j.imported.projects, j.imported.repos, j.imported.prs)
 	}
-	return fmt.Sprintf("%s %d projects · %d repos · %d PRs · ", what, items.projects, items.repos, items.prs) + warn + " · " + errs
+	return items + " · " + warn + " · " + errs
 }
 
 func (j *jobView) progressLines(t Theme, w int, now time.Time) []string {
