@@ -39,16 +39,22 @@ max_rss() {
   /usr/bin/time -f %M -o "$dir/time.out" "$@" >/dev/null 2>&1
   tail -1 "$dir/time.out" | awk '{ printf "%.1f", $1 / 1024 }'
 }
+# cpu_of CMD...: user + system CPU seconds of CMD, which machine load barely changes.
+cpu_of() {
+  /usr/bin/time -f '%U %S' -o "$dir/time.out" "$@" >/dev/null 2>&1
+  tail -1 "$dir/time.out" | awk '{ printf "%.2f", $1 + $2 }'
+}
 mbps() { awk -v s="$size" -v t="$1" 'BEGIN { printf "%.0f", s / 1048576 / t }'; }
 
 echo "archive: $archive ($((size / 1048576)) MiB, $(tar -tf "$archive" | wc -l) members)"
 echo "cpu: $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-md5=$(best_of 3 md5sum "$archive")
-sums=$(best_of 3 "$dir/bbimport" checksum "$archive")
+md5=$(best_of 5 md5sum "$archive")
+sums=$(best_of 5 "$dir/bbimport" checksum "$archive")
 printf 'md5sum:            %6ss  %5s MB/s\n' "$md5" "$(mbps "$md5")"
 printf 'bbimport checksum: %6ss  %5s MB/s  (MD5 and SHA-256)\n' "$sums" "$(mbps "$sums")"
 awk -v a="$md5" -v b="$sums" 'BEGIN { printf "checksum throughput / md5sum throughput = %.2f (target >= 0.9)\n", a / b }'
+echo "cpu seconds: md5sum $(cpu_of md5sum "$archive"), sha256sum $(cpu_of sha256sum "$archive"), bbimport checksum $(cpu_of "$dir/bbimport" checksum "$archive") (on two cores)"
 
 start=$(best_of 3 "$dir/bbimport" --help)
 tarv=$(best_of 3 tar -tvf "$archive")

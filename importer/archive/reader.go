@@ -122,8 +122,9 @@ type Member struct {
 	// Malformed is set, and the value field of the kind left nil, when the
 	// member's gzip or JSON could not be decoded (ErrMalformed). That harms
 	// nothing else in the archive, so the reader goes on: the caller
-	// reports the one item and decides. Instance details are never
-	// delivered malformed: without them the archive is refused.
+	// reports the one item and decides. Instance details, projects and
+	// repositories are never delivered malformed: the archive's structure
+	// hangs on them, so the reader stops with the error instead.
 	Malformed *Error
 
 	files func(fn func(File) error) error
@@ -246,7 +247,7 @@ func (rd *reader) run(h Handler) error {
 		m := &Member{Name: hdr.Name, Kind: kind, IDs: ids, Size: hdr.Size, Offset: rd.src.pos}
 		if err := rd.decode(m); err != nil {
 			var e *Error
-			if kind == KindInstanceDetails || !errors.As(err, &e) || e.Err != ErrMalformed {
+			if structural(kind) || !errors.As(err, &e) || e.Err != ErrMalformed {
 				return err
 			}
 			*m = Member{Name: m.Name, Kind: m.Kind, IDs: m.IDs, Size: m.Size, Offset: m.Offset, Notes: m.Notes, Malformed: e}
@@ -263,6 +264,12 @@ func (rd *reader) run(h Handler) error {
 			return callerError{err}
 		}
 	}
+}
+
+// structural reports whether the archive cannot be read on without a
+// member of this kind.
+func structural(k Kind) bool {
+	return k == KindInstanceDetails || k == KindProject || k == KindRepository
 }
 
 // notATarRule says why the first header did not parse, with a hint for

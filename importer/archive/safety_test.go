@@ -272,11 +272,13 @@ func TestUnsupportedVersionIsRefusedUpFront(t *testing.T) {
 	checkViolation(t, v)
 }
 
-func TestMalformedInstanceDetailsAreRefused(t *testing.T) {
-	name := MemberName(KindInstanceDetails, idRepo)
-	v := violation{archive: replaced(t, KindInstanceDetails, entry{name: name, body: gz(t, []byte(`{"archiveVersion":"2"}`))}),
-		err: ErrMalformed, member: name, rule: "not the JSON expected here"}
-	checkViolation(t, v)
+func TestMalformedStructuralMembersAreRefused(t *testing.T) {
+	for _, k := range []Kind{KindInstanceDetails, KindProject, KindRepository} {
+		name := MemberName(k, idRepo)
+		v := violation{archive: replaced(t, k, entry{name: name, body: gz(t, []byte(`{"id":15,"archiveVersion":"2"}`))}),
+			err: ErrMalformed, member: name, rule: "not the JSON expected here"}
+		t.Run(k.String(), func(t *testing.T) { checkViolation(t, v) })
+	}
 }
 
 func TestErrorMessageNamesMemberFileAndRule(t *testing.T) {
