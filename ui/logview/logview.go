@@ -93,7 +93,7 @@ type Model struct {
 	covered  int
 	applied  *matcher
 	want     filter
-	gen      int
+	gen      *atomic.Int64 // of the latest scan; shared with the scans running
 	scanning bool
 
 	cursor int // index into view of the selected row
@@ -129,6 +129,7 @@ func New(st Styles) Model {
 		focused:  true,
 		subjects: subjects,
 		applied:  applied,
+		gen:      new(atomic.Int64),
 		follow:   true,
 		input:    in,
 	}
@@ -213,7 +214,8 @@ func (m *Model) Append(msgs []model.Message) tea.Cmd {
 		return m.refilter()
 	}
 	m.applied.extend(m.subjects.names)
-	m.view = append(m.view, m.applied.scan(m.entries, first, nil)...)
+	added, _ := m.applied.scan(m.entries, first, nil, nil)
+	m.view = append(m.view, added...)
 	m.covered = len(m.entries)
 	m.scroll()
 	return nil
@@ -236,9 +238,10 @@ func (m *Model) refilter() tea.Cmd {
 		return nil
 	}
 	m.promptErr = ""
-	m.gen++
 	m.scanning = true
-	pane, gen := m.pane, int64(m.gen)
+	pane, latest := m.pane, m.gen
+	gen := latest.Add(1)
+	stale := func() bool { return latest.Load() != gen }
 	entries, names := m.entries, m.subjects.names
 	var base []int32
 	from := 0
@@ -250,16 +253,21 @@ func (m *Model) refilter() tea.Cmd {
 	}
 	return func() tea.Msg {
 		mt.extend(names)
-		view := mt.scan(entries, from, base)
-		if base != nil {
-			view = append(view, mt.scan(entries, from, nil)...)
+		view, ok := mt.scan(entries, from, base, stale)
+		if ok && base != nil {
+			var added []int32
+			added, ok = mt.scan(entries, from, nil, stale)
+			view = append(view, added...)
+		}
+		if !ok {
+			return nil // a newer scan is running
 		}
 		return scannedMsg{pane: pane, gen: gen, matcher: mt, view: view, covered: len(entries)}
 	}
 }
 
 func (m Model) landScan(msg scannedMsg) Model {
-	if msg.pane != m.pane || msg.gen != int64(m.gen) {
+	if msg.pane != m.pane || msg.gen != m.gen.Load() {
 		return m // the admin has typed on since: a newer scan is coming
 	}
 	selected := int32(-1)
@@ -268,7 +276,8 @@ func (m Model) landScan(msg scannedMsg) Model {
 	}
 	msg.matcher.extend(m.subjects.names)
 	m.applied, m.view, m.scanning = msg.matcher, msg.view, false
-	m.view = append(m.view, m.applied.scan(m.entries, msg.covered, nil)...)
+	added, _ := m.applied.scan(m.entries, msg.covered, nil, nil)
+	m.view = append(m.view, added...)
 	m.covered = len(m.entries)
 	// Keep the selected message selected, or the nearest one after it.
 	m.cursor = sort.Search(len(m.view), func(i int) bool { return m.view[i] >= selected })
