@@ -216,3 +216,14 @@ func TestMalformedJSONIsDeliveredAsAnItemProblem(t *testing.T) {
 		t.Errorf("%d members delivered, want all %d", len(s.kinds), len(sampleEntries(t)))
 	}
 }
+
+func TestEmptyGzipMemberIsMalformedNotTruncated(t *testing.T) {
+	lfs := MemberName(KindLFSSettings, idRepo)
+	s, err := readEverything(bytes.NewReader(replaced(t, KindLFSSettings, entry{name: lfs})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := s.byKind[KindLFSSettings]; m.Malformed == nil || m.Malformed.Rule != "it is empty, where gzip data was expected" {
+		t.Fatalf("empty member delivered as %+v", m)
+	}
+}

@@ -284,8 +284,10 @@ func classify(err error, member, inner string) error {
 	switch {
 	case errors.As(err, &e):
 		return err
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &Error{Member: member, Inner: inner, Err: ErrTruncated, Rule: "the data ends in the middle of an entry"}
+	case errors.Is(err, io.EOF): // gzip.NewReader on no bytes at all
+		return &Error{Member: member, Inner: inner, Err: ErrMalformed, Rule: "it is empty, where gzip data was expected"}
 	case errors.Is(err, gzip.ErrChecksum):
 		return &Error{Member: member, Inner: inner, Err: ErrTruncated, Rule: "gzip checksum mismatch: the data is damaged or cut short"}
 	case errors.Is(err, gzip.ErrHeader), errors.As(err, &corrupt):
