@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -42,10 +43,17 @@ func BenchmarkJobFrame(b *testing.B) {
 			h.press("enter", "y")
 			j := runningJob()
 			h.b.set(j, msgs...)
+			// What the console holds per message: the heap after the
+			// backlog is in, less before (the backend's copy is in both).
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
 			h.fire()
 			for range 1_000_000 / (pageLimit * pagesPerPoll) {
 				h.fire() // drain the backlog
 			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
 			if got := h.m.job.log.Counts().Total(); got != len(msgs) {
 				b.Fatalf("log holds %d messages, want %d", got, len(msgs))
 			}
@@ -53,6 +61,8 @@ func BenchmarkJobFrame(b *testing.B) {
 			for b.Loop() {
 				_ = h.m.render()
 			}
+			// Reported after the loop: ResetTimer drops earlier metrics.
+			b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(len(msgs)), "held-B/message")
 		})
 	}
 }
