@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -41,8 +43,12 @@ The same options and seed always give the same bytes.`,
 			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("check %s: %w", out, err)
 			}
+			// Ctrl-C cancels: the builds stop, FILE.tmp and the build
+			// directories are removed.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
 			start := time.Now()
-			st, err := archivegen.GenerateFile(cmd.Context(), out, opts)
+			st, err := archivegen.GenerateFile(ctx, out, opts)
 			if err != nil {
 				return fmt.Errorf("generate %s: %w", out, err)
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -281,7 +282,7 @@ func (g *generator) plan() {
 // personalProjectType is Bitbucket's ProjectType.PERSONAL (NORMAL is 0).
 const personalProjectType = 1
 
-func (g *generator) newRepo(r interface{ IntN(int) int }, p *projectPlan, h *hierarchyPlan, slug string,
+func (g *generator) newRepo(r *rand.Rand, p *projectPlan, h *hierarchyPlan, slug string,
 	origin *repoPlan, nextRepo, ordinal *int) *repoPlan {
 	repo := &repoPlan{
 		Repository: model.Repository{Forkable: true, HierarchyID: h.id, ID: strconv.Itoa(*nextRepo), Name: slug,
@@ -311,7 +312,7 @@ func userStrings(ps []person) []string {
 	return out
 }
 
-func hexID(r interface{ IntN(int) int }, n int) string {
+func hexID(r *rand.Rand, n int) string {
 	const digits = "0123456789abcdef"
 	b := make([]byte, n)
 	for i := range b {

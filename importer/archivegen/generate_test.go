@@ -26,18 +26,22 @@ func mustUnmarshal(t testing.TB, data []byte, v any) {
 }
 
 func TestSameSeedSameBytes(t *testing.T) {
-	opts := testOptions()
-	opts.Parallel = 1
-	a, _ := generate(t, opts)
-	opts.Parallel = 3 // the order of builds must not show in the output
-	b, _ := generate(t, opts)
-	if sha256.Sum256(a) != sha256.Sum256(b) {
-		t.Fatal("two archives from the same options and seed differ")
-	}
-	opts.Seed++
-	c, _ := generate(t, opts)
-	if bytes.Equal(a, c) {
-		t.Fatal("another seed wrote the same archive")
+	packed := Options{Projects: 1, Repos: 1, Forks: 1, PRs: 2, Commits: 4, BlobKiB: 300, Seed: 3}
+	for name, opts := range map[string]Options{"loose": testOptions(), "packed": packed} {
+		t.Run(name, func(t *testing.T) {
+			opts.Parallel = 1
+			a, _ := generate(t, opts)
+			opts.Parallel = 3 // the order of builds must not show in the output
+			b, _ := generate(t, opts)
+			if sha256.Sum256(a) != sha256.Sum256(b) {
+				t.Fatal("two archives from the same options and seed differ")
+			}
+			opts.Seed++
+			c, _ := generate(t, opts)
+			if bytes.Equal(a, c) {
+				t.Fatal("another seed wrote the same archive")
+			}
+		})
 	}
 }
 

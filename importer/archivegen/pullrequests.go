@@ -136,7 +136,11 @@ func (g *generator) pullRequest(p pullGit, r *rand.Rand) (model.PullRequest, []m
 		who := commenters[r.IntN(len(commenters))]
 		inline, task, replies := r.IntN(10) < 3, r.IntN(5) == 0, r.IntN(2)
 		if p.rich {
-			inline, task, replies = c == 0, c == 1, map[bool]int{true: 2, false: 0}[c == 2]
+			// An inline comment, a task, then a comment with a reply to a reply.
+			inline, task, replies = c == 0, c == 1, 0
+			if c == 2 {
+				replies = 2
+			}
 		}
 		top := g.comment(r, ms(sec), who)
 		top.Thread = &model.Thread{}
