@@ -406,3 +406,49 @@ func TestSave(t *testing.T) {
 		}
 	})
 }
+
+// TestScanRunsWhileMessagesArrive runs a whole-log scan in its own
+// goroutine, as Bubble Tea does, while Update appends: under -race this
+// checks that a scan only reads what it was given.
+func TestScanRunsWhileMessagesArrive(t *testing.T) {
+	all := sampleMessages(3 * parallelFrom)
+	first := 2 * parallelFrom // large enough for the scan to split across cores
+	m := pane(t, 80, 12, all[:first])
+	m, _ = press(m, keyOf("/"))
+	m, cmd := m.Update(keyOf("q")) // in "Pull request": the ERROR messages
+	results := make(chan []tea.Msg)
+	go func() {
+		var msgs []tea.Msg
+		var collect func(tea.Cmd)
+		collect = func(c tea.Cmd) {
+			if c == nil {
+				return
+			}
+			switch msg := c().(type) {
+			case tea.BatchMsg:
+				for _, c := range msg {
+					collect(c)
+				}
+			default:
+				msgs = append(msgs, msg)
+			}
+		}
+		collect(cmd)
+		results <- msgs
+	}()
+	for i := first; i < len(all); i += 100 {
+		m.Append(all[i:min(i+100, len(all))])
+	}
+	for _, msg := range <-results {
+		m, _ = m.Update(msg)
+	}
+	want := 0
+	for _, msg := range all {
+		if strings.Contains(strings.ToLower(msg.Text+"\x00"+msg.Subject), "q") {
+			want++
+		}
+	}
+	if got := statusOf(m); !strings.Contains(got, fmt.Sprintf("%s/%s shown", count(want), count(len(all)))) {
+		t.Errorf("status %q, want %d of %d shown", got, want, len(all))
+	}
+}
