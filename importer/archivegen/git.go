@@ -111,8 +111,9 @@ func (g *generator) buildRepo(ctx context.Context, repo *repoPlan, gitDir string
 	if origin == nil {
 		commits = g.opts.Commits
 	}
-	// Each default-branch commit adds a blob, each pull request a few
-	// commits of a commit, two trees and a small file.
+	// A default-branch commit makes about six objects (itself, trees,
+	// blobs); a pull request about eleven (up to three commits with their
+	// trees and file, and a merge).
 	estimated := commits*6 + g.opts.PRs*11
 	loose := estimated < looseMaxObjects && int64(commits)*int64(g.opts.BlobKiB)*1024 < looseMaxBytes
 	dropping := g.opts.DropObjects && repo.ordinal == 0
