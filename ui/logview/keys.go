@@ -50,7 +50,7 @@ func DefaultKeyMap() KeyMap {
 		Detail:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "whole message")),
 		Close:        key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
 		Copy:         key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy message")),
-		Save:         key.NewBinding(key.WithKeys("ctrl+s", "S"), key.WithHelp("S", "save shown log")),
+		Save:         key.NewBinding(key.WithKeys("ctrl+s", "S"), key.WithHelp("S/ctrl+s", "save shown rows")),
 		Accept:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
 		Cancel:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		ToggleRegex:  key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "regex on/off")),
