@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -121,43 +122,45 @@ func (m *matcher) scan(entries []entry, first int, candidates []int32, stale fun
 		n = len(candidates)
 	}
 	parts := min(runtime.GOMAXPROCS(0), max(1, n/parallelFrom))
-	results := make([][]int32, parts)
+	// Each part writes its matches at the start of its own stretch of out,
+	// and the stretches are then moved together: no slice grows while the
+	// scan runs (growing them took nearly half of a scan's time).
+	out := make([]int32, n)
+	found := make([]int, parts)
 	var wg sync.WaitGroup
 	for p := range parts {
 		lo, hi := p*n/parts, (p+1)*n/parts
 		wg.Go(func() {
-			var out []int32
+			w := lo
 			for k := lo; k < hi; k++ {
 				i := int32(first + k)
 				if candidates != nil {
 					i = candidates[k]
 				}
 				if m.match(&entries[i]) {
-					out = append(out, i)
+					out[w] = i
+					w++
 				}
 				if stale != nil && k%abandonCheck == 0 && stale() {
 					return
 				}
 			}
-			results[p] = out
+			found[p] = w - lo
 		})
 	}
 	wg.Wait()
 	if stale != nil && stale() {
 		return nil, false
 	}
-	if parts == 1 {
-		return results[0], true
+	total := found[0]
+	for p := 1; p < parts; p++ {
+		lo := p * n / parts
+		total += copy(out[total:], out[lo:lo+found[p]])
 	}
-	total := 0
-	for _, r := range results {
-		total += len(r)
+	if total < n/2 {
+		return slices.Clone(out[:total]), true // do not hold on to the unused part
 	}
-	out := make([]int32, 0, total)
-	for _, r := range results {
-		out = append(out, r...)
-	}
-	return out, true
+	return out[:total], true
 }
 
 // literal is a lower-case needle ready for case-insensitive search. The
