@@ -23,16 +23,29 @@ fi
 size=$(stat -c %s "$archive")
 cat "$archive" >/dev/null # into the page cache, for every contender alike
 
-# best_of N CMD...: the shortest wall time of N runs, in seconds.
-best_of() {
-  local n=$1 best="" t
+# wall CMD...: the wall time of one run of CMD, in seconds.
+wall() {
+  local t0
+  t0=$(date +%s%N)
+  "$@" >/dev/null 2>&1
+  awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'
+}
+# race N BASELINE -- CMD...: runs the two commands in turn N times, so that
+# both see the same changes of machine load, and prints the best time of
+# each: "baseline cmd".
+race() {
+  local n=$1 base=() cmd=() b="" c="" t
   shift
+  while [[ $1 != -- ]]; do base+=("$1"); shift; done
+  shift
+  cmd=("$@")
   for ((i = 0; i < n; i++)); do
-    /usr/bin/time -f %e -o "$dir/time.out" "$@" >/dev/null 2>&1
-    t=$(tail -1 "$dir/time.out")
-    if [[ -z $best ]] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$t; fi
+    t=$(wall "${base[@]}")
+    if [[ -z $b ]] || awk -v a="$t" -v b="$b" 'BEGIN { exit !(a < b) }'; then b=$t; fi
+    t=$(wall "${cmd[@]}")
+    if [[ -z $c ]] || awk -v a="$t" -v b="$c" 'BEGIN { exit !(a < b) }'; then c=$t; fi
   done
-  echo "$best"
+  echo "$b $c"
 }
 # max_rss CMD...: the peak resident memory of CMD, in MB.
 max_rss() {
@@ -49,16 +62,14 @@ mbps() { awk -v s="$size" -v t="$1" 'BEGIN { printf "%.0f", s / 1048576 / t }'; 
 echo "archive: $archive ($((size / 1048576)) MiB, $(tar -tf "$archive" | wc -l) members)"
 echo "cpu: $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-md5=$(best_of 5 md5sum "$archive")
-sums=$(best_of 5 "$dir/bbimport" checksum "$archive")
+read -r md5 sums < <(race 5 md5sum "$archive" -- "$dir/bbimport" checksum "$archive")
 printf 'md5sum:            %6ss  %5s MB/s\n' "$md5" "$(mbps "$md5")"
 printf 'bbimport checksum: %6ss  %5s MB/s  (MD5 and SHA-256)\n' "$sums" "$(mbps "$sums")"
 awk -v a="$md5" -v b="$sums" 'BEGIN { printf "checksum throughput / md5sum throughput = %.2f (target >= 0.9)\n", a / b }'
 echo "cpu seconds: md5sum $(cpu_of md5sum "$archive"), sha256sum $(cpu_of sha256sum "$archive"), bbimport checksum $(cpu_of "$dir/bbimport" checksum "$archive") (on two cores)"
 
-start=$(best_of 3 "$dir/bbimport" --help)
-tarv=$(best_of 3 tar -tvf "$archive")
-insp=$(best_of 3 "$dir/bbimport" inspect "$archive")
+read -r start tarv < <(race 3 "$dir/bbimport" --help -- tar -tvf "$archive")
+read -r _ insp < <(race 3 true -- "$dir/bbimport" inspect "$archive")
 printf 'tar -tvf:          %6ss\n' "$tarv"
 printf 'bbimport inspect:  %6ss\n' "$insp"
 awk -v a="$insp" -v b="$tarv" 'BEGIN { printf "inspect time / tar -tvf time = %.2f\n", a / b }'

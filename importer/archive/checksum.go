@@ -9,7 +9,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"sync"
 	"time"
 
 	"bbimport/model"
@@ -24,8 +23,8 @@ const progressEvery = 100 * time.Millisecond
 
 // Checksum computes the MD5 (which Atlassian's guide asks admins to
 // compare) and the SHA-256 of the file at path in a single read. The two
-// hashes run on two goroutines while the next chunk is read, so on two
-// cores it takes about as long as md5sum alone. progress, if not nil, is
+// hashes run on two goroutines, so on two cores it takes about as long as
+// md5sum alone. progress, if not nil, is
 // called at most ten times a second and once at the end.
 func Checksum(ctx context.Context, path string, progress func(done, total int64)) (model.Checksums, error) {
 	f, err := os.Open(path)
@@ -50,36 +49,52 @@ func Checksum(ctx context.Context, path string, progress func(done, total int64)
 	return model.Checksums{MD5: hex.EncodeToString(m.Sum(nil)), SHA256: hex.EncodeToString(s.Sum(nil)), Bytes: done}, nil
 }
 
-// hashBoth feeds everything r holds to a and b, each on its own goroutine,
-// reading the next chunk meanwhile (double buffering).
+// hashRing is how many chunks the second hash may lag behind the first.
+const hashRing = 8
+
+// hashBoth feeds everything r holds to a and b. This goroutine reads and
+// runs a (give it the slower hash: MD5); another runs b on the same chunks,
+// up to hashRing chunks behind. No barrier per chunk: on a busy machine a
+// late wake-up of the second goroutine does not hold up the first.
 func hashBoth(ctx context.Context, r io.Reader, a, b hash.Hash, progress func(done int64)) (int64, error) {
-	bufs := [2][]byte{make([]byte, checksumChunk), make([]byte, checksumChunk)}
+	free := make(chan []byte, hashRing)
+	for range hashRing {
+		free <- make([]byte, checksumChunk)
+	}
+	toB := make(chan []byte, hashRing)
+	bDone := make(chan struct{})
+	go func() {
+		defer close(bDone)
+		for chunk := range toB {
+			b.Write(chunk)
+			free <- chunk[:cap(chunk)]
+		}
+	}()
 	var done int64
 	var last time.Time
-	n, err := io.ReadFull(r, bufs[0])
-	for cur := 0; n > 0; cur = 1 - cur {
-		if cerr := ctx.Err(); cerr != nil {
-			return done, cerr
+	var err error
+	for err == nil {
+		if err = ctx.Err(); err != nil {
+			break
 		}
-		var wg sync.WaitGroup
-		chunk := bufs[cur][:n]
-		wg.Go(func() { a.Write(chunk) })
-		wg.Go(func() { b.Write(chunk) })
-		next, nextErr := 0, err
-		if err == nil {
-			next, nextErr = io.ReadFull(r, bufs[1-cur])
+		buf := <-free
+		var n int
+		n, err = io.ReadFull(r, buf)
+		if n > 0 {
+			toB <- buf[:n]
+			a.Write(buf[:n])
+			done += int64(n)
+			if now := time.Now(); now.Sub(last) >= progressEvery {
+				progress(done)
+				last = now
+			}
 		}
-		wg.Wait()
-		done += int64(n)
-		if now := time.Now(); now.Sub(last) >= progressEvery {
-			progress(done)
-			last = now
-		}
-		n, err = next, nextErr
+	}
+	close(toB)
+	<-bDone
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
 	}
 	progress(done)
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return done, err
-	}
-	return done, nil
+	return done, err
 }
