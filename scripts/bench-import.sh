@@ -49,6 +49,7 @@ for objects in "$base"/x/*_git/repositories/*/contents/objects.atl.tar; do
 	fi
 	repos=$((repos + 1))
 done
+tx=$(now)
 for dir in "$base"/repos/*; do
 	git --git-dir="$dir" -c core.hooksPath=/dev/null fsck --connectivity-only --no-progress --no-dangling
 done
@@ -65,10 +66,10 @@ t2=$(now)
 t3=$(now)
 prs=$("$bin" --home "$home" messages 1 --severity INFO | grep -o '[0-9]* pull request(s) imported' | tail -1 | grep -o '^[0-9]*')
 
-awk -v size="$size" -v repos="$repos" -v prs="$prs" -v b="$(echo "$t1 - $t0" | bc)" \
+awk -v size="$size" -v repos="$repos" -v prs="$prs" -v b="$(echo "$t1 - $t0" | bc)" -v x="$(echo "$tx - $t0" | bc)" \
 	-v i="$(echo "$t3 - $t2" | bc)" -v rss="$(cat "$work/rss")" 'BEGIN {
 	printf "archive:  %.1f MiB, %d repositories, %d pull requests\n", size/1048576, repos, prs
-	printf "baseline: %.2f s (tar -x + git fsck --connectivity-only per repository)\n", b
+	printf "baseline: %.2f s (tar -x: %.2f s, git fsck --connectivity-only per repository: %.2f s)\n", b, x, b - x
 	printf "import:   %.2f s (bbimport import)\n", i
 	printf "ratio:    %.2f (target <= 1.5)\n", i/b
 	printf "pull requests per second: %.0f (over the whole import)\n", prs/i
