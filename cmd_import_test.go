@@ -146,4 +146,19 @@ func TestWatchJobPrintsProgressAndNewMessagesOnce(t *testing.T) {
 	if last := lines[len(lines)-1]; !strings.HasSuffix(last, "COMPLETED 100% Import completed") {
 		t.Errorf("last line %q", last)
 	}
+
+	// On a terminal the status line is redrawn in place and cleared before
+	// each message, so messages start at the left margin.
+	job, err = in.Start(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if _, err := watchJob(context.Background(), in, job.ID, &out, true); err != nil {
+		t.Fatal(err)
+	}
+	screen := out.String()
+	if !strings.HasSuffix(screen, "COMPLETED 100% Import completed\n") || !strings.Contains(screen, "\r\x1b[2KWARN ") {
+		t.Errorf("terminal output %q", screen)
+	}
 }
