@@ -77,8 +77,15 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 
 // BenchmarkTerminalBytes runs the real event loop for three seconds on a
 // job that logs 2,000 messages a second and moves its progress every
-// 50 ms, and reports the bytes written to an 80x24 terminal per second.
+// 50 ms, and reports the bytes written to the terminal per second. Run it
+// with -benchtime 1x: each iteration takes three seconds.
 func BenchmarkTerminalBytes(b *testing.B) {
+	for _, size := range [][2]int{{80, 24}, {200, 60}} {
+		b.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(b *testing.B) { terminalBytes(b, size[0], size[1]) })
+	}
+}
+
+func terminalBytes(b *testing.B, w, h int) {
 	const run = 3 * time.Second
 	for b.Loop() {
 		fb, fa := newFakeBackend(), newFakeArchives()
@@ -89,7 +96,7 @@ func BenchmarkTerminalBytes(b *testing.B) {
 		m.openJob(j, nil) // its first poll is sent below, once the loop runs
 		out := &countingWriter{}
 		p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(&bytes.Buffer{}), tea.WithOutput(out),
-			tea.WithWindowSize(80, 24), tea.WithoutSignals())
+			tea.WithWindowSize(w, h), tea.WithoutSignals())
 		go func() {
 			p.Send(pollDueMsg{gen: m.job.gen})
 			start := time.Now()
