@@ -12,8 +12,6 @@ import (
 // style. Colour is never the only signal: states carry a word and a glyph,
 // the selection is reversed, the focused pane's title is marked.
 type Theme struct {
-	Color bool // false: the no-colour theme (NO_COLOR, or no colour support)
-
 	Header    lipgloss.Style // the backend line at the top
 	HeaderKey lipgloss.Style // "bbimport" in the header
 	Title     lipgloss.Style // a pane's title
@@ -31,7 +29,6 @@ type Theme struct {
 	Bad       lipgloss.Style // FAILED, ABORTED, errors, a differing checksum
 	BarFull   lipgloss.Style
 	BarEmpty  lipgloss.Style
-	DialogBox lipgloss.Style // the border of a confirmation
 
 	Help help.Styles
 	Log  logview.Styles
@@ -42,7 +39,6 @@ type Theme struct {
 func newTheme(dark, color bool) Theme {
 	s := lipgloss.NewStyle()
 	t := Theme{
-		Color:     color,
 		Header:    s,
 		HeaderKey: s.Bold(true),
 		Title:     s.Bold(true),
@@ -60,7 +56,6 @@ func newTheme(dark, color bool) Theme {
 		Bad:       s.Bold(true).Reverse(true),
 		BarFull:   s,
 		BarEmpty:  s,
-		DialogBox: s.Bold(true),
 		Help: help.Styles{
 			Ellipsis: s, ShortKey: s.Bold(true), ShortDesc: s, ShortSeparator: s,
 			FullKey: s.Bold(true), FullDesc: s, FullSeparator: s,
@@ -91,7 +86,6 @@ func newTheme(dark, color bool) Theme {
 	t.Bad = fg("160", "203").Bold(true)
 	t.BarFull = fg("25", "75")
 	t.BarEmpty = fg("252", "238")
-	t.DialogBox = fg("25", "75")
 	t.Help = help.DefaultStyles(dark)
 	t.Log = logview.DefaultStyles(dark)
 	return t
