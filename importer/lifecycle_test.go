@@ -220,14 +220,29 @@ func TestCorruptPullRequestIsAnItemError(t *testing.T) {
 	in := openHome(t)
 	opts := archivegen.DefaultOptions()
 	opts.CorruptPullRequest = 3
-	job := importArchive(t, in, generated(t, "corrupt-pr", opts))
-	if job.State == model.StateAborted && hasMessage(messages(t, in, job.ID), "malformed archive member") {
-		t.Skip("the archive reader treats a pull request's malformed JSON as fatal; it must hand it over as an item problem for the import to go on")
-	}
+	p := generated(t, "corrupt-pr", opts)
+	job := importArchive(t, in, p)
 	if job.State != model.StateFailed {
 		t.Fatalf("job ended %s, want FAILED:\n%s", job.State, strings.Join(messages(t, in, job.ID), "\n"))
 	}
+	errs := messages(t, in, job.ID, model.SeverityError)
+	if len(errs) != 1 || !hasMessage(errs, "#3:", "pull request activities member cannot be read", "not imported") {
+		t.Errorf("errors:\n%s", strings.Join(errs, "\n"))
+	}
+	// The pull request itself and everything else are there.
+	want := readArchive(t, p)
+	if n := count(t, in, `SELECT COUNT(*) FROM pull_requests`); n != countPRs(want) {
+		t.Errorf("%d pull requests stored, the archive has %d", n, countPRs(want))
+	}
 	assertClean(t, in)
+}
+
+func countPRs(c archiveContent) int {
+	n := 0
+	for _, prs := range c.prs {
+		n += len(prs)
+	}
+	return n
 }
 
 func TestTruncatedArchiveAborts(t *testing.T) {

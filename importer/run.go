@@ -143,6 +143,10 @@ func (im *importRun) member(m *archive.Member) error {
 			return err
 		}
 	}
+	if m.Malformed != nil && m.Kind != archive.KindPullRequestMetadata {
+		im.malformed(m)
+		return nil
+	}
 	switch m.Kind {
 	case archive.KindInstanceDetails:
 		return im.instanceDetails(m.Instance)
@@ -217,6 +221,17 @@ func (im *importRun) checkpoint(name, next string) error {
 		return &canceledAt{checkpoint: name, notDone: next}
 	}
 	return nil
+}
+
+// malformed reports a member the reader could not decode: what it held is
+// lost (ERROR), except for data that is only a cache or not used.
+func (im *importRun) malformed(m *archive.Member) {
+	switch m.Kind {
+	case archive.KindPullRequestCaches, archive.KindProjectAllPermissions, archive.KindUnknown:
+		im.warn(im.subjectOf(m), "The %s member cannot be read and was ignored: %v", m.Kind, m.Malformed)
+	default:
+		im.error(im.subjectOf(m), "The %s member cannot be read, so what it holds was not imported: %v", m.Kind, m.Malformed)
+	}
 }
 
 func (im *importRun) instanceDetails(d *model.InstanceDetails) error {
@@ -584,7 +599,7 @@ func (im *importRun) pullRequest(m *archive.Member) error {
 	}
 	pr := m.PullRequest
 	if pr == nil {
-		im.error(subject, "Pull request %s was not imported: its metadata cannot be read", subject)
+		im.error(subject, "Pull request %s was not imported: its metadata cannot be read: %v", subject, m.Malformed)
 		return nil
 	}
 	im.run.setProgress(fmt.Sprintf("Importing %s: pull request %d", repo.subject, pr.ID), 0)
