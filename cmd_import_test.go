@@ -158,7 +158,17 @@ func TestWatchJobPrintsProgressAndNewMessagesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	screen := out.String()
-	if !strings.HasSuffix(screen, "COMPLETED 100% Import completed\n") || !strings.Contains(screen, "\r\x1b[2KWARN ") {
+	if !strings.HasSuffix(screen, "COMPLETED 100% Import completed\n") || !strings.Contains(screen, "\r\x1b[2K") {
 		t.Errorf("terminal output %q", screen)
+	}
+	// What stays visible of each line is what follows its last clear.
+	visible := strings.Split(strings.TrimSuffix(screen, "\n"), "\n")
+	for i, l := range visible[:len(visible)-1] {
+		if k := strings.LastIndex(l, "\r\x1b[2K"); k >= 0 {
+			l = l[k+len("\r\x1b[2K"):]
+		}
+		if !regexp.MustCompile(`^(INFO|WARN|ERROR) `).MatchString(l) {
+			t.Errorf("line %d on the terminal is %q, not a message", i, l)
+		}
 	}
 }
