@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dustin/go-humanize"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,10 +23,6 @@ import (
 // on the home's filesystem: git objects are stored as the archive holds
 // them, metadata grows as gzip comes off, and the database adds indexes.
 const diskFactor = 2
-
-// ErrNotEnoughDisk is returned by Start when the home's filesystem cannot
-// hold the import.
-var ErrNotEnoughDisk = errors.New("not enough free disk space")
 
 // jobRun is the job in progress: its live state (progress changes too often
 // to write each step to the database) and the means to stop it.
@@ -183,22 +180,9 @@ func (in *Instance) checkDisk(archiveSize int64) error {
 	free := int64(st.Bavail) * int64(st.Bsize)
 	if need := archiveSize * diskFactor; need > free {
 		return fmt.Errorf("%w: the import needs about %s (%d x the archive's %s) but %s has %s free; free some space or use another --home",
-			ErrNotEnoughDisk, humanBytes(need), diskFactor, humanBytes(archiveSize), in.dataDir(), humanBytes(free))
+			model.ErrNotEnoughDisk, humanize.IBytes(uint64(need)), diskFactor, humanize.IBytes(uint64(archiveSize)), in.dataDir(), humanize.IBytes(uint64(free)))
 	}
 	return nil
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // Job returns a job's current state: live for the running job, from the

@@ -388,7 +388,7 @@ func TestStartRefusesWhatTheDiskCannotHold(t *testing.T) {
 	}
 	f.Close()
 	_, err := in.Start(context.Background(), "huge.tar")
-	if !errors.Is(err, ErrNotEnoughDisk) || !strings.Contains(err.Error(), "free") {
+	if !errors.Is(err, model.ErrNotEnoughDisk) || !strings.Contains(err.Error(), "free") {
 		t.Fatalf("Start = %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dustin/go-humanize"
 	"io"
 	"os"
 	"path/filepath"
@@ -111,7 +112,7 @@ func (im *importRun) execute() error {
 		return err
 	}
 	im.w = w
-	im.info("", "Importing %s (%s)", filepath.Base(im.run.archive), humanBytes(im.run.size))
+	im.info("", "Importing %s (%s)", filepath.Base(im.run.archive), humanize.IBytes(uint64(im.run.size)))
 	return archive.ReadFile(im.run.archive, im.in.limits, im.handle)
 }
 

@@ -45,6 +45,7 @@ var (
 	ErrImportRunning  = errors.New("an import is already running") // 503
 	ErrJobFinished    = errors.New("the job has already finished") // 409 on cancel
 	ErrBadArchivePath = errors.New("bad archive path")             // 400
+	ErrNotEnoughDisk  = errors.New("not enough free disk space")   // 400: the target cannot hold the import
 )
 
 // ArchiveFile is an archive in the import directory.

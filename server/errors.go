@@ -34,6 +34,10 @@ func (s *Server) writeBackendError(w http.ResponseWriter, r *http.Request, err e
 	switch {
 	case errors.Is(err, model.ErrBadArchivePath):
 		writeError(w, http.StatusBadRequest, "archivePath", sentence(err))
+	case errors.Is(err, model.ErrNotEnoughDisk):
+		// Bitbucket has no code of its own for this; the request cannot
+		// succeed as it stands, and the message says what to free.
+		writeError(w, http.StatusBadRequest, "", sentence(err))
 	case errors.Is(err, model.ErrJobNotFound), errors.Is(err, model.ErrNotFound):
 		writeError(w, http.StatusNotFound, "", sentence(err))
 	case errors.Is(err, model.ErrJobFinished):

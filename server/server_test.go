@@ -413,3 +413,9 @@ func TestLoadCredentials(t *testing.T) {
 		t.Error("New without an admin account must fail")
 	}
 }
+
+func TestStartRefusedForDiskSpace(t *testing.T) {
+	f := newFixture(t)
+	f.fake.StartErr = fmt.Errorf("%w: the import needs about 2.0 GiB but /srv has 1.0 GiB free; free some space or use another --home", model.ErrNotEnoughDisk)
+	wantError(t, f.start("a.tar"), 400, "", "Not enough free disk space: the import needs about 2.0 GiB")
+}

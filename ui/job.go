@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dustin/go-humanize"
 	"regexp"
 	"sort"
 	"strconv"
@@ -482,7 +483,7 @@ func (j *jobView) pace(now time.Time) string {
 	if pct > 0 && elapsed >= etaAfter && jb.State == model.StateRunning {
 		if j.archive != nil {
 			done := float64(j.archive.Size) * float64(pct) / 100
-			parts = append(parts, formatBytes(int64(done/elapsed.Seconds()))+"/s")
+			parts = append(parts, humanize.IBytes(uint64(done/elapsed.Seconds()))+"/s")
 		}
 		eta := time.Duration(float64(elapsed) * float64(100-pct) / float64(pct))
 		parts = append(parts, "about "+formatDuration(eta)+" left")

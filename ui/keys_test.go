@@ -79,8 +79,8 @@ func TestKeys(t *testing.T) {
 		{"tab focuses the preview", nil, []string{"tab"}, wantScreen("▸Preview")},
 		{"tab twice focuses the list", nil, []string{"tab", "tab"}, wantScreen("▸Archives")},
 		{"j in the preview scrolls it", func(h *harness) { h.init(); h.press("m") }, []string{"tab", "G"}, func(t *testing.T, h *harness) {
-			h.requireScreen("120.0 GiB free")
-			h.requireNotScreen("700.0 MiB · modified")
+			h.requireScreen("120 GiB free")
+			h.requireNotScreen("700 MiB · modified")
 		}},
 		{"esc leaves the preview", nil, []string{"tab", "esc"}, wantScreen("▸Archives")},
 

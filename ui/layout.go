@@ -79,20 +79,6 @@ func sideBySide(left, right string) string {
 	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
 }
 
-// formatBytes writes a size in binary units, as df -h does.
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for v := n / unit; v >= unit; v /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 // formatDuration writes a duration as an admin reads it: 42s, 3m07s, 2h05m.
 func formatDuration(d time.Duration) string {
 	d = d.Round(time.Second)

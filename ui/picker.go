@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dustin/go-humanize"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -506,7 +507,7 @@ func (m *Model) confirmStart(f model.ArchiveFile, in *archiveInfo) tea.Cmd {
 	body := func(m *Model) []string {
 		t := m.theme
 		lines := []string{
-			t.Label.Render(fmt.Sprintf("%-*s", labelW, "Archive")) + f.Name + " · " + formatBytes(f.Size) + " · modified " + f.ModTime.Format("2006-01-02 15:04"),
+			t.Label.Render(fmt.Sprintf("%-*s", labelW, "Archive")) + f.Name + " · " + humanize.IBytes(uint64(f.Size)) + " · modified " + f.ModTime.Format("2006-01-02 15:04"),
 			t.Label.Render(fmt.Sprintf("%-*s", labelW, "Into")) + m.targetName(),
 		}
 		lines = append(lines, checksumLines(t, in)...)
@@ -594,11 +595,11 @@ func preflightLines(t Theme, f model.ArchiveFile, in *archiveInfo) []string {
 	case pf.freeErr != nil:
 		lines = append(lines, t.Problem.Render("✗ free disk space unknown: "+pf.freeErr.Error()))
 	case pf.free < f.Size:
-		lines = append(lines, t.Bad.Render("✗")+fmt.Sprintf(" only %s free for a %s archive: free some space first", formatBytes(pf.free), formatBytes(f.Size)))
+		lines = append(lines, t.Bad.Render("✗")+fmt.Sprintf(" only %s free for a %s archive: free some space first", humanize.IBytes(uint64(pf.free)), humanize.IBytes(uint64(f.Size))))
 	case pf.free < 2*f.Size:
-		lines = append(lines, t.Caution.Render("!")+fmt.Sprintf(" %s free for a %s archive: tight, the repositories take about as much again", formatBytes(pf.free), formatBytes(f.Size)))
+		lines = append(lines, t.Caution.Render("!")+fmt.Sprintf(" %s free for a %s archive: tight, the repositories take about as much again", humanize.IBytes(uint64(pf.free)), humanize.IBytes(uint64(f.Size))))
 	default:
-		lines = append(lines, t.Good.Render("✓")+fmt.Sprintf(" %s free for a %s archive", formatBytes(pf.free), formatBytes(f.Size)))
+		lines = append(lines, t.Good.Render("✓")+fmt.Sprintf(" %s free for a %s archive", humanize.IBytes(uint64(pf.free)), humanize.IBytes(uint64(f.Size))))
 	}
 	return lines
 }
@@ -694,7 +695,7 @@ func (m Model) archiveRow(f model.ArchiveFile, selected bool, w int) string {
 	if selected {
 		mark = "▸ "
 	}
-	row := mark + fit(f.Name, nameW) + " " + fmt.Sprintf("%*s", sizeW, formatBytes(f.Size)) + " " + fmt.Sprintf("%-*s", dateW, date)
+	row := mark + fit(f.Name, nameW) + " " + fmt.Sprintf("%*s", sizeW, humanize.IBytes(uint64(f.Size))) + " " + fmt.Sprintf("%-*s", dateW, date)
 	row = fit(row, w)
 	switch {
 	case selected:
@@ -724,7 +725,7 @@ func (m Model) previewLines(f model.ArchiveFile, w int) []string {
 	if in == nil || in.stamp != stampOf(f) {
 		in = &archiveInfo{}
 	}
-	lines := []string{t.Dim.Render(formatBytes(f.Size) + " · modified " + f.ModTime.Format("2006-01-02 15:04"))}
+	lines := []string{t.Dim.Render(humanize.IBytes(uint64(f.Size)) + " · modified " + f.ModTime.Format("2006-01-02 15:04"))}
 	switch {
 	case f.Growing:
 		lines = append(lines, "", t.Caution.Render("copying…")+" the file is still growing; it can be inspected and started once its size settles.")
@@ -764,7 +765,7 @@ func summaryLines(t Theme, s model.ArchiveSummary) []string {
 		lab("Hierarchies") + fmt.Sprint(len(s.Hierarchies)),
 		lab("Repositories") + fmt.Sprintf("%d (%d forks)", s.Repositories, s.Forks),
 		lab("Pull requests") + fmt.Sprintf("%d: %d open, %d merged, %d declined", s.PullRequests.Total, s.PullRequests.Open, s.PullRequests.Merged, s.PullRequests.Declined),
-		lab("Git data") + formatBytes(s.GitBytes),
+		lab("Git data") + humanize.IBytes(uint64(s.GitBytes)),
 	}
 	for _, warn := range s.Warnings {
 		lines = append(lines, t.Caution.Render("! ")+warn)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dustin/go-humanize"
 	"io"
 	"os"
 	"strconv"
@@ -136,7 +137,7 @@ func (p *plainConsole) pick(ctx context.Context) (*model.ArchiveFile, error) {
 		if f.Growing {
 			state = "copying… (cannot start yet)"
 		}
-		p.println(fmt.Sprintf("%3d. %s  %s  %s", i+1, f.Name, formatBytes(f.Size), state))
+		p.println(fmt.Sprintf("%3d. %s  %s  %s", i+1, f.Name, humanize.IBytes(uint64(f.Size)), state))
 	}
 	for {
 		a, err := p.ask(fmt.Sprintf("Archive to import (1-%d, empty to quit): ", len(files)))
@@ -153,7 +154,7 @@ func (p *plainConsole) pick(ctx context.Context) (*model.ArchiveFile, error) {
 			p.println(f.Name + " is still being copied; pick it again once the copy is done.")
 			continue
 		}
-		p.println("", fmt.Sprintf("%s, %s:", f.Name, formatBytes(f.Size)))
+		p.println("", fmt.Sprintf("%s, %s:", f.Name, humanize.IBytes(uint64(f.Size))))
 		p.describe(ctx, f)
 		return &f, nil
 	}

@@ -34,8 +34,8 @@ func TestPlainPicksConfirmsAndWatches(t *testing.T) {
 	}
 	for _, want := range []string{
 		"bbimport: in-process importer, home /srv/bbimport",
-		"  1. Bitbucket_export_422.tar  700.0 MiB  2026-11-25 16:40",
-		"  2. copy-in-progress.tar  50.0 MiB  copying… (cannot start yet)",
+		"  1. Bitbucket_export_422.tar  700 MiB  2026-11-25 16:40",
+		"  2. copy-in-progress.tar  50 MiB  copying… (cannot start yet)",
 		"Type a number from 1 to 3.",
 		"copy-in-progress.tar is still being copied",
 		"Pull requests 340: 12 open, 300 merged, 28 declined",

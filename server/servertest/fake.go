@@ -23,6 +23,7 @@ type Fake struct {
 	RepoList     []model.RestRepository
 	PRList       []model.RestPullRequest
 	ShutdownGate chan struct{} // if set, Shutdown waits for it to close
+	StartErr     error         // if set, Start returns it
 
 	mu       sync.Mutex
 	jobs     []model.Job
@@ -44,6 +45,9 @@ func (f *Fake) Identity(context.Context) (model.Identity, error) {
 func (f *Fake) Start(ctx context.Context, archivePath string) (model.Job, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.StartErr != nil {
+		return model.Job{}, f.StartErr
+	}
 	if f.shutdown {
 		return model.Job{}, fmt.Errorf("the importer is shutting down: %w", model.ErrImportRunning)
 	}
