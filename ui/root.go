@@ -99,6 +99,9 @@ func (m *Model) setTheme() {
 	m.help.Styles = m.theme.Help
 	m.picker.filter.SetStyles(m.theme.input())
 	m.picker.compare.SetStyles(m.theme.input())
+	if m.job != nil {
+		m.job.log.SetStyles(m.theme.Log)
+	}
 }
 
 // Init asks the terminal for its background, and the backend and the

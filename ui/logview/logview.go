@@ -112,15 +112,28 @@ type Model struct {
 	problem bool // the notice reports a failure
 }
 
+// setInputStyles gives the prompt the pane's styles.
+func setInputStyles(in *textinput.Model, st Styles) {
+	field := textinput.StyleState{Text: st.Text, Prompt: st.Prompt}
+	// A steady cursor: no redraws twice a second over SSH.
+	in.SetStyles(textinput.Styles{Focused: field, Blurred: field, Cursor: textinput.CursorStyle{Shape: tea.CursorBlock}})
+}
+
+// SetStyles changes the pane's styles, for a terminal whose light or dark
+// background becomes known after the pane was made.
+func (m *Model) SetStyles(st Styles) {
+	m.styles = st
+	m.paints = paintRows(st)
+	setInputStyles(&m.input, st)
+}
+
 // New makes an empty, focused pane that follows the newest message.
 func New(st Styles) Model {
 	subjects := newSubjectTable()
 	applied, _ := newMatcher(filter{}, subjects.names) // the zero filter always compiles
 	in := textinput.New()
 	in.Prompt = ""
-	field := textinput.StyleState{Text: st.Text, Prompt: st.Prompt}
-	// A steady cursor: no redraws twice a second over SSH.
-	in.SetStyles(textinput.Styles{Focused: field, Blurred: field, Cursor: textinput.CursorStyle{Shape: tea.CursorBlock}})
+	setInputStyles(&in, st)
 	return Model{
 		styles:   st,
 		paints:   paintRows(st),

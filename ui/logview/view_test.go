@@ -89,3 +89,19 @@ func TestZeroSizeDrawsNothing(t *testing.T) {
 		t.Errorf("View at 0x0 = %q", v)
 	}
 }
+
+// A background answer that comes after the pane was made restyles it.
+func TestSetStylesRepaints(t *testing.T) {
+	m := New(DefaultStyles(true))
+	m.SetSize(60, 5)
+	m.Append([]model.Message{{ID: "1", Severity: model.SeverityWarn, Text: "late background"}})
+	dark := m.View()
+	m.SetStyles(DefaultStyles(false))
+	if light := m.View(); light == dark {
+		t.Fatal("the view did not change with light styles")
+	}
+	m.SetStyles(DefaultStyles(true))
+	if again := m.View(); again != dark {
+		t.Fatal("dark styles again do not give the dark view")
+	}
+}
