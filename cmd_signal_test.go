@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,9 +37,9 @@ const signalWait = 45 * time.Second
 // The wrapper holds the first git fsck until the test creates "release",
 // for at most about a minute (longer than signalWait, so a child that exits
 // while the hold lasts did not wait for it). Every other git command runs
-// as is.
+// as is; REAL_GIT stands for the quoted path of git.
 const gitWrapper = `#!/bin/sh
-dir=${0%%/*}
+dir=${0%/*}
 case " $* " in
 *" fsck "*)
 	if mv "$dir/gate" "$dir/held" 2>/dev/null; then
@@ -47,7 +48,7 @@ case " $* " in
 	fi
 	;;
 esac
-exec %s "$@"
+exec REAL_GIT "$@"
 `
 
 // The last message of a job stopped by signals, as the importer words it.
@@ -180,7 +181,7 @@ func startHeldImport(t *testing.T, bin, realGit string, ownGroup bool) *heldImpo
 	t.Helper()
 	home, name := homeWithArchive(t, smallArchive)
 	hold := t.TempDir()
-	script := fmt.Sprintf(gitWrapper, "'"+strings.ReplaceAll(realGit, "'", `'\''`)+"'")
+	script := strings.ReplaceAll(gitWrapper, "REAL_GIT", "'"+strings.ReplaceAll(realGit, "'", `'\''`)+"'")
 	if err := os.WriteFile(filepath.Join(hold, "git"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +309,7 @@ func inspectHome(t *testing.T, run *heldImport) homeLeft {
 	t.Helper()
 	data := filepath.Join(run.home, "shared", "data")
 	if builds, err := os.ReadDir(filepath.Join(data, "tmp")); err != nil || len(builds) > 0 {
-		t.Errorf("build directories left under shared/data/tmp: %v (%v)", names(builds), err)
+		t.Errorf("build directories left under shared/data/tmp: %v (%v)", dirEntryNames(builds), err)
 	}
 	dirs, err := os.ReadDir(filepath.Join(data, "repositories"))
 	if err != nil {
@@ -364,10 +365,11 @@ func inspectHome(t *testing.T, run *heldImport) homeLeft {
 			t.Fatalf("repositories of %s %+v (%v)", p.Key, repos, err)
 		}
 		for _, r := range repos.Values {
-			if !onDisk[fmt.Sprint(r.ID)] {
+			dir := strconv.FormatInt(r.ID, 10)
+			if !onDisk[dir] {
 				t.Errorf("repository %s/%s (%d) is %s but has no directory", p.Key, r.Slug, r.ID, r.State)
 			}
-			delete(onDisk, fmt.Sprint(r.ID))
+			delete(onDisk, dir)
 			left.repositories = append(left.repositories, r)
 		}
 	}
@@ -406,7 +408,7 @@ func repositoryStates(t *testing.T, path string) map[string]string {
 	return states
 }
 
-func names(entries []os.DirEntry) []string {
+func dirEntryNames(entries []os.DirEntry) []string {
 	var s []string
 	for _, e := range entries {
 		s = append(s, e.Name())
