@@ -40,6 +40,12 @@ TIMED_OUT or COMPLETED with errors; 3 CANCELED; 2 the import did not start.`,
 				return &exitError{code: exitNotStarted, err: err}
 			}
 			defer closeBackend()
+			// Signals are caught from before the start, so that one arriving
+			// while the job starts is a cancel request, not the end of the
+			// process (which the next start would have to mark ABORTED).
+			signals := make(chan os.Signal, 2)
+			signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+			defer signal.Stop(signals)
 			job, err := b.Start(ctx, args[0])
 			if err != nil {
 				return &exitError{code: exitNotStarted, err: err}
@@ -53,9 +59,6 @@ TIMED_OUT or COMPLETED with errors; 3 CANCELED; 2 the import did not start.`,
 				return nil
 			}
 
-			signals := make(chan os.Signal, 2)
-			signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-			defer signal.Stop(signals)
 			go func() {
 				select {
 				case <-signals:
@@ -87,7 +90,7 @@ TIMED_OUT or COMPLETED with errors; 3 CANCELED; 2 the import did not start.`,
 			} else {
 				final, err = waitQuietly(ctx, b, job.ID)
 			}
-			if ctx.Err() != nil {
+			if ctx.Err() != nil && !(err == nil && final.State.Finished()) {
 				// Closing the in-process backend stops the job at once and
 				// removes the repository being built.
 				closeBackend()
@@ -96,7 +99,9 @@ TIMED_OUT or COMPLETED with errors; 3 CANCELED; 2 the import did not start.`,
 			if err != nil {
 				return &exitError{code: exitFailed, err: err}
 			}
-			return finishJob(ctx, b, final, out, asJSON)
+			// The job may have ended at its checkpoint just before a second
+			// signal: report it as it ended, with the command's own context.
+			return finishJob(cmd.Context(), b, final, out, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "show progress and messages until the job ends")

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 
 	"bbimport/importer/archive"
 )
@@ -322,6 +323,10 @@ func git(ctx context.Context, gitDir string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", full...)
 	cmd.Dir = gitDir
 	cmd.Env = gitEnv(gitDir)
+	// Its own process group: a terminal's Ctrl+C goes to the foreground
+	// group, and must reach only us (to cancel at a checkpoint), not kill a
+	// verification half-way. Stopping at once still kills git through ctx.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
 }
