@@ -105,6 +105,19 @@ func New(cfg Config) (*Client, error) {
 		SetRetryCount(retries).
 		SetRetryWaitTime(retryWait).
 		SetRetryMaxWaitTime(5 * time.Second).
+		// Go follows a 301, 302 or 303 with a GET: the POST that starts or
+		// cancels an import would arrive as a GET (405 on Bitbucket). Such a
+		// redirect comes back as the answer, whose sentence says where it
+		// points; a GET still follows, as Go would, up to 10 times.
+		SetRedirectPolicy(resty.RedirectPolicyFunc(func(req *http.Request, via []*http.Request) error {
+			if req.Method != via[0].Method {
+				return http.ErrUseLastResponse
+			}
+			if len(via) >= 10 {
+				return errors.New("stopped after 10 redirects")
+			}
+			return nil
+		})).
 		AddRetryCondition(func(r *resty.Response, err error) bool {
 			// Only a GET can be repeated without a second effect; an
 			// untrusted certificate stays untrusted and a call that is not

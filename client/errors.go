@@ -127,6 +127,8 @@ func (c *Client) notBitbucket(op operation, resp *resty.Response) error {
 		hint = "a proxy in front of Bitbucket refused the request; " + hintCredentials
 	case status < 300:
 		hint = "something other than Bitbucket answered (a login page or a proxy); " + hintURL
+	case status < 400 && resp.Header().Get("Location") != "":
+		hint = "it redirects to " + redirectBase(resp) + ": give that address as --url"
 	default:
 		hint = hintURL
 	}
@@ -140,6 +142,21 @@ func (c *Client) notJSON(op operation, resp *resty.Response, err error) error {
 	e := c.notBitbucket(op, resp).(*Error)
 	e.cause = err
 	return e
+}
+
+// redirectBase is the base URL a redirect points to: its Location without
+// the REST path of the call.
+func redirectBase(resp *resty.Response) string {
+	loc := resp.Header().Get("Location")
+	u, err := resp.RawResponse.Request.URL.Parse(loc)
+	if err != nil {
+		return loc
+	}
+	if i := strings.Index(u.Path, "/rest/api/"); i >= 0 {
+		u.Path = u.Path[:i]
+	}
+	u.RawPath, u.RawQuery, u.Fragment = "", "", ""
+	return u.String()
 }
 
 var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
