@@ -240,7 +240,7 @@ func TestLostAnswerToStart(t *testing.T) {
 	defer srv.Close()
 	c := newTestClient(t, Config{BaseURL: srv.URL})
 	_, err := c.Start(context.Background(), "a.tar")
-	if err == nil || !strings.HasSuffix(err.Error(), "; the server may have started the import; check with `bbimport jobs` or the server's messages") {
+	if err == nil || !strings.HasSuffix(err.Error(), "; the server may have started the import, but its job id never came back, so `bbimport jobs` cannot list it; before starting again, try `bbimport status` with the ids after the newest one `bbimport jobs` shows") {
 		t.Errorf("got %v", err)
 	}
 	if !strings.HasPrefix(err.Error(), "start the import of a.tar: the connection to 127.0.0.1:") {

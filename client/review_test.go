@@ -52,3 +52,25 @@ func TestRedirectDoesNotTurnPostIntoGet(t *testing.T) {
 		t.Errorf("the redirect target got %q; a POST must not arrive there as a GET", seen)
 	}
 }
+
+// When the answer to the start is lost, the job id never reaches the
+// client, so `bbimport jobs` (the jobs this client recorded) cannot list
+// the job; the sentence must not send the admin there alone.
+func TestLostStartAnswerSaysHowToFindTheJob(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			conn.Close()
+		}
+	}))
+	defer srv.Close()
+	c := newTestClient(t, Config{BaseURL: srv.URL})
+	_, err := c.Start(context.Background(), "a.tar")
+	want := "; the server may have started the import, but its job id never came back, so `bbimport jobs` cannot list it; " +
+		"before starting again, try `bbimport status` with the ids after the newest one `bbimport jobs` shows"
+	if err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("the admin sees\n  %v\nwant it to end\n  %s", err, want)
+	}
+	if jobs, lerr := c.jobs.list(); lerr != nil || len(jobs) != 0 {
+		t.Errorf("recorded jobs %v %v", jobs, lerr)
+	}
+}
