@@ -46,10 +46,12 @@ type repositoryBuild struct {
 	// to this repository's objects directory.
 	alternates string
 
-	// lost are refs the archive held that could not be kept (ERROR), and
-	// notes are what was changed or left out (WARN).
-	lost  []string
-	notes []string
+	// lost are refs the archive held that could not be kept (ERROR), up
+	// to maxLost of them, and lostMore counts the rest; notes are what was
+	// changed or left out (WARN).
+	lost     []string
+	lostMore int
+	notes    []string
 
 	dirs map[string]bool // directories made so far: 256 fan-out dirs, many files each
 }
@@ -115,11 +117,11 @@ func (b *repositoryBuild) readMetadata(f archive.File) error {
 		}
 		b.head = target
 	case f.Name == "packed-refs":
-		data, err := readSmall(f)
-		if err != nil {
-			return err
-		}
-		for _, line := range strings.Split(string(data), "\n") {
+		// Line by line: the file can be as big as the reader's cap.
+		sc := bufio.NewScanner(f.Body)
+		sc.Buffer(nil, maxRefLine)
+		for sc.Scan() {
+			line := sc.Text()
 			if line == "" || line[0] == '#' || line[0] == '^' {
 				continue // header and peeled lines: git peels again when it needs to
 			}
@@ -127,6 +129,9 @@ func (b *repositoryBuild) readMetadata(f archive.File) error {
 			if _, loose := b.refs[name]; !loose { // a loose ref wins, as in git
 				b.addRef(name, obj)
 			}
+		}
+		if err := sc.Err(); err != nil {
+			return fmt.Errorf("read %s: %w (lines over %d bytes are refused)", f.Name, err, maxRefLine)
 		}
 	case strings.HasPrefix(f.Name, "refs/"):
 		data, err := readSmall(f)
@@ -151,20 +156,37 @@ func (b *repositoryBuild) readMetadata(f archive.File) error {
 
 func (b *repositoryBuild) addRef(name, obj string) {
 	if err := checkRefName(name); err != nil {
-		b.lost = append(b.lost, fmt.Sprintf("%v, as git refuses on push", err))
+		b.lose(fmt.Sprintf("%v, as git refuses on push", err))
 		return
 	}
 	if !isObjectName(obj) {
-		b.lost = append(b.lost, fmt.Sprintf("ref %q holds %q, not an object name", name, obj))
+		b.lose(fmt.Sprintf("ref %q holds %q, not an object name", name, obj))
 		return
 	}
 	b.refs[name] = obj
 }
 
-// readSmall reads a metadata file, which is a few bytes (packed-refs can be
-// larger; the reader has capped every inner file's size already).
+// maxLost bounds the lost refs kept for messages: a packed-refs of
+// millions of bad lines must neither fill memory nor the log.
+const maxLost = 1000
+
+func (b *repositoryBuild) lose(why string) {
+	if len(b.lost) < maxLost {
+		b.lost = append(b.lost, why)
+	} else {
+		b.lostMore++
+	}
+}
+
+// maxRefLine bounds one ref file or packed-refs line: a ref name is a path
+// of the file system, far shorter than this.
+const maxRefLine = 64 << 10
+
+// readSmall reads a ref file (HEAD, a loose ref, a stash ref): one line.
+// Only its first maxRefLine bytes are read, since the reader lets an inner
+// file be far bigger; a longer file is not a ref and fails the checks.
 func readSmall(f archive.File) ([]byte, error) {
-	data, err := io.ReadAll(f.Body)
+	data, err := io.ReadAll(io.LimitReader(f.Body, maxRefLine))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", f.Name, err)
 	}
@@ -272,16 +294,20 @@ func (b *repositoryBuild) complete(ctx context.Context) error {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	clashes := nested(b.refs)
 	var packed bytes.Buffer
 	packed.WriteString("# pack-refs with: sorted \n")
-	for i, name := range names {
-		// refs/heads/a and refs/heads/a/b cannot both exist in git.
-		if i+1 < len(names) && strings.HasPrefix(names[i+1], name+"/") {
-			b.lost = append(b.lost, fmt.Sprintf("ref %q clashes with %q, as git refuses", name, names[i+1]))
+	for _, name := range names {
+		if other, ok := clashes[name]; ok {
+			b.lose(fmt.Sprintf("ref %q clashes with %q, as git refuses", name, other))
 			delete(b.refs, name)
 			continue
 		}
 		fmt.Fprintf(&packed, "%s %s\n", b.refs[name], name)
+	}
+	for name, other := range nested(b.stash) {
+		b.notes = append(b.notes, fmt.Sprintf("stash ref %q clashes with %q and was skipped", name, other))
+		delete(b.stash, name)
 	}
 	if err := b.writeFile("packed-refs", packed.Bytes()); err != nil {
 		return err
@@ -300,6 +326,26 @@ func (b *repositoryBuild) complete(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// nested returns, for each name of refs under which other names lie
+// (refs/heads/a, with refs/heads/a/b), the first of those: git cannot hold
+// both, and names such as refs/heads/a-b sort between the two.
+func nested(refs map[string]string) map[string]string {
+	under := map[string]string{}
+	for name := range refs {
+		for i := 0; i < len(name); i++ {
+			if name[i] != '/' {
+				continue
+			}
+			if _, ok := refs[name[:i]]; ok {
+				if prev, seen := under[name[:i]]; !seen || name < prev {
+					under[name[:i]] = name
+				}
+			}
+		}
+	}
+	return under
 }
 
 // verify checks that every ref resolves and that everything reachable from

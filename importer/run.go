@@ -152,8 +152,11 @@ func (im *importRun) member(m *archive.Member) error {
 	case archive.KindInstanceDetails:
 		return im.instanceDetails(m.Instance)
 	case archive.KindProject:
-		if err := im.checkpoint(checkpointRepository, "project "+m.Project.Key); err != nil {
-			return err
+		// A fork in a personal project brings that project in mid-hierarchy.
+		if !im.finishHierarchy {
+			if err := im.checkpoint(checkpointRepository, "project "+m.Project.Key); err != nil {
+				return err
+			}
 		}
 		return im.project(m.Project)
 	case archive.KindProjectPermissions:
@@ -545,6 +548,9 @@ func (im *importRun) finishRepository() error {
 	}
 	for _, lost := range b.lost {
 		im.error(repo.subject, "A ref was not imported: %s", lost)
+	}
+	if b.lostMore > 0 {
+		im.error(repo.subject, "%d more refs were not imported, for reasons like those above", b.lostMore)
 	}
 	for _, note := range b.notes {
 		im.warn(repo.subject, "%s", note)
