@@ -79,6 +79,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Password != "" && cfg.Token != "" {
 		return nil, errors.New("give a password or a token, not both")
 	}
+	// The insecure warning names the URL; a password left in it stays out.
+	cfg.BaseURL = base
 	tlsConfig, err := tlsConfigFor(cfg)
 	if err != nil {
 		return nil, err

@@ -1,9 +1,11 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -72,5 +74,18 @@ func TestLostStartAnswerSaysHowToFindTheJob(t *testing.T) {
 	}
 	if jobs, lerr := c.jobs.list(); lerr != nil || len(jobs) != 0 {
 		t.Errorf("recorded jobs %v %v", jobs, lerr)
+	}
+}
+
+// The --insecure warning goes to stderr and logs: it must not repeat a
+// password the admin left in --url.
+func TestInsecureWarningHidesURLPassword(t *testing.T) {
+	var warned bytes.Buffer
+	warnings = &warned
+	defer func() { warnings = os.Stderr }()
+	newTestClient(t, Config{BaseURL: "https://admin:s3cret@bb.example.com/bitbucket", Insecure: true})
+	want := "bbimport: warning: --insecure: the certificate of https://bb.example.com/bitbucket is not checked; anyone on the network path can read the password\n"
+	if warned.String() != want {
+		t.Errorf("warning %q, want %q", warned.String(), want)
 	}
 }
