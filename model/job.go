@@ -146,7 +146,10 @@ func (m *Millis) UnmarshalJSON(b []byte) error {
 		*m = Millis(i)
 		return nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05-0700"} {
+	// A date-time without a zone is taken as UTC, the zone Bitbucket's
+	// own servers log in.
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05-0700",
+		"2006-01-02T15:04:05.999999999"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			*m = MillisOf(t)
 			return nil
