@@ -2,6 +2,7 @@ package importer
 
 import (
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -182,6 +183,56 @@ func TestBadPackedRefsAreCounted(t *testing.T) {
 	dir := in.repositoryDir(newID(t, in, job.ID, "repository", "7"))
 	if refs := strings.TrimSpace(runGit(t, dir, "--git-dir=.", "for-each-ref", "--format=%(refname)")); refs != "refs/heads/main" {
 		t.Errorf("refs %q", refs)
+	}
+	assertClean(t, in)
+}
+
+// TestRepositoryThatCannotBeLaidOutLeavesNoRow: when the build directory
+// cannot be made (a full or broken disk), the import aborts without a
+// repository left INITIALISING.
+func TestRepositoryThatCannotBeLaidOutLeavesNoRow(t *testing.T) {
+	in := openHome(t)
+	ids := archive.IDs{Project: "1", Repository: "7", Hierarchy: "h1"}
+	p := writeArchive(t, in, "nobuild.tar", func(w *archivegen.Writer) {
+		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
+		w.AddJSON(archive.KindProject, ids, model.Project{ID: "1", Key: "PRJ", Name: "Project"}, false)
+		w.AddRaw(archive.MemberName(archive.KindHierarchyBegin, ids), nil)
+		w.AddJSON(archive.KindRepository, ids, model.Repository{ID: "7", Slug: "golden", Name: "golden", ProjectID: "1", HierarchyID: "h1", ScmID: "git"}, false)
+		w.AddRaw(archive.MemberName(archive.KindHierarchyEnd, ids), nil)
+	})
+	// A file where the build directories go: no build can be laid out.
+	if err := os.RemoveAll(in.tmpDir()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in.tmpDir(), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	job := importArchive(t, in, p)
+	if job.State != model.StateAborted {
+		t.Fatalf("job ended %s", job.State)
+	}
+	if n := count(t, in, `SELECT COUNT(*) FROM repositories WHERE state = 'INITIALISING'`); n != 0 {
+		t.Errorf("%d repositories left INITIALISING", n)
+	}
+}
+
+// TestForkOfItselfIsAnItemError: a repository naming itself as its origin
+// is one bad item, not a reason to abort the import.
+func TestForkOfItselfIsAnItemError(t *testing.T) {
+	in := openHome(t)
+	ids := archive.IDs{Project: "1", Repository: "7", Hierarchy: "h1"}
+	p := writeArchive(t, in, "selffork.tar", func(w *archivegen.Writer) {
+		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
+		w.AddJSON(archive.KindProject, ids, model.Project{ID: "1", Key: "PRJ", Name: "Project"}, false)
+		w.AddRaw(archive.MemberName(archive.KindHierarchyBegin, ids), nil)
+		w.AddJSON(archive.KindRepository, ids, model.Repository{ID: "7", Slug: "golden", Name: "golden", ProjectID: "1", HierarchyID: "h1", OriginID: "7", ScmID: "git"}, false)
+		w.AddTar(archive.KindGitObjects, ids, nil)
+		w.AddRaw(archive.MemberName(archive.KindHierarchyEnd, ids), nil)
+	})
+	job := importArchive(t, in, p)
+	msgs := messages(t, in, job.ID)
+	if job.State != model.StateFailed || !hasMessage(msgs, "ERROR PRJ/golden:", "origin") {
+		t.Errorf("job ended %s:\n%s", job.State, strings.Join(msgs, "\n"))
 	}
 	assertClean(t, in)
 }

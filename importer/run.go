@@ -413,7 +413,8 @@ func (im *importRun) repository(r *model.Repository) error {
 	repo.subject = proj.key + "/" + slug
 	var origin *importedRepo
 	if r.IsFork() {
-		if origin = im.repos[r.OriginID]; origin == nil || origin.failed {
+		// origin == repo: a repository that names itself as its origin.
+		if origin = im.repos[r.OriginID]; origin == nil || origin.failed || origin == repo {
 			repo.failed, repo.skipReason = true, "its origin was not imported"
 			im.error(repo.subject, "Fork %s was not imported: its origin (archive id %s) was not imported, and a fork shares its origin's objects", repo.subject, r.OriginID)
 			return nil
@@ -468,6 +469,7 @@ func (im *importRun) repository(r *model.Repository) error {
 	}
 	b, err := newRepositoryBuild(im.in.buildDir(repo.id), im.in.repositoryDir(repo.id))
 	if err != nil {
+		im.dropRepository(repo)
 		return err
 	}
 	if origin != nil {
