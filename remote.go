@@ -75,7 +75,11 @@ func remoteCredentials(host, user string, getenv func(string) string, netrcFile 
 	if token := getenv("BITBUCKET_TOKEN"); token != "" {
 		return remoteCreds{user: user, token: token}, nil
 	}
+	envPassword := getenv("BITBUCKET_PASSWORD")
 	if prompt == nil {
+		if envPassword != "" {
+			return remoteCreds{}, errors.New("BITBUCKET_PASSWORD is set but no user is: pass --user or set BITBUCKET_USER")
+		}
 		return remoteCreds{}, fmt.Errorf("no credentials for %s: set --user (or BITBUCKET_USER) and BITBUCKET_PASSWORD, add a `machine %s login … password …` line to ~/.netrc, or run on a terminal to be asked", host, host)
 	}
 	if user == "" {
@@ -86,6 +90,9 @@ func remoteCredentials(host, user string, getenv func(string) string, netrcFile 
 		if user = strings.TrimSpace(u); user == "" {
 			return remoteCreds{}, errors.New("no user given")
 		}
+	}
+	if envPassword != "" {
+		return remoteCreds{user: user, password: envPassword}, nil
 	}
 	pw, err := prompt(fmt.Sprintf("Password for %s@%s: ", user, host), true)
 	if err != nil {

@@ -47,6 +47,7 @@ default login anon password anonpw
 		{"token", "bb.example.com", "", map[string]string{"BITBUCKET_TOKEN": "BBDC-x"}, "", nil, remoteCreds{token: "BBDC-x"}, ""},
 		{"prompt", "bb.example.com", "", nil, filepath.Join(t.TempDir(), "none"), prompt, remoteCreds{user: "carol", password: "typed"}, ""},
 		{"nothing", "bb.example.com", "", nil, "", nil, remoteCreds{}, "no credentials for bb.example.com: set --user (or BITBUCKET_USER) and BITBUCKET_PASSWORD"},
+		{"BITBUCKET_PASSWORD without a user, no terminal", "bb.example.com", "", map[string]string{"BITBUCKET_PASSWORD": "envpw"}, "", nil, remoteCreds{}, "BITBUCKET_PASSWORD is set but no user is: pass --user"},
 		{"a macdef body is no entry", "bb.example.com", "evil", nil, netrc, nil, remoteCreds{}, "no credentials for bb.example.com"},
 	}
 	for _, c := range cases {
@@ -69,5 +70,13 @@ default login anon password anonpw
 	}
 	if strings.Join(asked, "|") != "User for bb.example.com: |Password for carol@bb.example.com: " {
 		t.Errorf("prompts %q", asked)
+	}
+
+	// On a terminal, BITBUCKET_PASSWORD without a user: only the user is asked.
+	asked = nil
+	env = map[string]string{"BITBUCKET_PASSWORD": "envpw"}
+	got, err := remoteCredentials("bb.example.com", "", getenv, "", prompt)
+	if err != nil || got != (remoteCreds{user: "carol", password: "envpw"}) || len(asked) != 1 {
+		t.Errorf("got %+v %v after prompts %q; want carol with the environment's password, asked once", got, err, asked)
 	}
 }
