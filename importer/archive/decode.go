@@ -10,14 +10,19 @@ import (
 	"strings"
 )
 
-// decodeJSON decodes one JSON document into v after checking its depth.
+// decodeJSON decodes one JSON document into v after checking its depth
+// and its count of objects and arrays.
 // An unknown field is not an error: it comes back as a note, and v is
 // decoded again without the strict check. The note names the first
 // unknown field only, which is enough to tell a log reader that the
 // archive is newer than this reader.
-func decodeJSON(data []byte, maxDepth int, v any) (note string, err error) {
-	if d := jsonDepth(data, maxDepth); d > maxDepth {
-		return "", &Error{Err: ErrLimit, Rule: fmt.Sprintf("the JSON document nests deeper than %d levels (MaxJSONDepth)", maxDepth)}
+func decodeJSON(data []byte, lim Limits, v any) (note string, err error) {
+	depth, objects := jsonShape(data, lim.MaxJSONDepth, lim.MaxJSONObjects)
+	if depth > lim.MaxJSONDepth {
+		return "", &Error{Err: ErrLimit, Rule: fmt.Sprintf("the JSON document nests deeper than %d levels (MaxJSONDepth)", lim.MaxJSONDepth)}
+	}
+	if objects > lim.MaxJSONObjects {
+		return "", &Error{Err: ErrLimit, Rule: fmt.Sprintf("the JSON document holds more than %d objects and arrays (MaxJSONObjects)", lim.MaxJSONObjects)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -54,11 +59,12 @@ func unknownField(err error) (string, bool) {
 	return field, ok
 }
 
-// jsonDepth returns the nesting depth of data, stopping early once it
-// passes max. It is a byte scan, cheaper than a token scan, and sound for
-// the check because brackets inside strings are skipped.
-func jsonDepth(data []byte, max int) int {
-	depth, deepest := 0, 0
+// jsonShape returns the nesting depth of data and its count of objects and
+// arrays, stopping early once either passes its max. It is a byte scan,
+// cheaper than a token scan, and sound for the check because brackets
+// inside strings are skipped.
+func jsonShape(data []byte, maxDepth, maxObjects int) (deepest, objects int) {
+	depth := 0
 	inString, escaped := false, false
 	for _, c := range data {
 		if inString {
@@ -77,15 +83,18 @@ func jsonDepth(data []byte, max int) int {
 			inString = true
 		case '[', '{':
 			depth++
+			if objects++; objects > maxObjects {
+				return deepest, objects
+			}
 			if depth > deepest {
 				deepest = depth
-				if deepest > max {
-					return deepest
+				if deepest > maxDepth {
+					return deepest, objects
 				}
 			}
 		case ']', '}':
 			depth--
 		}
 	}
-	return deepest
+	return deepest, objects
 }

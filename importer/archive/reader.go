@@ -20,6 +20,10 @@ type Limits struct {
 	MaxJSONBytes   int64 // bytes of one JSON document
 	MaxJSONDepth   int   // nesting depth of one JSON document
 	MaxInnerFiles  int   // files in one inner tar
+	// MaxJSONObjects caps the objects and arrays of one JSON document:
+	// each "{}" becomes a Go value of a few hundred bytes, so MaxJSONBytes
+	// alone lets a document take a hundred times its size in memory.
+	MaxJSONObjects int
 	// MaxObjectFileBytes caps one file of a git objects tar. That tar is
 	// not compressed, so a file there cannot be bigger than the archive
 	// itself; the cap is high because one pack of a big repository is.
@@ -38,6 +42,10 @@ func DefaultLimits() Limits {
 		MaxJSONDepth:       512,
 		MaxInnerFiles:      1 << 20,
 		MaxObjectFileBytes: 256 << 30,
+		// Activities hold one object or array per 140 bytes or so, so real
+		// ones reach this only past MaxJSONBytes; this many empty ones
+		// decode to some 400 MB; 16 MiB of them, under MaxJSONBytes, to 5 GB.
+		MaxJSONObjects: 1 << 19,
 	}
 }
 
@@ -51,6 +59,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxJSONDepth <= 0 {
 		l.MaxJSONDepth = d.MaxJSONDepth
+	}
+	if l.MaxJSONObjects <= 0 {
+		l.MaxJSONObjects = d.MaxJSONObjects
 	}
 	if l.MaxInnerFiles <= 0 {
 		l.MaxInnerFiles = d.MaxInnerFiles
@@ -363,7 +374,7 @@ func (rd *reader) decodeJSON(m *Member, v any) error {
 	if err != nil {
 		return err
 	}
-	note, err := decodeJSON(data, rd.lim.MaxJSONDepth, v)
+	note, err := decodeJSON(data, rd.lim, v)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
