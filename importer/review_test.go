@@ -236,3 +236,35 @@ func TestForkOfItselfIsAnItemError(t *testing.T) {
 	}
 	assertClean(t, in)
 }
+
+// TestCancelWithoutHierarchyMarkersStops: an archive whose repositories
+// stand outside hierarchy markers has no hierarchy end to wait for; a
+// cancel in git data must still stop the import, not let it run to
+// COMPLETED with every later pull request left out.
+func TestCancelWithoutHierarchyMarkersStops(t *testing.T) {
+	pack, commit := packedRepository(t)
+	in := openHome(t)
+	meta := []archivegen.File{
+		{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/main\n")},
+		{Name: "refs/heads/main", Mode: 0o644, Data: []byte(commit + "\n")},
+	}
+	p := writeArchive(t, in, "nomarkers.tar", func(w *archivegen.Writer) {
+		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
+		w.AddJSON(archive.KindProject, archive.IDs{Project: "1"}, model.Project{ID: "1", Key: "PRJ", Name: "Project"}, false)
+		for _, rid := range []string{"7", "8"} {
+			ids := archive.IDs{Project: "1", Repository: rid}
+			w.AddJSON(archive.KindRepository, ids, model.Repository{ID: rid, Slug: "r" + rid, Name: "r" + rid, ProjectID: "1", HierarchyID: "h" + rid, ScmID: "git"}, false)
+			w.AddTar(archive.KindGitMetadata, ids, meta)
+			w.AddTar(archive.KindGitObjects, ids, []archivegen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
+		}
+	})
+	cancelAt(in, pointGitData, func() bool { return true })
+	job := importArchive(t, in, p)
+	if job.State != model.StateCanceled {
+		t.Errorf("job ended %s:\n%s", job.State, strings.Join(messages(t, in, job.ID), "\n"))
+	}
+	if n := count(t, in, `SELECT COUNT(*) FROM repositories`); n != 1 {
+		t.Errorf("%d repositories imported after a cancel, want 1", n)
+	}
+	assertClean(t, in)
+}

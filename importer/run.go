@@ -568,7 +568,9 @@ func (im *importRun) finishRepository() error {
 		im.hierarchy.repos++
 	}
 	im.lastRepo = repo
-	if im.run.canceling() {
+	// Outside hierarchy markers there is no hierarchy end to wait for: the
+	// next checkpoint stops the import.
+	if im.run.canceling() && im.hierarchy != nil {
 		im.finishHierarchy = true
 	}
 	return im.commit()
