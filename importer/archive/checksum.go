@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"time"
 
 	"bbimport/model"
@@ -27,7 +26,7 @@ const progressEvery = 100 * time.Millisecond
 // md5sum alone. progress, if not nil, is
 // called at most ten times a second and once at the end.
 func Checksum(ctx context.Context, path string, progress func(done, total int64)) (model.Checksums, error) {
-	f, err := os.Open(path)
+	f, err := openArchiveFile(path)
 	if err != nil {
 		return model.Checksums{}, fmt.Errorf("checksum: %w", err)
 	}
