@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"bbimport/importer/archive"
 	"bbimport/importer/archivegen"
 	"bbimport/model"
 )
@@ -38,25 +37,16 @@ func packedRepository(t *testing.T) (string, string) {
 func TestGitDataIsCheckedAndIndexed(t *testing.T) {
 	pack, commit := packedRepository(t)
 	in := openHome(t)
-	ids := archive.IDs{Project: "1", Repository: "7", Hierarchy: "h1"}
-	p := writeArchive(t, in, "crafted.tar", func(w *archivegen.Writer) {
-		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
-		w.AddJSON(archive.KindProject, ids, model.Project{ID: "1", Key: "PRJ", Name: "Project"}, false)
-		w.AddRaw(archive.MemberName(archive.KindHierarchyBegin, ids), nil)
-		w.AddJSON(archive.KindRepository, ids, model.Repository{ID: "7", Slug: "golden", Name: "golden", ProjectID: "1", HierarchyID: "h1", ScmID: "git"}, false)
-		w.AddTar(archive.KindGitMetadata, ids, []archivegen.File{
-			{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/main\n")},
-			{Name: "config", Mode: 0o644, Data: []byte("[core]\n\tfsmonitor = touch /tmp/never\n")},
-			{Name: "refs/heads/main", Mode: 0o644, Data: []byte(commit + "\n")},
-			{Name: "refs/heads/bad..name", Mode: 0o644, Data: []byte(commit + "\n")},
-			{Name: "refs/tags/not-an-object", Mode: 0o644, Data: []byte("xyz\n")},
-			{Name: "stash-refs/pull-requests/1/from", Mode: 0o644, Data: []byte(commit + "\n")},
-		})
-		w.AddTar(archive.KindGitObjects, ids, []archivegen.File{
-			{Name: "info/alternates", Mode: 0o644, Data: []byte("/elsewhere/objects\n")},
-			{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack},
-		})
-		w.AddRaw(archive.MemberName(archive.KindHierarchyEnd, ids), nil)
+	p := oneRepositoryArchive(t, in, "crafted.tar", "", []archivegen.File{
+		{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/main\n")},
+		{Name: "config", Mode: 0o644, Data: []byte("[core]\n\tfsmonitor = touch /tmp/never\n")},
+		{Name: "refs/heads/main", Mode: 0o644, Data: []byte(commit + "\n")},
+		{Name: "refs/heads/bad..name", Mode: 0o644, Data: []byte(commit + "\n")},
+		{Name: "refs/tags/not-an-object", Mode: 0o644, Data: []byte("xyz\n")},
+		{Name: "stash-refs/pull-requests/1/from", Mode: 0o644, Data: []byte(commit + "\n")},
+	}, []archivegen.File{
+		{Name: "info/alternates", Mode: 0o644, Data: []byte("/elsewhere/objects\n")},
+		{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack},
 	})
 	job := importArchive(t, in, p)
 	if job.State != model.StateFailed {

@@ -19,21 +19,12 @@ import (
 func TestRefsUnderAnotherRefAreDroppedWhateverSortsBetween(t *testing.T) {
 	pack, commit := packedRepository(t)
 	in := openHome(t)
-	ids := archive.IDs{Project: "1", Repository: "7", Hierarchy: "h1"}
-	p := writeArchive(t, in, "clash.tar", func(w *archivegen.Writer) {
-		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
-		w.AddJSON(archive.KindProject, ids, model.Project{ID: "1", Key: "PRJ", Name: "Project"}, false)
-		w.AddRaw(archive.MemberName(archive.KindHierarchyBegin, ids), nil)
-		w.AddJSON(archive.KindRepository, ids, model.Repository{ID: "7", Slug: "golden", Name: "golden", ProjectID: "1", HierarchyID: "h1", ScmID: "git"}, false)
-		w.AddTar(archive.KindGitMetadata, ids, []archivegen.File{
-			{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/a-b\n")},
-			{Name: "refs/heads/a", Mode: 0o644, Data: []byte(commit + "\n")},
-			{Name: "refs/heads/a-b", Mode: 0o644, Data: []byte(commit + "\n")},
-			{Name: "refs/heads/a/c", Mode: 0o644, Data: []byte(commit + "\n")},
-		})
-		w.AddTar(archive.KindGitObjects, ids, []archivegen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
-		w.AddRaw(archive.MemberName(archive.KindHierarchyEnd, ids), nil)
-	})
+	p := oneRepositoryArchive(t, in, "clash.tar", "", []archivegen.File{
+		{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/a-b\n")},
+		{Name: "refs/heads/a", Mode: 0o644, Data: []byte(commit + "\n")},
+		{Name: "refs/heads/a-b", Mode: 0o644, Data: []byte(commit + "\n")},
+		{Name: "refs/heads/a/c", Mode: 0o644, Data: []byte(commit + "\n")},
+	}, []archivegen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
 	job := importArchive(t, in, p)
 	msgs := messages(t, in, job.ID)
 	if !hasMessage(msgs, "ERROR PRJ/golden:", `"refs/heads/a" clashes with "refs/heads/a/c"`) {
@@ -53,21 +44,12 @@ func TestRefsUnderAnotherRefAreDroppedWhateverSortsBetween(t *testing.T) {
 func TestStashRefsUnderAnotherDoNotAbort(t *testing.T) {
 	pack, commit := packedRepository(t)
 	in := openHome(t)
-	ids := archive.IDs{Project: "1", Repository: "7", Hierarchy: "h1"}
-	p := writeArchive(t, in, "stash.tar", func(w *archivegen.Writer) {
-		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
-		w.AddJSON(archive.KindProject, ids, model.Project{ID: "1", Key: "PRJ", Name: "Project"}, false)
-		w.AddRaw(archive.MemberName(archive.KindHierarchyBegin, ids), nil)
-		w.AddJSON(archive.KindRepository, ids, model.Repository{ID: "7", Slug: "golden", Name: "golden", ProjectID: "1", HierarchyID: "h1", ScmID: "git"}, false)
-		w.AddTar(archive.KindGitMetadata, ids, []archivegen.File{
-			{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/main\n")},
-			{Name: "refs/heads/main", Mode: 0o644, Data: []byte(commit + "\n")},
-			{Name: "stash-refs/pull-requests/1", Mode: 0o644, Data: []byte(commit + "\n")},
-			{Name: "stash-refs/pull-requests/1/from", Mode: 0o644, Data: []byte(commit + "\n")},
-		})
-		w.AddTar(archive.KindGitObjects, ids, []archivegen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
-		w.AddRaw(archive.MemberName(archive.KindHierarchyEnd, ids), nil)
-	})
+	p := oneRepositoryArchive(t, in, "stash.tar", "", []archivegen.File{
+		{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/main\n")},
+		{Name: "refs/heads/main", Mode: 0o644, Data: []byte(commit + "\n")},
+		{Name: "stash-refs/pull-requests/1", Mode: 0o644, Data: []byte(commit + "\n")},
+		{Name: "stash-refs/pull-requests/1/from", Mode: 0o644, Data: []byte(commit + "\n")},
+	}, []archivegen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
 	job := importArchive(t, in, p)
 	if job.State == model.StateAborted {
 		t.Fatalf("job ended %s:\n%s", job.State, strings.Join(messages(t, in, job.ID), "\n"))
@@ -157,21 +139,12 @@ func TestRefFilesAreNotReadWhole(t *testing.T) {
 func TestBadPackedRefsAreCounted(t *testing.T) {
 	pack, commit := packedRepository(t)
 	in := openHome(t)
-	ids := archive.IDs{Project: "1", Repository: "7", Hierarchy: "h1"}
 	bad := maxLost + 500
 	packed := strings.Repeat("x refs/heads/bad..name\n", bad) + commit + " refs/heads/main\n"
-	p := writeArchive(t, in, "packed.tar", func(w *archivegen.Writer) {
-		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
-		w.AddJSON(archive.KindProject, ids, model.Project{ID: "1", Key: "PRJ", Name: "Project"}, false)
-		w.AddRaw(archive.MemberName(archive.KindHierarchyBegin, ids), nil)
-		w.AddJSON(archive.KindRepository, ids, model.Repository{ID: "7", Slug: "golden", Name: "golden", ProjectID: "1", HierarchyID: "h1", ScmID: "git"}, false)
-		w.AddTar(archive.KindGitMetadata, ids, []archivegen.File{
-			{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/main\n")},
-			{Name: "packed-refs", Mode: 0o644, Data: []byte(packed)},
-		})
-		w.AddTar(archive.KindGitObjects, ids, []archivegen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
-		w.AddRaw(archive.MemberName(archive.KindHierarchyEnd, ids), nil)
-	})
+	p := oneRepositoryArchive(t, in, "packed.tar", "", []archivegen.File{
+		{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/main\n")},
+		{Name: "packed-refs", Mode: 0o644, Data: []byte(packed)},
+	}, []archivegen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
 	job := importArchive(t, in, p)
 	errs := messages(t, in, job.ID, model.SeverityError)
 	if len(errs) > maxLost+1 {
@@ -192,14 +165,7 @@ func TestBadPackedRefsAreCounted(t *testing.T) {
 // repository left INITIALISING.
 func TestRepositoryThatCannotBeLaidOutLeavesNoRow(t *testing.T) {
 	in := openHome(t)
-	ids := archive.IDs{Project: "1", Repository: "7", Hierarchy: "h1"}
-	p := writeArchive(t, in, "nobuild.tar", func(w *archivegen.Writer) {
-		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
-		w.AddJSON(archive.KindProject, ids, model.Project{ID: "1", Key: "PRJ", Name: "Project"}, false)
-		w.AddRaw(archive.MemberName(archive.KindHierarchyBegin, ids), nil)
-		w.AddJSON(archive.KindRepository, ids, model.Repository{ID: "7", Slug: "golden", Name: "golden", ProjectID: "1", HierarchyID: "h1", ScmID: "git"}, false)
-		w.AddRaw(archive.MemberName(archive.KindHierarchyEnd, ids), nil)
-	})
+	p := oneRepositoryArchive(t, in, "nobuild.tar", "", nil, nil)
 	// A file where the build directories go: no build can be laid out.
 	if err := os.RemoveAll(in.tmpDir()); err != nil {
 		t.Fatal(err)
@@ -220,15 +186,7 @@ func TestRepositoryThatCannotBeLaidOutLeavesNoRow(t *testing.T) {
 // is one bad item, not a reason to abort the import.
 func TestForkOfItselfIsAnItemError(t *testing.T) {
 	in := openHome(t)
-	ids := archive.IDs{Project: "1", Repository: "7", Hierarchy: "h1"}
-	p := writeArchive(t, in, "selffork.tar", func(w *archivegen.Writer) {
-		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
-		w.AddJSON(archive.KindProject, ids, model.Project{ID: "1", Key: "PRJ", Name: "Project"}, false)
-		w.AddRaw(archive.MemberName(archive.KindHierarchyBegin, ids), nil)
-		w.AddJSON(archive.KindRepository, ids, model.Repository{ID: "7", Slug: "golden", Name: "golden", ProjectID: "1", HierarchyID: "h1", OriginID: "7", ScmID: "git"}, false)
-		w.AddTar(archive.KindGitObjects, ids, nil)
-		w.AddRaw(archive.MemberName(archive.KindHierarchyEnd, ids), nil)
-	})
+	p := oneRepositoryArchive(t, in, "selffork.tar", "7", nil, []archivegen.File{})
 	job := importArchive(t, in, p)
 	msgs := messages(t, in, job.ID)
 	if job.State != model.StateFailed || !hasMessage(msgs, "ERROR PRJ/golden:", "origin") {
@@ -267,4 +225,26 @@ func TestCancelWithoutHierarchyMarkersStops(t *testing.T) {
 		t.Errorf("%d repositories imported after a cancel, want 1", n)
 	}
 	assertClean(t, in)
+}
+
+// oneRepositoryArchive writes an archive of one project, PRJ, holding one
+// repository, golden (archive id 7, origin originID if not empty), whose
+// git metadata and objects tars hold the given files: nil leaves that
+// member out, an empty slice writes an empty tar.
+func oneRepositoryArchive(t *testing.T, in *Instance, name, originID string, meta, objects []archivegen.File) string {
+	t.Helper()
+	ids := archive.IDs{Project: "1", Repository: "7", Hierarchy: "h1"}
+	return writeArchive(t, in, name, func(w *archivegen.Writer) {
+		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
+		w.AddJSON(archive.KindProject, ids, model.Project{ID: "1", Key: "PRJ", Name: "Project"}, false)
+		w.AddRaw(archive.MemberName(archive.KindHierarchyBegin, ids), nil)
+		w.AddJSON(archive.KindRepository, ids, model.Repository{ID: "7", Slug: "golden", Name: "golden", ProjectID: "1", HierarchyID: "h1", OriginID: originID, ScmID: "git"}, false)
+		if meta != nil {
+			w.AddTar(archive.KindGitMetadata, ids, meta)
+		}
+		if objects != nil {
+			w.AddTar(archive.KindGitObjects, ids, objects)
+		}
+		w.AddRaw(archive.MemberName(archive.KindHierarchyEnd, ids), nil)
+	})
 }
