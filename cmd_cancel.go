@@ -19,11 +19,7 @@ In-process, a running job lives in the process that started it, which holds
 the instance home: cancel it there with Ctrl+C, or with kill -TERM <pid>.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseJobID(args[0])
-			if err != nil {
-				return err
-			}
-			b, closeBackend, err := openBackend(cmd.Context(), g)
+			b, id, closeBackend, err := openJob(cmd.Context(), g, args[0])
 			if err != nil {
 				return err
 			}

@@ -27,15 +27,12 @@ With --json every page is printed as Bitbucket's page JSON, one document per
 page; --start and --limit ask for one page only.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseJobID(args[0])
-			if err != nil {
-				return err
-			}
 			q := model.MessageQuery{Subject: subject, Start: start, Limit: limit}
+			var err error
 			if q.Severities, err = parseSeverities(severities); err != nil {
 				return err
 			}
-			b, closeBackend, err := openBackend(cmd.Context(), g)
+			b, id, closeBackend, err := openJob(cmd.Context(), g, args[0])
 			if err != nil {
 				return err
 			}

@@ -21,11 +21,7 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 		Short: "Show an import job's state and progress",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseJobID(args[0])
-			if err != nil {
-				return err
-			}
-			b, closeBackend, err := openBackend(cmd.Context(), g)
+			b, id, closeBackend, err := openJob(cmd.Context(), g, args[0])
 			if err != nil {
 				return err
 			}
@@ -43,6 +39,20 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print Bitbucket's job JSON")
 	return cmd
+}
+
+// openJob reads a job id argument and opens the backend that holds it;
+// a bad id is refused before anything is opened.
+func openJob(ctx context.Context, g *globalFlags, arg string) (model.Backend, int64, func() error, error) {
+	id, err := parseJobID(arg)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	b, closeBackend, err := openBackend(ctx, g)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return b, id, closeBackend, nil
 }
 
 func parseJobID(s string) (int64, error) {
