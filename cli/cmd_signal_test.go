@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -153,7 +153,7 @@ func expectCanceledAfterFirstHierarchy(t *testing.T, run *heldImport) {
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "bbimport")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"os/exec"
@@ -16,7 +16,7 @@ func TestCurlGuide(t *testing.T) {
 			t.Skipf("%s is not installed", tool)
 		}
 	}
-	out, err := exec.Command("bash", "scripts/curl-guide.sh").CombinedOutput()
+	out, err := exec.Command("bash", "../scripts/curl-guide.sh").CombinedOutput()
 	if err != nil {
 		t.Fatalf("scripts/curl-guide.sh: %v\n%s", err, out)
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -28,7 +28,7 @@ func TestE2EConsole(t *testing.T) {
 		t.Skip("builds the binary and imports archives: not with -short")
 	}
 	bin := filepath.Join(t.TempDir(), "bbimport")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
@@ -108,7 +108,7 @@ func e2eHome(t *testing.T, bin string) (home, dir string) {
 	}
 	now := time.Now()
 	for i, name := range []string{"small.tar", "collide.tar"} {
-		copyFile(t, filepath.Join("testdata", "samples", name), filepath.Join(dir, name))
+		copyFile(t, filepath.Join("..", "testdata", "samples", name), filepath.Join(dir, name))
 		if err := os.Chtimes(filepath.Join(dir, name), now, now.Add(-time.Duration(i+1)*time.Minute)); err != nil {
 			t.Fatal(err)
 		}

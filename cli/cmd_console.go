@@ -1,8 +1,7 @@
-package main
+package cli
 
 import (
 	"context"
-	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -73,10 +72,9 @@ func consoleImportDir(g *globalFlags, b model.Backend) (string, error) {
 	return "", errors.New("with --url the console needs the server's import directory: pass --import-dir or set BITBUCKET_HOME")
 }
 
-// demoArchives are the sample archives a --demo home starts with.
-//
-//go:embed testdata/samples/*.tar
-var demoArchives embed.FS
+// demoArchives are the sample archives a --demo home starts with; main
+// embeds them (an embed cannot reach above its package) and hands them in.
+var demoArchives fs.FS
 
 // demoHome makes a fresh instance home in a temporary directory whose
 // import directory holds the sample archives.
@@ -89,12 +87,12 @@ func demoHome() (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("make the demo import directory: %w", err)
 	}
-	samples, err := fs.Glob(demoArchives, "testdata/samples/*.tar")
+	samples, err := fs.Glob(demoArchives, "*.tar")
 	if err != nil {
 		return "", fmt.Errorf("list the demo archives: %w", err)
 	}
 	for _, name := range samples {
-		b, err := demoArchives.ReadFile(name)
+		b, err := fs.ReadFile(demoArchives, name)
 		if err != nil {
 			return "", fmt.Errorf("read the demo archive %s: %w", name, err)
 		}

@@ -1,0 +1,111 @@
+// Package cli holds bbimport's commands: flag parsing, opening a backend,
+// and the exit statuses scripts rely on.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit statuses shared by the commands that wait for a job.
+const (
+	exitOK         = 0
+	exitFailed     = 1 // FAILED, ABORTED, TIMED_OUT, or COMPLETED with ERROR messages
+	exitNotStarted = 2 // bad input, or the job could not start
+	exitCanceled   = 3
+)
+
+// exitError carries an exit status out of a command; its message, if any,
+// has been printed already or is printed by main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// globalFlags are the flags every command takes.
+type globalFlags struct {
+	home      string // in-process instance home
+	url       string // remote Bitbucket (or bbimport serve) base URL
+	user      string
+	importDir string
+	caFile    string
+	insecure  bool
+	plain     bool
+	demo      bool
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:   "bbimport",
+		Short: "Import Bitbucket Data Center migration archives from a terminal console",
+		Long: `bbimport imports Bitbucket Data Center migration archives.
+
+With no --url it runs the importer in-process on an instance home of its own
+(--home, or BBIMPORT_HOME). With --url it drives a remote Bitbucket, or
+'bbimport serve', through the migration REST API. Run with no command to open
+the console; the other commands are for scripts, and their --json output has
+Bitbucket's shapes.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runConsole(cmd, g)
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.home, "home", os.Getenv("BBIMPORT_HOME"), "instance home of the in-process importer (default $BBIMPORT_HOME, else ~/.local/share/bbimport)")
+	pf.StringVar(&g.url, "url", os.Getenv("BITBUCKET_URL"), "base URL of a remote Bitbucket or bbimport serve (default $BITBUCKET_URL)")
+	pf.StringVar(&g.user, "user", os.Getenv("BITBUCKET_USER"), "user for --url; the password comes from $BITBUCKET_PASSWORD, ~/.netrc or a prompt")
+	pf.StringVar(&g.importDir, "import-dir", "", "import directory (default <home>/shared/data/migration/import, or with --url $BITBUCKET_HOME/shared/data/migration/import)")
+	pf.StringVar(&g.caFile, "ca-file", "", "extra CA certificate file (PEM) to trust for --url")
+	pf.BoolVar(&g.insecure, "insecure", false, "do not verify the server's TLS certificate (unsafe)")
+	root.Flags().BoolVar(&g.plain, "plain", false, "no full-screen console: append progress and messages as lines")
+	root.Flags().BoolVar(&g.demo, "demo", false, "open the console on a fresh home in a temporary directory, seeded with the sample archives")
+
+	root.AddCommand(
+		newInspectCmd(g),
+		newChecksumCmd(g),
+		newGenCmd(g),
+		newImportCmd(g),
+		newStatusCmd(g),
+		newMessagesCmd(g),
+		newCancelCmd(g),
+		newJobsCmd(g),
+		newServeCmd(g),
+	)
+	return root
+}
+
+// Main runs bbimport with os.Args and returns the exit status. samples are
+// the archives that --demo seeds a fresh home with.
+func Main(samples fs.FS) int {
+	demoArchives = samples
+	err := newRootCmd().Execute()
+	if err == nil {
+		return exitOK
+	}
+	code := exitNotStarted
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+		if ee.err == nil {
+			return code
+		}
+	}
+	fmt.Fprintln(os.Stderr, "bbimport:", err)
+	return code
+}
