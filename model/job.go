@@ -67,6 +67,18 @@ type Job struct {
 	EndDate     int64    `json:"endDate,omitempty"`
 	NodeID      string   `json:"nodeId,omitempty"`
 	Initiator   *User    `json:"initiator,omitempty"`
+	// Counts is bbimport's extension of Bitbucket's job JSON: what the job
+	// has imported so far. Bitbucket does not send it, so nil means "not
+	// reported", never zero.
+	Counts *ImportCounts `json:"counts,omitempty"`
+}
+
+// ImportCounts are the items a job has imported so far, as structured data
+// so that no reader has to parse the importer's messages.
+type ImportCounts struct {
+	Projects     int `json:"projects"`
+	Repositories int `json:"repositories"`
+	PullRequests int `json:"pullRequests"`
 }
 
 // Progress is a job's progress: a message naming the current item and a
