@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"bbimport/model"
+	"bbimport/wire"
 )
 
 // The read-only calls that let an admin check what an import brought in.
@@ -88,28 +89,18 @@ func (s *Server) pullRequests(w http.ResponseWriter, r *http.Request) {
 		s.writeBackendError(w, r, err)
 		return
 	}
-	page := model.Page[model.RestPullRequest]{Start: start, Limit: limit, IsLastPage: start+limit >= len(matching)}
-	if start < len(matching) {
-		page.Values = matching[start:min(start+limit, len(matching))]
-	}
-	writePage(w, page)
+	writePage(w, wire.PageOf(matching, start, limit))
 }
 
 func (s *Server) pullRequestsIn(ctx context.Context, key, slug, state string) ([]model.RestPullRequest, error) {
 	var matching []model.RestPullRequest
-	for start := 0; ; {
-		page, err := s.imp.PullRequests(ctx, key, slug, start, maxLimit)
-		if err != nil {
-			return nil, err
+	_, err := wire.Each(ctx, 0, func(ctx context.Context, start int) (model.Page[model.RestPullRequest], error) {
+		return s.imp.PullRequests(ctx, key, slug, start, wire.MaxLimit)
+	}, func(pr model.RestPullRequest) error {
+		if pr.State == state {
+			matching = append(matching, pr)
 		}
-		for _, pr := range page.Values {
-			if pr.State == state {
-				matching = append(matching, pr)
-			}
-		}
-		if page.IsLastPage || page.NextPageStart == nil || *page.NextPageStart <= start {
-			return matching, nil
-		}
-		start = *page.NextPageStart
-	}
+		return nil
+	})
+	return matching, err
 }

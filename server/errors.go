@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
-	"bbimport/model"
+	"bbimport/wire"
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -20,36 +20,32 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeError answers in Bitbucket's error shape. context names the
 // offending field of a 400, or is empty (null in the JSON).
 func writeError(w http.ResponseWriter, status int, context, message string) {
-	e := model.APIError{Message: message}
-	if context != "" {
-		e.Context = &context
-	}
-	writeJSON(w, status, model.ErrorBody{Errors: []model.APIError{e}})
+	writeJSON(w, status, wire.NewErrorBody(context, message))
 }
 
-// writeBackendError maps the backend's sentinel errors to Bitbucket's
-// codes. Anything else is a fault of ours: logged in full, answered 500
-// without detail.
+// writeBackendError answers the backend's errors with the status wire's
+// table gives them. Anything else is a fault of ours: logged in full,
+// answered 500 without detail.
 func (s *Server) writeBackendError(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, model.ErrBadArchivePath):
-		writeError(w, http.StatusBadRequest, "archivePath", sentence(err))
-	case errors.Is(err, model.ErrNotEnoughDisk):
-		// Bitbucket has no code of its own for this; the request cannot
-		// succeed as it stands, and the message says what to free.
-		writeError(w, http.StatusBadRequest, "", sentence(err))
-	case errors.Is(err, model.ErrJobNotFound), errors.Is(err, model.ErrNotFound):
-		writeError(w, http.StatusNotFound, "", sentence(err))
-	case errors.Is(err, model.ErrJobFinished):
-		writeError(w, http.StatusConflict, "", sentence(err))
-	case errors.Is(err, model.ErrImportRunning):
-		writeError(w, http.StatusServiceUnavailable, "", sentence(err))
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		// The client hung up; nobody reads the answer.
-	default:
-		s.log.Error("request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
-		writeError(w, http.StatusInternalServerError, "", "The server failed to handle the request; its log has the details.")
+	if status, field, ok := wire.StatusOf(err); ok {
+		writeError(w, status, field, sentence(err))
+		return
 	}
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client hung up; nobody reads the answer
+	}
+	s.log.Error("request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+	writeError(w, http.StatusInternalServerError, "", "The server failed to handle the request; its log has the details.")
+}
+
+// writeBadRequest answers a request wire could not read with a 400 that
+// names the parameter at fault.
+func writeBadRequest(w http.ResponseWriter, err error) {
+	var field string
+	if fe := (*wire.FieldError)(nil); errors.As(err, &fe) {
+		field = fe.Field
+	}
+	writeError(w, http.StatusBadRequest, field, sentence(err))
 }
 
 // sentence makes an error message read as Bitbucket's do: capitalised,

@@ -13,17 +13,8 @@ import (
 	"strings"
 
 	"bbimport/model"
+	"bbimport/wire"
 )
-
-// Paging as Bitbucket does it.
-const (
-	defaultLimit = 25
-	maxLimit     = 1000
-)
-
-type importRequest struct {
-	ArchivePath *string `json:"archivePath"`
-}
 
 func (s *Server) startImport(w http.ResponseWriter, r *http.Request) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
@@ -31,7 +22,7 @@ func (s *Server) startImport(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("Content type %q is not supported; send the body as application/json.", r.Header.Get("Content-Type")))
 		return
 	}
-	var req importRequest
+	var req wire.ImportRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		var tooBig *http.MaxBytesError
 		switch {
@@ -110,21 +101,10 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := r.URL.Query()
-	start, limit, ok := paging(w, q)
-	if !ok {
+	mq, err := wire.ParseMessageQuery(r.URL.Query())
+	if err != nil {
+		writeBadRequest(w, err)
 		return
-	}
-	mq := model.MessageQuery{Start: start, Limit: limit, Subject: q.Get("subject")}
-	for _, raw := range q["severity"] {
-		sev := model.Severity(strings.ToUpper(raw))
-		switch sev {
-		case model.SeverityInfo, model.SeverityWarn, model.SeverityError:
-			mq.Severities = append(mq.Severities, sev)
-		default:
-			writeError(w, http.StatusBadRequest, "severity", fmt.Sprintf("Severity %q is not one of INFO, WARN, ERROR.", raw))
-			return
-		}
 	}
 	page, err := s.imp.Messages(r.Context(), id, mq)
 	if err != nil {
@@ -134,45 +114,19 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	writePage(w, page)
 }
 
-// paging reads start and limit: limit defaults to 25 and is capped at 1000,
-// as Bitbucket does; the page's own limit field tells the client which
-// limit was used.
+// paging reads start and limit as wire.ParsePaging does, answering a bad
+// one with a 400 itself.
 func paging(w http.ResponseWriter, q url.Values) (start, limit int, ok bool) {
-	start, limit = 0, defaultLimit
-	for _, p := range []struct {
-		name string
-		to   *int
-	}{{"start", &start}, {"limit", &limit}} {
-		raw := q.Get(p.name)
-		if raw == "" {
-			continue
-		}
-		n, err := strconv.Atoi(raw)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, p.name, fmt.Sprintf("%s must be a whole number, not %q.", p.name, raw))
-			return 0, 0, false
-		}
-		*p.to = n
+	start, limit, err := wire.ParsePaging(q)
+	if err != nil {
+		writeBadRequest(w, err)
+		return 0, 0, false
 	}
-	start = max(start, 0)
-	if limit <= 0 {
-		limit = defaultLimit
-	}
-	return start, min(limit, maxLimit), true
+	return start, limit, true
 }
 
 // writePage sends a page with its paging fields consistent whatever the
-// backend filled in: nextPageStart present exactly when isLastPage is false.
+// backend filled in.
 func writePage[T any](w http.ResponseWriter, p model.Page[T]) {
-	if p.Values == nil {
-		p.Values = []T{}
-	}
-	p.Size = len(p.Values)
-	if p.IsLastPage {
-		p.NextPageStart = nil
-	} else if p.NextPageStart == nil {
-		next := p.Start + p.Size
-		p.NextPageStart = &next
-	}
-	writeJSON(w, http.StatusOK, p)
+	writeJSON(w, http.StatusOK, wire.Complete(p))
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"bbimport/model"
+	"bbimport/wire"
 )
 
 // Importer is what the server needs of the in-process importer.
@@ -63,7 +64,7 @@ type Config struct {
 type Server struct {
 	imp      Importer
 	admin    Credentials
-	props    model.ApplicationProperties
+	props    wire.ApplicationProperties
 	tls      *tls.Config
 	log      *slog.Logger
 	mux      *http.ServeMux
@@ -82,7 +83,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		imp:   cfg.Importer,
 		admin: cfg.Admin,
-		props: model.ApplicationProperties{Version: cfg.Version, BuildNumber: cfg.Version, DisplayName: DisplayName},
+		props: wire.ApplicationProperties{Version: cfg.Version, BuildNumber: cfg.Version, DisplayName: DisplayName},
 		log:   cfg.Log,
 		mux:   http.NewServeMux(),
 	}
@@ -107,25 +108,26 @@ func New(cfg Config) (*Server, error) {
 type methods map[string]http.HandlerFunc
 
 func (s *Server) routes() {
-	for _, base := range []string{"/rest/api/1.0", "/rest/api/latest"} {
-		s.route(base+"/application-properties", false, methods{http.MethodGet: s.applicationProperties})
+	for _, base := range wire.Prefixes {
+		s.route(base+wire.PathApplicationProperties, false, methods{http.MethodGet: s.applicationProperties})
 
-		s.route(base+"/migration/imports", true, methods{http.MethodPost: s.startImport})
-		s.route(base+"/migration/imports/{jobId}", true, methods{http.MethodGet: s.job})
-		s.route(base+"/migration/imports/{jobId}/cancel", true, methods{http.MethodPost: s.cancel})
-		s.route(base+"/migration/imports/{jobId}/messages", true, methods{http.MethodGet: s.messages})
+		s.route(base+wire.PathImports, true, methods{http.MethodPost: s.startImport})
+		s.route(base+wire.PathImport, true, methods{http.MethodGet: s.job})
+		s.route(base+wire.PathImportCancel, true, methods{http.MethodPost: s.cancel})
+		s.route(base+wire.PathImportMessages, true, methods{http.MethodGet: s.messages})
 
-		s.route(base+"/migration/exports", true, methods{http.MethodPost: exportNotBuilt})
-		s.route(base+"/migration/exports/preview", true, methods{http.MethodPost: exportNotBuilt})
-		s.route(base+"/migration/exports/{jobId}", true, methods{http.MethodGet: exportNotBuilt})
-		s.route(base+"/migration/exports/{jobId}/cancel", true, methods{http.MethodPost: exportNotBuilt})
-		s.route(base+"/migration/exports/{jobId}/messages", true, methods{http.MethodGet: exportNotBuilt})
+		for _, p := range []string{wire.PathExports, wire.PathExportPreview, wire.PathExportCancel} {
+			s.route(base+p, true, methods{http.MethodPost: exportNotBuilt})
+		}
+		for _, p := range []string{wire.PathExport, wire.PathExportMessages} {
+			s.route(base+p, true, methods{http.MethodGet: exportNotBuilt})
+		}
 
-		s.route(base+"/projects", true, methods{http.MethodGet: s.projects})
-		s.route(base+"/projects/{projectKey}", true, methods{http.MethodGet: s.project})
-		s.route(base+"/projects/{projectKey}/repos", true, methods{http.MethodGet: s.repositories})
-		s.route(base+"/projects/{projectKey}/repos/{slug}", true, methods{http.MethodGet: s.repository})
-		s.route(base+"/projects/{projectKey}/repos/{slug}/pull-requests", true, methods{http.MethodGet: s.pullRequests})
+		s.route(base+wire.PathProjects, true, methods{http.MethodGet: s.projects})
+		s.route(base+wire.PathProject, true, methods{http.MethodGet: s.project})
+		s.route(base+wire.PathRepos, true, methods{http.MethodGet: s.repositories})
+		s.route(base+wire.PathRepo, true, methods{http.MethodGet: s.repository})
+		s.route(base+wire.PathPullRequests, true, methods{http.MethodGet: s.pullRequests})
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", fmt.Sprintf("No resource at %s.", r.URL.Path))
