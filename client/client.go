@@ -15,13 +15,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-resty/resty/v2"
 
 	"bbimport/model"
+	"bbimport/wire"
 )
 
 // Config is what New needs. Password and Token are exclusive; with neither,
@@ -61,7 +61,7 @@ var (
 type Client struct {
 	http  *resty.Client
 	base  string // normalised base URL, no trailing slash
-	api   string // base + /rest/api/1.0
+	api   string // base + wire.Prefix
 	user  string
 	token bool
 	jobs  *jobStore
@@ -138,7 +138,7 @@ func New(cfg Config) (*Client, error) {
 	return &Client{
 		http:  h,
 		base:  base,
-		api:   base + "/rest/api/1.0",
+		api:   base + wire.Prefix,
 		user:  cfg.User,
 		token: cfg.Token != "",
 		jobs:  &jobStore{path: filepath.Join(stateDir, "jobs.json"), server: base},
@@ -159,7 +159,7 @@ func normaliseBaseURL(raw string) (string, error) {
 	u.Host = strings.ToLower(u.Host)
 	u.RawQuery, u.Fragment, u.User = "", "", nil
 	p := strings.TrimRight(u.Path, "/")
-	for _, suffix := range []string{"/rest/api/1.0", "/rest/api/latest"} {
+	for _, suffix := range wire.Prefixes {
 		p = strings.TrimSuffix(p, suffix)
 	}
 	u.Path, u.RawPath = p, ""
@@ -230,9 +230,9 @@ func (c *Client) call(ctx context.Context, op operation, method, path string, bo
 
 // ApplicationProperties says who and what answers at the base URL. It
 // needs no credentials.
-func (c *Client) ApplicationProperties(ctx context.Context) (model.ApplicationProperties, error) {
-	var p model.ApplicationProperties
-	err := c.call(ctx, operation{what: "read the server's application properties"}, http.MethodGet, "/application-properties", nil, &p)
+func (c *Client) ApplicationProperties(ctx context.Context) (wire.ApplicationProperties, error) {
+	var p wire.ApplicationProperties
+	err := c.call(ctx, operation{what: "read the server's application properties"}, http.MethodGet, wire.PathApplicationProperties, nil, &p)
 	return p, err
 }
 
@@ -249,9 +249,9 @@ func (c *Client) Identity(ctx context.Context) (model.Identity, error) {
 // start a second import once the first has finished.
 func (c *Client) Start(ctx context.Context, archivePath string) (model.Job, error) {
 	var job model.Job
-	op := operation{what: "start the import of " + archivePath, kind: opStart}
-	body := map[string]string{"archivePath": archivePath}
-	if err := c.call(ctx, op, http.MethodPost, "/migration/imports", body, &job); err != nil {
+	op := operation{what: "start the import of " + archivePath, kind: wire.CallStart}
+	body := wire.ImportRequest{ArchivePath: &archivePath}
+	if err := c.call(ctx, op, http.MethodPost, wire.PathImports, body, &job); err != nil {
 		return model.Job{}, err
 	}
 	if err := c.jobs.add(job.ID, archivePath); err != nil {
@@ -263,42 +263,31 @@ func (c *Client) Start(ctx context.Context, archivePath string) (model.Job, erro
 // Job returns a job's state.
 func (c *Client) Job(ctx context.Context, id int64) (model.Job, error) {
 	var job model.Job
-	op := operation{what: fmt.Sprintf("read import job %d", id), kind: opJob}
-	err := c.call(ctx, op, http.MethodGet, "/migration/imports/"+strconv.FormatInt(id, 10), nil, &job)
+	op := operation{what: fmt.Sprintf("read import job %d", id), kind: wire.CallJob}
+	err := c.call(ctx, op, http.MethodGet, wire.ImportPath(id), nil, &job)
 	return job, err
 }
 
 // Messages returns one page of a job's messages.
 func (c *Client) Messages(ctx context.Context, id int64, q model.MessageQuery) (model.Page[model.Message], error) {
-	v := url.Values{}
-	for _, s := range q.Severities {
-		v.Add("severity", string(s))
-	}
-	if q.Subject != "" {
-		v.Set("subject", q.Subject)
-	}
-	v.Set("start", strconv.Itoa(q.Start))
-	if q.Limit > 0 {
-		v.Set("limit", strconv.Itoa(q.Limit))
-	}
 	var page model.Page[model.Message]
-	op := operation{what: fmt.Sprintf("read the messages of import job %d", id), kind: opJob}
-	err := c.call(ctx, op, http.MethodGet, "/migration/imports/"+strconv.FormatInt(id, 10)+"/messages?"+v.Encode(), nil, &page)
+	op := operation{what: fmt.Sprintf("read the messages of import job %d", id), kind: wire.CallJob}
+	err := c.call(ctx, op, http.MethodGet, wire.ImportMessagesPath(id, q), nil, &page)
 	return page, err
 }
 
 // Cancel asks a job to stop at its next checkpoint. Like the import
 // guide's curl, it sends a JSON content type and no body.
 func (c *Client) Cancel(ctx context.Context, id int64) error {
-	op := operation{what: fmt.Sprintf("cancel import job %d", id), kind: opCancel}
-	return c.call(ctx, op, http.MethodPost, "/migration/imports/"+strconv.FormatInt(id, 10)+"/cancel", nil, nil)
+	op := operation{what: fmt.Sprintf("cancel import job %d", id), kind: wire.CallCancel}
+	return c.call(ctx, op, http.MethodPost, wire.ImportCancelPath(id), nil, nil)
 }
 
 // ProjectExists reports whether a project key is taken on the server.
 func (c *Client) ProjectExists(ctx context.Context, key string) (bool, error) {
 	var p model.RestProject
-	op := operation{what: "look up project " + key, kind: opProject}
-	err := c.call(ctx, op, http.MethodGet, "/projects/"+url.PathEscape(key), nil, &p)
+	op := operation{what: "look up project " + key, kind: wire.CallProject}
+	err := c.call(ctx, op, http.MethodGet, wire.ProjectPath(key), nil, &p)
 	if errors.Is(err, model.ErrNotFound) {
 		return false, nil
 	}

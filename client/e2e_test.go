@@ -168,3 +168,47 @@ func TestClientWrongPassword(t *testing.T) {
 		t.Errorf("ProjectExists on an empty server: %v %v", exists, err)
 	}
 }
+
+// reporting is the fake importer with the counts a real import reports.
+type reporting struct {
+	*servertest.Fake
+	counts *model.ImportCounts
+}
+
+func (r reporting) Job(ctx context.Context, id int64) (model.Job, error) {
+	j, err := r.Fake.Job(ctx, id)
+	j.Counts = r.counts
+	return j, err
+}
+
+// A job's counts are bbimport's extension of the job JSON: serve sends them
+// and the client hands them on; without them they stay "not reported".
+func TestJobCountsTravel(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.tar"), []byte("archive"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	imp := &reporting{Fake: servertest.New(dir)}
+	srv, err := server.New(server.Config{Importer: imp, Admin: server.Credentials{User: "admin", Password: "pw"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	c := dial(t, hs.URL, "pw", t.TempDir())
+	ctx := context.Background()
+	job, err := c.Start(ctx, "a.tar")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := c.Job(ctx, job.ID)
+	if err != nil || got.Counts != nil {
+		t.Errorf("no counts reported, got %+v %v", got.Counts, err)
+	}
+	imp.counts = &model.ImportCounts{Projects: 2, Repositories: 7, PullRequests: 340}
+	got, err = c.Job(ctx, job.ID)
+	if err != nil || got.Counts == nil || *got.Counts != *imp.counts {
+		t.Errorf("counts %+v %v, want %+v", got.Counts, err, *imp.counts)
+	}
+}

@@ -16,24 +16,13 @@ import (
 	"github.com/go-resty/resty/v2"
 
 	"bbimport/model"
-)
-
-// opKind says which sentinel a status maps back to: a 404 means "no such
-// job" only on a job's own paths.
-type opKind int
-
-const (
-	opOther opKind = iota
-	opStart
-	opJob
-	opCancel
-	opProject
+	"bbimport/wire"
 )
 
 // operation names a call for the admin ("cancel import job 3").
 type operation struct {
 	what string
-	kind opKind
+	kind wire.Call // which of the model's errors a status stands for
 }
 
 // Error is a failed call. Its message is one sentence: what failed, the
@@ -59,9 +48,18 @@ const (
 	hintURL         = "check --url: it must be Bitbucket's base URL, with its context path if it has one (https://host/bitbucket)"
 )
 
+// causeHints say what to do about each of the model's errors a status
+// stands for; a project that is not there needs nothing done.
+var causeHints = map[error]string{
+	model.ErrBadArchivePath: "the archive path must name a regular file inside the server's import directory ($BITBUCKET_HOME/shared/data/migration/import), relative to it or absolute",
+	model.ErrJobNotFound:    "check the job id with `bbimport jobs`",
+	model.ErrJobFinished:    "the job has finished or is being canceled already, so there is nothing to cancel",
+	model.ErrImportRunning:  "only one import runs at a time; wait for the running one to finish (see `bbimport jobs`), then start again",
+}
+
 func (c *Client) statusError(op operation, resp *resty.Response) error {
 	status := resp.StatusCode()
-	var body model.ErrorBody
+	var body wire.ErrorBody
 	if json.Unmarshal(resp.Body(), &body) != nil || len(body.Errors) == 0 {
 		return c.notBitbucket(op, resp)
 	}
@@ -71,31 +69,17 @@ func (c *Client) statusError(op operation, resp *resty.Response) error {
 			msgs = append(msgs, m)
 		}
 	}
-	var (
-		cause error
-		hint  string
-	)
+	cause := wire.ErrorOf(op.kind, status)
+	var hint string
 	switch {
 	case status == http.StatusUnauthorized && c.token:
 		hint = hintToken
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		hint = hintCredentials
-	case status == http.StatusBadRequest && op.kind == opStart:
-		cause = model.ErrBadArchivePath
-		hint = "the archive path must name a regular file inside the server's import directory ($BITBUCKET_HOME/shared/data/migration/import), relative to it or absolute"
-	case status == http.StatusNotFound && (op.kind == opJob || op.kind == opCancel):
-		cause = model.ErrJobNotFound
-		hint = "check the job id with `bbimport jobs`"
-	case status == http.StatusNotFound && op.kind == opProject:
-		cause = model.ErrNotFound
+	case cause != nil:
+		hint = causeHints[cause]
 	case status == http.StatusNotFound:
 		hint = hintURL
-	case status == http.StatusConflict && op.kind == opCancel:
-		cause = model.ErrJobFinished
-		hint = "the job has finished or is being canceled already, so there is nothing to cancel"
-	case status == http.StatusServiceUnavailable && op.kind == opStart:
-		cause = model.ErrImportRunning
-		hint = "only one import runs at a time; wait for the running one to finish (see `bbimport jobs`), then start again"
 	case status == http.StatusMethodNotAllowed || status == http.StatusUnsupportedMediaType || status == http.StatusNotImplemented:
 		hint = "the server does not offer this call; check that --url is a Bitbucket Data Center with the migration API, or bbimport serve"
 	case status >= 500:
@@ -119,7 +103,7 @@ func (c *Client) notBitbucket(op operation, resp *resty.Response) error {
 	status := resp.StatusCode()
 	var hint string
 	switch {
-	case status >= 500 && op.kind == opStart:
+	case status >= 500 && op.kind == wire.CallStart:
 		hint = "a proxy in front of Bitbucket got no answer from it in time, so " + hintMayHaveRun
 	case status >= 500:
 		hint = "a proxy in front of Bitbucket could not get an answer from it; check that Bitbucket is running, then try again"
@@ -221,7 +205,7 @@ func (c *Client) transportError(op operation, err error) error {
 	default:
 		detail, hint = fmt.Sprintf("the connection to %s broke (%v)", host, innermost(err)), "try again"
 	}
-	if sent && op.kind == opStart {
+	if sent && op.kind == wire.CallStart {
 		hint = hintMayHaveRun
 	}
 	return &Error{sentence: op.what + ": " + detail + prefixed(hint), cause: err}
