@@ -1,13 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"bbimport/model"
+	"bbimport/wire"
 )
 
 func newMessagesCmd(g *globalFlags) *cobra.Command {
@@ -29,8 +30,8 @@ page; --start and --limit ask for one page only.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := model.MessageQuery{Subject: subject, Start: start, Limit: limit}
 			var err error
-			if q.Severities, err = parseSeverities(severities); err != nil {
-				return err
+			if q.Severities, err = wire.ParseSeverityList(severities); err != nil {
+				return &exitError{code: exitNotStarted, err: err}
 			}
 			b, id, closeBackend, err := openJob(cmd.Context(), g, args[0])
 			if err != nil {
@@ -43,8 +44,11 @@ page; --start and --limit ask for one page only.`,
 				fmt.Fprintln(tw, "TIME\tSEVERITY\tSUBJECT\tTEXT")
 			}
 			onePage := cmd.Flags().Changed("start") || cmd.Flags().Changed("limit")
-			for {
-				page, err := b.Messages(cmd.Context(), id, q)
+			pages := wire.Pages(cmd.Context(), q.Start, func(ctx context.Context, start int) (model.Page[model.Message], error) {
+				q.Start = start
+				return b.Messages(ctx, id, q)
+			})
+			for page, err := range pages {
 				if err != nil {
 					return err
 				}
@@ -58,11 +62,9 @@ page; --start and --limit ask for one page only.`,
 							m.Severity, m.Subject, m.Text)
 					}
 				}
-				// Stop on a missing or stuck nextPageStart (a known Bitbucket bug).
-				if onePage || page.IsLastPage || page.NextPageStart == nil || *page.NextPageStart <= q.Start {
+				if onePage {
 					break
 				}
-				q.Start = *page.NextPageStart
 			}
 			return tw.Flush()
 		},
@@ -73,21 +75,4 @@ page; --start and --limit ask for one page only.`,
 	cmd.Flags().IntVar(&limit, "limit", 0, "messages per page (default 25 on one page, 1000 when listing all)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print Bitbucket's page JSON")
 	return cmd
-}
-
-func parseSeverities(s string) ([]model.Severity, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var out []model.Severity
-	for _, part := range strings.Split(s, ",") {
-		sev := model.Severity(strings.ToUpper(strings.TrimSpace(part)))
-		switch sev {
-		case model.SeverityInfo, model.SeverityWarn, model.SeverityError:
-			out = append(out, sev)
-		default:
-			return nil, &exitError{code: exitNotStarted, err: fmt.Errorf("severity %q is none of INFO, WARN, ERROR", part)}
-		}
-	}
-	return out, nil
 }
