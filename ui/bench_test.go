@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"bbimport/model"
+	"bbimport/wire"
 )
 
 // manyMessages is n messages of a busy import, a tenth of them WARN.
@@ -49,7 +50,7 @@ func BenchmarkJobFrame(b *testing.B) {
 			runtime.GC()
 			runtime.ReadMemStats(&before)
 			h.fire()
-			for range 1_000_000 / (pageLimit * pagesPerPoll) {
+			for range 1_000_000 / (wire.MaxLimit * pagesPerPoll) {
 				h.fire() // drain the backlog
 			}
 			runtime.GC()

@@ -32,7 +32,8 @@ var runningMessages = []model.Message{
 func runningJob() model.Job {
 	return model.Job{ID: 12, State: model.StateRunning, Type: model.JobTypeImport,
 		Progress:  model.Progress{Message: "Importing PRJ/api: pull request 12", Percentage: 42},
-		StartDate: t0.Add(-2 * time.Minute).UnixMilli(), UpdatedDate: t0.Add(-time.Second).UnixMilli()}
+		StartDate: t0.Add(-2 * time.Minute).UnixMilli(), UpdatedDate: t0.Add(-time.Second).UnixMilli(),
+		Counts: &model.ImportCounts{Projects: 1, Repositories: 3, PullRequests: 120}}
 }
 
 // startRunning picks the first archive, starts it and lets one poll land.
@@ -44,8 +45,13 @@ func startRunning(h *harness) {
 }
 
 func finish(h *harness, state model.State, msgs ...model.Message) {
+	finishCounted(h, state, runningJob().Counts, msgs...)
+}
+
+// finishCounted ends the job with the counts the importer reports at its end.
+func finishCounted(h *harness, state model.State, counts *model.ImportCounts, msgs ...model.Message) {
 	j := runningJob()
-	j.State = state
+	j.State, j.Counts = state, counts
 	j.EndDate = t0.UnixMilli()
 	j.UpdatedDate = j.EndDate
 	h.b.set(j, msgs...)
@@ -109,14 +115,14 @@ var screens = []struct {
 	}},
 	{"failed", func(h *harness) {
 		startRunning(h)
-		finish(h, model.StateFailed,
+		finishCounted(h, model.StateFailed, &model.ImportCounts{Projects: 2, Repositories: 7, PullRequests: 338},
 			message(80, model.SeverityError, "PRJ/api#12", "Pull request 12 was not imported: its metadata.json is not valid JSON"),
 			message(81, model.SeverityError, "PRJ/api#13", "Pull request 13 was not imported: its metadata.json is not valid JSON"),
 			message(90, model.SeverityInfo, "", "Import finished in 2m0s: 2 project(s), 7 repositories and 338 pull request(s) imported, 2 error(s)"))
 	}},
 	{"completed-with-warnings", func(h *harness) {
 		startRunning(h)
-		finish(h, model.StateCompleted,
+		finishCounted(h, model.StateCompleted, &model.ImportCounts{Projects: 2, Repositories: 7, PullRequests: 340},
 			message(90, model.SeverityInfo, "", "Import finished in 2m0s: 2 project(s), 7 repositories and 340 pull request(s) imported, 0 error(s)"))
 	}},
 	{"disconnected", func(h *harness) {

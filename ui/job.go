@@ -4,19 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/dustin/go-humanize"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/dustin/go-humanize"
 
 	"bbimport/model"
 	"bbimport/ui/logview"
+	"bbimport/wire"
 )
 
 // Polling: the job and its new messages are fetched by one command,
@@ -24,8 +23,7 @@ import (
 const (
 	pollEvery    = 500 * time.Millisecond
 	pollTimeout  = 20 * time.Second
-	pageLimit    = 1000 // the REST API's cap
-	pagesPerPoll = 20   // a long backlog is drained over several updates
+	pagesPerPoll = 20 // a long backlog is drained over several updates
 	maxBackoff   = 15 * time.Second
 	stallAfter   = 5 * time.Minute // "no update for 5m" when updatedDate stops moving
 	etaAfter     = 10 * time.Second
@@ -48,14 +46,9 @@ type jobView struct {
 	failures     int
 	lastErr      error
 
-	imported       itemCounts          // as the importer's milestone messages report them
-	reported       bool                // a milestone message was understood
-	projects       map[string]struct{} // keys of the projects with a hierarchy done
-	bySubject      map[string]*tally   // WARN and ERROR only: INFO would cost memory per message
-	lastJobMessage string              // newest message without a subject
+	bySubject      map[string]*tally // WARN and ERROR only: INFO would cost memory per message
+	lastJobMessage string            // newest message without a subject
 }
-
-type itemCounts struct{ projects, repos, prs int }
 
 type tally struct{ warn, errs int }
 
@@ -86,7 +79,7 @@ func newJobView(t Theme, j model.Job, archive *model.ArchiveFile, gen int) *jobV
 	return &jobView{
 		id: j.ID, archive: archive, job: j, gen: gen,
 		log: log, logFocused: true,
-		projects: map[string]struct{}{}, bySubject: map[string]*tally{},
+		bySubject: map[string]*tally{},
 	}
 }
 
@@ -114,20 +107,14 @@ func (m *Model) poll() tea.Cmd {
 		res.job, res.err = b.Job(ctx, id)
 		res.jobOK = res.err == nil
 		for page := 0; res.err == nil && page < pagesPerPoll; page++ {
-			p, err := b.Messages(ctx, id, model.MessageQuery{Start: res.next, Limit: pageLimit})
+			p, err := b.Messages(ctx, id, model.MessageQuery{Start: res.next, Limit: wire.MaxLimit})
 			if err != nil {
 				res.err = err
 				break
 			}
 			res.msgs = append(res.msgs, p.Values...)
-			adv := res.next + len(p.Values)
-			if p.NextPageStart != nil {
-				adv = *p.NextPageStart
-			}
-			last := p.IsLastPage || p.NextPageStart == nil || adv <= res.next
-			res.next = max(adv, res.next)
-			res.more = !last
-			if last {
+			res.next, res.more = wire.Next(res.next, p)
+			if !res.more {
 				break
 			}
 		}
@@ -181,16 +168,8 @@ func (m *Model) polled(msg pollMsg) tea.Cmd {
 	return tea.Batch(append(cmds, next)...)
 }
 
-// The importer's milestones, read for the counts of what is imported so
-// far. A backend that words them otherwise (Bitbucket) shows warnings and
-// errors only.
-var (
-	hierarchyDone = regexp.MustCompile(`^Fork hierarchy of (\S+) imported and verified: (\d+) repositories, (\d+) pull requests`)
-	importDone    = regexp.MustCompile(`(\d+) project\(s\), (\d+) repositories and (\d+) pull request\(s\) imported`)
-)
-
-// tally counts what the messages tell: the items imported (or named) so
-// far, and the warnings and errors per subject for the summary.
+// tally counts the warnings and errors per subject for the summary, and
+// keeps the newest job-level message.
 func (j *jobView) tally(msgs []model.Message) {
 	for _, msg := range msgs {
 		s := msg.Subject
@@ -198,7 +177,6 @@ func (j *jobView) tally(msgs []model.Message) {
 			j.lastJobMessage = msg.Text
 		}
 		if msg.Severity == model.SeverityInfo {
-			j.milestone(msg.Text)
 			continue
 		}
 		t := j.bySubject[s]
@@ -211,28 +189,6 @@ func (j *jobView) tally(msgs []model.Message) {
 		} else {
 			t.warn++
 		}
-	}
-}
-
-func (j *jobView) milestone(text string) {
-	if !strings.Contains(text, " imported") {
-		return // most INFO messages: skip the regular expressions
-	}
-	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
-	if m := importDone.FindStringSubmatch(text); m != nil {
-		j.imported = itemCounts{atoi(m[1]), atoi(m[2]), atoi(m[3])}
-		j.reported = true
-		return
-	}
-	if m := hierarchyDone.FindStringSubmatch(text); m != nil {
-		proj, _, _ := strings.Cut(m[1], "/")
-		if _, ok := j.projects[proj]; !ok {
-			j.projects[proj] = struct{}{}
-			j.imported.projects++
-		}
-		j.imported.repos += atoi(m[2])
-		j.imported.prs += atoi(m[3])
-		j.reported = true
 	}
 }
 
@@ -442,9 +398,10 @@ func (j *jobView) counts(t Theme) string {
 	if c.Error > 0 {
 		errs = t.Bad.Render(errs)
 	}
-	items := "imported: not reported yet"
-	if j.reported {
-		items = fmt.Sprintf("imported %d projects · %d repos · %d PRs", j.imported.projects, j.imported.repos, j.imported.prs)
+	// Only bbimport reports counts; Bitbucket's job JSON has none.
+	items := "imported: not reported"
+	if c := j.job.Counts; c != nil {
+		items = fmt.Sprintf("imported %d projects · %d repos · %d PRs", c.Projects, c.Repositories, c.PullRequests)
 	}
 	return items + " · " + warn + " · " + errs
 }
