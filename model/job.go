@@ -189,24 +189,3 @@ type Page[T any] struct {
 	NextPageStart *int `json:"nextPageStart,omitempty"`
 	Values        []T  `json:"values"`
 }
-
-// ErrorBody is Bitbucket's error answer.
-type ErrorBody struct {
-	Errors []APIError `json:"errors"`
-}
-
-// APIError is one error of an ErrorBody. Context names the offending field
-// on a 400.
-type APIError struct {
-	Context       *string `json:"context"`
-	Message       string  `json:"message"`
-	ExceptionName *string `json:"exceptionName"`
-}
-
-// ApplicationProperties is GET /application-properties: who is on the other end.
-type ApplicationProperties struct {
-	Version     string `json:"version"`
-	BuildNumber string `json:"buildNumber"`
-	BuildDate   string `json:"buildDate"`
-	DisplayName string `json:"displayName"`
-}

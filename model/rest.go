@@ -6,6 +6,10 @@ import "errors"
 // does not exist (404).
 var ErrNotFound = errors.New("not found")
 
+// The Rest* types are the entities of Bitbucket's read API in its JSON
+// shapes. They live here because the importer builds them and the server
+// only sends them; how they travel (paths, pages, errors) is package wire's.
+
 // RestProject is a project as Bitbucket's REST API shows one.
 type RestProject struct {
 	Key         string `json:"key"`
