@@ -30,8 +30,9 @@ its origin and forks, pull requests by state and the size of the git data.
 It checks every name in the archive as an import would, but skips the git
 objects by seeking, so it takes seconds even on a large archive.
 
-ARCHIVE is a path; when no such file exists it is looked up in the import
-directory (--import-dir, or <home>/shared/data/migration/import).
+ARCHIVE is a path (the file, not a symbolic link); when no such file exists
+it is looked up in the import directory (--import-dir, or
+<home>/shared/data/migration/import).
 
 Exit status: 0 the archive reads cleanly; 1 it does not (unsafe, truncated,
 unsupported); 2 no such archive.`,
