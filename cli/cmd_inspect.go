@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"bbimport/importer/archive"
 	"bbimport/model"
+	"bbimport/termsafe"
 )
 
 func newInspectCmd(g *globalFlags) *cobra.Command {
@@ -28,8 +30,9 @@ its origin and forks, pull requests by state and the size of the git data.
 It checks every name in the archive as an import would, but skips the git
 objects by seeking, so it takes seconds even on a large archive.
 
-ARCHIVE is a path; when no such file exists it is looked up in the import
-directory (--import-dir, or <home>/shared/data/migration/import).
+ARCHIVE is a path (the file, not a symbolic link); when no such file exists
+it is looked up in the import directory (--import-dir, or
+<home>/shared/data/migration/import).
 
 Exit status: 0 the archive reads cleanly; 1 it does not (unsafe, truncated,
 unsupported); 2 no such archive.`,
@@ -46,7 +49,12 @@ unsupported); 2 no such archive.`,
 				return &exitError{code: exitFailed, err: err}
 			}
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), s)
+				var buf bytes.Buffer
+				if err := printJSON(&buf, s); err != nil {
+					return err
+				}
+				_, err := cmd.OutOrStdout().Write(termsafe.JSON(buf.Bytes()))
+				return err
 			}
 			printSummary(cmd.OutOrStdout(), path, s)
 			return nil
@@ -76,24 +84,28 @@ func findArchive(g *globalFlags, arg string) (string, error) {
 	return "", fmt.Errorf("no archive %s: give its path, or its name with --import-dir", arg)
 }
 
+// printSummary prints s as a table. Every text in it comes from the
+// archive, and goes through termsafe.String: a project name must not drive
+// the terminal.
 func printSummary(out io.Writer, path string, s model.ArchiveSummary) {
+	safe := termsafe.String
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Archive\t%s (%s, %d members)\n", path, humanize.IBytes(uint64(s.ArchiveBytes)), s.Members)
+	fmt.Fprintf(tw, "Archive\t%s (%s, %d members)\n", safe(path), humanize.IBytes(uint64(s.ArchiveBytes)), s.Members)
 	in := s.Instance
 	fmt.Fprintf(tw, "Source\t%s %s (build %s), archiveVersion %d, instance %q\n",
-		in.Product, in.Version, in.BuildVersion, in.ArchiveVersion, in.InstanceName)
+		safe(in.Product), safe(in.Version), safe(in.BuildVersion), in.ArchiveVersion, in.InstanceName)
 	fmt.Fprintf(tw, "Projects\t%d\n", len(s.Projects))
 	for _, p := range s.Projects {
-		fmt.Fprintf(tw, "  %s\t%s, %s\n", p.Key, p.Name, plural(p.Repositories, "repository", "repositories"))
+		fmt.Fprintf(tw, "  %s\t%s, %s\n", safe(p.Key), safe(p.Name), plural(p.Repositories, "repository", "repositories"))
 	}
 	fmt.Fprintf(tw, "Repositories\t%d (%s)\n", s.Repositories, plural(s.Forks, "fork", "forks"))
 	fmt.Fprintf(tw, "Fork hierarchies\t%d\n", len(s.Hierarchies))
 	for _, h := range s.Hierarchies {
 		if len(h.Forks) == 0 {
-			fmt.Fprintf(tw, "  %s\tno forks\n", h.Origin)
+			fmt.Fprintf(tw, "  %s\tno forks\n", safe(h.Origin))
 			continue
 		}
-		fmt.Fprintf(tw, "  %s\tforks: %s\n", h.Origin, strings.Join(h.Forks, ", "))
+		fmt.Fprintf(tw, "  %s\tforks: %s\n", safe(h.Origin), safe(strings.Join(h.Forks, ", ")))
 	}
 	pr := s.PullRequests
 	fmt.Fprintf(tw, "Pull requests\t%d: %d open, %d merged, %d declined\n", pr.Total, pr.Open, pr.Merged, pr.Declined)
@@ -103,7 +115,7 @@ func printSummary(out io.Writer, path string, s model.ArchiveSummary) {
 	}
 	tw.Flush()
 	for _, w := range s.Warnings {
-		fmt.Fprintf(out, "  - %s\n", w)
+		fmt.Fprintf(out, "  - %s\n", safe(w))
 	}
 }
 

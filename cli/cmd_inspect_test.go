@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"bbimport/importer/archive"
 	"bbimport/importer/archivegen"
 	"bbimport/model"
 )
@@ -112,5 +113,53 @@ func TestInspectMissingArchiveIsStatus2(t *testing.T) {
 	_, code, err := runCmd(t, "inspect", "--import-dir", t.TempDir(), "nope.tar")
 	if code != exitNotStarted || err == nil || !strings.Contains(err.Error(), "no archive nope.tar here or in the import directory") {
 		t.Fatalf("exit %d, error %v", code, err)
+	}
+}
+
+// hostile is text an archive may hold to take over the terminal that
+// prints it: retitle it, clear it, erase the line and write over it.
+const hostile = "\x1b]0;owned\x07\x1b[2J\r\x1b[KQuartz\u009b2J\b\x7f"
+
+// hostileArchive writes an archive whose names and texts hold hostile.
+func hostileArchive(t *testing.T) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w := archivegen.NewWriter(&buf)
+	ids := archive.IDs{Project: "1", Repository: "2", Hierarchy: "h1", PullRequest: 3}
+	pr := model.PullRequest{ID: 3, State: model.PROpen, AllParticipants: []model.Participant{}}
+	second := ids
+	second.PullRequest = 4
+	for i, err := range []error{
+		w.AddJSON(archive.KindInstanceDetails, ids, model.InstanceDetails{ArchiveVersion: 2, InstanceName: hostile, Product: hostile}, false),
+		w.AddJSON(archive.KindProject, ids, model.Project{ID: "1", Key: "QUAR", Name: hostile}, false),
+		w.AddJSON(archive.KindRepository, ids, model.Repository{ID: "2", ProjectID: "1", HierarchyID: "h1", Slug: hostile, ScmID: "git"}, false),
+		w.AddJSON(archive.KindPullRequestMetadata, ids, pr, false),
+		w.AddJSON(archive.KindPullRequestMetadata, second, pr, false), // a duplicate id: a warning naming the repository
+		w.Close(),
+	} {
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "Bitbucket_export_9.tar")
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestInspectPrintsNoTerminalControlsFromTheArchive(t *testing.T) {
+	p := hostileArchive(t)
+	for _, args := range [][]string{{"inspect", p}, {"inspect", "--json", p}} {
+		out, code, err := runCmd(t, args...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d: %v", args, code, err)
+		}
+		if i := strings.IndexAny(out, "\x1b\x07\r\b\x7f\u009b"); i >= 0 {
+			t.Errorf("%q prints a control at byte %d:\n%q", args, i, out)
+		}
+		if !strings.Contains(out, "Quartz") || !strings.Contains(out, "more than one pull request with id 3") {
+			t.Errorf("%q lost the text around the controls:\n%s", args, out)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"os"
 	"time"
 
 	"bbimport/model"
@@ -20,20 +21,29 @@ const checksumChunk = 1 << 20
 // progressEvery is how often Checksum reports progress at most.
 const progressEvery = 100 * time.Millisecond
 
-// Checksum computes the MD5 (which Atlassian's guide asks admins to
-// compare) and the SHA-256 of the file at path in a single read. The two
-// hashes run on two goroutines, so on two cores it takes about as long as
-// md5sum alone. progress, if not nil, is
-// called at most ten times a second and once at the end.
+// Checksum computes the MD5 and the SHA-256 of the file at path, opened
+// with Open: see ChecksumFile.
 func Checksum(ctx context.Context, path string, progress func(done, total int64)) (model.Checksums, error) {
-	f, err := openArchiveFile(path)
+	f, err := Open(path, "")
 	if err != nil {
 		return model.Checksums{}, fmt.Errorf("checksum: %w", err)
 	}
 	defer f.Close()
+	return ChecksumFile(ctx, f, progress)
+}
+
+// ChecksumFile computes the MD5 (which Atlassian's guide asks admins to
+// compare) and the SHA-256 of f, from its start, in a single read. The two
+// hashes run on two goroutines, so on two cores it takes about as long as
+// md5sum alone. progress, if not nil, is called at most ten times a second
+// and once at the end. It does not close f.
+func ChecksumFile(ctx context.Context, f *os.File, progress func(done, total int64)) (model.Checksums, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return model.Checksums{}, fmt.Errorf("checksum: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return model.Checksums{}, fmt.Errorf("checksum %s: %w", f.Name(), err)
 	}
 	total := fi.Size()
 	m, s := md5.New(), sha256.New()
@@ -43,7 +53,7 @@ func Checksum(ctx context.Context, path string, progress func(done, total int64)
 		}
 	})
 	if err != nil {
-		return model.Checksums{}, fmt.Errorf("checksum %s: %w", path, err)
+		return model.Checksums{}, fmt.Errorf("checksum %s: %w", f.Name(), err)
 	}
 	return model.Checksums{MD5: hex.EncodeToString(m.Sum(nil)), SHA256: hex.EncodeToString(s.Sum(nil)), Bytes: done}, nil
 }

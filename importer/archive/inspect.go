@@ -2,6 +2,7 @@ package archive
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"bbimport/model"
@@ -11,25 +12,40 @@ import (
 // reader may add a field to every one of 50,000 pull requests.
 const maxWarnings = 100
 
-// Inspect tells what the archive at path holds without importing it. It
-// reads every member except git objects, which it skips by seeking, so
-// its time grows with the number of members, not with the archive's size.
-// It checks the names of the small inner tars (git metadata, hooks) too,
-// so that an unsafe archive shows up before an import starts. It leaves
-// pull request activities and caches undecoded: it counts neither.
+// Inspect tells what the archive at path, opened with Open, holds without
+// importing it: see InspectFile.
 func Inspect(path string, lim Limits) (model.ArchiveSummary, error) {
+	f, err := Open(path, "")
+	if err != nil {
+		return model.ArchiveSummary{}, fmt.Errorf("inspect archive: %w", err)
+	}
+	defer f.Close()
+	return InspectFile(f, lim)
+}
+
+// InspectFile tells what the archive f holds without importing it. It
+// reads every member except git objects, whose headers it reads while
+// skipping their bytes by seeking, so its time grows with the number of
+// members, not with the archive's size. It applies every rule an import
+// applies to names and entry types, in every inner tar, so that an unsafe
+// archive shows up before an import starts. It leaves pull request
+// activities undecoded and does not count them. It does not close f.
+func InspectFile(f *os.File, lim Limits) (model.ArchiveSummary, error) {
+	lim = lim.withDefaults()
 	s := &summary{
 		ArchiveSummary: model.ArchiveSummary{Projects: []model.ProjectSummary{}, Hierarchies: []model.HierarchySummary{}},
 		projects:       map[string]int{},
 		hierarchies:    map[string]int{},
+		repoNames:      map[string]string{},
+		pullRequests:   map[pullRequestKey]bool{},
 	}
-	fi, err := os.Stat(path)
+	fi, err := f.Stat()
 	if err != nil {
 		return s.ArchiveSummary, fmt.Errorf("inspect archive: %w", err)
 	}
 	s.ArchiveBytes = fi.Size()
-	skip := map[Kind]bool{KindPullRequestActivities: true, KindPullRequestCaches: true}
-	err = readFile(path, lim, skip, func(m *Member) error {
+	skip := map[Kind]bool{KindPullRequestActivities: true}
+	err = readOpened(f, lim, skip, func(m *Member) error {
 		s.Members++
 		for _, n := range m.Notes {
 			s.warn(n)
@@ -47,12 +63,15 @@ func Inspect(path string, lim Limits) (model.ArchiveSummary, error) {
 		case KindRepository:
 			s.repository(m.Repository)
 		case KindPullRequestMetadata:
-			s.pullRequest(m.PullRequest.State)
+			s.pullRequest(m.IDs.Repository, m.PullRequest)
 		case KindGitMetadata, KindGitHooks:
 			s.GitBytes += m.Size
 			return m.Files(func(File) error { return nil })
 		case KindGitObjects:
 			s.GitBytes += m.Size
+			// Member.Files would read the objects through the outer tar;
+			// the same bytes, read from the file, can be skipped by seeking.
+			return checkObjectsTar(io.NewSectionReader(f, m.Offset, m.Size), m.Name, lim)
 		}
 		return nil
 	})
@@ -65,9 +84,18 @@ func Inspect(path string, lim Limits) (model.ArchiveSummary, error) {
 // summary is an ArchiveSummary being built.
 type summary struct {
 	model.ArchiveSummary
-	projects    map[string]int // project id -> index in Projects
-	hierarchies map[string]int // hierarchy id -> index in Hierarchies
-	dropped     int            // warnings over maxWarnings
+	projects     map[string]int    // project id -> index in Projects
+	hierarchies  map[string]int    // hierarchy id -> index in Hierarchies
+	dropped      int               // warnings over maxWarnings
+	repoNames    map[string]string // repository id -> KEY/slug
+	pullRequests map[pullRequestKey]bool
+}
+
+// pullRequestKey identifies a pull request: its JSON id is unique only
+// within its repository.
+type pullRequestKey struct {
+	repository string
+	id         int64
 }
 
 func (s *summary) warn(w string) {
@@ -94,6 +122,7 @@ func (s *summary) repository(r *model.Repository) {
 		s.Hierarchies = append(s.Hierarchies, model.HierarchySummary{ID: r.HierarchyID, Forks: []string{}})
 	}
 	name := key + "/" + r.Slug
+	s.repoNames[r.ID] = name
 	if r.IsFork() {
 		s.Forks++
 		s.Hierarchies[i].Forks = append(s.Hierarchies[i].Forks, name)
@@ -102,10 +131,10 @@ func (s *summary) repository(r *model.Repository) {
 	}
 }
 
-func (s *summary) pullRequest(state string) {
+func (s *summary) pullRequest(repository string, pr *model.PullRequest) {
 	c := &s.PullRequests
 	c.Total++
-	switch state {
+	switch pr.State {
 	case model.PROpen:
 		c.Open++
 	case model.PRMerged:
@@ -113,6 +142,15 @@ func (s *summary) pullRequest(state string) {
 	case model.PRDeclined:
 		c.Declined++
 	default:
-		s.warn(fmt.Sprintf("pull request state %q is unknown", state))
+		s.warn(fmt.Sprintf("pull request state %q is unknown", pr.State))
 	}
+	k := pullRequestKey{repository, pr.ID}
+	if s.pullRequests[k] {
+		name, ok := s.repoNames[repository]
+		if !ok {
+			name = "with id " + repository
+		}
+		s.warn(fmt.Sprintf("repository %s has more than one pull request with id %d", name, pr.ID))
+	}
+	s.pullRequests[k] = true
 }

@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"archive/tar"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -172,5 +173,67 @@ func TestFreeBytes(t *testing.T) {
 	}
 	if _, err := FreeBytes(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Fatal("no error for a missing directory")
+	}
+}
+
+// Inspect must refuse what an import refuses: the names and types inside
+// the git objects tar and the pull request caches tar too, not only those
+// of the small gzip'd inner tars.
+func TestInspectRefusesWhatImportRefusesInEveryInnerTar(t *testing.T) {
+	objects := MemberName(KindGitObjects, idRepo)
+	caches := MemberName(KindPullRequestCaches, idRepo)
+	cases := map[string][]byte{
+		"objects ..":        replaced(t, KindGitObjects, entry{name: objects, body: tarOf(t, entry{name: "../../hooks/x", body: []byte("x")})}),
+		"objects symlink":   replaced(t, KindGitObjects, entry{name: objects, body: tarOf(t, entry{name: "pack", typ: tar.TypeSymlink, link: "/etc"})}),
+		"objects hard link": replaced(t, KindGitObjects, entry{name: objects, body: tarOf(t, entry{name: "ab/cd", body: []byte("x")}, entry{name: "ab/ef", typ: tar.TypeLink, link: "/etc/passwd"})}),
+		"objects duplicate": replaced(t, KindGitObjects, entry{name: objects, body: tarOf(t, entry{name: "ab/cd", body: []byte("x")}, entry{name: "ab/cd", body: []byte("y")})}),
+		"caches ..":         replaced(t, KindPullRequestCaches, entry{name: caches, body: gz(t, tarOf(t, entry{name: "../x", body: []byte("x")}))}),
+	}
+	for name, b := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := writeFile(t, b)
+			readErr := ReadFile(p, Limits{}, func(m *Member) error { return m.Files(func(File) error { return nil }) })
+			_, err := Inspect(p, Limits{})
+			if !errors.Is(readErr, ErrUnsafe) || !errors.Is(err, ErrUnsafe) {
+				t.Fatalf("import read: %v\ninspect: %v\nwant both unsafe", readErr, err)
+			}
+			var ie, re *Error
+			if !errors.As(err, &ie) || !errors.As(readErr, &re) || ie.Member != re.Member || ie.Inner != re.Inner || ie.Rule != re.Rule {
+				t.Errorf("inspect says %v\nimport says %v", err, readErr)
+			}
+		})
+	}
+}
+
+// A cut inside the git objects tar is found by inspect as by an import,
+// although inspect seeks past the objects' bytes.
+func TestInspectFindsAGitObjectsTarWithoutItsEndMarker(t *testing.T) {
+	objects := MemberName(KindGitObjects, idRepo)
+	whole := gitObjects(t)
+	b := replaced(t, KindGitObjects, entry{name: objects, body: whole[:len(whole)-1024]})
+	_, err := Inspect(writeFile(t, b), Limits{})
+	if !errors.Is(err, ErrTruncated) {
+		t.Fatalf("got %v, want a truncated archive", err)
+	}
+}
+
+func TestInspectWarnsOfDuplicatePullRequestIDs(t *testing.T) {
+	es := sampleEntries(t)
+	second := idRepo
+	second.PullRequest = 4
+	var out []entry
+	for _, e := range es {
+		out = append(out, e)
+		if k, _ := ParseMemberName(e.name); k == KindPullRequestMetadata {
+			out = append(out, member(KindPullRequestMetadata, second, jsonGz(t, samplePR))) // JSON id 3 again
+		}
+	}
+	s, err := Inspect(writeFile(t, tarOf(t, out...)), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"repository FIX/golden has more than one pull request with id 3"}
+	if !reflect.DeepEqual(s.Warnings, want) || s.PullRequests.Total != 2 {
+		t.Errorf("warnings %q, pull requests %+v", s.Warnings, s.PullRequests)
 	}
 }

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
-	"syscall"
 
 	"bbimport/model"
 )
@@ -182,39 +180,12 @@ func ReadFile(path string, lim Limits, h Handler) error {
 // readFile is ReadFile that leaves the members of the kinds in skip
 // unread and undecoded (delivered with their value field nil).
 func readFile(path string, lim Limits, skip map[Kind]bool, h Handler) error {
-	f, err := openArchiveFile(path)
+	f, err := Open(path, "")
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	rd := newReader(newSeekBuffer(f, 64<<10), lim)
-	rd.skip = skip
-	err = rd.run(h)
-	var ce callerError
-	if err == nil || errors.As(err, &ce) {
-		return unwrapCallerError(err)
-	}
-	return fmt.Errorf("read archive %s: %w", path, err)
-}
-
-// openArchiveFile opens an archive for reading and makes sure it is a
-// regular file: the path was checked earlier, and a FIFO or device swapped
-// in since must not hang or feed the reader. O_NONBLOCK keeps the open
-// itself from blocking on a FIFO; reads of a regular file ignore it.
-func openArchiveFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open archive: %w", err)
-	}
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%s is not a regular file", path)
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("open archive: %w", err)
-	}
-	return f, nil
+	return readOpened(f, lim, skip, h)
 }
 
 // callerError marks an error of the handler so that it reaches the caller

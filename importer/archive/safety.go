@@ -317,3 +317,21 @@ func (b *checkedBody) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// checkObjectsTar applies the rules of Member.Files to every header of a
+// git objects tar, read from r, the member's bytes. It reads headers only:
+// when r can seek, archive/tar seeks past each file's data, so checking
+// the git objects of a large archive costs what reading their headers does.
+func checkObjectsTar(r io.Reader, member string, lim Limits) error {
+	// That tar is not compressed, so a file there cannot be bigger than
+	// the archive: Member.Files caps it with MaxObjectFileBytes as well.
+	lim.MaxMemberBytes = lim.MaxObjectFileBytes
+	w := newTarWalk(r, member, lim)
+	for {
+		if _, err := w.next(); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+}

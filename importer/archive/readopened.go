@@ -1,0 +1,33 @@
+package archive
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// ReadOpened reads the archive f, opened by Open, from its start. On a
+// seekable file, the bytes of members that the handler does not read are
+// skipped by seeking. It does not close f.
+func ReadOpened(f *os.File, lim Limits, h Handler) error {
+	return readOpened(f, lim, nil, h)
+}
+
+// readOpened is ReadOpened that leaves the members of the kinds in skip
+// unread and undecoded (delivered with their value field nil).
+func readOpened(f *os.File, lim Limits, skip map[Kind]bool, h Handler) error {
+	// The seek buffer counts positions from 0: Member.Offset is then an
+	// offset in the file, where InspectFile finds a member's bytes again.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("read archive %s: %w", f.Name(), err)
+	}
+	rd := newReader(newSeekBuffer(f, 64<<10), lim)
+	rd.skip = skip
+	err := rd.run(h)
+	var ce callerError
+	if err == nil || errors.As(err, &ce) {
+		return unwrapCallerError(err)
+	}
+	return fmt.Errorf("read archive %s: %w", f.Name(), err)
+}
