@@ -162,7 +162,7 @@ func TestKeys(t *testing.T) {
 			wantQuit(true)(t, h)
 			// Commands that work as written: the user is named, since the
 			// password may come from BITBUCKET_PASSWORD, which needs it.
-			if !strings.Contains(h.m.farewell, "Job 12 keeps running on https://bb.example.com. To come back: bbimport --url https://bb.example.com --user admin (it offers to reattach); to follow it: bbimport status 12 --url https://bb.example.com --user admin") {
+			if !strings.Contains(h.m.farewell, "Job 12 keeps running on https://bb.example.com.\nTo come back (it offers to reattach):\n  bbimport --url https://bb.example.com --user admin\nTo follow it:\n  bbimport status 12 --url https://bb.example.com --user admin") {
 				t.Fatalf("farewell %q", h.m.farewell)
 			}
 		}},

@@ -554,7 +554,7 @@ func (m *Model) confirmStart(f model.ArchiveFile, in *archiveInfo) tea.Cmd {
 	if mm, ok := in.mismatch(); ok {
 		// A differing checksum means a damaged or different copy: starting
 		// takes a key that is not pressed by habit, and is recorded.
-		start = choice{key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "start anyway, despite the checksum mismatch (recorded in the job's log)")), func(m *Model) tea.Cmd {
+		start = choice{key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "start despite the mismatch (noted in the job's log)")), func(m *Model) tea.Cmd {
 			if m.refuseStart(f, in) {
 				return nil
 			}

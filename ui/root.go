@@ -305,9 +305,7 @@ func (m *Model) requestQuit() tea.Cmd {
 	if m.identity.Remote {
 		m.dialog = &dialog{
 			title: "Quit the console?",
-			lines: []string{
-				m.reattachNote(),
-			},
+			lines: strings.Split(m.reattachNote(), "\n"),
 			choices: []choice{
 				{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y", "quit, the job goes on")), func(m *Model) tea.Cmd {
 					m.farewell = m.reattachNote()
@@ -342,8 +340,9 @@ func (m *Model) reattachNote() string {
 	if m.identity.User != "" {
 		conn += " --user " + shellQuote(m.identity.User)
 	}
-	return fmt.Sprintf("Job %d keeps running on %s. To come back: bbimport %s (it offers to reattach); "+
-		"to follow it: bbimport status %d %s", m.job.id, m.identity.Location, conn, m.job.id, conn)
+	// Each command on a line of its own: a wrapped command is copied broken.
+	return fmt.Sprintf("Job %d keeps running on %s.\nTo come back (it offers to reattach):\n  bbimport %s\n"+
+		"To follow it:\n  bbimport status %d %s", m.job.id, m.identity.Location, conn, m.job.id, conn)
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but the
