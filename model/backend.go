@@ -57,6 +57,10 @@ type ArchiveFile struct {
 	// Growing is set while the file's size or time still changes between
 	// two looks: a copy in progress, which must not be started yet.
 	Growing bool `json:"growing,omitempty"`
+	// Unusable says why the entry cannot be imported (a directory, a
+	// FIFO, a symbolic link, a file this user cannot read); "" when it can.
+	// Such entries are listed so that an admin sees why a name is refused.
+	Unusable string `json:"unusable,omitempty"`
 }
 
 // ArchiveSummary is what `inspect` tells of an archive without importing it.

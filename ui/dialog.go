@@ -12,7 +12,7 @@ import (
 type dialog struct {
 	title   string
 	lines   []string
-	body    func(m *Model) []string // instead of lines, for a dialog whose facts still arrive
+	body    func(m *Model, w int) []string // instead of lines, for a dialog whose facts still arrive; w is the text's width
 	choices []choice
 }
 
@@ -50,12 +50,12 @@ func (d *dialog) help(k keyMap) bindings {
 // view centres the dialog in a w x h body.
 func (d *dialog) view(m *Model, w, h int) string {
 	t := m.theme
-	text := d.lines
-	if d.body != nil {
-		text = d.body(m)
-	}
 	bw := min(w-2, 90)
 	inner := bw - 4
+	text := d.lines
+	if d.body != nil {
+		text = d.body(m, inner)
+	}
 	var lines []string
 	lines = append(lines, "")
 	for _, l := range text {

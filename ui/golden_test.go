@@ -88,6 +88,40 @@ var screens = []struct {
 		h.init()
 		h.press("G")
 	}},
+	{"picker-unusable", func(h *harness) {
+		h.a.files = append(h.a.files,
+			model.ArchiveFile{Name: "x.tar", Path: "/srv/import/x.tar", Size: 4096, ModTime: t0.Add(-time.Hour),
+				Unusable: "a directory, not an archive file; an export archive is a single .tar file"},
+			model.ArchiveFile{Name: "locked.tar", Path: "/srv/import/locked.tar", Size: 10240, ModTime: t0.Add(-time.Hour),
+				Unusable: "permission denied: owned by root with mode -rw-------, not readable by bbimport; make it readable (chmod a+r, or chown)"})
+		h.init()
+		h.press("G")
+	}},
+	{"refuse-unusable", func(h *harness) {
+		h.a.files = append(h.a.files, model.ArchiveFile{Name: "pipe.tar", Path: "/srv/import/pipe.tar", ModTime: t0.Add(-time.Hour),
+			Unusable: "a named pipe (FIFO), not an archive file; copy the archive file itself here"})
+		h.init()
+		h.press("G", "enter")
+	}},
+	{"refuse-unreadable", func(h *harness) {
+		h.a.files = append(h.a.files, model.ArchiveFile{Name: "truncated.tar", Path: "/srv/import/truncated.tar", Size: 10240, ModTime: t0.Add(-48 * time.Hour)})
+		h.init()
+		h.press("G", "enter")
+	}},
+	{"confirm-mismatch", func(h *harness) {
+		h.init()
+		h.press("m", "p")
+		h.send(tea.PasteMsg{Content: "0123456789abcdef0123456789abcdef"})
+		h.press("enter", "enter")
+	}},
+	{"started-despite-mismatch", func(h *harness) {
+		h.init()
+		h.press("m", "p")
+		h.send(tea.PasteMsg{Content: "0123456789abcdef0123456789abcdef"})
+		h.press("enter", "enter", "O")
+		h.b.set(runningJob(), runningMessages...)
+		h.fire()
+	}},
 	{"confirm", func(h *harness) {
 		h.b.existing["PRJ"] = true
 		h.init()
@@ -141,6 +175,11 @@ var screens = []struct {
 		h.init()
 		h.press("?")
 	}},
+	{"help-finished-job", func(h *harness) {
+		startRunning(h)
+		finish(h, model.StateCompleted)
+		h.press("?")
+	}},
 	{"quit-remote", func(h *harness) {
 		h.b.identity = model.Identity{Remote: true, Location: "https://bitbucket.example.com", Product: "Bitbucket", Version: "9.4.3", User: "admin"}
 		startRunning(h)
@@ -153,10 +192,10 @@ var screens = []struct {
 }
 
 // TestGoldenScreens compares every screen, escape codes stripped, with its
-// golden file at 80x24 and 140x40 (go test ./ui -run Golden -update
-// rewrites them).
+// golden file at 80x24, 120x40 (where the panes first sit side by side)
+// and 140x40 (go test ./ui -run Golden -update rewrites them).
 func TestGoldenScreens(t *testing.T) {
-	for _, size := range [][2]int{{80, 24}, {140, 40}} {
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {140, 40}} {
 		for _, sc := range screens {
 			t.Run(fmt.Sprintf("%s-%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
 				h := newHarness(t, size[0], size[1])
@@ -172,6 +211,16 @@ func TestGoldenTooSmall(t *testing.T) {
 	h := newHarness(t, 79, 23)
 	h.init()
 	requireFrame(t, h.m.render(), 79, 23)
+	golden.RequireEqual(t, h.screen())
+}
+
+// Shrunk to a phone-sized window while a job runs: the job's state first,
+// and every sentence whole.
+func TestGoldenTooSmallWithJob(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	startRunning(h)
+	h.send(tea.WindowSizeMsg{Width: 30, Height: 10})
+	requireFrame(t, h.m.render(), 30, 10)
 	golden.RequireEqual(t, h.screen())
 }
 

@@ -5,7 +5,7 @@ import "charm.land/bubbles/v2/key"
 // keyMap is every key of the console outside the message log, whose keys
 // live in ui/logview. Conventions of k9s, lazygit and gh-dash.
 type keyMap struct {
-	Quit, ForceQuit, Help, Back, Mouse, Tab key.Binding
+	Quit, ForceQuit, Help, Back, Mouse, Tab, Redraw key.Binding
 
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 
@@ -26,6 +26,7 @@ func newKeyMap() keyMap {
 		Back:      b([]string{"esc"}, "esc", "back"),
 		Mouse:     b([]string{"M"}, "M", "mouse wheel on/off"),
 		Tab:       b([]string{"tab", "shift+tab"}, "tab", "next pane"),
+		Redraw:    b([]string{"ctrl+l"}, "ctrl+l", "redraw the screen"),
 
 		Up:       b([]string{"k", "up"}, "↑/k", "up"),
 		Down:     b([]string{"j", "down"}, "↓/j", "down"),
@@ -58,8 +59,10 @@ type bindings struct {
 func (b bindings) ShortHelp() []key.Binding  { return b.short }
 func (b bindings) FullHelp() [][]key.Binding { return b.full }
 
+// general is the keys of every view; esc is not among them: each view
+// lists it once, with what it does there.
 func (k keyMap) general() []key.Binding {
-	return []key.Binding{k.Tab, k.Back, k.Mouse, k.Help, k.Quit, k.ForceQuit}
+	return []key.Binding{k.Tab, k.Mouse, k.Redraw, k.Help, k.Quit, k.ForceQuit}
 }
 
 func (k keyMap) moves() []key.Binding {
@@ -67,7 +70,7 @@ func (k keyMap) moves() []key.Binding {
 }
 
 func (k keyMap) pickerHelp(jobRunning bool) bindings {
-	actions := []key.Binding{k.Start, k.Filter, k.Checksum, k.Compare}
+	actions := []key.Binding{k.Start, k.Filter, k.Checksum, k.Compare, k.Back}
 	short := []key.Binding{k.Start, k.Filter, k.Checksum, k.Tab}
 	if jobRunning {
 		actions = append(actions, k.Watch)

@@ -47,6 +47,37 @@ func wrapLines(lines []string, w int) []string {
 	return out
 }
 
+// field is "Label         value" in w cells, the value's wrapped lines
+// indented under its first; a value with a word too long to sit beside the
+// label (a hash in a narrow pane) goes whole on the lines under the label.
+func field(t Theme, label, value string, w int) []string {
+	head := t.Label.Render(fmt.Sprintf("%-*s", labelW, label))
+	longest := 0
+	for _, word := range strings.Fields(ansi.Strip(value)) {
+		longest = max(longest, ansi.StringWidth(word))
+	}
+	if longest > w-labelW {
+		return append([]string{strings.TrimRight(head, " ")}, wrapLines([]string{value}, w)...)
+	}
+	lines := wrapLines([]string{value}, w-labelW)
+	for i := range lines {
+		if i == 0 {
+			lines[i] = head + lines[i]
+		} else {
+			lines[i] = strings.Repeat(" ", labelW) + lines[i]
+		}
+	}
+	return lines
+}
+
+// plural is "1 fork", "2 forks".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // box draws a pane of exactly w x h cells: a rounded border with the title
 // in the top edge, and the lines inside cut or padded to fit. A focused
 // pane shows its title in the focus style with a ▸ so focus shows without

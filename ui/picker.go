@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/dustin/go-humanize"
+	"math"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/dustin/go-humanize"
 
 	"bbimport/model"
 )
@@ -27,6 +28,7 @@ type picker struct {
 
 	previewFocused bool
 	previewTop     int
+	previewOf      string // the path previewTop belongs to: another archive starts at the top
 
 	filter    textinput.Model
 	filtering bool
@@ -163,7 +165,7 @@ func (m *Model) listArchives() tea.Cmd {
 func (m *Model) fillPreview() tea.Cmd {
 	p := &m.picker
 	f, ok := p.selected()
-	if !ok || f.Growing {
+	if !ok || f.Growing || f.Unusable != "" {
 		return nil
 	}
 	in := p.infoFor(f)
@@ -431,6 +433,10 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.setNotice(f.Name+" is still being copied; compute its checksum once the copy is done.", true)
 			return nil
 		}
+		if f.Unusable != "" {
+			m.setNotice(f.Name+" is "+f.Unusable+".", true)
+			return nil
+		}
 		return m.startChecksum(f, in)
 	case key.Matches(msg, k.Compare):
 		p.comparing = true
@@ -438,32 +444,54 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 		return p.compare.Focus()
 	}
 	if p.previewFocused {
-		_, _, pw, ph := m.pickerLayout()
-		last := max(0, len(m.previewLines(f, pw-2))-(ph-2))
-		p.previewTop = scroll(msg, k, p.previewTop, last, ph-2)
+		p.scrollPreview(f, scroll(msg, k, p.topOf(f), m.previewLast(f), m.previewPage()))
 		return nil
 	}
 	old := p.cursor
 	p.cursor = scroll(msg, k, p.cursor, len(p.shown)-1, m.height/2)
 	if p.cursor != old {
-		p.previewTop = 0
 		return m.fillPreview()
 	}
 	return nil
+}
+
+// topOf is the preview's first line for f: whatever way another archive
+// got selected (keys, wheel, filter, a refreshed list), its preview starts
+// at the top.
+func (p *picker) topOf(f model.ArchiveFile) int {
+	if p.previewOf != f.Path {
+		return 0
+	}
+	return p.previewTop
+}
+
+func (p *picker) scrollPreview(f model.ArchiveFile, top int) {
+	p.previewOf, p.previewTop = f.Path, top
+}
+
+func (m *Model) previewPage() int {
+	_, _, _, ph := m.pickerLayout()
+	return ph - 2
+}
+
+// previewLast is the last first line of f's preview that still fills it.
+func (m *Model) previewLast(f model.ArchiveFile) int {
+	_, _, pw, _ := m.pickerLayout()
+	return max(0, len(m.previewLines(f, pw-2))-m.previewPage())
 }
 
 func (m *Model) pickerWheel(msg tea.MouseWheelMsg) tea.Cmd {
 	p := &m.picker
 	switch msg.Button {
 	case tea.MouseWheelUp:
-		if p.previewFocused {
-			p.previewTop = max(0, p.previewTop-3)
+		if f, ok := p.selected(); ok && p.previewFocused {
+			p.scrollPreview(f, max(0, p.topOf(f)-3))
 		} else if p.cursor > 0 {
 			p.cursor--
 		}
 	case tea.MouseWheelDown:
-		if p.previewFocused {
-			p.previewTop += 3
+		if f, ok := p.selected(); ok && p.previewFocused {
+			p.scrollPreview(f, min(p.topOf(f)+3, m.previewLast(f)))
 		} else if p.cursor < len(p.shown)-1 {
 			p.cursor++
 		}
@@ -500,32 +528,83 @@ func (m *Model) confirmStart(f model.ArchiveFile, in *archiveInfo) tea.Cmd {
 		m.setNotice(fmt.Sprintf("Job %d is still running; one import at a time. Press w to watch it.", m.job.id), true)
 		return nil
 	}
+	if m.refuseStart(f, in) {
+		return nil
+	}
 	// The pre-flight checks are redone now, and the dialog shows them as
 	// they land: another import may have taken a key since.
 	in.preflight = nil
 	cmd := m.fillPreview()
-	body := func(m *Model) []string {
+	body := func(m *Model, w int) []string {
 		t := m.theme
-		lines := []string{
-			t.Label.Render(fmt.Sprintf("%-*s", labelW, "Archive")) + f.Name + " · " + humanize.IBytes(uint64(f.Size)) + " · modified " + f.ModTime.Format("2006-01-02 15:04"),
-			t.Label.Render(fmt.Sprintf("%-*s", labelW, "Into")) + m.targetName(),
-		}
-		lines = append(lines, checksumLines(t, in)...)
+		lines := field(t, "Archive", f.Name+" · "+humanize.IBytes(uint64(f.Size))+" · modified "+f.ModTime.Format("2006-01-02 15:04"), w)
+		lines = append(lines, field(t, "Into", m.targetName(), w)...)
+		lines = append(lines, checksumLines(t, in, w)...)
 		lines = append(lines, "")
 		lines = append(lines, preflightLines(t, f, in)...)
 		return append(lines, "", "The import cannot be undone, but it can be canceled at its next checkpoint.")
 	}
+	back := choice{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "back to the archives")), nil}
+	start := choice{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "start the import")), func(m *Model) tea.Cmd {
+		if m.refuseStart(f, in) { // the inspection may have failed while the dialog was open
+			return nil
+		}
+		return m.start(f)
+	}}
+	if mm, ok := in.mismatch(); ok {
+		// A differing checksum means a damaged or different copy: starting
+		// takes a key that is not pressed by habit, and is recorded.
+		start = choice{key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "start despite the mismatch (noted in the job's log)")), func(m *Model) tea.Cmd {
+			if m.refuseStart(f, in) {
+				return nil
+			}
+			m.startWarning = fmt.Sprintf("Started despite a checksum mismatch: expected %s %s (pasted from the source), got %s", mm.kind, mm.expected, mm.got)
+			return m.start(f)
+		}}
+	}
+	m.dialog = &dialog{title: "Start the import?", body: body, choices: []choice{start, back}}
+	return cmd
+}
+
+// refuseStart explains, in a dialog, why f cannot be imported: the console
+// does not start a job that can only end ABORTED.
+func (m *Model) refuseStart(f model.ArchiveFile, in *archiveInfo) bool {
+	var lines []string
+	switch {
+	case f.Unusable != "":
+		lines = []string{f.Name + " is " + f.Unusable + "."}
+	case in.summaryErr != nil:
+		lines = []string{
+			f.Name + " cannot be read as an export archive: " + in.summaryErr.Error() + ".",
+			"",
+			"Copy the archive again from the source (the whole .tar, and compare checksums: m here, p to paste the source's), then pick it again.",
+		}
+	default:
+		return false
+	}
 	m.dialog = &dialog{
-		title: "Start the import?",
-		body:  body,
+		title: "This archive cannot be imported",
+		lines: lines,
 		choices: []choice{
-			{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "start the import")), func(m *Model) tea.Cmd {
-				return m.start(f)
-			}},
-			{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "back to the archives")), nil},
+			{key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter/esc", "back to the archives")), nil},
 		},
 	}
-	return cmd
+	return true
+}
+
+// mismatch is a checksum pasted from the source that differs from the
+// archive's.
+type mismatch struct{ kind, expected, got string }
+
+func (in *archiveInfo) mismatch() (mismatch, bool) {
+	if in.sums == nil || in.source == "" || in.source == in.sums.MD5 || in.source == in.sums.SHA256 {
+		return mismatch{}, false
+	}
+	// The length tells which of the two sums the admin pasted.
+	if len(in.source) == len(in.sums.SHA256) {
+		return mismatch{"SHA-256", in.source, in.sums.SHA256}, true
+	}
+	return mismatch{"MD5", in.source, in.sums.MD5}, true
 }
 
 func (m *Model) targetName() string {
@@ -538,21 +617,23 @@ func (m *Model) targetName() string {
 	return "the in-process importer, home " + m.identity.Location
 }
 
-func checksumLines(t Theme, in *archiveInfo) []string {
-	label := t.Label.Render(fmt.Sprintf("%-*s", labelW, "Checksum"))
+// checksumLines is the checksum's state in w cells; a hash is never split
+// across lines, so that it can be copied.
+func checksumLines(t Theme, in *archiveInfo, w int) []string {
+	check := func(s string) []string { return field(t, "Checksum", s, w) }
 	switch {
 	case in.summing:
 		frac := 0.0
 		if in.total > 0 {
 			frac = float64(in.done) / float64(in.total)
 		}
-		return []string{label + fmt.Sprintf("computing %3.0f%% ", frac*100) + bar(t, frac, 20)}
+		return check(fmt.Sprintf("computing %3.0f%% ", frac*100) + bar(t, frac, 20))
 	case in.sumErr != nil && errors.Is(in.sumErr, context.Canceled):
-		return []string{label + "stopped; press m to compute it again"}
+		return check("stopped; press m to compute it again")
 	case in.sumErr != nil:
-		return []string{label + t.Problem.Render("could not be computed: "+in.sumErr.Error())}
+		return check(t.Problem.Render("could not be computed: " + in.sumErr.Error()))
 	case in.sums == nil:
-		return []string{label + t.Dim.Render("not computed (m computes MD5 and SHA-256)")}
+		return check(t.Dim.Render("not computed (m computes MD5 and SHA-256)"))
 	}
 	var verdict string
 	switch {
@@ -565,10 +646,9 @@ func checksumLines(t Theme, in *archiveInfo) []string {
 	default:
 		verdict = t.Bad.Render("✗ differs from the source's " + in.source + ": copy the archive again")
 	}
-	// The hashes go on lines of their own: a SHA-256 and a label do not
-	// fit side by side in 80 columns.
-	lines := []string{label + verdict, "MD5     " + in.sums.MD5, "SHA-256 " + in.sums.SHA256}
-	return lines
+	lines := check(verdict)
+	lines = append(lines, field(t, "MD5", in.sums.MD5, w)...)
+	return append(lines, field(t, "SHA-256", in.sums.SHA256, w)...)
 }
 
 func preflightLines(t Theme, f model.ArchiveFile, in *archiveInfo) []string {
@@ -612,11 +692,15 @@ const sideBySideFrom = 120
 // labelW is the width of the field names in the preview and the dialogs.
 const labelW = 14
 
+// hashW is the width of a SHA-256 in hex: the preview is never narrower,
+// so that the hash is never split.
+const hashW = 64
+
 // pickerLayout sizes the two panes in a w x h body.
 func pickerLayout(w, h, rows int, filtered bool) (listW, listH, prevW, prevH int) {
 	if w >= sideBySideFrom {
-		listW = w * 11 / 20
-		return listW, h, w - listW, h
+		prevW = max(w-w*11/20, hashW+2)
+		return w - prevW, h, prevW, h
 	}
 	if rows == 0 {
 		rows = 4 // room to say there is nothing, and what to do
@@ -696,12 +780,18 @@ func (m Model) archiveRow(f model.ArchiveFile, selected bool, w int) string {
 		mark = "▸ "
 	}
 	row := mark + fit(f.Name, nameW) + " " + fmt.Sprintf("%*s", sizeW, humanize.IBytes(uint64(f.Size))) + " " + fmt.Sprintf("%-*s", dateW, date)
+	if f.Unusable != "" {
+		// The reason replaces size and date: the preview says it whole.
+		row = mark + fit(f.Name, nameW) + " ✗ " + f.Unusable
+	}
 	row = fit(row, w)
 	switch {
 	case selected:
 		return t.Selected.Render(row)
 	case f.Growing:
 		return t.Caution.Render(row)
+	case f.Unusable != "":
+		return t.Dim.Render(row)
 	}
 	return row
 }
@@ -713,7 +803,7 @@ func (m Model) preview(w, h int) string {
 		return box(m.theme, "Preview", nil, w, h, p.previewFocused)
 	}
 	lines := m.previewLines(f, w-2)
-	top := min(p.previewTop, max(0, len(lines)-(h-2)))
+	top := min(p.topOf(f), max(0, len(lines)-(h-2)))
 	return box(m.theme, "Preview · "+f.Name, lines[top:], w, h, p.previewFocused)
 }
 
@@ -725,6 +815,9 @@ func (m Model) previewLines(f model.ArchiveFile, w int) []string {
 	if in == nil || in.stamp != stampOf(f) {
 		in = &archiveInfo{}
 	}
+	if f.Unusable != "" {
+		return wrapLines([]string{t.Problem.Render("✗ cannot be imported: " + f.Unusable + ".")}, w)
+	}
 	lines := []string{t.Dim.Render(humanize.IBytes(uint64(f.Size)) + " · modified " + f.ModTime.Format("2006-01-02 15:04"))}
 	switch {
 	case f.Growing:
@@ -734,10 +827,10 @@ func (m Model) previewLines(f model.ArchiveFile, w int) []string {
 	case in.summary == nil:
 		lines = append(lines, "", t.Dim.Render("inspecting…"))
 	default:
-		lines = append(lines, summaryLines(t, *in.summary)...)
+		lines = append(lines, summaryLinesIn(t, *in.summary, w)...)
 	}
 	lines = append(lines, "")
-	lines = append(lines, checksumLines(m.theme, in)...)
+	lines = append(lines, checksumLines(m.theme, in, w)...)
 	if !f.Growing {
 		lines = append(lines, "")
 		lines = append(lines, preflightLines(m.theme, f, in)...)
@@ -752,20 +845,28 @@ func (m Model) previewLines(f model.ArchiveFile, w int) []string {
 	return lines
 }
 
-// summaryLines is what inspect tells of an archive.
+// summaryLines is what inspect tells of an archive, a line per fact, for
+// the plain console, whose terminal wraps.
 func summaryLines(t Theme, s model.ArchiveSummary) []string {
-	lab := func(s string) string { return t.Label.Render(fmt.Sprintf("%-*s", labelW, s)) }
+	return summaryLinesIn(t, s, math.MaxInt32)
+}
+
+// summaryLinesIn is what inspect tells of an archive in w cells.
+func summaryLinesIn(t Theme, s model.ArchiveSummary, w int) []string {
 	keys := make([]string, len(s.Projects))
 	for i, pr := range s.Projects {
 		keys[i] = pr.Key
 	}
-	lines := []string{
-		lab("Source") + fmt.Sprintf("%s (%s %s)", s.Instance.InstanceName, s.Instance.Product, s.Instance.Version),
-		lab("Projects") + fmt.Sprintf("%d: %s", len(s.Projects), strings.Join(keys, ", ")),
-		lab("Hierarchies") + fmt.Sprint(len(s.Hierarchies)),
-		lab("Repositories") + fmt.Sprintf("%d (%d forks)", s.Repositories, s.Forks),
-		lab("Pull requests") + fmt.Sprintf("%d: %d open, %d merged, %d declined", s.PullRequests.Total, s.PullRequests.Open, s.PullRequests.Merged, s.PullRequests.Declined),
-		lab("Git data") + humanize.IBytes(uint64(s.GitBytes)),
+	var lines []string
+	for _, f := range [][2]string{
+		{"Source", fmt.Sprintf("%s (%s %s)", s.Instance.InstanceName, s.Instance.Product, s.Instance.Version)},
+		{"Projects", fmt.Sprintf("%d: %s", len(s.Projects), strings.Join(keys, ", "))},
+		{"Hierarchies", fmt.Sprint(len(s.Hierarchies))},
+		{"Repositories", fmt.Sprintf("%d (%s)", s.Repositories, plural(s.Forks, "fork", "forks"))},
+		{"Pull requests", fmt.Sprintf("%d: %d open, %d merged, %d declined", s.PullRequests.Total, s.PullRequests.Open, s.PullRequests.Merged, s.PullRequests.Declined)},
+		{"Git data", humanize.IBytes(uint64(s.GitBytes))},
+	} {
+		lines = append(lines, field(t, f[0], f[1], w)...)
 	}
 	for _, warn := range s.Warnings {
 		lines = append(lines, t.Caution.Render("! ")+warn)

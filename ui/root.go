@@ -63,6 +63,10 @@ type Model struct {
 	after func(d time.Duration, msg tea.Msg) tea.Cmd
 
 	farewell string // printed to Out after the console ends
+
+	// startWarning goes into the log of the job being started: the start
+	// was forced past a differing checksum.
+	startWarning string
 }
 
 type (
@@ -169,7 +173,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case knownJobsMsg:
 		return m.offerReattach(msg)
 	case startedMsg:
-		return m.started(msg)
+		warning := m.startWarning
+		m.startWarning = ""
+		cmd := m.started(msg)
+		if warning != "" && msg.err == nil && m.job != nil {
+			cmd = tea.Batch(cmd, m.recordWarning(warning))
+		}
+		return cmd
 	case cancelSentMsg:
 		return m.cancelSent(msg)
 	case pollMsg:
@@ -187,6 +197,15 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.job.updateLog(msg)
 	}
 	return nil
+}
+
+// recordWarning adds a WARN line of the console's own to the watched job's
+// log. The backend has no call to add a message to a job, so the line lives
+// in this console only.
+func (m *Model) recordWarning(text string) tea.Cmd {
+	msg := model.Message{ID: "console", Severity: model.SeverityWarn, Text: text, CreatedDate: model.MillisOf(m.opts.Now())}
+	m.job.tally([]model.Message{msg})
+	return m.job.log.Append([]model.Message{msg})
 }
 
 func (m *Model) setNotice(s string, bad bool) {
@@ -215,6 +234,11 @@ func (m *Model) routeToPrompt(msg tea.Msg) tea.Cmd {
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, m.keys.ForceQuit) {
 		return m.quitNow()
+	}
+	if key.Matches(msg, m.keys.Redraw) {
+		// After another program wrote over the screen (a wall message, a
+		// background job), as in shells and editors.
+		return tea.ClearScreen
 	}
 	if m.capturing() {
 		return m.routeToPrompt(msg)
@@ -281,9 +305,7 @@ func (m *Model) requestQuit() tea.Cmd {
 	if m.identity.Remote {
 		m.dialog = &dialog{
 			title: "Quit the console?",
-			lines: []string{
-				m.reattachNote(),
-			},
+			lines: strings.Split(m.reattachNote(), "\n"),
 			choices: []choice{
 				{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y", "quit, the job goes on")), func(m *Model) tea.Cmd {
 					m.farewell = m.reattachNote()
@@ -311,10 +333,25 @@ func (m *Model) requestQuit() tea.Cmd {
 	return nil
 }
 
+// reattachNote says how to come back to the job; the commands work as
+// written, credentials aside (asked for, or read from the environment).
 func (m *Model) reattachNote() string {
-	loc := m.identity.Location
-	return fmt.Sprintf("Job %d goes on on %s. To come back: bbimport --url %s (it offers to reattach); "+
-		"to follow it: bbimport status %d --url %s", m.job.id, loc, loc, m.job.id, loc)
+	conn := "--url " + shellQuote(m.identity.Location)
+	if m.identity.User != "" {
+		conn += " --user " + shellQuote(m.identity.User)
+	}
+	// Each command on a line of its own: a wrapped command is copied broken.
+	return fmt.Sprintf("Job %d keeps running on %s.\nTo come back (it offers to reattach):\n  bbimport %s\n"+
+		"To follow it:\n  bbimport status %d %s", m.job.id, m.identity.Location, conn, m.job.id, conn)
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but the
+// characters of plain URLs and user names.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/@+=%,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // offerReattach asks, at start-up, to watch a job that is still running.
@@ -363,8 +400,7 @@ func (m Model) render() string {
 		return ""
 	}
 	if m.width < minWidth || m.height < minHeight {
-		msg := fmt.Sprintf("terminal too small (need %dx%d, have %dx%d)\nq or ctrl+c quits", minWidth, minHeight, m.width, m.height)
-		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg)
+		return m.tooSmall()
 	}
 	// The status line is always there, so that a notice never moves the
 	// panes (and the log keeps its size).
@@ -387,6 +423,26 @@ func (m Model) render() string {
 	}
 	return strings.Join([]string{m.header(), body, status,
 		fit(m.help.ShortHelpView(m.currentHelp().ShortHelp()), m.width)}, "\n")
+}
+
+// tooSmall is the screen below minWidth x minHeight: every sentence
+// wrapped, none cut, and the watched job's state first, so that an admin
+// who shrank the window still sees how the import goes.
+func (m Model) tooSmall() string {
+	var text []string
+	if m.job != nil {
+		text = append(text, fmt.Sprintf("Job %d: ", m.job.id)+stateBadge(m.theme, m.job.job.State, m.job.hasErrors()))
+	}
+	text = append(text, fmt.Sprintf("The terminal is too small: the console needs %dx%d, this one is %dx%d.", minWidth, minHeight, m.width, m.height))
+	if m.dialog != nil {
+		text = append(text, "A question waits: enlarge the window to answer it.")
+	} else {
+		text = append(text, "Enlarge the window, or press q to quit.")
+	}
+	lines := wrapLines(text, m.width)
+	lines = lines[:min(len(lines), m.height)]
+	block := lipgloss.NewStyle().Width(m.width).Align(lipgloss.Center).Render(strings.Join(lines, "\n"))
+	return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, block)
 }
 
 // header says which backend the console drives.
@@ -424,6 +480,11 @@ func (m Model) currentHelp() bindings {
 	case m.showHelp:
 		return bindings{short: []key.Binding{m.keys.Help, m.keys.Back, m.keys.Quit}}
 	case m.onJob && m.job != nil:
+		if m.job.finished() {
+			// A finished job cannot be canceled: help does not offer it (a
+			// press still says why, from the console's own keys).
+			m.keys.Cancel.SetEnabled(false)
+		}
 		return m.jobHelp()
 	}
 	return m.keys.pickerHelp(m.jobRunning())

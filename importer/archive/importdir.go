@@ -5,17 +5,20 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"bbimport/model"
 )
 
-// ListArchives lists the .tar files in the import directory dir, newest
-// first. Only regular files count: a symbolic link could point out of the
-// directory, where Bitbucket would not read either. Growing is set on a
+// ListArchives lists the .tar entries of the import directory dir, newest
+// first. Only readable regular files can be imported: a symbolic link could
+// point out of the directory, where Bitbucket would not read either. The
+// other .tar entries are listed with Unusable saying why. Growing is set on a
 // file whose size or modification time differs from its entry in prev,
 // the previous listing: a copy still in progress.
 func ListArchives(dir string, prev []model.ArchiveFile) ([]model.ArchiveFile, error) {
@@ -36,7 +39,7 @@ func ListArchives(dir string, prev []model.ArchiveFile) ([]model.ArchiveFile, er
 	}
 	files := []model.ArchiveFile{}
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".tar") {
+		if !strings.HasSuffix(e.Name(), ".tar") {
 			continue
 		}
 		fi, err := e.Info()
@@ -47,18 +50,76 @@ func ListArchives(dir string, prev []model.ArchiveFile) ([]model.ArchiveFile, er
 			return nil, fmt.Errorf("list import directory: %w", err)
 		}
 		a := model.ArchiveFile{Name: e.Name(), Path: filepath.Join(abs, e.Name()), Size: fi.Size(), ModTime: fi.ModTime()}
+		a.Unusable = unusable(a.Path, fi)
 		if p, ok := before[a.Name]; ok && (p.Size != a.Size || !p.ModTime.Equal(a.ModTime)) {
 			a.Growing = true
 		}
 		files = append(files, a)
 	}
 	sort.SliceStable(files, func(i, j int) bool {
+		// What can be imported comes first: the newest usable archive is
+		// the one the console highlights.
+		if ui, uj := files[i].Unusable != "", files[j].Unusable != ""; ui != uj {
+			return uj
+		}
 		if !files[i].ModTime.Equal(files[j].ModTime) {
 			return files[i].ModTime.After(files[j].ModTime)
 		}
 		return files[i].Name < files[j].Name
 	})
 	return files, nil
+}
+
+// unusable says why the entry at path cannot be imported, "" when it can.
+func unusable(path string, fi fs.FileInfo) string {
+	mode := fi.Mode()
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		target, err := os.Readlink(path)
+		if err != nil {
+			return "a symbolic link; copy the archive file itself here"
+		}
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Sprintf("a broken symbolic link: its target %s does not exist; copy the archive file itself here", target)
+		}
+		return fmt.Sprintf("a symbolic link to %s; copy the archive file itself here", target)
+	case mode.IsDir():
+		return "a directory, not an archive file; an export archive is a single .tar file"
+	case mode&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO), not an archive file; copy the archive file itself here"
+	case !mode.IsRegular():
+		return fmt.Sprintf("not a regular file (%s); copy the archive file itself here", mode.Type())
+	}
+	f, err := os.Open(path)
+	if err == nil {
+		f.Close()
+		return ""
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Sprintf("permission denied: owned by %s with mode %s, not readable by %s; make it readable (chmod a+r, or chown)",
+			ownerOf(fi), mode.Perm(), currentUser())
+	}
+	return fmt.Sprintf("cannot be opened: %v", err)
+}
+
+// ownerOf names the file's owner, by number when the name is not known.
+func ownerOf(fi fs.FileInfo) string {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return "another user"
+	}
+	id := strconv.FormatUint(uint64(st.Uid), 10)
+	if u, err := user.LookupId(id); err == nil {
+		return u.Username
+	}
+	return "uid " + id
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "uid " + strconv.Itoa(os.Getuid())
 }
 
 // FreeBytes returns the bytes free to an unprivileged user on the file
