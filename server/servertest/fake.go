@@ -5,6 +5,7 @@ package servertest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -93,19 +94,29 @@ func (f *Fake) resolveArchive(p string) (string, error) {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(f.ImportDir, p)
 	}
+	if !inside(f.ImportDir, p) {
+		return "", fmt.Errorf("%w: %s is outside the import directory %s", model.ErrBadArchivePath, p, f.ImportDir)
+	}
 	real, err := filepath.EvalSymlinks(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("%w: %s does not exist in %s", model.ErrBadArchivePath, p, f.ImportDir)
+	}
 	if err != nil {
 		return "", fmt.Errorf("%w: %s: %v", model.ErrBadArchivePath, p, err)
 	}
-	rel, err := filepath.Rel(f.realImportDir(), real)
-	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("%w: %s is outside the import directory %s", model.ErrBadArchivePath, p, f.ImportDir)
+	if !inside(f.realImportDir(), real) {
+		return "", fmt.Errorf("%w: %s leads outside the import directory %s", model.ErrBadArchivePath, p, f.ImportDir)
 	}
-	fi, err := os.Stat(real)
-	if err != nil || !fi.Mode().IsRegular() {
+	if fi, err := os.Stat(real); err != nil || !fi.Mode().IsRegular() {
 		return "", fmt.Errorf("%w: %s is not a regular file", model.ErrBadArchivePath, p)
 	}
 	return real, nil
+}
+
+// inside reports whether p lies below dir (dir itself is not inside).
+func inside(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // Step moves a job one step on, as the importer would: a RUNNING job
