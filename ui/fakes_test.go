@@ -18,7 +18,12 @@ import (
 // t0 is the tests' clock: every screen is drawn at this instant.
 var t0 = time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
 
-// fakeBackend is a model.Backend whose answers the test sets.
+// fakeBackend is a model.Backend whose answers the test sets: a script, not
+// a working importer (that is servertest.Fake, which runs the backendtest
+// conformance suite). Where it answers on its own, for an unknown job or a
+// second cancel, it answers as the importer does. It neither filters
+// messages (the console asks for none) nor checks archive paths (the
+// tests' archives are not on disk).
 type fakeBackend struct {
 	mu       sync.Mutex
 	identity model.Identity
@@ -78,6 +83,9 @@ func (f *fakeBackend) Messages(_ context.Context, id int64, q model.MessageQuery
 	if f.jobErr != nil {
 		return model.Page[model.Message]{}, f.jobErr
 	}
+	if _, ok := f.jobs[id]; !ok {
+		return model.Page[model.Message]{}, fmt.Errorf("job %d: %w", id, model.ErrJobNotFound)
+	}
 	all := f.messages[id]
 	limit := q.Limit
 	if limit == 0 {
@@ -95,8 +103,12 @@ func (f *fakeBackend) Messages(_ context.Context, id int64, q model.MessageQuery
 func (f *fakeBackend) Cancel(_ context.Context, id int64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	j := f.jobs[id]
-	if j.State.Finished() {
+	j, ok := f.jobs[id]
+	if !ok {
+		return fmt.Errorf("cancel job %d: %w", id, model.ErrJobNotFound)
+	}
+	// As the importer: a job already canceling cannot be canceled again.
+	if j.State.Finished() || j.State == model.StateCanceling {
 		return fmt.Errorf("cancel job %d: %w", id, model.ErrJobFinished)
 	}
 	f.canceled = append(f.canceled, id)

@@ -5,6 +5,7 @@ package servertest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,10 +14,13 @@ import (
 	"sync"
 	"time"
 
+	"bbimport/importer/archive"
 	"bbimport/model"
 )
 
-// Fake satisfies server.Importer in memory.
+// Fake satisfies server.Importer in memory. Its jobs move only when the
+// test calls Step or Finish. ProjectList and RepoList may be set before use;
+// Step adds what a job imports to them.
 type Fake struct {
 	ImportDir    string
 	ProjectList  []model.RestProject
@@ -27,13 +31,14 @@ type Fake struct {
 
 	mu       sync.Mutex
 	jobs     []model.Job
+	archives map[int64]string // absolute, by job id
 	messages map[int64][]model.Message
 	shutdown bool
 }
 
 // New returns a fake whose import directory is dir.
 func New(dir string) *Fake {
-	return &Fake{ImportDir: dir, messages: map[int64][]model.Message{}}
+	return &Fake{ImportDir: dir, archives: map[int64]string{}, messages: map[int64][]model.Message{}}
 }
 
 // Identity names the fake.
@@ -41,8 +46,12 @@ func (f *Fake) Identity(context.Context) (model.Identity, error) {
 	return model.Identity{Location: f.ImportDir, Product: "bbimport", Version: "test"}, nil
 }
 
-// Start checks the path as the importer must and starts a RUNNING job.
+// Start checks the path as the importer does and starts a RUNNING job.
 func (f *Fake) Start(ctx context.Context, archivePath string) (model.Job, error) {
+	path, err := f.resolveArchive(archivePath)
+	if err != nil {
+		return model.Job{}, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.StartErr != nil {
@@ -56,21 +65,7 @@ func (f *Fake) Start(ctx context.Context, archivePath string) (model.Job, error)
 			return model.Job{}, fmt.Errorf("job %d is %s: %w", j.ID, j.State, model.ErrImportRunning)
 		}
 	}
-	path := archivePath
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(f.ImportDir, path)
-	}
-	rel, err := filepath.Rel(f.ImportDir, filepath.Clean(path))
-	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		return model.Job{}, fmt.Errorf("%w: %s is outside the import directory %s", model.ErrBadArchivePath, archivePath, f.ImportDir)
-	}
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return model.Job{}, fmt.Errorf("%w: %s does not exist in %s", model.ErrBadArchivePath, archivePath, f.ImportDir)
-	}
-	if !fi.Mode().IsRegular() {
-		return model.Job{}, fmt.Errorf("%w: %s is not a regular file", model.ErrBadArchivePath, archivePath)
-	}
+	rel, _ := filepath.Rel(f.realImportDir(), path)
 	now := time.Now().UnixMilli()
 	job := model.Job{ID: int64(len(f.jobs) + 1), State: model.StateRunning, Type: model.JobTypeImport,
 		Progress: model.Progress{Message: "Importing " + rel}, StartDate: now, UpdatedDate: now}
@@ -78,7 +73,112 @@ func (f *Fake) Start(ctx context.Context, archivePath string) (model.Job, error)
 		job.Initiator = &u
 	}
 	f.jobs = append(f.jobs, job)
+	f.archives[job.ID] = path
 	return job, nil
+}
+
+func (f *Fake) realImportDir() string {
+	dir, err := filepath.EvalSymlinks(f.ImportDir)
+	if err != nil {
+		return filepath.Clean(f.ImportDir)
+	}
+	return dir
+}
+
+// resolveArchive accepts what the importer accepts: a regular file inside
+// the import directory once links are resolved.
+func (f *Fake) resolveArchive(p string) (string, error) {
+	if strings.TrimSpace(p) == "" {
+		return "", fmt.Errorf("%w: no archive path given", model.ErrBadArchivePath)
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(f.ImportDir, p)
+	}
+	if !inside(f.ImportDir, p) {
+		return "", fmt.Errorf("%w: %s is outside the import directory %s", model.ErrBadArchivePath, p, f.ImportDir)
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("%w: %s does not exist in %s", model.ErrBadArchivePath, p, f.ImportDir)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v", model.ErrBadArchivePath, p, err)
+	}
+	if !inside(f.realImportDir(), real) {
+		return "", fmt.Errorf("%w: %s leads outside the import directory %s", model.ErrBadArchivePath, p, f.ImportDir)
+	}
+	if fi, err := os.Stat(real); err != nil || !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%w: %s is not a regular file", model.ErrBadArchivePath, p)
+	}
+	return real, nil
+}
+
+// inside reports whether p lies below dir (dir itself is not inside).
+func inside(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// Step moves a job one step on, as the importer would: a RUNNING job
+// imports its archive's projects and repositories (reading it as inspect
+// does) and becomes FINALISING, or ABORTED if the archive cannot be read;
+// FINALISING becomes COMPLETED and CANCELING becomes CANCELED.
+func (f *Fake) Step(id int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	j, err := f.find(id)
+	if err != nil {
+		panic(err)
+	}
+	now := time.Now().UnixMilli()
+	j.UpdatedDate = now
+	switch j.State {
+	case model.StateRunning:
+		f.log(id, model.SeverityInfo, "", "Importing "+filepath.Base(f.archives[id]))
+		sum, err := archive.Inspect(f.archives[id], archive.DefaultLimits())
+		if err != nil {
+			f.log(id, model.SeverityError, "", fmt.Sprintf("Import aborted: %v", err))
+			j.State, j.EndDate = model.StateAborted, now
+			return
+		}
+		f.importSummary(id, sum)
+		j.State, j.Progress.Percentage = model.StateFinalising, 99
+	case model.StateFinalising:
+		f.log(id, model.SeverityInfo, "", "Import finished")
+		j.State, j.EndDate, j.Progress.Percentage = model.StateCompleted, now, 100
+	case model.StateCanceling:
+		f.log(id, model.SeverityWarn, "", "Import canceled")
+		j.State, j.EndDate = model.StateCanceled, now
+	}
+}
+
+// importSummary adds an archive's projects and repositories to the
+// fake's lists, logging one message per fork hierarchy.
+func (f *Fake) importSummary(id int64, sum model.ArchiveSummary) {
+	for _, p := range sum.Projects {
+		typ := "NORMAL"
+		if strings.HasPrefix(p.Key, "~") {
+			typ = "PERSONAL"
+		}
+		f.ProjectList = append(f.ProjectList, model.RestProject{Key: p.Key, ID: int64(len(f.ProjectList) + 1), Name: p.Name, Type: typ})
+	}
+	for _, h := range sum.Hierarchies {
+		for _, subject := range append([]string{h.Origin}, h.Forks...) {
+			key, slug, _ := strings.Cut(subject, "/")
+			f.RepoList = append(f.RepoList, model.RestRepository{Slug: slug, ID: int64(len(f.RepoList) + 1), Name: slug,
+				HierarchyID: h.ID, ScmID: "git", State: "AVAILABLE", Forkable: true, Project: model.RestProject{Key: key}})
+		}
+		f.log(id, model.SeverityInfo, h.Origin, fmt.Sprintf("Fork hierarchy of %s imported: %d repositories", h.Origin, 1+len(h.Forks)))
+	}
+	for _, w := range sum.Warnings {
+		f.log(id, model.SeverityWarn, "", w)
+	}
+}
+
+// log appends one message; f.mu is held.
+func (f *Fake) log(id int64, sev model.Severity, subject, text string) {
+	f.messages[id] = append(f.messages[id], model.Message{ID: fmt.Sprint(len(f.messages[id]) + 1), Severity: sev,
+		Subject: subject, Text: text, CreatedDate: model.MillisOf(time.Now())})
 }
 
 func (f *Fake) find(id int64) (*model.Job, error) {
@@ -129,11 +229,17 @@ func (f *Fake) Messages(_ context.Context, id int64, q model.MessageQuery) (mode
 	}
 	var match []model.Message
 	for _, m := range f.messages[id] {
-		if (len(q.Severities) == 0 || slices.Contains(q.Severities, m.Severity)) && (q.Subject == "" || m.Subject == q.Subject) {
+		if (len(q.Severities) == 0 || slices.Contains(q.Severities, m.Severity)) && (q.Subject == "" || under(m.Subject, q.Subject)) {
 			match = append(match, m)
 		}
 	}
 	return pageOf(match, q.Start, q.Limit), nil
+}
+
+// under reports whether a message's subject is s or lies under it, as the
+// importer filters: "PRJ" selects "PRJ/repo" and "PRJ/repo#12" too.
+func under(subject, s string) bool {
+	return subject == s || strings.HasPrefix(subject, s+"/") || strings.HasPrefix(subject, s+"#")
 }
 
 func pageOf[T any](all []T, start, limit int) model.Page[T] {
@@ -185,11 +291,15 @@ func (f *Fake) ProjectExists(ctx context.Context, key string) (bool, error) {
 
 // Projects pages ProjectList.
 func (f *Fake) Projects(_ context.Context, start, limit int) (model.Page[model.RestProject], error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	return pageOf(f.ProjectList, start, limit), nil
 }
 
 // Project finds a project by key.
 func (f *Fake) Project(_ context.Context, key string) (model.RestProject, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	for _, p := range f.ProjectList {
 		if p.Key == key {
 			return p, nil
@@ -203,6 +313,8 @@ func (f *Fake) Repositories(ctx context.Context, key string, start, limit int) (
 	if _, err := f.Project(ctx, key); err != nil {
 		return model.Page[model.RestRepository]{}, err
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	var in []model.RestRepository
 	for _, r := range f.RepoList {
 		if r.Project.Key == key {
@@ -214,6 +326,8 @@ func (f *Fake) Repositories(ctx context.Context, key string, start, limit int) (
 
 // Repository finds one repository.
 func (f *Fake) Repository(_ context.Context, key, slug string) (model.RestRepository, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	for _, r := range f.RepoList {
 		if r.Project.Key == key && r.Slug == slug {
 			return r, nil
