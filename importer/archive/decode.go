@@ -42,12 +42,11 @@ func decodeJSON(data []byte, lim Limits, v any) (unknown []string, err error) {
 	if err := json.Unmarshal(data, v); err != nil {
 		return nil, malformedJSON(err)
 	}
-	var doc any
-	if err := json.Unmarshal(data, &doc); err != nil {
+	set := map[string]bool{}
+	w := fieldWalk{dec: json.NewDecoder(bytes.NewReader(data)), set: set, fields: map[reflect.Type]map[string]reflect.Type{}}
+	if err := w.value(reflect.TypeOf(v).Elem(), ""); err != nil {
 		return nil, malformedJSON(err)
 	}
-	set := map[string]bool{}
-	unknownFields(doc, reflect.TypeOf(v).Elem(), "", set, map[reflect.Type]map[string]reflect.Type{})
 	for f := range set {
 		unknown = append(unknown, f)
 	}
@@ -72,52 +71,86 @@ func isUnknownField(err error) bool {
 
 var unmarshaler = reflect.TypeFor[json.Unmarshaler]()
 
-// unknownFields adds to set the path of every field of doc (a document
-// decoded into any) that type t has no place for. A path is the JSON
-// names from the top, joined by "."; arrays add nothing, and a name
-// repeated at once is written once, so that the field of a reply nested
-// at any depth ("comment.comments.comments.x") has one path
-// ("comment.comments.x") and a set stays as small as the types.
-// Fields are matched to t as encoding/json matches them: by exact name,
-// else without regard to case. The value of an unknown field is not
-// looked into. fields caches each struct type's JSON names.
-func unknownFields(doc any, t reflect.Type, path string, set map[string]bool, fields map[reflect.Type]map[string]reflect.Type) {
-	for t.Kind() == reflect.Pointer {
+// fieldWalk lists the paths of the fields of a JSON document that a Go
+// type has no place for. It reads the document token by token, so that
+// its memory does not grow with the document. A path is the JSON names
+// from the top, joined by "."; arrays add nothing, and a name repeated at
+// once is written once, so that the field of a reply nested at any depth
+// ("comment.comments.comments.x") has one path ("comment.comments.x") and
+// the set stays as small as the types. Fields are matched as
+// encoding/json matches them: by exact name, else without regard to case.
+// The value of an unknown field is not looked into.
+type fieldWalk struct {
+	dec    *json.Decoder
+	set    map[string]bool
+	fields map[reflect.Type]map[string]reflect.Type // JSON names of each struct type
+}
+
+// value walks the next value of the document, which decodes into t; a nil
+// t means a value that is not looked into.
+func (w *fieldWalk) value(t reflect.Type, path string) error {
+	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if reflect.PointerTo(t).Implements(unmarshaler) {
-		return
+	if t != nil && reflect.PointerTo(t).Implements(unmarshaler) {
+		t = nil
 	}
-	switch d := doc.(type) {
-	case []any:
-		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
-			return
+	tok, err := w.dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('['):
+		var elem reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
 		}
-		for _, e := range d {
-			unknownFields(e, t.Elem(), path, set, fields)
-		}
-	case map[string]any:
-		switch t.Kind() {
-		case reflect.Map:
-			for _, e := range d {
-				unknownFields(e, t.Elem(), path, set, fields)
-			}
-		case reflect.Struct:
-			known := structFields(t, fields)
-			for name, e := range d {
-				p := joinPath(path, name)
-				ft, ok := known[name]
-				if !ok {
-					ft, ok = foldedField(known, name)
-				}
-				if !ok {
-					set[p] = true
-					continue
-				}
-				unknownFields(e, ft, p, set, fields)
+		for w.dec.More() {
+			if err := w.value(elem, path); err != nil {
+				return err
 			}
 		}
+	case json.Delim('{'):
+		for w.dec.More() {
+			key, err := w.dec.Token()
+			if err != nil {
+				return err
+			}
+			name, _ := key.(string)
+			ft, p := w.field(t, path, name)
+			if err := w.value(ft, p); err != nil {
+				return err
+			}
+		}
+	default:
+		return nil
 	}
+	_, err = w.dec.Token() // the closing ] or }
+	return err
+}
+
+// field returns the type that the value of field name of an object of
+// type t decodes into, and its path, noting the path if t has no such field.
+func (w *fieldWalk) field(t reflect.Type, path, name string) (reflect.Type, string) {
+	if t == nil {
+		return nil, path
+	}
+	switch t.Kind() {
+	case reflect.Map:
+		return t.Elem(), path
+	case reflect.Struct:
+		p := joinPath(path, name)
+		known := structFields(t, w.fields)
+		ft, ok := known[name]
+		if !ok {
+			ft, ok = foldedField(known, name)
+		}
+		if !ok {
+			w.set[p] = true
+		}
+		return ft, p
+	}
+	return nil, path
 }
 
 // joinPath appends name to path unless path ends with it already.
