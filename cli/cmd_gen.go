@@ -32,7 +32,8 @@ replies, tasks and inline comments.
 The same options and seed always give the same bytes.`,
 		Example: `  bbimport gen --out small.tar
   bbimport gen --out big.tar --projects 10 --repos 100 --prs 50
-  bbimport gen --out large.tar --projects 1 --repos 10 --commits 100 --blob-kib 1024`,
+  bbimport gen --out large.tar --projects 1 --repos 10 --commits 100 --blob-kib 1024
+  bbimport gen --out old.tar --archive-version 1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -71,5 +72,9 @@ The same options and seed always give the same bytes.`,
 	f.IntVar(&opts.Commits, "commits", opts.Commits, "commits on the default branch of each origin repository (forks add 2)")
 	f.IntVar(&opts.BlobKiB, "blob-kib", opts.BlobKiB, "KiB of random content each default-branch commit adds (0: none); sets the archive's size")
 	f.Int64Var(&opts.Seed, "seed", opts.Seed, "random seed: the same seed and options give the same bytes")
+	f.IntVar(&opts.ArchiveVersion, "archive-version", model.NewestArchiveVersion,
+		"archiveVersion to write: 2 as Data Center 8.x and 9.x write it, or 1 as 5.13 to 7.x do")
+	f.BoolVar(&opts.UnknownFields, "unknown-fields", false,
+		"add JSON fields that bbimport does not read, as a newer Bitbucket might write")
 	return cmd
 }

@@ -36,6 +36,18 @@ func TestGenCommand(t *testing.T) {
 		t.Error("gen --force --seed 2 left the archive as it was")
 	}
 
+	old := filepath.Join(t.TempDir(), "old.tar")
+	if _, code, err = runCmd(t, append(args[:2:2], old, "--projects", "1", "--repos", "1", "--prs", "1", "--commits", "1",
+		"--archive-version", "1", "--unknown-fields")...); code != exitOK {
+		t.Fatalf("gen --archive-version 1: exit %d: %v", code, err)
+	}
+	if out, code, err = runCmd(t, "inspect", old); code != exitOK || !strings.Contains(out, "archiveVersion 1,") {
+		t.Errorf("inspect of a version-1 archive: exit %d, %v:\n%s", code, err, out)
+	}
+	if _, code, err = runCmd(t, "gen", "--out", filepath.Join(t.TempDir(), "c.tar"), "--archive-version", "3"); code != exitNotStarted ||
+		!strings.Contains(err.Error(), "archive version is 3: it must be 1 or 2") {
+		t.Errorf("gen --archive-version 3: exit %d, %v", code, err)
+	}
 	if _, code, err = runCmd(t, "gen"); code != exitNotStarted || !strings.Contains(err.Error(), "--out") {
 		t.Errorf("gen without --out: exit %d, %v", code, err)
 	}

@@ -9,15 +9,28 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 )
 
-// SupportedArchiveVersion is the only archiveVersion seen in real archives
-// (Data Center 9.4.x). Anything else is refused before a byte is written.
-const SupportedArchiveVersion = 2
+// The archiveVersions bbimport reads: 1 is written by Data Center 5.13 to
+// 7.x, 2 by 8.x and 9.x. Anything else is refused before a byte is written.
+const (
+	OldestArchiveVersion = 1
+	NewestArchiveVersion = 2
+	// SupportedArchiveVersion is the version the generator writes by
+	// default. The engine should test ArchiveVersionSupported instead.
+	SupportedArchiveVersion = NewestArchiveVersion
+)
+
+// ArchiveVersionSupported reports whether bbimport reads archiveVersion v.
+func ArchiveVersionSupported(v int) bool {
+	return v >= OldestArchiveVersion && v <= NewestArchiveVersion
+}
 
 // InstanceDetails is instance-details.json: who wrote the archive.
+// ArchiveVersion is the version the reader read the archive as.
 type InstanceDetails struct {
 	ArchiveVersion int    `json:"archiveVersion"`
 	BuildVersion   string `json:"buildVersion"`
@@ -28,15 +41,56 @@ type InstanceDetails struct {
 	Version        string `json:"version"`
 }
 
-// Project is project.json. Type 0 is a normal project; personal projects
-// have keys that start with "~".
+// Project is project.json. Archives of version 1 leave out an empty
+// description; it reads as "".
 type Project struct {
-	Description string `json:"description"`
-	ID          string `json:"id"`
-	Key         string `json:"key"`
-	Name        string `json:"name"`
-	Public      bool   `json:"public"`
-	Type        int    `json:"type"`
+	Description string      `json:"description"`
+	ID          string      `json:"id"`
+	Key         string      `json:"key"`
+	Name        string      `json:"name"`
+	Public      bool        `json:"public"`
+	Type        ProjectType `json:"type"`
+}
+
+// ProjectType is Bitbucket's ProjectType. Archives write its ordinal
+// (0, 1); its name (NORMAL, PERSONAL), as the REST API writes it, is read
+// too, so that either form reads the same in any archiveVersion.
+type ProjectType int
+
+// Project types, by their ordinal in Bitbucket's enum.
+const (
+	ProjectTypeNormal   ProjectType = 0
+	ProjectTypePersonal ProjectType = 1
+)
+
+var projectTypeNames = map[ProjectType]string{ProjectTypeNormal: "NORMAL", ProjectTypePersonal: "PERSONAL"}
+
+// String is the type's name as the REST API writes it.
+func (t ProjectType) String() string {
+	if n, ok := projectTypeNames[t]; ok {
+		return n
+	}
+	return fmt.Sprintf("ProjectType(%d)", int(t))
+}
+
+// UnmarshalJSON reads a number or one of the names NORMAL and PERSONAL.
+func (t *ProjectType) UnmarshalJSON(b []byte) error {
+	var n int
+	if err := json.Unmarshal(b, &n); err == nil {
+		*t = ProjectType(n)
+		return nil
+	}
+	var name string
+	if err := json.Unmarshal(b, &name); err != nil {
+		return fmt.Errorf("project type %s is neither a number nor a name", b)
+	}
+	for typ, known := range projectTypeNames {
+		if strings.EqualFold(name, known) {
+			*t = typ
+			return nil
+		}
+	}
+	return fmt.Errorf("project type %q is neither NORMAL nor PERSONAL", name)
 }
 
 // Personal reports whether the project is a user's personal project (~USER).
@@ -239,9 +293,12 @@ type Comment struct {
 func (c Comment) IsTask() bool { return c.Severity == SeverityBlocker }
 
 // Thread is a comment's thread; Anchor is set on inline comments only.
+// Archives of 9.4 carry the times on every thread; older ones may not.
 type Thread struct {
-	Anchor   *Anchor `json:"anchor,omitempty"`
-	Resolved bool    `json:"resolved"`
+	Anchor           *Anchor `json:"anchor,omitempty"`
+	CreatedTimestamp int64   `json:"createdTimestamp,omitempty"`
+	Resolved         bool    `json:"resolved"`
+	UpdatedTimestamp int64   `json:"updatedTimestamp,omitempty"`
 }
 
 // Anchor places an inline comment in a diff.

@@ -125,9 +125,18 @@ type Member struct {
 	Ancestor       *model.AncestorCache   // KindPullRequestCaches
 	LFS            *model.GitLFSSettings  // KindLFSSettings
 
-	// Notes are things to log, not errors: unknown JSON fields, unknown
-	// inner files, an unknown member (KindUnknown).
+	// Notes are things to log, not errors: unknown inner files, an
+	// unknown member (KindUnknown).
 	Notes []string
+
+	// UnknownFields are the paths of JSON fields of this member that
+	// bbimport does not read ("comment.thread.x": see the package doc),
+	// each given once per pass for its member Kind: a field that the
+	// archive's writer puts in every pull request comes with the first
+	// member that holds it only. They are ignored; a caller logs each once,
+	// with the Kind. A pass names at most maxUnknownFields of them, then
+	// says in a note that it stops.
+	UnknownFields []string
 
 	// Malformed is set, and the value field of the kind left nil, when the
 	// member's gzip or JSON could not be decoded (ErrMalformed). That harms
@@ -212,11 +221,24 @@ type reader struct {
 	current *Member      // the member whose Handler call is running
 	open    map[string]bool
 	skip    map[Kind]bool
+	unknown map[unknownField]bool // every UnknownFields entry given so far
+	// unknownCapped is set once the pass has named maxUnknownFields.
+	unknownCapped bool
 }
+
+// unknownField is an unknown JSON field path in members of one kind.
+type unknownField struct {
+	kind Kind
+	path string
+}
+
+// maxUnknownFields bounds the unknown fields one pass names: an archive
+// can make up field names without end, and a log must not follow it.
+const maxUnknownFields = 200
 
 func newReader(r io.Reader, lim Limits) *reader {
 	lim = lim.withDefaults()
-	rd := &reader{lim: lim, open: map[string]bool{}}
+	rd := &reader{lim: lim, open: map[string]bool{}, unknown: map[unknownField]bool{}}
 	rd.outer = newTarWalk(r, "", lim)
 	rd.src = rd.outer.src
 	return rd
@@ -253,7 +275,8 @@ func (rd *reader) run(h Handler) error {
 			if structural(kind) || !errors.As(err, &e) || e.Err != ErrMalformed {
 				return err
 			}
-			*m = Member{Name: m.Name, Kind: m.Kind, IDs: m.IDs, Size: m.Size, Offset: m.Offset, Notes: m.Notes, Malformed: e}
+			*m = Member{Name: m.Name, Kind: m.Kind, IDs: m.IDs, Size: m.Size, Offset: m.Offset, Notes: m.Notes,
+				UnknownFields: m.UnknownFields, Malformed: e}
 		}
 		rd.current = m
 		err = h(m)
@@ -297,10 +320,10 @@ func (rd *reader) decode(m *Member) error {
 		if err := rd.decodeJSON(m, m.Instance); err != nil {
 			return err
 		}
-		if v := m.Instance.ArchiveVersion; v != model.SupportedArchiveVersion {
+		if v := m.Instance.ArchiveVersion; !model.ArchiveVersionSupported(v) {
 			return &Error{Member: m.Name, Err: ErrUnsupportedVersion,
-				Rule: fmt.Sprintf("the archive has archiveVersion %d, and this bbimport reads archiveVersion %d only",
-					v, model.SupportedArchiveVersion)}
+				Rule: fmt.Sprintf("the archive has archiveVersion %d, and this bbimport reads archiveVersion %d and %d only",
+					v, model.OldestArchiveVersion, model.NewestArchiveVersion)}
 		}
 		return nil
 	case KindProject:
@@ -366,7 +389,7 @@ func (rd *reader) decodeJSON(m *Member, v any) error {
 	if err != nil {
 		return err
 	}
-	note, err := decodeJSON(data, rd.lim, v)
+	unknown, err := decodeJSON(data, rd.lim, v)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
@@ -374,10 +397,28 @@ func (rd *reader) decodeJSON(m *Member, v any) error {
 		}
 		return err
 	}
-	if note != "" {
-		m.Notes = append(m.Notes, fmt.Sprintf("%s in %s", note, m.Name))
-	}
+	rd.noteUnknown(m, unknown)
 	return nil
+}
+
+// noteUnknown gives m the unknown fields of its kind that no earlier
+// member gave, up to maxUnknownFields in the pass.
+func (rd *reader) noteUnknown(m *Member, paths []string) {
+	for _, p := range paths {
+		f := unknownField{m.Kind, p}
+		if rd.unknown[f] {
+			continue
+		}
+		if len(rd.unknown) == maxUnknownFields {
+			if !rd.unknownCapped {
+				rd.unknownCapped = true
+				m.Notes = append(m.Notes, fmt.Sprintf("more than %d distinct unknown JSON fields: the others, from %s on, are ignored without being named", maxUnknownFields, m.Name))
+			}
+			return
+		}
+		rd.unknown[f] = true
+		m.UnknownFields = append(m.UnknownFields, p)
+	}
 }
 
 // ancestorFile is the only file of a pull request caches tar.

@@ -106,7 +106,7 @@ func TestReadFileSkipsUnreadMembersAndReportsOffsets(t *testing.T) {
 	}
 }
 
-func TestUnknownMemberAndFieldAreNotesNotErrors(t *testing.T) {
+func TestUnknownMemberIsANoteAndUnknownFieldIsData(t *testing.T) {
 	proj := map[string]any{"id": "1", "key": "FIX", "name": "Fixture Project", "description": "", "public": false, "type": 0, "colour": "red"}
 	es := sampleEntries(t)
 	es[1] = member(KindProject, idRepo, jsonGz(t, proj))
@@ -115,12 +115,12 @@ func TestUnknownMemberAndFieldAreNotesNotErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{
-		`unknown field "colour" in ` + es[1].name,
-		"unknown member com.atlassian.bitbucket.server.bitbucket-new_thing/x.json.atl.gz, skipped",
-	}
+	want := []string{"unknown member com.atlassian.bitbucket.server.bitbucket-new_thing/x.json.atl.gz, skipped"}
 	if !reflect.DeepEqual(s.notes, want) {
 		t.Errorf("notes %q, want %q", s.notes, want)
+	}
+	if got := s.byKind[KindProject].UnknownFields; !reflect.DeepEqual(got, []string{"colour"}) {
+		t.Errorf("unknown fields of the project %q, want [colour]", got)
 	}
 	if s.byKind[KindProject].Project.Key != "FIX" {
 		t.Errorf("project with an unknown field decoded as %+v", s.byKind[KindProject].Project)

@@ -268,7 +268,7 @@ func TestUnsupportedVersionIsRefusedUpFront(t *testing.T) {
 	inst.ArchiveVersion = 3
 	name := MemberName(KindInstanceDetails, IDs{})
 	v := violation{archive: replaced(t, KindInstanceDetails, entry{name: name, body: jsonGz(t, inst)}),
-		err: ErrUnsupportedVersion, member: name, rule: "archiveVersion 3, and this bbimport reads archiveVersion 2 only"}
+		err: ErrUnsupportedVersion, member: name, rule: "archiveVersion 3, and this bbimport reads archiveVersion 1 and 2 only"}
 	checkViolation(t, v)
 }
 

@@ -1,8 +1,8 @@
 // Package archivegen writes synthetic Bitbucket Data Center migration
-// archives in exactly the layout of ../../shared/spec/archive-format.md, for
-// tests, demos and benchmarks. Generate and GenerateFile write a whole
-// archive from Options; Writer writes one member at a time, for tests that
-// craft odd or broken archives.
+// archives in the layout real ones have (member names in
+// importer/archive/layout.go), for tests, demos and benchmarks. Generate
+// and GenerateFile write a whole archive from Options; Writer writes one
+// member at a time, for tests that craft odd or broken archives.
 //
 // What an archive holds:
 //   - Projects with permissions; personal projects (~USER, type 1) for the
@@ -47,6 +47,10 @@
 //     branch's tip commit and its README blob (Stats.DroppedObjects), so
 //     its refs are broken and so are its forks'.
 //   - ProjectKeys: fixed project keys, to make two archives collide.
+//   - ArchiveVersion 1: the shapes of Data Center 5.13 to 7.x (instance
+//     details of 6.1.1, no "description" key on a project without one).
+//   - UnknownFields: fields bbimport does not read, on activity records,
+//     comments at every depth and pull request metadata.
 //
 // testdata/samples holds archives made by this package; TestSamplesAreCurrent
 // fails when they differ from what it writes now, and

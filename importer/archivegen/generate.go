@@ -54,6 +54,16 @@ type Options struct {
 	// tar (Stats.DroppedObjects lists them): its refs are then broken.
 	DropObjects bool
 
+	// ArchiveVersion is the archiveVersion to write: 2 (also for 0), as
+	// Data Center 8.x and 9.x write it, or 1, as 5.13 to 7.x do: instance
+	// details of 6.1.1, and project JSON without "description" when the
+	// project has none. Everything else is the same in both.
+	ArchiveVersion int
+	// UnknownFields adds fields that bbimport does not read, as a newer
+	// Bitbucket would: "id" on every activity record, "version" on every
+	// comment and reply, "locked" in pull request metadata (see extraFields).
+	UnknownFields bool
+
 	// observe, when set, sees every decoded value Generate writes, by
 	// member name; the round-trip test compares it with what the reader
 	// returns.
@@ -99,6 +109,9 @@ func (o Options) validate() error {
 	}
 	if o.Commits < 1 {
 		return fmt.Errorf("commits is %d: every repository needs at least 1", o.Commits)
+	}
+	if o.ArchiveVersion != 0 && !model.ArchiveVersionSupported(o.ArchiveVersion) {
+		return fmt.Errorf("archive version is %d: it must be %d or %d", o.ArchiveVersion, model.OldestArchiveVersion, model.NewestArchiveVersion)
 	}
 	if o.Hostile && o.HostileMarker == "" {
 		return errors.New("a hostile archive needs a marker path: set HostileMarker")
@@ -321,20 +334,38 @@ func hexID(r *rand.Rand, n int) string {
 	return string(b)
 }
 
-// instanceDetails is what a Data Center 9.4.18 node writes; the node id is
-// drawn from the seed.
+// archiveVersion is the archiveVersion Generate writes.
+func (g *generator) archiveVersion() int {
+	if g.opts.ArchiveVersion == 0 {
+		return model.NewestArchiveVersion
+	}
+	return g.opts.ArchiveVersion
+}
+
+// instanceDetails is what a Data Center 9.4.18 node writes, or a 6.1.1 one
+// for archiveVersion 1; the node id is drawn from the seed.
 func (g *generator) instanceDetails() model.InstanceDetails {
 	r := newRand(g.opts.Seed, streamPlan, 3)
 	h := hexID(r, 32)
-	return model.InstanceDetails{ArchiveVersion: model.SupportedArchiveVersion, BuildVersion: "9004018",
+	d := model.InstanceDetails{ArchiveVersion: g.archiveVersion(), BuildVersion: "9004018",
 		DataCenter: true, InstanceName: "Bitbucket", Product: "Bitbucket Data Center", Version: "9.4.18",
 		NodeID: h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]}
+	if d.ArchiveVersion == 1 {
+		d.BuildVersion, d.Version = "6001001", "6.1.1"
+	}
+	return d
 }
 
-// addJSON writes v and shows it to the round-trip observer.
+// addJSON writes v, in the shape of the archive's version, and shows it
+// to the round-trip observer as the model value it is.
 func (g *generator) addJSON(kind archive.Kind, ids archive.IDs, v any, pretty bool) error {
+	name := archive.MemberName(kind, ids)
 	if g.opts.observe != nil {
-		g.opts.observe(archive.MemberName(kind, ids), v)
+		g.opts.observe(name, v)
+	}
+	v, err := g.shape(kind, v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", name, err)
 	}
 	return g.out.AddJSON(kind, ids, v, pretty)
 }

@@ -249,6 +249,13 @@ func TestPullRequestContent(t *testing.T) {
 		if depth >= 2 {
 			seen["nested reply"] = true
 		}
+		// The times a real 9.4.18 archive carries at every depth.
+		if c.CreatedTimestamp == 0 || c.UpdatedTimestamp < c.CreatedTimestamp {
+			t.Errorf("comment %s at depth %d has times %d, %d", c.ID, depth, c.CreatedTimestamp, c.UpdatedTimestamp)
+		}
+		if depth == 0 && (c.Thread == nil || c.Thread.CreatedTimestamp != c.CreatedTimestamp || c.Thread.UpdatedTimestamp < c.UpdatedTimestamp) {
+			t.Errorf("comment %s has thread %+v", c.ID, c.Thread)
+		}
 		for _, r := range c.Comments {
 			countComment(r, depth+1)
 		}
@@ -283,6 +290,9 @@ func TestPullRequestContent(t *testing.T) {
 			for i, a := range acts {
 				seen[a.Kind] = true
 				seen[a.Kind+" "+a.Action+a.CommentAction] = true
+				if a.CreatedTimestamp == 0 || a.UserID == "" {
+					t.Errorf("%s: record %d has no createdTimestamp or userId", m.hdr.Name, i)
+				}
 				isComment := strings.HasPrefix(a.Kind, "COMMENT:")
 				if isComment && !inComments {
 					t.Fatalf("%s: comment record after other records", m.hdr.Name)
@@ -551,6 +561,7 @@ func TestOptionsAreChecked(t *testing.T) {
 		{Options{Projects: -1, Commits: 1}, "projects is -1"},
 		{Options{Projects: 1, Repos: 1}, "commits is 0"},
 		{Options{Projects: 1, Commits: 1, Hostile: true}, "marker"},
+		{Options{Projects: 1, Commits: 1, ArchiveVersion: 3}, "archive version is 3: it must be 1 or 2"},
 	} {
 		_, err := Generate(context.Background(), &bytes.Buffer{}, tc.opts)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

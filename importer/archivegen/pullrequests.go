@@ -174,6 +174,9 @@ func (g *generator) pullRequest(p pullGit, r *rand.Rand) (model.PullRequest, []m
 			comments = append(comments, replied)
 			parent = reply
 		}
+		// Real threads carry times too: created with the comment,
+		// updated with the last change anywhere in it.
+		top.Thread.CreatedTimestamp, top.Thread.UpdatedTimestamp = top.CreatedTimestamp, lastChange(top)
 		addedComment := act(model.KindCommentAdded, sec, who)
 		addedComment.CreatedTimestamp = top.CreatedTimestamp
 		addedComment.Comment = &top
@@ -259,4 +262,14 @@ func (g *generator) countComments(c model.Comment) {
 	for _, reply := range c.Comments {
 		g.countComments(reply)
 	}
+}
+
+// lastChange is the time of the last update or resolution of c or of a
+// reply at any depth.
+func lastChange(c model.Comment) int64 {
+	last := max(c.UpdatedTimestamp, c.ResolvedTimestamp)
+	for _, reply := range c.Comments {
+		last = max(last, lastChange(reply))
+	}
+	return last
 }

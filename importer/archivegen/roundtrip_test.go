@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"bbimport/importer/archive"
@@ -64,24 +65,50 @@ func observeGenerate(t *testing.T, opts Options) ([]byte, Stats, *observed) {
 }
 
 // TestRoundTrip reads generated archives back with the archive reader: every
-// member decodes to the values the generator wrote, with nothing unknown to
-// note, and the member counts by kind are the ones Stats gives.
+// member decodes to the values the generator wrote, with nothing to note
+// and no unknown field but those of Options.UnknownFields, and the member
+// counts by kind are the ones Stats gives.
 func TestRoundTrip(t *testing.T) {
 	hostile := testOptions()
 	hostile.Hostile, hostile.HostileMarker = true, filepath.Join(t.TempDir(), "marker")
-	for name, opts := range map[string]Options{"default": testOptions(), "hostile": hostile} {
+	unknown := testOptions()
+	unknown.UnknownFields = true
+	for name, tc := range map[string]struct {
+		opts    Options
+		unknown map[archive.Kind][]string
+	}{
+		"default": {opts: testOptions()},
+		"hostile": {opts: hostile},
+		"unknown fields": {opts: unknown, unknown: map[archive.Kind][]string{
+			archive.KindPullRequestMetadata:   {"locked"},
+			archive.KindPullRequestActivities: {"comment.comments.version", "comment.version", "id"},
+		}},
+	} {
 		t.Run(name, func(t *testing.T) {
-			data, st, obs := observeGenerate(t, opts)
+			data, st, obs := observeGenerate(t, tc.opts)
 			byKind := map[archive.Kind]int{}
+			var unknown map[archive.Kind][]string
 			err := archive.Read(bytes.NewReader(data), archive.DefaultLimits(), func(m *archive.Member) error {
 				byKind[m.Kind]++
 				if len(m.Notes) > 0 {
 					t.Errorf("%s: notes %q", m.Name, m.Notes)
 				}
+				if len(m.UnknownFields) > 0 {
+					if unknown == nil {
+						unknown = map[archive.Kind][]string{}
+					}
+					unknown[m.Kind] = append(unknown[m.Kind], m.UnknownFields...)
+				}
 				return checkMember(t, m, obs)
 			})
 			if err != nil {
 				t.Fatalf("Read: %v", err)
+			}
+			for _, fields := range unknown {
+				slices.Sort(fields)
+			}
+			if !reflect.DeepEqual(unknown, tc.unknown) {
+				t.Errorf("unknown fields by kind %q, want %q", unknown, tc.unknown)
 			}
 			if !reflect.DeepEqual(byKind, st.MembersByKind) {
 				t.Errorf("read members by kind %v, Stats says %v", byKind, st.MembersByKind)
