@@ -167,6 +167,13 @@ CREATE TABLE id_map (
 	PRIMARY KEY (job_id, kind, archive_id)
 );
 `,
+	// What each job imported, as structured counts (model.ImportCounts);
+	// NULL for jobs of a bbimport that did not count.
+	`
+ALTER TABLE jobs ADD COLUMN imported_projects INTEGER;
+ALTER TABLE jobs ADD COLUMN imported_repositories INTEGER;
+ALTER TABLE jobs ADD COLUMN imported_pull_requests INTEGER;
+`,
 }
 
 // openDB opens the database in WAL mode (readers never wait for the import's
