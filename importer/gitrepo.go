@@ -8,15 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
-	"syscall"
 
 	"bbimport/importer/archive"
+	"bbimport/importer/gitcmd"
 )
 
 // freshConfig is the only git config an imported repository gets: the
@@ -277,8 +276,8 @@ func (b *repositoryBuild) complete(ctx context.Context) error {
 		if _, err := os.Stat(idx); err == nil {
 			continue
 		}
-		if out, err := git(ctx, b.dir, "index-pack", p); err != nil {
-			return fmt.Errorf("%w: pack %s cannot be indexed: %s", errVerify, filepath.Base(p), out)
+		if out, err := gitcmd.Run(ctx, b.dir, "index-pack", p); err != nil {
+			return fmt.Errorf("%w: pack %s cannot be indexed: %s", errVerify, filepath.Base(p), said(out, err))
 		}
 	}
 	// An index without its pack is of no use and would make git complain.
@@ -351,37 +350,27 @@ func nested(refs map[string]string) map[string]string {
 // verify checks that every ref resolves and that everything reachable from
 // the refs is present (with the origin's objects, for a fork).
 func (b *repositoryBuild) verify(ctx context.Context) error {
-	out, err := git(ctx, b.dir, "fsck", "--connectivity-only", "--no-dangling", "--no-progress")
+	out, err := gitcmd.Run(ctx, b.dir, "fsck", "--connectivity-only", "--no-dangling", "--no-progress")
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("%w: git fsck: %s", errVerify, firstLines(out, 3))
+		return fmt.Errorf("%w: git fsck: %s", errVerify, firstLines(said(out, err), 3))
 	}
 	return nil
 }
 
-// git runs git on a repository whose config we wrote, with no system or
-// global config and no hooks, so that nothing of the archive can run.
-func git(ctx context.Context, gitDir string, args ...string) (string, error) {
-	full := append([]string{"-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
-		"--git-dir=" + gitDir}, args...)
-	cmd := exec.CommandContext(ctx, "git", full...)
-	cmd.Dir = gitDir
-	cmd.Env = gitEnv(gitDir)
-	// Its own process group: a terminal's Ctrl+C goes to the foreground
-	// group, and must reach only us (to cancel at a checkpoint), not kill a
-	// verification half-way. Stopping at once still kills git through ctx.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err := cmd.CombinedOutput()
-	return strings.TrimSpace(string(out)), err
-}
-
-// gitEnv is a clean environment: no GIT_* variable of ours (GIT_DIR,
-// GIT_ALTERNATE_OBJECT_DIRECTORIES…) leaks into a child git.
-func gitEnv(home string) []string {
-	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "LC_ALL=C",
-		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0"}
+// said is what a failed git run printed, stderr first: fsck names missing
+// objects on stdout and broken refs on stderr.
+func said(out string, err error) string {
+	var gerr *gitcmd.Error
+	if errors.As(err, &gerr) && gerr.Stderr != "" {
+		return strings.TrimSpace(gerr.Stderr + "\n" + out)
+	}
+	if out == "" {
+		return err.Error()
+	}
+	return out
 }
 
 func firstLines(s string, n int) string {

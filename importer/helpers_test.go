@@ -102,6 +102,14 @@ func count(t *testing.T, in *Instance, query string, args ...any) int {
 	return n
 }
 
+// gitEnv is an environment for the tests' own git runs, which (unlike
+// gitcmd's) work in non-bare repositories and name them with -C or
+// --git-dir.
+func gitEnv(home string) []string {
+	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "LC_ALL=C",
+		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0"}
+}
+
 // runGit runs git outside any repository's settings, for checks.
 func runGit(t *testing.T, dir string, args ...string) string {
 	t.Helper()

@@ -114,8 +114,9 @@ func (in *Instance) Start(ctx context.Context, archivePath string) (model.Job, e
 		data, _ := json.Marshal(u)
 		initiatorJSON = sql.NullString{String: string(data), Valid: true}
 	}
-	res, err := in.db.ExecContext(ctx, `INSERT INTO jobs(state, archive_path, progress_message, start_date, updated_date, initiator)
-		VALUES (?, ?, ?, ?, ?, ?)`, model.StateInitialising, rel, "Reading "+rel, now, now, initiatorJSON)
+	res, err := in.db.ExecContext(ctx, `INSERT INTO jobs(state, archive_path, progress_message, start_date, updated_date, initiator,
+		imported_projects, imported_repositories, imported_pull_requests) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0)`,
+		model.StateInitialising, rel, "Reading "+rel, now, now, initiatorJSON)
 	if err != nil {
 		return model.Job{}, fmt.Errorf("record the new job: %w", err)
 	}
@@ -123,7 +124,8 @@ func (in *Instance) Start(ctx context.Context, archivePath string) (model.Job, e
 	runCtx, stop := context.WithCancel(context.Background())
 	run := &jobRun{id: id, archive: path, size: size, ctx: runCtx, stopNow: stop, done: make(chan struct{})}
 	run.job = model.Job{ID: id, State: model.StateInitialising, Type: model.JobTypeImport,
-		Progress: model.Progress{Message: "Reading " + rel}, StartDate: now, UpdatedDate: now, NodeID: in.nodeID, Initiator: initiator}
+		Progress: model.Progress{Message: "Reading " + rel}, StartDate: now, UpdatedDate: now, NodeID: in.nodeID, Initiator: initiator,
+		Counts: &model.ImportCounts{}}
 	in.running = run
 	started := run.job
 	go in.runJob(run)
@@ -202,13 +204,16 @@ func (in *Instance) Job(ctx context.Context, id int64) (model.Job, error) {
 	return job, err
 }
 
-const jobSelect = `SELECT id, state, progress_message, percentage, start_date, updated_date, end_date, initiator FROM jobs`
+const jobSelect = `SELECT id, state, progress_message, percentage, start_date, updated_date, end_date, initiator,
+	imported_projects, imported_repositories, imported_pull_requests FROM jobs`
 
 func (in *Instance) scanJob(row interface{ Scan(...any) error }) (model.Job, error) {
 	var j model.Job
 	var end sql.NullInt64
 	var initiator sql.NullString
-	if err := row.Scan(&j.ID, &j.State, &j.Progress.Message, &j.Progress.Percentage, &j.StartDate, &j.UpdatedDate, &end, &initiator); err != nil {
+	var projects, repos, prs sql.NullInt64
+	if err := row.Scan(&j.ID, &j.State, &j.Progress.Message, &j.Progress.Percentage, &j.StartDate, &j.UpdatedDate, &end, &initiator,
+		&projects, &repos, &prs); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return j, err
 		}
@@ -220,6 +225,9 @@ func (in *Instance) scanJob(row interface{ Scan(...any) error }) (model.Job, err
 		if json.Unmarshal([]byte(initiator.String), &u) == nil {
 			j.Initiator = &u
 		}
+	}
+	if projects.Valid {
+		j.Counts = &model.ImportCounts{Projects: int(projects.Int64), Repositories: int(repos.Int64), PullRequests: int(prs.Int64)}
 	}
 	j.Type = model.JobTypeImport
 	j.NodeID = in.nodeID

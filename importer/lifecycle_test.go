@@ -184,17 +184,6 @@ func TestCollisionsRenameWithWarnings(t *testing.T) {
 	assertClean(t, in)
 }
 
-func TestProjectKeyRules(t *testing.T) {
-	for key, want := range map[string]string{"PRJ": "PRJ", "prj": "PRJ", "1AB": "P1AB", "A-B": "A_B", strings.Repeat("K", 130): strings.Repeat("K", 128)} {
-		if got := projectKey(key); got != want {
-			t.Errorf("projectKey(%q) = %q, want %q", key, got, want)
-		}
-	}
-	if got := numberedKey(strings.Repeat("K", 128), 12); len(got) != 128 || !strings.HasSuffix(got, "K12") {
-		t.Errorf("numbered key %q breaks the length rule", got)
-	}
-}
-
 func TestIncompleteRepositoryIsAnItemError(t *testing.T) {
 	in := openHome(t)
 	opts := archivegen.DefaultOptions()

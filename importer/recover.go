@@ -14,7 +14,6 @@ import (
 // loss). It is marked ABORTED, its half-built repository goes, and
 // everything that was finished stays as it is.
 func (in *Instance) recover(ctx context.Context) error {
-	now := nowMillis()
 	rows, err := in.db.QueryContext(ctx, `SELECT id, state FROM jobs WHERE state NOT IN (?, ?, ?, ?, ?)`,
 		model.StateCompleted, model.StateFailed, model.StateCanceled, model.StateTimedOut, model.StateAborted)
 	if err != nil {
@@ -35,13 +34,8 @@ func (in *Instance) recover(ctx context.Context) error {
 	}
 	rows.Close()
 	for _, j := range jobs {
-		if _, err := in.db.ExecContext(ctx, `UPDATE jobs SET state = ?, progress_message = 'Import aborted', updated_date = ?, end_date = ? WHERE id = ?`,
-			model.StateAborted, now, now, j.id); err != nil {
-			return fmt.Errorf("mark job %d aborted: %w", j.id, err)
-		}
-		if _, err := in.db.ExecContext(ctx, `INSERT INTO messages(job_id, severity, subject, text, created_date) VALUES (?, 'ERROR', '', ?, ?)`,
-			j.id, fmt.Sprintf("The process running this import stopped while the job was %s (killed or power loss); the job was aborted when bbimport next opened this home. What was finished before stays; the repository being built was removed. Import the rest with a new export.", j.state), now); err != nil {
-			return fmt.Errorf("log abort of job %d: %w", j.id, err)
+		if err := recordAbort(ctx, in.db, j.id, fmt.Sprintf("The process running this import stopped while the job was %s (killed or power loss); the job was aborted when bbimport next opened this home. What was finished before stays; the repository being built was removed. Import the rest with a new export.", j.state)); err != nil {
+			return err
 		}
 	}
 	return in.removeUnfinishedRepositories(ctx)

@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 )
@@ -166,6 +167,13 @@ CREATE TABLE id_map (
 	PRIMARY KEY (job_id, kind, archive_id)
 );
 `,
+	// What each job imported, as structured counts (model.ImportCounts);
+	// NULL for jobs of a bbimport that did not count.
+	`
+ALTER TABLE jobs ADD COLUMN imported_projects INTEGER;
+ALTER TABLE jobs ADD COLUMN imported_repositories INTEGER;
+ALTER TABLE jobs ADD COLUMN imported_pull_requests INTEGER;
+`,
 }
 
 // openDB opens the database in WAL mode (readers never wait for the import's
@@ -184,15 +192,28 @@ func (in *Instance) openDB() error {
 		db.Close()
 		return fmt.Errorf("database %s: %w", in.dbPath(), err)
 	}
-	if err := db.QueryRow(`SELECT value FROM meta WHERE key = 'node_id'`).Scan(&in.nodeID); err == sql.ErrNoRows {
-		in.nodeID = newNodeID()
-		_, err = db.Exec(`INSERT INTO meta(key, value) VALUES ('node_id', ?)`, in.nodeID)
-	}
-	if err != nil {
+	if in.nodeID, err = nodeID(db); err != nil {
 		db.Close()
-		return fmt.Errorf("database %s: node id: %w", in.dbPath(), err)
+		return fmt.Errorf("database %s: %w", in.dbPath(), err)
 	}
 	return nil
+}
+
+// nodeID returns the home's node id, made and stored on first use.
+func nodeID(db *sql.DB) (string, error) {
+	var id string
+	err := db.QueryRow(`SELECT value FROM meta WHERE key = 'node_id'`).Scan(&id)
+	switch {
+	case err == nil:
+		return id, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return "", fmt.Errorf("read node id: %w", err)
+	}
+	id = newNodeID()
+	if _, err := db.Exec(`INSERT INTO meta(key, value) VALUES ('node_id', ?)`, id); err != nil {
+		return "", fmt.Errorf("store node id: %w", err)
+	}
+	return id, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

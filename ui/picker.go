@@ -223,23 +223,17 @@ func runPreflight(ctx context.Context, b model.Backend, a Archives, sum model.Ar
 	return pf
 }
 
-// likelyRename follows the importer's scheme: KEY, then KEY1, KEY2, ...
+// likelyRename follows the importer's rule (model.ProjectKeys): the key
+// made valid, then KEY1, KEY2, ... while taken.
 func likelyRename(ctx context.Context, b model.Backend, k string) (rename, bool, error) {
-	taken, err := b.ProjectExists(ctx, k)
-	if err != nil || !taken {
-		return rename{}, false, wrapCheck(k, err)
-	}
-	for i := 1; i < 100; i++ {
-		cand := fmt.Sprintf("%s%d", k, i)
+	likely, err := model.ProjectKeys.Free(k, func(cand string) (bool, error) {
 		taken, err := b.ProjectExists(ctx, cand)
-		if err != nil {
-			return rename{}, false, wrapCheck(cand, err)
-		}
-		if !taken {
-			return rename{k, cand}, true, nil
-		}
+		return taken, wrapCheck(cand, err)
+	})
+	if err != nil || likely == model.ProjectKeys.Valid(k) {
+		return rename{}, false, err
 	}
-	return rename{k, k + "?"}, true, nil
+	return rename{k, likely}, true, nil
 }
 
 func wrapCheck(k string, err error) error {

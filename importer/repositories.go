@@ -1,0 +1,189 @@
+package importer
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"bbimport/importer/archive"
+	"bbimport/model"
+)
+
+// repository records a repository as INITIALISING and starts building it
+// aside. A repository whose project or origin did not make it is not
+// imported, and says why.
+func (im *importRun) repository(r *model.Repository) error {
+	repo := &importedRepo{archiveID: r.ID, subject: "?/" + r.Slug}
+	im.repos[r.ID] = repo
+	proj := im.projects[r.ProjectID]
+	if proj == nil {
+		repo.failed, repo.skipReason = true, "its project was not imported"
+		im.error(repo.subject, "Repository %s was not imported: the archive has no project with id %s for it", r.Slug, r.ProjectID)
+		return nil
+	}
+	slug := model.RepositorySlugs.Valid(r.Slug)
+	repo.subject = proj.key + "/" + slug
+	var origin *importedRepo
+	if r.IsFork() {
+		// origin == repo: a repository that names itself as its origin.
+		if origin = im.repos[r.OriginID]; origin == nil || origin.failed || origin == repo {
+			repo.failed, repo.skipReason = true, "its origin was not imported"
+			im.error(repo.subject, "Fork %s was not imported: its origin (archive id %s) was not imported, and a fork shares its origin's objects", repo.subject, r.OriginID)
+			return nil
+		}
+	}
+	im.run.setProgress("Importing "+repo.subject+": git data", 0)
+
+	newSlug, err := model.RepositorySlugs.Free(r.Slug, func(v string) (bool, error) { return im.st.repositorySlugTaken(proj.id, v) })
+	if err != nil {
+		return fmt.Errorf("look up repository slug %s in %s: %w", slug, proj.key, err)
+	}
+	name := r.Name
+	if name == "" {
+		name = r.Slug
+	}
+	newName, err := model.Names.Free(name, func(v string) (bool, error) { return im.st.repositoryNameTaken(proj.id, v) })
+	if err != nil {
+		return fmt.Errorf("look up repository name %q in %s: %w", name, proj.key, err)
+	}
+	repo.subject = proj.key + "/" + newSlug
+	switch {
+	case newSlug != slug:
+		im.warn(repo.subject, "A repository with slug %s exists already in %s; the repository was imported as %s", slug, proj.key, newSlug)
+	case slug != r.Slug:
+		im.warn(repo.subject, "Repository slug %q is not a valid Bitbucket slug; the repository was imported as %s", r.Slug, newSlug)
+	}
+	if newName != name {
+		im.warn(repo.subject, "A repository named %q exists already in %s; the repository was imported as %q", name, proj.key, newName)
+	}
+	var originID sql.NullInt64
+	if origin != nil {
+		originID = sql.NullInt64{Int64: origin.id, Valid: true}
+	}
+	repo.id, err = im.st.insertRepository(proj.id, newSlug, newName, r, originID)
+	if err != nil {
+		return fmt.Errorf("create repository %s: %w", repo.subject, err)
+	}
+	if err := im.st.mapID("repository", r.ID, repo.id); err != nil {
+		return err
+	}
+	b, err := newRepositoryBuild(im.in.buildDir(repo.id), im.in.repositoryDir(repo.id))
+	if err != nil {
+		im.dropRepository(repo)
+		return err
+	}
+	if origin != nil {
+		b.alternates = filepath.Join("..", "..", "..", "repositories", strconv.FormatInt(origin.id, 10), "objects")
+	}
+	if im.hierarchy != nil && im.hierarchy.origin == "" {
+		im.hierarchy.origin = repo.subject
+	}
+	im.build, im.buildRepo = b, repo
+	return nil
+}
+
+// gitData feeds the files of a git member into the repository being built.
+func (im *importRun) gitData(m *archive.Member) error {
+	if im.build == nil || m.IDs.Repository != im.buildRepo.archiveID {
+		return nil // a repository that is not being imported
+	}
+	b := im.build
+	var store func(archive.File) error
+	switch m.Kind {
+	case archive.KindGitMetadata:
+		store = b.readMetadata
+	case archive.KindGitHooks:
+		store = b.writeHook
+	case archive.KindGitObjects:
+		if hook := im.in.beforeCheckpoint; hook != nil {
+			hook(pointGitData)
+		}
+		store = b.writeObject
+	}
+	consumed := m.Offset
+	err := m.Files(func(f archive.File) error {
+		if im.run.ctx.Err() != nil {
+			return errStoppedNow
+		}
+		f.Body = &countingReader{r: f.Body, n: &consumed}
+		err := store(f)
+		im.run.setProgress("", consumed)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if m.Kind == archive.KindGitObjects {
+		return im.finishRepository()
+	}
+	return nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
+}
+
+// finishRepository verifies the repository being built and moves it into
+// place; incomplete git data is an item error, the import goes on.
+func (im *importRun) finishRepository() error {
+	b, repo := im.build, im.buildRepo
+	im.build, im.buildRepo = nil, nil
+	err := b.finish(im.run.ctx)
+	switch {
+	case im.run.ctx.Err() != nil:
+		im.dropRepository(repo)
+		return errStoppedNow
+	case errors.Is(err, errVerify):
+		repo.failed, repo.skipReason = true, "the repository was not imported"
+		im.error(repo.subject, "Repository %s was not imported: %v", repo.subject, err)
+		return im.dropRepository(repo)
+	case err != nil:
+		im.dropRepository(repo)
+		return fmt.Errorf("build repository %s: %w", repo.subject, err)
+	}
+	for _, lost := range b.lost {
+		im.error(repo.subject, "A ref was not imported: %s", lost)
+	}
+	if b.lostMore > 0 {
+		im.error(repo.subject, "%d more refs were not imported, for reasons like those above", b.lostMore)
+	}
+	for _, note := range b.notes {
+		im.warn(repo.subject, "%s", note)
+	}
+	if b.hooks > 0 {
+		im.warn(repo.subject, "%d hook file(s) from the archive were kept inert under imported-hooks/ and are not installed", b.hooks)
+	}
+	if err := im.st.setRepositoryAvailable(repo.id); err != nil {
+		return err
+	}
+	im.counts.Repositories++
+	if im.hierarchy != nil {
+		im.hierarchy.repos++
+	}
+	im.lastRepo = repo
+	// Outside hierarchy markers there is no hierarchy end to wait for: the
+	// next checkpoint stops the import.
+	if im.run.canceling() && im.hierarchy != nil {
+		im.finishHierarchy = true
+	}
+	return im.commit()
+}
+
+// dropRepository removes a repository that will not be imported: its row
+// (with its permissions) and whatever directory it had.
+func (im *importRun) dropRepository(repo *importedRepo) error {
+	_ = os.RemoveAll(im.in.buildDir(repo.id))
+	_ = os.RemoveAll(im.in.repositoryDir(repo.id))
+	return im.st.deleteRepository(repo.id)
+}
