@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"bbimport/model"
+	"bbimport/wire"
 )
 
 // diskFactor is how many times the archive's size the import may need free
@@ -328,7 +329,7 @@ func (in *Instance) Messages(ctx context.Context, id int64, q model.MessageQuery
 	if _, err := in.Job(ctx, id); err != nil {
 		return model.Page[model.Message]{}, err
 	}
-	start, limit := pageBounds(q.Start, q.Limit)
+	start, limit := wire.Bounds(q.Start, q.Limit)
 	where := []string{"job_id = ?"}
 	args := []any{id}
 	if len(q.Severities) > 0 {
@@ -357,40 +358,4 @@ func (in *Instance) Messages(ctx context.Context, id int64, q model.MessageQuery
 		return page, fmt.Errorf("read messages of job %d: %w", id, err)
 	}
 	return page, nil
-}
-
-// Paging as Bitbucket does it: default limit 25, capped at 1000.
-const (
-	defaultPageLimit = 25
-	maxPageLimit     = 1000
-)
-
-func pageBounds(start, limit int) (int, int) {
-	if start < 0 {
-		start = 0
-	}
-	if limit <= 0 {
-		limit = defaultPageLimit
-	}
-	if limit > maxPageLimit {
-		limit = maxPageLimit
-	}
-	return start, limit
-}
-
-// makePage builds a page from up to limit+1 values: the extra one only says
-// that another page follows.
-func makePage[T any](values []T, start, limit int) model.Page[T] {
-	p := model.Page[T]{Limit: limit, Start: start, IsLastPage: len(values) <= limit}
-	if !p.IsLastPage {
-		values = values[:limit]
-		next := start + limit
-		p.NextPageStart = &next
-	}
-	if values == nil {
-		values = []T{}
-	}
-	p.Values = values
-	p.Size = len(values)
-	return p
 }

@@ -15,6 +15,7 @@ import (
 	"bbimport/importer/archive"
 	"bbimport/importer/archivegen"
 	"bbimport/model"
+	"bbimport/wire"
 )
 
 func hasMessage(msgs []string, parts ...string) bool {
@@ -515,7 +516,7 @@ func TestMessagesFilteredAndPaged(t *testing.T) {
 		t.Errorf("page 2 of 1: %+v", one)
 	}
 	capped, _ := in.Messages(ctx, job.ID, model.MessageQuery{Limit: 5000})
-	if capped.Limit != maxPageLimit {
+	if capped.Limit != wire.MaxLimit {
 		t.Errorf("limit %d not capped", capped.Limit)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"bbimport/model"
+	"bbimport/wire"
 )
 
 // ProjectExists reports whether a project key is taken (keys compare
@@ -34,7 +35,7 @@ func scanProject(row interface{ Scan(...any) error }) (model.RestProject, error)
 
 // Projects returns a page of projects by key.
 func (in *Instance) Projects(ctx context.Context, start, limit int) (model.Page[model.RestProject], error) {
-	start, limit = pageBounds(start, limit)
+	start, limit = wire.Bounds(start, limit)
 	return queryPage(ctx, in.db, start, limit, scanProject,
 		`SELECT `+projectColumns+` FROM projects p ORDER BY p.key LIMIT ? OFFSET ?`)
 }
@@ -78,7 +79,7 @@ func (in *Instance) Repositories(ctx context.Context, projectKey string, start, 
 	if _, err := in.Project(ctx, projectKey); err != nil {
 		return model.Page[model.RestRepository]{}, err
 	}
-	start, limit = pageBounds(start, limit)
+	start, limit = wire.Bounds(start, limit)
 	return queryPage(ctx, in.db, start, limit, scanRepository,
 		repositoryQuery+` WHERE p.key = ? ORDER BY r.slug LIMIT ? OFFSET ?`, projectKey)
 }
@@ -96,7 +97,7 @@ func (in *Instance) PullRequests(ctx context.Context, projectKey, slug string, s
 	if err != nil {
 		return model.Page[model.RestPullRequest]{}, err
 	}
-	start, limit = pageBounds(start, limit)
+	start, limit = wire.Bounds(start, limit)
 	var rowIDs []int64
 	page, err := queryPage(ctx, in.db, start, limit, func(row interface{ Scan(...any) error }) (model.RestPullRequest, error) {
 		var pr model.RestPullRequest
@@ -173,7 +174,7 @@ func queryPage[T any](ctx context.Context, db *sql.DB, start, limit int, scan fu
 	if err := rows.Err(); err != nil {
 		return model.Page[T]{}, fmt.Errorf("read rows: %w", err)
 	}
-	return makePage(values, start, limit), nil
+	return wire.PageLookahead(values, start, limit), nil
 }
 
 func notFound(err error, what string) error {

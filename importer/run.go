@@ -125,6 +125,12 @@ func (im *importRun) handle(m *archive.Member) error {
 	for _, note := range m.Notes {
 		im.warn(im.subjectOf(m), "%s", note)
 	}
+	// The reader names each unknown field once per member kind and import:
+	// newer Bitbucket versions add fields, and ignoring one loses no data
+	// that bbimport imports, so it is INFO, never a WARN per item.
+	for _, f := range m.UnknownFields {
+		im.info("", "Field %q of %s members is not known to bbimport and was ignored", f, m.Kind)
+	}
 	if im.dbErr != nil {
 		return im.dbErr
 	}
@@ -236,9 +242,9 @@ func (im *importRun) instanceDetails(d *model.InstanceDetails) error {
 	if d == nil {
 		return errors.New("the archive's instance details cannot be read")
 	}
-	if d.ArchiveVersion != model.SupportedArchiveVersion {
-		return fmt.Errorf("%w: the archive has archiveVersion %d and bbimport reads only %d; export it again from a Bitbucket that writes version %d",
-			archive.ErrUnsupportedVersion, d.ArchiveVersion, model.SupportedArchiveVersion, model.SupportedArchiveVersion)
+	if !model.ArchiveVersionSupported(d.ArchiveVersion) {
+		return fmt.Errorf("%w: the archive has archiveVersion %d and bbimport reads versions 1 and 2; export it again from a Bitbucket that writes one of them",
+			archive.ErrUnsupportedVersion, d.ArchiveVersion)
 	}
 	im.run.setState(model.StateRunning)
 	im.info("", "The archive was written by %s %s (archiveVersion %d, instance %q)", d.Product, d.Version, d.ArchiveVersion, d.InstanceName)

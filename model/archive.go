@@ -19,9 +19,6 @@ import (
 const (
 	OldestArchiveVersion = 1
 	NewestArchiveVersion = 2
-	// SupportedArchiveVersion is the version the generator writes by
-	// default. The engine should test ArchiveVersionSupported instead.
-	SupportedArchiveVersion = NewestArchiveVersion
 )
 
 // ArchiveVersionSupported reports whether bbimport reads archiveVersion v.
