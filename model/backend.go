@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -47,6 +48,33 @@ var (
 	ErrBadArchivePath = errors.New("bad archive path")             // 400
 	ErrNotEnoughDisk  = errors.New("not enough free disk space")   // 400: the target cannot hold the import
 )
+
+// RunningImport is the error Start returns while another import runs on
+// the same instance home: it says who runs it, as data, so that a console
+// can name the job, the process and since when. It matches
+// ErrImportRunning with errors.Is.
+type RunningImport struct {
+	JobID   int64
+	PID     int       // 0 when not known (a remote Bitbucket)
+	Command string    // the command line that started it, when known
+	Since   time.Time // zero when not known
+}
+
+func (e *RunningImport) Error() string {
+	s := fmt.Sprintf("%v: job %d", ErrImportRunning, e.JobID)
+	if e.PID != 0 {
+		s += fmt.Sprintf(", run by process %d", e.PID)
+		if e.Command != "" {
+			s += fmt.Sprintf(" (%s)", e.Command)
+		}
+	}
+	if !e.Since.IsZero() {
+		s += " since " + e.Since.Local().Format("2006-01-02 15:04:05")
+	}
+	return s
+}
+
+func (e *RunningImport) Is(target error) bool { return target == ErrImportRunning }
 
 // ArchiveFile is an archive in the import directory.
 type ArchiveFile struct {

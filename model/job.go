@@ -71,6 +71,10 @@ type Job struct {
 	// has imported so far. Bitbucket does not send it, so nil means "not
 	// reported", never zero.
 	Counts *ImportCounts `json:"counts,omitempty"`
+	// Archive is bbimport's extension too: the archive the job imports, as
+	// it was named to Start. Bitbucket does not send it; the REST client
+	// fills it from what it remembers of the jobs it started.
+	Archive string `json:"archive,omitempty"`
 }
 
 // ImportCounts are the items a job has imported so far, as structured data
