@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"bbimport/ui"
 )
 
 func newCancelCmd(g *globalFlags) *cobra.Command {
@@ -27,12 +29,12 @@ the instance home: cancel it there with Ctrl+C, or with kill -TERM <pid>.`,
 			if err := b.Cancel(cmd.Context(), id); err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
+			out := g.io.out
 			if !wait {
 				fmt.Fprintf(out, "Job %d will stop at its next checkpoint\n", id)
 				return nil
 			}
-			job, err := watchJob(cmd.Context(), b, id, out, isTerminal(out))
+			job, err := ui.WatchJob(cmd.Context(), b, id, ui.WatchOptions{Out: out, Terminal: g.io.outTTY})
 			if err != nil {
 				return err
 			}

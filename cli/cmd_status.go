@@ -48,11 +48,11 @@ func openJob(ctx context.Context, g *globalFlags, arg string) (model.Backend, in
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	b, closeBackend, err := openBackend(ctx, g)
+	b, err := openBackend(ctx, g)
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	return b, id, closeBackend, nil
+	return b, id, b.close, nil
 }
 
 func parseJobID(s string) (int64, error) {
@@ -117,19 +117,4 @@ func finishJob(ctx context.Context, b model.Backend, job model.Job, out io.Write
 		return &exitError{code: exitFailed}
 	}
 	return nil
-}
-
-// waitQuietly polls until the job ends, printing nothing.
-func waitQuietly(ctx context.Context, b model.Backend, id int64) (model.Job, error) {
-	for {
-		job, err := b.Job(ctx, id)
-		if err != nil || job.State.Finished() {
-			return job, err
-		}
-		select {
-		case <-ctx.Done():
-			return job, ctx.Err()
-		case <-time.After(pollInterval):
-		}
-	}
 }

@@ -27,7 +27,7 @@ func openRemote(_ context.Context, g *globalFlags) (model.Backend, error) {
 		return nil, err
 	}
 	var prompt promptFunc
-	if term.IsTerminal(int(os.Stdin.Fd())) {
+	if g.io.inTTY {
 		prompt = terminalPrompt
 	}
 	creds, err := remoteCredentials(host, g.user, os.Getenv, netrcPath(), prompt)
