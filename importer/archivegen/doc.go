@@ -1,5 +1,5 @@
 // Package archivegen writes synthetic Bitbucket Data Center migration
-// archives in exactly the layout of ../../shared/spec/archive-format.md, for
+// archives in exactly the layout of real ones (docs/bitbucket.md), for
 // tests, demos and benchmarks. Generate and GenerateFile write a whole
 // archive from Options; Writer writes one member at a time, for tests that
 // craft odd or broken archives.
