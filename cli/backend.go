@@ -13,13 +13,15 @@ import (
 // backend is what the commands drive, opened by openBackend.
 type backend struct {
 	model.Backend
-	// close releases the backend; for the in-process importer it also
-	// stops a running import at once, leaving no half-built repository.
 	close func() error
 	// importDir is the in-process importer's import directory; empty
 	// with --url, where only the server knows it.
 	importDir string
 }
+
+// Close releases the backend; for the in-process importer it also stops a
+// running import at once, leaving no half-built repository.
+func (b *backend) Close() error { return b.close() }
 
 // openBackend opens the in-process importer on the instance home, or
 // (with --url) a remote Bitbucket.

@@ -21,11 +21,11 @@ In-process, a running job lives in the process that started it, which holds
 the instance home: cancel it there with Ctrl+C, or with kill -TERM <pid>.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, id, closeBackend, err := openJob(cmd.Context(), g, args[0])
+			b, id, _, err := openJob(cmd.Context(), g, args[0])
 			if err != nil {
 				return err
 			}
-			defer closeBackend()
+			defer b.Close()
 			if err := b.Cancel(cmd.Context(), id); err != nil {
 				return err
 			}

@@ -30,7 +30,7 @@ func runConsole(cmd *cobra.Command, g *globalFlags) error {
 	if err != nil {
 		return &exitError{code: exitNotStarted, err: err}
 	}
-	defer b.close()
+	defer b.Close()
 	dir, err := consoleImportDir(g, b)
 	if err != nil {
 		return &exitError{code: exitNotStarted, err: err}

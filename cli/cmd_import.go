@@ -39,7 +39,7 @@ TIMED_OUT or COMPLETED with errors; 3 CANCELED; 2 the import did not start.`,
 			if err != nil {
 				return &exitError{code: exitNotStarted, err: err}
 			}
-			defer b.close()
+			defer b.Close()
 			// Signals are caught from before the start, so that one arriving
 			// while the job starts is a cancel request, not the end of the
 			// process (which the next start would have to mark ABORTED).
@@ -90,7 +90,7 @@ TIMED_OUT or COMPLETED with errors; 3 CANCELED; 2 the import did not start.`,
 			if ctx.Err() != nil && !(err == nil && final.State.Finished()) {
 				// Closing the in-process backend stops the job at once and
 				// removes the repository being built.
-				b.close()
+				b.Close()
 				return &exitError{code: exitCanceled, err: errors.New("the import was stopped at once; the repository being built was discarded")}
 			}
 			if err != nil {

@@ -23,7 +23,7 @@ with --url the jobs this client started (Bitbucket cannot list jobs). With
 			if err != nil {
 				return err
 			}
-			defer b.close()
+			defer b.Close()
 			jobs, err := b.KnownJobs(cmd.Context())
 			if err != nil {
 				return err
