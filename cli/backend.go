@@ -10,27 +10,38 @@ import (
 	"bbimport/model"
 )
 
-// openBackend opens what the commands drive: the in-process importer on the
-// instance home, or (with --url) a remote Bitbucket. The returned function
-// releases it; for the in-process importer it also stops a running import
-// at once, leaving no half-built repository.
-func openBackend(ctx context.Context, g *globalFlags) (model.Backend, func() error, error) {
+// backend is what the commands drive, opened by openBackend.
+type backend struct {
+	model.Backend
+	close func() error
+	// importDir is the in-process importer's import directory; empty
+	// with --url, where only the server knows it.
+	importDir string
+}
+
+// Close releases the backend; for the in-process importer it also stops a
+// running import at once, leaving no half-built repository.
+func (b *backend) Close() error { return b.close() }
+
+// openBackend opens the in-process importer on the instance home, or
+// (with --url) a remote Bitbucket.
+func openBackend(ctx context.Context, g *globalFlags) (*backend, error) {
 	if g.url != "" {
 		b, err := openRemote(ctx, g)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return b, func() error { return nil }, nil
+		return &backend{Backend: b, close: func() error { return nil }}, nil
 	}
 	home, err := instanceHome(g.home)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	in, err := importer.Open(importer.Options{Home: home, ImportDir: g.importDir})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return in, in.Close, nil
+	return &backend{Backend: in, close: in.Close, importDir: in.ImportDir()}, nil
 }
 
 // instanceHome is --home, else $BBIMPORT_HOME (the flag's default), else

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"bbimport/ui"
 )
 
 func newCancelCmd(g *globalFlags) *cobra.Command {
@@ -19,20 +21,20 @@ In-process, a running job lives in the process that started it, which holds
 the instance home: cancel it there with Ctrl+C, or with kill -TERM <pid>.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, id, closeBackend, err := openJob(cmd.Context(), g, args[0])
+			b, id, _, err := openJob(cmd.Context(), g, args[0])
 			if err != nil {
 				return err
 			}
-			defer closeBackend()
+			defer b.Close()
 			if err := b.Cancel(cmd.Context(), id); err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
+			out := g.io.out
 			if !wait {
 				fmt.Fprintf(out, "Job %d will stop at its next checkpoint\n", id)
 				return nil
 			}
-			job, err := watchJob(cmd.Context(), b, id, out, isTerminal(out))
+			job, err := ui.WatchJob(cmd.Context(), b, id, ui.WatchOptions{Out: out, Terminal: g.io.outTTY})
 			if err != nil {
 				return err
 			}

@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"bbimport/importer/archive"
 	"bbimport/model"
+	"bbimport/ui"
 )
 
 func newChecksumCmd(g *globalFlags) *cobra.Command {
@@ -44,16 +43,16 @@ Exit status: 0 (with --expect: it matches); 1 it does not match; 2 error.`,
 				return err
 			}
 			var progress func(done, total int64)
-			if errOut := cmd.ErrOrStderr(); isTerminal(errOut) {
-				bar := &progressBar{out: errOut, start: time.Now()}
-				progress = bar.show
-				defer bar.clear()
+			if g.io.errTTY {
+				bar := ui.NewProgressBar(g.io.errOut, nil)
+				progress = bar.Show
+				defer bar.Clear()
 			}
 			sums, err := archive.Checksum(cmd.Context(), path, progress)
 			if err != nil {
 				return err
 			}
-			return reportChecksums(cmd.OutOrStdout(), sums, expect, asJSON)
+			return reportChecksums(g.io.out, sums, expect, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&expect, "expect", "", "the MD5 or SHA-256 of the archive on the source (case does not matter)")
@@ -94,23 +93,3 @@ func reportChecksums(out io.Writer, sums model.Checksums, expect string, asJSON 
 	}
 	return nil
 }
-
-// progressBar redraws one line on a terminal.
-type progressBar struct {
-	out   io.Writer
-	start time.Time
-}
-
-func (p *progressBar) show(done, total int64) {
-	const width = 30
-	frac := 1.0
-	if total > 0 {
-		frac = float64(done) / float64(total)
-	}
-	filled := int(frac * width)
-	rate := float64(done) / max(time.Since(p.start).Seconds(), 0.001)
-	fmt.Fprintf(p.out, "\r[%s%s] %3.0f%%  %s of %s  %s/s ", strings.Repeat("#", filled), strings.Repeat(".", width-filled),
-		frac*100, humanize.IBytes(uint64(done)), humanize.IBytes(uint64(total)), humanize.IBytes(uint64(rate)))
-}
-
-func (p *progressBar) clear() { fmt.Fprint(p.out, "\r\033[K") }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"bbimport/model"
+	"bbimport/ui"
 )
 
 func newImportCmd(g *globalFlags) *cobra.Command {
@@ -35,11 +35,11 @@ TIMED_OUT or COMPLETED with errors; 3 CANCELED; 2 the import did not start.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stopNow := context.WithCancel(cmd.Context())
 			defer stopNow()
-			b, closeBackend, err := openBackend(ctx, g)
+			b, err := openBackend(ctx, g)
 			if err != nil {
 				return &exitError{code: exitNotStarted, err: err}
 			}
-			defer closeBackend()
+			defer b.Close()
 			// Signals are caught from before the start, so that one arriving
 			// while the job starts is a cancel request, not the end of the
 			// process (which the next start would have to mark ABORTED).
@@ -50,7 +50,7 @@ TIMED_OUT or COMPLETED with errors; 3 CANCELED; 2 the import did not start.`,
 			if err != nil {
 				return &exitError{code: exitNotStarted, err: err}
 			}
-			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			out, errOut := g.io.out, g.io.errOut
 			if g.url != "" && !wait {
 				if asJSON {
 					return printJSON(out, job)
@@ -77,23 +77,20 @@ TIMED_OUT or COMPLETED with errors; 3 CANCELED; 2 the import did not start.`,
 				}
 			}()
 
-			progress := out
-			if !wait || asJSON {
-				progress = errOut // keep stdout for the job JSON
-			}
-			if !wait {
+			var watch ui.WatchOptions // without --wait: silently
+			switch {
+			case !wait:
 				fmt.Fprintf(errOut, "Importing %s as job %d (add --wait to see progress)\n", args[0], job.ID)
+			case asJSON:
+				watch = ui.WatchOptions{Out: errOut, Terminal: g.io.errTTY} // keep stdout for the job JSON
+			default:
+				watch = ui.WatchOptions{Out: out, Terminal: g.io.outTTY}
 			}
-			var final model.Job
-			if wait {
-				final, err = watchJob(ctx, b, job.ID, progress, isTerminal(progress))
-			} else {
-				final, err = waitQuietly(ctx, b, job.ID)
-			}
+			final, err := ui.WatchJob(ctx, b, job.ID, watch)
 			if ctx.Err() != nil && !(err == nil && final.State.Finished()) {
 				// Closing the in-process backend stops the job at once and
 				// removes the repository being built.
-				closeBackend()
+				b.Close()
 				return &exitError{code: exitCanceled, err: errors.New("the import was stopped at once; the repository being built was discarded")}
 			}
 			if err != nil {

@@ -13,6 +13,7 @@ import (
 	"bbimport/importer"
 	"bbimport/importer/archivegen"
 	"bbimport/model"
+	"bbimport/ui"
 )
 
 // homeWithArchive makes an instance home whose import directory holds an
@@ -120,7 +121,7 @@ func TestWatchJobPrintsProgressAndNewMessagesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	final, err := watchJob(context.Background(), in, job.ID, &out, false)
+	final, err := ui.WatchJob(context.Background(), in, job.ID, ui.WatchOptions{Out: &out})
 	if err != nil || final.State != model.StateCompleted {
 		t.Fatalf("watch ended %s (%v)", final.State, err)
 	}
@@ -154,7 +155,7 @@ func TestWatchJobPrintsProgressAndNewMessagesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	if _, err := watchJob(context.Background(), in, job.ID, &out, true); err != nil {
+	if _, err := ui.WatchJob(context.Background(), in, job.ID, ui.WatchOptions{Out: &out, Terminal: true}); err != nil {
 		t.Fatal(err)
 	}
 	screen := out.String()

@@ -19,11 +19,11 @@ with --url the jobs this client started (Bitbucket cannot list jobs). With
 --json the list is printed as one Bitbucket page of jobs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, closeBackend, err := openBackend(cmd.Context(), g)
+			b, err := openBackend(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
-			defer closeBackend()
+			defer b.Close()
 			jobs, err := b.KnownJobs(cmd.Context())
 			if err != nil {
 				return err

@@ -21,11 +21,11 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 		Short: "Show an import job's state and progress",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, id, closeBackend, err := openJob(cmd.Context(), g, args[0])
+			b, id, _, err := openJob(cmd.Context(), g, args[0])
 			if err != nil {
 				return err
 			}
-			defer closeBackend()
+			defer b.Close()
 			job, err := b.Job(cmd.Context(), id)
 			if err != nil {
 				return err
@@ -43,16 +43,16 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 
 // openJob reads a job id argument and opens the backend that holds it;
 // a bad id is refused before anything is opened.
-func openJob(ctx context.Context, g *globalFlags, arg string) (model.Backend, int64, func() error, error) {
+func openJob(ctx context.Context, g *globalFlags, arg string) (*backend, int64, func() error, error) {
 	id, err := parseJobID(arg)
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	b, closeBackend, err := openBackend(ctx, g)
+	b, err := openBackend(ctx, g)
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	return b, id, closeBackend, nil
+	return b, id, b.Close, nil
 }
 
 func parseJobID(s string) (int64, error) {
@@ -117,19 +117,4 @@ func finishJob(ctx context.Context, b model.Backend, job model.Job, out io.Write
 		return &exitError{code: exitFailed}
 	}
 	return nil
-}
-
-// waitQuietly polls until the job ends, printing nothing.
-func waitQuietly(ctx context.Context, b model.Backend, id int64) (model.Job, error) {
-	for {
-		job, err := b.Job(ctx, id)
-		if err != nil || job.State.Finished() {
-			return job, err
-		}
-		select {
-		case <-ctx.Done():
-			return job, ctx.Err()
-		case <-time.After(pollInterval):
-		}
-	}
 }

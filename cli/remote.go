@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"bbimport/client"
+	"bbimport/client/netrc"
 	"bbimport/model"
 )
 
@@ -27,7 +27,7 @@ func openRemote(_ context.Context, g *globalFlags) (model.Backend, error) {
 		return nil, err
 	}
 	var prompt promptFunc
-	if term.IsTerminal(int(os.Stdin.Fd())) {
+	if g.io.inTTY {
 		prompt = terminalPrompt
 	}
 	creds, err := remoteCredentials(host, g.user, os.Getenv, netrcPath(), prompt)
@@ -64,7 +64,7 @@ func remoteCredentials(host, user string, getenv func(string) string, netrcFile 
 		return remoteCreds{user: user, password: pw}, nil
 	}
 	if netrcFile != "" {
-		login, pw, err := netrcLookup(netrcFile, host, user)
+		login, pw, err := netrc.LookupFile(netrcFile, host, user)
 		if err != nil {
 			return remoteCreds{}, err
 		}
@@ -128,108 +128,4 @@ func netrcPath() string {
 		return ""
 	}
 	return filepath.Join(home, ".netrc")
-}
-
-// netrcLookup finds the login and password for host in a netrc file as curl
-// reads it: the first `machine` entry for the host (whose login is user,
-// when user is given), else `default`. A missing file is no error.
-func netrcLookup(path, host, user string) (login, password string, err error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", "", nil
-	}
-	if err != nil {
-		return "", "", fmt.Errorf("read %s: %w", path, err)
-	}
-	type entry struct{ machine, login, password string }
-	var (
-		entries []entry
-		cur     *entry
-	)
-	tokens := netrcTokens(string(b))
-	for i := 0; i < len(tokens); i++ {
-		next := func() string {
-			if i+1 < len(tokens) {
-				i++
-				return tokens[i]
-			}
-			return ""
-		}
-		switch tokens[i] {
-		case "machine":
-			entries = append(entries, entry{machine: next()})
-			cur = &entries[len(entries)-1]
-		case "default":
-			entries = append(entries, entry{machine: ""})
-			cur = &entries[len(entries)-1]
-		case "login":
-			if v := next(); cur != nil {
-				cur.login = v
-			}
-		case "password":
-			if v := next(); cur != nil {
-				cur.password = v
-			}
-		case "account":
-			next()
-		}
-	}
-	for _, want := range []string{host, ""} {
-		for _, e := range entries {
-			if !strings.EqualFold(e.machine, want) || (user != "" && e.login != user) {
-				continue
-			}
-			login = e.login
-			if login == "" {
-				login = user
-			}
-			return login, e.password, nil
-		}
-	}
-	return "", "", nil
-}
-
-// netrcTokens splits a netrc file into words: double quotes may hold
-// spaces and backslash escapes, as curl allows; macdef bodies (up to an
-// empty line) are skipped.
-func netrcTokens(s string) []string {
-	var tokens []string
-	lines := strings.Split(s, "\n")
-	for li := 0; li < len(lines); li++ {
-		line := lines[li]
-		for j := 0; j < len(line); {
-			c := line[j]
-			switch {
-			case c == ' ' || c == '\t' || c == '\r':
-				j++
-			case c == '#' && (j == 0 || line[j-1] == ' ' || line[j-1] == '\t'):
-				j = len(line)
-			case c == '"':
-				var w strings.Builder
-				j++
-				for ; j < len(line) && line[j] != '"'; j++ {
-					if line[j] == '\\' && j+1 < len(line) {
-						j++
-					}
-					w.WriteByte(line[j])
-				}
-				j++
-				tokens = append(tokens, w.String())
-			default:
-				k := j
-				for k < len(line) && line[k] != ' ' && line[k] != '\t' && line[k] != '\r' {
-					k++
-				}
-				tokens = append(tokens, line[j:k])
-				j = k
-			}
-		}
-		if n := len(tokens); n >= 2 && tokens[n-2] == "macdef" {
-			tokens = tokens[:n-2]
-			for li+1 < len(lines) && strings.TrimSpace(lines[li+1]) != "" {
-				li++
-			}
-		}
-	}
-	return tokens
 }

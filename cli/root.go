@@ -45,6 +45,8 @@ type globalFlags struct {
 	insecure  bool
 	plain     bool
 	demo      bool
+
+	io *streams // set before any command runs
 }
 
 func newRootCmd() *cobra.Command {
@@ -62,6 +64,9 @@ Bitbucket's shapes.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			g.io = newStreams(cmd)
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runConsole(cmd, g)
 		},

@@ -18,6 +18,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"golang.org/x/term"
 
 	"bbimport/model"
 )
@@ -56,10 +57,16 @@ type Options struct {
 	// Out also receives the note printed after the full-screen console ends.
 	In  io.Reader
 	Out io.Writer
-	// Watch follows a job in plain mode, appending its progress and
-	// messages to Out until it ends; its error is Run's (the command's
-	// exit status).
-	Watch func(ctx context.Context, id int64) error
+	// InTerminal says In is a terminal, which echoes the answers typed;
+	// answers read from elsewhere are written out so the log reads right.
+	InTerminal bool
+}
+
+// Result is what the console leaves for the command to report.
+type Result struct {
+	// Job is the job plain mode followed, as last seen; its ID is 0 when
+	// it followed none. When Run fails with a Job, following it failed.
+	Job model.Job
 }
 
 func (o *Options) defaults() {
@@ -68,6 +75,7 @@ func (o *Options) defaults() {
 	}
 	if o.In == nil {
 		o.In = os.Stdin
+		o.InTerminal = term.IsTerminal(int(os.Stdin.Fd()))
 	}
 	if o.Out == nil {
 		o.Out = os.Stdout
@@ -79,9 +87,9 @@ func (o *Options) defaults() {
 	}
 }
 
-// Run opens the console and returns when the user quits. In plain mode it
-// returns what Watch returns.
-func Run(ctx context.Context, opts Options) error {
+// Run opens the console and returns when the user quits, or in plain mode
+// once the job it started or re-attached to has ended.
+func Run(ctx context.Context, opts Options) (Result, error) {
 	opts.defaults()
 	if opts.Plain {
 		return runPlain(ctx, opts)
@@ -95,10 +103,10 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	final, err := tea.NewProgram(m, popts...).Run()
 	if err != nil && ctx.Err() == nil {
-		return fmt.Errorf("run the console: %w", err)
+		return Result{}, fmt.Errorf("run the console: %w", err)
 	}
 	if fm, ok := final.(Model); ok && fm.farewell != "" {
 		fmt.Fprintln(opts.Out, fm.farewell)
 	}
-	return nil
+	return Result{}, nil
 }

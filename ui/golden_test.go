@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,13 @@ import (
 
 	"bbimport/model"
 )
+
+// TestMain draws every screen in UTC: the console shows times in the
+// machine's zone, and the goldens must not depend on where they run.
+func TestMain(m *testing.M) {
+	time.Local = time.UTC
+	os.Exit(m.Run())
+}
 
 func message(sec int, sev model.Severity, subject, text string) model.Message {
 	return model.Message{ID: fmt.Sprint(sec), Severity: sev, Subject: subject, Text: text,

@@ -5,14 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/dustin/go-humanize"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
-	"golang.org/x/term"
+	"github.com/dustin/go-humanize"
 
 	"bbimport/model"
 )
@@ -31,10 +29,9 @@ type plainConsole struct {
 	t    Theme
 }
 
-func runPlain(ctx context.Context, opts Options) error {
-	f, isFile := opts.In.(*os.File)
+func runPlain(ctx context.Context, opts Options) (Result, error) {
 	p := &plainConsole{opts: opts, in: bufio.NewScanner(opts.In), out: opts.Out, t: newTheme(false, false),
-		echo: !isFile || !term.IsTerminal(int(f.Fd()))}
+		echo: !opts.InTerminal}
 	return p.run(ctx)
 }
 
@@ -76,11 +73,11 @@ func (p *plainConsole) yes(q string, def bool) (bool, error) {
 	return false, nil
 }
 
-func (p *plainConsole) run(ctx context.Context) error {
+func (p *plainConsole) run(ctx context.Context) (Result, error) {
 	b := p.opts.Backend
 	id, err := b.Identity(ctx)
 	if err != nil {
-		return fmt.Errorf("ask the backend who it is: %w", err)
+		return Result{}, fmt.Errorf("ask the backend who it is: %w", err)
 	}
 	if id.Remote {
 		p.println(fmt.Sprintf("bbimport: %s (%s %s) as %s", id.Location, id.Product, id.Version, id.User))
@@ -89,7 +86,7 @@ func (p *plainConsole) run(ctx context.Context) error {
 	}
 	jobs, err := b.KnownJobs(ctx)
 	if err != nil {
-		return fmt.Errorf("list the known jobs: %w", err)
+		return Result{}, fmt.Errorf("list the known jobs: %w", err)
 	}
 	for _, j := range jobs {
 		if j.State.Finished() {
@@ -97,27 +94,37 @@ func (p *plainConsole) run(ctx context.Context) error {
 		}
 		ok, err := p.yes(fmt.Sprintf("Job %d is still %s at %d%%. Watch it? [Y/n] ", j.ID, j.State, j.Progress.Percentage), true)
 		if err != nil {
-			return err
+			return Result{}, err
 		}
 		if ok {
-			return p.opts.Watch(ctx, j.ID)
+			return p.watch(ctx, j.ID)
 		}
 		break
 	}
 	f, err := p.pick(ctx)
 	if err != nil || f == nil {
-		return err
+		return Result{}, err
 	}
 	ok, err := p.yes(fmt.Sprintf("Start the import of %s? [y/N] ", f.Name), false)
 	if err != nil || !ok {
-		return err
+		return Result{}, err
 	}
 	job, err := b.Start(ctx, f.Name)
 	if err != nil {
-		return fmt.Errorf("start the import of %s: %w", f.Name, err)
+		return Result{}, fmt.Errorf("start the import of %s: %w", f.Name, err)
 	}
 	p.println(fmt.Sprintf("Started job %d.", job.ID))
-	return p.opts.Watch(ctx, job.ID)
+	return p.watch(ctx, job.ID)
+}
+
+// watch appends the job's progress and messages until it ends.
+func (p *plainConsole) watch(ctx context.Context, id int64) (Result, error) {
+	job, err := WatchJob(ctx, p.opts.Backend, id, WatchOptions{Out: p.out, Now: p.opts.Now})
+	job.ID = id // a failed first look returns no job
+	if err != nil {
+		return Result{Job: job}, fmt.Errorf("follow job %d: %w", id, err)
+	}
+	return Result{Job: job}, nil
 }
 
 // pick lists the archives and asks for one; nil when the admin quits.

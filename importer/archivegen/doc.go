@@ -1,8 +1,8 @@
 // Package archivegen writes synthetic Bitbucket Data Center migration
-// archives in the layout real ones have (member names in
-// importer/archive/layout.go), for tests, demos and benchmarks. Generate
-// and GenerateFile write a whole archive from Options; Writer writes one
-// member at a time, for tests that craft odd or broken archives.
+// archives in exactly the layout of real ones (docs/bitbucket.md), for
+// tests, demos and benchmarks. Generate and GenerateFile write a whole
+// archive from Options; Writer writes one member at a time, for tests that
+// craft odd or broken archives.
 //
 // What an archive holds:
 //   - Projects with permissions; personal projects (~USER, type 1) for the

@@ -1,0 +1,172 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/dustin/go-humanize"
+
+	"bbimport/model"
+)
+
+// This file draws the lines bbimport prints outside the full-screen
+// console: a progress bar redrawn on one terminal line, and a job followed
+// to its end as progress and message lines.
+
+// clearLine returns to the start of the terminal line and erases it.
+const clearLine = "\r\x1b[2K"
+
+// ProgressBar redraws one terminal line with a bar, the bytes done and the
+// rate; use it only when the writer is a terminal.
+type ProgressBar struct {
+	out   io.Writer
+	now   func() time.Time
+	start time.Time
+}
+
+// NewProgressBar starts a bar on out; now is the clock, nil for time.Now.
+func NewProgressBar(out io.Writer, now func() time.Time) *ProgressBar {
+	if now == nil {
+		now = time.Now
+	}
+	return &ProgressBar{out: out, now: now, start: now()}
+}
+
+// Show redraws the bar for done of total bytes.
+func (p *ProgressBar) Show(done, total int64) {
+	const width = 30
+	frac := 1.0
+	if total > 0 {
+		frac = float64(done) / float64(total)
+	}
+	filled := int(frac * width)
+	rate := float64(done) / max(p.now().Sub(p.start).Seconds(), 0.001)
+	fmt.Fprintf(p.out, "\r[%s%s] %3.0f%%  %s of %s  %s/s ", strings.Repeat("#", filled), strings.Repeat(".", width-filled),
+		frac*100, humanize.IBytes(uint64(done)), humanize.IBytes(uint64(total)), humanize.IBytes(uint64(rate)))
+}
+
+// Clear erases the bar, leaving the cursor at the start of the line.
+func (p *ProgressBar) Clear() { fmt.Fprint(p.out, clearLine) }
+
+// PollInterval is how often a watcher asks for the job and new messages.
+const PollInterval = 250 * time.Millisecond
+
+// WatchOptions say where and how WatchJob prints.
+type WatchOptions struct {
+	// Out receives the lines; nil follows the job silently.
+	Out io.Writer
+	// Terminal redraws the status line in place instead of appending a
+	// timestamped line whenever it changes.
+	Terminal bool
+	// Now is the clock of the timestamps; nil means time.Now.
+	Now func() time.Time
+}
+
+// WatchJob follows job id to its end and returns it as last seen. It
+// prints each new message as a line ("WARN PRJ/golden: text") and the
+// progress, redrawn in place on a terminal, else as a timestamped line
+// whenever it changes. Only messages past those already printed are asked
+// for, by their start offset.
+func WatchJob(ctx context.Context, b model.Backend, id int64, opts WatchOptions) (model.Job, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	w := &jobWatch{b: b, id: id, opts: opts}
+	for {
+		job, err := w.poll(ctx)
+		if err != nil || job.State.Finished() {
+			w.endLine()
+			return job, err
+		}
+		select {
+		case <-ctx.Done():
+			w.endLine()
+			return job, ctx.Err()
+		case <-time.After(PollInterval):
+		}
+	}
+}
+
+type jobWatch struct {
+	b        model.Backend
+	id       int64
+	opts     WatchOptions
+	next     int    // start offset of the first message not printed
+	last     string // the progress last printed
+	onScreen bool   // a status line is drawn and must be cleared first
+}
+
+// poll prints what changed since the last poll.
+func (w *jobWatch) poll(ctx context.Context) (model.Job, error) {
+	job, err := w.b.Job(ctx, w.id)
+	if err != nil || w.opts.Out == nil {
+		return job, err
+	}
+	if err := w.printMessages(ctx); err != nil {
+		return job, err
+	}
+	w.printProgress(job)
+	return job, nil
+}
+
+// printMessages prints the messages past w.next, page by page. It stops
+// at the last page, and at a page that does not say where a next one
+// starts after its own start: following such a page would ask for the
+// same messages again, for ever.
+func (w *jobWatch) printMessages(ctx context.Context) error {
+	for {
+		page, err := w.b.Messages(ctx, w.id, model.MessageQuery{Start: w.next, Limit: 1000})
+		if err != nil {
+			return err
+		}
+		for _, m := range page.Values {
+			w.clearLine()
+			fmt.Fprintln(w.opts.Out, messageLine(m))
+		}
+		if page.IsLastPage || page.NextPageStart == nil || *page.NextPageStart <= w.next {
+			w.next += len(page.Values)
+			return nil
+		}
+		w.next = *page.NextPageStart
+	}
+}
+
+// messageLine is a job message on one line: "WARN PRJ/golden: text".
+func messageLine(m model.Message) string {
+	if m.Subject == "" {
+		return fmt.Sprintf("%s %s", m.Severity, m.Text)
+	}
+	return fmt.Sprintf("%s %s: %s", m.Severity, m.Subject, m.Text)
+}
+
+func (w *jobWatch) printProgress(job model.Job) {
+	status := fmt.Sprintf("%s %d%% %s", job.State, job.Progress.Percentage, job.Progress.Message)
+	if w.opts.Terminal {
+		w.clearLine()
+		fmt.Fprint(w.opts.Out, status)
+		w.onScreen = true
+		return
+	}
+	if status != w.last {
+		fmt.Fprintf(w.opts.Out, "%s %s\n", w.opts.Now().Format("15:04:05"), status)
+		w.last = status
+	}
+}
+
+func (w *jobWatch) clearLine() {
+	if w.onScreen {
+		fmt.Fprint(w.opts.Out, clearLine)
+		w.onScreen = false
+	}
+}
+
+// endLine leaves the last status line on screen, ended.
+func (w *jobWatch) endLine() {
+	if w.onScreen {
+		fmt.Fprintln(w.opts.Out)
+		w.onScreen = false
+	}
+}
