@@ -283,6 +283,12 @@ func (c *Client) Cancel(ctx context.Context, id int64) error {
 	return c.call(ctx, op, http.MethodPost, wire.ImportCancelPath(id), nil, nil)
 }
 
+// StopNow cannot be asked of Bitbucket: its REST API only cancels at a
+// checkpoint.
+func (c *Client) StopNow(_ context.Context, id int64) error {
+	return fmt.Errorf("stop import job %d at once: %w: Bitbucket stops an import only at its next checkpoint", id, model.ErrNotSupported)
+}
+
 // ProjectExists reports whether a project key is taken on the server.
 func (c *Client) ProjectExists(ctx context.Context, key string) (bool, error) {
 	var p model.RestProject

@@ -285,6 +285,24 @@ func (in *Instance) Cancel(ctx context.Context, id int64) error {
 	return fmt.Errorf("job %d is %s: %w", id, job.State, model.ErrJobFinished)
 }
 
+// StopNow stops a job at once, without waiting for its checkpoint: what
+// stops is rolled back to the last checkpoint, and no half-built
+// repository is left.
+func (in *Instance) StopNow(ctx context.Context, id int64) error {
+	in.mu.Lock()
+	run := in.running
+	in.mu.Unlock()
+	if run != nil && run.id == id {
+		run.stopNow()
+		return nil
+	}
+	job, err := in.Job(ctx, id)
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("job %d is %s: %w", id, job.State, model.ErrJobFinished)
+}
+
 // Wait blocks until the job has finished and returns its final state.
 func (in *Instance) Wait(ctx context.Context, id int64) (model.Job, error) {
 	in.mu.Lock()

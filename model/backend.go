@@ -22,6 +22,10 @@ type Backend interface {
 	Messages(ctx context.Context, id int64, q MessageQuery) (Page[Message], error)
 	// Cancel asks a running job to stop at its next checkpoint.
 	Cancel(ctx context.Context, id int64) error
+	// StopNow asks a canceling job to stop at once, without waiting for
+	// its checkpoint: the admin's second "stop". Bitbucket's REST API has
+	// no such call, so the REST client answers ErrNotSupported.
+	StopNow(ctx context.Context, id int64) error
 	// KnownJobs lists the jobs this backend knows of, newest first. A remote
 	// Bitbucket cannot list jobs, so the client lists those it started.
 	KnownJobs(ctx context.Context) ([]Job, error)
@@ -47,6 +51,7 @@ var (
 	ErrJobFinished    = errors.New("the job has already finished") // 409 on cancel
 	ErrBadArchivePath = errors.New("bad archive path")             // 400
 	ErrNotEnoughDisk  = errors.New("not enough free disk space")   // 400: the target cannot hold the import
+	ErrNotSupported   = errors.New("not supported by this backend")
 )
 
 // RunningImport is the error Start returns while another import runs on

@@ -34,6 +34,7 @@ type fakeBackend struct {
 	jobErr   error // every Job and Messages call fails with it
 	startErr error
 	started  []string
+	stopped  []int64 // StopNow calls
 	canceled []int64
 	nextID   int64
 }
@@ -114,6 +115,20 @@ func (f *fakeBackend) Cancel(_ context.Context, id int64) error {
 	f.canceled = append(f.canceled, id)
 	j.State = model.StateCanceling
 	f.jobs[id] = j
+	return nil
+}
+
+func (f *fakeBackend) StopNow(_ context.Context, id int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	j, ok := f.jobs[id]
+	if !ok {
+		return fmt.Errorf("stop job %d: %w", id, model.ErrJobNotFound)
+	}
+	if j.State.Finished() {
+		return fmt.Errorf("stop job %d: %w", id, model.ErrJobFinished)
+	}
+	f.stopped = append(f.stopped, id)
 	return nil
 }
 

@@ -274,6 +274,22 @@ func (f *Fake) Cancel(_ context.Context, id int64) error {
 	return nil
 }
 
+// StopNow ends a canceling job CANCELED at once, as the importer stops a
+// job without waiting for its checkpoint.
+func (f *Fake) StopNow(_ context.Context, id int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	j, err := f.find(id)
+	if err != nil {
+		return err
+	}
+	if j.State.Finished() {
+		return fmt.Errorf("import job %d is %s: %w", id, j.State, model.ErrJobFinished)
+	}
+	j.State = model.StateCanceled
+	return nil
+}
+
 // KnownJobs lists every job, newest first.
 func (f *Fake) KnownJobs(context.Context) ([]model.Job, error) {
 	f.mu.Lock()
