@@ -24,11 +24,7 @@ import (
 // Importer is what the server needs of the in-process importer.
 type Importer interface {
 	model.Backend
-	Projects(ctx context.Context, start, limit int) (model.Page[model.RestProject], error)
-	Project(ctx context.Context, key string) (model.RestProject, error)
-	Repositories(ctx context.Context, projectKey string, start, limit int) (model.Page[model.RestRepository], error)
-	Repository(ctx context.Context, projectKey, slug string) (model.RestRepository, error)
-	PullRequests(ctx context.Context, projectKey, slug string, start, limit int) (model.Page[model.RestPullRequest], error)
+	Reader
 	// Shutdown refuses new imports, asks a running one to stop at its next
 	// checkpoint and waits for it.
 	Shutdown(ctx context.Context) error
@@ -128,6 +124,13 @@ func (s *Server) routes() {
 		s.route(base+wire.PathRepos, true, methods{http.MethodGet: s.repositories})
 		s.route(base+wire.PathRepo, true, methods{http.MethodGet: s.repository})
 		s.route(base+wire.PathPullRequests, true, methods{http.MethodGet: s.pullRequests})
+		s.route(base+wire.PathPullRequest, true, methods{http.MethodGet: s.pullRequest})
+		s.route(base+wire.PathActivities, true, methods{http.MethodGet: s.activities})
+		s.route(base+wire.PathBranches, true, methods{http.MethodGet: s.branches})
+		s.route(base+wire.PathDefaultBranch, true, methods{http.MethodGet: s.defaultBranch})
+		s.route(base+wire.PathTags, true, methods{http.MethodGet: s.tags})
+		s.route(base+wire.PathUserRepos, true, methods{http.MethodGet: s.userRepositories})
+		s.route(base+wire.PathAllRepos, true, methods{http.MethodGet: s.allRepositories})
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", fmt.Sprintf("No resource at %s.", r.URL.Path))
