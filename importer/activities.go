@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"bbimport/model"
@@ -210,7 +211,7 @@ func (l userLookup) all(ids []string) ([]model.User, error) {
 		if !ok {
 			var n nullUser
 			err := l.db.QueryRowContext(l.ctx, `SELECT `+nullUserColumns("u")+` FROM users u WHERE u.slug = ?`, id.Slug).Scan(n.dest()...)
-			if err == sql.ErrNoRows {
+			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}
 			if err != nil {

@@ -243,8 +243,9 @@ func (f *readFixture) checkProjects() {
 			t.Errorf("project %s links %+v", want.Key, p.Links)
 		}
 		one := decode[model.RestProject](t, f.do("GET", base+"/projects/"+url.PathEscape(want.Key), "", ""))
-		if !reflect.DeepEqual(one, p) {
-			t.Errorf("project %s alone %+v, in the list %+v", want.Key, one, p)
+		slashed := decode[model.RestProject](t, f.do("GET", base+"/projects/"+url.PathEscape(want.Key)+"/", "", ""))
+		if !reflect.DeepEqual(one, p) || !reflect.DeepEqual(slashed, p) {
+			t.Errorf("project %s alone %+v, with a trailing slash %+v, in the list %+v", want.Key, one, slashed, p)
 		}
 	}
 	// name= is a part of the name, in any case.

@@ -119,18 +119,25 @@ func (s *Server) routes() {
 			s.route(base+p, true, methods{http.MethodGet: exportNotBuilt})
 		}
 
-		s.route(base+wire.PathProjects, true, methods{http.MethodGet: s.projects})
-		s.route(base+wire.PathProject, true, methods{http.MethodGet: s.project})
-		s.route(base+wire.PathRepos, true, methods{http.MethodGet: s.repositories})
-		s.route(base+wire.PathRepo, true, methods{http.MethodGet: s.repository})
-		s.route(base+wire.PathPullRequests, true, methods{http.MethodGet: s.pullRequests})
-		s.route(base+wire.PathPullRequest, true, methods{http.MethodGet: s.pullRequest})
-		s.route(base+wire.PathActivities, true, methods{http.MethodGet: s.activities})
-		s.route(base+wire.PathBranches, true, methods{http.MethodGet: s.branches})
-		s.route(base+wire.PathDefaultBranch, true, methods{http.MethodGet: s.defaultBranch})
-		s.route(base+wire.PathTags, true, methods{http.MethodGet: s.tags})
-		s.route(base+wire.PathUserRepos, true, methods{http.MethodGet: s.userRepositories})
-		s.route(base+wire.PathAllRepos, true, methods{http.MethodGet: s.allRepositories})
+		// The read API, as client libraries call it: with or without a
+		// trailing slash ({$} matches the slash alone, not a subtree).
+		for path, h := range map[string]http.HandlerFunc{
+			wire.PathProjects:      s.projects,
+			wire.PathProject:       s.project,
+			wire.PathRepos:         s.repositories,
+			wire.PathRepo:          s.repository,
+			wire.PathPullRequests:  s.pullRequests,
+			wire.PathPullRequest:   s.pullRequest,
+			wire.PathActivities:    s.activities,
+			wire.PathBranches:      s.branches,
+			wire.PathDefaultBranch: s.defaultBranch,
+			wire.PathTags:          s.tags,
+			wire.PathUserRepos:     s.userRepositories,
+			wire.PathAllRepos:      s.allRepositories,
+		} {
+			s.route(base+path, true, methods{http.MethodGet: h})
+			s.route(base+path+"/{$}", true, methods{http.MethodGet: h})
+		}
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", fmt.Sprintf("No resource at %s.", r.URL.Path))
