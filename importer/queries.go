@@ -33,11 +33,22 @@ func scanProject(row interface{ Scan(...any) error }) (model.RestProject, error)
 	return p, err
 }
 
-// Projects returns a page of projects by key.
+// Projects returns a page of all projects by key.
 func (in *Instance) Projects(ctx context.Context, start, limit int) (model.Page[model.RestProject], error) {
+	return in.ListProjects(ctx, model.ProjectQuery{}, start, limit)
+}
+
+// ListProjects returns a page of the projects q matches, by key.
+func (in *Instance) ListProjects(ctx context.Context, q model.ProjectQuery, start, limit int) (model.Page[model.RestProject], error) {
 	start, limit = wire.Bounds(start, limit)
 	return queryPage(ctx, in.db, start, limit, scanProject,
-		`SELECT `+projectColumns+` FROM projects p ORDER BY p.key LIMIT ? OFFSET ?`)
+		`SELECT `+projectColumns+` FROM projects p WHERE `+containsSQL("p.name")+` ORDER BY p.key LIMIT ? OFFSET ?`, q.Name, q.Name)
+}
+
+// containsSQL is a condition that holds when its argument, given twice,
+// is empty or a part of column in any case.
+func containsSQL(column string) string {
+	return `(? = '' OR instr(lower(` + column + `), lower(?)) > 0)`
 }
 
 // Project returns one project by key, or model.ErrNotFound.
@@ -76,12 +87,23 @@ func scanRepository(row interface{ Scan(...any) error }) (model.RestRepository, 
 
 // Repositories returns a page of a project's repositories by slug.
 func (in *Instance) Repositories(ctx context.Context, projectKey string, start, limit int) (model.Page[model.RestRepository], error) {
-	if _, err := in.Project(ctx, projectKey); err != nil {
-		return model.Page[model.RestRepository]{}, err
+	return in.ListRepositories(ctx, model.RepositoryQuery{ProjectKey: projectKey}, start, limit)
+}
+
+// ListRepositories returns a page of the repositories q matches, by
+// project key and slug.
+func (in *Instance) ListRepositories(ctx context.Context, q model.RepositoryQuery, start, limit int) (model.Page[model.RestRepository], error) {
+	where, args := `1`, []any{}
+	if q.ProjectKey != "" {
+		if _, err := in.Project(ctx, q.ProjectKey); err != nil {
+			return model.Page[model.RestRepository]{}, err
+		}
+		where, args = `p.key = ?`, []any{q.ProjectKey}
 	}
 	start, limit = wire.Bounds(start, limit)
 	return queryPage(ctx, in.db, start, limit, scanRepository,
-		repositoryQuery+` WHERE p.key = ? ORDER BY r.slug LIMIT ? OFFSET ?`, projectKey)
+		repositoryQuery+` WHERE `+where+` AND `+containsSQL("r.name")+` AND `+containsSQL("p.name")+`
+		ORDER BY p.key, r.slug LIMIT ? OFFSET ?`, append(args, q.Name, q.Name, q.ProjectName, q.ProjectName)...)
 }
 
 // Repository returns one repository, or model.ErrNotFound.
@@ -90,14 +112,76 @@ func (in *Instance) Repository(ctx context.Context, projectKey, slug string) (mo
 	return r, notFound(err, "repository "+projectKey+"/"+slug)
 }
 
-// PullRequests returns a page of a repository's pull requests, newest
-// first as Bitbucket lists them, with their participants.
+// PullRequests returns a page of a repository's pull requests of every
+// state, newest first.
 func (in *Instance) PullRequests(ctx context.Context, projectKey, slug string, start, limit int) (model.Page[model.RestPullRequest], error) {
+	return in.ListPullRequests(ctx, projectKey, slug, model.PullRequestQuery{State: model.PRStateAll}, start, limit)
+}
+
+// ListPullRequests returns a page of the pull requests of a repository that
+// q matches, with their participants. The filters are SQL, so that paging
+// counts matches only.
+func (in *Instance) ListPullRequests(ctx context.Context, projectKey, slug string, q model.PullRequestQuery, start, limit int) (model.Page[model.RestPullRequest], error) {
 	repo, err := in.Repository(ctx, projectKey, slug)
 	if err != nil {
 		return model.Page[model.RestPullRequest]{}, err
 	}
+	where, args := pullRequestFilter(q)
+	order := `DESC`
+	if q.Order == model.OrderOldest {
+		order = `ASC`
+	}
 	start, limit = wire.Bounds(start, limit)
+	return in.pullRequests(ctx, repo, where+` ORDER BY pr.scoped_id `+order+` LIMIT ? OFFSET ?`, args, start, limit)
+}
+
+// PullRequest returns one pull request of a repository, or model.ErrNotFound.
+func (in *Instance) PullRequest(ctx context.Context, projectKey, slug string, id int64) (model.RestPullRequest, error) {
+	repo, err := in.Repository(ctx, projectKey, slug)
+	if err != nil {
+		return model.RestPullRequest{}, err
+	}
+	page, err := in.pullRequests(ctx, repo, `pr.scoped_id = ? LIMIT ? OFFSET ?`, []any{id}, 0, 1)
+	if err != nil {
+		return model.RestPullRequest{}, err
+	}
+	if len(page.Values) == 0 {
+		return model.RestPullRequest{}, fmt.Errorf("pull request %s/%s#%d: %w", projectKey, slug, id, model.ErrNotFound)
+	}
+	return page.Values[0], nil
+}
+
+// pullRequestFilter is q as a condition on pull_requests pr, and its
+// arguments.
+func pullRequestFilter(q model.PullRequestQuery) (string, []any) {
+	conds := []string{`1`}
+	var args []any
+	if q.State != "" && q.State != model.PRStateAll {
+		conds, args = append(conds, `pr.state = ?`), append(args, q.State)
+	}
+	if q.At != "" {
+		column := `pr.to_ref`
+		if q.Direction == model.DirectionOutgoing {
+			column = `pr.from_ref`
+		}
+		conds, args = append(conds, column+` = ?`), append(args, q.At)
+	}
+	if q.FilterText != "" {
+		conds = append(conds, `(instr(lower(pr.title), lower(?)) > 0 OR instr(lower(pr.description), lower(?)) > 0)`)
+		args = append(args, q.FilterText, q.FilterText)
+	}
+	for _, p := range q.Participants {
+		conds = append(conds, `EXISTS (SELECT 1 FROM pr_participants pp JOIN users u ON u.id = pp.user_id
+			WHERE pp.pull_request_id = pr.id AND u.name = ? COLLATE NOCASE AND (? = '' OR pp.role = ?))`)
+		args = append(args, p.Username, p.Role, p.Role)
+	}
+	return strings.Join(conds, ` AND `), args
+}
+
+// pullRequests reads a page of repo's pull requests with their
+// participants; tail is the query's WHERE condition with ORDER BY, LIMIT
+// and OFFSET, args its arguments before LIMIT.
+func (in *Instance) pullRequests(ctx context.Context, repo model.RestRepository, tail string, args []any, start, limit int) (model.Page[model.RestPullRequest], error) {
 	var rowIDs []int64
 	page, err := queryPage(ctx, in.db, start, limit, func(row interface{ Scan(...any) error }) (model.RestPullRequest, error) {
 		var pr model.RestPullRequest
@@ -108,13 +192,14 @@ func (in *Instance) PullRequests(ctx context.Context, projectKey, slug string, s
 		pr.ClosedDate = closed.Int64
 		pr.Open = pr.State == model.PROpen
 		pr.Closed = !pr.Open
+		pr.FromRef.Type, pr.ToRef.Type = refType(pr.FromRef.ID), refType(pr.ToRef.ID)
 		pr.FromRef.Repository, pr.ToRef.Repository = &repo, &repo
 		pr.Reviewers, pr.Participants = []model.RestParticipant{}, []model.RestParticipant{}
 		rowIDs = append(rowIDs, rowID)
 		return pr, err
-	}, `SELECT id, scoped_id, version, title, description, state, draft, created_date, updated_date, closed_date,
-		from_ref, from_display_id, from_commit, to_ref, to_display_id, to_commit
-		FROM pull_requests WHERE repository_id = ? ORDER BY scoped_id DESC LIMIT ? OFFSET ?`, repo.ID)
+	}, `SELECT pr.id, pr.scoped_id, pr.version, pr.title, pr.description, pr.state, pr.draft, pr.created_date, pr.updated_date, pr.closed_date,
+		pr.from_ref, pr.from_display_id, pr.from_commit, pr.to_ref, pr.to_display_id, pr.to_commit
+		FROM pull_requests pr WHERE pr.repository_id = ? AND `+tail, append([]any{repo.ID}, args...)...)
 	if err != nil || len(page.Values) == 0 {
 		return page, err
 	}
@@ -123,13 +208,13 @@ func (in *Instance) PullRequests(ctx context.Context, projectKey, slug string, s
 		byRow[rowIDs[i]] = &page.Values[i]
 	}
 	marks := strings.TrimSuffix(strings.Repeat("?,", len(page.Values)), ",")
-	args := make([]any, len(page.Values))
+	ids := make([]any, len(page.Values))
 	for i := range page.Values {
-		args[i] = rowIDs[i]
+		ids[i] = rowIDs[i]
 	}
 	rows, err := in.db.QueryContext(ctx, `SELECT pp.pull_request_id, pp.role, pp.status, COALESCE(pp.last_reviewed_commit, ''),
-		u.id, u.name, u.slug, u.display_name, COALESCE(u.email, ''), u.active, u.type
-		FROM pr_participants pp JOIN users u ON u.id = pp.user_id WHERE pp.pull_request_id IN (`+marks+`) ORDER BY pp.id`, args...)
+		`+userColumns+`
+		FROM pr_participants pp JOIN users u ON u.id = pp.user_id WHERE pp.pull_request_id IN (`+marks+`) ORDER BY pp.id`, ids...)
 	if err != nil {
 		return page, fmt.Errorf("read participants: %w", err)
 	}
@@ -153,6 +238,17 @@ func (in *Instance) PullRequests(ctx context.Context, projectKey, slug string, s
 		}
 	}
 	return page, rows.Err()
+}
+
+// userColumns are a user's columns in model.User's order, from users u.
+const userColumns = `u.id, u.name, u.slug, u.display_name, COALESCE(u.email, ''), u.active, u.type`
+
+// refType is a ref id's type: tags are TAG, everything else BRANCH.
+func refType(id string) string {
+	if strings.HasPrefix(id, "refs/tags/") {
+		return model.RefTag
+	}
+	return model.RefBranch
 }
 
 // queryPage runs a query whose last two arguments are LIMIT and OFFSET,

@@ -24,11 +24,7 @@ import (
 // Importer is what the server needs of the in-process importer.
 type Importer interface {
 	model.Backend
-	Projects(ctx context.Context, start, limit int) (model.Page[model.RestProject], error)
-	Project(ctx context.Context, key string) (model.RestProject, error)
-	Repositories(ctx context.Context, projectKey string, start, limit int) (model.Page[model.RestRepository], error)
-	Repository(ctx context.Context, projectKey, slug string) (model.RestRepository, error)
-	PullRequests(ctx context.Context, projectKey, slug string, start, limit int) (model.Page[model.RestPullRequest], error)
+	Reader
 	// Shutdown refuses new imports, asks a running one to stop at its next
 	// checkpoint and waits for it.
 	Shutdown(ctx context.Context) error
@@ -123,11 +119,25 @@ func (s *Server) routes() {
 			s.route(base+p, true, methods{http.MethodGet: exportNotBuilt})
 		}
 
-		s.route(base+wire.PathProjects, true, methods{http.MethodGet: s.projects})
-		s.route(base+wire.PathProject, true, methods{http.MethodGet: s.project})
-		s.route(base+wire.PathRepos, true, methods{http.MethodGet: s.repositories})
-		s.route(base+wire.PathRepo, true, methods{http.MethodGet: s.repository})
-		s.route(base+wire.PathPullRequests, true, methods{http.MethodGet: s.pullRequests})
+		// The read API, as client libraries call it: with or without a
+		// trailing slash ({$} matches the slash alone, not a subtree).
+		for path, h := range map[string]http.HandlerFunc{
+			wire.PathProjects:      s.projects,
+			wire.PathProject:       s.project,
+			wire.PathRepos:         s.repositories,
+			wire.PathRepo:          s.repository,
+			wire.PathPullRequests:  s.pullRequests,
+			wire.PathPullRequest:   s.pullRequest,
+			wire.PathActivities:    s.activities,
+			wire.PathBranches:      s.branches,
+			wire.PathDefaultBranch: s.defaultBranch,
+			wire.PathTags:          s.tags,
+			wire.PathUserRepos:     s.userRepositories,
+			wire.PathAllRepos:      s.allRepositories,
+		} {
+			s.route(base+path, true, methods{http.MethodGet: h})
+			s.route(base+path+"/{$}", true, methods{http.MethodGet: h})
+		}
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", fmt.Sprintf("No resource at %s.", r.URL.Path))

@@ -30,6 +30,8 @@ const (
 	WildJobID      = "jobId"
 	WildProjectKey = "projectKey"
 	WildSlug       = "slug"
+	WildPullID     = "pullRequestId"
+	WildUserSlug   = "userSlug"
 )
 
 // The API's paths below a prefix, as net/http patterns. The server routes
@@ -48,11 +50,18 @@ const (
 	PathExportCancel   = PathExport + "/cancel"
 	PathExportMessages = PathExport + "/messages"
 
-	PathProjects     = "/projects"
-	PathProject      = PathProjects + "/{" + WildProjectKey + "}"
-	PathRepos        = PathProject + "/repos"
-	PathRepo         = PathRepos + "/{" + WildSlug + "}"
-	PathPullRequests = PathRepo + "/pull-requests"
+	PathProjects      = "/projects"
+	PathProject       = PathProjects + "/{" + WildProjectKey + "}"
+	PathRepos         = PathProject + "/repos"
+	PathRepo          = PathRepos + "/{" + WildSlug + "}"
+	PathPullRequests  = PathRepo + "/pull-requests"
+	PathPullRequest   = PathPullRequests + "/{" + WildPullID + "}"
+	PathActivities    = PathPullRequest + "/activities"
+	PathBranches      = PathRepo + "/branches"
+	PathDefaultBranch = PathBranches + "/default"
+	PathTags          = PathRepo + "/tags"
+	PathUserRepos     = "/users/{" + WildUserSlug + "}/repos"
+	PathAllRepos      = "/repos"
 )
 
 // ImportPath is the path of one import job.

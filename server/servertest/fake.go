@@ -305,12 +305,19 @@ func (f *Fake) ProjectExists(ctx context.Context, key string) (bool, error) {
 	return err == nil, nil
 }
 
-// Projects pages ProjectList.
-func (f *Fake) Projects(_ context.Context, start, limit int) (model.Page[model.RestProject], error) {
+// ListProjects pages ProjectList; the fake filters by nothing.
+func (f *Fake) ListProjects(_ context.Context, q model.ProjectQuery, start, limit int) (model.Page[model.RestProject], error) {
+	if q != (model.ProjectQuery{}) {
+		return model.Page[model.RestProject]{}, errNoFilters
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return pageOf(f.ProjectList, start, limit), nil
 }
+
+// errNoFilters keeps the fake from answering a filtered list with
+// everything: tests of filters run against the real importer.
+var errNoFilters = errors.New("the fake does not filter lists")
 
 // Project finds a project by key.
 func (f *Fake) Project(_ context.Context, key string) (model.RestProject, error) {
@@ -324,16 +331,21 @@ func (f *Fake) Project(_ context.Context, key string) (model.RestProject, error)
 	return model.RestProject{}, fmt.Errorf("project %s: %w", key, model.ErrNotFound)
 }
 
-// Repositories pages a project's repositories.
-func (f *Fake) Repositories(ctx context.Context, key string, start, limit int) (model.Page[model.RestRepository], error) {
-	if _, err := f.Project(ctx, key); err != nil {
-		return model.Page[model.RestRepository]{}, err
+// ListRepositories pages one project's repositories, or all of them.
+func (f *Fake) ListRepositories(ctx context.Context, q model.RepositoryQuery, start, limit int) (model.Page[model.RestRepository], error) {
+	if q.Name != "" || q.ProjectName != "" {
+		return model.Page[model.RestRepository]{}, errNoFilters
+	}
+	if q.ProjectKey != "" {
+		if _, err := f.Project(ctx, q.ProjectKey); err != nil {
+			return model.Page[model.RestRepository]{}, err
+		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var in []model.RestRepository
 	for _, r := range f.RepoList {
-		if r.Project.Key == key {
+		if q.ProjectKey == "" || r.Project.Key == q.ProjectKey {
 			in = append(in, r)
 		}
 	}
@@ -352,12 +364,63 @@ func (f *Fake) Repository(_ context.Context, key, slug string) (model.RestReposi
 	return model.RestRepository{}, fmt.Errorf("repository %s/%s: %w", key, slug, model.ErrNotFound)
 }
 
-// PullRequests pages PRs of every state; the fake keeps them all in one repository.
-func (f *Fake) PullRequests(ctx context.Context, key, slug string, start, limit int) (model.Page[model.RestPullRequest], error) {
+// ListPullRequests pages PRList, the PRs of every repository, by state.
+func (f *Fake) ListPullRequests(ctx context.Context, key, slug string, q model.PullRequestQuery, start, limit int) (model.Page[model.RestPullRequest], error) {
+	if q.At != "" || q.FilterText != "" || len(q.Participants) > 0 {
+		return model.Page[model.RestPullRequest]{}, errNoFilters
+	}
 	if _, err := f.Repository(ctx, key, slug); err != nil {
 		return model.Page[model.RestPullRequest]{}, err
 	}
-	return pageOf(f.PRList, start, limit), nil
+	var in []model.RestPullRequest
+	for _, pr := range f.PRList {
+		if q.State == model.PRStateAll || pr.State == q.State {
+			in = append(in, pr)
+		}
+	}
+	return pageOf(in, start, limit), nil
+}
+
+// PullRequest finds one of PRList.
+func (f *Fake) PullRequest(ctx context.Context, key, slug string, id int64) (model.RestPullRequest, error) {
+	if _, err := f.Repository(ctx, key, slug); err != nil {
+		return model.RestPullRequest{}, err
+	}
+	for _, pr := range f.PRList {
+		if pr.ID == id {
+			return pr, nil
+		}
+	}
+	return model.RestPullRequest{}, fmt.Errorf("pull request %d: %w", id, model.ErrNotFound)
+}
+
+// Activities: the fake's pull requests have none.
+func (f *Fake) Activities(ctx context.Context, key, slug string, id int64, start, limit int) (model.Page[model.RestActivity], error) {
+	if _, err := f.PullRequest(ctx, key, slug, id); err != nil {
+		return model.Page[model.RestActivity]{}, err
+	}
+	return pageOf([]model.RestActivity(nil), start, limit), nil
+}
+
+// Branches: the fake's repositories are empty.
+func (f *Fake) Branches(ctx context.Context, key, slug string, _ model.RefQuery, start, limit int) (model.Page[model.RestBranchOrTag], error) {
+	if _, err := f.Repository(ctx, key, slug); err != nil {
+		return model.Page[model.RestBranchOrTag]{}, err
+	}
+	return pageOf([]model.RestBranchOrTag(nil), start, limit), nil
+}
+
+// Tags: the fake's repositories are empty.
+func (f *Fake) Tags(ctx context.Context, key, slug string, q model.RefQuery, start, limit int) (model.Page[model.RestBranchOrTag], error) {
+	return f.Branches(ctx, key, slug, q, start, limit)
+}
+
+// DefaultBranch: the fake's repositories are empty, without one.
+func (f *Fake) DefaultBranch(ctx context.Context, key, slug string) (model.RestBranchOrTag, error) {
+	if _, err := f.Repository(ctx, key, slug); err != nil {
+		return model.RestBranchOrTag{}, err
+	}
+	return model.RestBranchOrTag{}, fmt.Errorf("default branch of %s/%s: %w", key, slug, model.ErrNotFound)
 }
 
 // Shutdown refuses new imports, waits for ShutdownGate if set, and cancels
