@@ -82,6 +82,7 @@ type Model struct {
 	width, height int
 
 	entries  []entry
+	metas    []meta // metas[i] is of entries[i]
 	subjects *subjectTable
 	counts   Counts
 
@@ -182,7 +183,11 @@ func (m Model) Selected() (model.Message, bool) {
 	if len(m.view) == 0 {
 		return model.Message{}, false
 	}
-	return m.entries[m.view[m.cursor]].message(m.subjects.names), true
+	return m.snapshot().message(m.view[m.cursor]), true
+}
+
+func (m Model) snapshot() logSnapshot {
+	return logSnapshot{entries: m.entries, metas: m.metas, names: m.subjects.names}
 }
 
 // Append stores messages, in the order given; the caller sends each message
@@ -209,12 +214,16 @@ func (m *Model) Append(msgs []model.Message) tea.Cmd {
 		return packed[at-n : at]
 	}
 	m.entries = slices.Grow(m.entries, len(msgs))
+	m.metas = slices.Grow(m.metas, len(msgs))
 	for _, msg := range msgs {
 		sev := severityOf(msg.Severity)
 		m.entries = append(m.entries, entry{
 			text:    take(len(msg.Text)),
 			id:      take(len(msg.ID)),
 			created: msg.CreatedDate,
+		})
+		m.metas = append(m.metas, meta{
+			sig:     signature(msg.Text),
 			subject: m.subjects.intern(msg.Subject),
 			sev:     sev,
 		})
@@ -227,7 +236,7 @@ func (m *Model) Append(msgs []model.Message) tea.Cmd {
 		return m.refilter()
 	}
 	m.applied.extend(m.subjects.names)
-	added, _ := m.applied.scan(m.entries, first, nil, nil)
+	added, _ := m.applied.scan(m.entries, m.metas, first, nil, nil)
 	m.view = append(m.view, added...)
 	m.covered = len(m.entries)
 	m.scroll()
@@ -255,7 +264,7 @@ func (m *Model) refilter() tea.Cmd {
 	pane, latest := m.pane, m.gen
 	gen := latest.Add(1)
 	stale := func() bool { return latest.Load() != gen }
-	entries, names := m.entries, m.subjects.names
+	entries, metas, names := m.entries, m.metas, m.subjects.names
 	var base []int32
 	from := 0
 	if m.applied.narrows(m.want) && m.covered > 0 {
@@ -266,10 +275,10 @@ func (m *Model) refilter() tea.Cmd {
 	}
 	return func() tea.Msg {
 		mt.extend(names)
-		view, ok := mt.scan(entries, from, base, stale)
+		view, ok := mt.scan(entries, metas, from, base, stale)
 		if ok && base != nil {
 			var added []int32
-			added, ok = mt.scan(entries, from, nil, stale)
+			added, ok = mt.scan(entries, metas, from, nil, stale)
 			view = append(view, added...)
 		}
 		if !ok {
@@ -289,7 +298,7 @@ func (m Model) landScan(msg scannedMsg) Model {
 	}
 	msg.matcher.extend(m.subjects.names)
 	m.applied, m.view, m.scanning = msg.matcher, msg.view, false
-	added, _ := m.applied.scan(m.entries, msg.covered, nil, nil)
+	added, _ := m.applied.scan(m.entries, m.metas, msg.covered, nil, nil)
 	m.view = append(m.view, added...)
 	m.covered = len(m.entries)
 	// Keep the selected message selected, or the nearest one after it.
@@ -440,7 +449,7 @@ func (m Model) toggle(s severity) (Model, tea.Cmd) {
 // ERROR among the rows shown.
 func (m *Model) jumpToProblem(dir int) {
 	for i := m.cursor + dir; i >= 0 && i < len(m.view); i += dir {
-		if m.entries[m.view[i]].sev >= sevWarn {
+		if m.metas[m.view[i]].sev >= sevWarn {
 			m.move(i - m.cursor)
 			return
 		}
