@@ -96,6 +96,11 @@ type Model struct {
 	want     filter
 	gen      *atomic.Int64 // of the latest scan; shared with the scans running
 	scanning bool
+	// wider holds earlier results whose filters each show all the applied
+	// filter shows (the shorter prefixes of a text being typed, the
+	// severities hidden one by one), so that backspace or a toggle undone
+	// lands at once instead of scanning the whole log again.
+	wider []result
 
 	cursor int // index into view of the selected row
 	top    int // index into view of the first row on screen
@@ -243,12 +248,17 @@ func (m *Model) Append(msgs []model.Message) tea.Cmd {
 	return nil
 }
 
+// result is the view of a matcher over the first covered entries.
+type result struct {
+	matcher *matcher
+	view    []int32
+	covered int
+}
+
 // scannedMsg is the result of a filter run off the update loop.
 type scannedMsg struct {
 	pane, gen int64
-	matcher   *matcher
-	view      []int32
-	covered   int
+	result
 }
 
 // refilter applies m.want in a command. Typing one more letter of a literal
@@ -260,9 +270,17 @@ func (m *Model) refilter() tea.Cmd {
 		return nil
 	}
 	m.promptErr = ""
-	m.scanning = true
 	pane, latest := m.pane, m.gen
 	gen := latest.Add(1)
+	for _, r := range m.wider {
+		// Messages that arrived since are filtered in Update, as Append does.
+		if r.matcher.filter == m.want && len(m.entries)-r.covered < parallelFrom {
+			r.view = slices.Clip(r.view) // appending must not write into the room another view may use
+			*m = m.landScan(scannedMsg{pane: pane, gen: gen, result: r})
+			return nil
+		}
+	}
+	m.scanning = true
 	stale := func() bool { return latest.Load() != gen }
 	entries, metas, names := m.entries, m.metas, m.subjects.names
 	var base []int32
@@ -284,7 +302,7 @@ func (m *Model) refilter() tea.Cmd {
 		if !ok {
 			return nil // a newer scan is running
 		}
-		return scannedMsg{pane: pane, gen: gen, matcher: mt, view: view, covered: len(entries)}
+		return scannedMsg{pane: pane, gen: gen, result: result{matcher: mt, view: view, covered: len(entries)}}
 	}
 }
 
@@ -296,6 +314,15 @@ func (m Model) landScan(msg scannedMsg) Model {
 	if len(m.view) > 0 {
 		selected = m.view[m.cursor]
 	}
+	var wider []result
+	for _, r := range [][]result{m.wider, {{m.applied, m.view, m.covered}}} {
+		for _, r := range r {
+			if r.matcher.narrows(msg.matcher.filter) && r.matcher.filter != msg.matcher.filter {
+				wider = append(wider, r)
+			}
+		}
+	}
+	m.wider = wider
 	msg.matcher.extend(m.subjects.names)
 	m.applied, m.view, m.scanning = msg.matcher, msg.view, false
 	added, _ := m.applied.scan(m.entries, m.metas, msg.covered, nil, nil)
