@@ -105,11 +105,16 @@ func BenchmarkFilterKeystroke(b *testing.B) {
 		setup []string // keys before
 		key   string   // the keystroke measured
 	}{
-		{"first_letter", []string{"/"}, "p"},
+		{"first_letter", []string{"/"}, "p"},                     // all 1M match
+		{"first_letter_matching_none", []string{"/"}, "z"},       // none match
+		{"second_letter_all_rows", []string{"/", "type:p"}, "r"}, // narrows 1M rows
 		{"literal_backspace_whole_log", []string{"/", "type:renamed to PRJ3x"}, "backspace"},
+		{"backspace_to_first_letter", []string{"/", "type:pr"}, "backspace"}, // widens to all 1M
 		{"literal_narrowing", []string{"/", "type:renamed to PRJ"}, "3"},
 		{"regex_whole_log", []string{"/", "ctrl+r", "type:feature/f[0-9]+"}, "7"},
-		{"toggle_severity", nil, "1"},
+		{"toggle_severity", nil, "1"},                // hide INFO
+		{"toggle_severity_back", []string{"1"}, "1"}, // show INFO again: whole log
+		{"toggle_under_text", []string{"/", "type:repo", "enter"}, "1"},
 		{"subject_prefix", []string{"s", "type:PRJ3/repo"}, "1"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
@@ -210,7 +215,7 @@ func BenchmarkStockViewport(b *testing.B) {
 	m.Blur()
 	lines := make([]string, len(m.entries))
 	for i := range m.entries {
-		lines[i] = m.row(&m.entries[i], false)
+		lines[i] = m.row(int32(i), false)
 	}
 	for _, wrap := range []bool{false, true} {
 		name := "no_wrap"
@@ -243,7 +248,7 @@ func BenchmarkRobinovitchViewport(b *testing.B) {
 	m.Blur()
 	rows := make([]string, len(m.entries))
 	for i := range m.entries {
-		rows[i] = m.row(&m.entries[i], false)
+		rows[i] = m.row(int32(i), false)
 	}
 	before := heapInUse()
 	objects := make([]logItem, len(rows))

@@ -82,6 +82,7 @@ type Model struct {
 	width, height int
 
 	entries  []entry
+	metas    []meta // metas[i] is of entries[i]
 	subjects *subjectTable
 	counts   Counts
 
@@ -95,6 +96,11 @@ type Model struct {
 	want     filter
 	gen      *atomic.Int64 // of the latest scan; shared with the scans running
 	scanning bool
+	// wider holds earlier results whose filters each show all the applied
+	// filter shows (the shorter prefixes of a text being typed, the
+	// severities hidden one by one), so that backspace or a toggle undone
+	// lands at once instead of scanning the whole log again.
+	wider []result
 
 	cursor int // index into view of the selected row
 	top    int // index into view of the first row on screen
@@ -182,7 +188,11 @@ func (m Model) Selected() (model.Message, bool) {
 	if len(m.view) == 0 {
 		return model.Message{}, false
 	}
-	return m.entries[m.view[m.cursor]].message(m.subjects.names), true
+	return m.snapshot().message(m.view[m.cursor]), true
+}
+
+func (m Model) snapshot() logSnapshot {
+	return logSnapshot{entries: m.entries, metas: m.metas, names: m.subjects.names}
 }
 
 // Append stores messages, in the order given; the caller sends each message
@@ -209,12 +219,16 @@ func (m *Model) Append(msgs []model.Message) tea.Cmd {
 		return packed[at-n : at]
 	}
 	m.entries = slices.Grow(m.entries, len(msgs))
+	m.metas = slices.Grow(m.metas, len(msgs))
 	for _, msg := range msgs {
 		sev := severityOf(msg.Severity)
 		m.entries = append(m.entries, entry{
 			text:    take(len(msg.Text)),
 			id:      take(len(msg.ID)),
 			created: msg.CreatedDate,
+		})
+		m.metas = append(m.metas, meta{
+			sig:     signature(msg.Text),
 			subject: m.subjects.intern(msg.Subject),
 			sev:     sev,
 		})
@@ -227,19 +241,24 @@ func (m *Model) Append(msgs []model.Message) tea.Cmd {
 		return m.refilter()
 	}
 	m.applied.extend(m.subjects.names)
-	added, _ := m.applied.scan(m.entries, first, nil, nil)
+	added, _ := m.applied.scan(m.entries, m.metas, first, nil, nil)
 	m.view = append(m.view, added...)
 	m.covered = len(m.entries)
 	m.scroll()
 	return nil
 }
 
+// result is the view of a matcher over the first covered entries.
+type result struct {
+	matcher *matcher
+	view    []int32
+	covered int
+}
+
 // scannedMsg is the result of a filter run off the update loop.
 type scannedMsg struct {
 	pane, gen int64
-	matcher   *matcher
-	view      []int32
-	covered   int
+	result
 }
 
 // refilter applies m.want in a command. Typing one more letter of a literal
@@ -251,11 +270,19 @@ func (m *Model) refilter() tea.Cmd {
 		return nil
 	}
 	m.promptErr = ""
-	m.scanning = true
 	pane, latest := m.pane, m.gen
 	gen := latest.Add(1)
+	for _, r := range m.wider {
+		// Messages that arrived since are filtered in Update, as Append does.
+		if r.matcher.filter == m.want && len(m.entries)-r.covered < parallelFrom {
+			r.view = slices.Clip(r.view) // appending must not write into the room another view may use
+			*m = m.landScan(scannedMsg{pane: pane, gen: gen, result: r})
+			return nil
+		}
+	}
+	m.scanning = true
 	stale := func() bool { return latest.Load() != gen }
-	entries, names := m.entries, m.subjects.names
+	entries, metas, names := m.entries, m.metas, m.subjects.names
 	var base []int32
 	from := 0
 	if m.applied.narrows(m.want) && m.covered > 0 {
@@ -266,16 +293,16 @@ func (m *Model) refilter() tea.Cmd {
 	}
 	return func() tea.Msg {
 		mt.extend(names)
-		view, ok := mt.scan(entries, from, base, stale)
+		view, ok := mt.scan(entries, metas, from, base, stale)
 		if ok && base != nil {
 			var added []int32
-			added, ok = mt.scan(entries, from, nil, stale)
+			added, ok = mt.scan(entries, metas, from, nil, stale)
 			view = append(view, added...)
 		}
 		if !ok {
 			return nil // a newer scan is running
 		}
-		return scannedMsg{pane: pane, gen: gen, matcher: mt, view: view, covered: len(entries)}
+		return scannedMsg{pane: pane, gen: gen, result: result{matcher: mt, view: view, covered: len(entries)}}
 	}
 }
 
@@ -287,9 +314,18 @@ func (m Model) landScan(msg scannedMsg) Model {
 	if len(m.view) > 0 {
 		selected = m.view[m.cursor]
 	}
+	var wider []result
+	for _, r := range [][]result{m.wider, {{m.applied, m.view, m.covered}}} {
+		for _, r := range r {
+			if r.matcher.narrows(msg.matcher.filter) && r.matcher.filter != msg.matcher.filter {
+				wider = append(wider, r)
+			}
+		}
+	}
+	m.wider = wider
 	msg.matcher.extend(m.subjects.names)
 	m.applied, m.view, m.scanning = msg.matcher, msg.view, false
-	added, _ := m.applied.scan(m.entries, msg.covered, nil, nil)
+	added, _ := m.applied.scan(m.entries, m.metas, msg.covered, nil, nil)
 	m.view = append(m.view, added...)
 	m.covered = len(m.entries)
 	// Keep the selected message selected, or the nearest one after it.
@@ -440,7 +476,7 @@ func (m Model) toggle(s severity) (Model, tea.Cmd) {
 // ERROR among the rows shown.
 func (m *Model) jumpToProblem(dir int) {
 	for i := m.cursor + dir; i >= 0 && i < len(m.view); i += dir {
-		if m.entries[m.view[i]].sev >= sevWarn {
+		if m.metas[m.view[i]].sev >= sevWarn {
 			m.move(i - m.cursor)
 			return
 		}

@@ -68,7 +68,7 @@ func (m Model) appendRows(lines []string) []string {
 		i := m.top + r
 		switch {
 		case i < len(m.view):
-			lines = append(lines, m.row(&m.entries[m.view[i]], m.focused && i == m.cursor))
+			lines = append(lines, m.row(m.view[i], m.focused && i == m.cursor))
 		case r == 0 && len(m.entries) == 0:
 			lines = append(lines, fit("No messages yet.", m.width))
 		case r == 0 && !m.scanning:
@@ -82,7 +82,8 @@ func (m Model) appendRows(lines []string) []string {
 
 // row draws one message: time, severity word, subject, text, cut with an
 // ellipsis at the width.
-func (m Model) row(e *entry, selected bool) string {
+func (m Model) row(i int32, selected bool) string {
+	e, mt := &m.entries[i], &m.metas[i]
 	p := &m.paints[0]
 	if selected {
 		p = &m.paints[1]
@@ -90,7 +91,7 @@ func (m Model) row(e *entry, selected bool) string {
 	subjectCols := max(minSubjectCols, min(maxSubjectCols, m.width/5))
 	textCols := m.width - len(cursorMark) - timeWidth - severityWidth - subjectCols - 3
 
-	subject := m.subjects.names[e.subject]
+	subject := m.subjects.names[mt.subject]
 	if subject == "" {
 		subject = "(job)"
 	}
@@ -103,7 +104,7 @@ func (m Model) row(e *entry, selected bool) string {
 	}
 	b.WriteString(p.time.render(e.created.Time().Local().Format(timeLayout)))
 	b.WriteString(p.gap.render(" "))
-	b.WriteString(p.sev[e.sev].render(severityWords[e.sev]))
+	b.WriteString(p.sev[mt.sev].render(severityWords[mt.sev]))
 	b.WriteString(p.gap.render(" "))
 	m.highlight(&b, subject, subjectCols, p.subject, p.match)
 	b.WriteString(p.gap.render(" "))
@@ -260,15 +261,15 @@ func (m Model) detailLines() []string {
 	if len(m.view) == 0 || m.width <= 0 {
 		return nil
 	}
-	e := &m.entries[m.view[m.cursor]]
+	e, mt := &m.entries[m.view[m.cursor]], &m.metas[m.view[m.cursor]]
 	st := m.styles
-	sev := [sevCount]lipgloss.Style{st.Info, st.Warn, st.Error}[e.sev]
-	subject := m.subjects.names[e.subject]
+	sev := [sevCount]lipgloss.Style{st.Info, st.Warn, st.Error}[mt.sev]
+	subject := m.subjects.names[mt.subject]
 	if subject == "" {
 		subject = "(the job itself)"
 	}
 	lines := []string{
-		st.Label.Render("Severity ") + sev.Render(e.sev.String()),
+		st.Label.Render("Severity ") + sev.Render(mt.sev.String()),
 		st.Label.Render("Subject  ") + st.Subject.Render(oneLine(subject)),
 		st.Label.Render("Time     ") + st.Time.Render(e.created.Time().Local().Format("2006-01-02 15:04:05.000 MST")),
 		st.Label.Render("ID       ") + oneLine(e.id),

@@ -37,11 +37,11 @@ func (s savedMsg) report() (notice string, problem bool) {
 
 // save writes the rows shown, in a command: a million rows take a while.
 func (m Model) save(path string) tea.Cmd {
-	entries, view, names, pane := m.entries, m.view, m.subjects.names, m.pane
+	log, view, pane := m.snapshot(), m.view, m.pane
 	return func() tea.Msg {
 		abs, err := filepath.Abs(expandHome(path))
 		if err == nil {
-			err = writeMessages(abs, entries, view, names)
+			err = writeMessages(abs, log, view)
 		}
 		return savedMsg{pane: pane, path: abs, count: len(view), err: err}
 	}
@@ -51,7 +51,7 @@ func (m Model) save(path string) tea.Cmd {
 // place, so no reader ever sees half a log and a failed save leaves an
 // earlier file intact. A path ending in .csv gets CSV, anything else JSON:
 // an array of message values as the REST API gives them.
-func writeMessages(path string, entries []entry, view []int32, names []string) error {
+func writeMessages(path string, log logSnapshot, view []int32) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("create a file in %s: %w", filepath.Dir(path), err)
@@ -59,9 +59,9 @@ func writeMessages(path string, entries []entry, view []int32, names []string) e
 	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
 	w := bufio.NewWriterSize(tmp, 1<<16)
 	if strings.EqualFold(filepath.Ext(path), ".csv") {
-		err = writeCSV(w, entries, view, names)
+		err = writeCSV(w, log, view)
 	} else {
-		err = writeJSON(w, entries, view, names)
+		err = writeJSON(w, log, view)
 	}
 	if err == nil {
 		err = w.Flush()
@@ -78,10 +78,10 @@ func writeMessages(path string, entries []entry, view []int32, names []string) e
 	return nil
 }
 
-func writeJSON(w *bufio.Writer, entries []entry, view []int32, names []string) error {
+func writeJSON(w *bufio.Writer, log logSnapshot, view []int32) error {
 	w.WriteString("[")
 	for n, i := range view {
-		b, err := json.Marshal(entries[i].message(names))
+		b, err := json.Marshal(log.message(i))
 		if err != nil {
 			return err
 		}
@@ -98,11 +98,11 @@ func writeJSON(w *bufio.Writer, entries []entry, view []int32, names []string) e
 
 // writeCSV writes one row per message; the time is RFC 3339 in UTC, which
 // spreadsheets read, rather than epoch milliseconds.
-func writeCSV(w *bufio.Writer, entries []entry, view []int32, names []string) error {
+func writeCSV(w *bufio.Writer, log logSnapshot, view []int32) error {
 	c := csv.NewWriter(w)
 	c.Write([]string{"id", "createdDate", "severity", "subject", "text"})
 	for _, i := range view {
-		msg := entries[i].message(names)
+		msg := log.message(i)
 		c.Write([]string{msg.ID, msg.CreatedDate.Time().Format("2006-01-02T15:04:05.000Z07:00"),
 			string(msg.Severity), msg.Subject, msg.Text})
 	}

@@ -452,3 +452,49 @@ func TestScanRunsWhileMessagesArrive(t *testing.T) {
 		t.Errorf("status %q, want %d of %d shown", got, want, len(all))
 	}
 }
+
+// TestBackspaceReusesAnEarlierResult types a filter, appends messages,
+// then goes back letter by letter and toggles a severity back: each
+// earlier result comes back at once, with the new messages filtered in.
+func TestBackspaceReusesAnEarlierResult(t *testing.T) {
+	all := sampleMessages(400)
+	m := pane(t, 80, 12, all[:200])
+	m, _ = press(m, keys("1", "/", "type:pr")...) // "p" keeps every row, "pr" some
+	m, _ = run(m, m.Append(all[200:]))
+	reference := func(text string, info bool) int {
+		n := 0
+		for _, msg := range all {
+			if (info || msg.Severity != model.SeverityInfo) &&
+				strings.Contains(strings.ToLower(msg.Text+"\x00"+msg.Subject), text) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, step := range []struct {
+		key, text string
+		info      bool
+	}{
+		{"backspace", "p", false},
+		{"backspace", "", false},
+		{"esc", "", false},
+	} {
+		var cmd tea.Cmd
+		m, cmd = m.Update(keyOf(step.key))
+		if cmd != nil && step.key == "backspace" {
+			t.Errorf("after %s: a scan, want the earlier result reused", step.key)
+		}
+		m, _ = run(m, cmd)
+		want := fmt.Sprintf("%s/400 shown", count(reference(step.text, step.info)))
+		if got := statusOf(m); !strings.Contains(got, want) {
+			t.Errorf("after %s: status %q, want %q", step.key, got, want)
+		}
+	}
+	m, cmd := m.Update(keyOf("1"))
+	if cmd != nil {
+		t.Error("showing INFO again scanned the log, want the earlier result reused")
+	}
+	if got, want := shownIDs(m), shownIDs(pane(t, 80, 12, all)); !slices.Equal(got, want) {
+		t.Errorf("after showing INFO again: %d rows shown, want %d", len(got), len(want))
+	}
+}
