@@ -99,7 +99,7 @@ func TestFlowRemoteQuitLeavesJobRunning(t *testing.T) {
 	waitScreen(t, tm, "INITIALISING")
 	tm.Type("qy")
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
-	if want := "Job 12 keeps running on https://bb.example.com"; !bytes.Contains([]byte(fm.farewell), []byte(want)) {
+	if want := "Job 12 (Bitbucket_export_422.tar) keeps running on https://bb.example.com"; !bytes.Contains([]byte(fm.farewell), []byte(want)) {
 		t.Fatalf("farewell %q lacks %q", fm.farewell, want)
 	}
 	if len(b.canceled) != 0 {
