@@ -196,17 +196,13 @@ func (m *Model) archiveFile(name string) *model.ArchiveFile {
 	return nil
 }
 
-// historyView draws the jobs list and the highlighted job's details, laid
-// out as the picker's list and preview.
+// historyView draws the jobs list over the highlighted job's details. The
+// list takes the full width at any size: a row holds a state, an archive
+// name and a date, which side by side with the details would be cut.
 func (m Model) historyView() string {
-	h := m.hist
-	lw, lh, dw, dh := pickerLayout(m.width, m.bodyHeight(), len(h.jobs), false)
-	list := m.historyList(lw, lh)
-	details := m.jobDetails(dw, dh)
-	if lh == dh {
-		return sideBySide(list, details)
-	}
-	return list + "\n" + details
+	h := m.bodyHeight()
+	listH := min(max(len(m.hist.jobs)+3, 6), h/2)
+	return m.historyList(m.width, listH) + "\n" + m.jobDetails(m.width, h-listH)
 }
 
 func (m Model) historyList(w, h int) string {
@@ -222,39 +218,88 @@ func (m Model) historyList(w, h int) string {
 	case len(hs.jobs) == 0:
 		lines = append(lines, wrapLines([]string{"No jobs yet.", "", "Imports started here, by bbimport import or, remotely, by this client are listed."}, inner)...)
 	default:
-		rows := h - 2
+		idW, stateW := m.historyColumns()
+		lines = append(lines, t.Label.Render(fit("  "+fmt.Sprintf("%-*s%-*s", idW, "Job", stateW, "State")+
+			fit("Archive", historyNameW(inner, idW, stateW))+historyTail(inner, "Started", "Ended", "Imported"), inner)))
+		rows := h - 3
 		top := max(0, hs.cursor-rows+1)
 		for i := top; i < len(hs.jobs) && i < top+rows; i++ {
-			lines = append(lines, m.historyRow(hs.jobs[i], i == hs.cursor, inner))
+			lines = append(lines, m.historyRow(hs.jobs[i], i == hs.cursor, inner, idW, stateW))
 		}
 	}
 	return box(t, fmt.Sprintf("Jobs (%d)", len(hs.jobs)), lines, w, h, true)
 }
 
-// historyRow is "▸ #12  ● RUNNING      archive          Nov 25 16:58".
-func (m Model) historyRow(j model.Job, selected bool, w int) string {
+// historyWhenW is the width of the list's date column.
+const historyWhenW = 12
+
+// historyColumns sizes the id and state columns to the longest listed.
+func (m Model) historyColumns() (idW, stateW int) {
+	for _, j := range m.hist.jobs {
+		idW = max(idW, len(fmt.Sprint(j.ID))+3)
+		stateW = max(stateW, ansi.StringWidth(m.historyBadge(j))+2)
+	}
+	return idW, stateW
+}
+
+// historyWideFrom is the list's inner width from which rows also show
+// when a job ended and what it imported; below, the details pane does.
+const (
+	historyWideFrom = 110
+	historyCountW   = 32
+)
+
+func historyNameW(w, idW, stateW int) int {
+	tail := historyWhenW + 2
+	if w >= historyWideFrom {
+		tail += historyWhenW + 1 + historyCountW + 1
+	}
+	return max(w-2-idW-stateW-tail, 8)
+}
+
+// historyTail is the columns after the archive's name: started, and from
+// historyWideFrom ended and imported.
+func historyTail(w int, started, ended, imported string) string {
+	s := " " + fmt.Sprintf("%-*s", historyWhenW, started)
+	if w >= historyWideFrom {
+		s += " " + fmt.Sprintf("%-*s", historyWhenW, ended) + " " + fit(imported, historyCountW)
+	}
+	return s
+}
+
+// historyRow is "▸ #12  ● RUNNING  archive          Nov 25 16:58".
+func (m Model) historyRow(j model.Job, selected bool, w, idW, stateW int) string {
 	t := m.theme
-	const idW, stateW, whenW = 6, 24, 12
 	badge := m.historyBadge(j)
 	if selected {
 		// The reversed row carries the selection; a coloured badge inside
 		// would end the reverse where its own style ends.
 		badge = ansi.Strip(badge)
 	}
-	nameW := max(w-2-idW-stateW-whenW-2, 8)
+	nameW := historyNameW(w, idW, stateW)
 	archive := j.Archive
 	if archive == "" {
 		archive = "(archive not known)"
 	}
-	when := ""
-	if j.StartDate > 0 {
-		when = time.UnixMilli(j.StartDate).Format("Jan 02 15:04")
+	short := func(ms int64) string {
+		if ms == 0 {
+			return ""
+		}
+		return time.UnixMilli(ms).Format("Jan 02 15:04")
+	}
+	ended := short(j.EndDate)
+	if !j.State.Finished() {
+		ended = "running"
+	}
+	imported := "not reported"
+	if c := j.Counts; c != nil {
+		imported = fmt.Sprintf("%d proj · %d repos · %d PRs", c.Projects, c.Repositories, c.PullRequests)
 	}
 	mark := "  "
 	if selected {
 		mark = "▸ "
 	}
-	row := mark + fmt.Sprintf("%-*s", idW, fmt.Sprintf("#%d", j.ID)) + fit(badge, stateW) + fit(archive, nameW) + " " + fmt.Sprintf("%-*s", whenW, when)
+	row := mark + fmt.Sprintf("%-*s", idW, fmt.Sprintf("#%d", j.ID)) + fit(badge, stateW) + fit(archive, nameW) + historyTail(w, short(j.StartDate), ended, imported)
 	row = fit(row, w)
 	if selected {
 		return t.Selected.Render(row)
@@ -323,19 +368,19 @@ func (m Model) problems(j model.Job) string {
 	case tl.err != nil:
 		return t.Problem.Render("not counted: " + tl.err.Error())
 	}
-	more := ""
-	if tl.capped {
-		more = "+"
-	}
-	warn := fmt.Sprintf("%d%s warnings", tl.warn, more)
+	warn := plural(tl.warn, "warning", "warnings")
 	if tl.warn > 0 {
 		warn = t.Caution.Render(warn)
 	}
-	errs := fmt.Sprintf("%d%s errors", tl.errs, more)
+	errs := plural(tl.errs, "error", "errors")
 	if tl.errs > 0 {
 		errs = t.Bad.Render(errs)
 	}
-	return warn + " · " + errs
+	s := warn + " · " + errs
+	if tl.capped {
+		s += fmt.Sprintf(" counted in the first %d, and more", tallyPages*wire.MaxLimit)
+	}
+	return s
 }
 
 // dateOf writes epoch milliseconds as a local date and time.
@@ -363,7 +408,8 @@ func (m *Model) lastOutcome(j model.Job) {
 	if tl != nil && j.State == model.StateCompleted && tl.errs > 0 {
 		state = "COMPLETED WITH ERRORS"
 	}
-	m.setNotice(fmt.Sprintf("Last import: %s ended %s %s ago; press h for the jobs.", jobName(j), state, formatDuration(ago)),
+	// Short: the status line is one line, 80 cells at the least.
+	m.setNotice(fmt.Sprintf("Last import: %s %s %s ago; h lists jobs", jobName(j), state, formatDuration(ago)),
 		j.State.Failed(tl != nil && tl.errs > 0))
 }
 

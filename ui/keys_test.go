@@ -251,7 +251,7 @@ func TestKeys(t *testing.T) {
 		{"h lists the jobs", withHistory, []string{"h"}, wantScreen("Jobs (3)", "#12", "● RUNNING", "#11", "✗ COMPLETED WITH ERRORS", "#10", "■ CANCELED")},
 		{"the jobs list tells the highlighted job", withHistory, []string{"h", "j"}, wantScreen(
 			"Archive       small.tar", "Started       2026-11-25 16:30:00", "Ended         2026-11-25 16:40:00 (ran 10m00s)",
-			"Imported      1 project · 1 repository · 3 pull requests", "Problems      1 warnings · 2 errors")},
+			"Imported      1 project · 1 repository · 3 pull requests", "Problems      1 warning · 2 errors")},
 		{"a job without counts says so", withHistory, []string{"h", "G"}, wantScreen("Imported      not reported", "(archive not known)")},
 		{"enter opens a finished job", withHistory, []string{"h", "j", "enter"}, wantScreen("Job 11 · small.tar", "✗ COMPLETED WITH ERRORS")},
 		{"enter on the watched job returns to it", func(h *harness) { startRunning(h); h.b.known = []model.Job{runningJob()}; h.press("esc") },
@@ -265,7 +265,7 @@ func TestKeys(t *testing.T) {
 			h.b.known = []model.Job{j}
 			h.b.set(j)
 			h.init()
-		}, nil, wantScreen("Last import: job 11 (small.tar) ended FAILED 20m00s ago; press h for the jobs.")},
+		}, nil, wantScreen("Last import: job 11 (small.tar) FAILED 20m00s ago; h lists jobs")},
 		{"a job ended over a day ago is not reported", func(h *harness) {
 			j := finishedJob(11, model.StateFailed, "small.tar")
 			h.now = t0.Add(25 * time.Hour)

@@ -514,7 +514,7 @@ func (m *Model) confirmStopNow() tea.Cmd {
 func (m *Model) stopNowSent(msg stopNowMsg) {
 	switch {
 	case errors.Is(msg.err, model.ErrNotSupported):
-		m.setNotice("Bitbucket stops an import only at its next checkpoint: its REST API has no call to stop one at once.", false)
+		m.setNotice("Bitbucket stops an import only at its next checkpoint: it cannot stop one now.", false)
 	case errors.Is(msg.err, model.ErrJobFinished):
 		m.setNotice(fmt.Sprintf("Job %d has already stopped.", msg.id), false)
 	case msg.err != nil:
