@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,9 +22,9 @@ var t0 = time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
 // fakeBackend is a model.Backend whose answers the test sets: a script, not
 // a working importer (that is servertest.Fake, which runs the backendtest
 // conformance suite). Where it answers on its own, for an unknown job or a
-// second cancel, it answers as the importer does. It neither filters
-// messages (the console asks for none) nor checks archive paths (the
-// tests' archives are not on disk).
+// second cancel, it answers as the importer does. It filters messages
+// by severity only (the console asks for no subject) and does not check
+// archive paths (the tests' archives are not on disk).
 type fakeBackend struct {
 	mu       sync.Mutex
 	identity model.Identity
@@ -34,6 +35,7 @@ type fakeBackend struct {
 	jobErr   error // every Job and Messages call fails with it
 	startErr error
 	started  []string
+	stopErr  error   // StopNow fails with it (Bitbucket: ErrNotSupported)
 	stopped  []int64 // StopNow calls
 	canceled []int64
 	nextID   int64
@@ -58,7 +60,7 @@ func (f *fakeBackend) Start(_ context.Context, path string) (model.Job, error) {
 		return model.Job{}, f.startErr
 	}
 	f.started = append(f.started, path)
-	j := model.Job{ID: f.nextID, State: model.StateInitialising, Type: model.JobTypeImport,
+	j := model.Job{ID: f.nextID, State: model.StateInitialising, Type: model.JobTypeImport, Archive: path,
 		StartDate: t0.Add(-time.Minute).UnixMilli(), UpdatedDate: t0.UnixMilli()}
 	f.jobs[j.ID] = j
 	f.nextID++
@@ -88,6 +90,15 @@ func (f *fakeBackend) Messages(_ context.Context, id int64, q model.MessageQuery
 		return model.Page[model.Message]{}, fmt.Errorf("job %d: %w", id, model.ErrJobNotFound)
 	}
 	all := f.messages[id]
+	if len(q.Severities) > 0 {
+		var kept []model.Message
+		for _, msg := range all {
+			if slices.Contains(q.Severities, msg.Severity) {
+				kept = append(kept, msg)
+			}
+		}
+		all = kept
+	}
 	limit := q.Limit
 	if limit == 0 {
 		limit = 25
@@ -121,6 +132,9 @@ func (f *fakeBackend) Cancel(_ context.Context, id int64) error {
 func (f *fakeBackend) StopNow(_ context.Context, id int64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.stopErr != nil {
+		return f.stopErr
+	}
 	j, ok := f.jobs[id]
 	if !ok {
 		return fmt.Errorf("stop job %d: %w", id, model.ErrJobNotFound)

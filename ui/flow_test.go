@@ -99,10 +99,44 @@ func TestFlowRemoteQuitLeavesJobRunning(t *testing.T) {
 	waitScreen(t, tm, "INITIALISING")
 	tm.Type("qy")
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
-	if want := "Job 12 keeps running on https://bb.example.com"; !bytes.Contains([]byte(fm.farewell), []byte(want)) {
+	if want := "Job 12 (Bitbucket_export_422.tar) keeps running on https://bb.example.com"; !bytes.Contains([]byte(fm.farewell), []byte(want)) {
 		t.Fatalf("farewell %q lacks %q", fm.farewell, want)
 	}
 	if len(b.canceled) != 0 {
 		t.Fatal("quitting canceled the remote job")
+	}
+}
+
+func TestFlowHistoryOpensAJob(t *testing.T) {
+	b, a := newFakeBackend(), newFakeArchives()
+	j := finishedJob(11, model.StateCompleted, "small.tar")
+	b.set(j, message(10, model.SeverityWarn, "SM/app", "Activity kind SUGGESTION:ADDED is not known; kept as a comment"))
+	b.known = []model.Job{j}
+	tm := newFlow(t, b, a)
+	waitScreen(t, tm, "acme-bitbucket")
+	tm.Type("h")
+	waitScreen(t, tm, "Jobs (1)", "Imported")
+	tm.Send(keyPress("enter"))
+	waitScreen(t, tm, "Job 11 · small.tar", "✓ COMPLETED")
+	tm.Type("q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+func TestFlowRunningImportOffersIt(t *testing.T) {
+	b, a := newFakeBackend(), newFakeArchives()
+	j := runningJob()
+	j.ID, j.Archive = 11, "small.tar"
+	b.set(j)
+	b.startErr = &model.RunningImport{JobID: 11, PID: 4242, Command: "bbimport import small.tar", Since: t0.Add(-10 * time.Minute)}
+	tm := newFlow(t, b, a)
+	waitScreen(t, tm, "acme-bitbucket")
+	tm.Type("sy")
+	waitScreen(t, tm, "process 4242")
+	tm.Type("o")
+	waitScreen(t, tm, "Job 11", "RUNNING")
+	tm.Type("qy")
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	if want := "bbimport status 11 --home /srv/bbimport"; !bytes.Contains([]byte(fm.farewell), []byte(want)) {
+		t.Fatalf("farewell %q lacks %q", fm.farewell, want)
 	}
 }

@@ -41,7 +41,7 @@ func runningJob() model.Job {
 	return model.Job{ID: 12, State: model.StateRunning, Type: model.JobTypeImport,
 		Progress:  model.Progress{Message: "Importing PRJ/api: pull request 12", Percentage: 42},
 		StartDate: t0.Add(-2 * time.Minute).UnixMilli(), UpdatedDate: t0.Add(-time.Second).UnixMilli(),
-		Counts: &model.ImportCounts{Projects: 1, Repositories: 3, PullRequests: 120}}
+		Counts: &model.ImportCounts{Projects: 1, Repositories: 3, PullRequests: 120}, Archive: "Bitbucket_export_422.tar"}
 }
 
 // startRunning picks the first archive, starts it and lets one poll land.
@@ -196,6 +196,34 @@ var screens = []struct {
 	{"quit-in-process", func(h *harness) {
 		startRunning(h)
 		h.press("q")
+	}},
+	{"stop-now", func(h *harness) {
+		canceling(h)
+		h.press("c")
+	}},
+	{"stop-now-remote", func(h *harness) {
+		h.b.identity = model.Identity{Remote: true, Location: "https://bitbucket.example.com", Product: "Bitbucket", Version: "9.4.3", User: "admin"}
+		h.b.stopErr = model.ErrNotSupported
+		canceling(h)
+		h.press("c", "y")
+	}},
+	{"running-import", func(h *harness) {
+		runningElsewhere(h)
+		h.press("enter", "y")
+	}},
+	{"history", func(h *harness) {
+		withHistory(h)
+		h.press("h", "j")
+	}},
+	{"history-empty", func(h *harness) {
+		h.init()
+		h.press("h")
+	}},
+	{"last-outcome", func(h *harness) {
+		j := finishedJob(11, model.StateCompleted, "small.tar")
+		h.b.known = []model.Job{j}
+		h.b.set(j, message(12, model.SeverityError, "SM/app#3", "Pull request 3 was not imported: its metadata.json is not valid JSON"))
+		h.init()
 	}},
 }
 

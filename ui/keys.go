@@ -11,6 +11,7 @@ type keyMap struct {
 
 	Filter, Start, Checksum, Compare key.Binding // picker
 	Cancel, Picker, Watch            key.Binding // job view
+	History, Open                    key.Binding // the jobs list
 
 	Accept, Dismiss key.Binding // inside a prompt
 }
@@ -44,6 +45,9 @@ func newKeyMap() keyMap {
 		Picker: b([]string{"b"}, "b", "back to archives"),
 		Watch:  b([]string{"w"}, "w", "watch running job"),
 
+		History: b([]string{"h"}, "h", "job history"),
+		Open:    b([]string{"enter"}, "enter", "open job"),
+
 		Accept:  b([]string{"enter"}, "enter", "apply"),
 		Dismiss: b([]string{"esc"}, "esc", "cancel"),
 	}
@@ -70,8 +74,8 @@ func (k keyMap) moves() []key.Binding {
 }
 
 func (k keyMap) pickerHelp(jobRunning bool) bindings {
-	actions := []key.Binding{k.Start, k.Filter, k.Checksum, k.Compare, k.Back}
-	short := []key.Binding{k.Start, k.Filter, k.Checksum, k.Tab}
+	actions := []key.Binding{k.Start, k.Filter, k.Checksum, k.Compare, k.History, k.Back}
+	short := []key.Binding{k.Start, k.Filter, k.Checksum, k.History, k.Tab}
 	if jobRunning {
 		actions = append(actions, k.Watch)
 		short = append([]key.Binding{k.Watch}, short...)

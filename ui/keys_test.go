@@ -144,25 +144,56 @@ func TestKeys(t *testing.T) {
 		{"ctrl+c quits from a dialog", nil, []string{"enter", "ctrl+c"}, wantQuit(true)},
 		{"q with an in-process job asks", startRunning, []string{"q"}, func(t *testing.T, h *harness) {
 			wantQuit(false)(t, h)
-			h.requireScreen("Quit while the import runs?", "c  cancel at next checkpoint, then quit")
+			h.requireScreen("Quit the console?", "y/enter  quit, job runs on", "c  cancel job, quit", "bbimport status 12 --home /srv/bbimport")
+		}},
+		{"q then enter leaves an in-process job running", startRunning, []string{"q", "enter"}, func(t *testing.T, h *harness) {
+			wantQuit(true)(t, h)
+			if len(h.b.canceled) != 0 {
+				t.Fatal("quitting canceled the job")
+			}
+			want := "Job 12 (Bitbucket_export_422.tar) keeps running in the background on home /srv/bbimport.\n" +
+				"To come back (it offers to reattach):\n  bbimport --home /srv/bbimport\nTo follow it:\n  bbimport status 12 --home /srv/bbimport"
+			if h.m.farewell != want {
+				t.Fatalf("farewell %q, want %q", h.m.farewell, want)
+			}
+		}},
+		{"q while canceling offers no second cancel", func(h *harness) { startRunning(h); h.press("c", "y"); h.fire() }, []string{"q"}, func(t *testing.T, h *harness) {
+			h.requireScreen("It is canceling and stops at its next checkpoint")
+			h.requireNotScreen("cancel job, quit")
 		}},
 		{"q then esc keeps waiting", startRunning, []string{"q", "esc"}, func(t *testing.T, h *harness) {
 			wantQuit(false)(t, h)
 			h.requireScreen("● RUNNING")
 		}},
-		{"q then c cancels and quits once canceled", startRunning, []string{"q", "c"}, func(t *testing.T, h *harness) {
-			wantQuit(false)(t, h)
+		{"q then c cancels and quits once the cancel is accepted", startRunning, []string{"q", "c"}, func(t *testing.T, h *harness) {
+			wantQuit(true)(t, h)
 			if len(h.b.canceled) != 1 {
 				t.Fatal("no cancel sent")
 			}
-			finish(h, model.StateCanceled)
+			want := "Job 12 (Bitbucket_export_422.tar) stops at its next checkpoint; what was imported before it stays.\n" +
+				"To follow it:\n  bbimport status 12 --home /srv/bbimport"
+			if h.m.farewell != want {
+				t.Fatalf("farewell %q, want %q", h.m.farewell, want)
+			}
+		}},
+		{"q then c stays when the cancel is refused", func(h *harness) {
+			startRunning(h)
+			delete(h.b.jobs, 12) // the backend no longer knows it: the cancel fails
+		}, []string{"q", "c"}, func(t *testing.T, h *harness) {
+			wantQuit(false)(t, h)
+			h.requireScreen("Cancel was not accepted")
+		}},
+		{"ctrl+c with an in-process job says how to follow it", startRunning, []string{"ctrl+c"}, func(t *testing.T, h *harness) {
 			wantQuit(true)(t, h)
+			if !strings.Contains(h.m.farewell, "bbimport status 12 --home /srv/bbimport") {
+				t.Fatalf("farewell %q", h.m.farewell)
+			}
 		}},
 		{"q with a remote job says it goes on", func(h *harness) { h.b.identity = remote; startRunning(h) }, []string{"q", "y"}, func(t *testing.T, h *harness) {
 			wantQuit(true)(t, h)
 			// Commands that work as written: the user is named, since the
 			// password may come from BITBUCKET_PASSWORD, which needs it.
-			if !strings.Contains(h.m.farewell, "Job 12 keeps running on https://bb.example.com.\nTo come back (it offers to reattach):\n  bbimport --url https://bb.example.com --user admin\nTo follow it:\n  bbimport status 12 --url https://bb.example.com --user admin") {
+			if !strings.Contains(h.m.farewell, "Job 12 (Bitbucket_export_422.tar) keeps running on https://bb.example.com.\nTo come back (it offers to reattach):\n  bbimport --url https://bb.example.com --user admin\nTo follow it:\n  bbimport status 12 --url https://bb.example.com --user admin") {
 				t.Fatalf("farewell %q", h.m.farewell)
 			}
 		}},
@@ -189,6 +220,62 @@ func TestKeys(t *testing.T) {
 				t.Fatal("mouse still captured")
 			}
 		}},
+		// Stop now, while canceling.
+		{"c while canceling offers to stop now", canceling, []string{"c"}, wantScreen("Stop job 12 now?", "y  stop now", "n/esc  wait for the checkpoint")},
+		{"the help says c stops now while canceling", canceling, nil, wantScreen("c stop now")},
+		{"c then y while canceling stops now", canceling, []string{"c", "y"}, func(t *testing.T, h *harness) {
+			if len(h.b.stopped) != 1 || h.b.stopped[0] != 12 {
+				t.Fatalf("stopped %v", h.b.stopped)
+			}
+			h.requireScreen("Stop requested: job 12 ends at once")
+		}},
+		{"c then n while canceling keeps waiting", canceling, []string{"c", "n"}, func(t *testing.T, h *harness) {
+			if len(h.b.stopped) != 0 {
+				t.Fatalf("stopped %v", h.b.stopped)
+			}
+			h.requireScreen("◐ CANCELING")
+		}},
+		{"stop now on Bitbucket says it stops only at its checkpoint", func(h *harness) {
+			h.b.stopErr = model.ErrNotSupported
+			canceling(h)
+		}, []string{"c", "y"}, wantScreen("Bitbucket stops an import only at its next checkpoint")},
+
+		// Another import runs.
+		{"a start refused by a running import names it", runningElsewhere, []string{"enter", "y"}, wantScreen(
+			"Another import is running", "job 11 (small.tar) is importing",
+			"It is run by process 4242 (bbimport import small.tar) since 2026-11-25", "16:50:00.", "o/enter  open job 11")},
+		{"o opens the running import", runningElsewhere, []string{"enter", "y", "o"}, wantScreen("Job 11 · small.tar", "● RUNNING")},
+		{"esc leaves the running import alone", runningElsewhere, []string{"enter", "y", "esc"}, wantScreen("Archives (3)")},
+
+		// The jobs list.
+		{"h lists the jobs", withHistory, []string{"h"}, wantScreen("Jobs (3)", "#12", "● RUNNING", "#11", "✗ COMPLETED WITH ERRORS", "#10", "■ CANCELED")},
+		{"the jobs list tells the highlighted job", withHistory, []string{"h", "j"}, wantScreen(
+			"Archive       small.tar", "Started       2026-11-25 16:30:00", "Ended         2026-11-25 16:40:00 (ran 10m00s)",
+			"Imported      1 project · 1 repository · 3 pull requests", "Problems      1 warning · 2 errors")},
+		{"a job without counts says so", withHistory, []string{"h", "G"}, wantScreen("Imported      not reported", "(archive not known)")},
+		{"enter opens a finished job", withHistory, []string{"h", "j", "enter"}, wantScreen("Job 11 · small.tar", "✗ COMPLETED WITH ERRORS")},
+		{"enter on the watched job returns to it", func(h *harness) { startRunning(h); h.b.known = []model.Job{runningJob()}; h.press("esc") },
+			[]string{"h", "enter"}, func(t *testing.T, h *harness) {
+				h.requireScreen("Job 12 · Bitbucket_export_422.tar", "● RUNNING", "6/6 shown")
+			}},
+		{"esc leaves the jobs list", withHistory, []string{"h", "esc"}, wantScreen("Archives (3)")},
+		{"the picker's help offers the jobs list", nil, nil, wantScreen("h job history")},
+		{"the last job's end is reported on opening", func(h *harness) {
+			j := finishedJob(11, model.StateFailed, "small.tar")
+			h.b.known = []model.Job{j}
+			h.b.set(j)
+			h.init()
+		}, nil, wantScreen("Last import: job 11 (small.tar) FAILED 20m00s ago; h lists jobs")},
+		{"a job ended over a day ago is not reported", func(h *harness) {
+			j := finishedJob(11, model.StateFailed, "small.tar")
+			h.now = t0.Add(25 * time.Hour)
+			h.b.known = []model.Job{j}
+			h.b.set(j)
+			h.init()
+		}, nil, func(t *testing.T, h *harness) { h.requireNotScreen("Last import") }},
+
+		{"reattach names the archive", func(h *harness) { h.b.known = []model.Job{runningJob()}; h.init() }, nil,
+			wantScreen("Job 12 (Bitbucket_export_422.tar) is RUNNING at 42%")},
 		{"reattach on y", func(h *harness) { h.b.known = []model.Job{runningJob()}; h.b.set(runningJob()); h.init() }, []string{"y"}, wantScreen("Job 12", "● RUNNING")},
 		{"no reattach on n", func(h *harness) { h.b.known = []model.Job{runningJob()}; h.init() }, []string{"n"}, wantScreen("Archives (3)")},
 	}
@@ -270,4 +357,49 @@ func TestBackgroundAnswer(t *testing.T) {
 	if nm.(Model).dark {
 		t.Fatal("a white background kept the dark theme")
 	}
+}
+
+// canceling is a running job whose cancel was accepted.
+func canceling(h *harness) {
+	startRunning(h)
+	h.press("c", "y")
+	h.fire()
+}
+
+// finishedJob ended at t0 - 20m after ten minutes.
+func finishedJob(id int64, state model.State, archive string) model.Job {
+	return model.Job{ID: id, State: state, Type: model.JobTypeImport, Archive: archive,
+		StartDate: t0.Add(-30 * time.Minute).UnixMilli(), EndDate: t0.Add(-20 * time.Minute).UnixMilli(),
+		UpdatedDate: t0.Add(-20 * time.Minute).UnixMilli(),
+		Counts:      &model.ImportCounts{Projects: 1, Repositories: 1, PullRequests: 3}}
+}
+
+// withHistory is a backend that knows three jobs: 12 running, 11 completed
+// with errors, 10 canceled and started by a client that did not say which
+// archive (Bitbucket reports no counts).
+func withHistory(h *harness) {
+	j11 := finishedJob(11, model.StateCompleted, "small.tar")
+	j10 := finishedJob(10, model.StateCanceled, "")
+	j10.StartDate, j10.EndDate, j10.UpdatedDate, j10.Counts = t0.Add(-48*time.Hour).UnixMilli(), t0.Add(-47*time.Hour).UnixMilli(), t0.Add(-47*time.Hour).UnixMilli(), nil
+	h.b.set(runningJob(), runningMessages...)
+	h.b.set(j11,
+		message(10, model.SeverityWarn, "SM/app", "Activity kind SUGGESTION:ADDED is not known; kept as a comment"),
+		message(11, model.SeverityError, "SM/app#2", "Pull request 2 was not imported: its metadata.json is not valid JSON"),
+		message(12, model.SeverityError, "SM/app#3", "Pull request 3 was not imported: its metadata.json is not valid JSON"))
+	h.b.set(j10)
+	h.b.known = []model.Job{runningJob(), j11, j10}
+	h.init()
+	h.press("n") // no reattach
+}
+
+// runningElsewhere is job 11 importing small.tar, started by another
+// process: this console's start is refused.
+func runningElsewhere(h *harness) {
+	j := runningJob()
+	j.ID, j.Archive = 11, "small.tar"
+	h.b.set(j)
+	h.b.known = []model.Job{j}
+	h.b.startErr = &model.RunningImport{JobID: 11, PID: 4242, Command: "bbimport import small.tar", Since: t0.Add(-10 * time.Minute)}
+	h.init()
+	h.press("n")
 }

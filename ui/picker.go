@@ -393,6 +393,8 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.onJob = true
 		}
 		return nil
+	case key.Matches(msg, k.History):
+		return m.openHistory()
 	case key.Matches(msg, k.Back):
 		switch {
 		case p.stopSum != nil:

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -47,10 +48,12 @@ type Model struct {
 	identityErr error
 	haveID      bool
 
-	picker picker
-	job    *jobView // the job being watched, nil before the first start
-	onJob  bool     // the job view is on screen, else the picker
-	dialog *dialog
+	picker    picker
+	hist      history
+	onHistory bool     // the jobs list is on screen
+	job       *jobView // the job being watched, nil before the first start
+	onJob     bool     // the job view is on screen, else the picker
+	dialog    *dialog
 
 	notice    string // a one-off report above the help line
 	noticeBad bool
@@ -58,6 +61,8 @@ type Model struct {
 
 	jobGen          int  // numbers job views, so a stale poll is dropped
 	quitWhenStopped bool // quit once the watched job has stopped
+	quitAfterCancel bool // quit once the backend has accepted the cancel
+	reportOutcome   bool // report the newest job's end once its problems are counted
 
 	// after delivers msg after d; tests replace it to run timers by hand.
 	after func(d time.Duration, msg tea.Msg) tea.Cmd
@@ -76,8 +81,13 @@ type (
 		err error
 	}
 	knownJobsMsg struct {
-		jobs []model.Job
-		err  error
+		jobs    []model.Job
+		err     error
+		startup bool // the first list: offer to reattach, report the last job
+	}
+	stopNowMsg struct {
+		id  int64
+		err error
 	}
 )
 
@@ -121,7 +131,7 @@ func (m Model) Init() tea.Cmd {
 		},
 		func() tea.Msg {
 			jobs, err := b.KnownJobs(ctx)
-			return knownJobsMsg{jobs, err}
+			return knownJobsMsg{jobs: jobs, err: err, startup: true}
 		},
 		m.listArchives(),
 		m.after(tickEvery, tickMsg{}),
@@ -153,14 +163,22 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		if !m.mouse {
 			return nil
 		}
-		if m.onJob && m.job != nil {
+		switch {
+		case m.onHistory:
+			m.hist.cursor = min(max(m.hist.cursor+wheelStep(msg), 0), max(len(m.hist.jobs)-1, 0))
+			return nil
+		case m.onJob && m.job != nil:
 			return m.job.updateLog(msg)
 		}
 		return m.pickerWheel(msg)
 	case tickMsg:
 		m.ticks++
 		cmds := []tea.Cmd{m.after(tickEvery, tickMsg{})}
-		if !m.onJob && m.ticks%listEvery == 0 {
+		switch {
+		case m.ticks%listEvery != 0:
+		case m.onHistory:
+			cmds = append(cmds, m.refreshHistory())
+		case !m.onJob:
 			cmds = append(cmds, m.listArchives())
 		}
 		return tea.Batch(cmds...)
@@ -171,16 +189,30 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case knownJobsMsg:
-		return m.offerReattach(msg)
+		return m.knownJobs(msg)
+	case tallyMsg:
+		return m.tallied(msg)
+	case stopNowMsg:
+		m.stopNowSent(msg)
+		return nil
 	case startedMsg:
 		warning := m.startWarning
 		m.startWarning = ""
+		var running *model.RunningImport
+		if errors.As(msg.err, &running) {
+			m.notice = ""
+			m.whoRuns(msg.file, running)
+			return nil
+		}
 		cmd := m.started(msg)
 		if warning != "" && msg.err == nil && m.job != nil {
 			cmd = tea.Batch(cmd, m.recordWarning(warning))
 		}
 		return cmd
 	case cancelSentMsg:
+		if m.quitAfterCancel {
+			return m.quitCanceled(msg)
+		}
 		return m.cancelSent(msg)
 	case pollMsg:
 		return m.polled(msg)
@@ -215,6 +247,9 @@ func (m *Model) setNotice(s string, bad bool) {
 // capturing reports whether a text prompt has focus: it then gets every
 // key but ctrl+c.
 func (m *Model) capturing() bool {
+	if m.onHistory {
+		return false
+	}
 	if m.onJob {
 		return m.job != nil && m.job.log.Capturing()
 	}
@@ -271,7 +306,13 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
-	if m.onJob && m.job != nil {
+	switch {
+	case m.onHistory:
+		return m.historyKey(msg)
+	case m.onJob && m.job != nil:
+		if key.Matches(msg, m.keys.Cancel) && m.canceling() {
+			return m.confirmStopNow()
+		}
 		return m.jobKey(msg)
 	}
 	return m.pickerKey(msg)
@@ -282,71 +323,117 @@ func (m *Model) jobRunning() bool {
 	return m.job != nil && !m.job.finished()
 }
 
-// quitNow is ctrl+c: no question asked, but the note after exit says what
-// happens to a running job.
+// quitNow is ctrl+c: no question asked, but the note after exit says how
+// to follow the job, which goes on without the console.
 func (m *Model) quitNow() tea.Cmd {
 	if m.jobRunning() {
-		if m.identity.Remote {
-			m.farewell = m.reattachNote()
-		} else {
-			m.farewell = fmt.Sprintf("Job %d ran in this process and is stopped as bbimport exits; "+
-				"what finished stays imported, nothing half-built is left.", m.job.id)
-		}
+		m.farewell = m.reattachNote()
 	}
 	return tea.Quit
 }
 
-// requestQuit is q: a remote job goes on, so say so; an in-process job
-// would die with the process, so ask.
+// requestQuit is q: a running job goes on without the console (on the
+// server, or in the in-process importer's runner), so quitting asks only
+// whether to let it run, the default, or cancel it at its next checkpoint.
 func (m *Model) requestQuit() tea.Cmd {
 	if !m.jobRunning() {
 		return tea.Quit
 	}
-	if m.identity.Remote {
-		m.dialog = &dialog{
-			title: "Quit the console?",
-			lines: strings.Split(m.reattachNote(), "\n"),
-			choices: []choice{
-				{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y", "quit, the job goes on")), func(m *Model) tea.Cmd {
-					m.farewell = m.reattachNote()
-					return tea.Quit
-				}},
-				{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "stay")), nil},
-			},
-		}
-		return nil
+	j := m.job.job
+	lines := []string{fmt.Sprintf("%s is %s at %d%%.", capitalize(m.watchedName()), j.State, j.Progress.Percentage)}
+	// Short key descriptions: the three choices and ctrl+c fit the help
+	// line at 80 columns; the lines above say the rest.
+	choices := []choice{
+		{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "quit, job runs on")), func(m *Model) tea.Cmd {
+			m.farewell = m.reattachNote()
+			return tea.Quit
+		}},
 	}
+	if j.State == model.StateCanceling {
+		lines = append(lines, "It is canceling and stops at its next checkpoint, with or without the console.")
+	} else {
+		lines = append(lines, "It keeps running when the console quits, unless you cancel it: it then stops at its next checkpoint.")
+		choices = append(choices, choice{key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cancel job, quit")), func(m *Model) tea.Cmd {
+			m.quitAfterCancel = true
+			return m.sendCancel()
+		}})
+	}
+	lines = append(lines, "", "To follow it afterwards:", "  "+m.statusCommand())
 	m.dialog = &dialog{
-		title: "Quit while the import runs?",
-		lines: []string{
-			fmt.Sprintf("Job %d runs inside this process: it cannot go on without the console.", m.job.id),
-			"Cancel it at its next checkpoint and quit once it has stopped, or keep watching it.",
-		},
-		choices: []choice{
-			{key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cancel at next checkpoint, then quit")), func(m *Model) tea.Cmd {
-				m.quitWhenStopped = true
-				return m.sendCancel()
-			}},
-			{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "keep waiting")), nil},
-		},
+		title: "Quit the console?",
+		lines: lines,
+		choices: append(choices,
+			choice{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "stay")), nil}),
 	}
 	return nil
 }
 
-// reattachNote says how to come back to the job; the commands work as
-// written, credentials aside (asked for, or read from the environment).
-func (m *Model) reattachNote() string {
+// quitCanceled ends the console once the cancel asked for on quitting is
+// accepted: the job stops at its checkpoint without the console.
+func (m *Model) quitCanceled(msg cancelSentMsg) tea.Cmd {
+	m.quitAfterCancel = false
+	switch {
+	case errors.Is(msg.err, model.ErrJobFinished):
+		m.farewell = fmt.Sprintf("%s had already ended.\nTo see how:\n  %s", capitalize(m.watchedName()), m.statusCommand())
+	case msg.err != nil:
+		m.setNotice(fmt.Sprintf("Cancel was not accepted: %v. Press q to try again.", msg.err), true)
+		return nil
+	default:
+		m.farewell = fmt.Sprintf("%s stops at its next checkpoint; what was imported before it stays.\nTo follow it:\n  %s",
+			capitalize(m.watchedName()), m.statusCommand())
+	}
+	return tea.Quit
+}
+
+// watchedName is "job 12 (small.tar)" for the watched job.
+func (m *Model) watchedName() string {
+	j := m.job.job
+	j.ID = m.job.id
+	if j.Archive == "" && m.job.archive != nil {
+		j.Archive = m.job.archive.Name
+	}
+	return jobName(j)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// connection is the flags that reach this backend again: --home for the
+// in-process importer, --url and --user for a remote one. Credentials are
+// asked for, or read from the environment.
+func (m *Model) connection() string {
+	if !m.identity.Remote {
+		return "--home " + shellQuote(m.identity.Location)
+	}
 	conn := "--url " + shellQuote(m.identity.Location)
 	if m.identity.User != "" {
 		conn += " --user " + shellQuote(m.identity.User)
 	}
-	// Each command on a line of its own: a wrapped command is copied broken.
-	return fmt.Sprintf("Job %d keeps running on %s.\nTo come back (it offers to reattach):\n  bbimport %s\n"+
-		"To follow it:\n  bbimport status %d %s", m.job.id, m.identity.Location, conn, m.job.id, conn)
+	return conn
+}
+
+func (m *Model) statusCommand() string {
+	return fmt.Sprintf("bbimport status %d %s", m.job.id, m.connection())
+}
+
+// reattachNote says how to come back to the job; the commands work as
+// written. Each command is on a line of its own: a wrapped command is
+// copied broken.
+func (m *Model) reattachNote() string {
+	where := "on " + m.identity.Location
+	if !m.identity.Remote {
+		where = "in the background on home " + m.identity.Location
+	}
+	return fmt.Sprintf("%s keeps running %s.\nTo come back (it offers to reattach):\n  bbimport %s\n"+
+		"To follow it:\n  %s", capitalize(m.watchedName()), where, m.connection(), m.statusCommand())
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but the
-// characters of plain URLs and user names.
+// characters of plain URLs, paths and user names.
 func shellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/@+=%,") == "" {
 		return s
@@ -354,33 +441,117 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// offerReattach asks, at start-up, to watch a job that is still running.
-func (m *Model) offerReattach(msg knownJobsMsg) tea.Cmd {
+// knownJobs takes a list of the backend's jobs. The first one, at
+// start-up, also offers to reattach to a running job, or else reports how
+// the newest job ended.
+func (m *Model) knownJobs(msg knownJobsMsg) tea.Cmd {
+	h := &m.hist
 	if msg.err != nil {
+		h.loaded, h.err = true, msg.err
 		m.setNotice(fmt.Sprintf("Could not list known jobs: %v", msg.err), true)
 		return nil
 	}
-	for _, j := range msg.jobs {
+	h.err = nil
+	h.setJobs(msg.jobs)
+	if msg.startup && !m.offerReattach(msg.jobs) {
+		m.reportOutcome = len(msg.jobs) > 0 && msg.jobs[0].State.Finished()
+	}
+	return m.countNext()
+}
+
+// offerReattach asks, at start-up, to watch a job that is still running.
+func (m *Model) offerReattach(jobs []model.Job) bool {
+	for _, j := range jobs {
 		if j.State.Finished() || m.job != nil {
 			continue
 		}
-		j := j
 		m.dialog = &dialog{
 			title: "A job is still running",
 			lines: []string{
-				fmt.Sprintf("Job %d is %s at %d%%: %s", j.ID, j.State, j.Progress.Percentage, j.Progress.Message),
+				fmt.Sprintf("%s is %s at %d%%: %s", capitalize(jobName(j)), j.State, j.Progress.Percentage, j.Progress.Message),
 				"Watch it now? Another import cannot start until it ends.",
 			},
 			choices: []choice{
 				{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "watch it")), func(m *Model) tea.Cmd {
-					return m.openJob(j, nil)
+					return m.openJob(j, m.archiveFile(j.Archive))
 				}},
 				{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "go to the archives")), nil},
 			},
 		}
-		return nil
+		return true
+	}
+	return false
+}
+
+// canceling reports whether the watched job waits for its checkpoint.
+func (m *Model) canceling() bool {
+	return m.job != nil && m.job.have && m.job.job.State == model.StateCanceling
+}
+
+// confirmStopNow is the second cancel: the job is already waiting for its
+// checkpoint, and the admin may not want to wait.
+func (m *Model) confirmStopNow() tea.Cmd {
+	id := m.job.id
+	m.dialog = &dialog{
+		title: fmt.Sprintf("Stop job %d now?", id),
+		lines: []string{
+			fmt.Sprintf("Job %d is canceling: it stops at its next checkpoint (the end of the current fork hierarchy, "+
+				"the next repository or the next pull request).", id),
+			"Stop now ends it at once, without waiting: the repository being imported is discarded; " +
+				"what was imported before it stays.",
+		},
+		choices: []choice{
+			{key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "stop now")), func(m *Model) tea.Cmd {
+				b, ctx := m.opts.Backend, m.ctx
+				return func() tea.Msg { return stopNowMsg{id, b.StopNow(ctx, id)} }
+			}},
+			{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "wait for the checkpoint")), nil},
+		},
 	}
 	return nil
+}
+
+func (m *Model) stopNowSent(msg stopNowMsg) {
+	switch {
+	case errors.Is(msg.err, model.ErrNotSupported):
+		m.setNotice("Bitbucket stops an import only at its next checkpoint: it cannot stop one now.", false)
+	case errors.Is(msg.err, model.ErrJobFinished):
+		m.setNotice(fmt.Sprintf("Job %d has already stopped.", msg.id), false)
+	case msg.err != nil:
+		m.setNotice(fmt.Sprintf("Stop now was not accepted: %v. Press c to try again.", msg.err), true)
+	default:
+		m.setNotice(fmt.Sprintf("Stop requested: job %d ends at once; what was imported before stays.", msg.id), false)
+	}
+}
+
+// whoRuns explains a start refused because another import runs, naming
+// it, and offers to open it.
+func (m *Model) whoRuns(f model.ArchiveFile, r *model.RunningImport) {
+	j := m.knownJob(r.JobID)
+	lines := []string{fmt.Sprintf("%s was not started: %s is importing, and one import runs at a time.", f.Name, jobName(j))}
+	since := ""
+	if !r.Since.IsZero() {
+		since = " since " + r.Since.Local().Format("2006-01-02 15:04:05")
+	}
+	switch {
+	case r.PID != 0 && r.Command != "":
+		lines = append(lines, fmt.Sprintf("It is run by process %d (%s)%s.", r.PID, r.Command, since))
+	case r.PID != 0:
+		lines = append(lines, fmt.Sprintf("It is run by process %d%s.", r.PID, since))
+	case since != "":
+		lines = append(lines, "It has run"+since+".")
+	}
+	lines = append(lines, "Open it to watch or cancel it; start this archive once it has ended.")
+	m.dialog = &dialog{
+		title: "Another import is running",
+		lines: lines,
+		choices: []choice{
+			{key.NewBinding(key.WithKeys("o", "enter"), key.WithHelp("o/enter", fmt.Sprintf("open job %d", r.JobID))), func(m *Model) tea.Cmd {
+				return m.showJob(j)
+			}},
+			{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to the archives")), nil},
+		},
+	}
 }
 
 // View draws the whole screen.
@@ -416,6 +587,8 @@ func (m Model) render() string {
 		body = m.fullHelp(bodyH)
 	case m.dialog != nil:
 		body = m.dialog.view(&m, m.width, bodyH)
+	case m.onHistory:
+		body = m.historyView()
 	case m.onJob && m.job != nil:
 		body = m.job.view(m.theme, m.width, bodyH, m.opts.Now())
 	default:
@@ -479,7 +652,12 @@ func (m Model) currentHelp() bindings {
 		return m.dialog.help(m.keys)
 	case m.showHelp:
 		return bindings{short: []key.Binding{m.keys.Help, m.keys.Back, m.keys.Quit}}
+	case m.onHistory:
+		return m.historyHelp()
 	case m.onJob && m.job != nil:
+		if m.canceling() {
+			m.keys.Cancel.SetHelp("c", "stop now")
+		}
 		if m.job.finished() {
 			// A finished job cannot be canceled: help does not offer it (a
 			// press still says why, from the console's own keys).
