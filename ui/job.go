@@ -105,6 +105,7 @@ func (m *Model) poll() tea.Cmd {
 		defer cancel()
 		res := pollMsg{id: id, gen: gen, next: next}
 		res.job, res.err = b.Job(ctx, id)
+		res.job = safeJob(res.job)
 		res.jobOK = res.err == nil
 		for page := 0; res.err == nil && page < pagesPerPoll; page++ {
 			p, err := b.Messages(ctx, id, model.MessageQuery{Start: res.next, Limit: wire.MaxLimit})
@@ -112,12 +113,13 @@ func (m *Model) poll() tea.Cmd {
 				res.err = err
 				break
 			}
-			res.msgs = append(res.msgs, p.Values...)
+			res.msgs = append(res.msgs, safeMessages(p.Values)...)
 			res.next, res.more = wire.Next(res.next, p)
 			if !res.more {
 				break
 			}
 		}
+		res.err = safeErr(res.err)
 		res.at = now()
 		return res
 	}
@@ -194,10 +196,10 @@ func (j *jobView) tally(msgs []model.Message) {
 
 func (m *Model) start(f model.ArchiveFile) tea.Cmd {
 	b, ctx := m.opts.Backend, m.ctx
-	m.setNotice("Starting the import of "+f.Name+"…", false)
+	m.setNotice("Starting the import of "+shownName(f)+"…", false)
 	return func() tea.Msg {
 		j, err := b.Start(ctx, f.Name)
-		return startedMsg{f, j, err}
+		return startedMsg{f, safeJob(j), safeErr(err)}
 	}
 }
 
@@ -208,7 +210,7 @@ func (m *Model) started(msg startedMsg) tea.Cmd {
 		// already running, a bad path) is worth reading whole.
 		m.dialog = &dialog{
 			title: "The import did not start",
-			lines: []string{fmt.Sprintf("%s: %v", msg.file.Name, msg.err)},
+			lines: []string{fmt.Sprintf("%s: %v", shownName(msg.file), msg.err)},
 			choices: []choice{
 				{key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter/esc", "back to the archives")), nil},
 			},
@@ -222,7 +224,7 @@ func (m *Model) started(msg startedMsg) tea.Cmd {
 // openJob switches to the job view and starts polling.
 func (m *Model) openJob(j model.Job, archive *model.ArchiveFile) tea.Cmd {
 	m.jobGen++
-	m.job = newJobView(m.theme, j, archive, m.jobGen)
+	m.job = newJobView(m.theme, safeJob(j), archive, m.jobGen)
 	m.onJob = true
 	m.layoutJob()
 	return m.poll()
@@ -311,7 +313,7 @@ func (m *Model) confirmCancel() tea.Cmd {
 func (m *Model) sendCancel() tea.Cmd {
 	b, ctx, id := m.opts.Backend, m.ctx, m.job.id
 	return func() tea.Msg {
-		return cancelSentMsg{b.Cancel(ctx, id)}
+		return cancelSentMsg{safeErr(b.Cancel(ctx, id))}
 	}
 }
 
@@ -375,7 +377,7 @@ func (j *jobView) view(t Theme, w, h int, now time.Time) string {
 	ph := j.progressHeight()
 	title := fmt.Sprintf("Job %d", j.id)
 	if j.archive != nil {
-		title += " · " + j.archive.Name
+		title += " · " + shownName(*j.archive)
 	}
 	var lines []string
 	if j.finished() {
@@ -390,18 +392,19 @@ func (j *jobView) view(t Theme, w, h int, now time.Time) string {
 
 func (j *jobView) counts(t Theme) string {
 	c := j.log.Counts()
-	warn := fmt.Sprintf("%d warnings", c.Warn)
+	warn := plural(c.Warn, "warning", "warnings")
 	if c.Warn > 0 {
 		warn = t.Caution.Render(warn)
 	}
-	errs := fmt.Sprintf("%d errors", c.Error)
+	errs := plural(c.Error, "error", "errors")
 	if c.Error > 0 {
 		errs = t.Bad.Render(errs)
 	}
 	// Only bbimport reports counts; Bitbucket's job JSON has none.
 	items := "imported: not reported"
 	if c := j.job.Counts; c != nil {
-		items = fmt.Sprintf("imported %d projects · %d repos · %d PRs", c.Projects, c.Repositories, c.PullRequests)
+		items = "imported " + plural(c.Projects, "project", "projects") + " · " +
+			plural(c.Repositories, "repo", "repos") + " · " + plural(c.PullRequests, "PR", "PRs")
 	}
 	return items + " · " + warn + " · " + errs
 }
@@ -512,7 +515,7 @@ func (j *jobView) topSubjects(count func(*tally) int) string {
 	for s, c := range j.bySubject {
 		if n := count(c); n > 0 {
 			if s == "" {
-				s = "(job)"
+				s = JobSubject
 			}
 			all = append(all, sc{s, n})
 		}
