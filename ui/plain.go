@@ -165,13 +165,13 @@ func (p *plainConsole) watch(ctx context.Context, id int64) (Result, error) {
 // at once; when the backend cannot (Bitbucket's REST has no such call), a
 // third stops following and leaves the job to end on its own.
 func (p *plainConsole) follow(ctx context.Context, id int64, signals <-chan os.Signal) (Result, error) {
-	ctx, leave := context.WithCancel(ctx)
+	ctx, leave := context.WithCancelCause(ctx)
 	out := &lockedWriter{w: p.out} // the signal handler writes too
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 	b := p.opts.Backend
 	done := make(chan struct{})
 	defer func() {
-		leave()
+		leave(nil)
 		<-done
 	}()
 	go func() {
@@ -198,12 +198,15 @@ func (p *plainConsole) follow(ctx context.Context, id int64, signals <-chan os.S
 		if err := b.StopNow(ctx, id); err != nil && ctx.Err() == nil {
 			say("It cannot be stopped at once (%v): it stops at its next checkpoint. Press Ctrl+C again to stop following it.", safeErr(err))
 			if next() {
-				leave()
+				leave(fmt.Errorf("stopped following it; it stops on its own, and bbimport status %d follows it", id))
 			}
 		}
 	}()
 	job, err := WatchJob(ctx, b, id, WatchOptions{Out: out, Now: p.opts.Now})
 	job.ID = id // a failed first look returns no job
+	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		err = cause
+	}
 	if err != nil {
 		return Result{Job: job}, fmt.Errorf("follow job %d: %w", id, safeErr(err))
 	}

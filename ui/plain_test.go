@@ -129,6 +129,14 @@ func TestPlainReportsAJobItCouldNotFollow(t *testing.T) {
 type stoppingBackend struct {
 	*fakeBackend
 	atOnce bool
+	noStop bool // StopNow is not supported, as with Bitbucket's REST
+}
+
+func (s stoppingBackend) StopNow(ctx context.Context, id int64) error {
+	if s.noStop {
+		return model.ErrNotSupported
+	}
+	return s.fakeBackend.StopNow(ctx, id)
 }
 
 func (s stoppingBackend) Job(ctx context.Context, id int64) (model.Job, error) {
@@ -254,5 +262,21 @@ func TestPlainChecksum(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Where the backend cannot stop at once, a third Ctrl+C stops following
+// the job and says how to follow it again.
+func TestPlainThirdCtrlCLeavesAJobThatCannotStopAtOnce(t *testing.T) {
+	b := newFakeBackend()
+	out, res, err := runPlainSignaled(t, stoppingBackend{fakeBackend: b, atOnce: true, noStop: true}, 3)
+	if err == nil || err.Error() != "follow job 12: stopped following it; it stops on its own, and bbimport status 12 follows it" {
+		t.Fatalf("err %v:\n%s", err, out)
+	}
+	if res.Job.ID != 12 || len(b.canceled) != 1 {
+		t.Fatalf("job %d, canceled %v", res.Job.ID, b.canceled)
+	}
+	if !strings.Contains(out, "It cannot be stopped at once (not supported by this backend): it stops at its next checkpoint.") {
+		t.Errorf("output does not say why it goes on:\n%s", out)
 	}
 }
