@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"bbimport/model"
+	"bbimport/termsafe"
 )
 
 func newJobsCmd(g *globalFlags) *cobra.Command {
@@ -38,7 +39,7 @@ with --url the jobs this client started (Bitbucket cannot list jobs). With
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "JOB\tSTATE\tPROGRESS\tSTARTED\tENDED")
 			for _, j := range jobs {
-				fmt.Fprintf(tw, "%d\t%s\t%d%% %s\t%s\t%s\n", j.ID, j.State, j.Progress.Percentage, j.Progress.Message,
+				fmt.Fprintf(tw, "%d\t%s\t%d%% %s\t%s\t%s\n", j.ID, termsafe.String(string(j.State)), j.Progress.Percentage, termsafe.String(j.Progress.Message),
 					formatMillis(j.StartDate), formatMillis(j.EndDate))
 			}
 			return tw.Flush()

@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"bbimport/model"
+	"bbimport/termsafe"
+	"bbimport/ui"
 	"bbimport/wire"
 )
 
@@ -58,8 +60,12 @@ page; --start and --limit ask for one page only.`,
 					}
 				} else {
 					for _, m := range page.Values {
+						subject := m.Subject
+						if subject == "" {
+							subject = ui.JobSubject
+						}
 						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.CreatedDate.Time().Local().Format("2006-01-02 15:04:05"),
-							m.Severity, m.Subject, m.Text)
+							termsafe.String(string(m.Severity)), termsafe.String(subject), termsafe.String(m.Text))
 					}
 				}
 				if onePage {

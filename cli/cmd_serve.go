@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -26,6 +27,7 @@ type serveOptions struct {
 	credentials string
 	tlsCert     string
 	tlsKey      string
+	logFile     string
 }
 
 // requestGrace bounds the wait for in-flight requests once the importer
@@ -47,12 +49,16 @@ account, from BBIMPORT_ADMIN_USER and BBIMPORT_ADMIN_PASSWORD or from
 --credentials FILE (a user:password line; not readable by others).
 
 On SIGTERM or Ctrl-C it refuses new imports, lets a running import stop at
-its next checkpoint, and exits.`,
+its next checkpoint, and exits.
+
+The log goes to stderr, or to --log FILE. Started in the background of a
+terminal ('serve &'), it goes to <home>/log/serve.log instead, so that it
+does not write over the console running in the foreground.`,
 		Example: `  BBIMPORT_ADMIN_USER=admin BBIMPORT_ADMIN_PASSWORD=secret bbimport serve --home /srv/bbimport
   bbimport serve --credentials ~/.bbimport-admin --listen 0.0.0.0:7990 --tls-cert cert.pem --tls-key key.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runServe(cmd.Context(), g, o, cmd.ErrOrStderr())
+			return runServe(cmd.Context(), g, o, cmd.ErrOrStderr(), inBackgroundOf)
 		},
 	}
 	f := cmd.Flags()
@@ -60,10 +66,11 @@ its next checkpoint, and exits.`,
 	f.StringVar(&o.credentials, "credentials", "", "file holding the admin's user:password (default: BBIMPORT_ADMIN_USER and BBIMPORT_ADMIN_PASSWORD)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate for HTTPS (with --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key for HTTPS (with --tls-cert)")
+	f.StringVar(&o.logFile, "log", "", "append the log to FILE (default stderr; <home>/log/serve.log when run in a terminal's background)")
 	return cmd
 }
 
-func runServe(ctx context.Context, g *globalFlags, o serveOptions, stderr io.Writer) error {
+func runServe(ctx context.Context, g *globalFlags, o serveOptions, stderr io.Writer, inBackground func(io.Writer) bool) error {
 	admin, err := server.LoadCredentials(o.credentials, os.Getenv)
 	if err != nil {
 		return err
@@ -78,7 +85,12 @@ func runServe(ctx context.Context, g *globalFlags, o serveOptions, stderr io.Wri
 	}
 	defer in.Close()
 
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	logOut, closeLog, err := serveLog(o.logFile, home, stderr, inBackground)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	log := slog.New(slog.NewTextHandler(logOut, nil))
 	version := buildVersion
 	if version == "" {
 		version = importer.Version
@@ -116,4 +128,26 @@ func runServe(ctx context.Context, g *globalFlags, o serveOptions, stderr io.Wri
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serveLog opens where serve's log goes: the --log file, else stderr,
+// unless stderr is a terminal that serve runs in the background of, where
+// the log would land in the middle of the console in the foreground: it
+// then goes to <home>/log/serve.log, and stderr says so once.
+func serveLog(file, home string, stderr io.Writer, inBackground func(io.Writer) bool) (io.Writer, func() error, error) {
+	if file == "" && !inBackground(stderr) {
+		return stderr, func() error { return nil }, nil
+	}
+	if file == "" {
+		file = filepath.Join(home, "log", "serve.log")
+		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+			return nil, nil, fmt.Errorf("make the log directory of %s: %w", home, err)
+		}
+		fmt.Fprintf(stderr, "bbimport serve: in the background of this terminal; the log goes to %s\n", file)
+	}
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open the log file: %w", err)
+	}
+	return f, f.Close, nil
 }

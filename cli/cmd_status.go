@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"bbimport/model"
+	"bbimport/termsafe"
 )
 
 func newStatusCmd(g *globalFlags) *cobra.Command {
@@ -63,25 +64,30 @@ func parseJobID(s string) (int64, error) {
 	return id, nil
 }
 
+// printJSON prints v as indented JSON, made safe for a terminal: its
+// texts come from an archive or a server.
 func printJSON(out io.Writer, v any) error {
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode the JSON output: %w", err)
+	}
+	_, err = out.Write(termsafe.JSON(append(b, '\n')))
+	return err
 }
 
 // printJob writes a job as a two-column table.
 func printJob(out io.Writer, job model.Job) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "Job\t%d\n", job.ID)
-	fmt.Fprintf(tw, "State\t%s\n", job.State)
-	fmt.Fprintf(tw, "Progress\t%d%% %s\n", job.Progress.Percentage, job.Progress.Message)
+	fmt.Fprintf(tw, "State\t%s\n", termsafe.String(string(job.State)))
+	fmt.Fprintf(tw, "Progress\t%d%% %s\n", job.Progress.Percentage, termsafe.String(job.Progress.Message))
 	fmt.Fprintf(tw, "Started\t%s\n", formatMillis(job.StartDate))
 	fmt.Fprintf(tw, "Updated\t%s\n", formatMillis(job.UpdatedDate))
 	if job.EndDate != 0 {
 		fmt.Fprintf(tw, "Ended\t%s\n", formatMillis(job.EndDate))
 	}
 	if job.Initiator != nil {
-		fmt.Fprintf(tw, "Initiator\t%s\n", job.Initiator.Name)
+		fmt.Fprintf(tw, "Initiator\t%s\n", termsafe.String(job.Initiator.Name))
 	}
 	tw.Flush()
 }

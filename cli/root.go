@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"bbimport/termsafe"
 )
 
 // Exit statuses shared by the commands that wait for a job.
@@ -111,6 +113,7 @@ func Main(samples fs.FS) int {
 			return code
 		}
 	}
-	fmt.Fprintln(os.Stderr, "bbimport:", err)
+	// An error may quote what a server or an archive said.
+	fmt.Fprintln(os.Stderr, "bbimport:", termsafe.String(err.Error()))
 	return code
 }

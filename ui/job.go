@@ -14,6 +14,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"bbimport/model"
+	"bbimport/termsafe"
 	"bbimport/ui/logview"
 	"bbimport/wire"
 )
@@ -33,6 +34,7 @@ const (
 type jobView struct {
 	id      int64
 	archive *model.ArchiveFile // nil when reattached to a job started elsewhere
+	backend string             // who answers for the job, as "no answer from …" names it
 	job     model.Job
 	have    bool // the job has answered at least once
 	next    int  // start offset of the next message page
@@ -105,6 +107,7 @@ func (m *Model) poll() tea.Cmd {
 		defer cancel()
 		res := pollMsg{id: id, gen: gen, next: next}
 		res.job, res.err = b.Job(ctx, id)
+		res.job = safeJob(res.job)
 		res.jobOK = res.err == nil
 		for page := 0; res.err == nil && page < pagesPerPoll; page++ {
 			p, err := b.Messages(ctx, id, model.MessageQuery{Start: res.next, Limit: wire.MaxLimit})
@@ -112,12 +115,13 @@ func (m *Model) poll() tea.Cmd {
 				res.err = err
 				break
 			}
-			res.msgs = append(res.msgs, p.Values...)
+			res.msgs = append(res.msgs, safeMessages(p.Values)...)
 			res.next, res.more = wire.Next(res.next, p)
 			if !res.more {
 				break
 			}
 		}
+		res.err = safeErr(res.err)
 		res.at = now()
 		return res
 	}
@@ -194,10 +198,10 @@ func (j *jobView) tally(msgs []model.Message) {
 
 func (m *Model) start(f model.ArchiveFile) tea.Cmd {
 	b, ctx := m.opts.Backend, m.ctx
-	m.setNotice("Starting the import of "+f.Name+"…", false)
+	m.setNotice("Starting the import of "+shownName(f)+"…", false)
 	return func() tea.Msg {
 		j, err := b.Start(ctx, f.Name)
-		return startedMsg{f, j, err}
+		return startedMsg{f, safeJob(j), safeErr(err)}
 	}
 }
 
@@ -208,7 +212,7 @@ func (m *Model) started(msg startedMsg) tea.Cmd {
 		// already running, a bad path) is worth reading whole.
 		m.dialog = &dialog{
 			title: "The import did not start",
-			lines: []string{fmt.Sprintf("%s: %v", msg.file.Name, msg.err)},
+			lines: []string{fmt.Sprintf("%s: %v", shownName(msg.file), msg.err)},
 			choices: []choice{
 				{key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter/esc", "back to the archives")), nil},
 			},
@@ -222,27 +226,48 @@ func (m *Model) started(msg startedMsg) tea.Cmd {
 // openJob switches to the job view and starts polling.
 func (m *Model) openJob(j model.Job, archive *model.ArchiveFile) tea.Cmd {
 	m.jobGen++
-	m.job = newJobView(m.theme, j, archive, m.jobGen)
+	m.job = newJobView(m.theme, safeJob(j), archive, m.jobGen)
+	m.job.backend = "the importer"
+	if m.identity.Remote {
+		m.job.backend = termsafe.String(m.identity.Location)
+	}
 	m.onJob = true
 	m.layoutJob()
 	return m.poll()
 }
 
-// progressHeight is the height of the pane above the log: the progress
-// lines while running, the summary once finished.
-func (j *jobView) progressHeight() int {
+// minLogHeight is the least the message log keeps, borders included,
+// when the pane above it grows to hold a long summary.
+const minLogHeight = 6
+
+// paneLines are the lines of the pane above the log, in a pane w cells
+// wide in a body h lines high: the progress while running, the summary
+// once finished. The pane grows to hold them all.
+func (j *jobView) paneLines(t Theme, w, h int, now time.Time) []string {
+	room := max(h-minLogHeight-2, 1)
 	if j.finished() {
-		return 11
+		return j.summaryLines(t, w-2, room, now)
 	}
-	return 8
+	return j.progressLines(t, w-2, now)
+}
+
+// paneHeight is the height of the pane that holds lines: at least the
+// usual one, so that the log does not jump with every note.
+func (j *jobView) paneHeight(lines []string, h int) int {
+	least := 8
+	if j.finished() {
+		least = 11
+	}
+	return min(max(len(lines)+2, least), max(h-minLogHeight, 3))
 }
 
 func (m *Model) layoutJob() {
 	if m.job == nil || m.width == 0 {
 		return
 	}
-	logH := m.bodyHeight() - m.job.progressHeight()
-	m.job.log.SetSize(m.width-2, max(logH-2, 1))
+	bodyH := m.bodyHeight()
+	ph := m.job.paneHeight(m.job.paneLines(m.theme, m.width, bodyH, m.opts.Now()), bodyH)
+	m.job.log.SetSize(m.width-2, max(bodyH-ph-2, 1))
 }
 
 func (m *Model) bodyHeight() int { return m.height - 3 }
@@ -311,7 +336,7 @@ func (m *Model) confirmCancel() tea.Cmd {
 func (m *Model) sendCancel() tea.Cmd {
 	b, ctx, id := m.opts.Backend, m.ctx, m.job.id
 	return func() tea.Msg {
-		return cancelSentMsg{b.Cancel(ctx, id)}
+		return cancelSentMsg{safeErr(b.Cancel(ctx, id))}
 	}
 }
 
@@ -372,17 +397,12 @@ func stateBadge(t Theme, s model.State, hasErrors bool) string {
 
 // view draws the progress pane (or the summary) above the log.
 func (j *jobView) view(t Theme, w, h int, now time.Time) string {
-	ph := j.progressHeight()
 	title := fmt.Sprintf("Job %d", j.id)
 	if j.archive != nil {
-		title += " · " + j.archive.Name
+		title += " · " + shownName(*j.archive)
 	}
-	var lines []string
-	if j.finished() {
-		lines = j.summaryLines(t, w-2, now)
-	} else {
-		lines = j.progressLines(t, w-2, now)
-	}
+	lines := j.paneLines(t, w, h, now)
+	ph := j.paneHeight(lines, h)
 	top := box(t, title, lines, w, ph, !j.logFocused)
 	logBox := box(t, "Messages", strings.Split(j.log.View(), "\n"), w, h-ph, j.logFocused)
 	return top + "\n" + logBox
@@ -390,18 +410,19 @@ func (j *jobView) view(t Theme, w, h int, now time.Time) string {
 
 func (j *jobView) counts(t Theme) string {
 	c := j.log.Counts()
-	warn := fmt.Sprintf("%d warnings", c.Warn)
+	warn := plural(c.Warn, "warning", "warnings")
 	if c.Warn > 0 {
 		warn = t.Caution.Render(warn)
 	}
-	errs := fmt.Sprintf("%d errors", c.Error)
+	errs := plural(c.Error, "error", "errors")
 	if c.Error > 0 {
 		errs = t.Bad.Render(errs)
 	}
 	// Only bbimport reports counts; Bitbucket's job JSON has none.
 	items := "imported: not reported"
 	if c := j.job.Counts; c != nil {
-		items = fmt.Sprintf("imported %d projects · %d repos · %d PRs", c.Projects, c.Repositories, c.PullRequests)
+		items = "imported " + plural(c.Projects, "project", "projects") + " · " +
+			plural(c.Repositories, "repo", "repos") + " · " + plural(c.PullRequests, "PR", "PRs")
 	}
 	return items + " · " + warn + " · " + errs
 }
@@ -410,6 +431,9 @@ func (j *jobView) progressLines(t Theme, w int, now time.Time) []string {
 	if !j.have {
 		lines := []string{t.Dim.Render("asking the backend for job " + fmt.Sprint(j.id) + "…")}
 		return append(lines, j.connectionNote(t, now)...)
+	}
+	if !j.failingSince.IsZero() {
+		return j.unknownLines(t, w, now)
 	}
 	jb := j.job
 	pct := jb.Progress.Percentage
@@ -425,6 +449,23 @@ func (j *jobView) progressLines(t Theme, w int, now time.Time) []string {
 		lines = append(lines, " "+t.Caution.Render("waiting for the next checkpoint:")+" hierarchy end, next repository or next PR")
 	}
 	return append(lines, j.connectionNote(t, now)...)
+}
+
+// unknownLines is the progress pane while the backend does not answer:
+// the job's state is then unknown, so neither is its speed nor its time
+// left. What it last said stays, marked as such; the next answer shows the
+// backend's own state again.
+func (j *jobView) unknownLines(t Theme, w int, now time.Time) []string {
+	jb := j.job
+	since := j.lastAnswer
+	if since.IsZero() {
+		since = j.failingSince
+	}
+	head := t.Caution.Render("? UNKNOWN") + " — no answer from " + j.backend + " since " + since.Local().Format("15:04:05")
+	last := fmt.Sprintf("last answer: %s %d%% · %s", jb.State, jb.Progress.Percentage, jb.Progress.Message)
+	return indent(wrapLines([]string{head, t.Dim.Render(last), j.counts(t),
+		t.Bad.Render(fmt.Sprintf("✗ unreachable for %s, retrying", formatDuration(now.Sub(since)))),
+		t.Dim.Render(j.lastErr.Error())}, w-1))
 }
 
 // pace is elapsed time, throughput and ETA, each once meaningful.
@@ -469,36 +510,48 @@ func (j *jobView) connectionNote(t Theme, now time.Time) []string {
 	return nil
 }
 
-func (j *jobView) summaryLines(t Theme, w int, now time.Time) []string {
+// summaryLines is the finished job in w cells and at most room lines.
+// The last job-level message says how it ended and, after a cancel or an
+// abort, what was not imported and what to do: it is kept whole, and the
+// lines that only help go first when room is short.
+func (j *jobView) summaryLines(t Theme, w, room int, now time.Time) []string {
 	jb := j.job
-	dur := ""
+	when := ""
 	if jb.StartDate > 0 {
-		end := now
+		start := time.UnixMilli(jb.StartDate)
+		// The backend's end time, never this console's clock: a job seen
+		// late, or after a lost connection, did not end when it was seen.
 		if jb.EndDate > 0 {
-			end = time.UnixMilli(jb.EndDate)
+			end := time.UnixMilli(jb.EndDate)
+			when = fmt.Sprintf("  ran %s, %s → %s", formatDuration(end.Sub(start)),
+				start.UTC().Format("15:04:05"), end.UTC().Format("15:04:05 UTC"))
+		} else {
+			when = "  started " + start.UTC().Format("15:04:05 UTC") + ", end not reported"
 		}
-		dur = fmt.Sprintf("  ran %s, %s → %s", formatDuration(end.Sub(time.UnixMilli(jb.StartDate))),
-			time.UnixMilli(jb.StartDate).UTC().Format("15:04:05"), end.UTC().Format("15:04:05 UTC"))
 	}
-	lines := []string{
-		" " + stateBadge(t, jb.State, j.hasErrors()) + dur,
-		" " + j.counts(t),
-	}
+	lines := indent(wrapLines([]string{stateBadge(t, jb.State, j.hasErrors()) + when, j.counts(t)}, w-1))
 	if j.lastJobMessage != "" {
-		// The last job-level message says how it ended and, after a cancel,
-		// what was and was not imported: keep it whole.
-		wrapped := wrapLines([]string{j.lastJobMessage}, w-2)
-		for _, l := range wrapped[:min(len(wrapped), 3)] {
-			lines = append(lines, " "+l)
-		}
+		lines = append(lines, indent(wrapLines([]string{j.lastJobMessage}, w-2))...)
 	}
-	lines = append(lines,
-		" "+t.Label.Render("warnings by subject: ")+j.topSubjects(func(c *tally) int { return c.warn }),
-		" "+t.Label.Render("errors by subject:   ")+j.topSubjects(func(c *tally) int { return c.errs }),
-		"",
-		" "+t.Dim.Render("b back to the archives · q quit · the log below keeps every message"),
-	)
 	lines = append(lines, j.connectionNote(t, now)...)
+	for _, extra := range [][]string{
+		{" " + t.Label.Render("warnings by subject: ") + j.topSubjects(func(c *tally) int { return c.warn }),
+			" " + t.Label.Render("errors by subject:   ") + j.topSubjects(func(c *tally) int { return c.errs })},
+		{"", " " + t.Dim.Render("b back to the archives · q quit · the log below keeps every message")},
+	} {
+		if len(lines)+len(extra) > room {
+			break
+		}
+		lines = append(lines, extra...)
+	}
+	return lines
+}
+
+// indent puts the pane's one-cell margin before each line.
+func indent(lines []string) []string {
+	for i, l := range lines {
+		lines[i] = " " + l
+	}
 	return lines
 }
 
@@ -512,7 +565,7 @@ func (j *jobView) topSubjects(count func(*tally) int) string {
 	for s, c := range j.bySubject {
 		if n := count(c); n > 0 {
 			if s == "" {
-				s = "(job)"
+				s = JobSubject
 			}
 			all = append(all, sc{s, n})
 		}

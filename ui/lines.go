@@ -10,6 +10,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"bbimport/model"
+	"bbimport/termsafe"
 )
 
 // This file draws the lines bbimport prints outside the full-screen
@@ -134,16 +135,22 @@ func (w *jobWatch) printMessages(ctx context.Context) error {
 	}
 }
 
-// messageLine is a job message on one line: "WARN PRJ/golden: text".
+// JobSubject stands for the subject of a message about the whole job,
+// which has none, wherever messages are listed with their subjects.
+const JobSubject = "(job)"
+
+// messageLine is a job message on one line: "WARN PRJ/golden: text". Its
+// texts come from the backend and are made safe for the terminal.
 func messageLine(m model.Message) string {
+	sev := termsafe.String(string(m.Severity))
 	if m.Subject == "" {
-		return fmt.Sprintf("%s %s", m.Severity, m.Text)
+		return fmt.Sprintf("%s %s", sev, termsafe.String(m.Text))
 	}
-	return fmt.Sprintf("%s %s: %s", m.Severity, m.Subject, m.Text)
+	return fmt.Sprintf("%s %s: %s", sev, termsafe.String(m.Subject), termsafe.String(m.Text))
 }
 
 func (w *jobWatch) printProgress(job model.Job) {
-	status := fmt.Sprintf("%s %d%% %s", job.State, job.Progress.Percentage, job.Progress.Message)
+	status := fmt.Sprintf("%s %d%% %s", termsafe.String(string(job.State)), job.Progress.Percentage, termsafe.String(job.Progress.Message))
 	if w.opts.Terminal {
 		w.clearLine()
 		fmt.Fprint(w.opts.Out, status)

@@ -14,6 +14,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"bbimport/model"
+	"bbimport/termsafe"
 )
 
 // The picker: the archives of the import directory on the left, what the
@@ -183,7 +184,7 @@ func (m *Model) fillPreview() tea.Cmd {
 	a, ctx, stamp := m.opts.Archives, m.ctx, in.stamp
 	return func() tea.Msg {
 		sum, err := a.Inspect(ctx, f.Path)
-		return summaryMsg{f.Path, stamp, sum, err}
+		return summaryMsg{f.Path, stamp, safeSummary(sum), safeErr(err)}
 	}
 }
 
@@ -418,7 +419,7 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.confirmStart(f, in)
 	case key.Matches(msg, k.Checksum):
 		if in.summing {
-			m.setNotice("The checksum of "+f.Name+" is being computed; esc stops it.", false)
+			m.setNotice("The checksum of "+shownName(f)+" is being computed; esc stops it.", false)
 			return nil
 		}
 		if p.stopSum != nil {
@@ -426,11 +427,11 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		if f.Growing {
-			m.setNotice(f.Name+" is still being copied; compute its checksum once the copy is done.", true)
+			m.setNotice(shownName(f)+" is still being copied; compute its checksum once the copy is done.", true)
 			return nil
 		}
 		if f.Unusable != "" {
-			m.setNotice(f.Name+" is "+f.Unusable+".", true)
+			m.setNotice(shownName(f)+" is "+termsafe.String(f.Unusable)+".", true)
 			return nil
 		}
 		return m.startChecksum(f, in)
@@ -517,7 +518,7 @@ func scroll(msg tea.KeyPressMsg, k keyMap, pos, last, page int) int {
 // confirmStart shows what is about to happen and asks.
 func (m *Model) confirmStart(f model.ArchiveFile, in *archiveInfo) tea.Cmd {
 	if f.Growing {
-		m.setNotice(f.Name+" is still being copied (its size changes); start it once the copy is done.", true)
+		m.setNotice(shownName(f)+" is still being copied (its size changes); start it once the copy is done.", true)
 		return nil
 	}
 	if m.jobRunning() {
@@ -533,7 +534,7 @@ func (m *Model) confirmStart(f model.ArchiveFile, in *archiveInfo) tea.Cmd {
 	cmd := m.fillPreview()
 	body := func(m *Model, w int) []string {
 		t := m.theme
-		lines := field(t, "Archive", f.Name+" · "+humanize.IBytes(uint64(f.Size))+" · modified "+f.ModTime.Format("2006-01-02 15:04"), w)
+		lines := field(t, "Archive", shownName(f)+" · "+humanize.IBytes(uint64(f.Size))+" · modified "+f.ModTime.Format("2006-01-02 15:04"), w)
 		lines = append(lines, field(t, "Into", m.targetName(), w)...)
 		lines = append(lines, checksumLines(t, in, w)...)
 		lines = append(lines, "")
@@ -568,10 +569,10 @@ func (m *Model) refuseStart(f model.ArchiveFile, in *archiveInfo) bool {
 	var lines []string
 	switch {
 	case f.Unusable != "":
-		lines = []string{f.Name + " is " + f.Unusable + "."}
+		lines = []string{shownName(f) + " is " + termsafe.String(f.Unusable) + "."}
 	case in.summaryErr != nil:
 		lines = []string{
-			f.Name + " cannot be read as an export archive: " + in.summaryErr.Error() + ".",
+			shownName(f) + " cannot be read as an export archive: " + in.summaryErr.Error() + ".",
 			"",
 			"Copy the archive again from the source (the whole .tar, and compare checksums: m here, p to paste the source's), then pick it again.",
 		}
@@ -775,10 +776,11 @@ func (m Model) archiveRow(f model.ArchiveFile, selected bool, w int) string {
 	if selected {
 		mark = "▸ "
 	}
-	row := mark + fit(f.Name, nameW) + " " + fmt.Sprintf("%*s", sizeW, humanize.IBytes(uint64(f.Size))) + " " + fmt.Sprintf("%-*s", dateW, date)
+	name := shownName(f)
+	row := mark + fit(name, nameW) + " " + fmt.Sprintf("%*s", sizeW, humanize.IBytes(uint64(f.Size))) + " " + fmt.Sprintf("%-*s", dateW, date)
 	if f.Unusable != "" {
 		// The reason replaces size and date: the preview says it whole.
-		row = mark + fit(f.Name, nameW) + " ✗ " + f.Unusable
+		row = mark + fit(name, nameW) + " ✗ " + termsafe.String(f.Unusable)
 	}
 	row = fit(row, w)
 	switch {
@@ -800,7 +802,7 @@ func (m Model) preview(w, h int) string {
 	}
 	lines := m.previewLines(f, w-2)
 	top := min(p.topOf(f), max(0, len(lines)-(h-2)))
-	return box(m.theme, "Preview · "+f.Name, lines[top:], w, h, p.previewFocused)
+	return box(m.theme, "Preview · "+shownName(f), lines[top:], w, h, p.previewFocused)
 }
 
 // previewLines is what the preview shows of f, wrapped to w cells.
@@ -812,7 +814,7 @@ func (m Model) previewLines(f model.ArchiveFile, w int) []string {
 		in = &archiveInfo{}
 	}
 	if f.Unusable != "" {
-		return wrapLines([]string{t.Problem.Render("✗ cannot be imported: " + f.Unusable + ".")}, w)
+		return wrapLines([]string{t.Problem.Render("✗ cannot be imported: " + termsafe.String(f.Unusable) + ".")}, w)
 	}
 	lines := []string{t.Dim.Render(humanize.IBytes(uint64(f.Size)) + " · modified " + f.ModTime.Format("2006-01-02 15:04"))}
 	switch {

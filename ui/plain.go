@@ -6,13 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
 
 	"bbimport/model"
+	"bbimport/termsafe"
 )
 
 // errNoAnswer ends plain mode when its input ends before a question is
@@ -27,12 +33,28 @@ type plainConsole struct {
 	echo bool // answers come from a pipe: write them out so the log reads right
 	out  io.Writer
 	t    Theme
+
+	// catch routes the stop signals to a channel while a job runs, as
+	// signal.Notify does; release ends it. Tests send their own.
+	catch func() (signals <-chan os.Signal, release func())
 }
 
 func runPlain(ctx context.Context, opts Options) (Result, error) {
-	p := &plainConsole{opts: opts, in: bufio.NewScanner(opts.In), out: opts.Out, t: newTheme(false, false),
-		echo: !opts.InTerminal}
-	return p.run(ctx)
+	return newPlain(opts).run(ctx)
+}
+
+func newPlain(opts Options) *plainConsole {
+	return &plainConsole{opts: opts, in: bufio.NewScanner(opts.In), out: opts.Out, t: newTheme(false, false),
+		echo: !opts.InTerminal, catch: catchStopSignals}
+}
+
+// catchStopSignals catches what the console's Ctrl+C and a closed terminal
+// send, so that they stop the job at a checkpoint rather than end the
+// process in the middle of a repository (which leaves the job ABORTED).
+func catchStopSignals() (<-chan os.Signal, func()) {
+	c := make(chan os.Signal, 3)
+	signal.Notify(c, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	return c, func() { signal.Stop(c) }
 }
 
 func (p *plainConsole) println(lines ...string) {
@@ -89,6 +111,7 @@ func (p *plainConsole) run(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("list the known jobs: %w", err)
 	}
 	for _, j := range jobs {
+		j = safeJob(j)
 		if j.State.Finished() {
 			continue
 		}
@@ -105,26 +128,101 @@ func (p *plainConsole) run(ctx context.Context) (Result, error) {
 	if err != nil || f == nil {
 		return Result{}, err
 	}
-	ok, err := p.yes(fmt.Sprintf("Start the import of %s? [y/N] ", f.Name), false)
+	mismatched, err := p.checksum(ctx, *f)
+	if err != nil {
+		return Result{}, err
+	}
+	q := fmt.Sprintf("Start the import of %s? [y/N] ", shownName(*f))
+	if mismatched {
+		q = fmt.Sprintf("Start the import of %s despite the checksum mismatch? [y/N] ", shownName(*f))
+	}
+	ok, err := p.yes(q, false)
 	if err != nil || !ok {
 		return Result{}, err
 	}
+	// Signals are caught from before the start: one arriving while the job
+	// starts asks to cancel it, as one arriving later does.
+	signals, release := p.catch()
+	defer release()
 	job, err := b.Start(ctx, f.Name)
 	if err != nil {
-		return Result{}, fmt.Errorf("start the import of %s: %w", f.Name, err)
+		return Result{}, fmt.Errorf("start the import of %s: %w", shownName(*f), safeErr(err))
 	}
-	p.println(fmt.Sprintf("Started job %d.", job.ID))
-	return p.watch(ctx, job.ID)
+	p.println(fmt.Sprintf("Started job %d; Ctrl+C cancels it at its next checkpoint.", job.ID))
+	return p.follow(ctx, job.ID, signals)
 }
 
-// watch appends the job's progress and messages until it ends.
+// watch follows a job started elsewhere, with the stop signals caught.
 func (p *plainConsole) watch(ctx context.Context, id int64) (Result, error) {
-	job, err := WatchJob(ctx, p.opts.Backend, id, WatchOptions{Out: p.out, Now: p.opts.Now})
+	signals, release := p.catch()
+	defer release()
+	return p.follow(ctx, id, signals)
+}
+
+// follow appends the job's progress and messages until it ends. As in the
+// full console, a first stop signal cancels the job at its next checkpoint
+// and the job is followed to its end; a second asks the backend to stop it
+// at once; when the backend cannot (Bitbucket's REST has no such call), a
+// third stops following and leaves the job to end on its own.
+func (p *plainConsole) follow(ctx context.Context, id int64, signals <-chan os.Signal) (Result, error) {
+	ctx, leave := context.WithCancelCause(ctx)
+	out := &lockedWriter{w: p.out} // the signal handler writes too
+	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+	b := p.opts.Backend
+	done := make(chan struct{})
+	defer func() {
+		leave(nil)
+		<-done
+	}()
+	go func() {
+		defer close(done)
+		next := func() bool {
+			select {
+			case <-signals:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		if !next() {
+			return
+		}
+		say("Canceling job %d at its next checkpoint; press Ctrl+C again to stop it at once.", id)
+		if err := b.Cancel(ctx, id); err != nil && ctx.Err() == nil {
+			say("The cancel was not accepted: %v.", safeErr(err))
+		}
+		if !next() {
+			return
+		}
+		say("Stopping job %d at once: the repository being built is discarded.", id)
+		if err := b.StopNow(ctx, id); err != nil && ctx.Err() == nil {
+			say("It cannot be stopped at once (%v): it stops at its next checkpoint. Press Ctrl+C again to stop following it.", safeErr(err))
+			if next() {
+				leave(fmt.Errorf("stopped following it; it stops on its own, and bbimport status %d follows it", id))
+			}
+		}
+	}()
+	job, err := WatchJob(ctx, b, id, WatchOptions{Out: out, Now: p.opts.Now})
 	job.ID = id // a failed first look returns no job
+	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		err = cause
+	}
 	if err != nil {
-		return Result{Job: job}, fmt.Errorf("follow job %d: %w", id, err)
+		return Result{Job: job}, fmt.Errorf("follow job %d: %w", id, safeErr(err))
 	}
 	return Result{Job: job}, nil
+}
+
+// lockedWriter serialises the lines of two goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
 
 // pick lists the archives and asks for one; nil when the admin quits.
@@ -140,11 +238,14 @@ func (p *plainConsole) pick(ctx context.Context) (*model.ArchiveFile, error) {
 	}
 	p.println("Archives in " + a.Dir() + ", newest first:")
 	for i, f := range files {
-		state := f.ModTime.Format("2006-01-02 15:04")
-		if f.Growing {
-			state = "copying… (cannot start yet)"
+		state := humanize.IBytes(uint64(f.Size)) + "  " + f.ModTime.Format("2006-01-02 15:04")
+		switch {
+		case f.Unusable != "":
+			state = "✗ cannot be imported: " + termsafe.String(f.Unusable)
+		case f.Growing:
+			state = humanize.IBytes(uint64(f.Size)) + "  copying… (cannot start yet)"
 		}
-		p.println(fmt.Sprintf("%3d. %s  %s  %s", i+1, f.Name, humanize.IBytes(uint64(f.Size)), state))
+		p.println(fmt.Sprintf("%3d. %s  %s", i+1, shownName(f), state))
 	}
 	for {
 		a, err := p.ask(fmt.Sprintf("Archive to import (1-%d, empty to quit): ", len(files)))
@@ -157,27 +258,64 @@ func (p *plainConsole) pick(ctx context.Context) (*model.ArchiveFile, error) {
 			continue
 		}
 		f := files[n-1]
-		if f.Growing {
-			p.println(f.Name + " is still being copied; pick it again once the copy is done.")
+		if f.Unusable != "" {
+			p.println(shownName(f) + " cannot be imported: it is " + termsafe.String(f.Unusable) + ".")
 			continue
 		}
-		p.println("", fmt.Sprintf("%s, %s:", f.Name, humanize.IBytes(uint64(f.Size))))
-		p.describe(ctx, f)
+		if f.Growing {
+			p.println(shownName(f) + " is still being copied; pick it again once the copy is done.")
+			continue
+		}
+		p.println("", fmt.Sprintf("%s, %s:", shownName(f), humanize.IBytes(uint64(f.Size))))
+		if !p.describe(ctx, f) {
+			p.println("Copy the archive again from the source (the whole .tar, and compare checksums), then pick it again.")
+			continue
+		}
 		return &f, nil
 	}
 }
 
-// describe prints what inspect and the pre-flight checks tell of f.
-func (p *plainConsole) describe(ctx context.Context, f model.ArchiveFile) {
+// describe prints what inspect and the pre-flight checks tell of f, and
+// reports whether f can be read as an export archive: the console does
+// not start a job that can only end ABORTED.
+func (p *plainConsole) describe(ctx context.Context, f model.ArchiveFile) bool {
 	in := &archiveInfo{}
 	sum, err := p.opts.Archives.Inspect(ctx, f.Path)
 	if err != nil {
-		in.summaryErr = err
+		in.summaryErr = safeErr(err)
 	} else {
+		sum = safeSummary(sum)
 		in.summary = &sum
 		pf := runPreflight(ctx, p.opts.Backend, p.opts.Archives, sum)
 		in.preflight = &pf
 		p.println(summaryLines(p.t, sum)...)
 	}
 	p.println(preflightLines(p.t, f, in)...)
+	return err == nil
+}
+
+// checksum offers, as the console's m and p keys do, to compute f's MD5
+// and SHA-256 and compare them with the source's; it reports a mismatch.
+func (p *plainConsole) checksum(ctx context.Context, f model.ArchiveFile) (mismatched bool, err error) {
+	a, err := p.ask("Checksum: paste the source's MD5 or SHA-256 to compare, c to compute only, Enter to skip: ")
+	if err != nil || a == "" {
+		return false, err
+	}
+	in := &archiveInfo{}
+	if !strings.EqualFold(a, "c") {
+		in.source = normalizeSum(a)
+	}
+	p.println(fmt.Sprintf("Computing the MD5 and SHA-256 of %s (%s)…", shownName(f), humanize.IBytes(uint64(f.Size))))
+	sums, err := p.opts.Archives.Checksum(ctx, f.Path, func(int64, int64) {})
+	if err != nil {
+		return false, fmt.Errorf("compute the checksums of %s: %w", shownName(f), safeErr(err))
+	}
+	in.sums = &sums
+	lines := checksumLines(p.t, in, math.MaxInt32)
+	if in.source == "" {
+		lines = lines[1:] // the verdict line says how to paste a checksum in the full console
+	}
+	p.println(lines...)
+	_, mismatched = in.mismatch()
+	return mismatched, nil
 }

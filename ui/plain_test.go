@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func runPlainWith(t *testing.T, b *fakeBackend, a *fakeArchives, input string) (
 func TestPlainPicksConfirmsAndWatches(t *testing.T) {
 	b, a := newFakeBackend(), newFakeArchives()
 	b.existing["PRJ"] = true
-	out, watched, err := runPlainWith(t, b, a, "9\n2\n1\ny\n")
+	out, watched, err := runPlainWith(t, b, a, "9\n2\n1\n\ny\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func TestPlainPicksConfirmsAndWatches(t *testing.T) {
 		"Pull requests 340: 12 open, 300 merged, 28 declined",
 		"! project PRJ exists: it will likely be imported as PRJ1",
 		"Start the import of Bitbucket_export_422.tar? [y/N] ",
-		"Started job 12.\nWARN PRJ/api: renamed\n17:00:00 COMPLETED 100% Import completed\n",
+		"Started job 12; Ctrl+C cancels it at its next checkpoint.\nWARN PRJ/api: renamed\n17:00:00 COMPLETED 100% Import completed\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -71,7 +72,7 @@ func TestPlainPicksConfirmsAndWatches(t *testing.T) {
 
 func TestPlainNoMeansNo(t *testing.T) {
 	b, a := newFakeBackend(), newFakeArchives()
-	_, watched, err := runPlainWith(t, b, a, "1\n\n")
+	_, watched, err := runPlainWith(t, b, a, "1\n\n\n")
 	if err != nil || len(b.started) != 0 || len(watched) != 0 {
 		t.Fatalf("err %v, started %v, watched %v", err, b.started, watched)
 	}
@@ -119,5 +120,163 @@ func TestPlainReportsAJobItCouldNotFollow(t *testing.T) {
 	_, watched, err := runPlainWith(t, b, a, "y\n")
 	if err == nil || err.Error() != "follow job 12: connection refused" || len(watched) != 1 {
 		t.Fatalf("err %v, watched %v; want the job and why it could not be followed", err, watched)
+	}
+}
+
+// stoppingBackend is a fakeBackend whose started job runs until it is
+// canceled; it then ends CANCELED at its checkpoint, or, with atOnce, only
+// once StopNow is called.
+type stoppingBackend struct {
+	*fakeBackend
+	atOnce bool
+	noStop bool // StopNow is not supported, as with Bitbucket's REST
+}
+
+func (s stoppingBackend) StopNow(ctx context.Context, id int64) error {
+	if s.noStop {
+		return model.ErrNotSupported
+	}
+	return s.fakeBackend.StopNow(ctx, id)
+}
+
+func (s stoppingBackend) Job(ctx context.Context, id int64) (model.Job, error) {
+	j, err := s.fakeBackend.Job(ctx, id)
+	if err != nil || j.State != model.StateCanceling {
+		return j, err
+	}
+	s.mu.Lock()
+	stopped := len(s.stopped) > 0
+	s.mu.Unlock()
+	if s.atOnce && !stopped {
+		return j, nil
+	}
+	j.State = model.StateCanceled
+	s.set(j)
+	return j, nil
+}
+
+// runPlainSignaled runs plain mode to the start of the first archive with
+// the given stop signals already pending.
+func runPlainSignaled(t *testing.T, b model.Backend, signals int) (string, Result, error) {
+	t.Helper()
+	var out strings.Builder
+	p := newPlain(Options{Backend: b, Archives: newFakeArchives(), Now: func() time.Time { return t0 },
+		Plain: true, In: strings.NewReader("1\n\ny\n"), Out: &out})
+	c := make(chan os.Signal, signals)
+	for range signals {
+		c <- os.Interrupt
+	}
+	p.catch = func() (<-chan os.Signal, func()) { return c, func() {} }
+	res, err := p.run(context.Background())
+	return out.String(), res, err
+}
+
+// Ctrl+C in plain mode cancels at the next checkpoint and waits for the
+// job to end CANCELED, as the full console does; it does not end the
+// process in the middle of a repository.
+func TestPlainCtrlCCancels(t *testing.T) {
+	b := newFakeBackend()
+	out, res, err := runPlainSignaled(t, stoppingBackend{fakeBackend: b}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Job.State != model.StateCanceled || len(b.canceled) != 1 || len(b.stopped) != 0 {
+		t.Fatalf("ended %s, canceled %v, stopped %v:\n%s", res.Job.State, b.canceled, b.stopped, out)
+	}
+	for _, want := range []string{
+		"Canceling job 12 at its next checkpoint; press Ctrl+C again to stop it at once.",
+		"CANCELED",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestPlainSecondCtrlCStopsNow(t *testing.T) {
+	b := newFakeBackend()
+	out, res, err := runPlainSignaled(t, stoppingBackend{fakeBackend: b, atOnce: true}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Job.State != model.StateCanceled || len(b.canceled) != 1 || len(b.stopped) != 1 {
+		t.Fatalf("ended %s, canceled %v, stopped %v:\n%s", res.Job.State, b.canceled, b.stopped, out)
+	}
+	if !strings.Contains(out, "Stopping job 12 at once: the repository being built is discarded.") {
+		t.Errorf("the second Ctrl+C is not reported:\n%s", out)
+	}
+}
+
+// An unusable entry is listed with its reason and refused when picked.
+func TestPlainRefusesUnusable(t *testing.T) {
+	b, a := newFakeBackend(), newFakeArchives()
+	a.files = append([]model.ArchiveFile{{Name: "pipe.tar", Path: "/srv/import/pipe.tar", ModTime: t0,
+		Unusable: "a named pipe (FIFO), not an archive file; copy the archive file itself here"}}, a.files...)
+	out, _, err := runPlainWith(t, b, a, "1\n")
+	if !errors.Is(err, errNoAnswer) || len(b.started) != 0 {
+		t.Fatalf("err %v, started %v", err, b.started)
+	}
+	for _, want := range []string{
+		"  1. pipe.tar  ✗ cannot be imported: a named pipe (FIFO), not an archive file; copy the archive file itself here\n",
+		"pipe.tar cannot be imported: it is a named pipe (FIFO), not an archive file; copy the archive file itself here.\nArchive to import",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// An archive that cannot be read is described and not offered for import.
+func TestPlainRefusesUnreadable(t *testing.T) {
+	b, a := newFakeBackend(), newFakeArchives()
+	a.files = []model.ArchiveFile{{Name: "notes.tar", Path: "/srv/import/notes.tar", Size: 10240, ModTime: t0}}
+	out, _, err := runPlainWith(t, b, a, "1\n")
+	if !errors.Is(err, errNoAnswer) || len(b.started) != 0 {
+		t.Fatalf("err %v, started %v", err, b.started)
+	}
+	if !strings.Contains(out, "✗ the archive could not be read: not a Bitbucket migration archive: no instance-details.json\nCopy the archive again") {
+		t.Errorf("the archive is not refused with its reason:\n%s", out)
+	}
+}
+
+func TestPlainChecksum(t *testing.T) {
+	for _, c := range []struct {
+		name, answer string
+		want         []string
+		question     string
+	}{
+		{"compute only", "c", []string{"MD5           9e107d9d372bb6826bd81d3542a419d6\nSHA-256       d7a8fbb3"}, "Start the import of Bitbucket_export_422.tar? [y/N] "},
+		{"matches", "9E107D9D372BB6826BD81D3542A419D6", []string{"Checksum      ✓ MD5 matches the source\nMD5"}, "Start the import of Bitbucket_export_422.tar? [y/N] "},
+		{"differs", "0123456789abcdef0123456789abcdef", []string{"Checksum      ✗ differs from the source's 0123456789abcdef0123456789abcdef: copy the archive again"},
+			"Start the import of Bitbucket_export_422.tar despite the checksum mismatch? [y/N] "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b, a := newFakeBackend(), newFakeArchives()
+			out, _, err := runPlainWith(t, b, a, "1\n"+c.answer+"\n\n")
+			if err != nil || len(b.started) != 0 {
+				t.Fatalf("err %v, started %v", err, b.started)
+			}
+			for _, want := range append(c.want, "Computing the MD5 and SHA-256 of Bitbucket_export_422.tar (700 MiB)…", c.question) {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+		})
+	}
+}
+
+// Where the backend cannot stop at once, a third Ctrl+C stops following
+// the job and says how to follow it again.
+func TestPlainThirdCtrlCLeavesAJobThatCannotStopAtOnce(t *testing.T) {
+	b := newFakeBackend()
+	out, res, err := runPlainSignaled(t, stoppingBackend{fakeBackend: b, atOnce: true, noStop: true}, 3)
+	if err == nil || err.Error() != "follow job 12: stopped following it; it stops on its own, and bbimport status 12 follows it" {
+		t.Fatalf("err %v:\n%s", err, out)
+	}
+	if res.Job.ID != 12 || len(b.canceled) != 1 {
+		t.Fatalf("job %d, canceled %v", res.Job.ID, b.canceled)
+	}
+	if !strings.Contains(out, "It cannot be stopped at once (not supported by this backend): it stops at its next checkpoint.") {
+		t.Errorf("output does not say why it goes on:\n%s", out)
 	}
 }
