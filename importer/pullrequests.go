@@ -95,7 +95,7 @@ func (im *importRun) endPullRequest() {
 	if pr == nil || pr.missing == 0 {
 		return
 	}
-	im.warn(pr.subject, "Pull request %s: %d commit(s) that its history names are not in %s, the first being %s %s; "+
+	im.warn(pr.subject, "Pull request %s: %d commit(s) that its history names are not in %s (the first: %s, %s); "+
 		"a force push followed by a garbage collection removes them, so the history was imported as it is",
 		pr.subject, pr.missing, pr.repo.subject, pr.firstMissing.where, quoteID(pr.firstMissing.id))
 }
@@ -261,7 +261,7 @@ func (im *importRun) closePullRequests() {
 
 // A namedCommit is a commit id that a pull request names, and where.
 type namedCommit struct {
-	where string // e.g. "fromRef.latestCommit"
+	where string // e.g. "its fromRef.latestCommit"
 	id    string
 	// current is set for the commits of the pull request's present state:
 	// its refs' tips and its merge. The others are history (rescopes,
@@ -272,12 +272,12 @@ type namedCommit struct {
 
 func pullRequestCommits(pr *model.PullRequest) []namedCommit {
 	named := []namedCommit{
-		{where: "fromRef.latestCommit", id: pr.FromRef.LatestCommit, current: true},
-		{where: "toRef.latestCommit", id: pr.ToRef.LatestCommit, current: true},
+		{where: "its fromRef.latestCommit", id: pr.FromRef.LatestCommit, current: true},
+		{where: "its toRef.latestCommit", id: pr.ToRef.LatestCommit, current: true},
 	}
 	for i, p := range pr.AllParticipants {
 		if p.LastReviewedCommit != "" {
-			named = append(named, namedCommit{where: fmt.Sprintf("allParticipants[%d].lastReviewedCommit", i), id: p.LastReviewedCommit})
+			named = append(named, namedCommit{where: fmt.Sprintf("its allParticipants[%d].lastReviewedCommit", i), id: p.LastReviewedCommit})
 		}
 	}
 	return named
@@ -332,9 +332,9 @@ type badCommit struct {
 
 func (b *badCommit) Error() string {
 	if !isObjectName(b.id) {
-		return fmt.Sprintf("its %s %s is not a full commit id (40 hexadecimal digits)", b.where, quoteID(b.id))
+		return fmt.Sprintf("%s is %s, which is not a full commit id (40 hexadecimal digits)", b.where, quoteID(b.id))
 	}
-	return fmt.Sprintf("its %s %s is not a commit of %s", b.where, quoteID(b.id), b.repo)
+	return fmt.Sprintf("%s is %s, which is not a commit of %s", b.where, quoteID(b.id), b.repo)
 }
 
 // checkCommits checks the commits named by a pull request: each must be a

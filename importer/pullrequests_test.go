@@ -70,6 +70,11 @@ func (p *prWriter) add(repo string, n int64, pr model.PullRequest, acts ...model
 	p.w.AddJSON(archive.KindPullRequestActivities, ids, acts, true)
 }
 
+func (p *prWriter) addCache(repo string, n int64, a model.AncestorCache) {
+	p.w.AddTar(archive.KindPullRequestCaches, archive.IDs{Repository: repo, PullRequest: n},
+		[]archivegen.File{{Name: "cached-ancestor.txt", Mode: 0o644, Data: []byte(a.String())}})
+}
+
 // addRawActivities writes an activities member of exactly doc.
 func (p *prWriter) addRawActivities(repo string, n int64, doc string) {
 	var buf bytes.Buffer
@@ -93,6 +98,7 @@ func TestPullRequestsNamingBadCommitsAreItemErrors(t *testing.T) {
 		if repo == "8" {
 			// The fork's commits are its origin's, found through alternates.
 			w.add(repo, 1, w.pr(1))
+			w.addCache(repo, 1, model.AncestorCache{FromTip: w.commit, ToTip: w.commit, MergeBase: w.commit})
 			return
 		}
 		opened := model.Activity{Kind: model.KindActivity, Action: model.ActionOpened, CreatedTimestamp: 1, UserID: ada}
@@ -101,6 +107,7 @@ func TestPullRequestsNamingBadCommitsAreItemErrors(t *testing.T) {
 			PreviousFromHash: missingID, PreviousToHash: w.commit, Commits: []model.RescopeCommit{{Action: "REMOVED", CommitID: missingID}}}
 		merged := model.Activity{Kind: model.KindMerged, CreatedTimestamp: 4, UserID: ada, Hash: w.commit}
 		w.add(repo, 1, w.pr(1), comment("10", &model.Anchor{FromHash: w.commit, ToHash: w.commit, Path: "f"}), opened, rescoped, merged)
+		w.addCache(repo, 1, model.AncestorCache{FromTip: w.commit, ToTip: "../x", MergeBase: w.commit})
 
 		fromMissing := w.pr(2)
 		fromMissing.FromRef.LatestCommit = missingID
@@ -134,13 +141,14 @@ func TestPullRequestsNamingBadCommitsAreItemErrors(t *testing.T) {
 		t.Fatalf("job ended %s, want FAILED:\n%s", job.State, strings.Join(msgs, "\n"))
 	}
 	for _, want := range [][]string{
-		{"ERROR PRJ/golden#2: Pull request PRJ/golden#2 was not imported: its fromRef.latestCommit \"" + missingID + "\" is not a commit of PRJ/golden"},
-		{"ERROR PRJ/golden#3: Pull request PRJ/golden#3 was not imported: its toRef.latestCommit \"../../../etc/passwd\" is not a full commit id"},
-		{"ERROR PRJ/golden#4:", "not imported", "the hash of its \"MERGED\" activity \"" + strings.Repeat("a", 40) + "\" is not a commit of PRJ/golden"},
-		{"ERROR PRJ/golden#5:", "not imported", "commits[0].commitId", "\"HEAD\" is not a full commit id"},
-		{"ERROR PRJ/golden#6:", "not imported", "the anchor toHash of comment \"61\" \"main\" is not a full commit id"},
+		{"ERROR PRJ/golden#2: Pull request PRJ/golden#2 was not imported: its fromRef.latestCommit is \"" + missingID + "\", which is not a commit of PRJ/golden"},
+		{"ERROR PRJ/golden#3: Pull request PRJ/golden#3 was not imported: its toRef.latestCommit is \"../../../etc/passwd\", which is not a full commit id"},
+		{"ERROR PRJ/golden#4:", "not imported", "the hash of its \"MERGED\" activity is \"" + strings.Repeat("a", 40) + "\", which is not a commit of PRJ/golden"},
+		{"ERROR PRJ/golden#5:", "not imported", "commits[0].commitId of its \"RESCOPED\" activity is \"HEAD\", which is not a full commit id"},
+		{"ERROR PRJ/golden#6:", "not imported", "the anchor toHash of comment \"61\" is \"main\", which is not a full commit id"},
 		{"ERROR PRJ/golden#7:", "pull request activities member cannot be read"},
 		{"WARN PRJ/golden#1:", "2 commit(s) that its history names are not in PRJ/golden", missingID},
+		{"WARN PRJ/golden#1: The cached ancestor of pull request PRJ/golden#1 names \"../x\", which is not a commit of PRJ/golden; the cache was ignored"},
 	} {
 		if !hasMessage(msgs, want...) {
 			t.Errorf("no message with %q:\n%s", want, strings.Join(msgs, "\n"))
@@ -158,6 +166,9 @@ func TestPullRequestsNamingBadCommitsAreItemErrors(t *testing.T) {
 	}
 	if job.Counts == nil || job.Counts.PullRequests != 3 {
 		t.Errorf("job counts %+v, want 3 pull requests", job.Counts)
+	}
+	if n := count(t, in, `SELECT COUNT(*) FROM pull_requests WHERE ancestor_to IS NOT NULL`); n != 1 {
+		t.Errorf("%d pull requests with a cached ancestor, want the fork's only", n)
 	}
 	if n := count(t, in, `SELECT COUNT(*) FROM comments`); n != 1 {
 		t.Errorf("%d comments stored, want the one of golden#1", n)
