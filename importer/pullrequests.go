@@ -117,15 +117,18 @@ func (im *importRun) dropPullRequest(why error) error {
 }
 
 // activities stores a pull request's records as the reader decodes them.
-// A record that names a bad commit fails the whole pull request; a
-// document that cannot be read is an error of its own, and what was
-// stored of it goes, so that the pull request keeps all of its history
-// or none.
+// A record that names a bad commit fails the whole pull request. When the
+// records stop for any other reason (a document that cannot be read, an
+// item error; a limit, a stop: fatal), what was stored of them goes, so
+// that the pull request keeps all of its history or none.
 func (im *importRun) activities(m *archive.Member) error {
 	pr := im.pr
 	unknown := map[string]bool{}
 	var named []namedCommit
 	err := m.Activities(func(a *model.Activity) error {
+		if im.run.ctx.Err() != nil {
+			return errStoppedNow
+		}
 		named = activityCommits(a, named[:0])
 		if bad, err := im.checkCommits(pr, named); err != nil || bad != nil {
 			if bad != nil {
@@ -157,18 +160,22 @@ func (im *importRun) activities(m *archive.Member) error {
 		}
 		return im.st.insertActivity(pr.id, *a, uid, commentID, string(data))
 	})
-	var bad *badCommit
-	switch {
-	case errors.As(err, &bad):
-		return im.dropPullRequest(bad)
-	case m.Malformed != nil:
-		if err := im.st.deletePullRequestHistory(pr.id); err != nil {
-			return fmt.Errorf("remove the activities of pull request %s: %w", pr.subject, err)
-		}
-		im.malformed(m)
+	if err == nil {
 		return nil
 	}
-	return err
+	var bad *badCommit
+	if errors.As(err, &bad) {
+		return im.dropPullRequest(bad)
+	}
+	derr := im.st.deletePullRequestHistory(pr.id)
+	if m.Malformed == nil {
+		return err
+	}
+	if derr != nil {
+		return fmt.Errorf("remove the activities of pull request %s: %w", pr.subject, derr)
+	}
+	im.malformed(m)
+	return nil
 }
 
 // pullRequestCaches stores a pull request's cached ancestor, unless it
