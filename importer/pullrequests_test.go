@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -230,4 +231,33 @@ func queryStrings(t *testing.T, in *Instance, query string, args ...any) string 
 		out = append(out, s)
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestActivitiesOverALimitLeaveNoHalfHistory: the records of a pull
+// request are stored as they are read; when a limit stops the import
+// part-way through them, those stored before go.
+func TestActivitiesOverALimitLeaveNoHalfHistory(t *testing.T) {
+	in, err := Open(Options{Home: t.TempDir(), Limits: archive.Limits{MaxJSONObjects: 40}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	p := prArchive(t, in, "many.tar", func(w *prWriter, repo string) {
+		if repo == "7" {
+			var acts []model.Activity
+			for i := range 30 {
+				acts = append(acts, comment(strconv.Itoa(i), nil))
+			}
+			w.add(repo, 1, w.pr(1), acts...)
+		}
+	})
+	job := importArchive(t, in, p)
+	msgs := messages(t, in, job.ID)
+	if job.State != model.StateAborted || !hasMessage(msgs, "ERROR", "MaxJSONObjects") {
+		t.Fatalf("job ended %s:\n%s", job.State, strings.Join(msgs, "\n"))
+	}
+	if n := count(t, in, `SELECT COUNT(*) FROM comments`) + count(t, in, `SELECT COUNT(*) FROM pr_activities`); n != 0 {
+		t.Errorf("%d comments and activities of the pull request were left", n)
+	}
+	assertClean(t, in)
 }
