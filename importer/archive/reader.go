@@ -22,6 +22,8 @@ type Limits struct {
 	// MaxJSONObjects caps the objects and arrays of one JSON document:
 	// each "{}" becomes a Go value of a few hundred bytes, so MaxJSONBytes
 	// alone lets a document take a hundred times its size in memory.
+	// Activities are decoded a record at a time: for them it bounds the
+	// rows an import writes for one pull request, not memory.
 	MaxJSONObjects int
 	// MaxObjectFileBytes caps one file of a git objects tar. That tar is
 	// not compressed, so a file there cannot be bigger than the archive
