@@ -64,7 +64,12 @@ func readArchive(t *testing.T, path string) archiveContent {
 		case archive.KindPullRequestMetadata:
 			c.prs[m.IDs.Repository] = append(c.prs[m.IDs.Repository], *m.PullRequest)
 		case archive.KindPullRequestActivities:
-			c.acts[fmt.Sprintf("%s#%d", m.IDs.Repository, m.IDs.PullRequest)] = m.Activities
+			var acts []model.Activity
+			err := m.Activities(func(a *model.Activity) error { acts = append(acts, *a); return nil })
+			c.acts[fmt.Sprintf("%s#%d", m.IDs.Repository, m.IDs.PullRequest)] = acts
+			if m.Malformed == nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -53,6 +53,7 @@ type importRun struct {
 	buildRepo *importedRepo
 	pr        *importedPullRequest
 	lastRepo  *importedRepo // whose pull requests are being read
+	commits   *commitCheck  // of the repository whose pull requests are being read
 
 	// finishHierarchy is set when a cancel came in during git data: the
 	// rest of the hierarchy's git data is imported and verified, its pull
@@ -81,6 +82,11 @@ type importedPullRequest struct {
 	id      int64
 	scoped  int64
 	subject string
+	repo    *importedRepo
+	// missing counts the commits of its history that are not in the
+	// repository, firstMissing names the first.
+	missing      int
+	firstMissing namedCommit
 }
 
 type hierarchyProgress struct {
@@ -196,11 +202,11 @@ func (im *importRun) member(m *archive.Member) error {
 		return im.pullRequest(m)
 	case archive.KindPullRequestActivities:
 		if im.pr != nil && im.pr.scoped == m.IDs.PullRequest {
-			return im.activities(m.Activities)
+			return im.activities(m)
 		}
 	case archive.KindPullRequestCaches:
 		if im.pr != nil && im.pr.scoped == m.IDs.PullRequest && m.Ancestor != nil {
-			return im.st.setPullRequestCaches(im.pr.id, m.Ancestor)
+			return im.pullRequestCaches(m.Ancestor)
 		}
 	case archive.KindHierarchyEnd:
 		return im.hierarchyEnd()

@@ -155,6 +155,27 @@ func (s *store) insertPullRequest(repoID int64, pr *model.PullRequest) (int64, e
 		pr.FromRef.ID, pr.FromRef.DisplayID, pr.FromRef.LatestCommit, pr.ToRef.ID, pr.ToRef.DisplayID, pr.ToRef.LatestCommit)
 }
 
+func (s *store) pullRequestExists(repoID, scopedID int64) (bool, error) {
+	return s.exists(`SELECT 1 FROM pull_requests WHERE repository_id = ? AND scoped_id = ?`, repoID, scopedID)
+}
+
+// deletePullRequest removes a pull request; its participants, comments
+// and activities go with it (ON DELETE CASCADE).
+func (s *store) deletePullRequest(prID int64) error {
+	_, err := s.w.exec(`DELETE FROM pull_requests WHERE id = ?`, prID)
+	return err
+}
+
+// deletePullRequestHistory removes a pull request's activities and
+// comments, activities first since they link to comments.
+func (s *store) deletePullRequestHistory(prID int64) error {
+	if _, err := s.w.exec(`DELETE FROM pr_activities WHERE pull_request_id = ?`, prID); err != nil {
+		return err
+	}
+	_, err := s.w.exec(`DELETE FROM comments WHERE pull_request_id = ?`, prID)
+	return err
+}
+
 func (s *store) insertParticipant(prID int64, user sql.NullInt64, p model.Participant) error {
 	_, err := s.w.exec(`INSERT INTO pr_participants(pull_request_id, user_id, role, status, last_reviewed_commit) VALUES (?, ?, ?, ?, ?)`,
 		prID, user, p.Role, p.Status, nullIfEmpty(p.LastReviewedCommit))

@@ -12,20 +12,42 @@ import (
 )
 
 // decodeJSON decodes one JSON document into v after checking its depth
-// and its count of objects and arrays.
-// An unknown field is not an error: v is decoded again without the strict
-// check, and unknown lists the paths of all the document's fields that v
-// has no place for (see unknownFields), sorted, each once. The strict
-// decode comes first because it is the cheap path of a document that
-// holds no unknown field.
+// and its count of objects and arrays; see decodeValue.
 func decodeJSON(data []byte, lim Limits, v any) (unknown []string, err error) {
-	depth, objects := jsonShape(data, lim.MaxJSONDepth, lim.MaxJSONObjects)
-	if depth > lim.MaxJSONDepth {
-		return nil, &Error{Err: ErrLimit, Rule: fmt.Sprintf("the JSON document nests deeper than %d levels (MaxJSONDepth)", lim.MaxJSONDepth)}
+	b := jsonBudget{lim: lim}
+	if err := b.take(data); err != nil {
+		return nil, err
 	}
-	if objects > lim.MaxJSONObjects {
-		return nil, &Error{Err: ErrLimit, Rule: fmt.Sprintf("the JSON document holds more than %d objects and arrays (MaxJSONObjects)", lim.MaxJSONObjects)}
+	return decodeValue(data, v)
+}
+
+// jsonBudget applies MaxJSONDepth and MaxJSONObjects to one JSON document
+// that is checked in parts: the records of an array, one after the other.
+type jsonBudget struct {
+	lim     Limits
+	depth   int // levels that enclose the part
+	objects int // objects and arrays counted so far
+}
+
+// take counts data, one part of the document, against the limits.
+func (b *jsonBudget) take(data []byte) error {
+	deepest, objects := jsonShape(data, b.lim.MaxJSONDepth-b.depth, b.lim.MaxJSONObjects-b.objects)
+	if b.depth+deepest > b.lim.MaxJSONDepth {
+		return &Error{Err: ErrLimit, Rule: fmt.Sprintf("the JSON document nests deeper than %d levels (MaxJSONDepth)", b.lim.MaxJSONDepth)}
 	}
+	if b.objects += objects; b.objects > b.lim.MaxJSONObjects {
+		return &Error{Err: ErrLimit, Rule: fmt.Sprintf("the JSON document holds more than %d objects and arrays (MaxJSONObjects)", b.lim.MaxJSONObjects)}
+	}
+	return nil
+}
+
+// decodeValue decodes one JSON value, already checked, into v.
+// An unknown field is not an error: v is decoded again without the strict
+// check, and unknown lists the paths of all the value's fields that v
+// has no place for (see unknownFields), sorted, each once. The strict
+// decode comes first because it is the cheap path of a value that
+// holds no unknown field.
+func decodeValue(data []byte, v any) (unknown []string, err error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	err = dec.Decode(v)

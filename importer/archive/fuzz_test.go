@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"bbimport/model"
 )
 
 // FuzzRead feeds the reader mutated archives. It must never panic or
@@ -23,6 +25,9 @@ func FuzzRead(f *testing.F) {
 	lim := Limits{MaxMemberBytes: 1 << 20, MaxJSONBytes: 1 << 16, MaxJSONDepth: 32, MaxInnerFiles: 100, MaxObjectFileBytes: 1 << 20}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		err := Read(bytes.NewReader(b), lim, func(m *Member) error {
+			if err := m.Activities(func(*model.Activity) error { return nil }); err != nil && m.Malformed == nil {
+				return err
+			}
 			return m.Files(func(f File) error {
 				_, err := io.Copy(io.Discard, f.Body)
 				return err

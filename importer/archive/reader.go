@@ -22,6 +22,8 @@ type Limits struct {
 	// MaxJSONObjects caps the objects and arrays of one JSON document:
 	// each "{}" becomes a Go value of a few hundred bytes, so MaxJSONBytes
 	// alone lets a document take a hundred times its size in memory.
+	// Activities are decoded a record at a time: for them it bounds the
+	// rows an import writes for one pull request, not memory.
 	MaxJSONObjects int
 	// MaxObjectFileBytes caps one file of a git objects tar. That tar is
 	// not compressed, so a file there cannot be bigger than the archive
@@ -121,7 +123,6 @@ type Member struct {
 	Permissions    []model.Permission     // KindProjectPermissions, KindRepositoryPermissions
 	AllPermissions json.RawMessage        // KindProjectAllPermissions (shape not known)
 	PullRequest    *model.PullRequest     // KindPullRequestMetadata
-	Activities     []model.Activity       // KindPullRequestActivities
 	Ancestor       *model.AncestorCache   // KindPullRequestCaches
 	LFS            *model.GitLFSSettings  // KindLFSSettings
 
@@ -143,10 +144,13 @@ type Member struct {
 	// nothing else in the archive, so the reader goes on: the caller
 	// reports the one item and decides. Instance details, projects and
 	// repositories are never delivered malformed: the archive's structure
-	// hangs on them, so the reader stops with the error instead.
+	// hangs on them, so the reader stops with the error instead. Pull
+	// request activities are decoded while Activities runs, which sets
+	// Malformed as it returns the error.
 	Malformed *Error
 
-	files func(fn func(File) error) error
+	files      func(fn func(File) error) error
+	activities func(fn func(*model.Activity) error) error
 }
 
 // File is one regular file of an inner tar; its name is already checked.
@@ -168,6 +172,22 @@ func (m *Member) Files(fn func(File) error) error {
 		return nil
 	}
 	return m.files(fn)
+}
+
+// Activities calls fn with each record of a pull request activities
+// member, in order. Records are decoded one at a time as fn asks for
+// them, so that memory does not grow with the pull request: the record
+// is valid only during its fn call. The JSON limits apply to the whole
+// document as they do to others; UnknownFields and Notes grow as records
+// are decoded. It returns fn's error unchanged, else an *Error: with
+// ErrMalformed (also put in Malformed) when the document cannot be
+// decoded, records before the fault having reached fn. For other kinds it
+// returns nil at once. It may be called once, during the Handler call.
+func (m *Member) Activities(fn func(*model.Activity) error) error {
+	if m.activities == nil {
+		return nil
+	}
+	return m.activities(fn)
 }
 
 // Handler receives each member in archive order.
@@ -340,7 +360,7 @@ func (rd *reader) decode(m *Member) error {
 		m.PullRequest = new(model.PullRequest)
 		return rd.decodeJSON(m, m.PullRequest)
 	case KindPullRequestActivities:
-		return rd.decodeJSON(m, &m.Activities)
+		m.activities = rd.activityStream(m)
 	case KindLFSSettings:
 		m.LFS = new(model.GitLFSSettings)
 		return rd.decodeJSON(m, m.LFS)
@@ -503,4 +523,122 @@ func (rd *reader) innerFiles(m *Member, body io.Reader, gzipped bool) func(func(
 		}
 		return nil
 	}
+}
+
+// activityStream arms Member.Activities for a pull request activities
+// member: a JSON array, decoded record by record.
+func (rd *reader) activityStream(m *Member) func(func(*model.Activity) error) error {
+	used := false
+	return func(fn func(*model.Activity) error) error {
+		if rd.current != m {
+			return fmt.Errorf("activities of %s: Activities called after the handler returned", m.Name)
+		}
+		if used {
+			return fmt.Errorf("activities of %s: Activities called twice", m.Name)
+		}
+		used = true
+		err := rd.streamActivities(m, fn)
+		var ce callerError
+		if errors.As(err, &ce) {
+			return ce.err
+		}
+		var e *Error
+		if errors.As(err, &e) {
+			e.Member = m.Name
+			if e.Err == ErrMalformed {
+				m.Malformed = e
+			}
+		}
+		return err
+	}
+}
+
+func (rd *reader) streamActivities(m *Member, fn func(*model.Activity) error) error {
+	gz, err := rd.gunzip(m)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(&jsonSource{r: gz, max: rd.lim.MaxJSONBytes, member: m.Name})
+	tok, err := dec.Token()
+	if err != nil {
+		return jsonError(err)
+	}
+	if tok != json.Delim('[') {
+		if tok != nil { // null: no activities
+			return &Error{Err: ErrMalformed, Rule: "it is not the JSON expected here: the activities are not an array"}
+		}
+		return endOfJSON(dec)
+	}
+	// The array is a level and an object of its own.
+	budget := jsonBudget{lim: rd.lim, depth: 1, objects: 1}
+	var raw json.RawMessage
+	for dec.More() {
+		raw = raw[:0]
+		if err := dec.Decode(&raw); err != nil {
+			return jsonError(err)
+		}
+		if err := budget.take(raw); err != nil {
+			return err
+		}
+		a := new(model.Activity)
+		unknown, err := decodeValue(raw, a)
+		if err != nil {
+			return err
+		}
+		rd.noteUnknown(m, unknown)
+		if err := fn(a); err != nil {
+			return callerError{err}
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing ]
+		return jsonError(err)
+	}
+	return endOfJSON(dec)
+}
+
+// endOfJSON checks that the document ends after its value, reading the
+// gzip stream to its end, where gzip checks the CRC.
+func endOfJSON(dec *json.Decoder) error {
+	switch _, err := dec.Token(); {
+	case err == io.EOF:
+		return nil
+	case err == nil:
+		return &Error{Err: ErrMalformed, Rule: "it holds data after its JSON document"}
+	default:
+		return jsonError(err)
+	}
+}
+
+// jsonError passes on the reader's own errors, which jsonSource made
+// *Error, and makes any other (the JSON's) ErrMalformed.
+func jsonError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return malformedJSON(err)
+}
+
+// jsonSource is a JSON document streamed from a member: its read errors
+// are *Error values, and it holds at most max bytes (MaxJSONBytes).
+type jsonSource struct {
+	r      io.Reader
+	n, max int64
+	member string
+}
+
+func (s *jsonSource) Read(p []byte) (int, error) {
+	if room := s.max - s.n + 1; int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	if s.n > s.max {
+		return 0, &Error{Member: s.member, Err: ErrLimit,
+			Rule: fmt.Sprintf("the JSON document is over %d bytes (MaxJSONBytes)", s.max)}
+	}
+	if err != nil && err != io.EOF {
+		err = classify(err, s.member, "")
+	}
+	return n, err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,6 +19,8 @@ type seen struct {
 	files  map[string]string // "<rid>/<kind>/<name>" -> content
 	notes  []string
 	byKind map[Kind]*Member
+	// activities are the records of the first activities member.
+	activities []model.Activity
 }
 
 // readEverything reads an archive with a handler that reads every inner
@@ -27,8 +30,18 @@ func readEverything(r io.Reader) (*seen, error) {
 	err := Read(r, DefaultLimits(), func(m *Member) error {
 		s.kinds = append(s.kinds, m.Kind)
 		s.notes = append(s.notes, m.Notes...)
-		if _, ok := s.byKind[m.Kind]; !ok {
+		first := s.byKind[m.Kind] == nil
+		if first {
 			s.byKind[m.Kind] = m
+		}
+		err := m.Activities(func(a *model.Activity) error {
+			if first {
+				s.activities = append(s.activities, *a)
+			}
+			return nil
+		})
+		if err != nil && m.Malformed == nil {
+			return err
 		}
 		return m.Files(func(f File) error {
 			b, err := io.ReadAll(f.Body)
@@ -67,7 +80,7 @@ func TestReadDeliversEveryMemberDecodedInOrder(t *testing.T) {
 	check("all-permissions", string(s.byKind[KindProjectAllPermissions].AllPermissions), `{"admin":true}`)
 	check("repository", *s.byKind[KindRepository].Repository, sampleRepo)
 	check("pull request", *s.byKind[KindPullRequestMetadata].PullRequest, samplePR)
-	check("activities", s.byKind[KindPullRequestActivities].Activities, sampleActivities)
+	check("activities", s.activities, sampleActivities)
 	check("ancestor", *s.byKind[KindPullRequestCaches].Ancestor, model.AncestorCache{FromTip: "aa", ToTip: "bb", MergeBase: "cc"})
 	check("lfs", *s.byKind[KindLFSSettings].LFS, model.GitLFSSettings{})
 	check("files", s.files, map[string]string{
@@ -205,7 +218,7 @@ func TestMalformedJSONIsDeliveredAsAnItemProblem(t *testing.T) {
 		t.Fatalf("a malformed pull request stopped the read: %v", err)
 	}
 	m := s.byKind[KindPullRequestActivities]
-	if m.Malformed == nil || !errors.Is(m.Malformed, ErrMalformed) || m.Activities != nil {
+	if m.Malformed == nil || !errors.Is(m.Malformed, ErrMalformed) || s.activities != nil {
 		t.Fatalf("member delivered as %+v", m)
 	}
 	want := `malformed archive member: member "` + activities + `": it is not the JSON expected here: unexpected EOF`
@@ -225,5 +238,86 @@ func TestEmptyGzipMemberIsMalformedNotTruncated(t *testing.T) {
 	}
 	if m := s.byKind[KindLFSSettings]; m.Malformed == nil || m.Malformed.Rule != "it is empty, where gzip data was expected" {
 		t.Fatalf("empty member delivered as %+v", m)
+	}
+}
+
+// bigActivities returns n comment records of some 2 KB each, of text that
+// gzip cannot shrink much.
+func bigActivities(n int) []model.Activity {
+	rng := rand.New(rand.NewPCG(1, 2))
+	acts := make([]model.Activity, n)
+	for i := range acts {
+		text := make([]byte, 1024)
+		for j := range text {
+			text[j] = byte('!' + rng.IntN(90))
+		}
+		acts[i] = model.Activity{Kind: model.KindCommentAdded, UserID: "a|A||NORMAL",
+			Comment: &model.Comment{ID: fmt.Sprint(i), Text: string(text)}}
+	}
+	return acts
+}
+
+// TestActivitiesAreHandedOverAsTheyAreRead: a pull request's records reach
+// the caller one by one while the member is read, not once it is read
+// whole, so that memory does not grow with the pull request.
+func TestActivitiesAreHandedOverAsTheyAreRead(t *testing.T) {
+	activities := MemberName(KindPullRequestActivities, idRepo)
+	acts := bigActivities(2000)
+	src := &readCounter{Reader: bytes.NewReader(replaced(t, KindPullRequestActivities, entry{name: activities, body: jsonGz(t, acts)}))}
+	var firstAt int64 = -1
+	n := 0
+	err := Read(src, Limits{}, func(m *Member) error {
+		return m.Activities(func(a *model.Activity) error {
+			if firstAt < 0 {
+				firstAt = src.read
+			}
+			if a.Comment == nil || a.Comment.Text != acts[n].Comment.Text {
+				t.Fatalf("record %d decoded as %+v", n, a)
+			}
+			n++
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(acts) {
+		t.Fatalf("%d records handed over, want %d", n, len(acts))
+	}
+	if firstAt < 0 || firstAt > src.Size()/4 {
+		t.Errorf("the first record came after %d bytes of a %d-byte archive had been read", firstAt, src.Size())
+	}
+}
+
+// TestActivitiesStreamStopsAtABrokenRecord: records before the fault
+// reach the caller; the fault is ErrMalformed, named in Member.Malformed;
+// the read goes on with the next member.
+func TestActivitiesStreamStopsAtABrokenRecord(t *testing.T) {
+	activities := MemberName(KindPullRequestActivities, idRepo)
+	doc := `[{"kind":"ACTIVITY","action":"OPENED","createdTimestamp":1,"userId":"a|A||NORMAL"},{"kind":7}]`
+	var kinds []string
+	var got *Member
+	members := 0
+	err := Read(bytes.NewReader(replaced(t, KindPullRequestActivities, entry{name: activities, body: gz(t, []byte(doc))})), Limits{},
+		func(m *Member) error {
+			members++
+			if m.Kind != KindPullRequestActivities {
+				return nil
+			}
+			got = m
+			err := m.Activities(func(a *model.Activity) error { kinds = append(kinds, a.Kind); return nil })
+			if !errors.Is(err, ErrMalformed) || m.Malformed == nil || !strings.Contains(err.Error(), activities) {
+				t.Errorf("Activities returned %v, Malformed %v", err, m.Malformed)
+			}
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(kinds, []string{"ACTIVITY"}) || got == nil {
+		t.Errorf("records handed over: %q", kinds)
+	}
+	if members != len(sampleEntries(t)) {
+		t.Errorf("%d members delivered, want all %d", members, len(sampleEntries(t)))
 	}
 }

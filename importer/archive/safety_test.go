@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"bbimport/model"
 )
 
 // violation is an archive that breaks one rule, and the error it must give.
@@ -30,6 +32,9 @@ func reachedCaller(v violation) (map[string]int, error) {
 	got := map[string]int{}
 	err := Read(bytes.NewReader(v.archive), v.lim, func(m *Member) error {
 		got[m.Name]++
+		if err := m.Activities(func(*model.Activity) error { return nil }); err != nil {
+			return err
+		}
 		return m.Files(func(f File) error {
 			got[m.Name+" > "+f.Name]++
 			_, err := io.Copy(io.Discard, f.Body)
@@ -62,8 +67,9 @@ func checkViolation(t *testing.T, v violation) {
 	culprit := v.member
 	if v.inner != "" {
 		culprit += " > " + v.inner
-	} else if k, _ := ParseMemberName(v.member); k == KindGitMetadata || k == KindGitHooks || k == KindGitObjects {
-		// An inner tar member is handed over before its inner tar is read.
+	} else if k, _ := ParseMemberName(v.member); k == KindGitMetadata || k == KindGitHooks || k == KindGitObjects || k == KindPullRequestActivities {
+		// An inner tar member is handed over before its inner tar is
+		// read, and an activities member before its records.
 		v.seen = 1
 	}
 	if v.member != "" && !v.seenOK && got[culprit] > v.seen {
@@ -190,7 +196,10 @@ func TestSizeLimits(t *testing.T) {
 	bomb := gz(t, make([]byte, 1<<20))
 	deep := []byte(`[{"kind":"X","comment":{"comments":[{"comments":[{"comments":[{"comments":[]}]}]}]}}]`)
 	for _, v := range []violation{
-		{name: "gzip member over MaxMemberBytes", lim: bigJSON, archive: replaced(t, KindPullRequestActivities, entry{name: activities, body: bomb}),
+		// Activities are decoded as they are read: the bomb must look like
+		// JSON for the reader to read on to the cap.
+		{name: "gzip member over MaxMemberBytes", lim: bigJSON, archive: replaced(t, KindPullRequestActivities, entry{name: activities,
+			body: gz(t, append([]byte(`["`), bytes.Repeat([]byte("a"), 1<<20)...))}),
 			err: ErrLimit, member: activities, rule: "decompresses to more than 10000 bytes"},
 		{name: "gzip'd inner tar over MaxMemberBytes", archive: replaced(t, KindGitMetadata, entry{name: metadata, body: bomb}),
 			err: ErrLimit, member: metadata, rule: "decompresses to more than 10000 bytes"},

@@ -90,6 +90,9 @@ func TestRoundTrip(t *testing.T) {
 			var unknown map[archive.Kind][]string
 			err := archive.Read(bytes.NewReader(data), archive.DefaultLimits(), func(m *archive.Member) error {
 				byKind[m.Kind]++
+				// Activities are decoded, and their notes and unknown
+				// fields found, as checkMember reads them.
+				err := checkMember(t, m, obs)
 				if len(m.Notes) > 0 {
 					t.Errorf("%s: notes %q", m.Name, m.Notes)
 				}
@@ -99,7 +102,7 @@ func TestRoundTrip(t *testing.T) {
 					}
 					unknown[m.Kind] = append(unknown[m.Kind], m.UnknownFields...)
 				}
-				return checkMember(t, m, obs)
+				return err
 			})
 			if err != nil {
 				t.Fatalf("Read: %v", err)
@@ -170,7 +173,11 @@ func checkMember(t *testing.T, m *archive.Member, obs *observed) error {
 	case archive.KindPullRequestMetadata:
 		got = *m.PullRequest
 	case archive.KindPullRequestActivities:
-		got = m.Activities
+		var acts []model.Activity
+		if err := m.Activities(func(a *model.Activity) error { acts = append(acts, *a); return nil }); err != nil {
+			return err
+		}
+		got = acts
 	case archive.KindLFSSettings:
 		got = *m.LFS
 	default:

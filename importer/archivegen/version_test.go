@@ -32,15 +32,24 @@ func readDecoded(t *testing.T, data []byte) (map[string]string, model.InstanceDe
 		if err != nil {
 			return err
 		}
+		var acts []model.Activity
+		err = m.Activities(func(a *model.Activity) error {
+			acts = append(acts, *a)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		if m.Instance != nil {
 			inst = *m.Instance
 		}
 		c := *m
 		c.Offset, c.Size, c.Instance = 0, 0, nil
 		b, err := json.Marshal(struct {
-			Member archive.Member
-			Files  []innerDigest
-		}{c, files})
+			Member     archive.Member
+			Files      []innerDigest
+			Activities []model.Activity
+		}{c, files, acts})
 		out[m.Name] = string(b)
 		return err
 	})
