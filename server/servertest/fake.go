@@ -321,7 +321,7 @@ func (f *Fake) Project(_ context.Context, key string) (model.RestProject, error)
 			return p, nil
 		}
 	}
-	return model.RestProject{}, fmt.Errorf("project %s: %w", key, model.ErrNotFound)
+	return model.RestProject{}, fmt.Errorf("project %s %w", key, model.ErrNoSuchProject)
 }
 
 // Repositories pages a project's repositories.
@@ -349,7 +349,7 @@ func (f *Fake) Repository(_ context.Context, key, slug string) (model.RestReposi
 			return r, nil
 		}
 	}
-	return model.RestRepository{}, fmt.Errorf("repository %s/%s: %w", key, slug, model.ErrNotFound)
+	return model.RestRepository{}, fmt.Errorf("repository %s/%s %w", key, slug, model.ErrNoSuchRepository)
 }
 
 // PullRequests pages PRs of every state; the fake keeps them all in one repository.
