@@ -311,3 +311,37 @@ func maxOpenFilesUnder(dir string, stop <-chan struct{}) int {
 		time.Sleep(5 * time.Millisecond) // a sampling pace, not an assertion
 	}
 }
+
+func TestLoadCredentialsWithToken(t *testing.T) {
+	env := map[string]string{"BBIMPORT_ADMIN_USER": "admin", "BBIMPORT_ADMIN_PASSWORD": "pw", "BBIMPORT_ADMIN_TOKEN": "BBDC-env"}
+	getenv := func(k string) string { return env[k] }
+	if c, err := server.LoadCredentials("", getenv); err != nil || c.Token != "BBDC-env" {
+		t.Errorf("env: %+v %v", c, err)
+	}
+	env["BBIMPORT_ADMIN_TOKEN"] = "two words"
+	if _, err := server.LoadCredentials("", getenv); err == nil || !strings.Contains(err.Error(), "BBIMPORT_ADMIN_TOKEN holds spaces") {
+		t.Errorf("token with a space: %v", err)
+	}
+	for _, c := range []struct{ content, token, err string }{
+		{"root:pw\ntoken=BBDC-file\n", "BBDC-file", ""},
+		{"# the admin\ntoken=BBDC-first\nroot:pw\n", "BBDC-first", ""},
+		{"root:pw\n", "", ""},
+		{"root:pw\nother:pw\n", "", "neither token=<token> nor a # comment"},
+		{"token=BBDC-only\n", "", "holds no user:password line"},
+	} {
+		file := filepath.Join(t.TempDir(), "creds")
+		if err := os.WriteFile(file, []byte(c.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := server.LoadCredentials(file, getenv)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: %v, want an error saying %q", c.content, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got.User != "root" || got.Password != "pw" || got.Token != c.token {
+			t.Errorf("%q: %+v %v", c.content, got, err)
+		}
+	}
+}
