@@ -20,7 +20,9 @@ import (
 // openRemote builds the REST client for --url. The password never comes
 // from a flag (it would show in ps and in shell history): it comes from
 // BITBUCKET_PASSWORD with --user, else from ~/.netrc as `curl -n` reads it,
-// else from BITBUCKET_TOKEN, else from a masked prompt on a terminal.
+// else from BITBUCKET_TOKEN, else from a masked prompt on a terminal. An
+// access token given with --token comes first; BITBUCKET_TOKEN keeps it
+// out of ps and the history.
 func openRemote(_ context.Context, g *globalFlags) (model.Backend, error) {
 	host, err := urlHost(g.url)
 	if err != nil {
@@ -30,7 +32,7 @@ func openRemote(_ context.Context, g *globalFlags) (model.Backend, error) {
 	if g.io.inTTY {
 		prompt = terminalPrompt
 	}
-	creds, err := remoteCredentials(host, g.user, os.Getenv, netrcPath(), prompt)
+	creds, err := remoteCredentials(host, g.user, g.token, os.Getenv, netrcPath(), prompt)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +61,10 @@ func urlHost(raw string) (string, error) {
 	return u.Hostname(), nil
 }
 
-func remoteCredentials(host, user string, getenv func(string) string, netrcFile string, prompt promptFunc) (remoteCreds, error) {
+func remoteCredentials(host, user, token string, getenv func(string) string, netrcFile string, prompt promptFunc) (remoteCreds, error) {
+	if token != "" {
+		return remoteCreds{user: user, token: token}, nil
+	}
 	if pw := getenv("BITBUCKET_PASSWORD"); user != "" && pw != "" {
 		return remoteCreds{user: user, password: pw}, nil
 	}

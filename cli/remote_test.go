@@ -56,7 +56,7 @@ default login anon password anonpw
 			if env == nil {
 				env = map[string]string{}
 			}
-			got, err := remoteCredentials(c.host, c.user, getenv, c.netrc, c.prompt)
+			got, err := remoteCredentials(c.host, c.user, "", getenv, c.netrc, c.prompt)
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Errorf("error %v, want %q", err, c.wantErr)
@@ -75,8 +75,15 @@ default login anon password anonpw
 	// On a terminal, BITBUCKET_PASSWORD without a user: only the user is asked.
 	asked = nil
 	env = map[string]string{"BITBUCKET_PASSWORD": "envpw"}
-	got, err := remoteCredentials("bb.example.com", "", getenv, "", prompt)
+	got, err := remoteCredentials("bb.example.com", "", "", getenv, "", prompt)
 	if err != nil || got != (remoteCreds{user: "carol", password: "envpw"}) || len(asked) != 1 {
 		t.Errorf("got %+v %v after prompts %q; want carol with the environment's password, asked once", got, err, asked)
+	}
+
+	// --token wins over every other source.
+	env = map[string]string{"BITBUCKET_PASSWORD": "envpw", "BITBUCKET_TOKEN": "BBDC-env"}
+	got, err = remoteCredentials("bb.example.com", "admin", "BBDC-flag", getenv, netrc, prompt)
+	if err != nil || got != (remoteCreds{user: "admin", token: "BBDC-flag"}) {
+		t.Errorf("--token: got %+v %v", got, err)
 	}
 }

@@ -42,6 +42,7 @@ type globalFlags struct {
 	home      string // in-process instance home
 	url       string // remote Bitbucket (or bbimport serve) base URL
 	user      string
+	token     string // HTTP access token for --url, sent as Bearer
 	importDir string
 	caFile    string
 	insecure  bool
@@ -77,6 +78,7 @@ Bitbucket's shapes.`,
 	pf.StringVar(&g.home, "home", os.Getenv("BBIMPORT_HOME"), "instance home of the in-process importer (default $BBIMPORT_HOME, else ~/.local/share/bbimport)")
 	pf.StringVar(&g.url, "url", os.Getenv("BITBUCKET_URL"), "base URL of a remote Bitbucket or bbimport serve (default $BITBUCKET_URL)")
 	pf.StringVar(&g.user, "user", os.Getenv("BITBUCKET_USER"), "user for --url; the password comes from $BITBUCKET_PASSWORD, ~/.netrc or a prompt")
+	pf.StringVar(&g.token, "token", "", "HTTP access token for --url, sent as Bearer (safer in $BITBUCKET_TOKEN, which ps and shell history do not show)")
 	pf.StringVar(&g.importDir, "import-dir", "", "import directory (default <home>/shared/data/migration/import, or with --url $BITBUCKET_HOME/shared/data/migration/import)")
 	pf.StringVar(&g.caFile, "ca-file", "", "extra CA certificate file (PEM) to trust for --url")
 	pf.BoolVar(&g.insecure, "insecure", false, "do not verify the server's TLS certificate (unsafe)")

@@ -54,7 +54,7 @@ func TestClientAgainstServe(t *testing.T) {
 	ctx := context.Background()
 
 	id, err := c.Identity(ctx)
-	if err != nil || id.Product != "bbimport" || id.Version != "0.9.0" || !id.Remote || id.User != "admin" || id.Location != url {
+	if err != nil || id.Product != "bbimport" || id.Version != "9.4.18" || !id.Remote || id.User != "admin" || id.Location != url {
 		t.Errorf("identity %+v %v", id, err)
 	}
 

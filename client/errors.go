@@ -43,7 +43,7 @@ func (e *Error) Unwrap() error { return e.cause }
 
 const (
 	hintCredentials = "check the user and password; the user needs global ADMIN"
-	hintToken       = "Bitbucket refuses personal access tokens on admin endpoints; use --user with a password (BITBUCKET_PASSWORD, ~/.netrc or the prompt) instead"
+	hintToken       = "the server refused the access token: current Bitbucket versions refuse tokens on the admin endpoints of the migration API, so use --user with a password (BITBUCKET_PASSWORD, ~/.netrc or the prompt) instead"
 	hintMayHaveRun  = "the server may have started the import, but its job id never came back, so `bbimport jobs` cannot list it; before starting again, try `bbimport status` with the ids after the newest one `bbimport jobs` shows"
 	hintURL         = "check --url: it must be Bitbucket's base URL, with its context path if it has one (https://host/bitbucket)"
 )

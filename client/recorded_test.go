@@ -214,7 +214,7 @@ func TestTokenRefusedSaysWhy(t *testing.T) {
 	srv, _ := replay(t, map[string]recorded{"GET " + api + "/migration/imports/1": {401, "", bb401}})
 	c := newTestClient(t, Config{BaseURL: srv.URL + "/bitbucket", Token: "BBDC-abc"})
 	_, err := c.Job(context.Background(), 1)
-	want := "read import job 1: Authentication failed. Please check your credentials and try again (HTTP 401 Unauthorized); Bitbucket refuses personal access tokens on admin endpoints; use --user with a password (BITBUCKET_PASSWORD, ~/.netrc or the prompt) instead"
+	want := "read import job 1: Authentication failed. Please check your credentials and try again (HTTP 401 Unauthorized); the server refused the access token: current Bitbucket versions refuse tokens on the admin endpoints of the migration API, so use --user with a password (BITBUCKET_PASSWORD, ~/.netrc or the prompt) instead"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v", err)
 	}

@@ -19,7 +19,7 @@ func (in *Instance) Activities(ctx context.Context, projectKey, slug string, id 
 	err := in.db.QueryRowContext(ctx, `SELECT pr.id FROM pull_requests pr JOIN repositories r ON r.id = pr.repository_id
 		JOIN projects p ON p.id = r.project_id WHERE p.key = ? AND r.slug = ? AND pr.scoped_id = ?`, projectKey, slug, id).Scan(&prRow)
 	if err != nil {
-		return model.Page[model.RestActivity]{}, notFound(err, fmt.Sprintf("pull request %s/%s#%d", projectKey, slug, id))
+		return model.Page[model.RestActivity]{}, notFound(err, model.ErrNoSuchPullRequest, fmt.Sprintf("pull request %s/%s#%d", projectKey, slug, id))
 	}
 	comments, err := in.commentTrees(ctx, prRow)
 	if err != nil {

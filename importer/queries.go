@@ -54,7 +54,7 @@ func containsSQL(column string) string {
 // Project returns one project by key, or model.ErrNotFound.
 func (in *Instance) Project(ctx context.Context, key string) (model.RestProject, error) {
 	p, err := scanProject(in.db.QueryRowContext(ctx, `SELECT `+projectColumns+` FROM projects p WHERE p.key = ?`, key))
-	return p, notFound(err, "project "+key)
+	return p, notFound(err, model.ErrNoSuchProject, "project "+key)
 }
 
 const repositoryQuery = `SELECT r.id, r.slug, r.name, r.hierarchy_id, r.scm_id, r.state, r.status_message, r.forkable, r.public,
@@ -109,7 +109,7 @@ func (in *Instance) ListRepositories(ctx context.Context, q model.RepositoryQuer
 // Repository returns one repository, or model.ErrNotFound.
 func (in *Instance) Repository(ctx context.Context, projectKey, slug string) (model.RestRepository, error) {
 	r, err := scanRepository(in.db.QueryRowContext(ctx, repositoryQuery+` WHERE p.key = ? AND r.slug = ?`, projectKey, slug))
-	return r, notFound(err, "repository "+projectKey+"/"+slug)
+	return r, notFound(err, model.ErrNoSuchRepository, "repository "+projectKey+"/"+slug)
 }
 
 // PullRequests returns a page of a repository's pull requests of every
@@ -273,9 +273,11 @@ func queryPage[T any](ctx context.Context, db *sql.DB, start, limit int, scan fu
 	return wire.PageLookahead(values, start, limit), nil
 }
 
-func notFound(err error, what string) error {
+// notFound words a missing row as the model's error of its kind (one of
+// model.ErrNoSuchProject …): "project PRJ does not exist".
+func notFound(err, kind error, what string) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%s: %w", what, model.ErrNotFound)
+		return fmt.Errorf("%s %w", what, kind)
 	}
 	if err != nil {
 		return fmt.Errorf("read %s: %w", what, err)

@@ -176,6 +176,10 @@ ALTER TABLE jobs ADD COLUMN imported_pull_requests INTEGER;
 `,
 }
 
+// maxOpenConns bounds the database connections: the import's writer and
+// the readers.
+const maxOpenConns = 16
+
 // openDB opens the database in WAL mode (readers never wait for the import's
 // write transaction) and migrates it forward.
 func (in *Instance) openDB() error {
@@ -187,6 +191,13 @@ func (in *Instance) openDB() error {
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", in.dbPath(), err)
 	}
+	// Every connection is a file descriptor and SQLite's page cache: an
+	// unbounded pool opened one per concurrent request and ran out of
+	// descriptors under load. The import's writer holds one connection
+	// for its whole run (writer.go); the rest serve readers, who queue for
+	// a free one.
+	db.SetMaxOpenConns(maxOpenConns)
+	db.SetMaxIdleConns(maxOpenConns)
 	in.db = db
 	if err := migrate(context.Background(), db); err != nil {
 		db.Close()

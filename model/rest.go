@@ -6,6 +6,20 @@ import "errors"
 // does not exist (404).
 var ErrNotFound = errors.New("not found")
 
+// The kinds of ErrNotFound, so that a server can name what is missing as
+// Bitbucket does (its exceptionName); errors.Is(err, ErrNotFound) holds for
+// each. Their text completes a name: "project PRJ " + "does not exist".
+var (
+	ErrNoSuchProject     error = &notFoundKind{}
+	ErrNoSuchRepository  error = &notFoundKind{}
+	ErrNoSuchPullRequest error = &notFoundKind{}
+)
+
+type notFoundKind struct{ _ byte } // not zero-sized: each kind is its own pointer
+
+func (*notFoundKind) Error() string        { return "does not exist" }
+func (*notFoundKind) Is(target error) bool { return target == ErrNotFound }
+
 // The Rest* types are the entities of Bitbucket's read API in its JSON
 // shapes. They live here because the importer builds them and the server
 // only sends them; how they travel (paths, pages, errors) is package wire's.

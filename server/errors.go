@@ -23,12 +23,23 @@ func writeError(w http.ResponseWriter, status int, context, message string) {
 	writeJSON(w, status, wire.NewErrorBody(context, message))
 }
 
-// writeBackendError answers the backend's errors with the status wire's
-// table gives them. Anything else is a fault of ours: logged in full,
-// answered 500 without detail.
+// writeRuleError answers one of the errors of wire's table (the protocol's
+// own, such as wire.ErrBadCredentials) with its status and exceptionName
+// and message as the text.
+func writeRuleError(w http.ResponseWriter, err error, message string) {
+	status, body, ok := wire.ErrorAnswer(err, message)
+	if !ok { // a rule missing from wire's table: still Bitbucket's shape
+		status, body = http.StatusInternalServerError, wire.NewErrorBody("", message)
+	}
+	writeJSON(w, status, body)
+}
+
+// writeBackendError answers the backend's errors with the status and
+// exceptionName wire's table gives them. Anything else is a fault of ours:
+// logged in full, answered 500 without detail.
 func (s *Server) writeBackendError(w http.ResponseWriter, r *http.Request, err error) {
-	if status, field, ok := wire.StatusOf(err); ok {
-		writeError(w, status, field, sentence(err))
+	if status, body, ok := wire.ErrorAnswer(err, sentence(err)); ok {
+		writeJSON(w, status, body)
 		return
 	}
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {

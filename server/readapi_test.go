@@ -69,8 +69,11 @@ func readSource(t *testing.T, path string) source {
 			r := byID[m.IDs.Repository]
 			r.prs = append(r.prs, sourcePR{PullRequest: *m.PullRequest})
 		case archive.KindPullRequestActivities:
-			r := byID[m.IDs.Repository]
-			r.prs[len(r.prs)-1].activities = m.Activities
+			pr := &byID[m.IDs.Repository].prs[len(byID[m.IDs.Repository].prs)-1]
+			return m.Activities(func(a *model.Activity) error {
+				pr.activities = append(pr.activities, *a)
+				return nil
+			})
 		}
 		return nil
 	})

@@ -32,7 +32,9 @@ type Importer interface {
 
 // DisplayName is what GET /application-properties calls the server. It is
 // not "Bitbucket" so that a client shows the admin what is really on the
-// other end.
+// other end; the version beside it is that of the Bitbucket release whose
+// REST API the server follows (wire.BitbucketVersion), as clients that
+// switch on the version expect.
 const DisplayName = "bbimport"
 
 // Limits of a request: bodies are tiny JSON objects, and a client too slow
@@ -49,7 +51,8 @@ const (
 type Config struct {
 	Importer Importer
 	Admin    Credentials
-	// Version is the build's version, shown by /application-properties.
+	// Version is bbimport's own version, which the log names when serving
+	// starts; /application-properties reports wire.BitbucketVersion.
 	Version string
 	// TLSCert and TLSKey are PEM files; both empty means plain HTTP.
 	TLSCert, TLSKey string
@@ -65,6 +68,11 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	draining atomic.Bool
+	version  string
+
+	slots    chan struct{} // one per request in flight
+	inFlight atomic.Int64
+	requests atomic.Uint64
 }
 
 // New checks the configuration (the TLS pair loads, an admin account is set)
@@ -79,9 +87,16 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		imp:   cfg.Importer,
 		admin: cfg.Admin,
-		props: wire.ApplicationProperties{Version: cfg.Version, BuildNumber: cfg.Version, DisplayName: DisplayName},
-		log:   cfg.Log,
-		mux:   http.NewServeMux(),
+		props: wire.ApplicationProperties{
+			Version:     wire.BitbucketVersion,
+			BuildNumber: wire.BitbucketBuildNumber,
+			BuildDate:   wire.BitbucketBuildDate,
+			DisplayName: DisplayName,
+		},
+		version: cfg.Version,
+		log:     cfg.Log,
+		mux:     http.NewServeMux(),
+		slots:   make(chan struct{}, maxInFlight),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -174,7 +189,7 @@ func (s *Server) route(path string, auth bool, m methods) {
 }
 
 // ServeHTTP makes the server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handle(w, r) }
 
 // Serve answers on ln until ctx is done, then shuts down in the order an
 // admin expects of SIGTERM: new imports are refused with 503 at once, a
@@ -189,9 +204,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, shutdownTimeout tim
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    hardHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	s.log.Info("bbimport serving the REST API of Bitbucket "+wire.BitbucketVersion, slog.String("version", s.version))
 	served := make(chan error, 1)
 	go func() {
 		if s.tls != nil {

@@ -132,7 +132,7 @@ func decode[T any](t *testing.T, a answer) T {
 func TestApplicationPropertiesNeedNoAuth(t *testing.T) {
 	f := newFixture(t)
 	a := f.do("GET", base+"/application-properties", "", "", "Authorization", "Basic Zm9vOmJhcg==")
-	if a.status != 200 || !strings.Contains(a.body, `"displayName":"bbimport"`) || !strings.Contains(a.body, `"version":"1.2.3"`) {
+	if a.status != 200 || !strings.Contains(a.body, `"displayName":"bbimport"`) || !strings.Contains(a.body, `"version":"9.4.18"`) {
 		t.Fatalf("got %d %s", a.status, a.body)
 	}
 }

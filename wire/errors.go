@@ -52,36 +52,98 @@ const (
 	CallProject      // GET /projects/{projectKey}
 )
 
+// Errors of the protocol itself, which the model does not know: a server
+// answers them from the same table as the model's.
+var (
+	// ErrNotAuthenticated is a request without credentials, or with a kind
+	// the server does not accept.
+	ErrNotAuthenticated = errors.New("authentication required")
+	// ErrBadCredentials is a wrong user, password or token.
+	ErrBadCredentials = errors.New("authentication failed")
+	// ErrOverloaded is a request the server had no room for in time; the
+	// client may try again after Retry-After.
+	ErrOverloaded = errors.New("the server is busy")
+	// ErrNoResource is a path the API does not have.
+	ErrNoResource = errors.New("no such resource")
+)
+
+// The exceptionName values of Bitbucket's error JSON. The first five are
+// Bitbucket's own; Bitbucket's names for the migration errors are not
+// known, so bbimport names them in Bitbucket's manner (docs/rest.md).
+const (
+	ExceptionNoSuchProject     = "com.atlassian.bitbucket.project.NoSuchProjectException"
+	ExceptionNoSuchRepository  = "com.atlassian.bitbucket.repository.NoSuchRepositoryException"
+	ExceptionNoSuchPullRequest = "com.atlassian.bitbucket.pull.NoSuchPullRequestException"
+	ExceptionIncorrectPassword = "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"
+	ExceptionNotAuthorised     = "com.atlassian.bitbucket.AuthorisationException"
+
+	ExceptionNoSuchJob       = "com.atlassian.bitbucket.migration.NoSuchJobException"
+	ExceptionImportRunning   = "com.atlassian.bitbucket.migration.ConcurrentJobException"
+	ExceptionJobFinished     = "com.atlassian.bitbucket.migration.JobAlreadyFinishedException"
+	ExceptionInvalidArgument = "com.atlassian.bitbucket.validation.ArgumentValidationException"
+)
+
+type statusRule struct {
+	err       error
+	status    int
+	context   string
+	exception string
+	calls     []Call
+}
+
 // statusRules is the table both sides read: the status (and, on a 400, the
-// field) a server answers for each of the model's errors, and the calls on
-// which a client reads that status back as the error.
-var statusRules = []struct {
-	err     error
-	status  int
-	context string
-	calls   []Call
-}{
-	{model.ErrBadArchivePath, http.StatusBadRequest, "archivePath", []Call{CallStart}},
+// field) a server answers for each error, the exceptionName it names (empty
+// for null), and the calls on which a client reads that status back as the
+// error. Where one error wraps another, the wrapping one comes first.
+var statusRules = []statusRule{
+	{model.ErrBadArchivePath, http.StatusBadRequest, "archivePath", ExceptionInvalidArgument, []Call{CallStart}},
 	// Bitbucket has no code of its own for a full disk: the request cannot
 	// succeed as it stands, and the message says what to free. A client
 	// cannot tell it from a bad path by the status alone.
-	{model.ErrNotEnoughDisk, http.StatusBadRequest, "", nil},
-	{model.ErrJobNotFound, http.StatusNotFound, "", []Call{CallJob, CallCancel}},
-	{model.ErrNotFound, http.StatusNotFound, "", []Call{CallProject}},
-	{model.ErrJobFinished, http.StatusConflict, "", []Call{CallCancel}},
-	{model.ErrImportRunning, http.StatusServiceUnavailable, "", []Call{CallStart}},
+	{model.ErrNotEnoughDisk, http.StatusBadRequest, "", "", nil},
+	{model.ErrJobNotFound, http.StatusNotFound, "", ExceptionNoSuchJob, []Call{CallJob, CallCancel}},
+	{model.ErrNoSuchProject, http.StatusNotFound, "", ExceptionNoSuchProject, nil},
+	{model.ErrNoSuchRepository, http.StatusNotFound, "", ExceptionNoSuchRepository, nil},
+	{model.ErrNoSuchPullRequest, http.StatusNotFound, "", ExceptionNoSuchPullRequest, nil},
+	{model.ErrNotFound, http.StatusNotFound, "", "", []Call{CallProject}},
+	{model.ErrJobFinished, http.StatusConflict, "", ExceptionJobFinished, []Call{CallCancel}},
+	{model.ErrImportRunning, http.StatusServiceUnavailable, "", ExceptionImportRunning, []Call{CallStart}},
+	{ErrNotAuthenticated, http.StatusUnauthorized, "", ExceptionNotAuthorised, nil},
+	{ErrBadCredentials, http.StatusUnauthorized, "", ExceptionIncorrectPassword, nil},
+	{ErrOverloaded, http.StatusServiceUnavailable, "", "", nil},
+	{ErrNoResource, http.StatusNotFound, "", "", nil},
 }
 
 // StatusOf is the status a server answers for err, and the field its
 // error JSON names (empty for none). ok is false for an error that is none
 // of the model's: a fault of the server's own.
 func StatusOf(err error) (status int, context string, ok bool) {
+	r, ok := ruleOf(err)
+	return r.status, r.context, ok
+}
+
+// ErrorAnswer is the status and error JSON a server answers for err, with
+// message as the error's text. ok is false for an error that is in no rule:
+// a fault of the server's own.
+func ErrorAnswer(err error, message string) (status int, body ErrorBody, ok bool) {
+	r, ok := ruleOf(err)
+	if !ok {
+		return 0, ErrorBody{}, false
+	}
+	body = NewErrorBody(r.context, message)
+	if r.exception != "" {
+		body.Errors[0].ExceptionName = &r.exception
+	}
+	return r.status, body, true
+}
+
+func ruleOf(err error) (statusRule, bool) {
 	for _, r := range statusRules {
 		if errors.Is(err, r.err) {
-			return r.status, r.context, true
+			return r, true
 		}
 	}
-	return 0, "", false
+	return statusRule{}, false
 }
 
 // ErrorOf is the model's error that status stands for on call, or nil.

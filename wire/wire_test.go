@@ -287,3 +287,31 @@ func TestErrorBodyJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorAnswerNamesTheException(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("project X %w", model.ErrNoSuchProject), `{"errors":[{"context":null,"message":"m","exceptionName":"com.atlassian.bitbucket.project.NoSuchProjectException"}]}`},
+		{fmt.Errorf("repository X/y %w", model.ErrNoSuchRepository), `{"errors":[{"context":null,"message":"m","exceptionName":"com.atlassian.bitbucket.repository.NoSuchRepositoryException"}]}`},
+		{fmt.Errorf("pull request 3 %w", model.ErrNoSuchPullRequest), `{"errors":[{"context":null,"message":"m","exceptionName":"com.atlassian.bitbucket.pull.NoSuchPullRequestException"}]}`},
+		{ErrBadCredentials, `{"errors":[{"context":null,"message":"m","exceptionName":"com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"}]}`},
+		{model.ErrBadArchivePath, `{"errors":[{"context":"archivePath","message":"m","exceptionName":"com.atlassian.bitbucket.validation.ArgumentValidationException"}]}`},
+		{model.ErrNotFound, `{"errors":[{"context":null,"message":"m","exceptionName":null}]}`},
+		{model.ErrNotEnoughDisk, `{"errors":[{"context":null,"message":"m","exceptionName":null}]}`},
+	} {
+		_, body, ok := ErrorAnswer(tc.err, "m")
+		b, _ := json.Marshal(body)
+		if !ok || string(b) != tc.want {
+			t.Errorf("ErrorAnswer(%v) = %s, want %s", tc.err, b, tc.want)
+		}
+	}
+	// Every kind of not found is still read back as not found by status.
+	for _, kind := range []error{model.ErrNoSuchProject, model.ErrNoSuchRepository, model.ErrNoSuchPullRequest} {
+		status, _, _ := StatusOf(kind)
+		if !errors.Is(kind, model.ErrNotFound) || ErrorOf(CallProject, status) != model.ErrNotFound {
+			t.Errorf("%v is not read back as model.ErrNotFound", kind)
+		}
+	}
+}

@@ -8,6 +8,7 @@
 //
 // The load is bounded by -max-requests (all clients together) and
 // -max-time, whichever comes first; it also stops when the import ends.
+// The last line is the process's peak resident memory.
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -92,7 +94,22 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if load.firstError != nil {
 		fmt.Fprintf(out, "first error: %v\n", load.firstError)
 	}
+	fmt.Fprintf(out, "peak memory (server and clients in one process): %s\n", peakRSS())
 	return nil
+}
+
+// peakRSS is the process's VmHWM from /proc (Linux), or "unknown".
+func peakRSS() string {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
 }
 
 // importOnce imports archive on a fresh home behind the REST server and

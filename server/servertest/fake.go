@@ -328,7 +328,7 @@ func (f *Fake) Project(_ context.Context, key string) (model.RestProject, error)
 			return p, nil
 		}
 	}
-	return model.RestProject{}, fmt.Errorf("project %s: %w", key, model.ErrNotFound)
+	return model.RestProject{}, fmt.Errorf("project %s %w", key, model.ErrNoSuchProject)
 }
 
 // ListRepositories pages one project's repositories, or all of them.
@@ -361,7 +361,7 @@ func (f *Fake) Repository(_ context.Context, key, slug string) (model.RestReposi
 			return r, nil
 		}
 	}
-	return model.RestRepository{}, fmt.Errorf("repository %s/%s: %w", key, slug, model.ErrNotFound)
+	return model.RestRepository{}, fmt.Errorf("repository %s/%s %w", key, slug, model.ErrNoSuchRepository)
 }
 
 // ListPullRequests pages PRList, the PRs of every repository, by state.
