@@ -74,6 +74,12 @@ func printJob(out io.Writer, job model.Job) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "Job\t%d\n", job.ID)
 	fmt.Fprintf(tw, "State\t%s\n", job.State)
+	if job.Archive != "" {
+		fmt.Fprintf(tw, "Archive\t%s\n", job.Archive)
+	}
+	if c := job.Counts; c != nil {
+		fmt.Fprintf(tw, "Imported\t%d project(s), %d repositories, %d pull request(s)\n", c.Projects, c.Repositories, c.PullRequests)
+	}
 	fmt.Fprintf(tw, "Progress\t%d%% %s\n", job.Progress.Percentage, job.Progress.Message)
 	fmt.Fprintf(tw, "Started\t%s\n", formatMillis(job.StartDate))
 	fmt.Fprintf(tw, "Updated\t%s\n", formatMillis(job.UpdatedDate))
@@ -84,6 +90,14 @@ func printJob(out io.Writer, job model.Job) {
 		fmt.Fprintf(tw, "Initiator\t%s\n", job.Initiator.Name)
 	}
 	tw.Flush()
+}
+
+// orDash shows an unknown value (a job a remote Bitbucket ran) as "-".
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func formatMillis(ms int64) string {
