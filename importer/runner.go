@@ -88,6 +88,11 @@ func (in *Instance) spawn(id int64, archiveFile, lock *os.File) error {
 // Start hands its runner. ctx ending asks the job to stop at its next
 // checkpoint.
 func RunJob(ctx context.Context, opts Options, id int64) error {
+	// Not to git: a git process that outlives a killed runner must not
+	// keep the import lock, which tells everyone the runner is gone.
+	for _, fd := range []int{runnerArchiveFD, runnerLockFD} {
+		unix.CloseOnExec(fd)
+	}
 	archiveFile := os.NewFile(runnerArchiveFD, "archive")
 	lock := os.NewFile(runnerLockFD, "import.lock")
 	opts.Runner = nil
