@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 )
 
 // migrations bring the schema forward; migration i takes user_version i to
@@ -195,7 +196,18 @@ func (in *Instance) openDB() error {
 		q.Add("_pragma", p)
 	}
 	if in.readOnly {
+		// Setting the journal mode writes; a home that was written is in
+		// WAL mode already.
+		q.Del("_pragma")
+		for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)"} {
+			q.Add("_pragma", p)
+		}
 		q.Add("mode", "ro")
+		// With no -wal file no process has the database open, and a
+		// reader that cannot create the -shm must take it as unchanging.
+		if _, err := os.Stat(in.dbPath() + "-wal"); errors.Is(err, os.ErrNotExist) {
+			q.Add("immutable", "1")
+		}
 	}
 	db, err := sql.Open("sqlite", "file:"+in.dbPath()+"?"+q.Encode())
 	if err != nil {
