@@ -19,8 +19,8 @@ type backend struct {
 	importDir string
 }
 
-// Close releases the backend; for the in-process importer it also stops a
-// running import at once, leaving no half-built repository.
+// Close releases the backend. An import runs in a runner process of its
+// own and goes on.
 func (b *backend) Close() error { return b.close() }
 
 // openBackend opens the in-process importer on the instance home, or
@@ -33,15 +33,51 @@ func openBackend(ctx context.Context, g *globalFlags) (*backend, error) {
 		}
 		return &backend{Backend: b, close: func() error { return nil }}, nil
 	}
-	home, err := instanceHome(g.home)
-	if err != nil {
-		return nil, err
-	}
-	in, err := importer.Open(importer.Options{Home: home, ImportDir: g.importDir})
+	in, err := openImporter(g)
 	if err != nil {
 		return nil, err
 	}
 	return &backend{Backend: in, close: in.Close, importDir: in.ImportDir()}, nil
+}
+
+// runnerCommand is the hidden command a runner process runs.
+const runnerCommand = "__runner"
+
+// openImporter opens the instance home; its imports run in runner
+// processes of this same executable, so that they outlive the terminal.
+func openImporter(g *globalFlags) (*importer.Instance, error) {
+	opts, err := importerOptions(g)
+	if err != nil {
+		return nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find the bbimport executable to run imports with: %w", err)
+	}
+	opts.Runner = []string{exe, runnerCommand, "--home", opts.Home}
+	if opts.ImportDir != "" {
+		opts.Runner = append(opts.Runner, "--import-dir", opts.ImportDir)
+	}
+	return importer.Open(opts)
+}
+
+// importerOptions are the home and import directory the flags name, made
+// absolute so that a runner started elsewhere finds the same ones.
+func importerOptions(g *globalFlags) (importer.Options, error) {
+	home, err := instanceHome(g.home)
+	if err != nil {
+		return importer.Options{}, err
+	}
+	if home, err = filepath.Abs(home); err != nil {
+		return importer.Options{}, fmt.Errorf("instance home %s: %w", g.home, err)
+	}
+	opts := importer.Options{Home: home}
+	if g.importDir != "" {
+		if opts.ImportDir, err = filepath.Abs(g.importDir); err != nil {
+			return importer.Options{}, fmt.Errorf("import directory %s: %w", g.importDir, err)
+		}
+	}
+	return opts, nil
 }
 
 // instanceHome is --home, else $BBIMPORT_HOME (the flag's default), else

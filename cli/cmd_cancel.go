@@ -17,8 +17,9 @@ func newCancelCmd(g *globalFlags) *cobra.Command {
 hierarchy has been imported and verified, before the next repository, or
 before the next pull request. With --wait, follow it until it has stopped.
 
-In-process, a running job lives in the process that started it, which holds
-the instance home: cancel it there with Ctrl+C, or with kill -TERM <pid>.`,
+In-process the job runs in a runner process of its own; cancel works from
+any shell on the same home: the job shows CANCELING at once and its runner
+stops at the checkpoint.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, id, _, err := openJob(cmd.Context(), g, args[0])

@@ -37,9 +37,9 @@ with --url the jobs this client started (Bitbucket cannot list jobs). With
 				return printJSON(out, model.Page[model.Job]{Size: len(jobs), Limit: len(jobs), IsLastPage: true, Values: jobs})
 			}
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "JOB\tSTATE\tPROGRESS\tSTARTED\tENDED")
+			fmt.Fprintln(tw, "JOB\tSTATE\tARCHIVE\tPROGRESS\tSTARTED\tENDED")
 			for _, j := range jobs {
-				fmt.Fprintf(tw, "%d\t%s\t%d%% %s\t%s\t%s\n", j.ID, termsafe.String(string(j.State)), j.Progress.Percentage, termsafe.String(j.Progress.Message),
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%d%% %s\t%s\t%s\n", j.ID, termsafe.String(string(j.State)), termsafe.String(orDash(j.Archive)), j.Progress.Percentage, termsafe.String(j.Progress.Message),
 					formatMillis(j.StartDate), formatMillis(j.EndDate))
 			}
 			return tw.Flush()

@@ -48,8 +48,10 @@ Every call but /application-properties needs HTTP Basic auth as the one admin
 account, from BBIMPORT_ADMIN_USER and BBIMPORT_ADMIN_PASSWORD or from
 --credentials FILE (a user:password line; not readable by others).
 
-On SIGTERM or Ctrl-C it refuses new imports, lets a running import stop at
-its next checkpoint, and exits.
+Imports run in runner processes of their own, as with the other commands:
+serve, the console and the commands may use one home at once, and an
+import goes on when serve stops. On SIGTERM or Ctrl-C serve refuses new
+imports and exits; cancel a running import with 'bbimport cancel JOB'.
 
 The log goes to stderr, or to --log FILE. Started in the background of a
 terminal ('serve &'), it goes to <home>/log/serve.log instead, so that it
@@ -75,14 +77,11 @@ func runServe(ctx context.Context, g *globalFlags, o serveOptions, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	home, err := instanceHome(g.home)
+	in, err := openImporter(g)
 	if err != nil {
 		return err
 	}
-	in, err := importer.Open(importer.Options{Home: home, ImportDir: g.importDir})
-	if err != nil {
-		return err
-	}
+	home := in.Home()
 	defer in.Close()
 
 	logOut, closeLog, err := serveLog(o.logFile, home, stderr, inBackground)

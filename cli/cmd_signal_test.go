@@ -73,7 +73,6 @@ func TestSignalDuringImport(t *testing.T) {
 	}{
 		{"SIGINT", syscall.SIGINT},
 		{"SIGTERM", syscall.SIGTERM},
-		{"SIGHUP", syscall.SIGHUP},
 	} {
 		t.Run("one "+c.name, func(t *testing.T) {
 			t.Parallel()
@@ -85,6 +84,18 @@ func TestSignalDuringImport(t *testing.T) {
 			expectCanceledAfterFirstHierarchy(t, run)
 		})
 	}
+
+	// A hang-up (the terminal closed) only detaches: the runner goes on
+	// and the job completes.
+	t.Run("one SIGHUP", func(t *testing.T) {
+		t.Parallel()
+		run := startHeldImport(t, bin, realGit, false)
+		run.signal(syscall.SIGHUP)
+		run.expectExit(exitOK)
+		run.waitFor(run.stderr, "bbimport: detached; job 1 goes on: follow it with bbimport status 1")
+		run.release()
+		expectJobEnds(t, bin, run.home, model.StateCompleted)
+	})
 
 	t.Run("two SIGINT", func(t *testing.T) {
 		t.Parallel()
@@ -211,6 +222,7 @@ func startHeldImport(t *testing.T, bin, realGit string, ownGroup bool) *heldImpo
 			_ = syscall.Kill(-run.cmd.Process.Pid, syscall.SIGKILL)
 			<-run.exited
 		}
+		stopRunner(t, home)
 	})
 
 	run.waitFor(run.stdout, "RUNNING")

@@ -80,6 +80,12 @@ func printJob(out io.Writer, job model.Job) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "Job\t%d\n", job.ID)
 	fmt.Fprintf(tw, "State\t%s\n", termsafe.String(string(job.State)))
+	if job.Archive != "" {
+		fmt.Fprintf(tw, "Archive\t%s\n", termsafe.String(job.Archive))
+	}
+	if c := job.Counts; c != nil {
+		fmt.Fprintf(tw, "Imported\t%s, %s, %s\n", plural(c.Projects, "project", "projects"), plural(c.Repositories, "repository", "repositories"), plural(c.PullRequests, "pull request", "pull requests"))
+	}
 	fmt.Fprintf(tw, "Progress\t%d%% %s\n", job.Progress.Percentage, termsafe.String(job.Progress.Message))
 	fmt.Fprintf(tw, "Started\t%s\n", formatMillis(job.StartDate))
 	fmt.Fprintf(tw, "Updated\t%s\n", formatMillis(job.UpdatedDate))
@@ -90,6 +96,14 @@ func printJob(out io.Writer, job model.Job) {
 		fmt.Fprintf(tw, "Initiator\t%s\n", termsafe.String(job.Initiator.Name))
 	}
 	tw.Flush()
+}
+
+// orDash shows an unknown value (a job a remote Bitbucket ran) as "-".
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func formatMillis(ms int64) string {

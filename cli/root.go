@@ -59,8 +59,8 @@ func newRootCmd() *cobra.Command {
 		Short: "Import Bitbucket Data Center migration archives from a terminal console",
 		Long: `bbimport imports Bitbucket Data Center migration archives.
 
-With no --url it runs the importer in-process on an instance home of its own
-(--home, or BBIMPORT_HOME). With --url it drives a remote Bitbucket, or
+With no --url it runs the importer on an instance home of its own (--home, or
+BBIMPORT_HOME), each import in a runner process that outlives the terminal. With --url it drives a remote Bitbucket, or
 'bbimport serve', through the migration REST API. Run with no command to open
 the console; the other commands are for scripts, and their --json output has
 Bitbucket's shapes.`,
@@ -95,6 +95,7 @@ Bitbucket's shapes.`,
 		newCancelCmd(g),
 		newJobsCmd(g),
 		newServeCmd(g),
+		newRunnerCmd(g),
 	)
 	return root
 }

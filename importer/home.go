@@ -1,8 +1,9 @@
 // Package importer is the in-process import engine: it lays out an instance
 // home like Bitbucket's (a SQLite database and bare git repositories under
-// shared/data), runs one import job at a time from a migration archive, and
-// answers the read-only queries the REST server needs. It knows nothing of
-// the console or of HTTP.
+// shared/data), runs one import job at a time from a migration archive (in
+// a runner process of its own when Options.Runner is set), and answers the
+// read-only queries the REST server needs. Many processes may open one home
+// at once. It knows nothing of the console or of HTTP.
 package importer
 
 import (
@@ -14,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -37,6 +37,11 @@ type Options struct {
 	Home      string         // instance home (created on first use)
 	ImportDir string         // default <home>/shared/data/migration/import
 	Limits    archive.Limits // zero value: archive.DefaultLimits()
+	// Runner, when set, is the argv of the command that runs one job in a
+	// process of its own, not tied to the terminal of whoever started it;
+	// Start appends "--job", N. The command calls RunJob. When nil, jobs
+	// run in a goroutine of the process that starts them.
+	Runner []string
 }
 
 // Instance is an open instance home. It satisfies model.Backend.
@@ -44,9 +49,12 @@ type Instance struct {
 	home      string
 	importDir string
 	limits    archive.Limits
+	runner    []string
 	db        *sql.DB
-	lock      *os.File
 	nodeID    string
+	// readOnly: this user cannot write the home; jobs and messages can
+	// still be read, nothing can be started or recorded.
+	readOnly bool
 
 	mu       sync.Mutex
 	running  *jobRun // the job in progress, nil when idle
@@ -66,6 +74,13 @@ func (in *Instance) dataDir() string         { return filepath.Join(in.home, "sh
 func (in *Instance) repositoriesDir() string { return filepath.Join(in.dataDir(), "repositories") }
 func (in *Instance) tmpDir() string          { return filepath.Join(in.dataDir(), "tmp") }
 func (in *Instance) dbPath() string          { return filepath.Join(in.dataDir(), "bbimport.db") }
+func (in *Instance) lockPath() string        { return filepath.Join(in.home, "import.lock") }
+
+// jobLog is where a runner's output goes: whatever it prints before or
+// beside the job's messages (a panic, an error opening the home).
+func (in *Instance) jobLog(id int64) string {
+	return filepath.Join(in.home, "log", "job-"+strconv.FormatInt(id, 10)+".log")
+}
 
 // repositoryDir is where a repository lives once AVAILABLE; buildDir is
 // where it is built first. Both are at the same depth under shared/data so
@@ -77,8 +92,10 @@ func (in *Instance) buildDir(id int64) string {
 	return filepath.Join(in.tmpDir(), strconv.FormatInt(id, 10))
 }
 
-// Open lays out the home, takes an exclusive lock on it, migrates the
-// schema and recovers from a crash of a previous process.
+// Open lays out the home, migrates the schema and, unless a runner is
+// importing, recovers from a crash of a previous one. Any number of
+// processes may have the home open; the import lock is taken only to run
+// an import. A home this user cannot write is opened read-only.
 func Open(opts Options) (*Instance, error) {
 	if opts.Home == "" {
 		return nil, errors.New("no instance home given: pass --home or set BBIMPORT_HOME")
@@ -90,35 +107,57 @@ func Open(opts Options) (*Instance, error) {
 	if err := refuseBitbucketHome(home); err != nil {
 		return nil, err
 	}
-	in := &Instance{home: home, importDir: opts.ImportDir, limits: opts.Limits}
+	in := &Instance{home: home, importDir: opts.ImportDir, limits: opts.Limits, runner: opts.Runner}
 	if in.importDir == "" {
 		in.importDir = filepath.Join(in.dataDir(), "migration", "import")
+	}
+	if in.importDir, err = filepath.Abs(in.importDir); err != nil {
+		return nil, fmt.Errorf("import directory %s: %w", opts.ImportDir, err)
 	}
 	if in.limits == (archive.Limits{}) {
 		in.limits = archive.DefaultLimits()
 	}
-	for _, dir := range []string{in.importDir, in.repositoriesDir(), in.tmpDir()} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("create %s: %w", dir, err)
+	in.readOnly = readOnlyHome(home, in.dataDir())
+	if in.readOnly {
+		if _, err := os.Stat(in.dbPath()); err != nil {
+			return nil, fmt.Errorf("instance home %s is read-only for this user and holds no database: %w", home, err)
 		}
-	}
-	if err := os.WriteFile(filepath.Join(home, homeMarker),
-		[]byte("This directory is a bbimport instance home, not a Bitbucket home.\n"), 0o644); err != nil {
-		return nil, fmt.Errorf("mark instance home: %w", err)
-	}
-	if in.lock, err = lockHome(home); err != nil {
+	} else if err := in.layOut(); err != nil {
 		return nil, err
 	}
 	if err := in.openDB(); err != nil {
-		in.lock.Close()
 		return nil, err
 	}
-	if err := in.recover(context.Background()); err != nil {
+	if _, err := in.recoverIfIdle(context.Background()); err != nil {
 		in.db.Close()
-		in.lock.Close()
 		return nil, err
 	}
 	return in, nil
+}
+
+// readOnlyHome reports whether this user can only read an existing home
+// (a home that does not exist yet is created, so it is not read-only).
+func readOnlyHome(home, dataDir string) bool {
+	for _, dir := range []string{home, dataDir} {
+		if err := unix.Access(dir, unix.W_OK); err != nil && !errors.Is(err, unix.ENOENT) {
+			return true
+		}
+	}
+	return false
+}
+
+// layOut creates the home's directories and marks it as ours.
+func (in *Instance) layOut() error {
+	for _, dir := range []string{in.importDir, in.repositoriesDir(), in.tmpDir()} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(in.home, homeMarker),
+		[]byte("This directory is a bbimport instance home, not a Bitbucket home.\n"), 0o644); err != nil {
+		return fmt.Errorf("mark instance home: %w", err)
+	}
+	return nil
 }
 
 // refuseBitbucketHome stops us from writing into a real Bitbucket's
@@ -135,31 +174,28 @@ func refuseBitbucketHome(home string) error {
 	return nil
 }
 
-// lockHome takes an exclusive, non-blocking flock on <home>/.lock and
-// writes our pid into it so that a second process can say who holds it.
-func lockHome(home string) (*os.File, error) {
-	path := filepath.Join(home, ".lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+// lockImport takes the import lock, an exclusive non-blocking flock on
+// <home>/import.lock: whoever holds it runs the home's one import. It
+// returns nil, nil when another holder has it. A runner that dies loses it
+// with its last descriptor, so the lock also says whether a runner lives.
+func (in *Instance) lockImport() (*os.File, error) {
+	f, err := os.OpenFile(in.lockPath(), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("open lock file: %w", err)
+		return nil, fmt.Errorf("open the import lock: %w", err)
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("instance home %s is in use by bbimport process %s: wait for it, use another --home, or cancel its import with kill -TERM %[2]s",
-				home, strings.TrimSpace(string(holder)))
+			return nil, nil
 		}
-		return nil, fmt.Errorf("lock instance home %s: %w", home, err)
-	}
-	if err := f.Truncate(0); err == nil {
-		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		return nil, fmt.Errorf("lock %s: %w", in.lockPath(), err)
 	}
 	return f, nil
 }
 
-// Close stops a running job at once (no half-built repository stays
-// visible), then releases the database and the lock.
+// Close stops a job running in this process at once (no half-built
+// repository stays visible), then releases the database. A job in a runner
+// process goes on.
 func (in *Instance) Close() error {
 	in.mu.Lock()
 	if in.closed {
@@ -174,11 +210,7 @@ func (in *Instance) Close() error {
 		run.stopNow()
 		<-run.done
 	}
-	err := in.db.Close()
-	if lerr := in.lock.Close(); err == nil {
-		err = lerr
-	}
-	return err
+	return in.db.Close()
 }
 
 // ImportDir is the directory archives are picked from.

@@ -2,19 +2,50 @@ package importer
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"strconv"
 
+	"golang.org/x/sys/unix"
+
 	"bbimport/model"
 )
 
-// recover runs at Open, under the home's lock, so no job of another process
-// can be running: a job that did not finish was killed (kill -9, power
-// loss). It is marked ABORTED, its half-built repository goes, and
-// everything that was finished stays as it is.
+// recoverIfIdle recovers the home if no runner holds the import lock, and
+// reports whether none did. It runs at Open, and whenever a reader finds an
+// unfinished job whose heartbeat stopped: the runner of such a job is gone
+// exactly when the lock is free, since it holds the lock until its job's
+// end is recorded. A read-only home is not recovered, only reported idle.
+func (in *Instance) recoverIfIdle(ctx context.Context) (bool, error) {
+	if in.readOnly {
+		return !in.lockHeld(), nil
+	}
+	lock, err := in.lockImport()
+	if err != nil || lock == nil {
+		return false, err
+	}
+	defer lock.Close()
+	return true, in.recover(ctx)
+}
+
+// lockHeld reports whether a process holds the import lock (a read-only
+// home that never had one has none).
+func (in *Instance) lockHeld() bool {
+	f, err := os.Open(in.lockPath())
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil
+}
+
+// recover runs under the import lock, so no runner is importing: a job that
+// did not finish lost its runner (kill -9, out of memory, power loss). It
+// is marked ABORTED, its half-built repository goes, and everything that
+// was finished stays as it is.
 func (in *Instance) recover(ctx context.Context) error {
-	rows, err := in.db.QueryContext(ctx, `SELECT id, state FROM jobs WHERE state NOT IN (?, ?, ?, ?, ?)`,
+	rows, err := in.db.QueryContext(ctx, `SELECT id, state, runner_pid, runner_log FROM jobs WHERE end_date IS NULL AND state NOT IN (?, ?, ?, ?, ?)`,
 		model.StateCompleted, model.StateFailed, model.StateCanceled, model.StateTimedOut, model.StateAborted)
 	if err != nil {
 		return fmt.Errorf("look for interrupted jobs: %w", err)
@@ -22,19 +53,31 @@ func (in *Instance) recover(ctx context.Context) error {
 	type interrupted struct {
 		id    int64
 		state string
+		pid   sql.NullInt64
+		log   sql.NullString
 	}
 	var jobs []interrupted
 	for rows.Next() {
 		var j interrupted
-		if err := rows.Scan(&j.id, &j.state); err != nil {
+		if err := rows.Scan(&j.id, &j.state, &j.pid, &j.log); err != nil {
 			rows.Close()
 			return fmt.Errorf("look for interrupted jobs: %w", err)
 		}
 		jobs = append(jobs, j)
 	}
 	rows.Close()
+	const kept = "What was finished before stays; the repository being built was removed. Import the rest with a new export."
 	for _, j := range jobs {
-		if err := recordAbort(ctx, in.db, j.id, fmt.Sprintf("The process running this import stopped while the job was %s (killed or power loss); the job was aborted when bbimport next opened this home. What was finished before stays; the repository being built was removed. Import the rest with a new export.", j.state)); err != nil {
+		why := fmt.Sprintf("The process running this import stopped while the job was %s (killed or power loss). %s", j.state, kept)
+		switch {
+		case j.log.Valid && j.pid.Valid:
+			why = fmt.Sprintf("The runner process %d ended without finishing: killed or out of memory; see %s. It stopped while the job was %s. %s", j.pid.Int64, j.log.String, j.state, kept)
+		case j.log.Valid:
+			why = fmt.Sprintf("The runner process did not start; see %s. %s", j.log.String, kept)
+		case j.pid.Valid:
+			why = fmt.Sprintf("The process %d running this import stopped while the job was %s (killed or power loss). %s", j.pid.Int64, j.state, kept)
+		}
+		if err := recordAbort(ctx, in.db, j.id, why); err != nil {
 			return err
 		}
 	}

@@ -97,14 +97,20 @@ type hierarchyProgress struct {
 	started time.Time
 }
 
-// runJob runs a job to its end and leaves the instance idle.
+// runJob runs a job to its end, records it, and only then lets go of the
+// archive and the import lock, leaving the instance idle.
 func (in *Instance) runJob(run *jobRun) {
 	im := &importRun{in: in, run: run, started: time.Now(),
 		projects: map[string]*importedProject{}, repos: map[string]*importedRepo{}, users: map[string]sql.NullInt64{}}
+	stopWatch := make(chan struct{})
+	go in.watch(run, stopWatch)
 	final := im.conclude(im.execute())
+	close(stopWatch)
+	run.file.Close()
 	in.mu.Lock()
 	in.running = nil
 	in.mu.Unlock()
+	run.lock.Close()
 	run.finished = final
 	close(run.done)
 }
@@ -116,7 +122,7 @@ func (im *importRun) execute() error {
 	}
 	im.st = &store{w: w, job: im.run.id}
 	im.info("", "Importing %s (%s)", filepath.Base(im.run.archive), humanize.IBytes(uint64(im.run.size)))
-	return archive.ReadFile(im.run.archive, im.in.limits, im.handle)
+	return archive.ReadOpened(im.run.file, im.in.limits, im.handle)
 }
 
 // handle receives each member of the archive in order.
@@ -125,6 +131,14 @@ func (im *importRun) handle(m *archive.Member) error {
 		return errStoppedNow
 	}
 	im.run.setProgress("", m.Offset)
+	// Git objects and the verification after them can take minutes without
+	// a write: commit first, so that no transaction stays open meanwhile
+	// and another process's cancel or heartbeat is never kept waiting.
+	if m.Kind == archive.KindGitObjects {
+		if err := im.commit(); err != nil {
+			return err
+		}
+	}
 	if err := im.member(m); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 )
 
 // migrations bring the schema forward; migration i takes user_version i to
@@ -174,6 +175,17 @@ ALTER TABLE jobs ADD COLUMN imported_projects INTEGER;
 ALTER TABLE jobs ADD COLUMN imported_repositories INTEGER;
 ALTER TABLE jobs ADD COLUMN imported_pull_requests INTEGER;
 `,
+	// Who runs a job, so that any process opening the home can tell a
+	// runner that died from one that works (heartbeat, in epoch millis),
+	// and the requests other processes leave for it (cancel_requested:
+	// 1 cancel at the next checkpoint, 2 stop at once).
+	`
+ALTER TABLE jobs ADD COLUMN runner_pid INTEGER;
+ALTER TABLE jobs ADD COLUMN runner_command TEXT;
+ALTER TABLE jobs ADD COLUMN runner_log TEXT;
+ALTER TABLE jobs ADD COLUMN heartbeat INTEGER;
+ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // maxOpenConns bounds the database connections: the import's writer and
@@ -187,6 +199,20 @@ func (in *Instance) openDB() error {
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
 	}
+	if in.readOnly {
+		// Setting the journal mode writes; a home that was written is in
+		// WAL mode already.
+		q.Del("_pragma")
+		for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)"} {
+			q.Add("_pragma", p)
+		}
+		q.Add("mode", "ro")
+		// With no -wal file no process has the database open, and a
+		// reader that cannot create the -shm must take it as unchanging.
+		if _, err := os.Stat(in.dbPath() + "-wal"); errors.Is(err, os.ErrNotExist) {
+			q.Add("immutable", "1")
+		}
+	}
 	db, err := sql.Open("sqlite", "file:"+in.dbPath()+"?"+q.Encode())
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", in.dbPath(), err)
@@ -199,6 +225,9 @@ func (in *Instance) openDB() error {
 	db.SetMaxOpenConns(maxOpenConns)
 	db.SetMaxIdleConns(maxOpenConns)
 	in.db = db
+	if in.readOnly {
+		return in.checkReadOnlySchema()
+	}
 	if err := migrate(context.Background(), db); err != nil {
 		db.Close()
 		return fmt.Errorf("database %s: %w", in.dbPath(), err)
@@ -206,6 +235,24 @@ func (in *Instance) openDB() error {
 	if in.nodeID, err = nodeID(db); err != nil {
 		db.Close()
 		return fmt.Errorf("database %s: %w", in.dbPath(), err)
+	}
+	return nil
+}
+
+// checkReadOnlySchema makes sure a home opened read-only, which cannot be
+// migrated, has the schema this bbimport reads.
+func (in *Instance) checkReadOnlySchema() error {
+	var version int
+	err := in.db.QueryRow(`PRAGMA user_version`).Scan(&version)
+	if err == nil && version != len(migrations) {
+		err = fmt.Errorf("its schema is version %d and this bbimport reads version %d; open it once as a user who can write it", version, len(migrations))
+	}
+	if err == nil {
+		err = in.db.QueryRow(`SELECT value FROM meta WHERE key = 'node_id'`).Scan(&in.nodeID)
+	}
+	if err != nil {
+		in.db.Close()
+		return fmt.Errorf("database %s (read-only): %w", in.dbPath(), err)
 	}
 	return nil
 }

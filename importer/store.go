@@ -224,9 +224,12 @@ func (s *store) saveJob(j model.Job) error {
 	if j.Counts != nil {
 		c = *j.Counts
 	}
-	_, err := s.w.exec(`UPDATE jobs SET state = ?, progress_message = ?, percentage = ?, updated_date = ?, end_date = ?,
+	// A cancel another process recorded (CANCELING) stays until the job
+	// ends, even before the runner has read it.
+	_, err := s.w.exec(`UPDATE jobs SET state = CASE WHEN cancel_requested > 0 AND ? = 0 THEN ? ELSE ? END,
+		progress_message = ?, percentage = ?, updated_date = ?, end_date = ?,
 		imported_projects = ?, imported_repositories = ?, imported_pull_requests = ? WHERE id = ?`,
-		j.State, j.Progress.Message, j.Progress.Percentage, j.UpdatedDate, nullIfZero(j.EndDate),
+		j.State.Finished(), model.StateCanceling, j.State, j.Progress.Message, j.Progress.Percentage, j.UpdatedDate, nullIfZero(j.EndDate),
 		c.Projects, c.Repositories, c.PullRequests, j.ID)
 	return err
 }
