@@ -33,6 +33,7 @@ func TestDamagedGitDataIsAnItemError(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := archivegen.DefaultOptions()
+			opts.Projects, opts.Repos, opts.PRs = 1, 2, 2 // two hierarchies: the damaged one and one to go on with
 			tc.set(&opts)
 			p := filepath.Join(t.TempDir(), "damaged.tar")
 			st, err := archivegen.GenerateFile(context.Background(), p, opts)
