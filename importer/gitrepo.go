@@ -3,15 +3,20 @@ package importer
 import (
 	"bufio"
 	"bytes"
+	"compress/zlib"
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"bbimport/importer/archive"
@@ -51,6 +56,11 @@ type repositoryBuild struct {
 	lost     []string
 	lostMore int
 	notes    []string
+
+	// damage is the first object found not to match its name (errDamaged):
+	// the repository is lost, and the rest of its objects are not written.
+	damage error
+	loose  looseHasher
 
 	dirs map[string]bool // directories made so far: 256 fan-out dirs, many files each
 }
@@ -204,24 +214,65 @@ func (b *repositoryBuild) writeHook(f archive.File) error {
 
 var (
 	looseObjectName = regexp.MustCompile(`^[0-9a-f]{2}/[0-9a-f]{38}$`)
-	packFileName    = regexp.MustCompile(`^pack/pack-[0-9a-f]{40}\.(pack|idx)$`)
+	packFileName    = regexp.MustCompile(`^pack/pack-[0-9a-f]{40}\.pack$`)
 )
 
-// writeObject stores one file of the object store: loose objects and packs
-// with their indexes. Anything else (info/alternates above all, which could
-// point git at another repository's objects) is left out.
+// writeObject stores one file of the object store: loose objects, each
+// checked against its name, and packs, which finish indexes. Anything else
+// (info/alternates above all, which could point git at another
+// repository's objects) is left out.
 func (b *repositoryBuild) writeObject(f archive.File) error {
 	switch {
-	case looseObjectName.MatchString(f.Name), packFileName.MatchString(f.Name):
+	case b.damage != nil:
+		return nil // the repository is lost: its other objects need no disk
+	case looseObjectName.MatchString(f.Name):
+		return b.writeLooseObject(f)
+	case packFileName.MatchString(f.Name):
 		return b.copyFile(path.Join("objects", f.Name), f.Body, 0o444)
 	case f.Name == "info/packs" || strings.HasPrefix(f.Name, "pack/"):
-		return nil // derived files (.rev, .bitmap, info/packs): git rebuilds or does without them
+		// Derived files. A pack's .idx above all is never trusted: git
+		// finds objects through it without checking that the pack holds
+		// them, so finish writes its own. Git rebuilds or does without
+		// the others (.rev, .bitmap, info/packs).
+		return nil
 	}
 	b.notes = append(b.notes, fmt.Sprintf("object store file %q was left out", f.Name))
 	return nil
 }
 
+// writeLooseObject stores a loose object and checks, as it streams to
+// disk, that it inflates to a git object whose SHA-1 is its name: git reads
+// an object's content only when something asks for it, so a wrong one
+// would go unnoticed until a clone fails. A mismatch is b.damage, not an
+// error: the archive is still readable and the import goes on.
+func (b *repositoryBuild) writeLooseObject(f archive.File) error {
+	return b.createFile(path.Join("objects", f.Name), 0o444, func(out io.Writer) error {
+		src, dst := &stickyReader{r: f.Body}, &stickyWriter{w: out}
+		sum, err := b.loose.sum(io.TeeReader(src, dst))
+		name := strings.ReplaceAll(f.Name, "/", "")
+		switch {
+		case src.err != nil: // the archive's fault, or the disk's: not the object's
+			return src.err
+		case dst.err != nil:
+			return dst.err
+		case err != nil:
+			b.damage = fmt.Errorf("%w: object %s is not a valid loose object (%v)", errDamaged, name, err)
+		case sum != name:
+			b.damage = fmt.Errorf("%w: object %s holds content whose SHA-1 is %s", errDamaged, name, sum)
+		}
+		return nil
+	})
+}
+
 func (b *repositoryBuild) copyFile(name string, body io.Reader, mode os.FileMode) error {
+	return b.createFile(name, mode, func(out io.Writer) error {
+		_, err := io.Copy(out, body)
+		return err
+	})
+}
+
+// createFile makes the new file name and fills it with fill.
+func (b *repositoryBuild) createFile(name string, mode os.FileMode, fill func(io.Writer) error) error {
 	p := filepath.Join(b.dir, filepath.FromSlash(name))
 	if err := b.mkdirFor(p); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
@@ -231,7 +282,7 @@ func (b *repositoryBuild) copyFile(name string, body io.Reader, mode os.FileMode
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	if _, err := io.Copy(out, body); err != nil {
+	if err := fill(out); err != nil {
 		out.Close()
 		return fmt.Errorf("write %s: %w", name, err)
 	}
@@ -241,15 +292,22 @@ func (b *repositoryBuild) copyFile(name string, body io.Reader, mode os.FileMode
 	return nil
 }
 
-// errVerify marks a repository whose git data is incomplete: an item error,
-// not a fatal one.
-var errVerify = errors.New("git data is incomplete")
+// errVerify marks a repository whose git data is incomplete, errDamaged one
+// with an object or pack whose bytes do not match its name: item errors,
+// not fatal ones.
+var (
+	errVerify  = errors.New("git data is incomplete")
+	errDamaged = errors.New("git data is damaged")
+)
 
-// finish indexes packs that came without an index, writes refs, HEAD,
-// stash-refs and alternates, verifies connectivity, and moves the
-// repository into place. On any error the build directory is removed.
+// finish indexes every pack, writes refs, HEAD, stash-refs and alternates,
+// verifies connectivity, and moves the repository into place. On any error
+// the build directory is removed.
 func (b *repositoryBuild) finish(ctx context.Context) error {
-	err := b.complete(ctx)
+	err := b.damage
+	if err == nil {
+		err = b.complete(ctx)
+	}
 	if err == nil {
 		err = b.verify(ctx)
 	}
@@ -272,19 +330,16 @@ func (b *repositoryBuild) complete(ctx context.Context) error {
 		return err
 	}
 	for _, p := range packs {
-		idx := strings.TrimSuffix(p, ".pack") + ".idx"
-		if _, err := os.Stat(idx); err == nil {
-			continue
-		}
+		// index-pack inflates every object, hashes it (resolving deltas)
+		// and checks the pack's trailing checksum: what fsck --full does
+		// for a pack, as the index is written. Not --strict, which would
+		// also refuse objects git only warns about (zero-padded tree
+		// modes, odd time zones) that old repositories hold.
 		if out, err := gitcmd.Run(ctx, b.dir, "index-pack", p); err != nil {
-			return fmt.Errorf("%w: pack %s cannot be indexed: %s", errVerify, filepath.Base(p), said(out, err))
-		}
-	}
-	// An index without its pack is of no use and would make git complain.
-	idxs, _ := filepath.Glob(filepath.Join(b.dir, "objects", "pack", "pack-*.idx"))
-	for _, idx := range idxs {
-		if _, err := os.Stat(strings.TrimSuffix(idx, ".idx") + ".pack"); err != nil {
-			_ = os.Remove(idx)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("%w: pack %s does not match its content: %s", errDamaged, filepath.Base(p), firstLines(said(out, err), 2))
 		}
 	}
 
@@ -371,6 +426,98 @@ func said(out string, err error) string {
 		return err.Error()
 	}
 	return out
+}
+
+// looseHasher inflates loose objects and hashes them as git names them,
+// reusing its buffers from one object to the next: a repository can hold
+// many thousands.
+type looseHasher struct {
+	br   *bufio.Reader
+	zr   io.ReadCloser
+	sha  hash.Hash
+	head [64]byte
+}
+
+// maxObjectHeader is the longest "<type> <size>\0": "commit", a space, a
+// 64-bit size and the NUL.
+const maxObjectHeader = 6 + 1 + 20 + 1
+
+// sum reads a whole loose object from r, a zlib stream of
+// "<type> <size>\0<content>" and nothing after it, and returns the SHA-1 of
+// what it inflates to, in hex.
+func (l *looseHasher) sum(r io.Reader) (string, error) {
+	if l.br == nil {
+		l.br, l.sha = bufio.NewReaderSize(r, 32<<10), sha1.New()
+	} else {
+		l.br.Reset(r)
+	}
+	var err error
+	if l.zr == nil {
+		l.zr, err = zlib.NewReader(l.br)
+	} else {
+		err = l.zr.(zlib.Resetter).Reset(l.br, nil)
+	}
+	if err != nil {
+		return "", err
+	}
+	l.sha.Reset()
+	n, err := io.ReadFull(l.zr, l.head[:maxObjectHeader])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return "", err
+	}
+	end := bytes.IndexByte(l.head[:n], 0)
+	if end < 0 {
+		return "", errors.New("no object header")
+	}
+	typ, size, _ := strings.Cut(string(l.head[:end]), " ")
+	want, perr := strconv.ParseInt(size, 10, 64)
+	switch {
+	case typ != "blob" && typ != "tree" && typ != "commit" && typ != "tag":
+		return "", fmt.Errorf("object type %q", typ)
+	case perr != nil || want < 0 || strconv.FormatInt(want, 10) != size:
+		return "", fmt.Errorf("object size %q", size)
+	}
+	l.sha.Write(l.head[:n])
+	rest, err := io.Copy(l.sha, l.zr)
+	if err != nil {
+		return "", err
+	}
+	if got := int64(n-end-1) + rest; got != want {
+		return "", fmt.Errorf("%d bytes of content where the header says %d", got, want)
+	}
+	// The zlib reader stops at its checksum; git refuses anything after it.
+	if extra, err := io.Copy(io.Discard, l.br); err != nil || extra > 0 {
+		return "", fmt.Errorf("%d bytes after the compressed object", extra)
+	}
+	return hex.EncodeToString(l.sha.Sum(nil)), nil
+}
+
+// stickyReader and stickyWriter keep their first error, so that a caller
+// reading through both can tell whose fault a failure was.
+type stickyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *stickyReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }
 
 func firstLines(s string, n int) string {

@@ -135,7 +135,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // finishRepository verifies the repository being built and moves it into
-// place; incomplete git data is an item error, the import goes on.
+// place; incomplete or damaged git data is an item error, the import goes
+// on.
 func (im *importRun) finishRepository() error {
 	b, repo := im.build, im.buildRepo
 	im.build, im.buildRepo = nil, nil
@@ -144,9 +145,18 @@ func (im *importRun) finishRepository() error {
 	case im.run.ctx.Err() != nil:
 		im.dropRepository(repo)
 		return errStoppedNow
-	case errors.Is(err, errVerify):
+	case errors.Is(err, errVerify), errors.Is(err, errDamaged):
 		repo.failed, repo.skipReason = true, "the repository was not imported"
-		im.error(repo.subject, "Repository %s was not imported: %v", repo.subject, err)
+		var hint string
+		if errors.Is(err, errDamaged) {
+			hint = ". The archive changed after Bitbucket wrote it: copy it again, or export the repository again"
+		}
+		im.error(repo.subject, "Repository %s was not imported: %v%s", repo.subject, err, hint)
+		if h := im.hierarchy; h != nil && h.origin == repo.subject {
+			// Without its origin no repository of the hierarchy is
+			// imported: none is said to be verified at its end.
+			im.hierarchy = nil
+		}
 		return im.dropRepository(repo)
 	case err != nil:
 		im.dropRepository(repo)

@@ -46,6 +46,13 @@
 //   - DropObjects: the first repository's objects tar lacks its default
 //     branch's tip commit and its README blob (Stats.DroppedObjects), so
 //     its refs are broken and so are its forks'.
+//   - Packed: every repository's objects are a pack and its index.
+//   - DamagePack: the first repository's pack has one byte flipped in its
+//     middle, under the index git wrote for the good pack; DamageObject:
+//     the first repository's README blob is a loose object whose content
+//     does not hash to its name. Stats.Damaged names the spoiled file;
+//     `git fsck --full` fails on the repository, --connectivity-only does
+//     not notice.
 //   - ProjectKeys: fixed project keys, to make two archives collide.
 //   - ArchiveVersion 1: the shapes of Data Center 5.13 to 7.x (instance
 //     details of 6.1.1, no "description" key on a project without one).

@@ -53,6 +53,17 @@ type Options struct {
 	// DropObjects leaves some objects out of the first repository's objects
 	// tar (Stats.DroppedObjects lists them): its refs are then broken.
 	DropObjects bool
+	// Packed writes every repository's objects as a pack with its index,
+	// however few they are (by default small repositories are loose, as
+	// real ones are until git gc packs them).
+	Packed bool
+	// DamagePack packs the first repository's objects and flips one byte
+	// in the middle of the pack, keeping the index git wrote for the good
+	// pack; DamageObject makes the first repository's objects loose and
+	// gives its README blob other content under the same name. Either way
+	// Stats.Damaged names what was spoiled, as the objects tar names it.
+	DamagePack   bool
+	DamageObject bool
 
 	// ArchiveVersion is the archiveVersion to write: 2 (also for 0), as
 	// Data Center 8.x and 9.x write it, or 1, as 5.13 to 7.x do: instance
@@ -96,6 +107,7 @@ type Stats struct {
 	GitBytes            int64 // outer bytes of git metadata, hooks and objects members
 	Bytes               int64 // the whole archive
 	DroppedObjects      []string
+	Damaged             string // pack or loose object spoiled by DamagePack or DamageObject
 }
 
 func (o Options) validate() error {
@@ -453,7 +465,7 @@ func (g *generator) writeRepository(repo *repoPlan, b *builtRepo) error {
 		g.stats.Forks++
 	}
 	if repo.ordinal == 0 {
-		g.stats.DroppedObjects = b.dropped
+		g.stats.DroppedObjects, g.stats.Damaged = b.dropped, b.damaged
 	}
 	social := newRand(g.opts.Seed, streamSocial, uint64(repo.ordinal))
 	for _, pg := range b.pulls {

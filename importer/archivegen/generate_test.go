@@ -583,3 +583,75 @@ func ExampleGenerateFile() {
 	fmt.Println(st.Repositories, "repositories,", st.PullRequests, "pull requests")
 	// Output: 2 repositories, 6 pull requests
 }
+
+// TestDamage checks that each kind of damage spoils what Stats.Damaged
+// names: a full fsck fails on it, a connectivity check alone passes.
+func TestDamage(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		set    func(*Options)
+		suffix string
+		fsck   string
+	}{
+		{"pack", func(o *Options) { o.DamagePack = true }, ".pack", "mismatch"},
+		{"object", func(o *Options) { o.DamageObject = true }, "", "hash-path mismatch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := testOptions()
+			tc.set(&opts)
+			data, st := generate(t, opts)
+			if st.Damaged == "" || !strings.HasSuffix(st.Damaged, tc.suffix) {
+				t.Fatalf("Stats.Damaged is %q", st.Damaged)
+			}
+			members := readArchive(t, data)
+			found := false
+			for _, m := range members {
+				if m.kind == archive.KindGitObjects && m.ids.Repository == "1" {
+					for _, f := range m.files(t) {
+						found = found || f.hdr.Name == st.Damaged
+					}
+				}
+			}
+			if !found {
+				t.Fatalf("%s is not in the first repository's objects tar", st.Damaged)
+			}
+			dirs := materialize(t, members)
+			if _, err := git(t, dirs["1"], "fsck", "--connectivity-only", "--no-dangling"); err != nil {
+				t.Errorf("the damage is one a connectivity check finds: %v", err)
+			}
+			_, err := git(t, dirs["1"], "fsck", "--full", "--no-dangling")
+			if err == nil || !strings.Contains(err.Error(), tc.fsck) {
+				t.Errorf("git fsck --full: %v, want an error with %q", err, tc.fsck)
+			}
+		})
+	}
+}
+
+func TestPacked(t *testing.T) {
+	opts := testOptions()
+	opts.Packed = true
+	data, st := generate(t, opts)
+	members := readArchive(t, data)
+	packs := 0
+	for _, m := range members {
+		if m.kind != archive.KindGitObjects {
+			continue
+		}
+		for _, f := range m.files(t) {
+			if !strings.HasPrefix(f.hdr.Name, "pack/") {
+				t.Fatalf("repository %s holds %s: not packed", m.ids.Repository, f.hdr.Name)
+			}
+			if strings.HasSuffix(f.hdr.Name, ".pack") {
+				packs++
+			}
+		}
+	}
+	if packs != st.Repositories {
+		t.Errorf("%d packs for %d repositories", packs, st.Repositories)
+	}
+	for rid, dir := range materialize(t, members) {
+		if _, err := git(t, dir, "fsck", "--full", "--no-dangling"); err != nil {
+			t.Errorf("repository %s: %v", rid, err)
+		}
+	}
+}

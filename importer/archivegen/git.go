@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -47,6 +48,7 @@ type builtRepo struct {
 	objects  []File
 	pulls    []pullGit
 	dropped  []string
+	damaged  string
 
 	// What a fork takes over from its origin.
 	main  []string          // default-branch commits, oldest first
@@ -116,7 +118,11 @@ func (g *generator) buildRepo(ctx context.Context, repo *repoPlan, gitDir string
 	// trees and file, and a merge).
 	estimated := commits*6 + g.opts.PRs*11
 	loose := estimated < looseMaxObjects && int64(commits)*int64(g.opts.BlobKiB)*1024 < looseMaxBytes
-	dropping := g.opts.DropObjects && repo.ordinal == 0
+	first := repo.ordinal == 0
+	dropping := g.opts.DropObjects && first
+	damageObject := g.opts.DamageObject && first
+	damagePack := g.opts.DamagePack && first && !dropping && !damageObject
+	packed := g.opts.Packed || damagePack
 	marksFile := gitDir + ".marks"
 	// fast-import always writes a pack: a loose store is made from it in
 	// memory, which is many times faster than git writing loose files.
@@ -150,10 +156,17 @@ func (g *generator) buildRepo(ctx context.Context, repo *repoPlan, gitDir string
 	if dropping {
 		drop = []string{b.heads["refs/heads/"+defaultBranch], ids.get(readme)}
 	}
-	if loose || dropping {
+	if (loose && !packed) || dropping || damageObject {
 		b.objects, b.dropped, err = looseObjects(ctx, gitDir, drop)
 	} else {
 		b.objects, err = packFiles(gitDir)
+	}
+	switch {
+	case err != nil:
+	case damageObject:
+		b.damaged, err = damageLooseObject(b.objects, ids.get(readme))
+	case damagePack:
+		b.damaged, err = damagePackFile(b.objects)
 	}
 	if err != nil {
 		return nil, err
@@ -490,6 +503,48 @@ func readLooseObjects(r *bufio.Reader, n int, drop []string) (files []File, drop
 		files = append(files, File{Name: id[:2] + "/" + id[2:], Mode: 0o444, Data: bytes.Clone(buf.Bytes())})
 	}
 	return files, dropped, nil
+}
+
+// damageLooseObject gives the loose object id other content, well-formed
+// (a zlib stream of "blob <size>\0<content>") but hashing to another name.
+func damageLooseObject(objects []File, id string) (string, error) {
+	name := id[:2] + "/" + id[2:]
+	for i := range objects {
+		if objects[i].Name != name {
+			continue
+		}
+		content := "This is not the content this object's name says.\n"
+		var buf bytes.Buffer
+		zw := zlib.NewWriter(&buf)
+		fmt.Fprintf(zw, "blob %d\x00%s", len(content), content)
+		if err := zw.Close(); err != nil {
+			return "", err
+		}
+		objects[i].Data = buf.Bytes()
+		return name, nil
+	}
+	return "", fmt.Errorf("object %s is not among the loose objects", id)
+}
+
+// damagePackFile flips the byte in the middle of the repository's pack,
+// which the random blobs make up almost all of. The pack is read into
+// memory so that the repository, which a fork's build still reads, stays
+// whole.
+func damagePackFile(objects []File) (string, error) {
+	for i := range objects {
+		f := &objects[i]
+		if !strings.HasSuffix(f.Name, ".pack") {
+			continue
+		}
+		data, err := os.ReadFile(f.Path)
+		if err != nil {
+			return "", fmt.Errorf("read pack: %w", err)
+		}
+		data[len(data)/2] ^= 0xff
+		f.Data, f.Path = data, ""
+		return f.Name, nil
+	}
+	return "", errors.New("the repository has no pack to damage")
 }
 
 // readPackIndex lists the object ids of a version 2 pack index: a header,
