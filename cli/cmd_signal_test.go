@@ -190,15 +190,7 @@ type heldImport struct {
 func startHeldImport(t *testing.T, bin, realGit string, ownGroup bool) *heldImport {
 	t.Helper()
 	home, name := homeWithArchive(t, smallArchive)
-	hold := t.TempDir()
-	script := strings.ReplaceAll(gitWrapper, "REAL_GIT", "'"+strings.ReplaceAll(realGit, "'", `'\''`)+"'")
-	if err := os.WriteFile(filepath.Join(hold, "git"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(hold, "gate"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-
+	hold := gitHold(t, realGit)
 	run := &heldImport{t: t, home: home, hold: hold, group: ownGroup,
 		stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	run.cmd = exec.Command(bin, "--home", home, "import", name, "--wait")
@@ -245,6 +237,22 @@ func (r *heldImport) signal(sig syscall.Signal) {
 	if err := syscall.Kill(pid, sig); err != nil {
 		r.t.Fatalf("send %v: %v\n%s", sig, err, r.output())
 	}
+}
+
+// gitHold makes a directory whose git, first on a PATH, holds the first
+// git fsck until a file "release" appears there, and says so with a file
+// "held". Runners inherit the PATH of the process that starts them.
+func gitHold(t *testing.T, realGit string) string {
+	t.Helper()
+	hold := t.TempDir()
+	script := strings.ReplaceAll(gitWrapper, "REAL_GIT", "'"+strings.ReplaceAll(realGit, "'", `'\''`)+"'")
+	if err := os.WriteFile(filepath.Join(hold, "git"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(hold, "gate"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return hold
 }
 
 // release lets the held git fsck go on.
