@@ -184,6 +184,7 @@ func (im *importRun) finishRepository() error {
 	im.lastRepo = repo
 	// Outside hierarchy markers there is no hierarchy end to wait for: the
 	// next checkpoint stops the import.
+	im.in.readRequests(im.run.ctx, im.run)
 	if im.run.canceling() && im.hierarchy != nil {
 		im.finishHierarchy = true
 	}

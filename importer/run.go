@@ -241,6 +241,7 @@ func (im *importRun) checkpoint(name, next string) error {
 	if hook := im.in.beforeCheckpoint; hook != nil {
 		hook(name)
 	}
+	im.in.readRequests(im.run.ctx, im.run)
 	if im.run.canceling() {
 		return &canceledAt{checkpoint: name, notDone: next}
 	}

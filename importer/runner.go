@@ -163,6 +163,24 @@ const (
 	watchBeat = time.Second
 )
 
+// readRequests reads the cancel or stop request another process recorded
+// for the run, and acts on it. The watch calls it every poll; a checkpoint
+// calls it too, so that a cancel recorded just before the checkpoint is
+// never missed between two polls.
+func (in *Instance) readRequests(ctx context.Context, run *jobRun) {
+	var req int
+	if err := in.db.QueryRowContext(ctx, `SELECT cancel_requested FROM jobs WHERE id = ?`, run.id).Scan(&req); err != nil {
+		return
+	}
+	switch req {
+	case cancelAtCheckpoint:
+		run.requestCancel()
+	case stopAtOnce:
+		run.requestCancel()
+		run.stopNow()
+	}
+}
+
 // watch keeps the run's row alive for other processes until stop closes:
 // a heartbeat with the live progress every second (progress moves inside
 // a long git member, between the import's commits), and the cancel or stop
@@ -183,16 +201,7 @@ func (in *Instance) watch(run *jobRun, stop <-chan struct{}) {
 			return
 		case <-tick.C:
 		}
-		var req int
-		if err := in.db.QueryRowContext(ctx, `SELECT cancel_requested FROM jobs WHERE id = ?`, run.id).Scan(&req); err == nil {
-			switch req {
-			case cancelAtCheckpoint:
-				run.requestCancel()
-			case stopAtOnce:
-				run.requestCancel()
-				run.stopNow()
-			}
-		}
+		in.readRequests(ctx, run)
 		if time.Since(beat) < watchBeat {
 			continue
 		}

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -69,8 +70,10 @@ func ParsePullRequestQuery(q url.Values) (model.PullRequestQuery, error) {
 	}
 	// role.N and username.N pair up by N; a role without a user name
 	// cannot be matched and is refused.
+	// In sorted order, so that of two bad parameters the same one is named
+	// every time.
 	var ns []int
-	for name := range q {
+	for _, name := range slices.Sorted(maps.Keys(q)) {
 		prefix, n, ok := strings.Cut(name, ".")
 		if !ok || (prefix != "role" && prefix != "username") {
 			continue
