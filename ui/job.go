@@ -157,9 +157,6 @@ func (m *Model) polled(msg pollMsg) tea.Cmd {
 	}
 	m.layoutJob()
 	if msg.err == nil && j.finished() && !msg.more {
-		if m.quitWhenStopped {
-			return tea.Quit
-		}
 		return tea.Batch(cmds...)
 	}
 	next := m.after(pollEvery, pollDueMsg{j.gen})
@@ -171,6 +168,10 @@ func (m *Model) polled(msg pollMsg) tea.Cmd {
 	}
 	return tea.Batch(append(cmds, next)...)
 }
+
+// JobSubject is the log's word for a message without a subject; the
+// commands that list messages use it too, so that both read alike.
+const JobSubject = logview.JobSubject
 
 // tally counts the warnings and errors per subject for the summary, and
 // keeps the newest job-level message.
@@ -344,11 +345,7 @@ func (m *Model) cancelSent(msg cancelSentMsg) tea.Cmd {
 	switch {
 	case errors.Is(msg.err, model.ErrJobFinished):
 		m.setNotice("The job had already finished; nothing to cancel.", false)
-		if m.quitWhenStopped {
-			return tea.Quit
-		}
 	case msg.err != nil:
-		m.quitWhenStopped = false
 		m.setNotice(fmt.Sprintf("Cancel was not accepted: %v. Press c to try again.", msg.err), true)
 	default:
 		m.setNotice("Cancel requested: the import stops at its next checkpoint.", false)

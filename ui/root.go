@@ -60,7 +60,6 @@ type Model struct {
 	ticks     int
 
 	jobGen          int  // numbers job views, so a stale poll is dropped
-	quitWhenStopped bool // quit once the watched job has stopped
 	quitAfterCancel bool // quit once the backend has accepted the cancel
 	reportOutcome   bool // report the newest job's end once its problems are counted
 
