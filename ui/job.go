@@ -395,14 +395,24 @@ func stateBadge(t Theme, s model.State, hasErrors bool) string {
 // view draws the progress pane (or the summary) above the log.
 func (j *jobView) view(t Theme, w, h int, now time.Time) string {
 	title := fmt.Sprintf("Job %d", j.id)
-	if j.archive != nil {
-		title += " · " + shownName(*j.archive)
+	if name := j.archiveName(); name != "" {
+		title += " · " + name
 	}
 	lines := j.paneLines(t, w, h, now)
 	ph := j.paneHeight(lines, h)
 	top := box(t, title, lines, w, ph, !j.logFocused)
 	logBox := box(t, "Messages", strings.Split(j.log.View(), "\n"), w, h-ph, j.logFocused)
 	return top + "\n" + logBox
+}
+
+// archiveName is the archive as the console shows it: the import
+// directory's file, else the name the backend reports (the file may have
+// left the directory since); "" when neither says.
+func (j *jobView) archiveName() string {
+	if j.archive != nil {
+		return shownName(*j.archive)
+	}
+	return j.job.Archive
 }
 
 func (j *jobView) counts(t Theme) string {

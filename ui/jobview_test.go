@@ -96,3 +96,14 @@ func paneText(pane string) string {
 	}
 	return strings.Join(words, " ")
 }
+
+// A job opened from the jobs list whose archive has left the import
+// directory is still named in its title, by the name the backend reports.
+func TestJobTitleNamesAnArchiveNoLongerThere(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.a.files = h.a.files[:2] // small.tar was moved away after its import
+	withHistory(h)
+	h.press("h", "j", "enter")
+	h.fire()
+	h.requireScreen("Job 11 · small.tar ")
+}
