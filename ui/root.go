@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"bbimport/model"
+	"bbimport/termsafe"
 )
 
 // The smallest terminal the console draws on.
@@ -128,10 +129,7 @@ func (m Model) Init() tea.Cmd {
 			id, err := b.Identity(ctx)
 			return identityMsg{id, err}
 		},
-		func() tea.Msg {
-			jobs, err := b.KnownJobs(ctx)
-			return knownJobsMsg{jobs: jobs, err: err, startup: true}
-		},
+		m.listJobs(true),
 		m.listArchives(),
 		m.after(tickEvery, tickMsg{}),
 	)
@@ -527,14 +525,15 @@ func (m *Model) stopNowSent(msg stopNowMsg) {
 // it, and offers to open it.
 func (m *Model) whoRuns(f model.ArchiveFile, r *model.RunningImport) {
 	j := m.knownJob(r.JobID)
-	lines := []string{fmt.Sprintf("%s was not started: %s is importing, and one import runs at a time.", f.Name, jobName(j))}
+	lines := []string{fmt.Sprintf("%s was not started: %s is importing, and one import runs at a time.", shownName(f), jobName(j))}
 	since := ""
 	if !r.Since.IsZero() {
 		since = " since " + r.Since.Local().Format("2006-01-02 15:04:05")
 	}
 	switch {
 	case r.PID != 0 && r.Command != "":
-		lines = append(lines, fmt.Sprintf("It is run by process %d (%s)%s.", r.PID, r.Command, since))
+		// errors.As reached past the safe error: the command is the backend's.
+		lines = append(lines, fmt.Sprintf("It is run by process %d (%s)%s.", r.PID, termsafe.String(r.Command), since))
 	case r.PID != 0:
 		lines = append(lines, fmt.Sprintf("It is run by process %d%s.", r.PID, since))
 	case since != "":
