@@ -260,6 +260,23 @@ func TestGoldenTooSmallWithJob(t *testing.T) {
 	golden.RequireEqual(t, h.screen())
 }
 
+// Shrunk while the backend does not answer: the state is UNKNOWN there
+// too, as in the job view, never the last RUNNING it heard.
+func TestGoldenTooSmallUnreachable(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	startRunning(h)
+	h.b.jobErr = errors.New("dial tcp 127.0.0.1:7990: connect: connection refused")
+	h.now = t0.Add(5 * time.Second)
+	h.fire()
+	h.send(tea.WindowSizeMsg{Width: 60, Height: 12})
+	requireFrame(t, h.m.render(), 60, 12)
+	if want := "Job 12: ? UNKNOWN — no answer from the importer since 17:00:00"; !strings.Contains(paneText(h.screen()), want) {
+		t.Fatalf("the screen does not say %q:\n%s", want, h.screen())
+	}
+	h.requireNotScreen("RUNNING")
+	golden.RequireEqual(t, h.screen())
+}
+
 // TestFrameAtEverySize checks, for every screen at many sizes, that the
 // frame has exactly the terminal's height and every line its width.
 func TestFrameAtEverySize(t *testing.T) {

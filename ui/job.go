@@ -439,7 +439,7 @@ func (j *jobView) progressLines(t Theme, w int, now time.Time) []string {
 		lines := []string{t.Dim.Render("asking the backend for job " + fmt.Sprint(j.id) + "…")}
 		return append(lines, j.connectionNote(t, now)...)
 	}
-	if !j.failingSince.IsZero() {
+	if j.unreachable() {
 		return j.unknownLines(t, w, now)
 	}
 	jb := j.job
@@ -464,15 +464,31 @@ func (j *jobView) progressLines(t Theme, w int, now time.Time) []string {
 // backend's own state again.
 func (j *jobView) unknownLines(t Theme, w int, now time.Time) []string {
 	jb := j.job
-	since := j.lastAnswer
-	if since.IsZero() {
-		since = j.failingSince
-	}
-	head := t.Caution.Render("? UNKNOWN") + " — no answer from " + j.backend + " since " + since.Local().Format("15:04:05")
 	last := fmt.Sprintf("last answer: %s %d%% · %s", jb.State, jb.Progress.Percentage, jb.Progress.Message)
-	return indent(wrapLines([]string{head, t.Dim.Render(last), j.counts(t),
-		t.Bad.Render(fmt.Sprintf("✗ unreachable for %s, retrying", formatDuration(now.Sub(since)))),
+	return indent(wrapLines([]string{j.stateHead(t), t.Dim.Render(last), j.counts(t),
+		t.Bad.Render(fmt.Sprintf("✗ unreachable for %s, retrying", formatDuration(now.Sub(j.silentSince())))),
 		t.Dim.Render(j.lastErr.Error())}, w-1))
+}
+
+// unreachable reports whether the backend's last answer was an error.
+func (j *jobView) unreachable() bool { return !j.failingSince.IsZero() }
+
+// silentSince is when the backend last answered, or when it first failed
+// to if it never did.
+func (j *jobView) silentSince() time.Time {
+	if j.lastAnswer.IsZero() {
+		return j.failingSince
+	}
+	return j.lastAnswer
+}
+
+// stateHead is the job's state as every screen shows it: its badge, or,
+// while the backend does not answer, UNKNOWN since its last answer.
+func (j *jobView) stateHead(t Theme) string {
+	if j.unreachable() {
+		return t.Caution.Render("? UNKNOWN") + " — no answer from " + j.backend + " since " + j.silentSince().Local().Format("15:04:05")
+	}
+	return stateBadge(t, j.job.State, j.hasErrors())
 }
 
 // pace is elapsed time, throughput and ETA, each once meaningful.
@@ -499,13 +515,9 @@ func (j *jobView) pace(now time.Time) string {
 // connectionNote says when the backend has not answered, or the job has
 // not moved, for a while.
 func (j *jobView) connectionNote(t Theme, now time.Time) []string {
-	if !j.failingSince.IsZero() {
-		since := j.lastAnswer
-		if since.IsZero() {
-			since = j.failingSince
-		}
+	if j.unreachable() {
 		return []string{
-			" " + t.Bad.Render(fmt.Sprintf("✗ backend unreachable for %s, retrying", formatDuration(now.Sub(since)))),
+			" " + t.Bad.Render(fmt.Sprintf("✗ backend unreachable for %s, retrying", formatDuration(now.Sub(j.silentSince())))),
 			" " + t.Dim.Render(j.lastErr.Error()),
 		}
 	}

@@ -602,7 +602,7 @@ func (m Model) render() string {
 func (m Model) tooSmall() string {
 	var text []string
 	if m.job != nil {
-		text = append(text, fmt.Sprintf("Job %d: ", m.job.id)+stateBadge(m.theme, m.job.job.State, m.job.hasErrors()))
+		text = append(text, fmt.Sprintf("Job %d: ", m.job.id)+m.job.stateHead(m.theme))
 	}
 	text = append(text, fmt.Sprintf("The terminal is too small: the console needs %dx%d, this one is %dx%d.", minWidth, minHeight, m.width, m.height))
 	if m.dialog != nil {
