@@ -91,6 +91,10 @@ var screens = []struct {
 		h.init()
 		h.press("j")
 	}},
+	{"picker-copying-refused", func(h *harness) {
+		h.init()
+		h.press("j", "enter")
+	}},
 	{"picker-unreadable", func(h *harness) {
 		h.a.files = append(h.a.files, model.ArchiveFile{Name: "notes.tar", Path: "/srv/import/notes.tar", Size: 10240, ModTime: t0.Add(-48 * time.Hour)})
 		h.init()

@@ -271,8 +271,6 @@ func (m *Model) layoutJob() {
 	m.job.log.SetSize(m.width-2, max(bodyH-ph-2, 1))
 }
 
-func (m *Model) bodyHeight() int { return m.height - 3 }
-
 func (m *Model) jobKey(msg tea.KeyPressMsg) tea.Cmd {
 	j := m.job
 	k := m.keys

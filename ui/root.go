@@ -137,7 +137,13 @@ func (m Model) Init() tea.Cmd {
 
 // Update applies one message.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	notice := m.notice
 	cmd := m.update(msg)
+	if m.notice != notice {
+		// The status line takes the rows its notice needs: the log above
+		// it is sized anew.
+		m.layoutJob()
+	}
 	return m, cmd
 }
 
@@ -571,14 +577,7 @@ func (m Model) render() string {
 	if m.width < minWidth || m.height < minHeight {
 		return m.tooSmall()
 	}
-	// The status line is always there, so that a notice never moves the
-	// panes (and the log keeps its size).
 	bodyH := m.bodyHeight()
-	st := m.theme.Notice
-	if m.noticeBad {
-		st = m.theme.Problem
-	}
-	status := fit(st.Render(m.notice), m.width)
 	var body string
 	switch {
 	case m.showHelp:
@@ -592,8 +591,30 @@ func (m Model) render() string {
 	default:
 		body = m.pickerView()
 	}
-	return strings.Join([]string{m.header(), body, status,
-		fit(m.help.ShortHelpView(m.currentHelp().ShortHelp()), m.width)}, "\n")
+	status := m.statusLines()
+	rows := append([]string{m.header(), body}, fitLines(status, m.width, len(status))...)
+	rows = append(rows, fit(m.help.ShortHelpView(m.currentHelp().ShortHelp()), m.width))
+	return strings.Join(rows, "\n")
+}
+
+// bodyHeight is what the header, the status line and the help line leave.
+func (m *Model) bodyHeight() int { return m.height - 2 - len(m.statusLines()) }
+
+// statusLines is the notice wrapped to the width: it is a sentence an
+// admin acts on, so it is not cut. The line is always there, so that a
+// one-line notice does not move the panes (and the log keeps its size); a
+// longer one takes the rows it needs, up to a quarter of the screen.
+func (m *Model) statusLines() []string {
+	st := m.theme.Notice
+	if m.noticeBad {
+		st = m.theme.Problem
+	}
+	lines := wrapLines([]string{st.Render(m.notice)}, m.width)
+	if most := max(m.height/4, 1); len(lines) > most {
+		lines = lines[:most]
+		lines[most-1] = ansi.Truncate(lines[most-1], m.width-1, "") + "…"
+	}
+	return lines
 }
 
 // tooSmall is the screen below minWidth x minHeight: every sentence
