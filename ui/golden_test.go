@@ -201,6 +201,10 @@ var screens = []struct {
 		startRunning(h)
 		h.press("q")
 	}},
+	{"quit-unwatched", func(h *harness) {
+		runningElsewhere(h)
+		h.press("q")
+	}},
 	{"stop-now", func(h *harness) {
 		canceling(h)
 		h.press("c")

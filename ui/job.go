@@ -324,7 +324,7 @@ func (m *Model) confirmCancel() tea.Cmd {
 		},
 		choices: []choice{
 			{key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "cancel the import")), func(m *Model) tea.Cmd {
-				return m.sendCancel()
+				return m.sendCancel(j.id)
 			}},
 			{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "keep importing")), nil},
 		},
@@ -332,14 +332,14 @@ func (m *Model) confirmCancel() tea.Cmd {
 	return nil
 }
 
-func (m *Model) sendCancel() tea.Cmd {
-	b, ctx, id := m.opts.Backend, m.ctx, m.job.id
+func (m *Model) sendCancel(id int64) tea.Cmd {
+	b, ctx := m.opts.Backend, m.ctx
 	return func() tea.Msg {
 		return cancelSentMsg{safeErr(b.Cancel(ctx, id))}
 	}
 }
 
-func (m *Model) cancelSent(msg cancelSentMsg) tea.Cmd {
+func (m *Model) cancelSent(msg cancelSentMsg) {
 	switch {
 	case errors.Is(msg.err, model.ErrJobFinished):
 		m.setNotice("The job had already finished; nothing to cancel.", false)
@@ -348,7 +348,6 @@ func (m *Model) cancelSent(msg cancelSentMsg) tea.Cmd {
 	default:
 		m.setNotice("Cancel requested: the import stops at its next checkpoint.", false)
 	}
-	return nil
 }
 
 func (m Model) jobHelp() bindings {

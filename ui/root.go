@@ -60,9 +60,9 @@ type Model struct {
 	noticeBad bool
 	ticks     int
 
-	jobGen          int  // numbers job views, so a stale poll is dropped
-	quitAfterCancel bool // quit once the backend has accepted the cancel
-	reportOutcome   bool // report the newest job's end once its problems are counted
+	jobGen        int        // numbers job views, so a stale poll is dropped
+	quitAfter     *model.Job // quit once the backend has accepted this job's cancel
+	reportOutcome bool       // report the newest job's end once its problems are counted
 
 	// after delivers msg after d; tests replace it to run timers by hand.
 	after func(d time.Duration, msg tea.Msg) tea.Cmd
@@ -81,14 +81,23 @@ type (
 		err error
 	}
 	knownJobsMsg struct {
-		jobs    []model.Job
-		err     error
-		startup bool // the first list: offer to reattach, report the last job
+		jobs []model.Job
+		err  error
+		why  listing
 	}
 	stopNowMsg struct {
 		id  int64
 		err error
 	}
+)
+
+// listing is why the backend's jobs are listed.
+type listing int
+
+const (
+	listRefresh listing = iota // the jobs list on screen
+	listStartup                // the first list: offer to reattach, report the last job
+	listQuit                   // q pressed: ask about a job still running
 )
 
 func newModel(ctx context.Context, opts Options) Model {
@@ -129,7 +138,7 @@ func (m Model) Init() tea.Cmd {
 			id, err := b.Identity(ctx)
 			return identityMsg{id, err}
 		},
-		m.listJobs(true),
+		m.listJobs(listStartup),
 		m.listArchives(),
 		m.after(tickEvery, tickMsg{}),
 	)
@@ -213,10 +222,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return cmd
 	case cancelSentMsg:
-		if m.quitAfterCancel {
+		if m.quitAfter != nil {
 			return m.quitCanceled(msg)
 		}
-		return m.cancelSent(msg)
+		m.cancelSent(msg)
+		return nil
 	case pollMsg:
 		return m.polled(msg)
 	case pollDueMsg:
@@ -326,29 +336,72 @@ func (m *Model) jobRunning() bool {
 	return m.job != nil && !m.job.finished()
 }
 
-// quitNow is ctrl+c: no question asked, but the note after exit says how
-// to follow the job, which goes on without the console.
-func (m *Model) quitNow() tea.Cmd {
+// watchedJob is the watched job as the backend last told it, named by its
+// archive.
+func (m *Model) watchedJob() model.Job {
+	j := m.job.job
+	j.ID, j.Archive = m.job.id, m.job.archiveName()
+	return j
+}
+
+// runningJob is the job that goes on when the console quits: the watched
+// one, else one of jobs, the backend's list (started from the jobs list,
+// by bbimport import, or remotely by this client).
+func (m *Model) runningJob(jobs []model.Job) (model.Job, bool) {
 	if m.jobRunning() {
-		m.farewell = m.reattachNote()
+		return m.watchedJob(), true
+	}
+	for _, j := range jobs {
+		// The watched job's own answer is newer than any list.
+		if !j.State.Finished() && (m.job == nil || j.ID != m.job.id) {
+			return j, true
+		}
+	}
+	return model.Job{}, false
+}
+
+// quitNow is ctrl+c: no question asked, but the note after exit says how
+// to follow the job, which goes on without the console. It asks the
+// backend nothing: the last list of jobs says which runs.
+func (m *Model) quitNow() tea.Cmd {
+	if j, ok := m.runningJob(m.hist.jobs); ok {
+		m.farewell = m.reattachNote(j)
 	}
 	return tea.Quit
 }
 
-// requestQuit is q: a running job goes on without the console (on the
-// server, or in the in-process importer's runner), so quitting asks only
-// whether to let it run, the default, or cancel it at its next checkpoint.
+// requestQuit is q. A job running elsewhere than the watched view is not
+// on screen: the backend is asked for its jobs first.
 func (m *Model) requestQuit() tea.Cmd {
-	if !m.jobRunning() {
+	if j, ok := m.runningJob(nil); ok {
+		m.confirmQuit(j)
+		return nil
+	}
+	m.setNotice("Asking the backend whether a job is still running… (ctrl+c quits at once)", false)
+	return m.listJobs(listQuit)
+}
+
+// quitLeaving quits, or first asks about the job of jobs still running.
+func (m *Model) quitLeaving(jobs []model.Job) tea.Cmd {
+	m.notice = ""
+	j, ok := m.runningJob(jobs)
+	if !ok {
 		return tea.Quit
 	}
-	j := m.job.job
-	lines := []string{fmt.Sprintf("%s is %s at %d%%.", capitalize(m.watchedName()), j.State, j.Progress.Percentage)}
+	m.confirmQuit(j)
+	return nil
+}
+
+// confirmQuit asks about j, which goes on without the console (on the
+// server, or in the in-process importer's runner): quitting asks only
+// whether to let it run, the default, or cancel it at its next checkpoint.
+func (m *Model) confirmQuit(j model.Job) {
+	lines := []string{fmt.Sprintf("%s is %s at %d%%.", capitalize(jobName(j)), j.State, j.Progress.Percentage)}
 	// Short key descriptions: the three choices and ctrl+c fit the help
 	// line at 80 columns; the lines above say the rest.
 	choices := []choice{
 		{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "quit, job runs on")), func(m *Model) tea.Cmd {
-			m.farewell = m.reattachNote()
+			m.farewell = m.reattachNote(j)
 			return tea.Quit
 		}},
 	}
@@ -357,45 +410,36 @@ func (m *Model) requestQuit() tea.Cmd {
 	} else {
 		lines = append(lines, "It keeps running when the console quits, unless you cancel it: it then stops at its next checkpoint.")
 		choices = append(choices, choice{key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cancel job, quit")), func(m *Model) tea.Cmd {
-			m.quitAfterCancel = true
-			return m.sendCancel()
+			m.quitAfter = &j
+			return m.sendCancel(j.ID)
 		}})
 	}
-	lines = append(lines, "", "To follow it afterwards:", "  "+m.statusCommand())
+	lines = append(lines, "", "To follow it afterwards:", "  "+m.statusCommand(j.ID))
 	m.dialog = &dialog{
 		title: "Quit the console?",
 		lines: lines,
 		choices: append(choices,
 			choice{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "stay")), nil}),
 	}
-	return nil
 }
 
 // quitCanceled ends the console once the cancel asked for on quitting is
 // accepted: the job stops at its checkpoint without the console.
 func (m *Model) quitCanceled(msg cancelSentMsg) tea.Cmd {
-	m.quitAfterCancel = false
+	j := *m.quitAfter
+	m.quitAfter = nil
+	name := capitalize(jobName(j))
 	switch {
 	case errors.Is(msg.err, model.ErrJobFinished):
-		m.farewell = fmt.Sprintf("%s had already ended.\nTo see how:\n  %s", capitalize(m.watchedName()), m.statusCommand())
+		m.farewell = fmt.Sprintf("%s had already ended.\nTo see how:\n  %s", name, m.statusCommand(j.ID))
 	case msg.err != nil:
 		m.setNotice(fmt.Sprintf("Cancel was not accepted: %v. Press q to try again.", msg.err), true)
 		return nil
 	default:
 		m.farewell = fmt.Sprintf("%s stops at its next checkpoint; what was imported before it stays.\nTo follow it:\n  %s",
-			capitalize(m.watchedName()), m.statusCommand())
+			name, m.statusCommand(j.ID))
 	}
 	return tea.Quit
-}
-
-// watchedName is "job 12 (small.tar)" for the watched job.
-func (m *Model) watchedName() string {
-	j := m.job.job
-	j.ID = m.job.id
-	if j.Archive == "" && m.job.archive != nil {
-		j.Archive = m.job.archive.Name
-	}
-	return jobName(j)
 }
 
 func capitalize(s string) string {
@@ -419,20 +463,20 @@ func (m *Model) connection() string {
 	return conn
 }
 
-func (m *Model) statusCommand() string {
-	return fmt.Sprintf("bbimport status %d %s", m.job.id, m.connection())
+func (m *Model) statusCommand(id int64) string {
+	return fmt.Sprintf("bbimport status %d %s", id, m.connection())
 }
 
 // reattachNote says how to come back to the job; the commands work as
 // written. Each command is on a line of its own: a wrapped command is
 // copied broken.
-func (m *Model) reattachNote() string {
+func (m *Model) reattachNote(j model.Job) string {
 	where := "on " + m.identity.Location
 	if !m.identity.Remote {
 		where = "in the background on home " + m.identity.Location
 	}
 	return fmt.Sprintf("%s keeps running %s.\nTo come back (it offers to reattach):\n  bbimport %s\n"+
-		"To follow it:\n  %s", capitalize(m.watchedName()), where, m.connection(), m.statusCommand())
+		"To follow it:\n  %s", capitalize(jobName(j)), where, m.connection(), m.statusCommand(j.ID))
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but the
@@ -449,6 +493,9 @@ func shellQuote(s string) string {
 // the newest job ended.
 func (m *Model) knownJobs(msg knownJobsMsg) tea.Cmd {
 	h := &m.hist
+	if msg.err != nil && msg.why == listQuit {
+		return m.quitLeaving(h.jobs) // the last list the backend gave
+	}
 	if msg.err != nil {
 		h.loaded, h.err = true, msg.err
 		m.setNotice(fmt.Sprintf("Could not list known jobs: %v", msg.err), true)
@@ -456,7 +503,10 @@ func (m *Model) knownJobs(msg knownJobsMsg) tea.Cmd {
 	}
 	h.err = nil
 	h.setJobs(msg.jobs)
-	if msg.startup && !m.offerReattach(msg.jobs) {
+	if msg.why == listQuit {
+		return m.quitLeaving(msg.jobs)
+	}
+	if msg.why == listStartup && !m.offerReattach(msg.jobs) {
 		m.reportOutcome = len(msg.jobs) > 0 && msg.jobs[0].State.Finished()
 	}
 	return m.countNext()
