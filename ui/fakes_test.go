@@ -31,6 +31,7 @@ type fakeBackend struct {
 	jobs     map[int64]model.Job
 	messages map[int64][]model.Message
 	known    []model.Job
+	knownErr error // KnownJobs fails with it
 	existing map[string]bool
 	jobErr   error // every Job and Messages call fails with it
 	startErr error
@@ -146,7 +147,12 @@ func (f *fakeBackend) StopNow(_ context.Context, id int64) error {
 	return nil
 }
 
-func (f *fakeBackend) KnownJobs(context.Context) ([]model.Job, error) { return f.known, nil }
+func (f *fakeBackend) KnownJobs(context.Context) ([]model.Job, error) {
+	if f.knownErr != nil {
+		return nil, f.knownErr
+	}
+	return f.known, nil
+}
 
 func (f *fakeBackend) ProjectExists(_ context.Context, key string) (bool, error) {
 	return f.existing[key], nil

@@ -91,6 +91,10 @@ var screens = []struct {
 		h.init()
 		h.press("j")
 	}},
+	{"picker-copying-refused", func(h *harness) {
+		h.init()
+		h.press("j", "enter")
+	}},
 	{"picker-unreadable", func(h *harness) {
 		h.a.files = append(h.a.files, model.ArchiveFile{Name: "notes.tar", Path: "/srv/import/notes.tar", Size: 10240, ModTime: t0.Add(-48 * time.Hour)})
 		h.init()
@@ -197,6 +201,10 @@ var screens = []struct {
 		startRunning(h)
 		h.press("q")
 	}},
+	{"quit-unwatched", func(h *harness) {
+		runningElsewhere(h)
+		h.press("q")
+	}},
 	{"stop-now", func(h *harness) {
 		canceling(h)
 		h.press("c")
@@ -257,6 +265,23 @@ func TestGoldenTooSmallWithJob(t *testing.T) {
 	startRunning(h)
 	h.send(tea.WindowSizeMsg{Width: 30, Height: 10})
 	requireFrame(t, h.m.render(), 30, 10)
+	golden.RequireEqual(t, h.screen())
+}
+
+// Shrunk while the backend does not answer: the state is UNKNOWN there
+// too, as in the job view, never the last RUNNING it heard.
+func TestGoldenTooSmallUnreachable(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	startRunning(h)
+	h.b.jobErr = errors.New("dial tcp 127.0.0.1:7990: connect: connection refused")
+	h.now = t0.Add(5 * time.Second)
+	h.fire()
+	h.send(tea.WindowSizeMsg{Width: 60, Height: 12})
+	requireFrame(t, h.m.render(), 60, 12)
+	if want := "Job 12: ? UNKNOWN — no answer from the importer since 17:00:00"; !strings.Contains(paneText(h.screen()), want) {
+		t.Fatalf("the screen does not say %q:\n%s", want, h.screen())
+	}
+	h.requireNotScreen("RUNNING")
 	golden.RequireEqual(t, h.screen())
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -64,11 +65,21 @@ func (h *history) setJobs(jobs []model.Job) {
 }
 
 // refreshHistory asks the backend for its jobs.
-func (m *Model) refreshHistory() tea.Cmd {
+func (m *Model) refreshHistory() tea.Cmd { return m.listJobs(listRefresh) }
+
+// listJobs asks the backend for its jobs; their texts are made safe here,
+// where they enter, for the jobs list and every dialog that quotes them.
+func (m *Model) listJobs(why listing) tea.Cmd {
 	b, ctx := m.opts.Backend, m.ctx
 	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, pollTimeout)
+		defer cancel()
 		jobs, err := b.KnownJobs(ctx)
-		return knownJobsMsg{jobs: jobs, err: err}
+		safe := make([]model.Job, len(jobs))
+		for i, j := range jobs {
+			safe[i] = safeJob(j)
+		}
+		return knownJobsMsg{jobs: safe, err: safeErr(err), why: why}
 	}
 }
 
@@ -189,7 +200,7 @@ func (m *Model) archiveFile(name string) *model.ArchiveFile {
 		return nil
 	}
 	for _, f := range m.picker.files {
-		if f.Name == name {
+		if shownName(f) == name { // name comes made safe, with the job
 			return &f
 		}
 	}

@@ -157,9 +157,6 @@ func (m *Model) polled(msg pollMsg) tea.Cmd {
 	}
 	m.layoutJob()
 	if msg.err == nil && j.finished() && !msg.more {
-		if m.quitWhenStopped {
-			return tea.Quit
-		}
 		return tea.Batch(cmds...)
 	}
 	next := m.after(pollEvery, pollDueMsg{j.gen})
@@ -171,6 +168,10 @@ func (m *Model) polled(msg pollMsg) tea.Cmd {
 	}
 	return tea.Batch(append(cmds, next)...)
 }
+
+// JobSubject is the log's word for a message without a subject; the
+// commands that list messages use it too, so that both read alike.
+const JobSubject = logview.JobSubject
 
 // tally counts the warnings and errors per subject for the summary, and
 // keeps the newest job-level message.
@@ -270,8 +271,6 @@ func (m *Model) layoutJob() {
 	m.job.log.SetSize(m.width-2, max(bodyH-ph-2, 1))
 }
 
-func (m *Model) bodyHeight() int { return m.height - 3 }
-
 func (m *Model) jobKey(msg tea.KeyPressMsg) tea.Cmd {
 	j := m.job
 	k := m.keys
@@ -325,7 +324,7 @@ func (m *Model) confirmCancel() tea.Cmd {
 		},
 		choices: []choice{
 			{key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "cancel the import")), func(m *Model) tea.Cmd {
-				return m.sendCancel()
+				return m.sendCancel(j.id)
 			}},
 			{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "keep importing")), nil},
 		},
@@ -333,27 +332,22 @@ func (m *Model) confirmCancel() tea.Cmd {
 	return nil
 }
 
-func (m *Model) sendCancel() tea.Cmd {
-	b, ctx, id := m.opts.Backend, m.ctx, m.job.id
+func (m *Model) sendCancel(id int64) tea.Cmd {
+	b, ctx := m.opts.Backend, m.ctx
 	return func() tea.Msg {
 		return cancelSentMsg{safeErr(b.Cancel(ctx, id))}
 	}
 }
 
-func (m *Model) cancelSent(msg cancelSentMsg) tea.Cmd {
+func (m *Model) cancelSent(msg cancelSentMsg) {
 	switch {
 	case errors.Is(msg.err, model.ErrJobFinished):
 		m.setNotice("The job had already finished; nothing to cancel.", false)
-		if m.quitWhenStopped {
-			return tea.Quit
-		}
 	case msg.err != nil:
-		m.quitWhenStopped = false
 		m.setNotice(fmt.Sprintf("Cancel was not accepted: %v. Press c to try again.", msg.err), true)
 	default:
 		m.setNotice("Cancel requested: the import stops at its next checkpoint.", false)
 	}
-	return nil
 }
 
 func (m Model) jobHelp() bindings {
@@ -398,14 +392,24 @@ func stateBadge(t Theme, s model.State, hasErrors bool) string {
 // view draws the progress pane (or the summary) above the log.
 func (j *jobView) view(t Theme, w, h int, now time.Time) string {
 	title := fmt.Sprintf("Job %d", j.id)
-	if j.archive != nil {
-		title += " · " + shownName(*j.archive)
+	if name := j.archiveName(); name != "" {
+		title += " · " + name
 	}
 	lines := j.paneLines(t, w, h, now)
 	ph := j.paneHeight(lines, h)
 	top := box(t, title, lines, w, ph, !j.logFocused)
 	logBox := box(t, "Messages", strings.Split(j.log.View(), "\n"), w, h-ph, j.logFocused)
 	return top + "\n" + logBox
+}
+
+// archiveName is the archive as the console shows it: the import
+// directory's file, else the name the backend reports (the file may have
+// left the directory since); "" when neither says.
+func (j *jobView) archiveName() string {
+	if j.archive != nil {
+		return shownName(*j.archive)
+	}
+	return j.job.Archive
 }
 
 func (j *jobView) counts(t Theme) string {
@@ -432,7 +436,7 @@ func (j *jobView) progressLines(t Theme, w int, now time.Time) []string {
 		lines := []string{t.Dim.Render("asking the backend for job " + fmt.Sprint(j.id) + "…")}
 		return append(lines, j.connectionNote(t, now)...)
 	}
-	if !j.failingSince.IsZero() {
+	if j.unreachable() {
 		return j.unknownLines(t, w, now)
 	}
 	jb := j.job
@@ -457,15 +461,31 @@ func (j *jobView) progressLines(t Theme, w int, now time.Time) []string {
 // backend's own state again.
 func (j *jobView) unknownLines(t Theme, w int, now time.Time) []string {
 	jb := j.job
-	since := j.lastAnswer
-	if since.IsZero() {
-		since = j.failingSince
-	}
-	head := t.Caution.Render("? UNKNOWN") + " — no answer from " + j.backend + " since " + since.Local().Format("15:04:05")
 	last := fmt.Sprintf("last answer: %s %d%% · %s", jb.State, jb.Progress.Percentage, jb.Progress.Message)
-	return indent(wrapLines([]string{head, t.Dim.Render(last), j.counts(t),
-		t.Bad.Render(fmt.Sprintf("✗ unreachable for %s, retrying", formatDuration(now.Sub(since)))),
+	return indent(wrapLines([]string{j.stateHead(t), t.Dim.Render(last), j.counts(t),
+		t.Bad.Render(fmt.Sprintf("✗ unreachable for %s, retrying", formatDuration(now.Sub(j.silentSince())))),
 		t.Dim.Render(j.lastErr.Error())}, w-1))
+}
+
+// unreachable reports whether the backend's last answer was an error.
+func (j *jobView) unreachable() bool { return !j.failingSince.IsZero() }
+
+// silentSince is when the backend last answered, or when it first failed
+// to if it never did.
+func (j *jobView) silentSince() time.Time {
+	if j.lastAnswer.IsZero() {
+		return j.failingSince
+	}
+	return j.lastAnswer
+}
+
+// stateHead is the job's state as every screen shows it: its badge, or,
+// while the backend does not answer, UNKNOWN since its last answer.
+func (j *jobView) stateHead(t Theme) string {
+	if j.unreachable() {
+		return t.Caution.Render("? UNKNOWN") + " — no answer from " + j.backend + " since " + j.silentSince().Local().Format("15:04:05")
+	}
+	return stateBadge(t, j.job.State, j.hasErrors())
 }
 
 // pace is elapsed time, throughput and ETA, each once meaningful.
@@ -492,13 +512,9 @@ func (j *jobView) pace(now time.Time) string {
 // connectionNote says when the backend has not answered, or the job has
 // not moved, for a while.
 func (j *jobView) connectionNote(t Theme, now time.Time) []string {
-	if !j.failingSince.IsZero() {
-		since := j.lastAnswer
-		if since.IsZero() {
-			since = j.failingSince
-		}
+	if j.unreachable() {
 		return []string{
-			" " + t.Bad.Render(fmt.Sprintf("✗ backend unreachable for %s, retrying", formatDuration(now.Sub(since)))),
+			" " + t.Bad.Render(fmt.Sprintf("✗ backend unreachable for %s, retrying", formatDuration(now.Sub(j.silentSince())))),
 			" " + t.Dim.Render(j.lastErr.Error()),
 		}
 	}

@@ -96,3 +96,27 @@ func paneText(pane string) string {
 	}
 	return strings.Join(words, " ")
 }
+
+// A job opened from the jobs list whose archive has left the import
+// directory is still named in its title, by the name the backend reports.
+func TestJobTitleNamesAnArchiveNoLongerThere(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.a.files = h.a.files[:2] // small.tar was moved away after its import
+	withHistory(h)
+	h.press("h", "j", "enter")
+	h.fire()
+	h.requireScreen("Job 11 · small.tar ")
+}
+
+// A notice that wraps takes a row from the log, which is sized anew: its
+// newest message and its status line stay in sight.
+func TestWrappedNoticeKeepsTheNewestMessageInSight(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	canceling(h)
+	h.requireScreen("Reviewer ghost|Ghost||NORMAL", "INFO 3  WARN 3  ERROR 0")
+	h.b.stopErr = errors.New("the server answered 503 Service Unavailable (POST /rest/api/1.0/migration/imports/12/stop): try again later")
+	h.press("c", "y")
+	h.requireScreen("Stop now was not accepted", "Press c to try again.")
+	requireFrame(t, h.m.render(), 80, 24)
+	h.requireScreen("Reviewer ghost|Ghost||NORMAL", "INFO 3  WARN 3  ERROR 0")
+}

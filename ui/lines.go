@@ -135,10 +135,6 @@ func (w *jobWatch) printMessages(ctx context.Context) error {
 	}
 }
 
-// JobSubject stands for the subject of a message about the whole job,
-// which has none, wherever messages are listed with their subjects.
-const JobSubject = "(job)"
-
 // messageLine is a job message on one line: "WARN PRJ/golden: text". Its
 // texts come from the backend and are made safe for the terminal.
 func messageLine(m model.Message) string {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -79,5 +80,21 @@ func TestCtrlLRedraws(t *testing.T) {
 	}
 	if got := cmd(); got != tea.ClearScreen() {
 		t.Fatalf("ctrl+l sent %T, want a clear screen", got)
+	}
+}
+
+// The status line wraps: the reason a start is refused, and what to do,
+// reach the admin whole at the smallest size, and the frame still fits.
+func TestStatusLineWrapsItsSentence(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		h := newHarness(t, size[0], size[1])
+		h.init()
+		h.press("j", "enter")
+		requireFrame(t, h.m.render(), size[0], size[1])
+		want := "copy-in-progress.tar is still being copied (its size changes); start it once the copy is done."
+		if !strings.Contains(paneText(h.screen()), want) {
+			t.Fatalf("%dx%d: the status line does not hold %q:\n%s", size[0], size[1], want, h.screen())
+		}
+		h.requireNotScreen("…\n")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"bbimport/model"
+	"bbimport/termsafe"
 )
 
 // The smallest terminal the console draws on.
@@ -59,10 +60,9 @@ type Model struct {
 	noticeBad bool
 	ticks     int
 
-	jobGen          int  // numbers job views, so a stale poll is dropped
-	quitWhenStopped bool // quit once the watched job has stopped
-	quitAfterCancel bool // quit once the backend has accepted the cancel
-	reportOutcome   bool // report the newest job's end once its problems are counted
+	jobGen        int        // numbers job views, so a stale poll is dropped
+	quitAfter     *model.Job // quit once the backend has accepted this job's cancel
+	reportOutcome bool       // report the newest job's end once its problems are counted
 
 	// after delivers msg after d; tests replace it to run timers by hand.
 	after func(d time.Duration, msg tea.Msg) tea.Cmd
@@ -81,14 +81,23 @@ type (
 		err error
 	}
 	knownJobsMsg struct {
-		jobs    []model.Job
-		err     error
-		startup bool // the first list: offer to reattach, report the last job
+		jobs []model.Job
+		err  error
+		why  listing
 	}
 	stopNowMsg struct {
 		id  int64
 		err error
 	}
+)
+
+// listing is why the backend's jobs are listed.
+type listing int
+
+const (
+	listRefresh listing = iota // the jobs list on screen
+	listStartup                // the first list: offer to reattach, report the last job
+	listQuit                   // q pressed: ask about a job still running
 )
 
 func newModel(ctx context.Context, opts Options) Model {
@@ -129,10 +138,7 @@ func (m Model) Init() tea.Cmd {
 			id, err := b.Identity(ctx)
 			return identityMsg{id, err}
 		},
-		func() tea.Msg {
-			jobs, err := b.KnownJobs(ctx)
-			return knownJobsMsg{jobs: jobs, err: err, startup: true}
-		},
+		m.listJobs(listStartup),
 		m.listArchives(),
 		m.after(tickEvery, tickMsg{}),
 	)
@@ -140,7 +146,13 @@ func (m Model) Init() tea.Cmd {
 
 // Update applies one message.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	notice := m.notice
 	cmd := m.update(msg)
+	if m.notice != notice {
+		// The status line takes the rows its notice needs: the log above
+		// it is sized anew.
+		m.layoutJob()
+	}
 	return m, cmd
 }
 
@@ -210,10 +222,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return cmd
 	case cancelSentMsg:
-		if m.quitAfterCancel {
+		if m.quitAfter != nil {
 			return m.quitCanceled(msg)
 		}
-		return m.cancelSent(msg)
+		m.cancelSent(msg)
+		return nil
 	case pollMsg:
 		return m.polled(msg)
 	case pollDueMsg:
@@ -323,29 +336,72 @@ func (m *Model) jobRunning() bool {
 	return m.job != nil && !m.job.finished()
 }
 
-// quitNow is ctrl+c: no question asked, but the note after exit says how
-// to follow the job, which goes on without the console.
-func (m *Model) quitNow() tea.Cmd {
+// watchedJob is the watched job as the backend last told it, named by its
+// archive.
+func (m *Model) watchedJob() model.Job {
+	j := m.job.job
+	j.ID, j.Archive = m.job.id, m.job.archiveName()
+	return j
+}
+
+// runningJob is the job that goes on when the console quits: the watched
+// one, else one of jobs, the backend's list (started from the jobs list,
+// by bbimport import, or remotely by this client).
+func (m *Model) runningJob(jobs []model.Job) (model.Job, bool) {
 	if m.jobRunning() {
-		m.farewell = m.reattachNote()
+		return m.watchedJob(), true
+	}
+	for _, j := range jobs {
+		// The watched job's own answer is newer than any list.
+		if !j.State.Finished() && (m.job == nil || j.ID != m.job.id) {
+			return j, true
+		}
+	}
+	return model.Job{}, false
+}
+
+// quitNow is ctrl+c: no question asked, but the note after exit says how
+// to follow the job, which goes on without the console. It asks the
+// backend nothing: the last list of jobs says which runs.
+func (m *Model) quitNow() tea.Cmd {
+	if j, ok := m.runningJob(m.hist.jobs); ok {
+		m.farewell = m.reattachNote(j)
 	}
 	return tea.Quit
 }
 
-// requestQuit is q: a running job goes on without the console (on the
-// server, or in the in-process importer's runner), so quitting asks only
-// whether to let it run, the default, or cancel it at its next checkpoint.
+// requestQuit is q. A job running elsewhere than the watched view is not
+// on screen: the backend is asked for its jobs first.
 func (m *Model) requestQuit() tea.Cmd {
-	if !m.jobRunning() {
+	if j, ok := m.runningJob(nil); ok {
+		m.confirmQuit(j)
+		return nil
+	}
+	m.setNotice("Asking the backend whether a job is still running… (ctrl+c quits at once)", false)
+	return m.listJobs(listQuit)
+}
+
+// quitLeaving quits, or first asks about the job of jobs still running.
+func (m *Model) quitLeaving(jobs []model.Job) tea.Cmd {
+	m.notice = ""
+	j, ok := m.runningJob(jobs)
+	if !ok {
 		return tea.Quit
 	}
-	j := m.job.job
-	lines := []string{fmt.Sprintf("%s is %s at %d%%.", capitalize(m.watchedName()), j.State, j.Progress.Percentage)}
+	m.confirmQuit(j)
+	return nil
+}
+
+// confirmQuit asks about j, which goes on without the console (on the
+// server, or in the in-process importer's runner): quitting asks only
+// whether to let it run, the default, or cancel it at its next checkpoint.
+func (m *Model) confirmQuit(j model.Job) {
+	lines := []string{fmt.Sprintf("%s is %s at %d%%.", capitalize(jobName(j)), j.State, j.Progress.Percentage)}
 	// Short key descriptions: the three choices and ctrl+c fit the help
 	// line at 80 columns; the lines above say the rest.
 	choices := []choice{
 		{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "quit, job runs on")), func(m *Model) tea.Cmd {
-			m.farewell = m.reattachNote()
+			m.farewell = m.reattachNote(j)
 			return tea.Quit
 		}},
 	}
@@ -354,45 +410,36 @@ func (m *Model) requestQuit() tea.Cmd {
 	} else {
 		lines = append(lines, "It keeps running when the console quits, unless you cancel it: it then stops at its next checkpoint.")
 		choices = append(choices, choice{key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cancel job, quit")), func(m *Model) tea.Cmd {
-			m.quitAfterCancel = true
-			return m.sendCancel()
+			m.quitAfter = &j
+			return m.sendCancel(j.ID)
 		}})
 	}
-	lines = append(lines, "", "To follow it afterwards:", "  "+m.statusCommand())
+	lines = append(lines, "", "To follow it afterwards:", "  "+m.statusCommand(j.ID))
 	m.dialog = &dialog{
 		title: "Quit the console?",
 		lines: lines,
 		choices: append(choices,
 			choice{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "stay")), nil}),
 	}
-	return nil
 }
 
 // quitCanceled ends the console once the cancel asked for on quitting is
 // accepted: the job stops at its checkpoint without the console.
 func (m *Model) quitCanceled(msg cancelSentMsg) tea.Cmd {
-	m.quitAfterCancel = false
+	j := *m.quitAfter
+	m.quitAfter = nil
+	name := capitalize(jobName(j))
 	switch {
 	case errors.Is(msg.err, model.ErrJobFinished):
-		m.farewell = fmt.Sprintf("%s had already ended.\nTo see how:\n  %s", capitalize(m.watchedName()), m.statusCommand())
+		m.farewell = fmt.Sprintf("%s had already ended.\nTo see how:\n  %s", name, m.statusCommand(j.ID))
 	case msg.err != nil:
 		m.setNotice(fmt.Sprintf("Cancel was not accepted: %v. Press q to try again.", msg.err), true)
 		return nil
 	default:
 		m.farewell = fmt.Sprintf("%s stops at its next checkpoint; what was imported before it stays.\nTo follow it:\n  %s",
-			capitalize(m.watchedName()), m.statusCommand())
+			name, m.statusCommand(j.ID))
 	}
 	return tea.Quit
-}
-
-// watchedName is "job 12 (small.tar)" for the watched job.
-func (m *Model) watchedName() string {
-	j := m.job.job
-	j.ID = m.job.id
-	if j.Archive == "" && m.job.archive != nil {
-		j.Archive = m.job.archive.Name
-	}
-	return jobName(j)
 }
 
 func capitalize(s string) string {
@@ -416,20 +463,20 @@ func (m *Model) connection() string {
 	return conn
 }
 
-func (m *Model) statusCommand() string {
-	return fmt.Sprintf("bbimport status %d %s", m.job.id, m.connection())
+func (m *Model) statusCommand(id int64) string {
+	return fmt.Sprintf("bbimport status %d %s", id, m.connection())
 }
 
 // reattachNote says how to come back to the job; the commands work as
 // written. Each command is on a line of its own: a wrapped command is
 // copied broken.
-func (m *Model) reattachNote() string {
+func (m *Model) reattachNote(j model.Job) string {
 	where := "on " + m.identity.Location
 	if !m.identity.Remote {
 		where = "in the background on home " + m.identity.Location
 	}
 	return fmt.Sprintf("%s keeps running %s.\nTo come back (it offers to reattach):\n  bbimport %s\n"+
-		"To follow it:\n  %s", capitalize(m.watchedName()), where, m.connection(), m.statusCommand())
+		"To follow it:\n  %s", capitalize(jobName(j)), where, m.connection(), m.statusCommand(j.ID))
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but the
@@ -446,6 +493,9 @@ func shellQuote(s string) string {
 // the newest job ended.
 func (m *Model) knownJobs(msg knownJobsMsg) tea.Cmd {
 	h := &m.hist
+	if msg.err != nil && msg.why == listQuit {
+		return m.quitLeaving(h.jobs) // the last list the backend gave
+	}
 	if msg.err != nil {
 		h.loaded, h.err = true, msg.err
 		m.setNotice(fmt.Sprintf("Could not list known jobs: %v", msg.err), true)
@@ -453,7 +503,10 @@ func (m *Model) knownJobs(msg knownJobsMsg) tea.Cmd {
 	}
 	h.err = nil
 	h.setJobs(msg.jobs)
-	if msg.startup && !m.offerReattach(msg.jobs) {
+	if msg.why == listQuit {
+		return m.quitLeaving(msg.jobs)
+	}
+	if msg.why == listStartup && !m.offerReattach(msg.jobs) {
 		m.reportOutcome = len(msg.jobs) > 0 && msg.jobs[0].State.Finished()
 	}
 	return m.countNext()
@@ -528,14 +581,15 @@ func (m *Model) stopNowSent(msg stopNowMsg) {
 // it, and offers to open it.
 func (m *Model) whoRuns(f model.ArchiveFile, r *model.RunningImport) {
 	j := m.knownJob(r.JobID)
-	lines := []string{fmt.Sprintf("%s was not started: %s is importing, and one import runs at a time.", f.Name, jobName(j))}
+	lines := []string{fmt.Sprintf("%s was not started: %s is importing, and one import runs at a time.", shownName(f), jobName(j))}
 	since := ""
 	if !r.Since.IsZero() {
 		since = " since " + r.Since.Local().Format("2006-01-02 15:04:05")
 	}
 	switch {
 	case r.PID != 0 && r.Command != "":
-		lines = append(lines, fmt.Sprintf("It is run by process %d (%s)%s.", r.PID, r.Command, since))
+		// errors.As reached past the safe error: the command is the backend's.
+		lines = append(lines, fmt.Sprintf("It is run by process %d (%s)%s.", r.PID, termsafe.String(r.Command), since))
 	case r.PID != 0:
 		lines = append(lines, fmt.Sprintf("It is run by process %d%s.", r.PID, since))
 	case since != "":
@@ -573,14 +627,7 @@ func (m Model) render() string {
 	if m.width < minWidth || m.height < minHeight {
 		return m.tooSmall()
 	}
-	// The status line is always there, so that a notice never moves the
-	// panes (and the log keeps its size).
 	bodyH := m.bodyHeight()
-	st := m.theme.Notice
-	if m.noticeBad {
-		st = m.theme.Problem
-	}
-	status := fit(st.Render(m.notice), m.width)
 	var body string
 	switch {
 	case m.showHelp:
@@ -594,8 +641,30 @@ func (m Model) render() string {
 	default:
 		body = m.pickerView()
 	}
-	return strings.Join([]string{m.header(), body, status,
-		fit(m.help.ShortHelpView(m.currentHelp().ShortHelp()), m.width)}, "\n")
+	status := m.statusLines()
+	rows := append([]string{m.header(), body}, fitLines(status, m.width, len(status))...)
+	rows = append(rows, fit(m.help.ShortHelpView(m.currentHelp().ShortHelp()), m.width))
+	return strings.Join(rows, "\n")
+}
+
+// bodyHeight is what the header, the status line and the help line leave.
+func (m *Model) bodyHeight() int { return m.height - 2 - len(m.statusLines()) }
+
+// statusLines is the notice wrapped to the width: it is a sentence an
+// admin acts on, so it is not cut. The line is always there, so that a
+// one-line notice does not move the panes (and the log keeps its size); a
+// longer one takes the rows it needs, up to a quarter of the screen.
+func (m *Model) statusLines() []string {
+	st := m.theme.Notice
+	if m.noticeBad {
+		st = m.theme.Problem
+	}
+	lines := wrapLines([]string{st.Render(m.notice)}, m.width)
+	if most := max(m.height/4, 1); len(lines) > most {
+		lines = lines[:most]
+		lines[most-1] = ansi.Truncate(lines[most-1], m.width-1, "") + "…"
+	}
+	return lines
 }
 
 // tooSmall is the screen below minWidth x minHeight: every sentence
@@ -604,7 +673,7 @@ func (m Model) render() string {
 func (m Model) tooSmall() string {
 	var text []string
 	if m.job != nil {
-		text = append(text, fmt.Sprintf("Job %d: ", m.job.id)+stateBadge(m.theme, m.job.job.State, m.job.hasErrors()))
+		text = append(text, fmt.Sprintf("Job %d: ", m.job.id)+m.job.stateHead(m.theme))
 	}
 	text = append(text, fmt.Sprintf("The terminal is too small: the console needs %dx%d, this one is %dx%d.", minWidth, minHeight, m.width, m.height))
 	if m.dialog != nil {

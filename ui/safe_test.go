@@ -99,3 +99,23 @@ func TestPlainShowsHostileTextInert(t *testing.T) {
 		t.Errorf("the job's text is not shown escaped:\n%s", out)
 	}
 }
+
+// The backend's list of jobs is made safe where it enters: the dialog
+// offering to reattach quotes a running job's progress, and the jobs list
+// names each job's archive.
+func TestKnownJobsShownInert(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	j, _ := hostileJob()
+	j.Archive = hostile + ".tar"
+	h.b.set(j)
+	h.b.known = []model.Job{j}
+	h.init()
+	requireInert(t, h.m.render())
+	if want := `is RUNNING at 42%: Importing PRJ\x1b]0;x\x07`; !strings.Contains(paneText(h.screen()), want) {
+		t.Fatalf("the dialog does not quote %q:\n%s", want, h.screen())
+	}
+
+	h.press("n", "h")
+	requireInert(t, h.m.render())
+	h.requireScreen(`PRJ\x1b]0;x\x07`)
+}

@@ -26,6 +26,10 @@ const (
 	cursorMark = ">"
 )
 
+// JobSubject stands for the subject of a message about the whole job,
+// which has none, wherever messages are listed with their subjects.
+const JobSubject = "(job)"
+
 // listRows is the number of message rows on screen: all but the status
 // line and, when shown, the prompt or notice line.
 func (m Model) listRows() int {
@@ -93,7 +97,7 @@ func (m Model) row(i int32, selected bool) string {
 
 	subject := m.subjects.names[mt.subject]
 	if subject == "" {
-		subject = "(job)"
+		subject = JobSubject
 	}
 	var b strings.Builder
 	b.Grow(2 * m.width)
