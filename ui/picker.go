@@ -633,12 +633,12 @@ func checksumLines(t Theme, in *archiveInfo, w int) []string {
 		return check(t.Dim.Render("not computed (m computes MD5 and SHA-256)"))
 	}
 	var verdict string
-	switch {
-	case in.source == "":
+	switch in.source {
+	case "":
 		verdict = t.Dim.Render("not compared with the source (p pastes the source's checksum)")
-	case in.source == in.sums.MD5:
+	case in.sums.MD5:
 		verdict = t.Good.Render("✓ MD5 matches the source")
-	case in.source == in.sums.SHA256:
+	case in.sums.SHA256:
 		verdict = t.Good.Render("✓ SHA-256 matches the source")
 	default:
 		verdict = t.Bad.Render("✗ differs from the source's " + in.source + ": copy the archive again")

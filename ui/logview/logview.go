@@ -615,8 +615,7 @@ func (m Model) ShortHelp() []key.Binding {
 // FullHelp is every key of the pane's current mode, in groups.
 func (m Model) FullHelp() [][]key.Binding {
 	k := m.keys
-	switch {
-	case m.prompt != promptNone || m.detail:
+	if m.prompt != promptNone || m.detail {
 		return [][]key.Binding{m.ShortHelp()}
 	}
 	return [][]key.Binding{

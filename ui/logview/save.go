@@ -78,6 +78,10 @@ func writeMessages(path string, log logSnapshot, view []int32) error {
 	return nil
 }
 
+// A bufio.Writer keeps its first error and returns it from every later
+// write, so the last write's error (and the caller's Flush) report it.
+//
+//nolint:errcheck // see above
 func writeJSON(w *bufio.Writer, log logSnapshot, view []int32) error {
 	w.WriteString("[")
 	for n, i := range view {
@@ -98,6 +102,10 @@ func writeJSON(w *bufio.Writer, log logSnapshot, view []int32) error {
 
 // writeCSV writes one row per message; the time is RFC 3339 in UTC, which
 // spreadsheets read, rather than epoch milliseconds.
+//
+// A csv.Writer keeps its first error too: c.Error reports it.
+//
+//nolint:errcheck // see above
 func writeCSV(w *bufio.Writer, log logSnapshot, view []int32) error {
 	c := csv.NewWriter(w)
 	c.Write([]string{"id", "createdDate", "severity", "subject", "text"})
