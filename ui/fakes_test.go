@@ -3,8 +3,8 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
-	"slices"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,156 +14,164 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"bbimport/model"
+	"bbimport/server/servertest"
 )
 
 // t0 is the tests' clock: every screen is drawn at this instant.
 var t0 = time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
 
-// fakeBackend is a model.Backend whose answers the test sets: a script, not
-// a working importer (that is servertest.Fake, which runs the backendtest
-// conformance suite). Where it answers on its own, for an unknown job or a
-// second cancel, it answers as the importer does. It filters messages
-// by severity only (the console asks for no subject) and does not check
-// archive paths (the tests' archives are not on disk).
+// fakeBackend is the console's backend in tests: servertest.Fake, which
+// runs the backendtest conformance suite (here too, conformance_test.go),
+// with the scripting the screens need on top. Tests place jobs with the ids,
+// states and messages they show (set), override the identity and the list
+// of known jobs, inject errors and read back the calls the console made.
 type fakeBackend struct {
+	*servertest.Fake
 	mu       sync.Mutex
 	identity model.Identity
-	jobs     map[int64]model.Job
-	messages map[int64][]model.Message
+	// known, when not nil, is what KnownJobs answers instead of every job
+	// the fake holds: a screen scripts which jobs the backend lists, e.g.
+	// none although another process runs one.
 	known    []model.Job
-	knownErr error // KnownJobs fails with it
-	existing map[string]bool
-	jobErr   error // every Job and Messages call fails with it
+	knownErr error           // KnownJobs fails with it
+	existing map[string]bool // projects on the target besides those imported
+	jobErr   error           // every Job and Messages call fails with it
 	startErr error
 	started  []string
 	stopErr  error   // StopNow fails with it (Bitbucket: ErrNotSupported)
 	stopped  []int64 // StopNow calls
 	canceled []int64
-	nextID   int64
 }
 
+// newFakeBackend is the screens' backend: its import directory holds
+// (empty) files named as the archives newFakeArchives lists, so that
+// starting one passes the importer's path checks, and the first job it
+// starts is job 12, at t0.
 func newFakeBackend() *fakeBackend {
+	dir, err := filepath.Abs(filepath.Join("testdata", "import"))
+	if err != nil {
+		panic(err)
+	}
+	f := newFakeBackendIn(dir)
+	f.known = []model.Job{}
+	f.NextID = 12
+	f.Now = func() time.Time { return t0 }
+	return f
+}
+
+// importFrom gives the backend a fresh import directory holding empty
+// archives of these names, for a test whose archives newFakeArchives does
+// not list.
+func (f *fakeBackend) importFrom(t testing.TB, names ...string) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.ImportDir = dir
+}
+
+// newFakeBackendIn is a fakeBackend importing from dir, with nothing
+// scripted.
+func newFakeBackendIn(dir string) *fakeBackend {
+	sf := servertest.New(dir)
+	sf.StartState = model.StateInitialising // as the importer answers
 	return &fakeBackend{
+		Fake:     sf,
 		identity: model.Identity{Location: "/srv/bbimport", Product: "bbimport", Version: "0.1.0"},
-		jobs:     map[int64]model.Job{},
-		messages: map[int64][]model.Message{},
 		existing: map[string]bool{},
-		nextID:   12,
 	}
 }
 
-func (f *fakeBackend) Identity(context.Context) (model.Identity, error) { return f.identity, nil }
+func (f *fakeBackend) Identity(context.Context) (model.Identity, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.identity, nil
+}
 
-func (f *fakeBackend) Start(_ context.Context, path string) (model.Job, error) {
+func (f *fakeBackend) Start(ctx context.Context, path string) (model.Job, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.startErr != nil {
 		return model.Job{}, f.startErr
 	}
-	f.started = append(f.started, path)
-	j := model.Job{ID: f.nextID, State: model.StateInitialising, Type: model.JobTypeImport, Archive: path,
-		StartDate: t0.Add(-time.Minute).UnixMilli(), UpdatedDate: t0.UnixMilli()}
-	f.jobs[j.ID] = j
-	f.nextID++
-	return j, nil
+	j, err := f.Fake.Start(ctx, path)
+	if err == nil {
+		f.started = append(f.started, path)
+	}
+	return j, err
 }
 
-func (f *fakeBackend) Job(_ context.Context, id int64) (model.Job, error) {
+func (f *fakeBackend) Job(ctx context.Context, id int64) (model.Job, error) {
+	if err := f.injected(); err != nil {
+		return model.Job{}, err
+	}
+	return f.Fake.Job(ctx, id)
+}
+
+func (f *fakeBackend) Messages(ctx context.Context, id int64, q model.MessageQuery) (model.Page[model.Message], error) {
+	if err := f.injected(); err != nil {
+		return model.Page[model.Message]{}, err
+	}
+	return f.Fake.Messages(ctx, id, q)
+}
+
+func (f *fakeBackend) injected() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.jobErr != nil {
-		return model.Job{}, f.jobErr
-	}
-	j, ok := f.jobs[id]
-	if !ok {
-		return model.Job{}, fmt.Errorf("job %d: %w", id, model.ErrJobNotFound)
-	}
-	return j, nil
+	return f.jobErr
 }
 
-func (f *fakeBackend) Messages(_ context.Context, id int64, q model.MessageQuery) (model.Page[model.Message], error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.jobErr != nil {
-		return model.Page[model.Message]{}, f.jobErr
+func (f *fakeBackend) Cancel(ctx context.Context, id int64) error {
+	err := f.Fake.Cancel(ctx, id)
+	if err == nil {
+		f.mu.Lock()
+		f.canceled = append(f.canceled, id)
+		f.mu.Unlock()
 	}
-	if _, ok := f.jobs[id]; !ok {
-		return model.Page[model.Message]{}, fmt.Errorf("job %d: %w", id, model.ErrJobNotFound)
-	}
-	all := f.messages[id]
-	if len(q.Severities) > 0 {
-		var kept []model.Message
-		for _, msg := range all {
-			if slices.Contains(q.Severities, msg.Severity) {
-				kept = append(kept, msg)
-			}
-		}
-		all = kept
-	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = 25
-	}
-	start := min(q.Start, len(all))
-	end := min(start+limit, len(all))
-	p := model.Page[model.Message]{Start: start, Limit: limit, Size: end - start, Values: all[start:end], IsLastPage: end == len(all)}
-	if !p.IsLastPage {
-		p.NextPageStart = &end
-	}
-	return p, nil
+	return err
 }
 
-func (f *fakeBackend) Cancel(_ context.Context, id int64) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	j, ok := f.jobs[id]
-	if !ok {
-		return fmt.Errorf("cancel job %d: %w", id, model.ErrJobNotFound)
-	}
-	// As the importer: a job already canceling cannot be canceled again.
-	if j.State.Finished() || j.State == model.StateCanceling {
-		return fmt.Errorf("cancel job %d: %w", id, model.ErrJobFinished)
-	}
-	f.canceled = append(f.canceled, id)
-	j.State = model.StateCanceling
-	f.jobs[id] = j
-	return nil
-}
-
-func (f *fakeBackend) StopNow(_ context.Context, id int64) error {
+func (f *fakeBackend) StopNow(ctx context.Context, id int64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.stopErr != nil {
 		return f.stopErr
 	}
-	j, ok := f.jobs[id]
-	if !ok {
-		return fmt.Errorf("stop job %d: %w", id, model.ErrJobNotFound)
+	err := f.Fake.StopNow(ctx, id)
+	if err == nil {
+		f.stopped = append(f.stopped, id)
 	}
-	if j.State.Finished() {
-		return fmt.Errorf("stop job %d: %w", id, model.ErrJobFinished)
-	}
-	f.stopped = append(f.stopped, id)
-	return nil
+	return err
 }
 
-func (f *fakeBackend) KnownJobs(context.Context) ([]model.Job, error) {
-	if f.knownErr != nil {
-		return nil, f.knownErr
-	}
-	return f.known, nil
-}
-
-func (f *fakeBackend) ProjectExists(_ context.Context, key string) (bool, error) {
-	return f.existing[key], nil
-}
-
-func (f *fakeBackend) set(j model.Job, msgs ...model.Message) {
+func (f *fakeBackend) KnownJobs(ctx context.Context) ([]model.Job, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.jobs[j.ID] = j
-	f.messages[j.ID] = append(f.messages[j.ID], msgs...)
+	known, knownErr := f.known, f.knownErr
+	f.mu.Unlock()
+	if knownErr != nil {
+		return nil, knownErr
+	}
+	if known != nil {
+		return known, nil
+	}
+	return f.Fake.KnownJobs(ctx)
 }
+
+func (f *fakeBackend) ProjectExists(ctx context.Context, key string) (bool, error) {
+	f.mu.Lock()
+	exists := f.existing[key]
+	f.mu.Unlock()
+	if exists {
+		return true, nil
+	}
+	return f.Fake.ProjectExists(ctx, key)
+}
+
+// set places a job as the screen shows it and appends msgs to its log.
+func (f *fakeBackend) set(j model.Job, msgs ...model.Message) { f.Place(j, msgs...) }
 
 // fakeArchives is an import directory held in memory.
 type fakeArchives struct {

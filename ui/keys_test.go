@@ -178,7 +178,7 @@ func TestKeys(t *testing.T) {
 		}},
 		{"q then c stays when the cancel is refused", func(h *harness) {
 			startRunning(h)
-			delete(h.b.jobs, 12) // the backend no longer knows it: the cancel fails
+			h.b.Forget(12) // the backend no longer knows it: the cancel fails
 		}, []string{"q", "c"}, func(t *testing.T, h *harness) {
 			wantQuit(false)(t, h)
 			h.requireScreen("Cancel was not accepted")

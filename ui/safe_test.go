@@ -45,6 +45,7 @@ func TestConsoleShowsHostileTextInert(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {140, 40}} {
 		h := newHarness(t, size[0], size[1])
 		hostileArchives(h.a)
+		h.b.importFrom(t, hostile+".tar")
 		h.init()
 		requireInert(t, h.m.render())
 		h.requireScreen(`PRJ\x1b]0;x\x07`)

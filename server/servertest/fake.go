@@ -4,6 +4,7 @@
 package servertest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,15 @@ type Fake struct {
 	PRList       []model.RestPullRequest
 	ShutdownGate chan struct{} // if set, Shutdown waits for it to close
 	StartErr     error         // if set, Start returns it
+	// StartState is the state Start gives a new job: RUNNING if empty, or
+	// INITIALISING as the importer answers, which Step moves to RUNNING.
+	StartState model.State
+	// NextID is the id Start gives the next job; Place moves it past the
+	// jobs placed.
+	NextID int64
+	// Now is the fake's clock for the dates of jobs and messages;
+	// time.Now if nil.
+	Now func() time.Time
 
 	mu       sync.Mutex
 	jobs     []model.Job
@@ -38,7 +48,14 @@ type Fake struct {
 
 // New returns a fake whose import directory is dir.
 func New(dir string) *Fake {
-	return &Fake{ImportDir: dir, archives: map[int64]string{}, messages: map[int64][]model.Message{}}
+	return &Fake{ImportDir: dir, NextID: 1, archives: map[int64]string{}, messages: map[int64][]model.Message{}}
+}
+
+func (f *Fake) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
 }
 
 // Identity names the fake.
@@ -46,7 +63,8 @@ func (f *Fake) Identity(context.Context) (model.Identity, error) {
 	return model.Identity{Location: f.ImportDir, Product: "bbimport", Version: "test"}, nil
 }
 
-// Start checks the path as the importer does and starts a RUNNING job.
+// Start checks the path as the importer does and starts a job in
+// StartState that, as the importer's, names its archive as the caller did.
 func (f *Fake) Start(ctx context.Context, archivePath string) (model.Job, error) {
 	path, err := f.resolveArchive(archivePath)
 	if err != nil {
@@ -65,10 +83,14 @@ func (f *Fake) Start(ctx context.Context, archivePath string) (model.Job, error)
 			return model.Job{}, fmt.Errorf("job %d is %s: %w", j.ID, j.State, model.ErrImportRunning)
 		}
 	}
-	rel, _ := filepath.Rel(f.realImportDir(), path)
-	now := time.Now().UnixMilli()
-	job := model.Job{ID: int64(len(f.jobs) + 1), State: model.StateRunning, Type: model.JobTypeImport,
-		Progress: model.Progress{Message: "Importing " + rel}, StartDate: now, UpdatedDate: now}
+	now := f.now().UnixMilli()
+	state := f.StartState
+	if state == "" {
+		state = model.StateRunning
+	}
+	job := model.Job{ID: f.NextID, State: state, Type: model.JobTypeImport,
+		Progress: model.Progress{Message: "Reading " + archivePath}, StartDate: now, UpdatedDate: now, Archive: archivePath}
+	f.NextID++
 	if u, ok := model.InitiatorFrom(ctx); ok {
 		job.Initiator = &u
 	}
@@ -119,10 +141,20 @@ func inside(dir, p string) bool {
 	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
+// Held is a conformance harness's Hold for the fake: its jobs move only
+// when the test steps them, so the next job is held already and needs no
+// release.
+func Held() (held <-chan struct{}, release func()) {
+	c := make(chan struct{})
+	close(c)
+	return c, func() {}
+}
+
 // Step moves a job one step on, as the importer would: a RUNNING job
 // imports its archive's projects and repositories (reading it as inspect
 // does) and becomes FINALISING, or ABORTED if the archive cannot be read;
-// FINALISING becomes COMPLETED and CANCELING becomes CANCELED.
+// INITIALISING becomes RUNNING, FINALISING becomes COMPLETED and CANCELING
+// becomes CANCELED.
 func (f *Fake) Step(id int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -130,9 +162,11 @@ func (f *Fake) Step(id int64) {
 	if err != nil {
 		panic(err)
 	}
-	now := time.Now().UnixMilli()
+	now := f.now().UnixMilli()
 	j.UpdatedDate = now
 	switch j.State {
+	case model.StateInitialising:
+		j.State = model.StateRunning
 	case model.StateRunning:
 		f.log(id, model.SeverityInfo, "", "Importing "+filepath.Base(f.archives[id]))
 		sum, err := archive.Inspect(f.archives[id], archive.DefaultLimits())
@@ -178,14 +212,39 @@ func (f *Fake) importSummary(id int64, sum model.ArchiveSummary) {
 // log appends one message; f.mu is held.
 func (f *Fake) log(id int64, sev model.Severity, subject, text string) {
 	f.messages[id] = append(f.messages[id], model.Message{ID: fmt.Sprint(len(f.messages[id]) + 1), Severity: sev,
-		Subject: subject, Text: text, CreatedDate: model.MillisOf(time.Now())})
+		Subject: subject, Text: text, CreatedDate: model.MillisOf(f.now())})
 }
 
 func (f *Fake) find(id int64) (*model.Job, error) {
-	if id < 1 || id > int64(len(f.jobs)) {
+	i := slices.IndexFunc(f.jobs, func(j model.Job) bool { return j.ID == id })
+	if i < 0 {
 		return nil, fmt.Errorf("import job %d: %w", id, model.ErrJobNotFound)
 	}
-	return &f.jobs[id-1], nil
+	return &f.jobs[i], nil
+}
+
+// Place puts a job as the test scripts it, replacing the job of its id,
+// and appends msgs to its log as they are (their ids kept): a console's
+// test shows a job at any point without running it there.
+func (f *Fake) Place(j model.Job, msgs ...model.Message) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if old, err := f.find(j.ID); err == nil {
+		*old = j
+	} else {
+		f.jobs = append(f.jobs, j)
+	}
+	f.messages[j.ID] = append(f.messages[j.ID], msgs...)
+	f.NextID = max(f.NextID, j.ID+1)
+}
+
+// Forget removes a job and its log, as if the importer had never run it.
+func (f *Fake) Forget(id int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.jobs = slices.DeleteFunc(f.jobs, func(j model.Job) bool { return j.ID == id })
+	delete(f.messages, id)
+	delete(f.archives, id)
 }
 
 // Job returns a job.
@@ -207,7 +266,7 @@ func (f *Fake) Finish(id int64, s model.State) {
 	if err != nil {
 		panic(err)
 	}
-	j.State, j.EndDate, j.Progress.Percentage = s, time.Now().UnixMilli(), 100
+	j.State, j.EndDate, j.Progress.Percentage = s, f.now().UnixMilli(), 100
 }
 
 // AddMessages appends messages to a job's log, numbering them.
@@ -290,12 +349,12 @@ func (f *Fake) StopNow(_ context.Context, id int64) error {
 	return nil
 }
 
-// KnownJobs lists every job, newest first.
+// KnownJobs lists every job, newest (highest id) first.
 func (f *Fake) KnownJobs(context.Context) ([]model.Job, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	jobs := slices.Clone(f.jobs)
-	slices.Reverse(jobs)
+	slices.SortFunc(jobs, func(a, b model.Job) int { return cmp.Compare(b.ID, a.ID) })
 	return jobs, nil
 }
 

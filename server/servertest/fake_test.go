@@ -12,11 +12,6 @@ import (
 func TestConformance(t *testing.T) {
 	backendtest.Run(t, backendtest.Harness{New: func(t *testing.T) backendtest.Target {
 		f := servertest.New(t.TempDir())
-		return backendtest.Target{Backend: f, ImportDir: f.ImportDir, Step: f.Step,
-			Hold: func() (<-chan struct{}, func()) {
-				held := make(chan struct{})
-				close(held)
-				return held, func() {}
-			}}
+		return backendtest.Target{Backend: f, ImportDir: f.ImportDir, Step: f.Step, Hold: servertest.Held}
 	}})
 }
