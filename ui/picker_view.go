@@ -1,0 +1,341 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/dustin/go-humanize"
+
+	"bbimport/model"
+	"bbimport/termsafe"
+)
+
+// The picker drawn: the archive list, the preview with its checksum and
+// pre-flight sections, and the preview's scrolling.
+
+// topOf is the preview's first line for f: whatever way another archive
+// got selected (keys, wheel, filter, a refreshed list), its preview starts
+// at the top.
+func (p *picker) topOf(f model.ArchiveFile) int {
+	if p.previewOf != f.Path {
+		return 0
+	}
+	return p.previewTop
+}
+
+func (p *picker) scrollPreview(f model.ArchiveFile, top int) {
+	p.previewOf, p.previewTop = f.Path, top
+}
+
+func (m *Model) previewPage() int {
+	_, _, _, ph := m.pickerLayout()
+	return ph - 2
+}
+
+// previewLast is the last first line of f's preview that still fills it.
+func (m *Model) previewLast(f model.ArchiveFile) int {
+	_, _, pw, _ := m.pickerLayout()
+	return max(0, len(m.previewLines(f, pw-2))-m.previewPage())
+}
+
+func (m *Model) pickerWheel(msg tea.MouseWheelMsg) tea.Cmd {
+	p := &m.picker
+	switch msg.Button {
+	case tea.MouseWheelUp:
+		if f, ok := p.selected(); ok && p.previewFocused {
+			p.scrollPreview(f, max(0, p.topOf(f)-3))
+		} else if p.cursor > 0 {
+			p.cursor--
+		}
+	case tea.MouseWheelDown:
+		if f, ok := p.selected(); ok && p.previewFocused {
+			p.scrollPreview(f, min(p.topOf(f)+3, m.previewLast(f)))
+		} else if p.cursor < len(p.shown)-1 {
+			p.cursor++
+		}
+	}
+	return m.fillPreview()
+}
+
+// scroll moves a position with the movement keys within [0, last].
+func scroll(msg tea.KeyPressMsg, k keyMap, pos, last, page int) int {
+	switch {
+	case key.Matches(msg, k.Up):
+		pos--
+	case key.Matches(msg, k.Down):
+		pos++
+	case key.Matches(msg, k.PageUp):
+		pos -= max(page, 1)
+	case key.Matches(msg, k.PageDown):
+		pos += max(page, 1)
+	case key.Matches(msg, k.Top):
+		pos = 0
+	case key.Matches(msg, k.Bottom):
+		pos = last
+	}
+	return max(0, min(pos, last))
+}
+
+// checksumLines is the checksum's state in w cells; a hash is never split
+// across lines, so that it can be copied.
+func checksumLines(t Theme, in *archiveInfo, w int) []string {
+	check := func(s string) []string { return field(t, "Checksum", s, w) }
+	switch {
+	case in.summing:
+		frac := 0.0
+		if in.total > 0 {
+			frac = float64(in.done) / float64(in.total)
+		}
+		return check(fmt.Sprintf("computing %3.0f%% ", frac*100) + bar(t, frac, 20))
+	case in.sumErr != nil && errors.Is(in.sumErr, context.Canceled):
+		return check("stopped; press m to compute it again")
+	case in.sumErr != nil:
+		return check(t.Problem.Render("could not be computed: " + in.sumErr.Error()))
+	case in.sums == nil:
+		return check(t.Dim.Render("not computed (m computes MD5 and SHA-256)"))
+	}
+	var verdict string
+	switch in.source {
+	case "":
+		verdict = t.Dim.Render("not compared with the source (p pastes the source's checksum)")
+	case in.sums.MD5:
+		verdict = t.Good.Render("✓ MD5 matches the source")
+	case in.sums.SHA256:
+		verdict = t.Good.Render("✓ SHA-256 matches the source")
+	default:
+		verdict = t.Bad.Render("✗ differs from the source's " + in.source + ": copy the archive again")
+	}
+	lines := check(verdict)
+	lines = append(lines, field(t, "MD5", in.sums.MD5, w)...)
+	return append(lines, field(t, "SHA-256", in.sums.SHA256, w)...)
+}
+
+func preflightLines(t Theme, f model.ArchiveFile, in *archiveInfo) []string {
+	head := t.Title.Render("Pre-flight")
+	switch {
+	case in.summaryErr != nil:
+		return []string{head, t.Problem.Render("✗ the archive could not be read: " + in.summaryErr.Error())}
+	case in.summary == nil || in.preflight == nil:
+		return []string{head, t.Dim.Render("checking…")}
+	}
+	pf := in.preflight
+	lines := []string{head}
+	switch {
+	case pf.checkErr != nil:
+		lines = append(lines, t.Problem.Render("✗ "+pf.checkErr.Error()))
+	case len(pf.renames) == 0:
+		lines = append(lines, t.Good.Render("✓")+" no project key of the archive is taken on the target")
+	default:
+		for _, r := range pf.renames {
+			lines = append(lines, t.Caution.Render("!")+fmt.Sprintf(" project %s exists: it will likely be imported as %s", r.key, r.likely))
+		}
+	}
+	switch {
+	case pf.freeErr != nil:
+		lines = append(lines, t.Problem.Render("✗ free disk space unknown: "+pf.freeErr.Error()))
+	case pf.free < f.Size:
+		lines = append(lines, t.Bad.Render("✗")+fmt.Sprintf(" only %s free for a %s archive: free some space first", humanize.IBytes(uint64(pf.free)), humanize.IBytes(uint64(f.Size))))
+	case pf.free < 2*f.Size:
+		lines = append(lines, t.Caution.Render("!")+fmt.Sprintf(" %s free for a %s archive: tight, the repositories take about as much again", humanize.IBytes(uint64(pf.free)), humanize.IBytes(uint64(f.Size))))
+	default:
+		lines = append(lines, t.Good.Render("✓")+fmt.Sprintf(" %s free for a %s archive", humanize.IBytes(uint64(pf.free)), humanize.IBytes(uint64(f.Size))))
+	}
+	return lines
+}
+
+// sideBySideFrom is the width from which the list and the preview sit
+// side by side; below it the preview goes under the list, full width, so
+// that names and checksums are not cut at 80 columns.
+const sideBySideFrom = 120
+
+// labelW is the width of the field names in the preview and the dialogs.
+const labelW = 14
+
+// hashW is the width of a SHA-256 in hex: the preview is never narrower,
+// so that the hash is never split.
+const hashW = 64
+
+// pickerLayout sizes the two panes in a w x h body.
+func pickerLayout(w, h, rows int, filtered bool) (listW, listH, prevW, prevH int) {
+	if w >= sideBySideFrom {
+		prevW = max(w-w*11/20, hashW+2)
+		return w - prevW, h, prevW, h
+	}
+	if rows == 0 {
+		rows = 4 // room to say there is nothing, and what to do
+	}
+	listH = rows + 2
+	if filtered {
+		listH++
+	}
+	listH = min(max(listH, 5), h/2)
+	return w, listH, w, h - listH
+}
+
+func (m Model) pickerLayout() (listW, listH, prevW, prevH int) {
+	p := m.picker
+	return pickerLayout(m.width, m.bodyHeight(), len(p.shown), p.filtering || p.filter.Value() != "")
+}
+
+// pickerView draws the archive list and the preview.
+func (m Model) pickerView() string {
+	lw, lh, pw, ph := m.pickerLayout()
+	list, prev := m.archiveList(lw, lh), m.preview(pw, ph)
+	if lh == ph {
+		return sideBySide(list, prev)
+	}
+	return list + "\n" + prev
+}
+
+func (m Model) archiveList(w, h int) string {
+	p := m.picker
+	t := m.theme
+	inner := w - 2
+	var lines []string
+	if p.filtering || p.filter.Value() != "" {
+		fi := p.filter
+		fi.SetWidth(inner - 4)
+		lines = append(lines, fi.View())
+	}
+	rows := h - 2 - len(lines)
+	switch {
+	case !p.loaded:
+		lines = append(lines, t.Dim.Render("reading the import directory…"))
+	case p.listErr != nil:
+		lines = append(lines, wrapLines([]string{t.Problem.Render(p.listErr.Error())}, inner)...)
+	case len(p.files) == 0:
+		lines = append(lines, wrapLines([]string{
+			"No archives yet.",
+			"",
+			"Copy an export archive (.tar) into " + m.opts.Archives.Dir() + "; this list refreshes every 2 seconds.",
+		}, inner)...)
+	case len(p.shown) == 0:
+		lines = append(lines, t.Dim.Render("no archive name contains "+fmt.Sprintf("%q", p.filter.Value())))
+	default:
+		top := max(0, p.cursor-rows+1) // the cursor stays in sight
+		for i := top; i < len(p.shown) && i < top+rows; i++ {
+			lines = append(lines, m.archiveRow(p.files[p.shown[i]], i == p.cursor, inner))
+		}
+	}
+	title := fmt.Sprintf("Archives (%d)", len(p.files))
+	if len(p.shown) != len(p.files) {
+		title = fmt.Sprintf("Archives (%d of %d)", len(p.shown), len(p.files))
+	}
+	return box(t, title, lines, w, h, !p.previewFocused)
+}
+
+// archiveRow is "▸ name   size   modified", the date replaced by
+// "copying…" while the file still grows.
+func (m Model) archiveRow(f model.ArchiveFile, selected bool, w int) string {
+	t := m.theme
+	const sizeW, dateW = 10, 12
+	nameW := max(w-2-sizeW-dateW-2, 8)
+	date := f.ModTime.Format("Jan 02 15:04")
+	if f.Growing {
+		date = "copying…"
+	}
+	mark := "  "
+	if selected {
+		mark = "▸ "
+	}
+	name := shownName(f)
+	row := mark + fit(name, nameW) + " " + fmt.Sprintf("%*s", sizeW, humanize.IBytes(uint64(f.Size))) + " " + fmt.Sprintf("%-*s", dateW, date)
+	if f.Unusable != "" {
+		// The reason replaces size and date: the preview says it whole.
+		row = mark + fit(name, nameW) + " ✗ " + termsafe.String(f.Unusable)
+	}
+	row = fit(row, w)
+	switch {
+	case selected:
+		return t.Selected.Render(row)
+	case f.Growing:
+		return t.Caution.Render(row)
+	case f.Unusable != "":
+		return t.Dim.Render(row)
+	}
+	return row
+}
+
+func (m Model) preview(w, h int) string {
+	p := m.picker
+	f, ok := p.selected()
+	if !ok {
+		return box(m.theme, "Preview", nil, w, h, p.previewFocused)
+	}
+	lines := m.previewLines(f, w-2)
+	top := min(p.topOf(f), max(0, len(lines)-(h-2)))
+	return box(m.theme, "Preview · "+shownName(f), lines[top:], w, h, p.previewFocused)
+}
+
+// previewLines is what the preview shows of f, wrapped to w cells.
+func (m Model) previewLines(f model.ArchiveFile, w int) []string {
+	p := m.picker
+	t := m.theme
+	in := p.info[f.Path]
+	if in == nil || in.stamp != stampOf(f) {
+		in = &archiveInfo{}
+	}
+	if f.Unusable != "" {
+		return wrapLines([]string{t.Problem.Render("✗ cannot be imported: " + termsafe.String(f.Unusable) + ".")}, w)
+	}
+	lines := []string{t.Dim.Render(humanize.IBytes(uint64(f.Size)) + " · modified " + f.ModTime.Format("2006-01-02 15:04"))}
+	switch {
+	case f.Growing:
+		lines = append(lines, "", t.Caution.Render("copying…")+" the file is still growing; it can be inspected and started once its size settles.")
+	case in.summaryErr != nil:
+		lines = append(lines, "", t.Problem.Render("✗ not a readable archive: "+in.summaryErr.Error()))
+	case in.summary == nil:
+		lines = append(lines, "", t.Dim.Render("inspecting…"))
+	default:
+		lines = append(lines, summaryLinesIn(t, *in.summary, w)...)
+	}
+	lines = append(lines, "")
+	lines = append(lines, checksumLines(m.theme, in, w)...)
+	if !f.Growing {
+		lines = append(lines, "")
+		lines = append(lines, preflightLines(m.theme, f, in)...)
+	}
+	lines = wrapLines(lines, w)
+	if p.comparing {
+		ci := p.compare
+		ci.SetWidth(w - ansi.StringWidth(ci.Prompt) - 1)
+		// The prompt goes first so that it is in sight whatever the scroll.
+		lines = append([]string{ci.View(), ""}, lines...)
+	}
+	return lines
+}
+
+// summaryLines is what inspect tells of an archive, a line per fact, for
+// the plain console, whose terminal wraps.
+func summaryLines(t Theme, s model.ArchiveSummary) []string {
+	return summaryLinesIn(t, s, math.MaxInt32)
+}
+
+// summaryLinesIn is what inspect tells of an archive in w cells.
+func summaryLinesIn(t Theme, s model.ArchiveSummary, w int) []string {
+	keys := make([]string, len(s.Projects))
+	for i, pr := range s.Projects {
+		keys[i] = pr.Key
+	}
+	var lines []string
+	for _, f := range [][2]string{
+		{"Source", fmt.Sprintf("%s (%s %s)", s.Instance.InstanceName, s.Instance.Product, s.Instance.Version)},
+		{"Projects", fmt.Sprintf("%d: %s", len(s.Projects), strings.Join(keys, ", "))},
+		{"Hierarchies", fmt.Sprint(len(s.Hierarchies))},
+		{"Repositories", fmt.Sprintf("%d (%s)", s.Repositories, plural(s.Forks, "fork", "forks"))},
+		{"Pull requests", fmt.Sprintf("%d: %d open, %d merged, %d declined", s.PullRequests.Total, s.PullRequests.Open, s.PullRequests.Merged, s.PullRequests.Declined)},
+		{"Git data", humanize.IBytes(uint64(s.GitBytes))},
+	} {
+		lines = append(lines, field(t, f[0], f[1], w)...)
+	}
+	for _, warn := range s.Warnings {
+		lines = append(lines, t.Caution.Render("! ")+warn)
+	}
+	return lines
+}
