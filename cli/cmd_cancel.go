@@ -22,7 +22,7 @@ any shell on the same home: the job shows CANCELING at once and its runner
 stops at the checkpoint.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, id, _, err := openJob(cmd.Context(), g, args[0])
+			b, id, err := openJob(cmd.Context(), g, args[0])
 			if err != nil {
 				return err
 			}

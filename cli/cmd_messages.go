@@ -35,11 +35,11 @@ page; --start and --limit ask for one page only.`,
 			if q.Severities, err = wire.ParseSeverityList(severities); err != nil {
 				return &exitError{code: exitNotStarted, err: err}
 			}
-			b, id, closeBackend, err := openJob(cmd.Context(), g, args[0])
+			b, id, err := openJob(cmd.Context(), g, args[0])
 			if err != nil {
 				return err
 			}
-			defer closeBackend()
+			defer b.Close()
 			out := cmd.OutOrStdout()
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			if !asJSON {

@@ -72,7 +72,7 @@ does not write over the console running in the foreground.`,
 	return cmd
 }
 
-func runServe(ctx context.Context, g *globalFlags, o serveOptions, stderr io.Writer, inBackground func(io.Writer) bool) error {
+func runServe(ctx context.Context, g *globalFlags, o serveOptions, stderr io.Writer, inBackground func(io.Writer) bool) (err error) {
 	admin, err := server.LoadCredentials(o.credentials, os.Getenv)
 	if err != nil {
 		return err
@@ -88,7 +88,12 @@ func runServe(ctx context.Context, g *globalFlags, o serveOptions, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	defer closeLog()
+	defer func() {
+		// The log file is appended to: a failed close may have lost its end.
+		if cerr := closeLog(); cerr != nil && err == nil {
+			err = fmt.Errorf("close the log: %w", cerr)
+		}
+	}()
 	log := slog.New(slog.NewTextHandler(logOut, nil))
 	version := buildVersion
 	if version == "" {

@@ -22,7 +22,7 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 		Short: "Show an import job's state and progress",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, id, _, err := openJob(cmd.Context(), g, args[0])
+			b, id, err := openJob(cmd.Context(), g, args[0])
 			if err != nil {
 				return err
 			}
@@ -44,16 +44,16 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 
 // openJob reads a job id argument and opens the backend that holds it;
 // a bad id is refused before anything is opened.
-func openJob(ctx context.Context, g *globalFlags, arg string) (*backend, int64, func() error, error) {
+func openJob(ctx context.Context, g *globalFlags, arg string) (*backend, int64, error) {
 	id, err := parseJobID(arg)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, 0, err
 	}
 	b, err := openBackend(ctx, g)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, 0, err
 	}
-	return b, id, b.Close, nil
+	return b, id, nil
 }
 
 func parseJobID(s string) (int64, error) {

@@ -99,7 +99,7 @@ func (c *Client) statusError(op operation, resp *resty.Response) error {
 
 // notBitbucket words an answer that is not Bitbucket's JSON: a proxy's
 // error page, a login page, an empty body.
-func (c *Client) notBitbucket(op operation, resp *resty.Response) error {
+func (c *Client) notBitbucket(op operation, resp *resty.Response) *Error {
 	status := resp.StatusCode()
 	var hint string
 	switch {
@@ -123,7 +123,7 @@ func (c *Client) notBitbucket(op operation, resp *resty.Response) error {
 }
 
 func (c *Client) notJSON(op operation, resp *resty.Response, err error) error {
-	e := c.notBitbucket(op, resp).(*Error)
+	e := c.notBitbucket(op, resp)
 	e.cause = err
 	return e
 }

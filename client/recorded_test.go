@@ -193,7 +193,7 @@ func TestRecordedErrorsReadAsSentences(t *testing.T) {
 				t.Errorf("errors.Is(%v) is false", tc.sentinel)
 			}
 			for _, s := range []error{model.ErrJobNotFound, model.ErrJobFinished, model.ErrImportRunning, model.ErrBadArchivePath} {
-				if s != tc.sentinel && errors.Is(err, s) {
+				if !errors.Is(tc.sentinel, s) && errors.Is(err, s) {
 					t.Errorf("error wrongly matches %v", s)
 				}
 			}

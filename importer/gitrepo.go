@@ -256,7 +256,7 @@ func (b *repositoryBuild) writeLooseObject(f archive.File) error {
 		case dst.err != nil:
 			return dst.err
 		case err != nil:
-			b.damage = fmt.Errorf("%w: object %s is not a valid loose object (%v)", errDamaged, name, err)
+			b.damage = fmt.Errorf("%w: object %s is not a valid loose object (%w)", errDamaged, name, err)
 		case sum != name:
 			b.damage = fmt.Errorf("%w: object %s holds content whose SHA-1 is %s", errDamaged, name, sum)
 		}

@@ -285,12 +285,12 @@ func (in *Instance) openArchive(p string) (*os.File, string, int64, error) {
 	}
 	f, err := archive.Open(real, in.realImportDir())
 	if err != nil {
-		return nil, "", 0, fmt.Errorf("%w: %v", model.ErrBadArchivePath, err)
+		return nil, "", 0, fmt.Errorf("%w: %w", model.ErrBadArchivePath, err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, "", 0, fmt.Errorf("%w: %s: %v", model.ErrBadArchivePath, p, err)
+		return nil, "", 0, fmt.Errorf("%w: %s: %w", model.ErrBadArchivePath, p, err)
 	}
 	return f, in.archiveName(p), fi.Size(), nil
 }
@@ -320,7 +320,7 @@ func (in *Instance) resolveArchive(p string) (string, error) {
 		if errors.Is(err, os.ErrNotExist) {
 			return "", fmt.Errorf("%w: %s does not exist; copy the archive into %s first", model.ErrBadArchivePath, p, in.importDir)
 		}
-		return "", fmt.Errorf("%w: %s: %v", model.ErrBadArchivePath, p, err)
+		return "", fmt.Errorf("%w: %s: %w", model.ErrBadArchivePath, p, err)
 	}
 	rel, err := filepath.Rel(in.realImportDir(), real)
 	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
@@ -328,7 +328,7 @@ func (in *Instance) resolveArchive(p string) (string, error) {
 	}
 	fi, err := os.Stat(real)
 	if err != nil {
-		return "", fmt.Errorf("%w: %s: %v", model.ErrBadArchivePath, p, err)
+		return "", fmt.Errorf("%w: %s: %w", model.ErrBadArchivePath, p, err)
 	}
 	if !fi.Mode().IsRegular() {
 		return "", fmt.Errorf("%w: %s is not a regular file; name an archive file", model.ErrBadArchivePath, p)

@@ -73,7 +73,7 @@ func (im *importRun) repository(r *model.Repository) error {
 	}
 	b, err := newRepositoryBuild(im.in.buildDir(repo.id), im.in.repositoryDir(repo.id))
 	if err != nil {
-		im.dropRepository(repo)
+		im.dropOnTheWayOut(repo)
 		return err
 	}
 	if origin != nil {
@@ -143,7 +143,7 @@ func (im *importRun) finishRepository() error {
 	err := b.finish(im.run.ctx)
 	switch {
 	case im.run.ctx.Err() != nil:
-		im.dropRepository(repo)
+		im.dropOnTheWayOut(repo)
 		return errStoppedNow
 	case errors.Is(err, errVerify), errors.Is(err, errDamaged):
 		repo.failed, repo.skipReason = true, "the repository was not imported"
@@ -159,7 +159,7 @@ func (im *importRun) finishRepository() error {
 		}
 		return im.dropRepository(repo)
 	case err != nil:
-		im.dropRepository(repo)
+		im.dropOnTheWayOut(repo)
 		return fmt.Errorf("build repository %s: %w", repo.subject, err)
 	}
 	for _, lost := range b.lost {
@@ -197,4 +197,12 @@ func (im *importRun) dropRepository(repo *importedRepo) error {
 	_ = os.RemoveAll(im.in.buildDir(repo.id))
 	_ = os.RemoveAll(im.in.repositoryDir(repo.id))
 	return im.st.deleteRepository(repo.id)
+}
+
+// dropOnTheWayOut drops a repository as the import ends: why it ends is the
+// error to report, so a failure to drop is logged beside it.
+func (im *importRun) dropOnTheWayOut(repo *importedRepo) {
+	if err := im.dropRepository(repo); err != nil {
+		im.error(repo.subject, "Repository %s was not imported, and what was written of it could not be removed: %v", repo.subject, err)
+	}
 }

@@ -362,7 +362,7 @@ func (im *importRun) conclude(err error) model.Job {
 	}
 	if im.build != nil {
 		im.build.discard()
-		im.dropRepository(im.buildRepo)
+		im.dropOnTheWayOut(im.buildRepo)
 		im.build, im.buildRepo = nil, nil
 	}
 	im.closePullRequests()

@@ -35,7 +35,7 @@ func (in *Instance) spawn(id int64, archiveFile, lock *os.File) error {
 	failed := func(err error) error {
 		why := fmt.Sprintf("The import runner did not start: %v; see %s", err, logPath)
 		if rerr := recordAbort(context.Background(), in.db, id, why); rerr != nil {
-			return fmt.Errorf("start the import runner: %w (and %v)", err, rerr)
+			return fmt.Errorf("start the import runner: %w (and %w)", err, rerr)
 		}
 		return fmt.Errorf("start the import runner: %w; see %s", err, logPath)
 	}
@@ -117,8 +117,11 @@ func RunJob(ctx context.Context, opts Options, id int64) error {
 		return fmt.Errorf("job %d is not waiting for a runner", id)
 	}
 	rows, err := in.queryJobs(ctx, ` WHERE id = ?`, id)
-	if err != nil || len(rows) == 0 {
-		return fmt.Errorf("job %d: read it back: %v", id, err)
+	if err != nil {
+		return fmt.Errorf("job %d: read it back: %w", id, err)
+	}
+	if len(rows) == 0 {
+		return fmt.Errorf("job %d: read it back: it is gone", id)
 	}
 	run := newRun(rows[0].Job, archiveFile, fi.Size(), lock)
 	in.mu.Lock()

@@ -283,21 +283,34 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("schema version %d is newer than this bbimport knows (%d): use a newer bbimport", version, len(migrations))
 	}
 	for i := version; i < len(migrations); i++ {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate schema to version %d: %w", i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate schema to version %d: %w", i+1, err)
-		}
-		if err := tx.Commit(); err != nil {
+		if err := migrateOnce(ctx, db, i); err != nil {
 			return fmt.Errorf("migrate schema to version %d: %w", i+1, err)
 		}
 	}
 	return nil
+}
+
+// migrateOnce runs migration i and records it in one transaction, so that
+// a home is never left half migrated.
+func migrateOnce(ctx context.Context, db *sql.DB, i int) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err == nil {
+			return
+		}
+		// A failed Commit has ended the transaction already.
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			err = fmt.Errorf("%w (and roll back: %w)", err, rerr)
+		}
+	}()
+	if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

@@ -37,31 +37,31 @@ func TestFullServerAnswers503(t *testing.T) {
 	}
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
-	get := func(path string) (*http.Response, string) {
+	get := func(path string) (status int, header http.Header, body string) {
 		req, _ := http.NewRequest("GET", hs.URL+"/rest/api/1.0"+path, nil)
 		req.SetBasicAuth("admin", "pw")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Error(err)
-			return nil, ""
+			return 0, nil, ""
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return resp, string(b)
+		return resp.StatusCode, resp.Header, string(b)
 	}
 	var wg sync.WaitGroup
 	for range maxInFlight {
 		wg.Go(func() { get("/projects/PRJ") })
 		<-imp.arrived
 	}
-	resp, body := get("/projects")
-	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" ||
+	status, header, body := get("/projects")
+	if status != http.StatusServiceUnavailable || header.Get("Retry-After") != "1" ||
 		!strings.Contains(body, `"errors":[{"context":null,"message":"The server is handling as many requests as it can`) {
-		t.Errorf("full server: %d, Retry-After %q, %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		t.Errorf("full server: %d, Retry-After %q, %s", status, header.Get("Retry-After"), body)
 	}
 	close(imp.release)
 	wg.Wait()
-	if resp, body := get("/projects"); resp.StatusCode != http.StatusOK {
-		t.Errorf("after the load: %d %s", resp.StatusCode, body)
+	if status, _, body := get("/projects"); status != http.StatusOK {
+		t.Errorf("after the load: %d %s", status, body)
 	}
 }

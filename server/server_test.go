@@ -381,7 +381,8 @@ func TestServeDrainsOnShutdown(t *testing.T) {
 	if err := <-served; err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
-	if _, err := http.Get(f.url + base + "/application-properties"); err == nil {
+	if resp, err := http.Get(f.url + base + "/application-properties"); err == nil {
+		resp.Body.Close()
 		t.Error("the listener still answers after Serve returned")
 	}
 }

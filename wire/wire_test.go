@@ -224,7 +224,7 @@ func TestEachFollowsPagesAndResumes(t *testing.T) {
 		}
 		return PageOf(all, start, 3), nil
 	}, func(int) error { return nil })
-	if err != broken || next != 3 {
+	if !errors.Is(err, broken) || next != 3 {
 		t.Errorf("a fetch error resumes at the page that failed: next %d err %v", next, err)
 	}
 }
@@ -264,7 +264,7 @@ func TestStatusTable(t *testing.T) {
 		if !ok || status != tc.status || ctx != tc.context {
 			t.Errorf("StatusOf(%v) = %d %q %v, want %d %q", tc.err, status, ctx, ok, tc.status, tc.context)
 		}
-		if got := ErrorOf(tc.call, status); got != tc.readBackErr {
+		if got := ErrorOf(tc.call, status); got != tc.readBackErr { //nolint:errorlint // ErrorOf gives the very sentinel, never a wrapper
 			t.Errorf("ErrorOf(%d, %d) = %v, want %v", tc.call, status, got, tc.readBackErr)
 		}
 	}
@@ -310,7 +310,7 @@ func TestErrorAnswerNamesTheException(t *testing.T) {
 	// Every kind of not found is still read back as not found by status.
 	for _, kind := range []error{model.ErrNoSuchProject, model.ErrNoSuchRepository, model.ErrNoSuchPullRequest} {
 		status, _, _ := StatusOf(kind)
-		if !errors.Is(kind, model.ErrNotFound) || ErrorOf(CallProject, status) != model.ErrNotFound {
+		if !errors.Is(kind, model.ErrNotFound) || ErrorOf(CallProject, status) != model.ErrNotFound { //nolint:errorlint // the very sentinel, not a kind of it
 			t.Errorf("%v is not read back as model.ErrNotFound", kind)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -101,7 +102,7 @@ func hashBoth(ctx context.Context, r io.Reader, a, b hash.Hash, progress func(do
 	}
 	close(toB)
 	<-bDone
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		err = nil
 	}
 	progress(done)

@@ -267,7 +267,7 @@ func newReader(r io.Reader, lim Limits) *reader {
 func (rd *reader) run(h Handler) error {
 	for first := true; ; first = false {
 		hdr, err := rd.outer.next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			if first {
 				return &Error{Err: ErrNotAnArchive, Rule: "it is empty"}
 			}
@@ -292,7 +292,7 @@ func (rd *reader) run(h Handler) error {
 		m := &Member{Name: hdr.Name, Kind: kind, IDs: ids, Size: hdr.Size, Offset: rd.src.pos}
 		if err := rd.decode(m); err != nil {
 			var e *Error
-			if structural(kind) || !errors.As(err, &e) || e.Err != ErrMalformed {
+			if structural(kind) || !errors.As(err, &e) || !errors.Is(e.Err, ErrMalformed) {
 				return err
 			}
 			*m = Member{Name: m.Name, Kind: m.Kind, IDs: m.IDs, Size: m.Size, Offset: m.Offset, Notes: m.Notes,
@@ -454,7 +454,7 @@ func (rd *reader) readAncestorCache(m *Member) error {
 	inner := newTarWalk(gz, m.Name, rd.lim)
 	for {
 		hdr, err := inner.next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
@@ -506,7 +506,7 @@ func (rd *reader) innerFiles(m *Member, body io.Reader, gzipped bool) func(func(
 		inner := newTarWalk(src, m.Name, lim)
 		for {
 			hdr, err := inner.next()
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
@@ -545,7 +545,7 @@ func (rd *reader) activityStream(m *Member) func(func(*model.Activity) error) er
 		var e *Error
 		if errors.As(err, &e) {
 			e.Member = m.Name
-			if e.Err == ErrMalformed {
+			if errors.Is(e.Err, ErrMalformed) {
 				m.Malformed = e
 			}
 		}
@@ -600,10 +600,10 @@ func (rd *reader) streamActivities(m *Member, fn func(*model.Activity) error) er
 // gzip stream to its end, where gzip checks the CRC.
 func endOfJSON(dec *json.Decoder) error {
 	switch _, err := dec.Token(); {
-	case err == io.EOF:
-		return nil
 	case err == nil:
 		return &Error{Err: ErrMalformed, Rule: "it holds data after its JSON document"}
+	case errors.Is(err, io.EOF):
+		return nil
 	default:
 		return jsonError(err)
 	}
@@ -637,7 +637,7 @@ func (s *jsonSource) Read(p []byte) (int, error) {
 		return 0, &Error{Member: s.member, Err: ErrLimit,
 			Rule: fmt.Sprintf("the JSON document is over %d bytes (MaxJSONBytes)", s.max)}
 	}
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		err = classify(err, s.member, "")
 	}
 	return n, err

@@ -165,7 +165,7 @@ func TestHandlerErrorComesBackUnchanged(t *testing.T) {
 		}
 		return nil
 	})
-	if err != stop {
+	if err != stop { //nolint:errorlint // unchanged: the very value, not one wrapping it
 		t.Fatalf("got %v, want the handler's own error", err)
 	}
 }

@@ -140,7 +140,7 @@ func (w *tarWalk) fail(name string, sentinel error, rule string) *Error {
 func (w *tarWalk) next() (*tar.Header, error) {
 	for {
 		hdr, err := w.tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			// archive/tar also calls a tar that simply stops between two
 			// entries complete; only the end marker tells it from a cut.
 			// An empty stream is an empty tar, not a cut one.
@@ -312,7 +312,7 @@ type checkedBody struct {
 
 func (b *checkedBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		err = classify(err, b.member, b.inner)
 	}
 	return n, err
@@ -328,7 +328,7 @@ func checkObjectsTar(r io.Reader, member string, lim Limits) error {
 	lim.MaxMemberBytes = lim.MaxObjectFileBytes
 	w := newTarWalk(r, member, lim)
 	for {
-		if _, err := w.next(); err == io.EOF {
+		if _, err := w.next(); errors.Is(err, io.EOF) {
 			return nil
 		} else if err != nil {
 			return err

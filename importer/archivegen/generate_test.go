@@ -313,9 +313,7 @@ func TestPullRequestContent(t *testing.T) {
 		model.StatusApproved, model.StatusNeedsWork, model.StatusUnapproved, "service user",
 		"inline", "nested reply", "task OPEN", "task RESOLVED",
 		"COMMENT:OTHER EDITED", "COMMENT:OTHER REPLIED"}
-	for _, k := range model.KnownActivityKinds {
-		want = append(want, k)
-	}
+	want = append(want, model.KnownActivityKinds...)
 	for _, a := range []string{model.ActionOpened, model.ActionUpdated, model.ActionApproved,
 		model.ActionUnapproved, model.ActionReviewed, model.ActionDeclined} {
 		want = append(want, model.KindActivity+" "+a)

@@ -265,12 +265,12 @@ func (g *generator) writePullBranches(fi *fastImport, r *rand.Rand, repo *repoPl
 	var pulls []pullGit
 	for id := int64(1); id <= int64(g.opts.PRs); id++ {
 		p := pullGit{id: id, rich: id == 1, author: g.people.users[r.IntN(len(g.people.users))]}
-		switch {
-		case id == 1 || id == 4:
+		switch id {
+		case 1, 4:
 			p.state = model.PROpen
-		case id == 2:
+		case 2:
 			p.state = model.PRMerged
-		case id == 3:
+		case 3:
 			p.state = model.PRDeclined
 		default:
 			p.state = []string{model.PRMerged, model.PRMerged, model.PRMerged, model.PRMerged, model.PRMerged,
@@ -458,7 +458,10 @@ func looseObjects(ctx context.Context, gitDir string, drop []string) (files []Fi
 	}
 	files, dropped, rerr := readLooseObjects(bufio.NewReaderSize(stdout, 1<<16), len(ids), drop)
 	if rerr != nil {
-		io.Copy(io.Discard, stdout)
+		// Read git's answer to its end so that it exits by itself: closed
+		// early, the pipe would kill it, and Wait would report that in place
+		// of rerr. A failed read here shows in Wait as well.
+		_, _ = io.Copy(io.Discard, stdout)
 	}
 	if err := cmd.Wait(); err != nil {
 		return nil, nil, err
@@ -496,9 +499,9 @@ func readLooseObjects(r *bufio.Reader, n int, drop []string) (files []File, drop
 		buf.Reset()
 		zw.Reset(&buf)
 		fmt.Fprintf(zw, "%s %d\x00", typ, size)
-		zw.Write(content[:size])
-		if err := zw.Close(); err != nil {
-			return nil, nil, err
+		_, werr := zw.Write(content[:size])
+		if err := errors.Join(werr, zw.Close()); err != nil {
+			return nil, nil, fmt.Errorf("compress object %s: %w", id, err)
 		}
 		files = append(files, File{Name: id[:2] + "/" + id[2:], Mode: 0o444, Data: bytes.Clone(buf.Bytes())})
 	}
@@ -595,8 +598,8 @@ func (f *fastImport) next() string {
 func (f *fastImport) blob(data []byte) string {
 	m := f.next()
 	f.printf("blob\nmark %s\ndata %d\n", m, len(data))
-	f.w.Write(data)
-	f.w.WriteByte('\n')
+	f.w.Write(data)     //nolint:errcheck // it sticks until Flush (see fastImport)
+	f.w.WriteByte('\n') //nolint:errcheck // it sticks until Flush (see fastImport)
 	return m
 }
 

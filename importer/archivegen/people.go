@@ -34,7 +34,7 @@ func blobBytes(p []byte, seed int64, repo, commit uint64) {
 	binary.LittleEndian.PutUint64(key[8:], streamBlob)
 	binary.LittleEndian.PutUint64(key[16:], repo)
 	binary.LittleEndian.PutUint64(key[24:], commit)
-	rand.NewChaCha8(key).Read(p)
+	rand.NewChaCha8(key).Read(p) //nolint:errcheck // ChaCha8.Read always fills p and returns nil
 }
 
 var firstNames = []string{"Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken",

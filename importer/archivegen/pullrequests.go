@@ -212,7 +212,7 @@ func (g *generator) pullRequest(p pullGit, r *rand.Rand) (model.PullRequest, []m
 	byTime := func(a, b model.Activity) int { return cmp.Compare(a.CreatedTimestamp, b.CreatedTimestamp) }
 	slices.SortStableFunc(comments, byTime)
 	slices.SortStableFunc(others, byTime)
-	activities := append(comments, others...)
+	activities := slices.Concat(comments, others)
 	updated := int64(0)
 	for _, a := range activities {
 		updated = max(updated, a.CreatedTimestamp)

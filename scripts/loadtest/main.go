@@ -115,7 +115,7 @@ func peakRSS() string {
 // importOnce imports archive on a fresh home behind the REST server and
 // returns the time from the start call to the job's end. load, if set,
 // runs while the import does.
-func importOnce(ctx context.Context, work, name, archive string, load func(ctx context.Context, url string, job int64)) (time.Duration, error) {
+func importOnce(ctx context.Context, work, name, archive string, load func(ctx context.Context, url string, job int64)) (took time.Duration, err error) {
 	in, err := importer.Open(importer.Options{Home: filepath.Join(work, name)})
 	if err != nil {
 		return 0, err
@@ -135,7 +135,13 @@ func importOnce(ctx context.Context, work, name, archive string, load func(ctx c
 	sctx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(sctx, ln, 10*time.Second) }()
-	defer func() { stop(); <-served }()
+	defer func() {
+		stop()
+		// A server that failed makes the measurement worthless.
+		if serr := <-served; serr != nil && err == nil {
+			took, err = 0, serr
+		}
+	}()
 
 	url := "http://" + ln.Addr().String()
 	c, err := client.New(client.Config{BaseURL: url, User: "admin", Password: "pw", StateDir: filepath.Join(work, "state")})
@@ -153,7 +159,7 @@ func importOnce(ctx context.Context, work, name, archive string, load func(ctx c
 		wg.Go(func() { load(lctx, url, job.ID) })
 	}
 	final, err := in.Wait(ctx, job.ID)
-	took := time.Since(begin)
+	took = time.Since(begin)
 	endLoad()
 	wg.Wait()
 	if err != nil {

@@ -124,7 +124,7 @@ func (f *Fake) resolveArchive(p string) (string, error) {
 		return "", fmt.Errorf("%w: %s does not exist in %s", model.ErrBadArchivePath, p, f.ImportDir)
 	}
 	if err != nil {
-		return "", fmt.Errorf("%w: %s: %v", model.ErrBadArchivePath, p, err)
+		return "", fmt.Errorf("%w: %s: %w", model.ErrBadArchivePath, p, err)
 	}
 	if !inside(f.realImportDir(), real) {
 		return "", fmt.Errorf("%w: %s leads outside the import directory %s", model.ErrBadArchivePath, p, f.ImportDir)
