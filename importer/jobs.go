@@ -1,3 +1,8 @@
+// Over 600 lines on purpose: the job API of an Instance (Start, Job,
+// Messages, Cancel, StopNow, Wait, KnownJobs) and the live run state it
+// reads, in one place, because each call must choose between the run in
+// this process and the database in the same way.
+
 package importer
 
 import (

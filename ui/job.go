@@ -1,3 +1,8 @@
+// Over 600 lines on purpose: the job view's polling, its state line
+// (incl. UNKNOWN while the backend does not answer), throughput and ETA, and
+// the summary all read and write the same jobView state; split, each part
+// would need the others' fields.
+
 package ui
 
 import (

@@ -1,3 +1,8 @@
+// Over 600 lines on purpose: the one-pass streaming reader (member
+// dispatch, inner tars, streamed activities, unknown-field reporting) keeps
+// its position, limits and per-pass state in one Reader; the safety rules,
+// decoding and layout live in their own files.
+
 package archive
 
 import (

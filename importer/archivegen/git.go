@@ -1,3 +1,8 @@
+// Over 600 lines on purpose: the synthetic repositories' whole git side
+// (the fast-import stream, loose and packed objects, refs, the damage
+// options for tests) shares one deterministic stream of content, so that the
+// same seed gives the same bytes; pieces apart would each need that state.
+
 package archivegen
 
 import (

@@ -35,6 +35,10 @@
 // result carries a generation number and is dropped if the admin has typed
 // on since. Appended messages are filtered on their own, never the whole
 // log again. View renders only the visible rows.
+//
+// This file is over 600 lines on purpose: it is the pane's Model, its
+// Update and key handling, which share every field; filtering, drawing,
+// storage and saving live in files of their own.
 package logview
 
 import (
