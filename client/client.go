@@ -247,7 +247,10 @@ func (c *Client) Identity(ctx context.Context) (model.Identity, error) {
 
 // Start starts an import. The POST is never retried: a second one could
 // start a second import once the first has finished.
-func (c *Client) Start(ctx context.Context, archivePath string) (model.Job, error) {
+//
+// notes cannot travel: Bitbucket's start call takes the archive path only.
+// The console keeps them in its own log of the job instead.
+func (c *Client) Start(ctx context.Context, archivePath string, _ ...string) (model.Job, error) {
 	var job model.Job
 	op := operation{what: "start the import of " + archivePath, kind: wire.CallStart}
 	body := wire.ImportRequest{ArchivePath: &archivePath}

@@ -124,7 +124,7 @@ func nowMillis() int64 { return time.Now().UnixMilli() }
 // absolute inside it. The archive is opened here, once; the job reads that
 // handle, in a runner process when Options.Runner is set (Start returns
 // once the runner has taken the job over), else in a goroutine.
-func (in *Instance) Start(ctx context.Context, archivePath string) (model.Job, error) {
+func (in *Instance) Start(ctx context.Context, archivePath string, notes ...string) (model.Job, error) {
 	if in.readOnly {
 		return model.Job{}, fmt.Errorf("instance home %s is read-only for this user: start imports as a user who can write it", in.home)
 	}
@@ -152,6 +152,10 @@ func (in *Instance) Start(ctx context.Context, archivePath string) (model.Job, e
 	}
 	job, err := in.beginJob(ctx, name, size)
 	if err != nil {
+		lock.Close()
+		return model.Job{}, err
+	}
+	if err := recordNotes(ctx, in.db, job.ID, notes); err != nil {
 		lock.Close()
 		return model.Job{}, err
 	}

@@ -238,6 +238,18 @@ func (s *store) due() bool     { return s.w.due() }
 func (s *store) commit() error { return s.w.commit() }
 func (s *store) close()        { s.w.close() }
 
+// recordNotes logs the admin's overrides of a job as its first messages,
+// job-level WARNs, before any runner writes to it.
+func recordNotes(ctx context.Context, db *sql.DB, id int64, notes []string) error {
+	for _, note := range notes {
+		if _, err := db.ExecContext(ctx, `INSERT INTO messages(job_id, severity, subject, text, created_date) VALUES (?, 'WARN', '', ?, ?)`,
+			id, note, nowMillis()); err != nil {
+			return fmt.Errorf("record a note of job %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
 // recordAbort marks a job ABORTED with an ERROR message saying why, outside
 // any import's transaction: for a job whose process is gone, or whose write
 // connection failed.

@@ -14,8 +14,13 @@ type Backend interface {
 	// Identity says what is on the other end, for the console's header.
 	Identity(ctx context.Context) (Identity, error)
 	// Start starts an import of archivePath (relative to the import
-	// directory, or absolute inside it).
-	Start(ctx context.Context, archivePath string) (Job, error)
+	// directory, or absolute inside it). notes are what the admin
+	// overrode to start it (a checksum that differs from the source's):
+	// the in-process importer records each as a job-level WARN message
+	// before the import begins. Bitbucket's REST API has nowhere to put
+	// them, so the REST client drops them: a console that drives a remote
+	// backend (Identity.Remote) shows them in its own log instead.
+	Start(ctx context.Context, archivePath string, notes ...string) (Job, error)
 	// Job returns a job's current state.
 	Job(ctx context.Context, id int64) (Job, error)
 	// Messages returns one page of a job's messages, oldest first.

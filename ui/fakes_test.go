@@ -91,13 +91,13 @@ func (f *fakeBackend) Identity(context.Context) (model.Identity, error) {
 	return f.identity, nil
 }
 
-func (f *fakeBackend) Start(ctx context.Context, path string) (model.Job, error) {
+func (f *fakeBackend) Start(ctx context.Context, path string, notes ...string) (model.Job, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.startErr != nil {
 		return model.Job{}, f.startErr
 	}
-	j, err := f.Fake.Start(ctx, path)
+	j, err := f.Fake.Start(ctx, path, notes...)
 	if err == nil {
 		f.started = append(f.started, path)
 	}

@@ -204,9 +204,13 @@ func (j *jobView) tally(msgs []model.Message) {
 
 func (m *Model) start(f model.ArchiveFile) tea.Cmd {
 	b, ctx := m.opts.Backend, m.ctx
+	var notes []string
+	if m.startWarning != "" {
+		notes = append(notes, m.startWarning)
+	}
 	m.setNotice("Starting the import of "+shownName(f)+"…", false)
 	return func() tea.Msg {
-		j, err := b.Start(ctx, f.Name)
+		j, err := b.Start(ctx, f.Name, notes...)
 		return startedMsg{f, safeJob(j), safeErr(err)}
 	}
 }

@@ -489,7 +489,7 @@ func (m *Model) confirmStart(f model.ArchiveFile, in *archiveInfo) tea.Cmd {
 			if m.refuseStart(f, in) {
 				return nil
 			}
-			m.startWarning = fmt.Sprintf("Started despite a checksum mismatch: expected %s %s (pasted from the source), got %s", mm.kind, mm.expected, mm.got)
+			m.startWarning = mm.note()
 			return m.start(f)
 		}}
 	}
@@ -526,6 +526,11 @@ func (m *Model) refuseStart(f model.ArchiveFile, in *archiveInfo) bool {
 // mismatch is a checksum pasted from the source that differs from the
 // archive's.
 type mismatch struct{ kind, expected, got string }
+
+// note is what a start despite the mismatch records in the job's log.
+func (mm mismatch) note() string {
+	return fmt.Sprintf("Started despite a checksum mismatch: expected %s %s (pasted from the source), got %s", mm.kind, mm.expected, mm.got)
+}
 
 func (in *archiveInfo) mismatch() (mismatch, bool) {
 	if in.sums == nil || in.source == "" || in.source == in.sums.MD5 || in.source == in.sums.SHA256 {

@@ -128,12 +128,14 @@ func (p *plainConsole) run(ctx context.Context) (Result, error) {
 	if err != nil || f == nil {
 		return Result{}, err
 	}
-	mismatched, err := p.checksum(ctx, *f)
+	note, err := p.checksum(ctx, *f)
 	if err != nil {
 		return Result{}, err
 	}
+	var notes []string
 	q := fmt.Sprintf("Start the import of %s? [y/N] ", shownName(*f))
-	if mismatched {
+	if note != "" {
+		notes = append(notes, note)
 		q = fmt.Sprintf("Start the import of %s despite the checksum mismatch? [y/N] ", shownName(*f))
 	}
 	ok, err := p.yes(q, false)
@@ -144,7 +146,7 @@ func (p *plainConsole) run(ctx context.Context) (Result, error) {
 	// starts asks to cancel it, as one arriving later does.
 	signals, release := p.catch()
 	defer release()
-	job, err := b.Start(ctx, f.Name)
+	job, err := b.Start(ctx, f.Name, notes...)
 	if err != nil {
 		return Result{}, fmt.Errorf("start the import of %s: %w", shownName(*f), safeErr(err))
 	}
@@ -296,10 +298,12 @@ func (p *plainConsole) describe(ctx context.Context, f model.ArchiveFile) bool {
 
 // checksum offers, as the console's m and p keys do, to compute f's MD5
 // and SHA-256 and compare them with the source's; it reports a mismatch.
-func (p *plainConsole) checksum(ctx context.Context, f model.ArchiveFile) (mismatched bool, err error) {
+// checksum offers to compare the archive's checksum with the source's; on a
+// mismatch it returns the note a start despite it records.
+func (p *plainConsole) checksum(ctx context.Context, f model.ArchiveFile) (mismatchNote string, err error) {
 	a, err := p.ask("Checksum: paste the source's MD5 or SHA-256 to compare, c to compute only, Enter to skip: ")
 	if err != nil || a == "" {
-		return false, err
+		return "", err
 	}
 	in := &archiveInfo{}
 	if !strings.EqualFold(a, "c") {
@@ -308,7 +312,7 @@ func (p *plainConsole) checksum(ctx context.Context, f model.ArchiveFile) (misma
 	p.println(fmt.Sprintf("Computing the MD5 and SHA-256 of %s (%s)…", shownName(f), humanize.IBytes(uint64(f.Size))))
 	sums, err := p.opts.Archives.Checksum(ctx, f.Path, func(int64, int64) {})
 	if err != nil {
-		return false, fmt.Errorf("compute the checksums of %s: %w", shownName(f), safeErr(err))
+		return "", fmt.Errorf("compute the checksums of %s: %w", shownName(f), safeErr(err))
 	}
 	in.sums = &sums
 	lines := checksumLines(p.t, in, math.MaxInt32)
@@ -316,6 +320,8 @@ func (p *plainConsole) checksum(ctx context.Context, f model.ArchiveFile) (misma
 		lines = lines[1:] // the verdict line says how to paste a checksum in the full console
 	}
 	p.println(lines...)
-	_, mismatched = in.mismatch()
-	return mismatched, nil
+	if mm, ok := in.mismatch(); ok {
+		return mm.note(), nil
+	}
+	return "", nil
 }

@@ -15,8 +15,8 @@ import (
 // start, with one message.
 type endingBackend struct{ *fakeBackend }
 
-func (e endingBackend) Start(ctx context.Context, path string) (model.Job, error) {
-	j, err := e.fakeBackend.Start(ctx, path)
+func (e endingBackend) Start(ctx context.Context, path string, notes ...string) (model.Job, error) {
+	j, err := e.fakeBackend.Start(ctx, path, notes...)
 	if err == nil {
 		j.State, j.Progress = model.StateCompleted, model.Progress{Percentage: 100, Message: "Import completed"}
 		e.set(j, model.Message{Severity: model.SeverityWarn, Subject: "PRJ/api", Text: "renamed"})

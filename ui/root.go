@@ -216,7 +216,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		cmd := m.started(msg)
-		if warning != "" && msg.err == nil && m.job != nil {
+		// The in-process importer records the warning as the job's first
+		// message; Bitbucket cannot, so the console keeps it in its log.
+		if warning != "" && msg.err == nil && m.job != nil && m.identity.Remote {
 			cmd = tea.Batch(cmd, m.recordWarning(warning))
 		}
 		return cmd

@@ -65,7 +65,7 @@ func (f *Fake) Identity(context.Context) (model.Identity, error) {
 
 // Start checks the path as the importer does and starts a job in
 // StartState that, as the importer's, names its archive as the caller did.
-func (f *Fake) Start(ctx context.Context, archivePath string) (model.Job, error) {
+func (f *Fake) Start(ctx context.Context, archivePath string, notes ...string) (model.Job, error) {
 	path, err := f.resolveArchive(archivePath)
 	if err != nil {
 		return model.Job{}, err
@@ -96,6 +96,9 @@ func (f *Fake) Start(ctx context.Context, archivePath string) (model.Job, error)
 	}
 	f.jobs = append(f.jobs, job)
 	f.archives[job.ID] = path
+	for _, note := range notes {
+		f.log(job.ID, model.SeverityWarn, "", note)
+	}
 	return job, nil
 }
 
