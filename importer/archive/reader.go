@@ -563,7 +563,7 @@ func (rd *reader) streamActivities(m *Member, fn func(*model.Activity) error) er
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(&jsonSource{r: gz, max: rd.lim.MaxJSONBytes, member: m.Name})
+	dec := json.NewDecoder(newJSONSource(gz, rd.lim.MaxJSONBytes, m.Name))
 	tok, err := dec.Token()
 	if err != nil {
 		return jsonError(err)
@@ -625,24 +625,19 @@ func jsonError(err error) error {
 }
 
 // jsonSource is a JSON document streamed from a member: its read errors
-// are *Error values, and it holds at most max bytes (MaxJSONBytes).
-type jsonSource struct {
-	r      io.Reader
-	n, max int64
-	member string
+// are *Error values, and it holds at most MaxJSONBytes (the cap is
+// capReader's, naming that limit).
+type jsonSource struct{ capReader }
+
+func newJSONSource(r io.Reader, max int64, member string) *jsonSource {
+	return &jsonSource{capReader{r: r, max: max, member: member,
+		rule: fmt.Sprintf("the JSON document is over %d bytes (MaxJSONBytes)", max)}}
 }
 
 func (s *jsonSource) Read(p []byte) (int, error) {
-	if room := s.max - s.n + 1; int64(len(p)) > room {
-		p = p[:room]
-	}
-	n, err := s.r.Read(p)
-	s.n += int64(n)
-	if s.n > s.max {
-		return 0, &Error{Member: s.member, Err: ErrLimit,
-			Rule: fmt.Sprintf("the JSON document is over %d bytes (MaxJSONBytes)", s.max)}
-	}
-	if err != nil && !errors.Is(err, io.EOF) {
+	n, err := s.capReader.Read(p)
+	var archiveErr *Error
+	if err != nil && !errors.Is(err, io.EOF) && !errors.As(err, &archiveErr) {
 		err = classify(err, s.member, "")
 	}
 	return n, err

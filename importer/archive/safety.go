@@ -240,6 +240,7 @@ type capReader struct {
 	r      io.Reader
 	n, max int64
 	member string
+	rule   string // the limit's words; "" names MaxMemberBytes
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
@@ -249,8 +250,11 @@ func (c *capReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	if c.n > c.max {
-		return 0, &Error{Member: c.member, Err: ErrLimit,
-			Rule: fmt.Sprintf("it decompresses to more than %d bytes (MaxMemberBytes)", c.max)}
+		rule := c.rule
+		if rule == "" {
+			rule = fmt.Sprintf("it decompresses to more than %d bytes (MaxMemberBytes)", c.max)
+		}
+		return 0, &Error{Member: c.member, Err: ErrLimit, Rule: rule}
 	}
 	return n, err
 }
