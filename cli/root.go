@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"bbimport/model"
 	"bbimport/termsafe"
 )
 
@@ -117,6 +118,10 @@ func Main(samples fs.FS) int {
 		}
 	}
 	// An error may quote what a server or an archive said.
-	fmt.Fprintln(os.Stderr, "bbimport:", termsafe.String(err.Error()))
+	msg := termsafe.String(err.Error())
+	if errors.Is(err, model.ErrJobNotFound) {
+		msg += ": 'bbimport jobs' lists the jobs known here"
+	}
+	fmt.Fprintln(os.Stderr, "bbimport:", msg)
 	return code
 }
