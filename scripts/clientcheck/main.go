@@ -11,8 +11,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"io"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -111,7 +111,7 @@ func run() error {
 	if job.State != model.StateCompleted {
 		return fmt.Errorf("import ended %s", job.State)
 	}
-	srv, err := server.New(server.Config{Importer: in, Admin: server.Credentials{User: "admin", Password: "pw"}, Version: "clientcheck"})
+	srv, err := server.New(server.Config{Importer: in, Admin: server.Credentials{User: "admin", Password: "pw", Token: "tok"}, Version: "clientcheck"})
 	if err != nil {
 		return err
 	}
@@ -126,6 +126,18 @@ func run() error {
 		bitbucketv1.BasicAuth{UserName: "admin", Password: "wrong"}), bitbucketv1.NewConfiguration(hs.URL+"/rest")).DefaultApi
 	r, err := bad.GetProjects(nil)
 	check("401 wrong password", nil, wantError(r, err, 401, "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"))
+	none := bitbucketv1.NewAPIClient(ctx, bitbucketv1.NewConfiguration(hs.URL+"/rest")).DefaultApi
+	r, err = none.GetProjects(nil)
+	check("401 no credentials", nil, wantError(r, err, 401, "com.atlassian.bitbucket.AuthorisationException"))
+	bearer := bitbucketv1.NewAPIClient(context.WithValue(ctx, bitbucketv1.ContextAccessToken, "tok"),
+		bitbucketv1.NewConfiguration(hs.URL+"/rest")).DefaultApi
+	r, err = bearer.GetProject(w.project.Key)
+	if err == nil {
+		p, err := bitbucketv1.GetRrojectResponse(r)
+		check("get project with a Bearer token", err, differ("key", p.Key, w.project.Key))
+	} else {
+		check("get project with a Bearer token", err)
+	}
 	return nil
 }
 
@@ -282,6 +294,40 @@ func calls(api *bitbucketv1.DefaultApiService, w want) {
 		check("list pull requests state="+state+" (paged)", err, differ("ids", got, want))
 	}
 
+	// Filters the library offers: at (a target branch) and OUTGOING from a
+	// source branch.
+	for _, dir := range []string{"INCOMING", "OUTGOING"} {
+		var got, want []int
+		for _, p := range w.prs {
+			at := p.ToRef.ID
+			if dir == "OUTGOING" {
+				at = p.FromRef.ID
+			}
+			want, got = nil, nil
+			for id, q := range w.prs {
+				if (dir == "INCOMING" && q.ToRef.ID == at) || (dir == "OUTGOING" && q.FromRef.ID == at) {
+					want = append(want, int(id))
+				}
+			}
+			slices.Sort(want)
+			r, err = api.GetPullRequestsPage(key, slug, map[string]any{"state": "ALL", "at": at, "direction": dir, "order": "OLDEST", "limit": 1000})
+			if err != nil {
+				break
+			}
+			prs, derr := bitbucketv1.GetPullRequestsResponse(r)
+			if err = derr; err != nil {
+				break
+			}
+			for _, q := range prs {
+				got = append(got, q.ID)
+			}
+			if !slices.Equal(got, want) {
+				break
+			}
+		}
+		check("list pull requests at=… direction="+dir, err, differ("ids", got, want))
+	}
+
 	ids := make([]int64, 0, len(w.prs))
 	for id := range w.prs {
 		ids = append(ids, id)
@@ -307,12 +353,41 @@ func calls(api *bitbucketv1.DefaultApiService, w want) {
 		}
 		acts, err := bitbucketv1.GetActivitiesResponse(r)
 		check(fmt.Sprintf("activities of %d", id), err, differ("count", len(acts.Values), w.acts[id]), lastPage(acts))
+		n, err := pagedActivities(api, key, slug, int(id))
+		check(fmt.Sprintf("activities of %d (paged, limit 2)", id), err, differ("count", n, w.acts[id]))
 	}
 
 	r, err = api.GetPullRequest(key, slug, 999999)
 	check("404 no such pull request", nil, wantError(r, err, 404, "com.atlassian.bitbucket.pull.NoSuchPullRequestException"))
 	r, err = api.GetProject("NOSUCH")
 	check("404 no such project", nil, wantError(r, err, 404, "com.atlassian.bitbucket.project.NoSuchProjectException"))
+}
+
+// pagedActivities follows Activities.NextPageStart, the library's only paging
+// for activities (GetActivities leaves APIResponse.Values empty).
+func pagedActivities(api *bitbucketv1.DefaultApiService, key, slug string, id int) (int, error) {
+	n := 0
+	for start := 0; ; {
+		r, err := api.GetActivities(key, slug, id, map[string]any{"limit": 2, "start": start})
+		if err != nil {
+			return n, err
+		}
+		acts, err := bitbucketv1.GetActivitiesResponse(r)
+		if err != nil {
+			return n, err
+		}
+		if acts.Start != start || acts.Size != len(acts.Values) {
+			return n, fmt.Errorf("page at %d: start %d size %d of %d values", start, acts.Start, acts.Size, len(acts.Values))
+		}
+		n += len(acts.Values)
+		if acts.IsLastPage {
+			return n, nil
+		}
+		if acts.NextPageStart != start+acts.Size {
+			return n, fmt.Errorf("page at %d: nextPageStart %d", start, acts.NextPageStart)
+		}
+		start = acts.NextPageStart
+	}
 }
 
 func lastPage(a bitbucketv1.Activities) string {
