@@ -146,7 +146,7 @@ func (in *Instance) PullRequest(ctx context.Context, projectKey, slug string, id
 		return model.RestPullRequest{}, err
 	}
 	if len(page.Values) == 0 {
-		return model.RestPullRequest{}, fmt.Errorf("pull request %s/%s#%d: %w", projectKey, slug, id, model.ErrNotFound)
+		return model.RestPullRequest{}, fmt.Errorf("pull request %s/%s#%d %w", projectKey, slug, id, model.ErrNoSuchPullRequest)
 	}
 	return page.Values[0], nil
 }

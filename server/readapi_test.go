@@ -19,6 +19,7 @@ import (
 	"bbimport/importer/archivegen"
 	"bbimport/model"
 	"bbimport/server"
+	"bbimport/wire"
 )
 
 // The read API on the real importer, compared with what the archive says:
@@ -481,7 +482,15 @@ func (f *readFixture) checkPullRequests() {
 			t.Errorf("%s pull requests:\n got %+v\nwant %+v", repoPath(repo), got, want)
 		}
 	}
-	wantError(t, f.do("GET", base+repoPath(f.src.repos[0])+"/pull-requests/999", "", ""), 404, "", "999")
+	// Found by go-bitbucket-v1 (scripts/clientcheck): the missing pull
+	// request itself, not only its activities, names Bitbucket's exception.
+	for _, p := range []string{"/pull-requests/999", "/pull-requests/999/activities"} {
+		a := f.do("GET", base+repoPath(f.src.repos[0])+p, "", "")
+		wantError(t, a, 404, "", "999")
+		if got := exceptionName(t, a); got != wire.ExceptionNoSuchPullRequest {
+			t.Errorf("GET %s: exceptionName %s, want %s", p, got, wire.ExceptionNoSuchPullRequest)
+		}
+	}
 	wantError(t, f.do("GET", base+repoPath(f.src.repos[0])+"/pull-requests/x", "", ""), 400, "pullRequestId", "x")
 }
 

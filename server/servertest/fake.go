@@ -453,7 +453,7 @@ func (f *Fake) PullRequest(ctx context.Context, key, slug string, id int64) (mod
 			return pr, nil
 		}
 	}
-	return model.RestPullRequest{}, fmt.Errorf("pull request %d: %w", id, model.ErrNotFound)
+	return model.RestPullRequest{}, fmt.Errorf("pull request %d %w", id, model.ErrNoSuchPullRequest)
 }
 
 // Activities: the fake's pull requests have none.
