@@ -288,11 +288,11 @@ func (in *Instance) runningImport(ctx context.Context) (*model.RunningImport, er
 // element and through a handle on the import directory, so that nothing
 // swapped in meanwhile is read, and the job never looks the name up again.
 func (in *Instance) openArchive(p string) (*os.File, string, int64, error) {
-	real, err := in.resolveArchive(p)
+	real, err := archive.Resolve(in.importDir, p)
 	if err != nil {
 		return nil, "", 0, err
 	}
-	f, err := archive.Open(real, in.realImportDir())
+	f, err := archive.Open(real, archive.RealDir(in.importDir))
 	if err != nil {
 		return nil, "", 0, fmt.Errorf("%w: %w", model.ErrBadArchivePath, err)
 	}
@@ -302,47 +302,6 @@ func (in *Instance) openArchive(p string) (*os.File, string, int64, error) {
 		return nil, "", 0, fmt.Errorf("%w: %s: %w", model.ErrBadArchivePath, p, err)
 	}
 	return f, in.archiveName(p), fi.Size(), nil
-}
-
-// realImportDir is the import directory with symlinks resolved (it exists:
-// Open created it).
-func (in *Instance) realImportDir() string {
-	dir, err := filepath.EvalSymlinks(in.importDir)
-	if err != nil {
-		return filepath.Clean(in.importDir)
-	}
-	return dir
-}
-
-// resolveArchive checks that the path names a regular file inside the
-// import directory once symlinks are resolved, so that a link cannot lead
-// the importer to an arbitrary file, and says what is wrong in words.
-func (in *Instance) resolveArchive(p string) (string, error) {
-	if strings.TrimSpace(p) == "" {
-		return "", fmt.Errorf("%w: no archive path given; name a file in %s", model.ErrBadArchivePath, in.importDir)
-	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(in.importDir, p)
-	}
-	real, err := filepath.EvalSymlinks(p)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("%w: %s does not exist; copy the archive into %s first", model.ErrBadArchivePath, p, in.importDir)
-		}
-		return "", fmt.Errorf("%w: %s: %w", model.ErrBadArchivePath, p, err)
-	}
-	rel, err := filepath.Rel(in.realImportDir(), real)
-	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("%w: %s is not inside the import directory %s; move the archive there", model.ErrBadArchivePath, p, in.importDir)
-	}
-	fi, err := os.Stat(real)
-	if err != nil {
-		return "", fmt.Errorf("%w: %s: %w", model.ErrBadArchivePath, p, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%w: %s is not a regular file; name an archive file", model.ErrBadArchivePath, p)
-	}
-	return real, nil
 }
 
 // archiveName names an archive path relative to the import directory.

@@ -357,8 +357,8 @@ func (m Model) jobDetails(w, h int) string {
 	lines = append(lines, field(t, "Ended", ended, inner)...)
 	imported := "not reported (Bitbucket sends no counts)"
 	if c := j.Counts; c != nil {
-		imported = fmt.Sprintf("%s · %s · %s", plural(c.Projects, "project", "projects"),
-			plural(c.Repositories, "repository", "repositories"), plural(c.PullRequests, "pull request", "pull requests"))
+		imported = fmt.Sprintf("%s · %s · %s", Plural(c.Projects, "project", "projects"),
+			Plural(c.Repositories, "repository", "repositories"), Plural(c.PullRequests, "pull request", "pull requests"))
 	}
 	lines = append(lines, field(t, "Imported", imported, inner)...)
 	lines = append(lines, field(t, "Problems", m.problems(j), inner)...)
@@ -379,15 +379,7 @@ func (m Model) problems(j model.Job) string {
 	case tl.err != nil:
 		return t.Problem.Render("not counted: " + tl.err.Error())
 	}
-	warn := plural(tl.warn, "warning", "warnings")
-	if tl.warn > 0 {
-		warn = t.Caution.Render(warn)
-	}
-	errs := plural(tl.errs, "error", "errors")
-	if tl.errs > 0 {
-		errs = t.Bad.Render(errs)
-	}
-	s := warn + " · " + errs
+	s := problemCounts(t, tl.warn, tl.errs)
 	if tl.capped {
 		s += fmt.Sprintf(" counted in the first %d, and more", tallyPages*wire.MaxLimit)
 	}

@@ -421,23 +421,29 @@ func (j *jobView) archiveName() string {
 	return j.job.Archive
 }
 
+// problemCounts is "3 warnings · 0 errors", coloured when there are any.
+func problemCounts(t Theme, warn, errs int) string {
+	w := Plural(warn, "warning", "warnings")
+	if warn > 0 {
+		w = t.Caution.Render(w)
+	}
+	e := Plural(errs, "error", "errors")
+	if errs > 0 {
+		e = t.Bad.Render(e)
+	}
+	return w + " · " + e
+}
+
 func (j *jobView) counts(t Theme) string {
 	c := j.log.Counts()
-	warn := plural(c.Warn, "warning", "warnings")
-	if c.Warn > 0 {
-		warn = t.Caution.Render(warn)
-	}
-	errs := plural(c.Error, "error", "errors")
-	if c.Error > 0 {
-		errs = t.Bad.Render(errs)
-	}
+	problems := problemCounts(t, c.Warn, c.Error)
 	// Only bbimport reports counts; Bitbucket's job JSON has none.
 	items := "imported: not reported"
 	if c := j.job.Counts; c != nil {
-		items = "imported " + plural(c.Projects, "project", "projects") + " · " +
-			plural(c.Repositories, "repo", "repos") + " · " + plural(c.PullRequests, "PR", "PRs")
+		items = "imported " + Plural(c.Projects, "project", "projects") + " · " +
+			Plural(c.Repositories, "repo", "repos") + " · " + Plural(c.PullRequests, "PR", "PRs")
 	}
-	return items + " · " + warn + " · " + errs
+	return items + " · " + problems
 }
 
 func (j *jobView) progressLines(t Theme, w int, now time.Time) []string {

@@ -70,8 +70,9 @@ func field(t Theme, label, value string, w int) []string {
 	return lines
 }
 
-// plural is "1 fork", "2 forks".
-func plural(n int, one, many string) string {
+// Plural is "1 project" or "3 projects": the count and the word that
+// agrees with it, for the console and the commands alike.
+func Plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}

@@ -11,6 +11,7 @@ import (
 
 	"bbimport/model"
 	"bbimport/termsafe"
+	"bbimport/wire"
 )
 
 // This file draws the lines bbimport prints outside the full-screen
@@ -113,26 +114,18 @@ func (w *jobWatch) poll(ctx context.Context) (model.Job, error) {
 	return job, nil
 }
 
-// printMessages prints the messages past w.next, page by page. It stops
-// at the last page, and at a page that does not say where a next one
-// starts after its own start: following such a page would ask for the
-// same messages again, for ever.
+// printMessages prints the messages past w.next, following the pages as
+// wire.Each does (it stops at a page that does not advance).
 func (w *jobWatch) printMessages(ctx context.Context) error {
-	for {
-		page, err := w.b.Messages(ctx, w.id, model.MessageQuery{Start: w.next, Limit: 1000})
-		if err != nil {
-			return err
-		}
-		for _, m := range page.Values {
-			w.clearLine()
-			fmt.Fprintln(w.opts.Out, messageLine(m))
-		}
-		if page.IsLastPage || page.NextPageStart == nil || *page.NextPageStart <= w.next {
-			w.next += len(page.Values)
-			return nil
-		}
-		w.next = *page.NextPageStart
-	}
+	next, err := wire.Each(ctx, w.next, func(ctx context.Context, start int) (model.Page[model.Message], error) {
+		return w.b.Messages(ctx, w.id, model.MessageQuery{Start: start, Limit: wire.MaxLimit})
+	}, func(m model.Message) error {
+		w.clearLine()
+		fmt.Fprintln(w.opts.Out, messageLine(m))
+		return nil
+	})
+	w.next = next
+	return err
 }
 
 // messageLine is a job message on one line: "WARN PRJ/golden: text". Its

@@ -328,7 +328,7 @@ func summaryLinesIn(t Theme, s model.ArchiveSummary, w int) []string {
 		{"Source", fmt.Sprintf("%s (%s %s)", s.Instance.InstanceName, s.Instance.Product, s.Instance.Version)},
 		{"Projects", fmt.Sprintf("%d: %s", len(s.Projects), strings.Join(keys, ", "))},
 		{"Hierarchies", fmt.Sprint(len(s.Hierarchies))},
-		{"Repositories", fmt.Sprintf("%d (%s)", s.Repositories, plural(s.Forks, "fork", "forks"))},
+		{"Repositories", fmt.Sprintf("%d (%s)", s.Repositories, Plural(s.Forks, "fork", "forks"))},
 		{"Pull requests", fmt.Sprintf("%d: %d open, %d merged, %d declined", s.PullRequests.Total, s.PullRequests.Open, s.PullRequests.Merged, s.PullRequests.Declined)},
 		{"Git data", humanize.IBytes(uint64(s.GitBytes))},
 	} {

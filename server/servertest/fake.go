@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -66,7 +65,7 @@ func (f *Fake) Identity(context.Context) (model.Identity, error) {
 // Start checks the path as the importer does and starts a job in
 // StartState that, as the importer's, names its archive as the caller did.
 func (f *Fake) Start(ctx context.Context, archivePath string, notes ...string) (model.Job, error) {
-	path, err := f.resolveArchive(archivePath)
+	path, err := archive.Resolve(f.ImportDir, archivePath) // the importer's rule
 	if err != nil {
 		return model.Job{}, err
 	}
@@ -100,48 +99,6 @@ func (f *Fake) Start(ctx context.Context, archivePath string, notes ...string) (
 		f.log(job.ID, model.SeverityWarn, "", note)
 	}
 	return job, nil
-}
-
-func (f *Fake) realImportDir() string {
-	dir, err := filepath.EvalSymlinks(f.ImportDir)
-	if err != nil {
-		return filepath.Clean(f.ImportDir)
-	}
-	return dir
-}
-
-// resolveArchive accepts what the importer accepts: a regular file inside
-// the import directory once links are resolved.
-func (f *Fake) resolveArchive(p string) (string, error) {
-	if strings.TrimSpace(p) == "" {
-		return "", fmt.Errorf("%w: no archive path given", model.ErrBadArchivePath)
-	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(f.ImportDir, p)
-	}
-	if !inside(f.ImportDir, p) {
-		return "", fmt.Errorf("%w: %s is outside the import directory %s", model.ErrBadArchivePath, p, f.ImportDir)
-	}
-	real, err := filepath.EvalSymlinks(p)
-	if errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("%w: %s does not exist in %s", model.ErrBadArchivePath, p, f.ImportDir)
-	}
-	if err != nil {
-		return "", fmt.Errorf("%w: %s: %w", model.ErrBadArchivePath, p, err)
-	}
-	if !inside(f.realImportDir(), real) {
-		return "", fmt.Errorf("%w: %s leads outside the import directory %s", model.ErrBadArchivePath, p, f.ImportDir)
-	}
-	if fi, err := os.Stat(real); err != nil || !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%w: %s is not a regular file", model.ErrBadArchivePath, p)
-	}
-	return real, nil
-}
-
-// inside reports whether p lies below dir (dir itself is not inside).
-func inside(dir, p string) bool {
-	rel, err := filepath.Rel(dir, p)
-	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // Held is a conformance harness's Hold for the fake: its jobs move only
