@@ -16,19 +16,9 @@ import (
 // client libraries call. The backend filters and pages; this layer reads
 // the request and adds the links, which only it can build.
 
-// Reader is what the server needs of the importer to answer the read API.
-type Reader interface {
-	ListProjects(ctx context.Context, q model.ProjectQuery, start, limit int) (model.Page[model.RestProject], error)
-	Project(ctx context.Context, key string) (model.RestProject, error)
-	ListRepositories(ctx context.Context, q model.RepositoryQuery, start, limit int) (model.Page[model.RestRepository], error)
-	Repository(ctx context.Context, projectKey, slug string) (model.RestRepository, error)
-	ListPullRequests(ctx context.Context, projectKey, slug string, q model.PullRequestQuery, start, limit int) (model.Page[model.RestPullRequest], error)
-	PullRequest(ctx context.Context, projectKey, slug string, id int64) (model.RestPullRequest, error)
-	Activities(ctx context.Context, projectKey, slug string, id int64, start, limit int) (model.Page[model.RestActivity], error)
-	Branches(ctx context.Context, projectKey, slug string, q model.RefQuery, start, limit int) (model.Page[model.RestBranchOrTag], error)
-	DefaultBranch(ctx context.Context, projectKey, slug string) (model.RestBranchOrTag, error)
-	Tags(ctx context.Context, projectKey, slug string, q model.RefQuery, start, limit int) (model.Page[model.RestBranchOrTag], error)
-}
+// Reader is what the server needs of the importer to answer the read API:
+// model.Reader, which the REST client satisfies too.
+type Reader = model.Reader
 
 // baseURL is the server's base URL as the request reached it: scheme,
 // Host header and any context path a proxy put before /rest/.
