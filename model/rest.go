@@ -103,7 +103,19 @@ type RestPullRequest struct {
 	Author       RestParticipant   `json:"author"`
 	Reviewers    []RestParticipant `json:"reviewers"`
 	Participants []RestParticipant `json:"participants"`
-	Links        *Links            `json:"links,omitempty"`
+	// Properties are the counts Bitbucket adds to a pull request
+	// (withProperties, on by default); nil when the server sent none.
+	Properties *RestPullRequestProperties `json:"properties,omitempty"`
+	Links      *Links                     `json:"links,omitempty"`
+}
+
+// RestPullRequestProperties are a pull request's comment and task counts.
+// CommentCount counts every comment and reply, tasks (BLOCKER comments)
+// included, as the archive holds them: what Bitbucket counts is inferred.
+type RestPullRequestProperties struct {
+	CommentCount      int `json:"commentCount"`
+	OpenTaskCount     int `json:"openTaskCount"`
+	ResolvedTaskCount int `json:"resolvedTaskCount"`
 }
 
 // Ref types.
