@@ -147,10 +147,12 @@ func selectRemainder(ctx context.Context, f *os.File, hierarchies []string) (*re
 	type project struct{ id, key string }
 	var projects []project
 	found := map[string]bool{}
-	skip := map[Kind]bool{}
-	for k := KindUnknown; k <= KindHierarchyEnd; k++ {
-		skip[k] = k != KindInstanceDetails && k != KindProject && k != KindRepository
-	}
+	// Git members are skipped unless their files are asked for; these
+	// would be decoded. Hierarchy markers are read: the reader checks
+	// that every hierarchy ends.
+	skip := map[Kind]bool{KindProjectAllPermissions: true, KindProjectPermissions: true,
+		KindRepositoryPermissions: true, KindLFSSettings: true, KindPullRequestMetadata: true,
+		KindPullRequestActivities: true, KindPullRequestCaches: true}
 	err := readOpened(f, Limits{}, skip, func(m *Member) error {
 		if err := ctx.Err(); err != nil {
 			return err

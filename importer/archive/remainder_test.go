@@ -346,3 +346,46 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 		t.Errorf("%s holds %q, want %q", dir, got, names)
 	}
 }
+
+// TestRemainderOfACutArchive: a source whose last hierarchy never ends is
+// refused as an import refuses it, and nothing is written.
+func TestRemainderOfACutArchive(t *testing.T) {
+	src, _ := remainderSource(t, 2)
+	members := rawMembers(t, src)
+	end := len(members) - 1
+	for kind(members[end]) != archive.KindHierarchyEnd {
+		end--
+	}
+	var cut bytes.Buffer
+	tw := tar.NewWriter(&cut)
+	for i, m := range members {
+		if i == end {
+			continue
+		}
+		if err := tw.WriteHeader(m.hdr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(m.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cutPath := filepath.Join(dir, "cut.tar")
+	if err := os.WriteFile(cutPath, cut.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, ids := archive.ParseMemberName(members[end].hdr.Name)
+	_, err := archive.WriteRemainder(context.Background(), cutPath, filepath.Join(dir, "remainder.tar"), []string{ids.Hierarchy})
+	if !errors.Is(err, archive.ErrTruncated) {
+		t.Fatalf("error %v, want ErrTruncated", err)
+	}
+	assertOnly(t, dir, "cut.tar")
+}
+
+func kind(m rawMember) archive.Kind {
+	k, _ := archive.ParseMemberName(m.hdr.Name)
+	return k
+}
