@@ -389,3 +389,38 @@ func kind(m rawMember) archive.Kind {
 	k, _ := archive.ParseMemberName(m.hdr.Name)
 	return k
 }
+
+// BenchmarkWriteRemainder writes the remainder of the first half of the
+// hierarchies of the archive at $BBIMPORT_BENCH_ARCHIVE; run under
+// /usr/bin/time for its peak memory.
+func BenchmarkWriteRemainder(b *testing.B) {
+	src := os.Getenv("BBIMPORT_BENCH_ARCHIVE")
+	if src == "" {
+		b.Skip("set BBIMPORT_BENCH_ARCHIVE to an archive")
+	}
+	// Not Inspect: it remembers every pull request, and the peak memory
+	// measured must be WriteRemainder's.
+	var hierarchies []string
+	err := archive.ReadFile(src, archive.Limits{}, func(m *archive.Member) error {
+		if m.Kind == archive.KindHierarchyBegin {
+			hierarchies = append(hierarchies, m.IDs.Hierarchy)
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	keep := hierarchies[:max(1, len(hierarchies)/2)]
+	dir := b.TempDir()
+	for b.Loop() {
+		dst := filepath.Join(dir, "remainder.tar")
+		st, err := archive.WriteRemainder(context.Background(), src, dst, keep)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(st.Bytes)
+		if err := os.Remove(dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
