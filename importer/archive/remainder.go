@@ -22,6 +22,10 @@ type RemainderStats struct {
 	PullRequests int
 }
 
+// ErrRemainderExists is WriteRemainder's error (wrapped) when its
+// destination exists: it never overwrites a file.
+var ErrRemainderExists = errors.New("the file exists already: remove it or name another file")
+
 // WriteRemainder writes to dst a new archive holding the fork hierarchies
 // of the archive src named in hierarchies, whole, with the projects their
 // repositories belong to and the instance details: an archive that
@@ -30,9 +34,10 @@ type RemainderStats struct {
 // tar headers, so the archive keeps src's layout and archiveVersion.
 //
 // It reads src twice through one handle: a first pass reads only instance
-// details, projects and repositories (the metadata that says which
-// hierarchy and project each repository id belongs to) and seeks past the
-// rest; the second copies. Memory does not grow with pull requests.
+// details, projects, repositories (the metadata that says which hierarchy
+// and project each repository id belongs to) and hierarchy markers, and
+// seeks past the rest; the second copies. Nothing is kept per pull
+// request.
 //
 // dst appears whole or not at all: the archive is written to a temporary
 // file beside it, synced, and linked into place, which fails if dst exists
@@ -51,7 +56,7 @@ func writeRemainder(ctx context.Context, src, dst string, hierarchies []string) 
 		return RemainderStats{}, errors.New("no fork hierarchy given: name at least one to keep")
 	}
 	if _, err := os.Lstat(dst); err == nil {
-		return RemainderStats{}, fmt.Errorf("%s exists already: remove it or name another file", dst)
+		return RemainderStats{}, ErrRemainderExists
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return RemainderStats{}, err
 	}
@@ -102,7 +107,7 @@ func writeRemainder(ctx context.Context, src, dst string, hierarchies []string) 
 	// A link, unlike a rename, fails when dst appeared meanwhile.
 	if err := os.Link(tmp.Name(), dst); err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return RemainderStats{}, fmt.Errorf("%s exists already: remove it or name another file", dst)
+			return RemainderStats{}, ErrRemainderExists
 		}
 		return RemainderStats{}, fmt.Errorf("move the archive into place: %w", err)
 	}

@@ -256,8 +256,8 @@ func TestRemainderRefuses(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := archive.WriteRemainder(ctx, src, dst, []string{id})
-		if err == nil || !strings.Contains(err.Error(), "exists already") {
-			t.Fatalf("error %v, want one saying the file exists", err)
+		if !errors.Is(err, archive.ErrRemainderExists) {
+			t.Fatalf("error %v, want ErrRemainderExists", err)
 		}
 		if data, _ := os.ReadFile(dst); string(data) != "keep me" {
 			t.Errorf("the existing file now holds %q", data)
