@@ -55,6 +55,7 @@ type Model struct {
 	onJob     bool     // the job view is on screen, else the picker
 	dialog    *dialog
 	verify    *verifyPane // over the job view or the jobs list it was opened from
+	verifyGen int         // numbers verify runs, so a left one's answer is dropped
 
 	notice    string // a one-off report above the help line
 	noticeBad bool

@@ -86,14 +86,14 @@ func (m *Model) openVerify(j model.Job) tea.Cmd {
 		return nil
 	}
 	m.closeVerify()
-	m.jobGen++
+	m.verifyGen++
 	ctx, cancel := context.WithCancel(m.ctx)
 	f := textinput.New()
 	f.Prompt = "/ "
 	f.Placeholder = "filter the differences"
 	f.SetStyles(m.theme.input())
-	m.verify = &verifyPane{job: j, gen: m.jobGen, ctx: ctx, cancel: cancel, filter: f}
-	v, gen, id := m.opts.Verifier, m.jobGen, j.ID
+	m.verify = &verifyPane{job: j, gen: m.verifyGen, ctx: ctx, cancel: cancel, filter: f}
+	v, gen, id := m.opts.Verifier, m.verifyGen, j.ID
 	run := func() tea.Msg {
 		r, err := v.Verify(ctx, id)
 		return verifiedMsg{gen, r, safeReport(r), safeErr(err)}
@@ -311,23 +311,13 @@ func (m *Model) confirmRemainder(plan model.RemainderPlan, base, path string) {
 			Plural(plan.PullRequests, "pull request", "pull requests"),
 			termsafe.String(filepath.Base(plan.Archive)), termsafe.String(named(plan.Hierarchies))),
 		"",
-		"Importing it will create its projects under new keys, as they exist on the target already:",
-	}
-	for i, p := range plan.Projects {
-		if i == 6 {
-			lines = append(lines, fmt.Sprintf("  … and %d more", len(plan.Projects)-i))
-			break
-		}
-		as := termsafe.String(p.Key) + " → " + termsafe.String(p.ImportAs)
-		if p.Personal {
-			as += " (personal: reused)"
-		}
-		lines = append(lines, "  "+as)
+		"Importing it creates its projects under these keys (a key taken on the target gets the next free one): " +
+			projectKeys(plan.Projects) + ".",
 	}
 	if len(plan.Incomplete) > 0 {
-		lines = append(lines, "", fmt.Sprintf("%s only partly on the target (%s) imported again whole, beside the partial copy: "+
-			"an import never reuses the fork parents that a canceled one left behind.",
-			capitalize(Plural(len(plan.Incomplete), "hierarchy is", "hierarchies are")), termsafe.String(named(plan.Incomplete))))
+		lines = append(lines, "", fmt.Sprintf("Imported again whole, beside the partial copy on the target: %s (%s). "+
+			"An import never reuses the fork parents that a canceled one left behind.",
+			termsafe.String(named(plan.Incomplete)), Plural(len(plan.Incomplete), "incomplete hierarchy", "incomplete hierarchies")))
 	}
 	lines = append(lines, "", "Written to "+termsafe.String(path)+", then selected in the archives.")
 	m.dialog = &dialog{
@@ -340,6 +330,24 @@ func (m *Model) confirmRemainder(plan model.RemainderPlan, base, path string) {
 			{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "back to the differences")), nil},
 		},
 	}
+}
+
+// projectKeys is "PRJ → PRJ2, OPS → OPS1, ~ALICE (personal: reused)", the
+// first dozen.
+func projectKeys(ps []model.RemainderProject) string {
+	var keys []string
+	for i, p := range ps {
+		if i == 12 {
+			keys = append(keys, fmt.Sprintf("and %d more", len(ps)-i))
+			break
+		}
+		k := termsafe.String(p.Key) + " → " + termsafe.String(p.ImportAs)
+		if p.Personal {
+			k = termsafe.String(p.Key) + " (personal: reused)"
+		}
+		keys = append(keys, k)
+	}
+	return strings.Join(keys, ", ")
 }
 
 // writeRemainder writes the planned archive to a free name: the one shown,
@@ -450,7 +458,8 @@ func (v *verifyPane) differencesBox(t Theme, w, h int) string {
 	rows := max(h-2-len(lines), 1)
 	switch {
 	case r.Complete():
-		lines = append(lines, "", " "+t.Good.Render("Everything in the archive is on the target."))
+		lines = append(lines, "", " Nothing to list: every hierarchy, repository, ref and pull request of the archive is on the target as in the archive.")
+		lines = wrapLines(lines, inner-1)
 	case len(v.shown) == 0:
 		lines = append(lines, " "+t.Dim.Render(fmt.Sprintf("no difference contains %q", v.filter.Value())))
 	default:
@@ -505,23 +514,34 @@ func shortHash(s string) string {
 }
 
 // differenceWidths sizes the repository, item and what columns to the
-// longest, each at most a share of w; the change takes the rest.
+// longest; when a line would not fit in w, the repository column, then
+// the item column, give way down to a fifth of w each.
 func differenceWidths(ds []model.VerifyDifference, w int) [3]int {
 	var ws [3]int
+	change := 0
 	for _, d := range ds {
-		for i, c := range differenceCells(d)[:3] {
-			ws[i] = max(ws[i], ansi.StringWidth(c)+2)
+		c := differenceCells(d)
+		for i := range ws {
+			ws[i] = max(ws[i], ansi.StringWidth(c[i])+2)
 		}
+		change = max(change, ansi.StringWidth(c[3]))
 	}
-	ws[0] = min(ws[0], w*3/10)
-	ws[1] = min(ws[1], w*3/10)
-	ws[2] = min(ws[2], w/6)
+	over := ws[0] + ws[1] + ws[2] + change - w
+	for i := 0; i < 2 && over > 0; i++ {
+		give := min(over, max(ws[i]-w/5, 0))
+		ws[i] -= give
+		over -= give
+	}
 	return ws
 }
 
+// column is s in a column w cells wide, cut short of its last cell so
+// that a cut value does not run into the next column.
+func column(s string, w int) string { return fit(s, w-1) + " " }
+
 func differenceLine(t Theme, d model.VerifyDifference, ws [3]int, selected bool) string {
 	c := differenceCells(d)
-	what := fit(c[2], ws[2])
+	what := column(c[2], ws[2])
 	if !selected {
 		st := t.Caution
 		if d.Status == model.VerifyMissing {
@@ -529,7 +549,7 @@ func differenceLine(t Theme, d model.VerifyDifference, ws [3]int, selected bool)
 		}
 		what = st.Render(strings.TrimRight(what, " ")) + strings.Repeat(" ", ws[2]-ansi.StringWidth(strings.TrimRight(what, " ")))
 	}
-	return fit(c[0], ws[0]) + fit(c[1], ws[1]) + what + c[3]
+	return column(c[0], ws[0]) + column(c[1], ws[1]) + what + c[3]
 }
 
 func (m Model) verifyHelp() bindings {
@@ -538,8 +558,10 @@ func (m Model) verifyHelp() bindings {
 	short := []key.Binding{k.Back}
 	actions := []key.Binding{k.Back}
 	if v.report != nil {
-		short = []key.Binding{k.Up, k.Down, k.Filter}
-		actions = []key.Binding{k.Filter}
+		filter := k.Filter
+		filter.SetHelp("/", "filter")
+		short = []key.Binding{filter}
+		actions = []key.Binding{filter}
 		if !v.report.Complete() {
 			short = append(short, k.Remainder)
 			actions = append(actions, k.Remainder)
