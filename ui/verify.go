@@ -555,8 +555,12 @@ func differenceLine(t Theme, d model.VerifyDifference, ws [3]int, selected bool)
 func (m Model) verifyHelp() bindings {
 	k := m.keys
 	v := m.verify
-	short := []key.Binding{k.Back}
-	actions := []key.Binding{k.Back}
+	back := k.Back
+	if v.running() {
+		back.SetHelp("esc", "stop verify")
+	}
+	short := []key.Binding{back}
+	actions := []key.Binding{back}
 	if v.report != nil {
 		filter := k.Filter
 		filter.SetHelp("/", "filter")

@@ -96,6 +96,12 @@ var verifyScreens = []struct {
 		canceledJob(h)
 		h.press("v")
 	}},
+	{"running", func(h *harness) {
+		withVerifier(h, canceledReport())
+		canceledJob(h)
+		// Opened, its command not run: verify is still under way.
+		_ = h.m.openVerify(h.m.watchedJob())
+	}},
 	{"complete", func(h *harness) {
 		withVerifier(h, completeReport())
 		canceledJob(h)
