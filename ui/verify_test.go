@@ -334,3 +334,24 @@ func TestFlowVerifyWritesTheRemainder(t *testing.T) {
 		t.Fatalf("wrote %v, want one file in %s", got, a.Dir())
 	}
 }
+
+// Names in a report and a plan come from the archive and the target: the
+// pane and the plan show them inert, and the verifier gets them as they
+// were.
+func TestVerifyShowsHostileTextInert(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	r := canceledReport()
+	r.Differences[0].Repository = hostile + "/tools"
+	r.Hierarchies[1].Origin = hostile + "/tools"
+	v := withVerifier(h, r)
+	v.plan.Projects[0].Key = hostile
+	canceledJob(h)
+	h.press("v")
+	requireInert(t, h.m.render())
+	h.requireScreen(`PRJ\x1b]0;x\x07`)
+	h.press("w")
+	requireInert(t, h.m.render())
+	if got := v.planned[0].Differences[0].Repository; got != hostile+"/tools" {
+		t.Fatalf("the verifier got %q, not the name as verify found it", got)
+	}
+}
