@@ -39,8 +39,9 @@ type verifyPane struct {
 	raw    model.VerifyReport  // as the verifier answered, for PlanRemainder
 	err    error
 
-	shown  []int // indexes into report.Differences that pass the filter
-	cursor int   // index into shown
+	shown  []int  // indexes into report.Differences that pass the filter
+	cells  [4]int // the widest of each column of the differences, measured once
+	cursor int    // index into shown
 
 	filter    textinput.Model
 	filtering bool
@@ -125,6 +126,7 @@ func (m *Model) verifyMessage(msg tea.Msg) (tea.Cmd, bool) {
 				v.err = msg.err
 			} else {
 				v.raw, v.report = msg.raw, &msg.safe
+				v.cells = widestCells(msg.safe.Differences)
 				v.refilter()
 			}
 		}
@@ -133,7 +135,7 @@ func (m *Model) verifyMessage(msg tea.Msg) (tea.Cmd, bool) {
 		if v != nil && msg.gen == v.gen {
 			v.busy = ""
 			if msg.err != nil {
-				m.setNotice(fmt.Sprintf("Could not plan the remainder archive: %v.", msg.err), true)
+				m.setNotice(fmt.Sprintf("Could not plan the remainder archive: %s.", sentence(msg.err)), true)
 				return nil, true
 			}
 			m.confirmRemainder(msg.plan, msg.base, msg.path)
@@ -143,7 +145,7 @@ func (m *Model) verifyMessage(msg tea.Msg) (tea.Cmd, bool) {
 		if v != nil && msg.gen == v.gen {
 			v.busy = ""
 			if msg.err != nil {
-				m.setNotice(fmt.Sprintf("Could not write the remainder archive: %v.", msg.err), true)
+				m.setNotice(fmt.Sprintf("Could not write the remainder archive: %s.", sentence(msg.err)), true)
 				return nil, true
 			}
 			return m.remainderWritten(msg), true
@@ -399,7 +401,7 @@ func (m Model) verifyView(w, h int) string {
 	inner := w - 2
 	switch {
 	case v.err != nil:
-		lines := wrapLines([]string{"", t.Problem.Render(fmt.Sprintf("Could not verify job %d: %v.", v.job.ID, v.err)),
+		lines := wrapLines([]string{"", t.Problem.Render(fmt.Sprintf("Could not verify job %d: %s.", v.job.ID, sentence(v.err))),
 			"", t.Dim.Render("esc goes back.")}, inner-1)
 		return box(t, title, indent(lines), w, h, true)
 	case v.report == nil:
@@ -463,7 +465,7 @@ func (v *verifyPane) differencesBox(t Theme, w, h int) string {
 	case len(v.shown) == 0:
 		lines = append(lines, " "+t.Dim.Render(fmt.Sprintf("no difference contains %q", v.filter.Value())))
 	default:
-		widths := differenceWidths(r.Differences, inner-2)
+		widths := differenceWidths(v.cells, inner-2)
 		top := max(0, v.cursor-rows+1)
 		for i := top; i < len(v.shown) && i < top+rows; i++ {
 			line := differenceLine(t, r.Differences[v.shown[i]], widths, i == v.cursor)
@@ -513,20 +515,23 @@ func shortHash(s string) string {
 	return s
 }
 
-// differenceWidths sizes the repository, item and what columns to the
-// longest; when a line would not fit in w, the repository column, then
-// the item column, give way down to a fifth of w each.
-func differenceWidths(ds []model.VerifyDifference, w int) [3]int {
-	var ws [3]int
-	change := 0
+// widestCells measures each column of the differences.
+func widestCells(ds []model.VerifyDifference) [4]int {
+	var ws [4]int
 	for _, d := range ds {
-		c := differenceCells(d)
-		for i := range ws {
-			ws[i] = max(ws[i], ansi.StringWidth(c[i])+2)
+		for i, c := range differenceCells(d) {
+			ws[i] = max(ws[i], ansi.StringWidth(c))
 		}
-		change = max(change, ansi.StringWidth(c[3]))
 	}
-	over := ws[0] + ws[1] + ws[2] + change - w
+	return ws
+}
+
+// differenceWidths sizes the repository, item and what columns to the
+// widest, with a gap; when a line would not fit in w, the repository
+// column, then the item column, give way down to a fifth of w each.
+func differenceWidths(widest [4]int, w int) [3]int {
+	ws := [3]int{widest[0] + 2, widest[1] + 2, widest[2] + 2}
+	over := ws[0] + ws[1] + ws[2] + widest[3] - w
 	for i := 0; i < 2 && over > 0; i++ {
 		give := min(over, max(ws[i]-w/5, 0))
 		ws[i] -= give
@@ -601,3 +606,6 @@ func safeReport(r model.VerifyReport) model.VerifyReport {
 	r.Hierarchies = hs
 	return r
 }
+
+// sentence is err's text to end a sentence with: without its own full stop.
+func sentence(err error) string { return strings.TrimSuffix(err.Error(), ".") }

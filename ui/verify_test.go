@@ -117,6 +117,11 @@ var verifyScreens = []struct {
 		canceledJob(h)
 		h.press("v", "w")
 	}},
+	{"help", func(h *harness) {
+		withVerifier(h, canceledReport())
+		canceledJob(h)
+		h.press("v", "?")
+	}},
 	{"error", func(h *harness) {
 		v := withVerifier(h, canceledReport())
 		v.err = errors.New("read /srv/import/Bitbucket_export_422.tar: no such file or directory")
