@@ -68,6 +68,7 @@ type (
 		path string
 		plan model.RemainderPlan
 		err  error
+		list archivesMsg // the import directory once written, which the picker shows
 	}
 )
 
@@ -366,7 +367,13 @@ func (m *Model) writeRemainder(plan model.RemainderPlan, base, shown string) tea
 		if err == nil {
 			err = ver.WriteRemainder(ctx, plan, path)
 		}
-		return remainderWrittenMsg{gen, path, plan, safeErr(err)}
+		if err != nil {
+			return remainderWrittenMsg{gen: gen, err: safeErr(err)}
+		}
+		// Listed here, so that the picker opens with the new archive
+		// already selected, never first on another.
+		files, err := a.List(ctx)
+		return remainderWrittenMsg{gen, path, plan, nil, archivesMsg{files, err}}
 	}
 }
 
@@ -379,7 +386,8 @@ func (m *Model) remainderWritten(msg remainderWrittenMsg) tea.Cmd {
 	m.setNotice(fmt.Sprintf("Wrote %s (%s, %s): enter imports it.", termsafe.String(name),
 		Plural(msg.plan.Repositories, "repository", "repositories"),
 		Plural(msg.plan.PullRequests, "pull request", "pull requests")), false)
-	return m.listArchives()
+	cmd, _ := m.pickerMessage(msg.list)
+	return cmd
 }
 
 // verifyRows is how many differences the list shows at once.

@@ -332,11 +332,16 @@ func TestFlowVerifyWritesTheRemainder(t *testing.T) {
 	tm.Type("w")
 	waitScreen(t, tm, "Write the remainder archive?")
 	tm.Type("y")
-	waitScreen(t, tm, "▸ Bitbucket_export_422-remainder-12.tar")
+	// The picker opens with the list that holds the new archive: the frame
+	// that says so already has it selected.
+	waitScreen(t, tm, "Wrote Bitbucket_export_422-remainder-12.tar")
 	tm.Type("q")
-	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
 	if got := v.writtenPaths(); len(got) != 1 || filepath.Dir(got[0]) != a.Dir() {
 		t.Fatalf("wrote %v, want one file in %s", got, a.Dir())
+	}
+	if f, ok := fm.picker.selected(); !ok || f.Name != "Bitbucket_export_422-remainder-12.tar" || fm.onJob || fm.onHistory {
+		t.Fatalf("the picker shows %v selected (job view %v, jobs list %v)", f.Name, fm.onJob, fm.onHistory)
 	}
 }
 
