@@ -43,6 +43,9 @@ type Archives interface {
 type Options struct {
 	Backend  model.Backend
 	Archives Archives
+	// Verifier compares a finished job's archive with the target and
+	// writes remainder archives; nil leaves the Verify pane out.
+	Verifier model.Verifier
 
 	// Now is the clock; nil means time.Now. Tests inject a fixed one.
 	Now func() time.Time

@@ -175,6 +175,7 @@ func (f *fakeBackend) set(j model.Job, msgs ...model.Message) { f.Place(j, msgs.
 
 // fakeArchives is an import directory held in memory.
 type fakeArchives struct {
+	mu        sync.Mutex // files: a remainder is added while the console runs
 	files     []model.ArchiveFile
 	summaries map[string]model.ArchiveSummary
 	free      int64
@@ -214,7 +215,18 @@ func newFakeArchives() *fakeArchives {
 	}
 }
 
-func (a *fakeArchives) List(context.Context) ([]model.ArchiveFile, error) { return a.files, nil }
+func (a *fakeArchives) List(context.Context) ([]model.ArchiveFile, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]model.ArchiveFile(nil), a.files...), nil
+}
+
+// add puts a new file first in the directory, as the newest.
+func (a *fakeArchives) add(f model.ArchiveFile) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.files = append([]model.ArchiveFile{f}, a.files...)
+}
 
 func (a *fakeArchives) Inspect(_ context.Context, path string) (model.ArchiveSummary, error) {
 	s, ok := a.summaries[path]
@@ -363,4 +375,59 @@ func (h *harness) requireNotScreen(notWant ...string) {
 			h.t.Fatalf("screen shows %q:\n%s", w, s)
 		}
 	}
+}
+
+// fakeVerifier answers verify with a scripted report and plan, records the
+// calls, and writes a remainder by adding it to the import directory.
+type fakeVerifier struct {
+	mu       sync.Mutex
+	report   model.VerifyReport
+	err      error // Verify fails with it
+	plan     model.RemainderPlan
+	planned  []model.VerifyReport
+	written  []string // WriteRemainder's paths
+	verified [][]int64
+	archives *fakeArchives
+
+	// gate, when set, holds Verify until the test closes it or its context
+	// ends; stopped then receives the context's error.
+	gate    chan struct{}
+	stopped chan error
+}
+
+func (v *fakeVerifier) Verify(ctx context.Context, jobs ...int64) (model.VerifyReport, error) {
+	v.mu.Lock()
+	v.verified = append(v.verified, jobs)
+	gate, report, err := v.gate, v.report, v.err
+	v.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			v.stopped <- ctx.Err()
+			return model.VerifyReport{}, ctx.Err()
+		}
+	}
+	return report, err
+}
+
+func (v *fakeVerifier) PlanRemainder(_ context.Context, r model.VerifyReport) (model.RemainderPlan, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.planned = append(v.planned, r)
+	return v.plan, nil
+}
+
+func (v *fakeVerifier) WriteRemainder(_ context.Context, _ model.RemainderPlan, path string) error {
+	v.mu.Lock()
+	v.written = append(v.written, path)
+	v.mu.Unlock()
+	v.archives.add(model.ArchiveFile{Name: filepath.Base(path), Path: path, Size: 20480, ModTime: t0})
+	return nil
+}
+
+func (v *fakeVerifier) writtenPaths() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]string(nil), v.written...)
 }

@@ -177,6 +177,12 @@ func (m *Model) historyKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		return m.showJob(j)
+	case key.Matches(msg, k.Verify) && m.opts.Verifier != nil:
+		j, ok := h.selected()
+		if !ok {
+			return nil
+		}
+		return m.openVerify(j)
 	}
 	h.cursor = scroll(msg, k, h.cursor, len(h.jobs)-1, m.height/2)
 	return nil
@@ -419,12 +425,17 @@ func (m *Model) lastOutcome(j model.Job) {
 func (m Model) historyHelp() bindings {
 	k := m.keys
 	short := []key.Binding{k.Open, k.Back}
+	actions := []key.Binding{k.Open, k.Back, k.Watch}
+	if j, ok := m.hist.selected(); ok && m.canVerify(j) {
+		short = append(short, k.Verify)
+		actions = append(actions, k.Verify)
+	}
 	if m.job != nil {
 		short = append(short, k.Watch)
 	}
 	return bindings{
 		short: append(short, k.Help, k.Quit),
-		full:  [][]key.Binding{k.moves(), {k.Open, k.Back, k.Watch}, k.general()},
+		full:  [][]key.Binding{k.moves(), actions, k.general()},
 	}
 }
 

@@ -302,6 +302,8 @@ func (m *Model) jobKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Cancel):
 		return m.confirmCancel()
+	case key.Matches(msg, k.Verify) && m.opts.Verifier != nil:
+		return m.openVerify(m.watchedJob())
 	}
 	if j.logFocused {
 		return j.updateLog(msg)
@@ -367,11 +369,16 @@ func (m Model) jobHelp() bindings {
 		first = k.Picker
 	}
 	short := []key.Binding{first}
+	actions := []key.Binding{k.Cancel, k.Picker, k.Back}
+	if m.opts.Verifier != nil && j.finished() {
+		short = append(short, k.Verify)
+		actions = append(actions, k.Verify)
+	}
 	if j.logFocused {
 		short = append(short, j.log.ShortHelp()...)
 	}
 	short = append(short, k.Tab, k.Help, k.Quit)
-	full := [][]key.Binding{{k.Cancel, k.Picker, k.Back}}
+	full := [][]key.Binding{actions}
 	if j.logFocused {
 		full = append(full, j.log.FullHelp()...)
 	}

@@ -12,6 +12,7 @@ type keyMap struct {
 	Filter, Start, Checksum, Compare key.Binding // picker
 	Cancel, Picker, Watch            key.Binding // job view
 	History, Open                    key.Binding // the jobs list
+	Verify, Remainder                key.Binding // a finished job; the Verify pane
 
 	Accept, Dismiss key.Binding // inside a prompt
 }
@@ -47,6 +48,9 @@ func newKeyMap() keyMap {
 
 		History: b([]string{"h"}, "h", "job history"),
 		Open:    b([]string{"enter"}, "enter", "open job"),
+
+		Verify:    b([]string{"v"}, "v", "verify on the target"),
+		Remainder: b([]string{"w"}, "w", "write remainder archive"),
 
 		Accept:  b([]string{"enter"}, "enter", "apply"),
 		Dismiss: b([]string{"esc"}, "esc", "cancel"),

@@ -30,6 +30,7 @@ type picker struct {
 
 	filter    textinput.Model
 	filtering bool
+	want      string // the archive to select once the next list holds it: a remainder just written
 	compare   textinput.Model
 	comparing bool
 
@@ -145,6 +146,27 @@ func (p *picker) refilter() {
 			if p.files[idx].Path == keep.Path {
 				p.cursor = i
 			}
+		}
+	}
+}
+
+// selectName selects the archive of that name once a list holds it; the
+// filter is cleared, so that nothing hides it.
+func (p *picker) selectName(name string) {
+	p.want = name
+	p.filtering = false
+	p.filter.Blur()
+	p.filter.SetValue("")
+	p.previewFocused = false
+	p.refilter()
+	p.selectWanted()
+}
+
+func (p *picker) selectWanted() {
+	for i, idx := range p.shown {
+		if p.want != "" && p.files[idx].Name == p.want {
+			p.cursor, p.want = i, ""
+			return
 		}
 	}
 }
@@ -290,6 +312,7 @@ func (m *Model) pickerMessage(msg tea.Msg) (tea.Cmd, bool) {
 		if msg.err == nil {
 			p.files = msg.files
 			p.refilter()
+			p.selectWanted()
 		}
 		return m.fillPreview(), true
 	case summaryMsg:

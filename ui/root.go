@@ -54,6 +54,8 @@ type Model struct {
 	job       *jobView // the job being watched, nil before the first start
 	onJob     bool     // the job view is on screen, else the picker
 	dialog    *dialog
+	verify    *verifyPane // over the job view or the jobs list it was opened from
+	verifyGen int         // numbers verify runs, so a left one's answer is dropped
 
 	notice    string // a one-off report above the help line
 	noticeBad bool
@@ -175,6 +177,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		switch {
+		case m.verify != nil:
+			if v := m.verify; v.report != nil {
+				v.cursor = min(max(v.cursor+wheelStep(msg), 0), max(len(v.shown)-1, 0))
+			}
+			return nil
 		case m.onHistory:
 			m.hist.cursor = min(max(m.hist.cursor+wheelStep(msg), 0), max(len(m.hist.jobs)-1, 0))
 			return nil
@@ -236,6 +243,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	}
+	if cmd, ok := m.verifyMessage(msg); ok {
+		return cmd
+	}
 	if cmd, ok := m.pickerMessage(msg); ok {
 		return cmd
 	}
@@ -261,6 +271,9 @@ func (m *Model) setNotice(s string, bad bool) {
 // capturing reports whether a text prompt has focus: it then gets every
 // key but ctrl+c.
 func (m *Model) capturing() bool {
+	if m.verify != nil {
+		return m.verify.filtering
+	}
 	if m.onHistory {
 		return false
 	}
@@ -271,6 +284,12 @@ func (m *Model) capturing() bool {
 }
 
 func (m *Model) routeToPrompt(msg tea.Msg) tea.Cmd {
+	if m.verify != nil {
+		if m.verify.filtering {
+			return m.verifyPrompt(msg)
+		}
+		return nil
+	}
 	if m.onJob {
 		if m.job != nil {
 			return m.job.updateLog(msg)
@@ -321,6 +340,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	switch {
+	case m.verify != nil:
+		return m.verifyKey(msg)
 	case m.onHistory:
 		return m.historyKey(msg)
 	case m.onJob && m.job != nil:
@@ -358,6 +379,8 @@ func (m Model) render() string {
 		body = m.fullHelp(bodyH)
 	case m.dialog != nil:
 		body = m.dialog.view(&m, m.width, bodyH)
+	case m.verify != nil:
+		body = m.verifyView(m.width, bodyH)
 	case m.onHistory:
 		body = m.historyView()
 	case m.onJob && m.job != nil:
@@ -437,7 +460,7 @@ func (m Model) header() string {
 func (m Model) currentHelp() bindings {
 	switch {
 	case m.capturing():
-		if m.onJob {
+		if m.onJob && m.verify == nil {
 			return bindings{short: m.job.log.ShortHelp(), full: m.job.log.FullHelp()}
 		}
 		return m.keys.promptHelp()
@@ -445,6 +468,8 @@ func (m Model) currentHelp() bindings {
 		return m.dialog.help(m.keys)
 	case m.showHelp:
 		return bindings{short: []key.Binding{m.keys.Help, m.keys.Back, m.keys.Quit}}
+	case m.verify != nil:
+		return m.verifyHelp()
 	case m.onHistory:
 		return m.historyHelp()
 	case m.onJob && m.job != nil:

@@ -1,0 +1,619 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"bbimport/model"
+	"bbimport/termsafe"
+)
+
+// The Verify pane: a finished job's archive compared with the target
+// (model.Verifier), its totals and differences, and the remainder archive
+// of what did not arrive. It lies over the job view or the jobs list it was
+// opened from, which esc returns to.
+
+// verifySpin is the pane's spinner while verify runs: its frames only; the
+// root's timer (after) paces it, so that tests run it by hand.
+var verifySpin = spinner.MiniDot
+
+// verifyPane is one verify run and what it found.
+type verifyPane struct {
+	job    model.Job // the job verified (ID, Archive)
+	gen    int       // a stale run's answers are dropped
+	ctx    context.Context
+	cancel context.CancelFunc // on leaving the pane: stops verify, a plan or a write under way
+	frame  int
+
+	report *model.VerifyReport // made safe to show; nil while verify runs or when it failed
+	raw    model.VerifyReport  // as the verifier answered, for PlanRemainder
+	err    error
+
+	shown  []int  // indexes into report.Differences that pass the filter
+	cells  [4]int // the widest of each column of the differences, measured once
+	cursor int    // index into shown
+
+	filter    textinput.Model
+	filtering bool
+
+	busy string // "planning…", "writing…": the remainder under way
+}
+
+type (
+	verifiedMsg struct {
+		gen       int
+		raw, safe model.VerifyReport
+		err       error
+	}
+	verifyTickMsg    struct{ gen int }
+	remainderPlanMsg struct {
+		gen  int
+		plan model.RemainderPlan
+		base string // the name it is written to, without a number or .tar
+		path string // where it will be written: a fresh name in the import directory
+		err  error
+	}
+	remainderWrittenMsg struct {
+		gen  int
+		path string
+		plan model.RemainderPlan
+		err  error
+		list archivesMsg // the import directory once written, which the picker shows
+	}
+)
+
+// canVerify reports whether j may be verified here: the console has a
+// Verifier and the job has ended.
+func (m *Model) canVerify(j model.Job) bool {
+	return m.opts.Verifier != nil && j.State.Finished()
+}
+
+// openVerify runs verify of j and shows the pane while it runs.
+func (m *Model) openVerify(j model.Job) tea.Cmd {
+	if m.opts.Verifier == nil {
+		return nil
+	}
+	if !j.State.Finished() {
+		m.setNotice(fmt.Sprintf("Job %d has not ended: verify it once it has.", j.ID), false)
+		return nil
+	}
+	m.closeVerify()
+	m.verifyGen++
+	ctx, cancel := context.WithCancel(m.ctx)
+	f := textinput.New()
+	f.Prompt = "/ "
+	f.Placeholder = "filter the differences"
+	f.SetStyles(m.theme.input())
+	m.verify = &verifyPane{job: j, gen: m.verifyGen, ctx: ctx, cancel: cancel, filter: f}
+	v, gen, id := m.opts.Verifier, m.verifyGen, j.ID
+	run := func() tea.Msg {
+		r, err := v.Verify(ctx, id)
+		return verifiedMsg{gen, r, safeReport(r), safeErr(err)}
+	}
+	return tea.Batch(run, m.after(verifySpin.FPS, verifyTickMsg{gen}))
+}
+
+// closeVerify leaves the pane and stops a verify still running.
+func (m *Model) closeVerify() {
+	if m.verify != nil {
+		m.verify.cancel()
+		m.verify = nil
+	}
+}
+
+// verifyMessage applies the pane's background results.
+func (m *Model) verifyMessage(msg tea.Msg) (tea.Cmd, bool) {
+	v := m.verify
+	switch msg := msg.(type) {
+	case verifyTickMsg:
+		if v != nil && msg.gen == v.gen && v.running() {
+			v.frame++
+			return m.after(verifySpin.FPS, verifyTickMsg{v.gen}), true
+		}
+		return nil, true
+	case verifiedMsg:
+		if v != nil && msg.gen == v.gen {
+			if msg.err != nil {
+				v.err = msg.err
+			} else {
+				v.raw, v.report = msg.raw, &msg.safe
+				v.cells = widestCells(msg.safe.Differences)
+				v.refilter()
+			}
+		}
+		return nil, true
+	case remainderPlanMsg:
+		if v != nil && msg.gen == v.gen {
+			v.busy = ""
+			if msg.err != nil {
+				m.setNotice(fmt.Sprintf("Could not plan the remainder archive: %s.", sentence(msg.err)), true)
+				return nil, true
+			}
+			m.confirmRemainder(msg.plan, msg.base, msg.path)
+		}
+		return nil, true
+	case remainderWrittenMsg:
+		if v != nil && msg.gen == v.gen {
+			v.busy = ""
+			if msg.err != nil {
+				m.setNotice(fmt.Sprintf("Could not write the remainder archive: %s.", sentence(msg.err)), true)
+				return nil, true
+			}
+			return m.remainderWritten(msg), true
+		}
+		return nil, true
+	}
+	return nil, false
+}
+
+func (v *verifyPane) running() bool { return v.report == nil && v.err == nil }
+
+// refilter keeps the differences whose line holds the filter's text, in
+// any case.
+func (v *verifyPane) refilter() {
+	needle := strings.ToLower(strings.TrimSpace(v.filter.Value()))
+	v.shown = v.shown[:0]
+	for i, d := range v.report.Differences {
+		if needle == "" || strings.Contains(strings.ToLower(strings.Join(differenceCells(d), " ")), needle) {
+			v.shown = append(v.shown, i)
+		}
+	}
+	v.cursor = max(0, min(v.cursor, len(v.shown)-1))
+}
+
+// verifyPrompt sends a key or a paste to the filter, which narrows the
+// list as it is typed: enter keeps it, esc clears it.
+func (m *Model) verifyPrompt(msg tea.Msg) tea.Cmd {
+	v := m.verify
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch {
+		case key.Matches(k, m.keys.Accept):
+			v.filtering = false
+			v.filter.Blur()
+			return nil
+		case key.Matches(k, m.keys.Dismiss):
+			v.filtering = false
+			v.filter.Blur()
+			v.filter.SetValue("")
+			v.refilter()
+			return nil
+		}
+	}
+	var cmd tea.Cmd
+	v.filter, cmd = v.filter.Update(msg)
+	v.refilter()
+	return cmd
+}
+
+func (m *Model) verifyKey(msg tea.KeyPressMsg) tea.Cmd {
+	v := m.verify
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Back) && v.filter.Value() != "":
+		v.filter.SetValue("")
+		v.refilter()
+		return nil
+	case key.Matches(msg, k.Back):
+		m.closeVerify()
+		return nil
+	}
+	if v.report == nil {
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Filter):
+		v.filtering = true
+		return v.filter.Focus()
+	case key.Matches(msg, k.Remainder):
+		return m.planRemainder()
+	}
+	v.cursor = scroll(msg, k, v.cursor, len(v.shown)-1, m.verifyRows())
+	return nil
+}
+
+// planRemainder asks what a remainder archive would hold, and picks the
+// name it would be written to, before asking.
+func (m *Model) planRemainder() tea.Cmd {
+	v := m.verify
+	switch {
+	case v.report.Complete():
+		m.setNotice("Everything in the archive is on the target: there is no remainder to write.", false)
+		return nil
+	case v.busy != "":
+		return nil
+	}
+	v.busy = "planning the remainder archive…"
+	ver, a, ctx, gen, report := m.opts.Verifier, m.opts.Archives, v.ctx, v.gen, v.raw
+	base := remainderBase(v.job, report)
+	return func() tea.Msg {
+		plan, err := ver.PlanRemainder(ctx, report)
+		if err != nil {
+			return remainderPlanMsg{gen: gen, err: safeErr(err)}
+		}
+		path, err := freeArchivePath(ctx, a, base)
+		return remainderPlanMsg{gen, plan, base, path, safeErr(err)}
+	}
+}
+
+// remainderBase is the remainder archive's name without its extension:
+// the archive's, then the jobs verified, e.g. "small-remainder-11".
+func remainderBase(j model.Job, r model.VerifyReport) string {
+	name := filepath.Base(r.Archive)
+	if r.Archive == "" {
+		name = j.Archive
+	}
+	jobs := make([]string, 0, len(r.Jobs))
+	for _, id := range r.Jobs {
+		jobs = append(jobs, fmt.Sprint(id))
+	}
+	if len(jobs) == 0 {
+		jobs = append(jobs, fmt.Sprint(j.ID))
+	}
+	return strings.TrimSuffix(name, ".tar") + "-remainder-" + strings.Join(jobs, "-")
+}
+
+// freeArchivePath is base.tar in the import directory, or base-2.tar,
+// base-3.tar… when it is taken: a remainder never replaces a file.
+func freeArchivePath(ctx context.Context, a Archives, base string) (string, error) {
+	files, err := a.List(ctx)
+	if err != nil {
+		return "", fmt.Errorf("list the import directory: %w", err)
+	}
+	taken := map[string]bool{}
+	for _, f := range files {
+		taken[f.Name] = true
+	}
+	for n := 1; ; n++ {
+		name := base + ".tar"
+		if n > 1 {
+			name = fmt.Sprintf("%s-%d.tar", base, n)
+		}
+		path := filepath.Join(a.Dir(), name)
+		if _, err := os.Lstat(path); taken[name] || !errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		return path, nil
+	}
+}
+
+// confirmRemainder says what importing the remainder will do, by
+// Bitbucket's rules, before it is written.
+func (m *Model) confirmRemainder(plan model.RemainderPlan, base, path string) {
+	origins := map[string]string{}
+	for _, h := range m.verify.report.Hierarchies {
+		origins[h.ID] = h.Origin
+	}
+	named := func(ids []string) string {
+		var names []string
+		for i, id := range ids {
+			if i == 6 {
+				names = append(names, fmt.Sprintf("and %d more", len(ids)-i))
+				break
+			}
+			if o := origins[id]; o != "" {
+				id = o
+			}
+			names = append(names, id)
+		}
+		return strings.Join(names, ", ")
+	}
+	lines := []string{
+		fmt.Sprintf("It holds %s, %s and %s of %s: %s.",
+			Plural(len(plan.Hierarchies), "fork hierarchy", "fork hierarchies"),
+			Plural(plan.Repositories, "repository", "repositories"),
+			Plural(plan.PullRequests, "pull request", "pull requests"),
+			termsafe.String(filepath.Base(plan.Archive)), termsafe.String(named(plan.Hierarchies))),
+		"",
+		"Importing it creates its projects under these keys (a key taken on the target gets the next free one): " +
+			projectKeys(plan.Projects) + ".",
+	}
+	if len(plan.Incomplete) > 0 {
+		lines = append(lines, "", fmt.Sprintf("Imported again whole, beside the partial copy on the target: %s (%s). "+
+			"An import never reuses the fork parents that a canceled one left behind.",
+			termsafe.String(named(plan.Incomplete)), Plural(len(plan.Incomplete), "incomplete hierarchy", "incomplete hierarchies")))
+	}
+	lines = append(lines, "", "Written to "+termsafe.String(path)+", then selected in the archives.")
+	m.dialog = &dialog{
+		title: "Write the remainder archive?",
+		lines: lines,
+		choices: []choice{
+			{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "write it")), func(m *Model) tea.Cmd {
+				return m.writeRemainder(plan, base, path)
+			}},
+			{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "back to the differences")), nil},
+		},
+	}
+}
+
+// projectKeys is "PRJ → PRJ2, OPS → OPS1, ~ALICE (personal: reused)", the
+// first dozen.
+func projectKeys(ps []model.RemainderProject) string {
+	var keys []string
+	for i, p := range ps {
+		if i == 12 {
+			keys = append(keys, fmt.Sprintf("and %d more", len(ps)-i))
+			break
+		}
+		k := termsafe.String(p.Key) + " → " + termsafe.String(p.ImportAs)
+		if p.Personal {
+			k = termsafe.String(p.Key) + " (personal: reused)"
+		}
+		keys = append(keys, k)
+	}
+	return strings.Join(keys, ", ")
+}
+
+// writeRemainder writes the planned archive to a free name: the one shown,
+// unless a file has taken it since.
+func (m *Model) writeRemainder(plan model.RemainderPlan, base, shown string) tea.Cmd {
+	v := m.verify
+	if v == nil {
+		return nil
+	}
+	v.busy = "writing " + termsafe.String(filepath.Base(shown)) + "…"
+	ver, a, ctx, gen := m.opts.Verifier, m.opts.Archives, v.ctx, v.gen
+	return func() tea.Msg {
+		path, err := freeArchivePath(ctx, a, base)
+		if err == nil {
+			err = ver.WriteRemainder(ctx, plan, path)
+		}
+		if err != nil {
+			return remainderWrittenMsg{gen: gen, err: safeErr(err)}
+		}
+		// Listed here, so that the picker opens with the new archive
+		// already selected, never first on another.
+		files, err := a.List(ctx)
+		return remainderWrittenMsg{gen, path, plan, nil, archivesMsg{files, err}}
+	}
+}
+
+// remainderWritten goes to the picker with the new archive selected.
+func (m *Model) remainderWritten(msg remainderWrittenMsg) tea.Cmd {
+	m.closeVerify()
+	m.onJob, m.onHistory = false, false
+	name := filepath.Base(msg.path)
+	m.picker.selectName(name)
+	m.setNotice(fmt.Sprintf("Wrote %s (%s, %s): enter imports it.", termsafe.String(name),
+		Plural(msg.plan.Repositories, "repository", "repositories"),
+		Plural(msg.plan.PullRequests, "pull request", "pull requests")), false)
+	cmd, _ := m.pickerMessage(msg.list)
+	return cmd
+}
+
+// verifyRows is how many differences the list shows at once.
+func (m *Model) verifyRows() int {
+	return max(m.bodyHeight()-verifyTotalsH-2-1, 1)
+}
+
+// verifyTotalsH is the height of the totals pane, borders included.
+const verifyTotalsH = 9
+
+// verifyView draws the totals over the differences.
+func (m Model) verifyView(w, h int) string {
+	v := m.verify
+	t := m.theme
+	title := "Verify · job " + fmt.Sprint(v.job.ID)
+	if v.job.Archive != "" {
+		title += " · " + v.job.Archive
+	}
+	inner := w - 2
+	switch {
+	case v.err != nil:
+		lines := wrapLines([]string{"", t.Problem.Render(fmt.Sprintf("Could not verify job %d: %s.", v.job.ID, sentence(v.err))),
+			"", t.Dim.Render("esc goes back.")}, inner-1)
+		return box(t, title, indent(lines), w, h, true)
+	case v.report == nil:
+		frames := verifySpin.Frames
+		lines := []string{"", t.Busy.Render(frames[v.frame%len(frames)]) + fmt.Sprintf(" Comparing the archive of job %d with the target…", v.job.ID),
+			"", t.Dim.Render("This reads the archive again and asks the target for every repository, ref and pull request; " +
+				"it can take minutes. esc stops it.")}
+		return box(t, title, indent(wrapLines(lines, inner-1)), w, h, true)
+	}
+	top := box(t, title, v.totalsLines(t, inner), w, verifyTotalsH, false)
+	return top + "\n" + v.differencesBox(t, w, h-verifyTotalsH)
+}
+
+// totalsLines is the verdict and the counts per kind.
+func (v *verifyPane) totalsLines(t Theme, w int) []string {
+	r := v.report
+	verdict := t.Good.Render("✓ Everything in the archive is on the target.")
+	if !r.Complete() {
+		verdict = t.Bad.Render("✗ "+Plural(len(r.Differences), "difference", "differences")) +
+			": what is missing or differs is listed below."
+	}
+	if v.busy != "" {
+		verdict = t.Busy.Render(v.busy)
+	}
+	row := func(label string, a, b, c, d string) string {
+		return fmt.Sprintf(" %-14s%10s%10s%10s%11s", label, a, b, c, d)
+	}
+	count := func(label string, c model.VerifyCount) string {
+		return row(label, fmt.Sprint(c.Expected), fmt.Sprint(c.Present), fmt.Sprint(c.Missing), fmt.Sprint(c.Differing))
+	}
+	lines := []string{
+		" " + verdict,
+		"",
+		t.Label.Render(row("", "expected", "present", "missing", "differing")),
+		count("Hierarchies", r.Totals.Hierarchies),
+		count("Repositories", r.Totals.Repositories),
+		count("Refs", r.Totals.Refs),
+		count("Pull requests", r.Totals.PullRequests),
+	}
+	return fitLines(lines, w, len(lines))
+}
+
+// differencesBox is the differences, one line each, scrolled to the
+// cursor, under the filter when one is set.
+func (v *verifyPane) differencesBox(t Theme, w, h int) string {
+	r := v.report
+	inner := w - 2
+	title := fmt.Sprintf("Differences (%d)", len(r.Differences))
+	if v.filter.Value() != "" || v.filtering {
+		title = fmt.Sprintf("Differences (%d of %d)", len(v.shown), len(r.Differences))
+	}
+	var lines []string
+	if v.filtering || v.filter.Value() != "" {
+		lines = append(lines, v.filter.View())
+	}
+	rows := max(h-2-len(lines), 1)
+	switch {
+	case r.Complete():
+		lines = append(lines, "", " Nothing to list: every hierarchy, repository, ref and pull request of the archive is on the target as in the archive.")
+		lines = wrapLines(lines, inner-1)
+	case len(v.shown) == 0:
+		lines = append(lines, " "+t.Dim.Render(fmt.Sprintf("no difference contains %q", v.filter.Value())))
+	default:
+		widths := differenceWidths(v.cells, inner-2)
+		top := max(0, v.cursor-rows+1)
+		for i := top; i < len(v.shown) && i < top+rows; i++ {
+			line := differenceLine(t, r.Differences[v.shown[i]], widths, i == v.cursor)
+			if i == v.cursor {
+				line = t.Selected.Render(fit("▸ "+ansi.Strip(line), inner))
+			} else {
+				line = "  " + line
+			}
+			lines = append(lines, line)
+		}
+	}
+	return box(t, title, lines, w, h, true)
+}
+
+// differenceCells are a difference's columns: repository, item, what
+// differs, expected → found.
+func differenceCells(d model.VerifyDifference) []string {
+	repo := d.Repository
+	if d.Target != "" && d.Target != d.Repository {
+		repo += " (" + d.Target + ")"
+	}
+	item := d.Item
+	if item == "" {
+		item = d.Kind
+	}
+	what := d.Status
+	if d.Status == model.VerifyDiffers && d.Field != "" {
+		what = d.Field
+	}
+	change := ""
+	if d.Expected != "" || d.Found != "" {
+		found := d.Found
+		if found == "" {
+			found = "none"
+		}
+		change = shortHash(d.Expected) + " → " + shortHash(found)
+	}
+	return []string{repo, item, what, change}
+}
+
+// shortHash shortens a commit id as git log --oneline does; other values
+// stay whole.
+func shortHash(s string) string {
+	if len(s) == 40 && strings.Trim(strings.ToLower(s), "0123456789abcdef") == "" {
+		return s[:12]
+	}
+	return s
+}
+
+// widestCells measures each column of the differences.
+func widestCells(ds []model.VerifyDifference) [4]int {
+	var ws [4]int
+	for _, d := range ds {
+		for i, c := range differenceCells(d) {
+			ws[i] = max(ws[i], ansi.StringWidth(c))
+		}
+	}
+	return ws
+}
+
+// differenceWidths sizes the repository, item and what columns to the
+// widest, with a gap; when a line would not fit in w, the repository
+// column, then the item column, give way down to a fifth of w each.
+func differenceWidths(widest [4]int, w int) [3]int {
+	ws := [3]int{widest[0] + 2, widest[1] + 2, widest[2] + 2}
+	over := ws[0] + ws[1] + ws[2] + widest[3] - w
+	for i := 0; i < 2 && over > 0; i++ {
+		give := min(over, max(ws[i]-w/5, 0))
+		ws[i] -= give
+		over -= give
+	}
+	return ws
+}
+
+// column is s in a column w cells wide, cut short of its last cell so
+// that a cut value does not run into the next column.
+func column(s string, w int) string { return fit(s, w-1) + " " }
+
+func differenceLine(t Theme, d model.VerifyDifference, ws [3]int, selected bool) string {
+	c := differenceCells(d)
+	what := column(c[2], ws[2])
+	if !selected {
+		st := t.Caution
+		if d.Status == model.VerifyMissing {
+			st = t.Bad
+		}
+		what = st.Render(strings.TrimRight(what, " ")) + strings.Repeat(" ", ws[2]-ansi.StringWidth(strings.TrimRight(what, " ")))
+	}
+	return column(c[0], ws[0]) + column(c[1], ws[1]) + what + c[3]
+}
+
+func (m Model) verifyHelp() bindings {
+	k := m.keys
+	v := m.verify
+	back := k.Back
+	if v.running() {
+		back.SetHelp("esc", "stop verify")
+	}
+	short := []key.Binding{back}
+	actions := []key.Binding{back}
+	if v.report != nil {
+		filter := k.Filter
+		filter.SetHelp("/", "filter")
+		short = []key.Binding{filter}
+		actions = []key.Binding{filter}
+		if !v.report.Complete() {
+			short = append(short, k.Remainder)
+			actions = append(actions, k.Remainder)
+		}
+		short = append(short, k.Back)
+		actions = append(actions, k.Back)
+	}
+	full := [][]key.Binding{actions, k.general()}
+	if v.report != nil {
+		full = append([][]key.Binding{k.moves()}, full...)
+	}
+	return bindings{short: append(short, k.Help, k.Quit), full: full}
+}
+
+// safeReport returns r with every text of the archive and the target made
+// safe, where it enters the console.
+func safeReport(r model.VerifyReport) model.VerifyReport {
+	safe := termsafe.String
+	r.Archive, r.Target = safe(r.Archive), safe(r.Target)
+	ds := make([]model.VerifyDifference, len(r.Differences))
+	for i, d := range r.Differences {
+		d.Kind, d.Status, d.HierarchyID = safe(d.Kind), safe(d.Status), safe(d.HierarchyID)
+		d.Repository, d.Target, d.Item, d.Field = safe(d.Repository), safe(d.Target), safe(d.Item), safe(d.Field)
+		d.Expected, d.Found = safe(d.Expected), safe(d.Found)
+		ds[i] = d
+	}
+	r.Differences = ds
+	hs := make([]model.VerifiedHierarchy, len(r.Hierarchies))
+	for i, h := range r.Hierarchies {
+		h.ID, h.Origin = safe(h.ID), safe(h.Origin)
+		hs[i] = h
+	}
+	r.Hierarchies = hs
+	return r
+}
+
+// sentence is err's text to end a sentence with: without its own full stop.
+func sentence(err error) string { return strings.TrimSuffix(err.Error(), ".") }

@@ -1,0 +1,367 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"bbimport/model"
+)
+
+// canceledReport is what verify finds after job 12 was canceled during
+// PRJ/golden's hierarchy: OPS/tools never arrived, PRJ/golden's hierarchy
+// arrived in part, and a ref and a pull request differ.
+func canceledReport() model.VerifyReport {
+	const (
+		c1 = "8f2c1e9a7b3d4c5e6f708192a3b4c5d6e7f80912"
+		c2 = "1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6"
+	)
+	miss, diff := model.VerifyMissing, model.VerifyDiffers
+	return model.VerifyReport{
+		Archive: "/srv/import/Bitbucket_export_422.tar", Jobs: []int64{12}, Target: "/srv/bbimport",
+		Totals: model.VerifyTotals{
+			Hierarchies:  model.VerifyCount{Expected: 5, Present: 3, Missing: 1, Differing: 1},
+			Repositories: model.VerifyCount{Expected: 7, Present: 4, Missing: 3},
+			Refs:         model.VerifyCount{Expected: 41, Present: 33, Missing: 7, Differing: 1},
+			PullRequests: model.VerifyCount{Expected: 340, Present: 218, Missing: 121, Differing: 1},
+		},
+		Differences: []model.VerifyDifference{
+			{Kind: model.VerifyHierarchy, Status: miss, HierarchyID: "h4", Repository: "OPS/tools"},
+			{Kind: model.VerifyRepository, Status: miss, HierarchyID: "h4", Repository: "OPS/tools"},
+			{Kind: model.VerifyRepository, Status: miss, HierarchyID: "h4", Repository: "OPS/deploy"},
+			{Kind: model.VerifyHierarchy, Status: diff, HierarchyID: "h1", Repository: "PRJ/golden", Target: "PRJ1/golden"},
+			{Kind: model.VerifyRepository, Status: miss, HierarchyID: "h1", Repository: "PRJ/api"},
+			{Kind: model.VerifyRef, Status: diff, HierarchyID: "h1", Repository: "PRJ/golden", Target: "PRJ1/golden",
+				Item: "refs/heads/main", Field: "commit", Expected: c1, Found: c2},
+			{Kind: model.VerifyRef, Status: miss, HierarchyID: "h1", Repository: "PRJ/golden", Target: "PRJ1/golden",
+				Item: "refs/tags/v2.0", Expected: c1},
+			{Kind: model.VerifyPullRequest, Status: diff, HierarchyID: "h1", Repository: "PRJ/golden", Target: "PRJ1/golden",
+				Item: "#12", Field: "state", Expected: "OPEN", Found: "DECLINED"},
+			{Kind: model.VerifyPullRequest, Status: miss, HierarchyID: "h1", Repository: "PRJ/golden", Target: "PRJ1/golden",
+				Item: "#14", Expected: "OPEN"},
+		},
+		Hierarchies: []model.VerifiedHierarchy{
+			{ID: "h1", Origin: "PRJ/golden", Status: diff},
+			{ID: "h4", Origin: "OPS/tools", Status: miss},
+		},
+	}
+}
+
+func completeReport() model.VerifyReport {
+	r := canceledReport()
+	r.Differences = nil
+	for _, c := range []*model.VerifyCount{&r.Totals.Hierarchies, &r.Totals.Repositories, &r.Totals.Refs, &r.Totals.PullRequests} {
+		*c = model.VerifyCount{Expected: c.Expected, Present: c.Expected}
+	}
+	return r
+}
+
+func remainderPlan() model.RemainderPlan {
+	return model.RemainderPlan{
+		Archive:     "/srv/import/Bitbucket_export_422.tar",
+		Hierarchies: []string{"h1", "h4"}, Incomplete: []string{"h1"},
+		Projects:     []model.RemainderProject{{Key: "PRJ", ImportAs: "PRJ2"}, {Key: "OPS", ImportAs: "OPS1"}},
+		Repositories: 5, PullRequests: 122,
+	}
+}
+
+// withVerifier gives the console a Verifier answering report.
+func withVerifier(h *harness, report model.VerifyReport) *fakeVerifier {
+	v := &fakeVerifier{report: report, plan: remainderPlan(), archives: h.a}
+	h.m.opts.Verifier = v
+	return v
+}
+
+// canceledJob is job 12 of Bitbucket_export_422.tar, canceled, in its job
+// view.
+func canceledJob(h *harness) {
+	startRunning(h)
+	finish(h, model.StateCanceled, message(90, model.SeverityWarn, "",
+		"Import canceled at the checkpoint before the next repository: 1 project(s), 3 repositories and 120 pull request(s) imported."))
+}
+
+var verifyScreens = []struct {
+	name  string
+	reach func(h *harness)
+}{
+	{"differences", func(h *harness) {
+		withVerifier(h, canceledReport())
+		canceledJob(h)
+		h.press("v")
+	}},
+	{"running", func(h *harness) {
+		withVerifier(h, canceledReport())
+		canceledJob(h)
+		// Opened, its command not run: verify is still under way.
+		_ = h.m.openVerify(h.m.watchedJob())
+	}},
+	{"complete", func(h *harness) {
+		withVerifier(h, completeReport())
+		canceledJob(h)
+		h.press("v")
+	}},
+	{"filter", func(h *harness) {
+		withVerifier(h, canceledReport())
+		canceledJob(h)
+		h.press("v", "/", "g", "o", "l", "d")
+	}},
+	{"plan", func(h *harness) {
+		withVerifier(h, canceledReport())
+		canceledJob(h)
+		h.press("v", "w")
+	}},
+	{"help", func(h *harness) {
+		withVerifier(h, canceledReport())
+		canceledJob(h)
+		h.press("v", "?")
+	}},
+	{"error", func(h *harness) {
+		v := withVerifier(h, canceledReport())
+		v.err = errors.New("read /srv/import/Bitbucket_export_422.tar: no such file or directory")
+		canceledJob(h)
+		h.press("v")
+	}},
+}
+
+// TestGoldenVerify draws the Verify pane at the smallest size and a large
+// one (go test ./ui -run GoldenVerify -update rewrites them).
+func TestGoldenVerify(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {200, 60}} {
+		for _, sc := range verifyScreens {
+			t.Run(fmt.Sprintf("%s-%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
+				h := newHarness(t, size[0], size[1])
+				sc.reach(h)
+				requireFrame(t, h.m.render(), size[0], size[1])
+				golden.RequireEqual(t, h.screen())
+			})
+		}
+	}
+}
+
+func TestVerifyFrameAtEverySize(t *testing.T) {
+	for _, sc := range verifyScreens {
+		for _, size := range [][2]int{{80, 24}, {81, 25}, {99, 30}, {120, 34}, {160, 50}, {200, 60}} {
+			t.Run(fmt.Sprintf("%s-%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
+				h := newHarness(t, size[0], size[1])
+				sc.reach(h)
+				requireFrame(t, h.m.render(), size[0], size[1])
+			})
+		}
+	}
+}
+
+func TestVerifyKeyOpensThePaneOfTheJob(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	v := withVerifier(h, canceledReport())
+	canceledJob(h)
+	h.requireScreen("v verify on the target")
+	h.press("v")
+	h.requireScreen("Verify · job 12 · Bitbucket_export_422.tar", "✗ 9 differences", "refs/heads/main", "8f2c1e9a7b3d → 1d2e3f405162")
+	if want := "Pull requests 340 218 121 1"; !strings.Contains(paneText(h.screen()), want) {
+		t.Fatalf("the totals lack %q:\n%s", want, h.screen())
+	}
+	if len(v.verified) != 1 || len(v.verified[0]) != 1 || v.verified[0][0] != 12 {
+		t.Fatalf("verified %v, want job 12", v.verified)
+	}
+	h.press("esc")
+	h.requireScreen("Job 12 · Bitbucket_export_422.tar", "■ CANCELED")
+	h.requireNotScreen("Verify ·")
+}
+
+func TestVerifyFromTheJobsList(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	v := withVerifier(h, completeReport())
+	withHistory(h)
+	h.press("h")
+	h.requireNotScreen("v verify") // job 12, highlighted, runs
+	h.press("v")
+	h.requireScreen("Job 12 has not ended: verify it once it has.")
+	h.press("j")
+	h.requireScreen("v verify")
+	h.press("v")
+	h.requireScreen("Verify · job 11 · small.tar", "✓ Everything in the archive is on the target.")
+	h.requireNotScreen("w write")
+	if len(v.verified) != 1 || v.verified[0][0] != 11 {
+		t.Fatalf("verified %v, want job 11", v.verified)
+	}
+	h.press("w")
+	if len(v.planned) != 0 {
+		t.Fatal("a complete report planned a remainder")
+	}
+	h.press("esc")
+	h.requireScreen("Jobs (3)")
+}
+
+func TestVerifyFilterNarrows(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	withVerifier(h, canceledReport())
+	canceledJob(h)
+	h.press("v", "/", "o", "p", "s")
+	h.requireScreen("Differences (3 of 9)", "OPS/tools", "OPS/deploy")
+	h.requireNotScreen("PRJ/api", "refs/heads/main")
+	h.press("q") // text in the prompt, not quit
+	if h.quit {
+		t.Fatal("q in the filter quit")
+	}
+	h.requireScreen("no difference contains \"opsq\"")
+	h.press("esc")
+	h.requireScreen("Differences (9)", "PRJ/api")
+	h.press("/", "#", "enter")
+	h.requireScreen("Differences (2 of 9)", "#12", "#14")
+	h.press("esc") // clears the filter first
+	h.requireScreen("Differences (9)", "Verify · job 12")
+	h.press("esc")
+	h.requireNotScreen("Verify ·")
+}
+
+func TestVerifyError(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	v := withVerifier(h, canceledReport())
+	v.err = errors.New("the target did not answer")
+	canceledJob(h)
+	h.press("v")
+	if want := "Could not verify job 12: the target did not answer."; !strings.Contains(paneText(h.screen()), want) {
+		t.Fatalf("the screen does not say %q:\n%s", want, h.screen())
+	}
+}
+
+func TestWithoutVerifierNoKey(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	canceledJob(h)
+	h.press("?")
+	h.requireNotScreen("verify")
+	h.press("?", "v")
+	h.requireNotScreen("Verify ·")
+	h.requireScreen("■ CANCELED")
+}
+
+func TestRemainderIsPlannedWrittenAndSelected(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	v := withVerifier(h, canceledReport())
+	canceledJob(h)
+	h.press("v", "w")
+	h.requireScreen("Write the remainder archive?", "PRJ → PRJ2, OPS → OPS1.",
+		"Bitbucket_export_422-remainder-12.tar")
+	if len(v.planned) != 1 || len(v.planned[0].Differences) != 9 {
+		t.Fatalf("planned %v", v.planned)
+	}
+	h.press("y")
+	want := filepath.Join("/srv/import", "Bitbucket_export_422-remainder-12.tar")
+	if got := v.writtenPaths(); len(got) != 1 || got[0] != want {
+		t.Fatalf("wrote %v, want %s", got, want)
+	}
+	h.requireScreen("Archives (4)", "Wrote Bitbucket_export_422-remainder-12.tar")
+	if got := h.selectedArchive(); got != "Bitbucket_export_422-remainder-12.tar" {
+		t.Fatalf("selected %q", got)
+	}
+}
+
+func TestRemainderNeverOverwrites(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	v := withVerifier(h, canceledReport())
+	canceledJob(h)
+	for _, n := range []string{"Bitbucket_export_422-remainder-12.tar", "Bitbucket_export_422-remainder-12-2.tar"} {
+		h.a.add(model.ArchiveFile{Name: n, Path: "/srv/import/" + n, Size: 10240, ModTime: t0.Add(-time.Hour)})
+	}
+	h.press("v", "w")
+	h.requireScreen("Bitbucket_export_422-remainder-12-3.tar")
+	h.press("n")
+	h.requireScreen("Verify · job 12")
+	if len(v.written) != 0 {
+		t.Fatal("n wrote the remainder")
+	}
+	h.press("w", "enter")
+	if got := v.writtenPaths(); len(got) != 1 || got[0] != "/srv/import/Bitbucket_export_422-remainder-12-3.tar" {
+		t.Fatalf("wrote %v", got)
+	}
+}
+
+// newVerifyFlow is newFlow with a Verifier.
+func newVerifyFlow(t *testing.T, b *fakeBackend, a *fakeArchives, v *fakeVerifier) *teatest.TestModel {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	m := newModel(ctx, Options{Backend: b, Archives: a, Verifier: v, Now: func() time.Time { return t0 }, NoColor: true})
+	return teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+}
+
+// While verify runs the pane says so; esc leaves it and ends verify's
+// context.
+func TestFlowVerifyRunsAndEscStopsIt(t *testing.T) {
+	b, a := newFakeBackend(), newFakeArchives()
+	j := finishedJob(11, model.StateCanceled, "small.tar")
+	b.set(j)
+	b.known = []model.Job{j}
+	v := &fakeVerifier{report: completeReport(), archives: a, gate: make(chan struct{}), stopped: make(chan error, 1)}
+	tm := newVerifyFlow(t, b, a, v)
+	waitScreen(t, tm, "acme-bitbucket")
+	tm.Type("h")
+	waitScreen(t, tm, "Jobs (1)")
+	tm.Type("v")
+	waitScreen(t, tm, "Comparing the archive of job 11")
+	tm.Send(keyPress("esc"))
+	if err := <-v.stopped; !errors.Is(err, context.Canceled) {
+		t.Fatalf("verify ended with %v, want canceled", err)
+	}
+	waitScreen(t, tm, "Jobs (1)")
+	tm.Type("q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// The whole way: v, the differences, w, the plan, y, and the picker with
+// the remainder selected, ready to import.
+func TestFlowVerifyWritesTheRemainder(t *testing.T) {
+	b, a := newFakeBackend(), newFakeArchives()
+	j := finishedJob(12, model.StateCanceled, "Bitbucket_export_422.tar")
+	b.set(j)
+	b.known = []model.Job{j}
+	v := &fakeVerifier{report: canceledReport(), plan: remainderPlan(), archives: a}
+	tm := newVerifyFlow(t, b, a, v)
+	waitScreen(t, tm, "acme-bitbucket")
+	tm.Type("h")
+	waitScreen(t, tm, "Jobs (1)")
+	tm.Type("v")
+	waitScreen(t, tm, "9 differences")
+	tm.Type("w")
+	waitScreen(t, tm, "Write the remainder archive?")
+	tm.Type("y")
+	// The picker opens with the list that holds the new archive: the frame
+	// that says so already has it selected.
+	waitScreen(t, tm, "Wrote Bitbucket_export_422-remainder-12.tar")
+	tm.Type("q")
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	if got := v.writtenPaths(); len(got) != 1 || filepath.Dir(got[0]) != a.Dir() {
+		t.Fatalf("wrote %v, want one file in %s", got, a.Dir())
+	}
+	if f, ok := fm.picker.selected(); !ok || f.Name != "Bitbucket_export_422-remainder-12.tar" || fm.onJob || fm.onHistory {
+		t.Fatalf("the picker shows %v selected (job view %v, jobs list %v)", f.Name, fm.onJob, fm.onHistory)
+	}
+}
+
+// Names in a report and a plan come from the archive and the target: the
+// pane and the plan show them inert, and the verifier gets them as they
+// were.
+func TestVerifyShowsHostileTextInert(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	r := canceledReport()
+	r.Differences[0].Repository = hostile + "/tools"
+	r.Hierarchies[1].Origin = hostile + "/tools"
+	v := withVerifier(h, r)
+	v.plan.Projects[0].Key = hostile
+	canceledJob(h)
+	h.press("v")
+	requireInert(t, h.m.render())
+	h.requireScreen(`PRJ\x1b]0;x\x07`)
+	h.press("w")
+	requireInert(t, h.m.render())
+	if got := v.planned[0].Differences[0].Repository; got != hostile+"/tools" {
+		t.Fatalf("the verifier got %q, not the name as verify found it", got)
+	}
+}
