@@ -208,6 +208,7 @@ func (f *Fake) Forget(id int64) {
 	f.jobs = slices.DeleteFunc(f.jobs, func(j model.Job) bool { return j.ID == id })
 	delete(f.messages, id)
 	delete(f.archives, id)
+	delete(f.placed, id)
 }
 
 // Job returns a job.
