@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -156,8 +157,9 @@ func (in *Instance) PullRequest(ctx context.Context, projectKey, slug string, id
 func pullRequestFilter(q model.PullRequestQuery) (string, []any) {
 	conds := []string{`1`}
 	var args []any
-	if q.State != "" && q.State != model.PRStateAll {
-		conds, args = append(conds, `pr.state = ?`), append(args, q.State)
+	// An unset state is Bitbucket's default, OPEN, as through REST.
+	if state := cmp.Or(q.State, model.PROpen); state != model.PRStateAll {
+		conds, args = append(conds, `pr.state = ?`), append(args, state)
 	}
 	if q.At != "" {
 		column := `pr.to_ref`

@@ -408,7 +408,7 @@ func (f *Fake) ListPullRequests(ctx context.Context, key, slug string, q model.P
 	}
 	var in []model.RestPullRequest
 	for _, pr := range f.PRList {
-		if q.State == model.PRStateAll || pr.State == q.State {
+		if state := cmp.Or(q.State, model.PROpen); state == model.PRStateAll || pr.State == state {
 			in = append(in, pr)
 		}
 	}
