@@ -306,7 +306,6 @@ func TestReaderThroughServeMatchesInProcess(t *testing.T) {
 	}
 
 	t.Run("paging", func(t *testing.T) { checkReadPaging(t, rt) })
-	t.Run("pull request properties", func(t *testing.T) { checkProperties(t, rt) })
 	t.Run("placements", func(t *testing.T) { checkPlacements(t, rt) })
 }
 
@@ -349,62 +348,6 @@ func checkReadPaging(t *testing.T, rt readTarget) {
 		if !reflect.DeepEqual(got, ids) || len(ids) < 3 || pages < (len(ids)+limit-1)/limit {
 			t.Errorf("pages of %d: %v in %d pages, in-process %v", limit, got, pages, ids)
 		}
-	}
-}
-
-// checkProperties: the counts a pull request carries are those of its
-// activities, as the client reads both.
-func checkProperties(t *testing.T, rt readTarget) {
-	ctx := context.Background()
-	repos, err := rt.c.ListRepositories(ctx, model.RepositoryQuery{}, 0, wire.MaxLimit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var comments, tasks, resolved int
-	for _, repo := range repos.Values {
-		key, slug := repo.Project.Key, repo.Slug
-		prs, err := rt.c.ListPullRequests(ctx, key, slug, model.PullRequestQuery{State: model.PRStateAll}, 0, wire.MaxLimit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, pr := range prs.Values {
-			var want model.RestPullRequestProperties
-			_, err := wire.Each(ctx, 0, func(ctx context.Context, start int) (model.Page[model.RestActivity], error) {
-				return rt.c.Activities(ctx, key, slug, pr.ID, start, 0)
-			}, func(a model.RestActivity) error {
-				if a.Action == model.ActionCommented && a.CommentAction == "ADDED" && a.Comment != nil {
-					countComments(*a.Comment, &want)
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if pr.Properties == nil || *pr.Properties != want {
-				t.Errorf("%s/%s#%d properties %+v, its activities hold %+v", key, slug, pr.ID, pr.Properties, want)
-			}
-			comments += want.CommentCount
-			tasks += want.OpenTaskCount
-			resolved += want.ResolvedTaskCount
-		}
-	}
-	if comments == 0 || tasks == 0 || resolved == 0 {
-		t.Errorf("the archive lacks a case: %d comments, %d open tasks, %d resolved tasks", comments, tasks, resolved)
-	}
-}
-
-func countComments(c model.RestComment, p *model.RestPullRequestProperties) {
-	p.CommentCount++
-	if c.Severity == model.SeverityBlocker {
-		switch c.State {
-		case model.CommentOpen:
-			p.OpenTaskCount++
-		case model.CommentResolved:
-			p.ResolvedTaskCount++
-		}
-	}
-	for _, r := range c.Comments {
-		countComments(r, p)
 	}
 }
 
