@@ -414,3 +414,32 @@ func TestPlacementsWithoutTheRoute(t *testing.T) {
 		})
 	}
 }
+
+// A 404 names what is missing by its exceptionName; one with none the
+// client knows (null, or another product's) is what the call asked for.
+func TestReadNotFoundKinds(t *testing.T) {
+	for _, c := range []struct {
+		exception string // "" for null
+		want      error
+	}{
+		{"", model.ErrNoSuchRepository},
+		{"com.example.SomethingElse", model.ErrNoSuchRepository},
+		{wire.ExceptionNoSuchProject, model.ErrNoSuchProject},
+		{wire.ExceptionNoSuchRepository, model.ErrNoSuchRepository},
+	} {
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			body := wire.NewErrorBody("", "Repository PRJ/nope does not exist.")
+			if c.exception != "" {
+				body.Errors[0].ExceptionName = &c.exception
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_ = json.NewEncoder(w).Encode(body)
+		}))
+		_, err := dial(t, hs.URL, "pw", t.TempDir()).Branches(context.Background(), "PRJ", "nope", model.RefQuery{}, 0, 0)
+		hs.Close()
+		if kindOf(err) != kindOf(c.want) || !strings.Contains(err.Error(), "read the branches of repository PRJ/nope: Repository PRJ/nope does not exist (HTTP 404 Not Found)") {
+			t.Errorf("exceptionName %q: %v, want %s", c.exception, err, kindOf(c.want))
+		}
+	}
+}
