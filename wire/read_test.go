@@ -1,6 +1,7 @@
 package wire_test
 
 import (
+	"errors"
 	"net/url"
 	"reflect"
 	"testing"
@@ -66,7 +67,7 @@ func TestReadPaths(t *testing.T) {
 			t.Errorf("path %s, want %s", got, want)
 		}
 	}
-	if got := wire.NotFoundOf(wire.ExceptionNoSuchRepository); got != model.ErrNoSuchRepository {
+	if got := wire.NotFoundOf(wire.ExceptionNoSuchRepository); !errors.Is(got, model.ErrNoSuchRepository) || errors.Is(got, model.ErrNoSuchProject) {
 		t.Errorf("NoSuchRepositoryException: %v", got)
 	}
 	if got := wire.NotFoundOf("com.example.Other"); got != nil {
