@@ -200,9 +200,16 @@ func (quiet) Debugf(string, ...any) {}
 // BaseURL is the normalised base URL the client talks to.
 func (c *Client) BaseURL() string { return c.base }
 
-// call sends one request and decodes a 2xx JSON answer into out (if not
-// nil). Any failure becomes an *Error whose message is one sentence.
+// call sends one request to a path of Bitbucket's REST API and decodes a
+// 2xx JSON answer into out (if not nil). Any failure becomes an *Error
+// whose message is one sentence.
 func (c *Client) call(ctx context.Context, op operation, method, path string, body, out any) error {
+	return c.callURL(ctx, op, method, c.api+path, body, out)
+}
+
+// callURL is call on a whole URL: bbimport's extension lives outside the
+// API's prefix.
+func (c *Client) callURL(ctx context.Context, op operation, method, target string, body, out any) error {
 	r := c.http.R().SetContext(ctx)
 	if method == http.MethodPost {
 		// Even a POST without a body says JSON, as the import guide's
@@ -212,7 +219,7 @@ func (c *Client) call(ctx context.Context, op operation, method, path string, bo
 	if body != nil {
 		r.SetBody(body)
 	}
-	resp, err := r.Execute(method, c.api+path)
+	resp, err := r.Execute(method, target)
 	if err != nil {
 		return c.transportError(op, err)
 	}

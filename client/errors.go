@@ -23,6 +23,10 @@ import (
 type operation struct {
 	what string
 	kind wire.Call // which of the model's errors a status stands for
+	// notFound is what a 404 means on a read call whose answer names no
+	// exception the model knows: the project, repository or pull request
+	// the call asked for.
+	notFound error
 }
 
 // Error is a failed call. Its message is one sentence: what failed, the
@@ -69,7 +73,7 @@ func (c *Client) statusError(op operation, resp *resty.Response) error {
 			msgs = append(msgs, m)
 		}
 	}
-	cause := wire.ErrorOf(op.kind, status)
+	cause := causeOf(op, status, body)
 	var hint string
 	switch {
 	case status == http.StatusUnauthorized && c.token:
@@ -95,6 +99,25 @@ func (c *Client) statusError(op operation, resp *resty.Response) error {
 		sentence: op.what + ": " + text + " (" + statusText(status) + ")" + prefixed(hint),
 		cause:    cause,
 	}
+}
+
+// causeOf is the model's error that an error answer stands for on op, or
+// nil: by the call and status first; then, on a 404, by the
+// exceptionName (a repository call that finds no project says so), else
+// by what the call asked for.
+func causeOf(op operation, status int, body wire.ErrorBody) error {
+	if cause := wire.ErrorOf(op.kind, status); cause != nil || status != http.StatusNotFound {
+		return cause
+	}
+	for _, e := range body.Errors {
+		if e.ExceptionName == nil {
+			continue
+		}
+		if cause := wire.NotFoundOf(*e.ExceptionName); cause != nil {
+			return cause
+		}
+	}
+	return op.notFound
 }
 
 // notBitbucket words an answer that is not Bitbucket's JSON: a proxy's

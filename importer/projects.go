@@ -16,7 +16,7 @@ func (im *importRun) project(p *model.Project) error {
 			return fmt.Errorf("look up project %s: %w", p.Key, err)
 		}
 		if found {
-			im.projects[p.ID] = &importedProject{id: id, key: p.Key}
+			im.projects[p.ID] = &importedProject{id: id, key: p.Key, archiveKey: p.Key}
 			im.info(p.Key, "Personal project %s exists already; its repositories from the archive are added to it", p.Key)
 			return im.st.mapID("project", p.ID, id)
 		}
@@ -48,7 +48,7 @@ func (im *importRun) createProject(p *model.Project, key, name, typ string) erro
 	if err != nil {
 		return fmt.Errorf("create project %s: %w", key, err)
 	}
-	im.projects[p.ID] = &importedProject{id: id, key: key}
+	im.projects[p.ID] = &importedProject{id: id, key: key, archiveKey: p.Key}
 	im.counts.Projects++
 	return im.st.mapID("project", p.ID, id)
 }

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -156,8 +157,9 @@ func (in *Instance) PullRequest(ctx context.Context, projectKey, slug string, id
 func pullRequestFilter(q model.PullRequestQuery) (string, []any) {
 	conds := []string{`1`}
 	var args []any
-	if q.State != "" && q.State != model.PRStateAll {
-		conds, args = append(conds, `pr.state = ?`), append(args, q.State)
+	// An unset state is Bitbucket's default, OPEN, as through REST.
+	if state := cmp.Or(q.State, model.PROpen); state != model.PRStateAll {
+		conds, args = append(conds, `pr.state = ?`), append(args, state)
 	}
 	if q.At != "" {
 		column := `pr.to_ref`
@@ -187,8 +189,11 @@ func (in *Instance) pullRequests(ctx context.Context, repo model.RestRepository,
 		var pr model.RestPullRequest
 		var rowID int64
 		var closed sql.NullInt64
+		props := &model.RestPullRequestProperties{}
 		err := row.Scan(&rowID, &pr.ID, &pr.Version, &pr.Title, &pr.Description, &pr.State, &pr.Draft, &pr.CreatedDate, &pr.UpdatedDate, &closed,
-			&pr.FromRef.ID, &pr.FromRef.DisplayID, &pr.FromRef.LatestCommit, &pr.ToRef.ID, &pr.ToRef.DisplayID, &pr.ToRef.LatestCommit)
+			&pr.FromRef.ID, &pr.FromRef.DisplayID, &pr.FromRef.LatestCommit, &pr.ToRef.ID, &pr.ToRef.DisplayID, &pr.ToRef.LatestCommit,
+			&props.CommentCount, &props.OpenTaskCount, &props.ResolvedTaskCount)
+		pr.Properties = props
 		pr.ClosedDate = closed.Int64
 		pr.Open = pr.State == model.PROpen
 		pr.Closed = !pr.Open
@@ -198,7 +203,8 @@ func (in *Instance) pullRequests(ctx context.Context, repo model.RestRepository,
 		rowIDs = append(rowIDs, rowID)
 		return pr, err
 	}, `SELECT pr.id, pr.scoped_id, pr.version, pr.title, pr.description, pr.state, pr.draft, pr.created_date, pr.updated_date, pr.closed_date,
-		pr.from_ref, pr.from_display_id, pr.from_commit, pr.to_ref, pr.to_display_id, pr.to_commit
+		pr.from_ref, pr.from_display_id, pr.from_commit, pr.to_ref, pr.to_display_id, pr.to_commit,
+		`+pullRequestPropertyColumns+`
 		FROM pull_requests pr WHERE pr.repository_id = ? AND `+tail, append([]any{repo.ID}, args...)...)
 	if err != nil || len(page.Values) == 0 {
 		return page, err
@@ -239,6 +245,13 @@ func (in *Instance) pullRequests(ctx context.Context, repo model.RestRepository,
 	}
 	return page, rows.Err()
 }
+
+// pullRequestPropertyColumns are a pull request's properties, from
+// pull_requests pr: every comment and reply (tasks included), and its
+// tasks by state.
+const pullRequestPropertyColumns = `(SELECT count(*) FROM comments c WHERE c.pull_request_id = pr.id),
+		(SELECT count(*) FROM comments c WHERE c.pull_request_id = pr.id AND c.severity = '` + model.SeverityBlocker + `' AND c.state = '` + model.CommentOpen + `'),
+		(SELECT count(*) FROM comments c WHERE c.pull_request_id = pr.id AND c.severity = '` + model.SeverityBlocker + `' AND c.state = '` + model.CommentResolved + `')`
 
 // userColumns are a user's columns in model.User's order, from users u.
 const userColumns = `u.id, u.name, u.slug, u.display_name, COALESCE(u.email, ''), u.active, u.type`

@@ -71,6 +71,9 @@ func (im *importRun) repository(r *model.Repository) error {
 	if err := im.st.mapID("repository", r.ID, repo.id); err != nil {
 		return err
 	}
+	if err := im.st.recordArchiveRepository(r, proj.archiveKey); err != nil {
+		return err
+	}
 	b, err := newRepositoryBuild(im.in.buildDir(repo.id), im.in.repositoryDir(repo.id))
 	if err != nil {
 		im.dropOnTheWayOut(repo)

@@ -65,8 +65,9 @@ type importRun struct {
 }
 
 type importedProject struct {
-	id  int64
-	key string
+	id         int64
+	key        string
+	archiveKey string // the key in the archive, for placements
 }
 
 type importedRepo struct {

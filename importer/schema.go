@@ -186,6 +186,20 @@ ALTER TABLE jobs ADD COLUMN runner_log TEXT;
 ALTER TABLE jobs ADD COLUMN heartbeat INTEGER;
 ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
 `,
+	// Placements: the project key, slug and fork hierarchy each archive
+	// repository had in the archive, per job. id_map says where its archive
+	// id went; this says what the archive called it, so that verify follows
+	// renames (KEY → KEY1, slug → slug-1) as data (importer/placements.go).
+	`
+CREATE TABLE archive_repositories (
+	job_id       INTEGER NOT NULL,
+	archive_id   TEXT NOT NULL,
+	project_key  TEXT NOT NULL,
+	slug         TEXT NOT NULL,
+	hierarchy_id TEXT NOT NULL,
+	PRIMARY KEY (job_id, archive_id)
+);
+`,
 }
 
 // maxOpenConns bounds the database connections: the import's writer and

@@ -223,6 +223,41 @@ func TestReadAPIMatchesArchive(t *testing.T) {
 	t.Run("pull requests", func(t *testing.T) { f.in(t).checkPullRequests() })
 	t.Run("pull request filters", func(t *testing.T) { f.in(t).checkPullRequestFilters() })
 	t.Run("activities", func(t *testing.T) { f.in(t).checkActivities() })
+	t.Run("placements", func(t *testing.T) { f.in(t).checkPlacements() })
+}
+
+// checkPlacements reads bbimport's extension: where job 1 put each
+// repository of the archive (as the archive named it: nothing collided),
+// paged, admin-only, and a job that does not exist named as Bitbucket
+// names one.
+func (f *readFixture) checkPlacements() {
+	t := f.t
+	path := wire.ExtensionPrefix + "/imports/1/placements"
+	page := decode[model.Page[model.Placement]](t, f.do("GET", path, "", ""))
+	var got, want []string
+	for _, p := range page.Values {
+		got = append(got, p.HierarchyID+" "+p.ArchiveProject+"/"+p.ArchiveSlug+" → "+p.Project+"/"+p.Slug)
+		if p.Job != 1 {
+			t.Errorf("placement %+v names job %d", p, p.Job)
+		}
+	}
+	for _, r := range f.src.repos {
+		want = append(want, r.HierarchyID+" "+r.project.Key+"/"+r.Slug+" → "+r.project.Key+"/"+r.Slug)
+	}
+	if !page.IsLastPage || !slices.Equal(got, want) {
+		t.Errorf("placements (last page %v):\n got %v\nwant %v", page.IsLastPage, got, want)
+	}
+	second := decode[model.Page[model.Placement]](t, f.do("GET", path+"?start=1&limit=1", "", ""))
+	if second.Start != 1 || second.Size != 1 || second.IsLastPage || second.NextPageStart == nil || *second.NextPageStart != 2 ||
+		second.Values[0] != page.Values[1] {
+		t.Errorf("placements at 1 of 1: %+v", second)
+	}
+	wantError(t, f.do("GET", path, "", "", "Authorization", "Basic "+basic("admin", "wrong")), 401, "", "Authentication failed")
+	a := f.do("GET", wire.ExtensionPrefix+"/imports/99/placements", "", "")
+	wantError(t, a, 404, "", "99")
+	if got := exceptionName(t, a); got != wire.ExceptionNoSuchJob {
+		t.Errorf("placements of job 99: exceptionName %s, want %s", got, wire.ExceptionNoSuchJob)
+	}
 }
 
 func (f *readFixture) checkProjects() {
@@ -609,6 +644,23 @@ func commentOfServed(c model.RestComment) commentView {
 	return v
 }
 
+// countProperties adds a comment and its replies to a pull request's
+// counts: every comment, and tasks (BLOCKER comments) by state.
+func countProperties(c commentView, p *model.RestPullRequestProperties) {
+	p.CommentCount++
+	if c.Severity == model.SeverityBlocker {
+		switch c.State {
+		case model.CommentOpen:
+			p.OpenTaskCount++
+		case model.CommentResolved:
+			p.ResolvedTaskCount++
+		}
+	}
+	for _, r := range c.Replies {
+		countProperties(r, p)
+	}
+}
+
 func (f *readFixture) checkActivities() {
 	t := f.t
 	var tasks, resolved, anchors, nested int
@@ -668,6 +720,15 @@ func (f *readFixture) checkActivities() {
 			}
 			if !reflect.DeepEqual(served, want) {
 				t.Errorf("%s comments:\n got %+v\nwant %+v", path, served, want)
+			}
+			// The pull request's properties count the archive's comments.
+			var props model.RestPullRequestProperties
+			for _, c := range want {
+				countProperties(c, &props)
+			}
+			one := decode[model.RestPullRequest](t, f.do("GET", base+repoPath(repo)+fmt.Sprintf("/pull-requests/%d", pr.ID), "", ""))
+			if one.Properties == nil || *one.Properties != props {
+				t.Errorf("%s: properties %+v, the archive's comments give %+v", path, one.Properties, props)
 			}
 			for _, c := range want {
 				if c.Severity == model.SeverityBlocker {

@@ -25,6 +25,7 @@ import (
 type Importer interface {
 	model.Backend
 	Reader
+	model.Placer
 	// Shutdown refuses new imports, asks a running one to stop at its next
 	// checkpoint and waits for it.
 	Shutdown(ctx context.Context) error
@@ -154,6 +155,7 @@ func (s *Server) routes() {
 			s.route(base+path+"/{$}", true, methods{http.MethodGet: h})
 		}
 	}
+	s.route(wire.ExtensionPrefix+wire.PathPlacements, true, methods{http.MethodGet: s.placements})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", fmt.Sprintf("No resource at %s.", r.URL.Path))
 	})

@@ -42,12 +42,13 @@ type Fake struct {
 	jobs     []model.Job
 	archives map[int64]string // absolute, by job id
 	messages map[int64][]model.Message
+	placed   map[int64][]model.Placement // by job id
 	shutdown bool
 }
 
 // New returns a fake whose import directory is dir.
 func New(dir string) *Fake {
-	return &Fake{ImportDir: dir, NextID: 1, archives: map[int64]string{}, messages: map[int64][]model.Message{}}
+	return &Fake{ImportDir: dir, NextID: 1, archives: map[int64]string{}, messages: map[int64][]model.Message{}, placed: map[int64][]model.Placement{}}
 }
 
 func (f *Fake) now() time.Time {
@@ -161,6 +162,8 @@ func (f *Fake) importSummary(id int64, sum model.ArchiveSummary) {
 			key, slug, _ := strings.Cut(subject, "/")
 			f.RepoList = append(f.RepoList, model.RestRepository{Slug: slug, ID: int64(len(f.RepoList) + 1), Name: slug,
 				HierarchyID: h.ID, ScmID: "git", State: "AVAILABLE", Forkable: true, Project: model.RestProject{Key: key}})
+			f.placed[id] = append(f.placed[id], model.Placement{Job: id, ArchiveProject: key, ArchiveSlug: slug, HierarchyID: h.ID,
+				Project: key, Slug: slug})
 		}
 		f.log(id, model.SeverityInfo, h.Origin, fmt.Sprintf("Fork hierarchy of %s imported: %d repositories", h.Origin, 1+len(h.Forks)))
 	}
@@ -205,6 +208,7 @@ func (f *Fake) Forget(id int64) {
 	f.jobs = slices.DeleteFunc(f.jobs, func(j model.Job) bool { return j.ID == id })
 	delete(f.messages, id)
 	delete(f.archives, id)
+	delete(f.placed, id)
 }
 
 // Job returns a job.
@@ -318,6 +322,17 @@ func (f *Fake) KnownJobs(context.Context) ([]model.Job, error) {
 	return jobs, nil
 }
 
+// Placements lists where a job put the archive's repositories: where the
+// archive named them, since the fake renames nothing.
+func (f *Fake) Placements(_ context.Context, id int64) ([]model.Placement, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, err := f.find(id); err != nil {
+		return nil, err
+	}
+	return slices.Clone(f.placed[id]), nil
+}
+
 // ProjectExists looks the key up in ProjectList.
 func (f *Fake) ProjectExists(ctx context.Context, key string) (bool, error) {
 	_, err := f.Project(ctx, key)
@@ -393,7 +408,7 @@ func (f *Fake) ListPullRequests(ctx context.Context, key, slug string, q model.P
 	}
 	var in []model.RestPullRequest
 	for _, pr := range f.PRList {
-		if q.State == model.PRStateAll || pr.State == q.State {
+		if state := cmp.Or(q.State, model.PROpen); state == model.PRStateAll || pr.State == state {
 			in = append(in, pr)
 		}
 	}
