@@ -6,8 +6,10 @@ import (
 	"regexp/syntax"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 )
 
@@ -202,6 +204,70 @@ func (m *matcher) scan(entries []entry, metas []meta, first int, candidates []in
 		return slices.Clone(out[:total]), true // do not hold on to the unused part
 	}
 	return out[:total], true
+}
+
+// frameBudget is how long a keystroke may spend finding the rows its frame
+// shows: a frame is 16 ms, and drawing it takes well under one.
+const frameBudget = 4 * time.Millisecond
+
+// budgetCheck is how many candidates the search for a frame's rows goes
+// through between two looks at the clock. A screenful of dense matches is
+// found before the first look, whatever the load.
+const budgetCheck = 1 << 10
+
+// candidates are the entries a filter goes through, in order: base, the
+// earlier result that a narrower filter picks from (entries below from),
+// then every entry from from to n.
+type candidates struct {
+	base    []int32
+	from, n int
+}
+
+func (c candidates) len() int { return len(c.base) + c.n - c.from }
+
+func (c candidates) at(k int) int32 {
+	if k < len(c.base) {
+		return c.base[k]
+	}
+	return int32(c.from + k - len(c.base))
+}
+
+// around returns, ascending, the matches a frame at anchor shows: up to
+// before of them among the candidates below entry anchor and up to after
+// from it on, searched outwards from it. It stops at deadline; complete
+// reports that it went through every candidate, so that rows are all the
+// matches, and cut that it stopped at the deadline.
+func (m *matcher) around(entries []entry, metas []meta, c candidates, anchor int32, before, after int, deadline time.Time) (rows []int32, complete, cut bool) {
+	n := c.len()
+	at := sort.Search(n, func(k int) bool { return c.at(k) >= anchor })
+	examined := 0
+	late := func() bool {
+		examined++
+		return examined%budgetCheck == 0 && time.Now().After(deadline)
+	}
+	var back []int32
+	lo := at
+	for ; lo > 0 && len(back) < before; lo-- {
+		if late() {
+			cut = true
+			break
+		}
+		if i := c.at(lo - 1); m.match(entries, metas, i) {
+			back = append(back, i)
+		}
+	}
+	hi := at
+	for ; !cut && hi < n && len(rows) < after; hi++ {
+		if late() {
+			cut = true
+			break
+		}
+		if i := c.at(hi); m.match(entries, metas, i) {
+			rows = append(rows, i)
+		}
+	}
+	slices.Reverse(back)
+	return append(back, rows...), lo == 0 && hi == n, cut
 }
 
 // literal is a lower-case needle ready for case-insensitive search. The
