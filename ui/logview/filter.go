@@ -49,7 +49,7 @@ const (
 // goroutines at once, but extended only by the one that owns it.
 type matcher struct {
 	filter
-	literal  literal        // for literal matching
+	literal  literal        // for literal matching; with re, what every match begins with
 	re       *regexp.Regexp // for regex matching
 	subjects []uint8        // per interned subject, subjectShown|subjectMatches
 }
@@ -68,6 +68,7 @@ func newMatcher(f filter, names []string) (*matcher, error) {
 			return nil, err
 		}
 		m.re = re
+		m.literal = newLiteral(foldablePrefix(f.text))
 	}
 	m.extend(names)
 	return m, nil
@@ -89,9 +90,29 @@ func (m *matcher) extend(names []string) {
 
 func (m *matcher) matchText(s string) bool {
 	if m.re != nil {
-		return m.re.MatchString(s)
+		// The regexp runs only on texts holding the literal its every
+		// match begins with: tens of times faster than running it on all.
+		return m.literal.contains(s) && m.re.MatchString(s)
 	}
 	return m.literal.contains(s)
+}
+
+// foldablePrefix is the literal that every match of the regular expression
+// expr begins with, cut so that a case-insensitive literal search finds
+// every case-insensitive match: ASCII only, and cut before k and s, whose
+// other cases include a letter outside ASCII (the Kelvin sign, long s).
+func foldablePrefix(expr string) string {
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return ""
+	}
+	prefix, _ := re.LiteralPrefix()
+	if i := strings.IndexFunc(prefix, func(r rune) bool {
+		return r >= utf8.RuneSelf || strings.ContainsRune("kKsS", r)
+	}); i >= 0 {
+		prefix = prefix[:i]
+	}
+	return prefix
 }
 
 func (m *matcher) match(entries []entry, metas []meta, i int32) bool {
@@ -106,15 +127,24 @@ func (m *matcher) match(entries []entry, metas []meta, i int32) bool {
 	if m.text == "" || bits&subjectMatches != 0 {
 		return true
 	}
-	if m.re == nil {
-		if mt.sig&m.literal.sig != m.literal.sig {
-			return false // the text lacks one of the needle's bytes
-		}
-		if m.literal.exact {
-			return true
-		}
+	if mt.sig&m.literal.sig != m.literal.sig {
+		return false // the text lacks one of the needle's (or the prefix's) bytes
+	}
+	if m.re == nil && m.literal.exact {
+		return true
 	}
 	return m.matchText(entries[i].text)
+}
+
+// matchesNone reports that no message can match: no subject matches the
+// text and no message text holds every byte of the literal (sigs is the
+// union of every text's signature). A letter that no message holds, a
+// typo most often, then costs no scan.
+func (m *matcher) matchesNone(sigs uint64) bool {
+	if m.text == "" || sigs&m.literal.sig == m.literal.sig {
+		return false
+	}
+	return !slices.ContainsFunc(m.subjects, func(bits uint8) bool { return bits&subjectMatches != 0 })
 }
 
 // parallelFrom is the size below which a scan does not split across cores.

@@ -90,6 +90,7 @@ type Model struct {
 	metas    []meta // metas[i] is of entries[i]
 	subjects *subjectTable
 	counts   Counts
+	sigs     uint64 // the union of every text's signature
 
 	// view holds the indexes of the entries shown, ascending. It accounts
 	// for the first covered entries under the applied matcher; want is
@@ -238,8 +239,10 @@ func (m *Model) Append(msgs []model.Message) tea.Cmd {
 			id:      take(len(msg.ID)),
 			created: msg.CreatedDate,
 		})
+		sig := signature(msg.Text)
+		m.sigs |= sig
 		m.metas = append(m.metas, meta{
-			sig:     signature(msg.Text),
+			sig:     sig,
 			subject: m.subjects.intern(msg.Subject),
 			sev:     sev,
 		})
@@ -323,6 +326,10 @@ func (m *Model) refilter() tea.Cmd {
 		return scannedMsg{pane: pane, gen: gen, result: result{matcher: mt, view: view, covered: len(entries)}}
 	}
 	c := candidates{base: base, from: from, n: len(entries)}
+	if mt.matchesNone(m.sigs) {
+		*m = m.landScan(scannedMsg{pane: pane, gen: gen, result: result{matcher: mt, view: []int32{}, covered: len(entries)}})
+		return nil
+	}
 	if c.len() <= inlineScan {
 		*m = m.landScan(scan().(scannedMsg)) // no newer scan can have started
 		return nil
