@@ -76,6 +76,9 @@ func newMatcher(f filter, names []string) (*matcher, error) {
 
 // extend decides the subjects interned since the matcher was made.
 func (m *matcher) extend(names []string) {
+	// A job's subjects can number tens of thousands (one per pull
+	// request), and the keystroke extends a new matcher over all of them.
+	m.subjects = slices.Grow(m.subjects, len(names)-len(m.subjects))
 	for _, name := range names[len(m.subjects):] {
 		var bits uint8
 		if strings.HasPrefix(name, m.subject) {
