@@ -79,12 +79,20 @@ func TestKeystrokeFrameIsTheLandedFrame(t *testing.T) {
 			m := pane(t, 120, 20, msgs)
 			m, _ = press(m, keys(tc.setup...)...)
 			m, cmd := m.Update(keyOf(tc.key))
-			frame, status := withoutStatus(m), statusOf(m)
+			frame, status, found, short := withoutStatus(m), statusOf(m), viewIDs(m), m.short
 			landed, _ := run(m, cmd)
-			if got := withoutStatus(landed); got != frame {
-				t.Errorf("the keystroke's frame (status %q):\n%s\nthe landed frame (status %q):\n%s", status, frame, statusOf(landed), got)
-			}
 			want := plainFilter(msgs, tc.hidden, tc.subject, tc.text, tc.regex)
+			switch {
+			case short: // out of time (a loaded machine, a rare match): the rows found are matches in a row
+				if len(found) == 0 {
+					break
+				}
+				if at := slices.Index(want, found[0]); at < 0 || !slices.Equal(want[at:min(len(want), at+len(found))], found) {
+					t.Errorf("the keystroke found %v, not consecutive matches", found)
+				}
+			case withoutStatus(landed) != frame:
+				t.Errorf("the keystroke's frame (status %q):\n%s\nthe landed frame (status %q):\n%s", status, frame, statusOf(landed), withoutStatus(landed))
+			}
 			if got := viewIDs(landed); !slices.Equal(got, want) {
 				t.Errorf("%d rows landed, the plain filter shows %d", len(got), len(want))
 			}
