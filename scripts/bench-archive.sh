@@ -73,6 +73,7 @@ read -r _ insp < <(race 3 true -- "$dir/bbimport" inspect "$archive")
 printf 'tar -tvf:          %6ss\n' "$tarv"
 printf 'bbimport inspect:  %6ss\n' "$insp"
 awk -v a="$insp" -v b="$tarv" 'BEGIN { printf "inspect time / tar -tvf time = %.2f\n", a / b }'
+echo "cpu seconds: tar -tvf $(cpu_of tar -tvf "$archive"), bbimport inspect $(cpu_of "$dir/bbimport" inspect "$archive")"
 printf 'of which start-up:  %6ss  (bbimport --help)\n' "$start"
 
 echo "peak memory (max RSS):"

@@ -49,6 +49,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -89,6 +90,7 @@ type Model struct {
 	metas    []meta // metas[i] is of entries[i]
 	subjects *subjectTable
 	counts   Counts
+	sigs     uint64 // the union of every text's signature
 
 	// view holds the indexes of the entries shown, ascending. It accounts
 	// for the first covered entries under the applied matcher; want is
@@ -100,6 +102,12 @@ type Model struct {
 	want     filter
 	gen      *atomic.Int64 // of the latest scan; shared with the scans running
 	scanning bool
+	// While a scan runs, view may hold only the rows its frame shows
+	// (partial), found by the keystroke itself; done is then the last
+	// complete result, which the next keystroke narrows from. short: that
+	// search ran out of the frame's time, and the rows are not all there.
+	partial, short bool
+	done           result
 	// wider holds earlier results whose filters each show all the applied
 	// filter shows (the shorter prefixes of a text being typed, the
 	// severities hidden one by one), so that backspace or a toggle undone
@@ -231,8 +239,10 @@ func (m *Model) Append(msgs []model.Message) tea.Cmd {
 			id:      take(len(msg.ID)),
 			created: msg.CreatedDate,
 		})
+		sig := signature(msg.Text)
+		m.sigs |= sig
 		m.metas = append(m.metas, meta{
-			sig:     signature(msg.Text),
+			sig:     sig,
 			subject: m.subjects.intern(msg.Subject),
 			sev:     sev,
 		})
@@ -265,8 +275,15 @@ type scannedMsg struct {
 	result
 }
 
-// refilter applies m.want in a command. Typing one more letter of a literal
-// filter only scans the rows shown; anything else scans the whole log.
+// inlineScan is the number of candidates a keystroke scans whole itself:
+// a few milliseconds even for a regular expression.
+const inlineScan = 1 << 12
+
+// refilter applies m.want. The keystroke finds the rows its frame shows,
+// searching out from the selected row, within frameBudget; the rest of the
+// scan runs in the command returned, and its result carries a generation
+// number. Typing one more letter of a literal filter only scans the rows
+// shown; anything else scans the whole log.
 func (m *Model) refilter() tea.Cmd {
 	mt, err := newMatcher(m.want, nil)
 	if err != nil {
@@ -284,19 +301,19 @@ func (m *Model) refilter() tea.Cmd {
 			return nil
 		}
 	}
-	m.scanning = true
 	stale := func() bool { return latest.Load() != gen }
-	entries, metas, names := m.entries, m.metas, m.subjects.names
+	entries, metas := m.entries, m.metas
+	mt.extend(m.subjects.names) // before the command starts: only Update extends it
+	done := m.complete()
 	var base []int32
 	from := 0
-	if m.applied.narrows(m.want) && m.covered > 0 {
-		base, from = m.view, m.covered
+	if done.matcher.narrows(m.want) && done.covered > 0 {
+		base, from = done.view, done.covered
 		if base == nil {
 			base = []int32{}
 		}
 	}
-	return func() tea.Msg {
-		mt.extend(names)
+	scan := func() tea.Msg {
 		view, ok := mt.scan(entries, metas, from, base, stale)
 		if ok && base != nil {
 			var added []int32
@@ -308,18 +325,60 @@ func (m *Model) refilter() tea.Cmd {
 		}
 		return scannedMsg{pane: pane, gen: gen, result: result{matcher: mt, view: view, covered: len(entries)}}
 	}
+	c := candidates{base: base, from: from, n: len(entries)}
+	if mt.matchesNone(m.sigs) {
+		*m = m.landScan(scannedMsg{pane: pane, gen: gen, result: result{matcher: mt, view: []int32{}, covered: len(entries)}})
+		return nil
+	}
+	if c.len() <= inlineScan {
+		*m = m.landScan(scan().(scannedMsg)) // no newer scan can have started
+		return nil
+	}
+	anchor := int32(len(entries))
+	if !m.follow && len(m.view) > 0 {
+		anchor = m.view[m.cursor]
+	}
+	rows := max(1, m.listRows())
+	view, complete, cut := mt.around(entries, metas, c, anchor, rows, rows, time.Now().Add(frameBudget))
+	if complete {
+		*m = m.landScan(scannedMsg{pane: pane, gen: gen, result: result{matcher: mt, view: view, covered: len(entries)}})
+		return nil
+	}
+	m.done = done
+	m.place(mt, view, m.covered)
+	m.scanning, m.partial, m.short = true, true, cut
+	return scan
+}
+
+// complete is the last complete result: the one shown, or the one a
+// partial view is being found from.
+func (m Model) complete() result {
+	if m.partial {
+		return m.done
+	}
+	return result{m.applied, m.view, m.covered}
+}
+
+// place shows view under mt, keeping the selected message selected (or the
+// nearest one after it) on the same row of the screen.
+func (m *Model) place(mt *matcher, view []int32, covered int) {
+	selected := int32(-1)
+	if len(m.view) > 0 {
+		selected = m.view[m.cursor]
+	}
+	row := m.cursor - m.top
+	m.applied, m.view, m.covered = mt, view, covered
+	m.cursor = sort.Search(len(m.view), func(i int) bool { return m.view[i] >= selected })
+	m.top = m.cursor - row
+	m.scroll()
 }
 
 func (m Model) landScan(msg scannedMsg) Model {
 	if msg.pane != m.pane || msg.gen != m.gen.Load() {
 		return m // the admin has typed on since: a newer scan is coming
 	}
-	selected := int32(-1)
-	if len(m.view) > 0 {
-		selected = m.view[m.cursor]
-	}
 	var wider []result
-	for _, r := range [][]result{m.wider, {{m.applied, m.view, m.covered}}} {
+	for _, r := range [][]result{m.wider, {m.complete()}} {
 		for _, r := range r {
 			if r.matcher.narrows(msg.matcher.filter) && r.matcher.filter != msg.matcher.filter {
 				wider = append(wider, r)
@@ -328,13 +387,9 @@ func (m Model) landScan(msg scannedMsg) Model {
 	}
 	m.wider = wider
 	msg.matcher.extend(m.subjects.names)
-	m.applied, m.view, m.scanning = msg.matcher, msg.view, false
-	added, _ := m.applied.scan(m.entries, m.metas, msg.covered, nil, nil)
-	m.view = append(m.view, added...)
-	m.covered = len(m.entries)
-	// Keep the selected message selected, or the nearest one after it.
-	m.cursor = sort.Search(len(m.view), func(i int) bool { return m.view[i] >= selected })
-	m.scroll()
+	added, _ := msg.matcher.scan(m.entries, m.metas, msg.covered, nil, nil)
+	m.place(msg.matcher, append(msg.view, added...), len(m.entries))
+	m.scanning, m.partial, m.short, m.done = false, false, false, result{}
 	return m
 }
 
@@ -562,6 +617,10 @@ func (m Model) updatePrompt(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			path := strings.TrimSpace(m.input.Value())
 			m = m.closePrompt()
 			if path == "" {
+				return m, nil
+			}
+			if m.partial {
+				m.notice, m.problem = "Still filtering: press S again when the count is final.", true
 				return m, nil
 			}
 			cmd := m.save(path)

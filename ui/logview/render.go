@@ -221,6 +221,9 @@ func (m Model) statusLine() string {
 			st.Error.Render("ERROR") + st.Status.Render(" "+count(c.Error)),
 		st.Status.Render(fmt.Sprintf("%s/%s shown", count(len(m.view)), count(c.Total()))),
 	}
+	if m.partial { // the rows of the frame only, so far
+		parts[1] = st.Status.Render(fmt.Sprintf("≥%s/%s shown", count(len(m.view)), count(c.Total())))
+	}
 	if m.follow {
 		parts = append(parts, st.Status.Render("follow on"))
 	} else {
