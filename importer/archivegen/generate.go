@@ -59,7 +59,7 @@ type Options struct {
 	// real ones are until git gc packs them).
 	Packed bool
 	// DamagePack packs the first repository's objects and flips one byte
-	// in the middle of the pack, keeping the index git wrote for the good
+	// in the middle of the pack, keeping the index written for the good
 	// pack; DamageObject makes the first repository's objects loose and
 	// gives its README blob other content under the same name. Either way
 	// Stats.Damaged names what was spoiled, as the objects tar names it.
