@@ -198,7 +198,7 @@ func (g *generator) writeHistory(fi *objectWriter, r *rand.Rand, repo *repoPlan,
 				blob: fi.randomBlob(g.opts.BlobKiB*1024, uint64(k))})
 		}
 		who := users[r.IntN(len(users))]
-		parent = fi.commit("refs/heads/"+defaultBranch, who, t, fmt.Sprintf("Change %d of %s", k, repo.Name), parent, "", changes)
+		parent = fi.commit(who, t, fmt.Sprintf("Change %d of %s", k, repo.Name), parent, "", changes)
 		b.main = append(b.main, parent)
 	}
 	if origin == nil {
@@ -221,7 +221,7 @@ func (g *generator) writeHistory(fi *objectWriter, r *rand.Rand, repo *repoPlan,
 		msg := fmt.Sprintf("Merge pull request #%d in %s/%s from %s to %s\n\n* commit '%s':\n  %s",
 			p.id, repo.project.Key, repo.Slug, strings.TrimPrefix(p.branch, "refs/heads/"), defaultBranch, p.tip(), p.title)
 		content := fi.blob([]byte(pullText(p.id, p.lines)))
-		tip = fi.commit("refs/heads/"+defaultBranch, p.author, p.closed, msg, tip, p.tip(),
+		tip = fi.commit(p.author, p.closed, msg, tip, p.tip(),
 			[]fileChange{{path: p.file, blob: content}})
 		p.merge = tip
 	}
@@ -280,7 +280,7 @@ func (g *generator) writePullBranches(fi *objectWriter, r *rand.Rand, repo *repo
 			// later ones rescope it.
 			when := p.opened - 1200 + int64(j-1)*1800
 			p.lines = 5 * j
-			parent = fi.commit(p.branch, p.author, when, fmt.Sprintf("%s (part %d)", p.title, j), parent, "",
+			parent = fi.commit(p.author, when, fmt.Sprintf("%s (part %d)", p.title, j), parent, "",
 				[]fileChange{{path: p.file, blob: fi.blob([]byte(pullText(id, p.lines)))}})
 			p.commits = append(p.commits, parent)
 		}

@@ -124,9 +124,9 @@ func (w *objectWriter) randomBlob(size int, n uint64) string {
 }
 
 // commit stores a commit whose tree is from's with changes applied (the
-// first parent's, as fast-import does for merges too). The ref is not
-// written here: refs live in the metadata tar.
-func (w *objectWriter) commit(_ string, who person, when int64, msg, from, merge string, changes []fileChange) string {
+// first parent's, as fast-import does for merges too). Refs are not
+// written here: they live in the metadata tar.
+func (w *objectWriter) commit(who person, when int64, msg, from, merge string, changes []fileChange) string {
 	tree := treeState{}
 	if from != "" {
 		tree = w.treeOf(from)
