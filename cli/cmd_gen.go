@@ -24,7 +24,8 @@ func newGenCmd(*globalFlags) *cobra.Command {
 		Use:   "gen --out FILE",
 		Short: "Write a synthetic migration archive, for tests and demos",
 		Long: `gen writes a synthetic Bitbucket Data Center migration archive in the layout
-Bitbucket writes: real git repositories (made with the git CLI) with forks in
+Bitbucket writes: real git repositories (their objects made in Go, as git
+writes them, so no git process runs) with forks in
 the same project and in personal projects (~USER), branches, lightweight and
 annotated tags, and pull requests in every state with reviews, comments,
 replies, tasks and inline comments.

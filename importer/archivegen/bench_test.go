@@ -8,7 +8,7 @@ import (
 
 // BenchmarkGenerate measures one archive of 20 repositories (10 origins, 10
 // forks) with 50 pull requests each, the shape of `bbimport gen --prs 50`.
-// Divide by 20 for the time per repository: git fast-import and the
+// Divide by 20 for the time per repository: its git objects and its
 // pull requests' JSON and gzip.
 func BenchmarkGenerate(b *testing.B) {
 	opts := DefaultOptions()

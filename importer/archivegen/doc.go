@@ -11,8 +11,8 @@
 //   - Fork hierarchies: an origin, then its forks, alternately in a personal
 //     project and in the origin's own project. A fork's history is its
 //     origin's default branch plus two commits of its own.
-//   - Real git data, made by one `git fast-import` per repository (never
-//     reading the user's or the system's git config). Branches master,
+//   - Real git data, its objects hashed and stored in Go exactly as git
+//     writes them (no git process runs; gitobj.go). Branches master,
 //     develop and release/1.0, a lightweight tag v0.1 and an annotated tag
 //     v1.0, one branch per pull request (merged ones are deleted half the
 //     time), refs/pull-requests/<id>/from for open pull requests and
@@ -23,7 +23,8 @@
 //     as Bitbucket forks share their origin's store through alternates: an
 //     importer must set objects/info/alternates. Small repositories (under
 //     600 objects and 1 MiB of blobs) have loose objects, larger ones a
-//     pack (pack/pack-*.pack and .idx).
+//     pack (pack/pack-*.pack and .idx, undeltified). Object contents are
+//     zlib streams of stored blocks: valid, and much cheaper to make.
 //   - Pull requests in every state (the first three of each repository are
 //     OPEN, MERGED and DECLINED, the fourth a draft), with every activity
 //     kind and action, comments with nested replies, tasks, inline
@@ -31,8 +32,9 @@
 //     has all of them.
 //
 // The same Options give the same bytes: every random choice comes from the
-// seed, every time is fixed, gzip headers carry no time, and objects are
-// written in a fixed order whatever Parallel is.
+// seed, every time is fixed, gzip headers carry no time, and members and
+// objects are written in a fixed order whatever Parallel is (members are
+// encoded and compressed on Parallel goroutines, written by one).
 //
 // Options for other packages' tests:
 //   - Hostile with HostileMarker: each repository's config sets
@@ -48,7 +50,7 @@
 //     its refs are broken and so are its forks'.
 //   - Packed: every repository's objects are a pack and its index.
 //   - DamagePack: the first repository's pack has one byte flipped in its
-//     middle, under the index git wrote for the good pack; DamageObject:
+//     middle, under the index written for the good pack; DamageObject:
 //     the first repository's README blob is a loose object whose content
 //     does not hash to its name. Stats.Damaged names the spoiled file;
 //     `git fsck --full` fails on the repository, --connectivity-only does

@@ -35,8 +35,9 @@ type Options struct {
 
 	// TempDir is where repositories are built (default: the system's).
 	TempDir string
-	// Parallel is how many fork hierarchies are built at once (default:
-	// the number of CPUs, at most 4). Output does not depend on it.
+	// Parallel is how many fork hierarchies are built at once, and how
+	// many goroutines encode and compress members (default: the number of
+	// CPUs, at most 4). Output does not depend on it.
 	Parallel int
 
 	// Hostile makes every repository's git data try to run a command that
@@ -58,7 +59,7 @@ type Options struct {
 	// real ones are until git gc packs them).
 	Packed bool
 	// DamagePack packs the first repository's objects and flips one byte
-	// in the middle of the pack, keeping the index git wrote for the good
+	// in the middle of the pack, keeping the index written for the good
 	// pack; DamageObject makes the first repository's objects loose and
 	// gives its README blob other content under the same name. Either way
 	// Stats.Damaged names what was spoiled, as the objects tar names it.
@@ -168,32 +169,40 @@ func Generate(ctx context.Context, w io.Writer, opts Options) (Stats, error) {
 		stats: Stats{PullRequestsByState: map[string]int{}}}
 	g.plan()
 	g.out = NewWriter(w)
+	workers := g.parallel()
+	g.pipe = newPipeline(g.out, workers)
+	piped := false
+	defer func() {
+		if !piped {
+			g.pipe.close() //nolint:errcheck // an earlier error is reported
+		}
+	}()
 
 	ctx, cancel := context.WithCancel(ctx)
-	builds := g.startBuilds(ctx, root)
+	builds := g.startBuilds(ctx, root, workers)
 	defer func() {
 		cancel()
 		builds.wait()
 	}()
 
-	if err := g.writeInstance(); err != nil {
-		return Stats{}, err
-	}
+	g.writeInstance()
 	for _, p := range g.projects {
-		if err := g.writeProject(p); err != nil {
-			return Stats{}, err
-		}
+		g.writeProject(p)
 		for _, h := range p.hierarchies {
 			built, err := builds.result(ctx, h.index)
+			if err == nil {
+				err = g.pipe.failure()
+			}
 			if err != nil {
 				return Stats{}, err
 			}
-			err = g.writeHierarchy(h, built)
-			builds.done(h.index)
-			if err != nil {
-				return Stats{}, err
-			}
+			g.writeHierarchy(h, built)
+			g.pipe.afterwards(func() { builds.done(h.index) })
 		}
+	}
+	piped = true
+	if err := g.pipe.close(); err != nil {
+		return Stats{}, err
 	}
 	if err := g.out.Close(); err != nil {
 		return Stats{}, err
@@ -206,6 +215,15 @@ func Generate(ctx context.Context, w io.Writer, opts Options) (Stats, error) {
 	return g.stats, nil
 }
 
+// parallel is how many hierarchies are built at once, and how many
+// goroutines make members' bytes.
+func (g *generator) parallel() int {
+	if g.opts.Parallel > 0 {
+		return g.opts.Parallel
+	}
+	return min(runtime.NumCPU(), 4)
+}
+
 // generator holds one Generate run.
 type generator struct {
 	opts        Options
@@ -213,6 +231,7 @@ type generator struct {
 	projects    []*projectPlan // normal projects, in archive order
 	hierarchies []*hierarchyPlan
 	out         *Writer
+	pipe        *pipeline // writes to out; only the pipeline's writer touches out until it closes
 	stats       Stats
 	users       map[string]bool
 	commentID   int
@@ -368,29 +387,42 @@ func (g *generator) instanceDetails() model.InstanceDetails {
 	return d
 }
 
-// addJSON writes v, in the shape of the archive's version, and shows it
+// addJSON queues v, in the shape of the archive's version, and shows it
 // to the round-trip observer as the model value it is.
-func (g *generator) addJSON(kind archive.Kind, ids archive.IDs, v any, pretty bool) error {
+func (g *generator) addJSON(kind archive.Kind, ids archive.IDs, v any, pretty bool) {
 	name := archive.MemberName(kind, ids)
 	if g.opts.observe != nil {
 		g.opts.observe(name, v)
 	}
-	v, err := g.shape(kind, v)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", name, err)
-	}
-	return g.out.AddJSON(kind, ids, v, pretty)
+	g.pipe.add(name, func() ([]byte, error) {
+		v, err := g.shape(kind, v)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", name, err)
+		}
+		return jsonMember(name, v, pretty)
+	})
 }
 
-func (g *generator) addTar(kind archive.Kind, ids archive.IDs, files []File) error {
+// addTar queues an inner tar; an objects tar, streamed from disk, is
+// written by the pipeline's writer itself.
+func (g *generator) addTar(kind archive.Kind, ids archive.IDs, files []File) {
+	name := archive.MemberName(kind, ids)
 	if g.opts.observe != nil {
-		g.opts.observe(archive.MemberName(kind, ids), files)
+		g.opts.observe(name, files)
 	}
-	return g.out.AddTar(kind, ids, files)
+	if kind == archive.KindGitObjects {
+		g.pipe.then(func(w *Writer) error { return w.AddTar(kind, ids, files) })
+		return
+	}
+	g.pipe.add(name, func() ([]byte, error) { return tarMember(name, files) })
 }
 
-func (g *generator) writeInstance() error {
-	return g.addJSON(archive.KindInstanceDetails, archive.IDs{}, g.instanceDetails(), false)
+func (g *generator) addRaw(name string) {
+	g.pipe.then(func(w *Writer) error { return w.AddRaw(name, nil) })
+}
+
+func (g *generator) writeInstance() {
+	g.addJSON(archive.KindInstanceDetails, archive.IDs{}, g.instanceDetails(), false)
 }
 
 // allPermissions is all-permissions.json, the flags of the exporting user
@@ -398,23 +430,16 @@ func (g *generator) writeInstance() error {
 var allPermissions = map[string]bool{"PROJECT_ADMIN": true, "PROJECT_READ": true, "PROJECT_WRITE": true,
 	"REPO_ADMIN": true, "REPO_READ": true, "REPO_WRITE": true}
 
-func (g *generator) writeProject(p *projectPlan) error {
+func (g *generator) writeProject(p *projectPlan) {
 	ids := archive.IDs{Project: p.ID}
-	if err := g.addJSON(archive.KindProject, ids, p.Project, false); err != nil {
-		return err
-	}
-	if err := g.addJSON(archive.KindProjectAllPermissions, ids, allPermissions, false); err != nil {
-		return err
-	}
-	if err := g.addJSON(archive.KindProjectPermissions, ids, p.permissions, false); err != nil {
-		return err
-	}
+	g.addJSON(archive.KindProject, ids, p.Project, false)
+	g.addJSON(archive.KindProjectAllPermissions, ids, allPermissions, false)
+	g.addJSON(archive.KindProjectPermissions, ids, p.permissions, false)
 	g.stats.Projects++
 	if p.Personal() {
 		g.stats.PersonalProjects++
 	}
 	g.noteUsers(p.permissions)
-	return nil
 }
 
 func (g *generator) noteUsers(perms []model.Permission) {
@@ -425,40 +450,27 @@ func (g *generator) noteUsers(perms []model.Permission) {
 	}
 }
 
-func (g *generator) writeHierarchy(h *hierarchyPlan, built []*builtRepo) error {
+func (g *generator) writeHierarchy(h *hierarchyPlan, built []*builtRepo) {
 	for _, p := range h.personal {
-		if err := g.writeProject(p); err != nil {
-			return err
-		}
+		g.writeProject(p)
 	}
 	marker := archive.IDs{Hierarchy: h.id}
-	if err := g.out.AddRaw(archive.MemberName(archive.KindHierarchyBegin, marker), nil); err != nil {
-		return err
-	}
+	g.addRaw(archive.MemberName(archive.KindHierarchyBegin, marker))
 	for i, repo := range h.repos {
-		if err := g.writeRepository(repo, built[i]); err != nil {
-			return err
-		}
+		g.writeRepository(repo, built[i])
 	}
 	g.stats.Hierarchies++
-	return g.out.AddRaw(archive.MemberName(archive.KindHierarchyEnd, marker), nil)
+	g.addRaw(archive.MemberName(archive.KindHierarchyEnd, marker))
 }
 
-func (g *generator) writeRepository(repo *repoPlan, b *builtRepo) error {
+func (g *generator) writeRepository(repo *repoPlan, b *builtRepo) {
 	ids := archive.IDs{Project: repo.ProjectID, Repository: repo.ID}
-	steps := []func() error{
-		func() error { return g.addJSON(archive.KindRepository, ids, repo.Repository, false) },
-		func() error { return g.addJSON(archive.KindRepositoryPermissions, ids, repo.permissions, false) },
-		func() error { return g.addTar(archive.KindGitMetadata, ids, b.metadata) },
-		func() error { return g.addTar(archive.KindGitHooks, ids, b.hooks) },
-		func() error { return g.addTar(archive.KindGitObjects, ids, b.objects) },
-		func() error { return g.addJSON(archive.KindLFSSettings, ids, repo.lfs, false) },
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return err
-		}
-	}
+	g.addJSON(archive.KindRepository, ids, repo.Repository, false)
+	g.addJSON(archive.KindRepositoryPermissions, ids, repo.permissions, false)
+	g.addTar(archive.KindGitMetadata, ids, b.metadata)
+	g.addTar(archive.KindGitHooks, ids, b.hooks)
+	g.addTar(archive.KindGitObjects, ids, b.objects)
+	g.addJSON(archive.KindLFSSettings, ids, repo.lfs, false)
 	g.noteUsers(repo.permissions)
 	g.stats.Repositories++
 	if repo.origin != nil {
@@ -469,11 +481,8 @@ func (g *generator) writeRepository(repo *repoPlan, b *builtRepo) error {
 	}
 	social := newRand(g.opts.Seed, streamSocial, uint64(repo.ordinal))
 	for _, pg := range b.pulls {
-		if err := g.writePullRequest(repo, pg, social); err != nil {
-			return err
-		}
+		g.writePullRequest(repo, pg, social)
 	}
-	return nil
 }
 
 // builds runs the git work of hierarchies ahead of the writer, at most
@@ -490,11 +499,7 @@ type buildResult struct {
 	err   error
 }
 
-func (g *generator) startBuilds(ctx context.Context, root string) *builds {
-	n := g.opts.Parallel
-	if n <= 0 {
-		n = min(runtime.NumCPU(), 4)
-	}
+func (g *generator) startBuilds(ctx context.Context, root string, n int) *builds {
 	b := &builds{results: make([]chan buildResult, len(g.hierarchies)), slots: make(chan struct{}, n),
 		dirs: make([]string, len(g.hierarchies))}
 	for i := range b.results {
@@ -530,7 +535,8 @@ func (b *builds) result(ctx context.Context, i int) ([]*builtRepo, error) {
 	}
 }
 
-// done frees hierarchy i's slot and disk once it is in the archive.
+// done frees hierarchy i's slot and disk once it is in the archive; the
+// pipeline's writer calls it.
 func (b *builds) done(i int) {
 	os.RemoveAll(b.dirs[i])
 	<-b.slots

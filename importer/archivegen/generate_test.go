@@ -653,3 +653,52 @@ func TestPacked(t *testing.T) {
 		}
 	}
 }
+
+// Repositories of the same shape (same slug, options and history plan, in
+// two projects) are each their own: different objects, different tips, and
+// each a valid git repository whose pack index git agrees with.
+func TestSameShapeRepositoriesAreDistinct(t *testing.T) {
+	data, _ := generate(t, Options{Projects: 2, Repos: 1, PRs: 12, Commits: 4, BlobKiB: 1, Seed: 5, Packed: true})
+	members := readArchive(t, data)
+	objects := map[string][]byte{}
+	slugs := map[string]string{}
+	for _, m := range members {
+		switch m.kind {
+		case archive.KindRepository:
+			var repo model.Repository
+			mustUnmarshal(t, m.body, &repo)
+			slugs[repo.ID] = repo.Slug
+		case archive.KindGitObjects:
+			objects[m.ids.Repository] = m.body
+		}
+	}
+	if len(objects) != 2 || slugs["1"] != slugs["2"] {
+		t.Fatalf("want two repositories of the same slug, got %v", slugs)
+	}
+	if bytes.Equal(objects["1"], objects["2"]) {
+		t.Error("the two repositories' objects tars are byte for byte the same")
+	}
+	dirs := materialize(t, members)
+	tips := map[string]bool{}
+	for _, rid := range []string{"1", "2"} {
+		dir := dirs[rid]
+		if out, err := git(t, dir, "fsck", "--full", "--strict", "--no-dangling"); err != nil {
+			t.Errorf("repository %s: %v %s", rid, err, out)
+		}
+		idx, err := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.idx"))
+		if err != nil || len(idx) != 1 {
+			t.Fatalf("repository %s: packs %v (%v)", rid, idx, err)
+		}
+		if out, err := git(t, dir, "verify-pack", idx[0]); err != nil {
+			t.Errorf("repository %s: %v %s", rid, err, out)
+		}
+		tip, err := git(t, dir, "rev-parse", "refs/heads/master")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tips[tip] = true
+	}
+	if len(tips) != 2 {
+		t.Errorf("both repositories' master is at %v", tips)
+	}
+}

@@ -1,34 +1,20 @@
-// Over 600 lines on purpose: the synthetic repositories' whole git side
-// (the fast-import stream, loose and packed objects, refs, the damage
-// options for tests) shares one deterministic stream of content, so that the
-// same seed gives the same bytes; pieces apart would each need that state.
-
 package archivegen
 
 import (
-	"bufio"
 	"bytes"
 	"compress/zlib"
 	"context"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
-	"bbimport/importer/gitcmd"
 	"bbimport/model"
 )
 
-// Git data is made by one `git fast-import` per repository, fed a stream
-// that holds every commit, tag and blob: one process per repository however
-// many commits it has.
 const (
 	// baseTime (2024-01-01T00:00:00Z) is when the first repository's
 	// history starts; every time in the archive follows from it.
@@ -47,7 +33,7 @@ const (
 
 // builtRepo is one repository's git data, ready to write.
 type builtRepo struct {
-	gitDir   string
+	objs     *objectWriter // its objects and trees, which its forks borrow
 	metadata []File
 	hooks    []File
 	objects  []File
@@ -90,16 +76,16 @@ type pullGit struct {
 func (p pullGit) tip() string { return p.commits[len(p.commits)-1] }
 
 func (g *generator) buildHierarchy(ctx context.Context, h *hierarchyPlan, dir string) ([]*builtRepo, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("make build directory: %w", err)
-	}
 	var built []*builtRepo
 	for _, repo := range h.repos {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		var origin *builtRepo
 		if repo.origin != nil {
 			origin = built[0]
 		}
-		b, err := g.buildRepo(ctx, repo, filepath.Join(dir, repo.ID+".git"), origin)
+		b, err := g.buildRepo(repo, filepath.Join(dir, repo.ID+".git", "objects", "pack"), origin)
 		if err != nil {
 			return nil, fmt.Errorf("build repository %s/%s: %w", repo.project.Key, repo.Slug, err)
 		}
@@ -108,12 +94,10 @@ func (g *generator) buildHierarchy(ctx context.Context, h *hierarchyPlan, dir st
 	return built, nil
 }
 
-func (g *generator) buildRepo(ctx context.Context, repo *repoPlan, gitDir string, origin *builtRepo) (*builtRepo, error) {
+// buildRepo makes a repository's objects, in packDir when they are packed.
+func (g *generator) buildRepo(repo *repoPlan, packDir string, origin *builtRepo) (*builtRepo, error) {
 	r := newRand(g.opts.Seed, streamGit, uint64(repo.ordinal))
-	b := &builtRepo{gitDir: gitDir, heads: map[string]string{}}
-	if err := initBareRepo(gitDir, origin); err != nil {
-		return nil, err
-	}
+	b := &builtRepo{heads: map[string]string{}}
 	commits := forkCommits
 	if origin == nil {
 		commits = g.opts.Commits
@@ -128,48 +112,42 @@ func (g *generator) buildRepo(ctx context.Context, repo *repoPlan, gitDir string
 	damageObject := g.opts.DamageObject && first
 	damagePack := g.opts.DamagePack && first && !dropping && !damageObject
 	packed := g.opts.Packed || damagePack
-	marksFile := gitDir + ".marks"
-	// fast-import always writes a pack: a loose store is made from it in
-	// memory, which is many times faster than git writing loose files.
-	// Nothing is fsynced: the repository is thrown away once written.
-	cmd := gitCommand(ctx, gitDir, "-c", "core.fsync=none", "-c", "fastimport.unpackLimit=0",
-		"fast-import", "--quiet", "--done", "--date-format=raw", "--export-marks="+marksFile)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start git fast-import: %w", err)
-	}
-	fi := &fastImport{w: bufio.NewWriterSize(stdin, 1<<16), seed: g.opts.Seed, repo: uint64(repo.ordinal)}
-	readme := g.writeHistory(fi, r, repo, b, origin)
-	fi.printf("done\n")
-	werr := fi.w.Flush()
-	stdin.Close()
-	if err := cmd.Wait(); err != nil {
-		return nil, err
-	}
-	if werr != nil {
-		return nil, fmt.Errorf("feed git fast-import: %w", werr)
-	}
-	ids, err := readMarks(marksFile)
-	if err != nil {
-		return nil, err
-	}
-	b.resolve(ids)
-	var drop []string
-	if dropping {
-		drop = []string{b.heads["refs/heads/"+defaultBranch], ids.get(readme)}
-	}
+	var (
+		looseStore *looseSink
+		pack       *packSink
+		sink       objectSink
+		err        error
+	)
 	if (loose && !packed) || dropping || damageObject {
-		b.objects, b.dropped, err = looseObjects(ctx, gitDir, drop)
+		looseStore = newLooseSink()
+		sink = looseStore
 	} else {
-		b.objects, err = packFiles(gitDir)
+		if pack, err = newPackSink(packDir); err != nil {
+			return nil, err
+		}
+		sink = pack
+	}
+	var borrowed *objectWriter
+	if origin != nil {
+		borrowed = origin.objs
+	}
+	b.objs = newObjectWriter(g.opts.Seed, uint64(repo.ordinal), sink, borrowed)
+	readme := g.writeHistory(b.objs, r, repo, b, origin)
+	if b.objs.err != nil {
+		return nil, b.objs.err
+	}
+	if looseStore != nil {
+		var drop []string
+		if dropping {
+			drop = []string{b.heads["refs/heads/"+defaultBranch], readme}
+		}
+		b.objects, b.dropped = looseStore.finish(drop)
+	} else if b.objects, err = pack.finish(); err != nil {
+		return nil, err
 	}
 	switch {
-	case err != nil:
 	case damageObject:
-		b.damaged, err = damageLooseObject(b.objects, ids.get(readme))
+		b.damaged, err = damageLooseObject(b.objects, readme)
 	case damagePack:
 		b.damaged, err = damagePackFile(b.objects)
 	}
@@ -181,9 +159,9 @@ func (g *generator) buildRepo(ctx context.Context, repo *repoPlan, gitDir string
 	return b, nil
 }
 
-// writeHistory streams one repository's history to fast-import and records
-// in b what it made, by mark. It returns the mark of the README blob.
-func (g *generator) writeHistory(fi *fastImport, r *rand.Rand, repo *repoPlan, b *builtRepo, origin *builtRepo) string {
+// writeHistory makes one repository's history and records in b what it
+// made. It returns the id of the README blob.
+func (g *generator) writeHistory(fi *objectWriter, r *rand.Rand, repo *repoPlan, b *builtRepo, origin *builtRepo) string {
 	users := g.people.users
 	t := baseTime + int64(repo.ordinal)*6*3600
 	parent := ""
@@ -220,7 +198,7 @@ func (g *generator) writeHistory(fi *fastImport, r *rand.Rand, repo *repoPlan, b
 				blob: fi.randomBlob(g.opts.BlobKiB*1024, uint64(k))})
 		}
 		who := users[r.IntN(len(users))]
-		parent = fi.commit("refs/heads/"+defaultBranch, who, t, fmt.Sprintf("Change %d of %s", k, repo.Name), parent, "", changes)
+		parent = fi.commit(who, t, fmt.Sprintf("Change %d of %s", k, repo.Name), parent, "", changes)
 		b.main = append(b.main, parent)
 	}
 	if origin == nil {
@@ -243,7 +221,7 @@ func (g *generator) writeHistory(fi *fastImport, r *rand.Rand, repo *repoPlan, b
 		msg := fmt.Sprintf("Merge pull request #%d in %s/%s from %s to %s\n\n* commit '%s':\n  %s",
 			p.id, repo.project.Key, repo.Slug, strings.TrimPrefix(p.branch, "refs/heads/"), defaultBranch, p.tip(), p.title)
 		content := fi.blob([]byte(pullText(p.id, p.lines)))
-		tip = fi.commit("refs/heads/"+defaultBranch, p.author, p.closed, msg, tip, p.tip(),
+		tip = fi.commit(p.author, p.closed, msg, tip, p.tip(),
 			[]fileChange{{path: p.file, blob: content}})
 		p.merge = tip
 	}
@@ -266,7 +244,7 @@ func (g *generator) writeHistory(fi *fastImport, r *rand.Rand, repo *repoPlan, b
 // writePullBranches plans the repository's pull requests and streams their
 // branches. The first three are OPEN, MERGED and DECLINED and the fourth a
 // draft, so that every state shows up in any archive with a few of them.
-func (g *generator) writePullBranches(fi *fastImport, r *rand.Rand, repo *repoPlan, b *builtRepo, t int64) []pullGit {
+func (g *generator) writePullBranches(fi *objectWriter, r *rand.Rand, repo *repoPlan, b *builtRepo, t int64) []pullGit {
 	var pulls []pullGit
 	for id := int64(1); id <= int64(g.opts.PRs); id++ {
 		p := pullGit{id: id, rich: id == 1, author: g.people.users[r.IntN(len(g.people.users))]}
@@ -302,7 +280,7 @@ func (g *generator) writePullBranches(fi *fastImport, r *rand.Rand, repo *repoPl
 			// later ones rescope it.
 			when := p.opened - 1200 + int64(j-1)*1800
 			p.lines = 5 * j
-			parent = fi.commit(p.branch, p.author, when, fmt.Sprintf("%s (part %d)", p.title, j), parent, "",
+			parent = fi.commit(p.author, when, fmt.Sprintf("%s (part %d)", p.title, j), parent, "",
 				[]fileChange{{path: p.file, blob: fi.blob([]byte(pullText(id, p.lines)))}})
 			p.commits = append(p.commits, parent)
 		}
@@ -329,188 +307,6 @@ func pullText(id int64, lines int) string {
 		fmt.Fprintf(&sb, "pull request %d, line %d\n", id, i+1)
 	}
 	return sb.String()
-}
-
-// resolve turns every fast-import mark b holds into an object id.
-func (b *builtRepo) resolve(ids markIDs) {
-	for i := range b.main {
-		b.main[i] = ids.get(b.main[i])
-	}
-	for name, id := range b.heads {
-		b.heads[name] = ids.get(id)
-	}
-	for i := range b.tags {
-		b.tags[i].id = ids.get(b.tags[i].id)
-		b.tags[i].peeled = ids.get(b.tags[i].peeled)
-	}
-	for i := range b.pulls {
-		p := &b.pulls[i]
-		p.base, p.target, p.merge = ids.get(p.base), ids.get(p.target), ids.get(p.merge)
-		for j := range p.commits {
-			p.commits[j] = ids.get(p.commits[j])
-		}
-	}
-}
-
-// markIDs maps fast-import marks (":12") to object ids.
-type markIDs map[string]string
-
-// get resolves a mark; an object id (an origin's commit, in a fork) or ""
-// stays as it is.
-func (m markIDs) get(s string) string {
-	if id, ok := m[s]; ok {
-		return id
-	}
-	return s
-}
-
-func readMarks(path string) (markIDs, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read fast-import marks: %w", err)
-	}
-	ids := markIDs{}
-	for line := range strings.Lines(string(data)) {
-		mark, id, ok := strings.Cut(strings.TrimSpace(line), " ")
-		if ok {
-			ids[mark] = id
-		}
-	}
-	return ids, nil
-}
-
-// initBareRepo makes the skeleton git needs, without a `git init` process.
-// A fork borrows its origin's objects through alternates, as Bitbucket
-// forks do, so fast-import writes only the objects the origin lacks.
-func initBareRepo(gitDir string, origin *builtRepo) error {
-	for _, d := range []string{"objects/info", "objects/pack", "refs/heads", "refs/tags"} {
-		if err := os.MkdirAll(filepath.Join(gitDir, d), 0o755); err != nil {
-			return fmt.Errorf("make repository: %w", err)
-		}
-	}
-	files := map[string]string{
-		"HEAD":   "ref: refs/heads/" + defaultBranch + "\n",
-		"config": "[core]\n\trepositoryformatversion = 0\n\tbare = true\n",
-	}
-	if origin != nil {
-		files["objects/info/alternates"] = filepath.Join(origin.gitDir, "objects") + "\n"
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(gitDir, name), []byte(content), 0o644); err != nil {
-			return fmt.Errorf("make repository: %w", err)
-		}
-	}
-	return nil
-}
-
-// gitCommand runs git on gitDir as bbimport runs git everywhere (package
-// gitcmd), with one addition for the generator's speed.
-//
-// The glibc tunable makes malloc grow the heap 64 MiB at a time: fast-import
-// otherwise spends most of its time in thousands of small brk calls (a
-// repository with 50 pull request branches: 0.49 s of system time and 3-4 s
-// on a loaded machine without it, 0.04 s and 0.3-0.8 s with it). Other C
-// libraries ignore it.
-func gitCommand(ctx context.Context, gitDir string, args ...string) *gitcmd.Cmd {
-	cmd := gitcmd.Command(ctx, gitDir, args...)
-	cmd.Env = append(cmd.Env, "GLIBC_TUNABLES=glibc.malloc.top_pad=67108864")
-	return cmd
-}
-
-// packFiles lists the repository's packs as the objects tar holds them:
-// pack/*.idx and pack/*.pack, sorted.
-func packFiles(gitDir string) ([]File, error) {
-	dir := filepath.Join(gitDir, "objects", "pack")
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("list packs: %w", err)
-	}
-	var files []File
-	for _, e := range entries {
-		if name := e.Name(); strings.HasSuffix(name, ".pack") || strings.HasSuffix(name, ".idx") {
-			files = append(files, File{Name: "pack/" + name, Mode: 0o444, Path: filepath.Join(dir, name)})
-		}
-	}
-	return files, nil // ReadDir sorts by name
-}
-
-// looseObjects turns the repository's packs into loose objects,
-// <2 hex>/<38 hex> zlib files, sorted by name. Objects in drop are left out
-// and returned as dropped. Only the repository's own packs are read, not
-// its alternates: a fork's store keeps only what its origin lacks.
-func looseObjects(ctx context.Context, gitDir string, drop []string) (files []File, dropped []string, err error) {
-	idxs, err := filepath.Glob(filepath.Join(gitDir, "objects", "pack", "*.idx"))
-	if err != nil {
-		return nil, nil, err
-	}
-	var ids []string
-	for _, idx := range idxs {
-		more, err := readPackIndex(idx)
-		if err != nil {
-			return nil, nil, err
-		}
-		ids = append(ids, more...)
-	}
-	slices.Sort(ids)
-	cmd := gitCommand(ctx, gitDir, "cat-file", "--batch")
-	cmd.Stdin = strings.NewReader(strings.Join(ids, "\n") + "\n")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, nil, fmt.Errorf("start git cat-file: %w", err)
-	}
-	files, dropped, rerr := readLooseObjects(bufio.NewReaderSize(stdout, 1<<16), len(ids), drop)
-	if rerr != nil {
-		// Read git's answer to its end so that it exits by itself: closed
-		// early, the pipe would kill it, and Wait would report that in place
-		// of rerr. A failed read here shows in Wait as well.
-		_, _ = io.Copy(io.Discard, stdout)
-	}
-	if err := cmd.Wait(); err != nil {
-		return nil, nil, err
-	}
-	return files, dropped, rerr
-}
-
-// readLooseObjects reads n objects from `git cat-file --batch` and
-// compresses each as git stores a loose object.
-func readLooseObjects(r *bufio.Reader, n int, drop []string) (files []File, dropped []string, err error) {
-	var buf bytes.Buffer
-	zw := zlib.NewWriter(&buf)
-	for range n {
-		header, err := r.ReadString('\n')
-		if err != nil {
-			return nil, nil, fmt.Errorf("read git cat-file: %w", err)
-		}
-		f := strings.Fields(header)
-		if len(f) != 3 {
-			return nil, nil, fmt.Errorf("git cat-file said %q", header)
-		}
-		id, typ := f[0], f[1]
-		size, err := strconv.Atoi(f[2])
-		if err != nil {
-			return nil, nil, fmt.Errorf("git cat-file said %q", header)
-		}
-		content := make([]byte, size+1) // and the newline after it
-		if _, err := io.ReadFull(r, content); err != nil {
-			return nil, nil, fmt.Errorf("read object %s: %w", id, err)
-		}
-		if slices.Contains(drop, id) {
-			dropped = append(dropped, id)
-			continue
-		}
-		buf.Reset()
-		zw.Reset(&buf)
-		fmt.Fprintf(zw, "%s %d\x00", typ, size)
-		_, werr := zw.Write(content[:size])
-		if err := errors.Join(werr, zw.Close()); err != nil {
-			return nil, nil, fmt.Errorf("compress object %s: %w", id, err)
-		}
-		files = append(files, File{Name: id[:2] + "/" + id[2:], Mode: 0o444, Data: bytes.Clone(buf.Bytes())})
-	}
-	return files, dropped, nil
 }
 
 // damageLooseObject gives the loose object id other content, well-formed
@@ -555,90 +351,8 @@ func damagePackFile(objects []File) (string, error) {
 	return "", errors.New("the repository has no pack to damage")
 }
 
-// readPackIndex lists the object ids of a version 2 pack index: a header,
-// a 256-entry fan-out table whose last entry is the count, then the ids.
-func readPackIndex(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read pack index: %w", err)
-	}
-	const header = 8 + 256*4
-	if len(data) < header || !bytes.Equal(data[:8], []byte{0xff, 't', 'O', 'c', 0, 0, 0, 2}) {
-		return nil, fmt.Errorf("%s is not a version 2 pack index", path)
-	}
-	n := int(binary.BigEndian.Uint32(data[header-4 : header]))
-	if len(data) < header+n*20 {
-		return nil, fmt.Errorf("%s is truncated", path)
-	}
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = hex.EncodeToString(data[header+i*20 : header+(i+1)*20])
-	}
-	return ids, nil
-}
-
-// fileChange sets path to the blob of a mark.
+// fileChange sets path to a blob.
 type fileChange struct {
 	path string
 	blob string
-}
-
-// fastImport writes a fast-import stream. Write errors stick in the
-// bufio.Writer and surface at Flush.
-type fastImport struct {
-	w    *bufio.Writer
-	mark int
-	seed int64
-	repo uint64
-	buf  []byte
-}
-
-func (f *fastImport) printf(format string, a ...any) { fmt.Fprintf(f.w, format, a...) }
-
-func (f *fastImport) next() string {
-	f.mark++
-	return ":" + strconv.Itoa(f.mark)
-}
-
-func (f *fastImport) blob(data []byte) string {
-	m := f.next()
-	f.printf("blob\nmark %s\ndata %d\n", m, len(data))
-	f.w.Write(data)     //nolint:errcheck // it sticks until Flush (see fastImport)
-	f.w.WriteByte('\n') //nolint:errcheck // it sticks until Flush (see fastImport)
-	return m
-}
-
-// randomBlob streams size seeded random bytes, the n-th blob of the
-// repository: content that neither compresses nor deltifies, so the
-// archive's size is what was asked for.
-func (f *fastImport) randomBlob(size int, n uint64) string {
-	if cap(f.buf) < size {
-		f.buf = make([]byte, size)
-	}
-	blobBytes(f.buf[:size], f.seed, f.repo, n)
-	return f.blob(f.buf[:size])
-}
-
-func (f *fastImport) commit(ref string, who person, when int64, msg, from, merge string, changes []fileChange) string {
-	m := f.next()
-	ident := fmt.Sprintf("%s <%s> %d +0000", who.id.DisplayName, who.email, when)
-	f.printf("commit %s\nmark %s\nauthor %s\ncommitter %s\ndata %d\n%s\n", ref, m, ident, ident, len(msg), msg)
-	if from != "" {
-		f.printf("from %s\n", from)
-	}
-	if merge != "" {
-		f.printf("merge %s\n", merge)
-	}
-	for _, c := range changes {
-		f.printf("M 100644 %s %s\n", c.blob, c.path)
-	}
-	f.printf("\n")
-	return m
-}
-
-func (f *fastImport) tag(name, from string, who person, when int64, msg string) string {
-	m := f.next()
-	f.printf("tag %s\nmark %s\nfrom %s\ntagger %s <%s> %d +0000\ndata %d\n%s\n",
-		name, m, from, who.id.DisplayName, who.email, when, len(msg), msg)
-	return m
 }

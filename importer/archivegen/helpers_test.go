@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"bbimport/importer/archive"
+	"bbimport/importer/gitcmd"
 )
 
 // member is one outer tar entry as the tests see it, read with archive/tar
@@ -209,7 +210,7 @@ func writeFile(t testing.TB, path, data string) {
 // git runs git on gitDir and returns its trimmed output.
 func git(t testing.TB, gitDir string, args ...string) (string, error) {
 	t.Helper()
-	cmd := gitCommand(context.Background(), gitDir, args...)
+	cmd := gitcmd.Command(context.Background(), gitDir, args...)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	err := cmd.Run()

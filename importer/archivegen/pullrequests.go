@@ -21,36 +21,31 @@ var commentTexts = []string{
 	"+1",
 }
 
-// writePullRequest writes one pull request's metadata, activities and
+// writePullRequest queues one pull request's metadata, activities and
 // ancestor cache. Its social side (reviewers, comments, activities) is
 // drawn here, from the repository's own random stream, in id order.
-func (g *generator) writePullRequest(repo *repoPlan, p pullGit, r *rand.Rand) error {
+func (g *generator) writePullRequest(repo *repoPlan, p pullGit, r *rand.Rand) {
 	pr, activities := g.pullRequest(p, r)
 	ids := archive.IDs{Repository: repo.ID, PullRequest: p.id}
-	if err := g.addJSON(archive.KindPullRequestMetadata, ids, pr, true); err != nil {
-		return err
-	}
+	g.addJSON(archive.KindPullRequestMetadata, ids, pr, true)
 	if repo.ordinal == 0 && p.id == g.opts.CorruptPullRequest {
 		// Cut off mid-record: valid gzip, invalid JSON.
 		name := archive.MemberName(archive.KindPullRequestActivities, ids)
-		if err := g.out.addMember(name, []byte(`[{"kind":"COMMENT:ADDED","comment":{"id":`)); err != nil {
-			return err
-		}
-	} else if err := g.addJSON(archive.KindPullRequestActivities, ids, activities, true); err != nil {
-		return err
+		g.pipe.add(name, func() ([]byte, error) {
+			return compressMember(name, []byte(`[{"kind":"COMMENT:ADDED","comment":{"id":`))
+		})
+	} else {
+		g.addJSON(archive.KindPullRequestActivities, ids, activities, true)
 	}
 	cache := model.AncestorCache{FromTip: p.tip(), ToTip: p.target, MergeBase: p.base}
-	if err := g.addTar(archive.KindPullRequestCaches, ids,
-		[]File{{Name: "cached-ancestor.txt", Mode: 0o644, Data: []byte(cache.String())}}); err != nil {
-		return err
-	}
+	g.addTar(archive.KindPullRequestCaches, ids,
+		[]File{{Name: "cached-ancestor.txt", Mode: 0o644, Data: []byte(cache.String())}})
 	g.stats.PullRequests++
 	g.stats.PullRequestsByState[p.state]++
 	if p.draft {
 		g.stats.Drafts++
 	}
 	g.stats.Activities += len(activities)
-	return nil
 }
 
 // pullRequest draws a pull request's participants and activities. Comment

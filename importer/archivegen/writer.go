@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"bbimport/importer/archive"
@@ -38,7 +39,6 @@ type File struct {
 type Writer struct {
 	tw     *tar.Writer
 	out    *countingWriter
-	gz     *gzip.Writer // reused: a gzip writer's state is large
 	counts memberCounts
 }
 
@@ -61,11 +61,11 @@ func NewWriter(w io.Writer) *Writer {
 // Bitbucket's own writer does not escape them.
 func (w *Writer) AddJSON(kind archive.Kind, ids archive.IDs, v any, pretty bool) error {
 	name := archive.MemberName(kind, ids)
-	data, err := encodeJSON(v, pretty)
+	data, err := jsonMember(name, v, pretty)
 	if err != nil {
-		return fmt.Errorf("encode %s: %w", name, err)
+		return err
 	}
-	return w.addMember(name, data)
+	return w.AddRaw(name, data)
 }
 
 // AddTar writes files as an inner tar member of kind and ids, gzipped when
@@ -76,11 +76,58 @@ func (w *Writer) AddTar(kind archive.Kind, ids archive.IDs, files []File) error 
 	if !strings.HasSuffix(name, ".atl.gz") {
 		return w.addStreamedTar(name, files)
 	}
+	data, err := tarMember(name, files)
+	if err != nil {
+		return err
+	}
+	return w.AddRaw(name, data)
+}
+
+// jsonMember is the member name's bytes for v (see AddJSON). It needs no
+// Writer, so that members can be made on several goroutines.
+func jsonMember(name string, v any, pretty bool) ([]byte, error) {
+	data, err := encodeJSON(v, pretty)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", name, err)
+	}
+	return compressMember(name, data)
+}
+
+// tarMember is the member name's bytes for an inner tar of files held in
+// memory.
+func tarMember(name string, files []File) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := writeInnerTar(&buf, files, false); err != nil {
-		return fmt.Errorf("build %s: %w", name, err)
+		return nil, fmt.Errorf("build %s: %w", name, err)
 	}
-	return w.addMember(name, buf.Bytes())
+	return compressMember(name, buf.Bytes())
+}
+
+// gzipWriters are reused: a gzip writer's state is large.
+var gzipWriters = sync.Pool{New: func() any {
+	// The fastest level: members are small, and most of the time of a
+	// higher one went into resetting its larger state for each of them.
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return zw
+}}
+
+// compressMember gzips data if name ends in .atl.gz. The gzip header
+// carries no time and no name, so output is reproducible.
+func compressMember(name string, data []byte) ([]byte, error) {
+	if !strings.HasSuffix(name, ".atl.gz") {
+		return data, nil
+	}
+	var buf bytes.Buffer
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&buf)
+	if _, err := zw.Write(data); err != nil {
+		return nil, fmt.Errorf("compress %s: %w", name, err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("compress %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // AddRaw writes data under name exactly as given: no compression, no check.
@@ -131,28 +178,6 @@ func (w *Writer) count(name string, size int64) {
 	case archive.KindGitMetadata, archive.KindGitHooks, archive.KindGitObjects:
 		w.counts.gitBytes += size
 	}
-}
-
-// addMember writes data under name, gzipped first if the name ends in
-// .atl.gz. The gzip header carries no time and no name, so output is
-// reproducible.
-func (w *Writer) addMember(name string, data []byte) error {
-	if !strings.HasSuffix(name, ".atl.gz") {
-		return w.AddRaw(name, data)
-	}
-	var buf bytes.Buffer
-	if w.gz == nil {
-		w.gz = gzip.NewWriter(&buf)
-	} else {
-		w.gz.Reset(&buf)
-	}
-	if _, err := w.gz.Write(data); err != nil {
-		return fmt.Errorf("compress %s: %w", name, err)
-	}
-	if err := w.gz.Close(); err != nil {
-		return fmt.Errorf("compress %s: %w", name, err)
-	}
-	return w.AddRaw(name, buf.Bytes())
 }
 
 // addStreamedTar writes an uncompressed inner tar straight into the outer
