@@ -109,8 +109,10 @@ measure() {
 		trap - EXIT
 		exit 1
 	fi
+	# status was the last to close the database: its write-ahead log is
+	# checkpointed into bbimport.db and gone.
 	local db
-	db=$(cat "$home/shared/data/bbimport.db"* | wc -c)
+	db=$(stat -c %s "$home/shared/data/bbimport.db")
 	read -r hwm cpu <"$work/sample"
 	echo "$(jq -r '.counts.repositories, .counts.pullRequests' <<<"$job" | tr '\n' ' ')$(echo "$t1 - $t0" | bc) $cpu $hwm $db" >"$work/result-$n"
 	rm -rf "$home"
