@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"syscall"
@@ -96,6 +97,11 @@ func RunJob(ctx context.Context, opts Options, id int64) error {
 	archiveFile := os.NewFile(runnerArchiveFD, "archive")
 	lock := os.NewFile(runnerLockFD, "import.lock")
 	opts.Runner = nil
+	stopProfile, err := startCPUProfile(os.Getenv(cpuProfileEnv))
+	if err != nil {
+		return fmt.Errorf("job %d: %w", id, err)
+	}
+	defer stopProfile()
 	in, err := Open(opts)
 	if err != nil {
 		return err
@@ -136,6 +142,30 @@ func RunJob(ctx context.Context, opts Options, id int64) error {
 	}()
 	in.runJob(run)
 	return nil
+}
+
+// cpuProfileEnv names a file where a runner writes its CPU profile, for
+// finding what an import spends its time on (docs/importer.md, "At scale").
+const cpuProfileEnv = "BBIMPORT_CPUPROFILE"
+
+// startCPUProfile profiles this process into path, if one is given, until
+// the returned stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("write the CPU profile %s=%s: %w", cpuProfileEnv, path, err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write the CPU profile %s=%s: %w", cpuProfileEnv, path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // checkInherited makes sure the runner holds this home's import lock and a
