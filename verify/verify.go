@@ -67,6 +67,9 @@ func (v *Verifier) Verify(ctx context.Context, jobs ...int64) (model.VerifyRepor
 		if err != nil {
 			return report, fmt.Errorf("job %d: %w", id, err)
 		}
+		if !job.State.Finished() {
+			return report, fmt.Errorf("job %d is %s: verify it once it has ended (bbimport status %d)", id, job.State, id)
+		}
 		if i == 0 && name == "" {
 			name = job.Archive
 		}
