@@ -27,6 +27,16 @@ type expectedRepo struct {
 
 func (r *expectedRepo) name() string { return r.project + "/" + r.slug }
 
+// has says whether r has a ref under prefix.
+func (r *expectedRepo) has(prefix string) bool {
+	for name := range r.refs {
+		if strings.HasPrefix(name, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
 // expectedPR is a pull request's digest: what verify compares of it.
 type expectedPR struct {
 	state    string

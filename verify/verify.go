@@ -348,9 +348,12 @@ func (v *Verifier) compareAt(ctx context.Context, r *expectedRepo, c candidate) 
 		}
 		return nil
 	}
-	for _, list := range []func(context.Context, string, string, model.RefQuery, int, int) (model.Page[model.RestBranchOrTag], error){
-		v.cfg.Reader.Branches, v.cfg.Reader.Tags,
+	for prefix, list := range map[string]func(context.Context, string, string, model.RefQuery, int, int) (model.Page[model.RestBranchOrTag], error){
+		"refs/heads/": v.cfg.Reader.Branches, "refs/tags/": v.cfg.Reader.Tags,
 	} {
+		if !r.has(prefix) {
+			continue // nothing to compare: a list less to read
+		}
 		_, err := wire.Each(ctx, 0, func(ctx context.Context, start int) (model.Page[model.RestBranchOrTag], error) {
 			return list(ctx, key, slug, model.RefQuery{}, start, wire.MaxLimit)
 		}, visitRef)
