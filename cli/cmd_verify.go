@@ -90,7 +90,8 @@ could not run.`,
 			// No import directory is fine with --archive: the error then
 			// comes from verify, saying what to pass.
 			dir, _ := consoleImportDir(g, b)
-			v := verify.New(verify.Config{Backend: b, Reader: reader, ImportDir: dir, Archive: archiveFile,
+			// b.Backend, not b: the wrapper would hide the Placer.
+			v := verify.New(verify.Config{Backend: b.Backend, Reader: reader, ImportDir: dir, Archive: archiveFile,
 				Target: id.Location, Concurrency: concurrency})
 			report, err := v.Verify(ctx, ids...)
 			if err != nil {

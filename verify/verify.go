@@ -62,6 +62,7 @@ func (v *Verifier) Verify(ctx context.Context, jobs ...int64) (model.VerifyRepor
 		return report, errors.New("no job to verify: name the job whose archive to compare")
 	}
 	name := v.cfg.Archive
+	imported := map[int64]int{} // job → repositories it says it imported, -1 when it does not say
 	for i, id := range jobs {
 		job, err := v.cfg.Backend.Job(ctx, id)
 		if err != nil {
@@ -73,6 +74,10 @@ func (v *Verifier) Verify(ctx context.Context, jobs ...int64) (model.VerifyRepor
 		if i == 0 && name == "" {
 			name = job.Archive
 		}
+		imported[id] = -1
+		if job.Counts != nil {
+			imported[id] = job.Counts.Repositories
+		}
 	}
 	if name == "" {
 		return report, fmt.Errorf("job %d does not say which archive it imported; name it with --archive FILE", jobs[0])
@@ -83,7 +88,7 @@ func (v *Verifier) Verify(ctx context.Context, jobs ...int64) (model.VerifyRepor
 		return report, err
 	}
 	defer f.Close()
-	places, err := v.placements(ctx, jobs)
+	places, err := v.placements(ctx, jobs, imported)
 	if err != nil {
 		return report, err
 	}
@@ -143,8 +148,10 @@ func (v *Verifier) open(name string) (*os.File, error) {
 
 // placements maps "KEY/slug" of the archive to where the jobs put it, in
 // the order of the jobs; nil when the backend cannot say, and the
-// repositories are then found by Bitbucket's rename rules.
-func (v *Verifier) placements(ctx context.Context, jobs []int64) (map[string][]model.Placement, error) {
+// repositories are then found by Bitbucket's rename rules. A job that
+// imported repositories but has no placements ran before bbimport recorded
+// them: it cannot say either.
+func (v *Verifier) placements(ctx context.Context, jobs []int64, imported map[int64]int) (map[string][]model.Placement, error) {
 	p, ok := v.cfg.Backend.(model.Placer)
 	if !ok {
 		return nil, nil
@@ -157,6 +164,9 @@ func (v *Verifier) placements(ctx context.Context, jobs []int64) (map[string][]m
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read where job %d put the repositories: %w", id, err)
+		}
+		if len(list) == 0 && imported[id] > 0 {
+			return nil, nil
 		}
 		for _, pl := range list {
 			k := pl.ArchiveProject + "/" + pl.ArchiveSlug
@@ -173,6 +183,13 @@ type candidate struct {
 }
 
 func (c candidate) name() string { return c.repo.Project.Key + "/" + c.repo.Slug }
+
+// refsReader is a target that reads all of a repository's refs at once
+// (the in-process importer): the same answer as its Branches and Tags, at
+// a fraction of the cost.
+type refsReader interface {
+	RefsAt(ctx context.Context, projectKey, slug string) ([]model.RestBranchOrTag, error)
+}
 
 // repoResult is one archive repository as verify found it.
 type repoResult struct {
@@ -348,17 +365,27 @@ func (v *Verifier) compareAt(ctx context.Context, r *expectedRepo, c candidate) 
 		}
 		return nil
 	}
-	for prefix, list := range map[string]func(context.Context, string, string, model.RefQuery, int, int) (model.Page[model.RestBranchOrTag], error){
-		"refs/heads/": v.cfg.Reader.Branches, "refs/tags/": v.cfg.Reader.Tags,
-	} {
-		if !r.has(prefix) {
-			continue // nothing to compare: a list less to read
-		}
-		_, err := wire.Each(ctx, 0, func(ctx context.Context, start int) (model.Page[model.RestBranchOrTag], error) {
-			return list(ctx, key, slug, model.RefQuery{}, start, wire.MaxLimit)
-		}, visitRef)
+	if all, ok := v.cfg.Reader.(refsReader); ok {
+		list, err := all.RefsAt(ctx, key, slug)
 		if err != nil {
 			return res, fmt.Errorf("read the refs of %s: %w", c.name(), err)
+		}
+		for _, b := range list {
+			_ = visitRef(b)
+		}
+	} else {
+		for prefix, list := range map[string]func(context.Context, string, string, model.RefQuery, int, int) (model.Page[model.RestBranchOrTag], error){
+			"refs/heads/": v.cfg.Reader.Branches, "refs/tags/": v.cfg.Reader.Tags,
+		} {
+			if !r.has(prefix) {
+				continue // nothing to compare: a list less to read
+			}
+			_, err := wire.Each(ctx, 0, func(ctx context.Context, start int) (model.Page[model.RestBranchOrTag], error) {
+				return list(ctx, key, slug, model.RefQuery{}, start, wire.MaxLimit)
+			}, visitRef)
+			if err != nil {
+				return res, fmt.Errorf("read the refs of %s: %w", c.name(), err)
+			}
 		}
 	}
 	for name, obj := range r.refs {

@@ -149,11 +149,23 @@ func TestMovedAndDeletedRefsAreReported(t *testing.T) {
 	git(t, dir, "update-ref", "-d", tag)
 	git(t, dir, "update-ref", "refs/heads/extra-on-the-target", now) // no difference
 
-	r, err := v.Verify(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
+	// Through the importer's one read of all refs, and through the lists
+	// of branches and tags that any Bitbucket answers.
+	for _, reader := range []model.Reader{inst.in, listsOnly{inst.in}} {
+		v := New(Config{Backend: inst.in, Reader: reader, ImportDir: inst.in.ImportDir()})
+		r, err := v.Verify(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		expectRefDifferences(t, r, before, key+"/"+slug, branch, was, now, tag, tagWas)
 	}
-	name := key + "/" + slug
+}
+
+// listsOnly is the target read through Reader's methods only.
+type listsOnly struct{ model.Reader }
+
+func expectRefDifferences(t *testing.T, r, before model.VerifyReport, name, branch, was, now, tag, tagWas string) {
+	t.Helper()
 	want := []model.VerifyDifference{
 		{Kind: model.VerifyHierarchy, Status: model.VerifyDiffers, HierarchyID: r.Hierarchies[0].ID, Repository: name},
 		{Kind: model.VerifyRef, Status: model.VerifyDiffers, HierarchyID: r.Hierarchies[0].ID, Repository: name, Target: name, Item: branch, Field: "commit", Expected: was, Found: now},
