@@ -190,7 +190,11 @@ func differenceLine(d model.VerifyDifference, fix string) string {
 	if d.Status == model.VerifyMissing {
 		return fmt.Sprintf("%s: pull request %s is missing — %s", where, d.Item, fix)
 	}
-	return fmt.Sprintf("%s: pull request %s has %s %q, the archive has %q — it changed since the import, or the import lost it: check it on the target", where, d.Item, d.Field, d.Found, d.Expected)
+	found, expected := d.Found, d.Expected
+	if d.Field == "title" {
+		found, expected = strconv.Quote(found), strconv.Quote(expected)
+	}
+	return fmt.Sprintf("%s: pull request %s has %s %s, the archive has %s — it changed since the import, or the import lost it: check it on the target", where, d.Item, d.Field, found, expected)
 }
 
 // short is an object name as git abbreviates it.
