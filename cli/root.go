@@ -95,6 +95,7 @@ Bitbucket's shapes.`,
 		newMessagesCmd(g),
 		newCancelCmd(g),
 		newJobsCmd(g),
+		newVerifyCmd(g),
 		newServeCmd(g),
 		newRunnerCmd(g),
 	)

@@ -1,0 +1,279 @@
+package cli
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"bbimport/model"
+	"bbimport/termsafe"
+	"bbimport/ui"
+	"bbimport/verify"
+)
+
+func newVerifyCmd(g *globalFlags) *cobra.Command {
+	var (
+		asJSON, asCSV bool
+		archiveFile   string
+		remainder     string
+		concurrency   int
+	)
+	cmd := &cobra.Command{
+		Use:   "verify JOB [JOB...]",
+		Short: "Check that everything of an import's archive is on the target",
+		Long: `verify reads the archive of the first JOB again and compares it with the
+target: every fork hierarchy and repository, every branch and tag at the same
+commit (extra refs on the target are no difference), and every pull request
+by id with its state, title and comment count. It follows the renames the
+import made (project KEY -> KEY1, repository slug -> slug-1) as the jobs
+recorded them; against a real Bitbucket, which cannot say, it finds them by
+Bitbucket's rename rules (see docs/verify.md).
+
+With several JOBs the first one's archive is what is expected, and a
+repository is present if any of the jobs put it there whole: after importing
+a remainder as job 2, 'verify 1 2' says whether everything arrived across
+both.
+
+The differences come first, one line each, saying what to do; then the
+totals. --remainder FILE writes an archive of the fork hierarchies that are
+missing or incomplete, after saying what importing it will do.
+
+A real Bitbucket's jobs do not name their archive (the client remembers the
+ones it started): name it with --archive otherwise.
+
+Exit status: 0 everything is on the target; 1 something differs; 2 verify
+could not run.`,
+		Example: `  bbimport verify 1
+  bbimport verify 1 --remainder rest.tar && bbimport import rest.tar
+  bbimport verify 1 2 --json | jq .totals
+  bbimport --url https://bitbucket.example.com verify 7 --archive /data/Bitbucket_export_7.tar --csv`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if asJSON && asCSV {
+				return errors.New("--json and --csv exclude each other: choose one")
+			}
+			ids := make([]int64, len(args))
+			for i, a := range args {
+				id, err := parseJobID(a)
+				if err != nil {
+					return err
+				}
+				ids[i] = id
+			}
+			if archiveFile != "" {
+				path, err := findArchive(g, archiveFile)
+				if err != nil {
+					return err
+				}
+				archiveFile = path
+			}
+			ctx := cmd.Context()
+			b, err := openBackend(ctx, g)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			reader, ok := b.Backend.(model.Reader)
+			if !ok {
+				return errors.New("this backend cannot read projects, repositories and pull requests; verify needs them")
+			}
+			id, err := b.Identity(ctx)
+			if err != nil {
+				return err
+			}
+			// No import directory is fine with --archive: the error then
+			// comes from verify, saying what to pass.
+			dir, _ := consoleImportDir(g, b)
+			// b.Backend, not b: the wrapper would hide the Placer.
+			v := verify.New(verify.Config{Backend: b.Backend, Reader: reader, ImportDir: dir, Archive: archiveFile,
+				Target: id.Location, Concurrency: concurrency})
+			report, err := v.Verify(ctx, ids...)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case asJSON:
+				err = printJSON(out, report)
+			case asCSV:
+				err = printVerifyCSV(out, report)
+			default:
+				printVerify(out, report, remainder)
+			}
+			if err != nil {
+				return err
+			}
+			if remainder != "" && !report.Complete() {
+				// The plan goes where it does not mix with JSON or CSV.
+				say := out
+				if asJSON || asCSV {
+					say = cmd.ErrOrStderr()
+				}
+				if err := writeRemainder(cmd, v, report, remainder, say); err != nil {
+					return err
+				}
+			}
+			if !report.Complete() {
+				return &exitError{code: exitFailed}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	f.BoolVar(&asCSV, "csv", false, "print the differences as CSV, one row each")
+	f.StringVar(&archiveFile, "archive", "", "the archive to compare with, when the job does not name it (a real Bitbucket's)")
+	f.StringVar(&remainder, "remainder", "", "write an archive of the missing and incomplete fork hierarchies to `FILE`")
+	f.IntVar(&concurrency, "concurrency", verify.DefaultConcurrency, "repositories compared at once")
+	return cmd
+}
+
+// printVerify prints the differences, one line each saying what to do,
+// then the totals. Every name comes from the archive or the target, and
+// goes through termsafe.String.
+func printVerify(out io.Writer, r model.VerifyReport, remainder string) {
+	fix := "import the remainder: bbimport verify " + jobList(r.Jobs) + " --remainder FILE"
+	if remainder != "" {
+		fix = "import the remainder written below"
+	}
+	for _, d := range r.Differences {
+		fmt.Fprintln(out, termsafe.String(differenceLine(d, fix)))
+	}
+	if len(r.Differences) > 0 {
+		fmt.Fprintln(out)
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	jobs := "job"
+	if len(r.Jobs) > 1 {
+		jobs = "jobs"
+	}
+	fmt.Fprintf(tw, "Archive\t%s (%s %s)\n", termsafe.String(r.Archive), jobs, jobList(r.Jobs))
+	fmt.Fprintf(tw, "Target\t%s\n", termsafe.String(r.Target))
+	for _, c := range []struct {
+		name string
+		n    model.VerifyCount
+	}{{"Fork hierarchies", r.Totals.Hierarchies}, {"Repositories", r.Totals.Repositories}, {"Branches and tags", r.Totals.Refs}, {"Pull requests", r.Totals.PullRequests}} {
+		fmt.Fprintf(tw, "%s\t%d expected: %d present, %d missing, %d differing\n", c.name, c.n.Expected, c.n.Present, c.n.Missing, c.n.Differing)
+	}
+	tw.Flush()
+	if r.Complete() {
+		fmt.Fprintln(out, "Everything in the archive is on the target.")
+	}
+}
+
+// differenceLine is one difference and what to do about it.
+func differenceLine(d model.VerifyDifference, fix string) string {
+	where := d.Repository
+	if d.Target != "" && d.Target != d.Repository {
+		where += " (" + d.Target + " on the target)"
+	}
+	switch d.Kind {
+	case model.VerifyHierarchy:
+		if d.Status == model.VerifyMissing {
+			return fmt.Sprintf("%s: its fork hierarchy is missing on the target — %s", where, fix)
+		}
+		return fmt.Sprintf("%s: its fork hierarchy is incomplete on the target (a remainder imports it again whole, beside the partial copy) — %s", where, fix)
+	case model.VerifyRepository:
+		return fmt.Sprintf("%s: missing on the target — %s", where, fix)
+	case model.VerifyRef:
+		if d.Status == model.VerifyMissing {
+			return fmt.Sprintf("%s: %s is missing (the archive has it at %s) — %s", where, d.Item, short(d.Expected), fix)
+		}
+		return fmt.Sprintf("%s: %s is at %s, the archive has %s — it moved since the import: check who pushed it", where, d.Item, short(d.Found), short(d.Expected))
+	}
+	if d.Status == model.VerifyMissing {
+		return fmt.Sprintf("%s: pull request %s is missing — %s", where, d.Item, fix)
+	}
+	found, expected := d.Found, d.Expected
+	if d.Field == "title" {
+		found, expected = strconv.Quote(found), strconv.Quote(expected)
+	}
+	return fmt.Sprintf("%s: pull request %s has %s %s, the archive has %s — it changed since the import, or the import lost it: check it on the target", where, d.Item, d.Field, found, expected)
+}
+
+// short is an object name as git abbreviates it.
+func short(obj string) string {
+	if len(obj) > 12 {
+		return obj[:12]
+	}
+	return obj
+}
+
+func jobList(ids []int64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(s, " ")
+}
+
+// printVerifyCSV prints the differences as CSV with a header row.
+func printVerifyCSV(out io.Writer, r model.VerifyReport) error {
+	w := csv.NewWriter(out)
+	_ = w.Write([]string{"kind", "status", "hierarchyId", "repository", "target", "item", "field", "expected", "found"})
+	for _, d := range r.Differences {
+		row := []string{d.Kind, d.Status, d.HierarchyID, d.Repository, d.Target, d.Item, d.Field, d.Expected, d.Found}
+		for i := range row {
+			row[i] = termsafe.String(row[i])
+		}
+		_ = w.Write(row)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("write the CSV output: %w", err)
+	}
+	return nil
+}
+
+// writeRemainder says what importing the remainder will do, by
+// Bitbucket's rules, then writes it.
+func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport, path string, out io.Writer) error {
+	ctx := cmd.Context()
+	plan, err := v.PlanRemainder(ctx, r)
+	if err != nil {
+		return err
+	}
+	origins := map[string]string{}
+	for _, h := range r.Hierarchies {
+		origins[h.ID] = h.Origin
+	}
+	var lines []string
+	say := func(format string, a ...any) { lines = append(lines, fmt.Sprintf(format, a...)) }
+	say("The remainder archive %s holds %s (%s, %s) of %s.", path,
+		ui.Plural(len(plan.Hierarchies), "fork hierarchy", "fork hierarchies"),
+		ui.Plural(plan.Repositories, "repository", "repositories"),
+		ui.Plural(plan.PullRequests, "pull request", "pull requests"), r.Archive)
+	for _, p := range plan.Projects {
+		switch {
+		case p.Personal:
+			say("Importing it reuses the personal project %s.", p.Key)
+		case p.ImportAs != p.Key:
+			say("Importing it creates project %s as %s: %s exists on the target.", p.Key, p.ImportAs, p.Key)
+		default:
+			say("Importing it creates project %s.", p.Key)
+		}
+	}
+	if len(plan.Incomplete) > 0 {
+		names := make([]string, len(plan.Incomplete))
+		for i, id := range plan.Incomplete {
+			names[i] = origins[id]
+		}
+		say("Incomplete on the target, so imported again whole beside the partial copy (an import never reuses what a canceled one left): %s.",
+			strings.Join(names, ", "))
+	}
+	fmt.Fprintln(out)
+	for _, l := range lines {
+		fmt.Fprintln(out, termsafe.String(l))
+	}
+	if err := v.WriteRemainder(ctx, plan, path); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Wrote %s: import it, then check everything with bbimport verify %s NEW_JOB.", termsafe.String(path), jobList(r.Jobs))
+	return nil
+}
