@@ -186,6 +186,18 @@ ALTER TABLE jobs ADD COLUMN runner_log TEXT;
 ALTER TABLE jobs ADD COLUMN heartbeat INTEGER;
 ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
 `,
+	// Each message's place in its job's log (0 for the first, dense, in id
+	// order), so that a page of a job's messages at any start is an index
+	// seek rather than a scan of all before it; messages logged before it
+	// existed are numbered here. The unique index replaces (job_id, id).
+	`
+ALTER TABLE messages ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET seq = n.seq FROM
+	(SELECT id, ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY id) - 1 AS seq FROM messages) AS n
+	WHERE n.id = messages.id;
+CREATE UNIQUE INDEX messages_seq ON messages(job_id, seq);
+DROP INDEX messages_job;
+`,
 }
 
 // maxOpenConns bounds the database connections: the import's writer and
