@@ -18,7 +18,7 @@ import (
 // the console and `bbimport messages` do; the filtered deep page is
 // reached at the nextPageStart of the page before.
 //
-//	go test -run '^$' -bench ServeMessagesPage -benchtime 500x ./server/
+//	go test -run '^$' -bench ServeMessagesPage -benchtime 200x ./server/
 func BenchmarkServeMessagesPage(b *testing.B) {
 	const n, limit = 1_000_000, 25
 	in, err := importer.Open(importer.Options{Home: filepath.Join(b.TempDir(), "home")})
