@@ -17,7 +17,7 @@ import (
 // does, at the nextPageStart of the page before), and, for comparison, page
 // 40,000 as the OFFSET query read it before messages were numbered.
 //
-//	go test -run '^$' -bench 'MessagesPage/(page|INFO)' -benchtime 200x ./importer/
+//	go test -run '^$' -bench 'MessagesPage/^(page|INFO)' -benchtime 200x ./importer/
 //	go test -run '^$' -bench 'MessagesPage/offset' -benchtime 3x ./importer/
 //
 // (the OFFSET query takes about as long as all the others together).
