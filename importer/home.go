@@ -61,6 +61,8 @@ type Instance struct {
 	shutdown bool    // Shutdown or Close called: refuse new imports
 	closed   bool
 
+	pages pageCache // where the lists' next pages begin (queryPage)
+
 	// beforeCheckpoint, when set (tests only), is called each time the run
 	// reaches a place where a cancel could take effect, named as the
 	// checkpoint messages name it, so tests can cancel deterministically.

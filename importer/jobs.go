@@ -592,14 +592,21 @@ func (in *Instance) Messages(ctx context.Context, id int64, q model.MessageQuery
 		where = append(where, "(subject = ? OR (subject >= ? AND subject < ?) OR (subject >= ? AND subject < ?))")
 		args = append(args, q.Subject, q.Subject+"/", q.Subject+"0", q.Subject+"#", q.Subject+"$")
 	}
-	page, err := queryPage(ctx, in.db, start, limit, func(row interface{ Scan(...any) error }) (model.Message, error) {
+	// Unfiltered, the page at start begins at the message numbered start;
+	// filtered, pages follow one another by id.
+	p := paging[model.Message]{start: start, limit: limit, order: []string{"id"}, appendOnly: true,
+		key: func(m model.Message) []any { return []any{m.ID} }}
+	if len(where) == 1 {
+		p.order, p.seeked = []string{"seq"}, true
+		where, args = append(where, "seq >= ?"), append(args, start)
+	}
+	page, err := queryPage(ctx, in, p, func(row interface{ Scan(...any) error }) (model.Message, error) {
 		var m model.Message
 		var mid int64
 		err := row.Scan(&mid, &m.Severity, &m.Subject, &m.Text, &m.CreatedDate)
 		m.ID = strconv.FormatInt(mid, 10)
 		return m, err
-	}, `SELECT id, severity, subject, text, created_date FROM messages
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT ? OFFSET ?`, args...)
+	}, `SELECT id, severity, subject, text, created_date FROM messages WHERE `+strings.Join(where, " AND "), args...)
 	if err != nil {
 		return page, fmt.Errorf("read messages of job %d: %w", id, err)
 	}

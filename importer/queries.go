@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"bbimport/model"
 	"bbimport/wire"
@@ -42,8 +43,10 @@ func (in *Instance) Projects(ctx context.Context, start, limit int) (model.Page[
 // ListProjects returns a page of the projects q matches, by key.
 func (in *Instance) ListProjects(ctx context.Context, q model.ProjectQuery, start, limit int) (model.Page[model.RestProject], error) {
 	start, limit = wire.Bounds(start, limit)
-	return queryPage(ctx, in.db, start, limit, scanProject,
-		`SELECT `+projectColumns+` FROM projects p WHERE `+containsSQL("p.name")+` ORDER BY p.key LIMIT ? OFFSET ?`, q.Name, q.Name)
+	p := paging[model.RestProject]{start: start, limit: limit, order: []string{"p.key"},
+		key: func(p model.RestProject) []any { return []any{p.Key} }}
+	return queryPage(ctx, in, p, scanProject,
+		`SELECT `+projectColumns+` FROM projects p WHERE `+containsSQL("p.name"), q.Name, q.Name)
 }
 
 // containsSQL is a condition that holds when its argument, given twice,
@@ -102,9 +105,11 @@ func (in *Instance) ListRepositories(ctx context.Context, q model.RepositoryQuer
 		where, args = `p.key = ?`, []any{q.ProjectKey}
 	}
 	start, limit = wire.Bounds(start, limit)
-	return queryPage(ctx, in.db, start, limit, scanRepository,
-		repositoryQuery+` WHERE `+where+` AND `+containsSQL("r.name")+` AND `+containsSQL("p.name")+`
-		ORDER BY p.key, r.slug LIMIT ? OFFSET ?`, append(args, q.Name, q.Name, q.ProjectName, q.ProjectName)...)
+	p := paging[model.RestRepository]{start: start, limit: limit, order: []string{"p.key", "r.slug"},
+		key: func(r model.RestRepository) []any { return []any{r.Project.Key, r.Slug} }}
+	return queryPage(ctx, in, p, scanRepository,
+		repositoryQuery+` WHERE `+where+` AND `+containsSQL("r.name")+` AND `+containsSQL("p.name"),
+		append(args, q.Name, q.Name, q.ProjectName, q.ProjectName)...)
 }
 
 // Repository returns one repository, or model.ErrNotFound.
@@ -128,12 +133,8 @@ func (in *Instance) ListPullRequests(ctx context.Context, projectKey, slug strin
 		return model.Page[model.RestPullRequest]{}, err
 	}
 	where, args := pullRequestFilter(q)
-	order := `DESC`
-	if q.Order == model.OrderOldest {
-		order = `ASC`
-	}
 	start, limit = wire.Bounds(start, limit)
-	return in.pullRequests(ctx, repo, where+` ORDER BY pr.scoped_id `+order+` LIMIT ? OFFSET ?`, args, start, limit)
+	return in.pullRequests(ctx, repo, where, args, pullRequestPaging(start, limit, q.Order != model.OrderOldest))
 }
 
 // PullRequest returns one pull request of a repository, or model.ErrNotFound.
@@ -142,7 +143,7 @@ func (in *Instance) PullRequest(ctx context.Context, projectKey, slug string, id
 	if err != nil {
 		return model.RestPullRequest{}, err
 	}
-	page, err := in.pullRequests(ctx, repo, `pr.scoped_id = ? LIMIT ? OFFSET ?`, []any{id}, 0, 1)
+	page, err := in.pullRequests(ctx, repo, `pr.scoped_id = ?`, []any{id}, pullRequestPaging(0, 1, false))
 	if err != nil {
 		return model.RestPullRequest{}, err
 	}
@@ -180,12 +181,17 @@ func pullRequestFilter(q model.PullRequestQuery) (string, []any) {
 	return strings.Join(conds, ` AND `), args
 }
 
+// pullRequestPaging pages pull requests by id, newest first when desc.
+func pullRequestPaging(start, limit int, desc bool) paging[model.RestPullRequest] {
+	return paging[model.RestPullRequest]{start: start, limit: limit, order: []string{"pr.scoped_id"}, desc: desc,
+		key: func(pr model.RestPullRequest) []any { return []any{pr.ID} }}
+}
+
 // pullRequests reads a page of repo's pull requests with their
-// participants; tail is the query's WHERE condition with ORDER BY, LIMIT
-// and OFFSET, args its arguments before LIMIT.
-func (in *Instance) pullRequests(ctx context.Context, repo model.RestRepository, tail string, args []any, start, limit int) (model.Page[model.RestPullRequest], error) {
+// participants; tail is the query's WHERE condition, args its arguments.
+func (in *Instance) pullRequests(ctx context.Context, repo model.RestRepository, tail string, args []any, p paging[model.RestPullRequest]) (model.Page[model.RestPullRequest], error) {
 	var rowIDs []int64
-	page, err := queryPage(ctx, in.db, start, limit, func(row interface{ Scan(...any) error }) (model.RestPullRequest, error) {
+	page, err := queryPage(ctx, in, p, func(row interface{ Scan(...any) error }) (model.RestPullRequest, error) {
 		var pr model.RestPullRequest
 		var rowID int64
 		var closed sql.NullInt64
@@ -264,10 +270,63 @@ func refType(id string) string {
 	return model.RefBranch
 }
 
-// queryPage runs a query whose last two arguments are LIMIT and OFFSET,
-// asking for one row more than the page to know whether another follows.
-func queryPage[T any](ctx context.Context, db *sql.DB, start, limit int, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) (model.Page[T], error) {
-	rows, err := db.QueryContext(ctx, query, append(args, limit+1, start)...)
+// paging is how one list query is paged: the page asked for, and the
+// order of its rows, whose columns are together unique, so that the last
+// row's key says where the next page begins.
+type paging[T any] struct {
+	start, limit int
+	order        []string // the ORDER BY columns, all one direction
+	desc         bool
+	key          func(T) []any // a row's values of the order columns
+	// appendOnly: rows only ever come after the last one (a job's
+	// messages), so that a key seen once keeps its place for good. Other
+	// lists change only while an import runs, and are not continued then.
+	appendOnly bool
+	// seeked: the query's condition already begins at start (a dense
+	// sequence number), so that no row is skipped here.
+	seeked bool
+}
+
+// queryPage reads the page p asks for of query, a SELECT whose WHERE
+// condition is a conjunction that p's order and bounds are appended to. The
+// page at a start that the previous page's nextPageStart named is read as
+// the rows after that page's last key, an index seek; a start reached
+// otherwise, or while the list may change, skips rows with OFFSET (correct,
+// and as costly as the rows skipped). Either way the page is the one
+// OFFSET gives; one row more than the page is read to know whether another
+// follows.
+func queryPage[T any](ctx context.Context, in *Instance, p paging[T], scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) (model.Page[T], error) {
+	list := fmt.Sprintf("%s\x00%#v\x00%t", query, args, p.desc)
+	stamp, cacheable := "", !p.seeked
+	if cacheable && !p.appendOnly {
+		var err error
+		if stamp, cacheable, err = in.listStamp(ctx); err != nil {
+			return model.Page[T]{}, err
+		}
+	}
+	cmp, dir := ">", ""
+	if p.desc {
+		cmp, dir = "<", " DESC"
+	}
+	order := " ORDER BY " + strings.Join(p.order, dir+", ") + dir
+	args = append([]any(nil), args...)
+	var after []any
+	if cacheable {
+		after = in.pages.get(list, stamp, p.start)
+	}
+	switch {
+	case after != nil:
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(after)), ", ")
+		query += " AND (" + strings.Join(p.order, ", ") + ") " + cmp + " (" + marks + ")" + order + " LIMIT ?"
+		args = append(append(args, after...), p.limit+1)
+	case p.seeked:
+		query += order + " LIMIT ?"
+		args = append(args, p.limit+1)
+	default:
+		query += order + " LIMIT ? OFFSET ?"
+		args = append(args, p.limit+1, p.start)
+	}
+	rows, err := in.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return model.Page[T]{}, fmt.Errorf("query: %w", err)
 	}
@@ -283,7 +342,80 @@ func queryPage[T any](ctx context.Context, db *sql.DB, start, limit int, scan fu
 	if err := rows.Err(); err != nil {
 		return model.Page[T]{}, fmt.Errorf("read rows: %w", err)
 	}
-	return wire.PageLookahead(values, start, limit), nil
+	page := wire.PageLookahead(values, p.start, p.limit)
+	if cacheable && !page.IsLastPage {
+		in.pages.put(list, stamp, *page.NextPageStart, p.key(page.Values[len(page.Values)-1]))
+	}
+	return page, nil
+}
+
+// listStamp names the state of the home's lists (projects, repositories,
+// pull requests): they change only while an import runs, or as a job's
+// end is recorded, so the newest job and its end name it. ok is false
+// while a job runs: pages are then not continued by key.
+func (in *Instance) listStamp(ctx context.Context) (stamp string, ok bool, err error) {
+	var id int64
+	var end sql.NullInt64
+	err = in.db.QueryRowContext(ctx, `SELECT id, end_date FROM jobs ORDER BY id DESC LIMIT 1`).Scan(&id, &end)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", true, nil
+	case err != nil:
+		return "", false, fmt.Errorf("read jobs: %w", err)
+	}
+	return fmt.Sprint(id, "/", end.Int64), end.Valid, nil
+}
+
+// pageCacheSize bounds the continuations remembered: one per list a
+// client is reading page by page, a few hundred bytes each.
+const pageCacheSize = 4096
+
+// pageCache remembers, for a list and the start its last page answered as
+// nextPageStart, the key of that page's last row, so that the next page is
+// an index seek past it. Oldest entries go first when it is full.
+type pageCache struct {
+	mu      sync.Mutex
+	entries map[pageCacheKey]pageCacheEntry
+	order   []pageCacheKey // ring of the keys in entries, oldest at next
+	next    int
+}
+
+type pageCacheKey struct {
+	list  string
+	start int
+}
+
+type pageCacheEntry struct {
+	stamp string
+	after []any
+}
+
+func (c *pageCache) get(list, stamp string, start int) []any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[pageCacheKey{list, start}]
+	if !ok || e.stamp != stamp {
+		return nil
+	}
+	return e.after
+}
+
+func (c *pageCache) put(list, stamp string, start int, after []any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[pageCacheKey]pageCacheEntry{}
+		c.order = make([]pageCacheKey, pageCacheSize)
+	}
+	k := pageCacheKey{list, start}
+	if _, ok := c.entries[k]; !ok {
+		if old := c.order[c.next]; old != (pageCacheKey{}) {
+			delete(c.entries, old)
+		}
+		c.order[c.next] = k
+		c.next = (c.next + 1) % pageCacheSize
+	}
+	c.entries[k] = pageCacheEntry{stamp, after}
 }
 
 // notFound words a missing row as the model's error of its kind (one of

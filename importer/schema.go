@@ -200,6 +200,21 @@ CREATE TABLE archive_repositories (
 	PRIMARY KEY (job_id, archive_id)
 );
 `,
+	// Each message's place in its job's log (0 for the first, dense, in id
+	// order), so that a page of a job's messages at any start is an index
+	// seek rather than a scan of all before it; messages logged before it
+	// existed are numbered here. The unique index replaces (job_id, id).
+	`
+ALTER TABLE messages ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET seq = n.seq FROM
+	(SELECT id, ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY id) - 1 AS seq FROM messages) AS n
+	WHERE n.id = messages.id;
+CREATE UNIQUE INDEX messages_seq ON messages(job_id, seq);
+DROP INDEX messages_job;
+`,
+	// Indexes for the foreign keys of rows a failed item deletes (see
+	// scaleIndexes).
+	scaleIndexes,
 }
 
 // maxOpenConns bounds the database connections: the import's writer and

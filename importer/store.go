@@ -212,9 +212,17 @@ func (s *store) insertComment(c *model.Comment, r commentRow) (int64, error) {
 		nullIfZero(c.ResolvedTimestamp), r.resolver, r.threadResolved, r.anchor)
 }
 
+// insertMessageSQL appends a message to its job's log, numbering it: seq
+// is its place in the job's messages (0 for the first), dense and in id
+// order, so that the page at any start is read directly (Messages). The
+// arguments are the job id twice, severity, subject, text and date. SQLite
+// runs one writer at a time, so that the MAX read here and the insert are
+// one step whichever connection or process logs.
+const insertMessageSQL = `INSERT INTO messages(job_id, seq, severity, subject, text, created_date)
+	VALUES (?, (SELECT COALESCE(MAX(seq) + 1, 0) FROM messages WHERE job_id = ?), ?, ?, ?, ?)`
+
 func (s *store) insertMessage(sev model.Severity, subject, text string) error {
-	_, err := s.w.exec(`INSERT INTO messages(job_id, severity, subject, text, created_date) VALUES (?, ?, ?, ?, ?)`,
-		s.job, string(sev), subject, text, nowMillis())
+	_, err := s.w.exec(insertMessageSQL, s.job, s.job, string(sev), subject, text, nowMillis())
 	return err
 }
 
@@ -242,8 +250,7 @@ func (s *store) close()        { s.w.close() }
 // job-level WARNs, before any runner writes to it.
 func recordNotes(ctx context.Context, db *sql.DB, id int64, notes []string) error {
 	for _, note := range notes {
-		if _, err := db.ExecContext(ctx, `INSERT INTO messages(job_id, severity, subject, text, created_date) VALUES (?, 'WARN', '', ?, ?)`,
-			id, note, nowMillis()); err != nil {
+		if _, err := db.ExecContext(ctx, insertMessageSQL, id, id, model.SeverityWarn, "", note, nowMillis()); err != nil {
 			return fmt.Errorf("record a note of job %d: %w", id, err)
 		}
 	}
@@ -259,8 +266,7 @@ func recordAbort(ctx context.Context, db *sql.DB, id int64, why string) error {
 		model.StateAborted, now, now, id); err != nil {
 		return fmt.Errorf("mark job %d aborted: %w", id, err)
 	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO messages(job_id, severity, subject, text, created_date) VALUES (?, 'ERROR', '', ?, ?)`,
-		id, why, now); err != nil {
+	if _, err := db.ExecContext(ctx, insertMessageSQL, id, id, model.SeverityError, "", why, now); err != nil {
 		return fmt.Errorf("log abort of job %d: %w", id, err)
 	}
 	return nil
