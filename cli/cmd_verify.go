@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -41,16 +44,26 @@ a remainder as job 2, 'verify 1 2' says whether everything arrived across
 both.
 
 The differences come first, one line each, saying what to do; then the
-totals. --remainder FILE writes an archive of the fork hierarchies that are
-missing or incomplete, after saying what importing it will do.
+totals.
 
-A real Bitbucket's jobs do not name their archive (the client remembers the
-ones it started): name it with --archive otherwise.
+--remainder FILE writes an archive of the fork hierarchies that are missing
+or incomplete, after saying what importing it will do (a project whose key
+exists gets a new one, KEY1; an incomplete hierarchy is imported again
+whole). A relative
+FILE goes into the import directory, where 'bbimport import FILE' finds it;
+an existing file is never overwritten.
+
+The job's archive is read from the import directory (with --url: the
+server's, given by --import-dir or $BITBUCKET_HOME). A real Bitbucket's jobs
+do not name their archive: bbimport remembers the jobs it started; name it
+with --archive FILE for others.
 
 Exit status: 0 everything is on the target; 1 something differs; 2 verify
 could not run.`,
 		Example: `  bbimport verify 1
-  bbimport verify 1 --remainder rest.tar && bbimport import rest.tar
+  bbimport verify 1 --remainder rest.tar     # exits 1: something was missing
+  bbimport import rest.tar --wait            # job 2
+  bbimport verify 1 2                        # exits 0 when all arrived
   bbimport verify 1 2 --json | jq .totals
   bbimport --url https://bitbucket.example.com verify 7 --archive /data/Bitbucket_export_7.tar --csv`,
 		Args: cobra.MinimumNArgs(1),
@@ -90,6 +103,14 @@ could not run.`,
 			// No import directory is fine with --archive: the error then
 			// comes from verify, saying what to pass.
 			dir, _ := consoleImportDir(g, b)
+			if remainder != "" {
+				// Where `import FILE` looks for it; refused before the
+				// comparison, which takes long on a large archive.
+				remainder = remainderPath(dir, remainder)
+				if _, err := os.Lstat(remainder); !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("the remainder archive %s exists already: remove it or name another file", remainder)
+				}
+			}
 			// b.Backend, not b: the wrapper would hide the Placer.
 			v := verify.New(verify.Config{Backend: b.Backend, Reader: reader, ImportDir: dir, Archive: archiveFile,
 				Target: id.Location, Concurrency: concurrency})
@@ -109,15 +130,18 @@ could not run.`,
 			if err != nil {
 				return err
 			}
-			if remainder != "" && !report.Complete() {
-				// The plan goes where it does not mix with JSON or CSV.
-				say := out
-				if asJSON || asCSV {
-					say = cmd.ErrOrStderr()
-				}
-				if err := writeRemainder(cmd, v, report, remainder, say); err != nil {
+			// The plan goes where it does not mix with JSON or CSV.
+			say := out
+			if asJSON || asCSV {
+				say = cmd.ErrOrStderr()
+			}
+			switch {
+			case remainder != "" && !report.Complete():
+				if err := writeRemainder(cmd, v, report, remainder, dir, say); err != nil {
 					return err
 				}
+			case remainder != "":
+				fmt.Fprintf(say, "No remainder written to %s: there is nothing to import again.\n", termsafe.String(remainder))
 			}
 			if !report.Complete() {
 				return &exitError{code: exitFailed}
@@ -129,7 +153,7 @@ could not run.`,
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVar(&asCSV, "csv", false, "print the differences as CSV, one row each")
 	f.StringVar(&archiveFile, "archive", "", "the archive to compare with, when the job does not name it (a real Bitbucket's)")
-	f.StringVar(&remainder, "remainder", "", "write an archive of the missing and incomplete fork hierarchies to `FILE`")
+	f.StringVar(&remainder, "remainder", "", "write an archive of the missing and incomplete fork hierarchies to `FILE` (relative: in the import directory)")
 	f.IntVar(&concurrency, "concurrency", verify.DefaultConcurrency, "repositories compared at once")
 	return cmd
 }
@@ -233,7 +257,7 @@ func printVerifyCSV(out io.Writer, r model.VerifyReport) error {
 
 // writeRemainder says what importing the remainder will do, by
 // Bitbucket's rules, then writes it.
-func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport, path string, out io.Writer) error {
+func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport, path, importDir string, out io.Writer) error {
 	ctx := cmd.Context()
 	plan, err := v.PlanRemainder(ctx, r)
 	if err != nil {
@@ -245,7 +269,7 @@ func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport
 	}
 	var lines []string
 	say := func(format string, a ...any) { lines = append(lines, fmt.Sprintf(format, a...)) }
-	say("The remainder archive %s holds %s (%s, %s) of %s.", path,
+	say("The remainder archive %s holds %s (%s, %s) of %s.", filepath.Base(path),
 		ui.Plural(len(plan.Hierarchies), "fork hierarchy", "fork hierarchies"),
 		ui.Plural(plan.Repositories, "repository", "repositories"),
 		ui.Plural(plan.PullRequests, "pull request", "pull requests"), r.Archive)
@@ -274,6 +298,20 @@ func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport
 	if err := v.WriteRemainder(ctx, plan, path); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Wrote %s: import it, then check everything with bbimport verify %s NEW_JOB.", termsafe.String(path), jobList(r.Jobs))
+	importIt := "import it with bbimport import " + filepath.Base(path)
+	if rel, err := filepath.Rel(importDir, path); importDir == "" || err != nil || rel != filepath.Base(path) {
+		importIt = "move it into the import directory and import it"
+	}
+	fmt.Fprintln(out, termsafe.String(fmt.Sprintf("Wrote %s: %s, then check both jobs with bbimport verify %s NEW_JOB.", path, importIt, jobList(r.Jobs))))
 	return nil
+}
+
+// remainderPath is where --remainder FILE goes: a relative FILE into the
+// import directory, where `bbimport import FILE` finds it (an import reads
+// archives only from there).
+func remainderPath(importDir, file string) string {
+	if filepath.IsAbs(file) || importDir == "" {
+		return file
+	}
+	return filepath.Join(importDir, file)
 }
