@@ -135,13 +135,10 @@ could not run.`,
 			if asJSON || asCSV {
 				say = cmd.ErrOrStderr()
 			}
-			switch {
-			case remainder != "" && !report.Complete():
+			if remainder != "" {
 				if err := writeRemainder(cmd, v, report, remainder, dir, say); err != nil {
 					return err
 				}
-			case remainder != "":
-				fmt.Fprintf(say, "No remainder written to %s: there is nothing to import again.\n", termsafe.String(remainder))
 			}
 			if !report.Complete() {
 				return &exitError{code: exitFailed}
@@ -166,8 +163,16 @@ func printVerify(out io.Writer, r model.VerifyReport, remainder string) {
 	if remainder != "" {
 		fix = "import the remainder written below"
 	}
+	// A hierarchy whose items are all there, some changed, needs no
+	// remainder: its changes are checked, not imported again.
+	incomplete := map[string]bool{}
 	for _, d := range r.Differences {
-		fmt.Fprintln(out, termsafe.String(differenceLine(d, fix)))
+		if d.Kind != model.VerifyHierarchy && d.Status == model.VerifyMissing {
+			incomplete[d.HierarchyID] = true
+		}
+	}
+	for _, d := range r.Differences {
+		fmt.Fprintln(out, termsafe.String(differenceLine(d, fix, incomplete[d.HierarchyID])))
 	}
 	if len(r.Differences) > 0 {
 		fmt.Fprintln(out)
@@ -191,18 +196,23 @@ func printVerify(out io.Writer, r model.VerifyReport, remainder string) {
 	}
 }
 
-// differenceLine is one difference and what to do about it.
-func differenceLine(d model.VerifyDifference, fix string) string {
+// differenceLine is one difference and what to do about it; incomplete
+// says whether something of its hierarchy is missing, not only changed.
+func differenceLine(d model.VerifyDifference, fix string, incomplete bool) string {
 	where := d.Repository
 	if d.Target != "" && d.Target != d.Repository {
 		where += " (" + d.Target + " on the target)"
 	}
+	const changed = "it changed on the target after the import, or the import got it wrong: compare it with the archive's"
 	switch d.Kind {
 	case model.VerifyHierarchy:
-		if d.Status == model.VerifyMissing {
+		switch {
+		case d.Status == model.VerifyMissing:
 			return fmt.Sprintf("%s: its fork hierarchy is missing on the target — %s", where, fix)
+		case incomplete:
+			return fmt.Sprintf("%s: its fork hierarchy is incomplete on the target — %s (it imports the hierarchy again whole, beside the partial copy)", where, fix)
 		}
-		return fmt.Sprintf("%s: its fork hierarchy is incomplete on the target (a remainder imports it again whole, beside the partial copy) — %s", where, fix)
+		return fmt.Sprintf("%s: its fork hierarchy is all on the target, but changed since the import (below) — check the changes; a remainder would import it again whole", where)
 	case model.VerifyRepository:
 		return fmt.Sprintf("%s: missing on the target — %s", where, fix)
 	case model.VerifyRef:
@@ -214,11 +224,15 @@ func differenceLine(d model.VerifyDifference, fix string) string {
 	if d.Status == model.VerifyMissing {
 		return fmt.Sprintf("%s: pull request %s is missing — %s", where, d.Item, fix)
 	}
-	found, expected := d.Found, d.Expected
-	if d.Field == "title" {
-		found, expected = strconv.Quote(found), strconv.Quote(expected)
+	switch d.Field {
+	case "state":
+		return fmt.Sprintf("%s: pull request %s is %s, %s in the archive — %s", where, d.Item, d.Found, d.Expected, changed)
+	case "title":
+		return fmt.Sprintf("%s: pull request %s is titled %q, %q in the archive — %s", where, d.Item, d.Found, d.Expected, changed)
+	case "comments":
+		return fmt.Sprintf("%s: pull request %s has %s comments, %s in the archive — %s", where, d.Item, d.Found, d.Expected, changed)
 	}
-	return fmt.Sprintf("%s: pull request %s has %s %s, the archive has %s — it changed since the import, or the import lost it: check it on the target", where, d.Item, d.Field, found, expected)
+	return fmt.Sprintf("%s: pull request %s has %s %s, %s in the archive — %s", where, d.Item, d.Field, d.Found, d.Expected, changed)
 }
 
 // short is an object name as git abbreviates it.
@@ -263,6 +277,15 @@ func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport
 	if err != nil {
 		return err
 	}
+	fmt.Fprintln(out)
+	if len(plan.Hierarchies) == 0 {
+		why := "nothing of the archive is missing"
+		if !r.Complete() {
+			why += "; what changed since the import (listed) is checked on the target, not imported again"
+		}
+		fmt.Fprintln(out, termsafe.String(fmt.Sprintf("No remainder written to %s: %s.", path, why)))
+		return nil
+	}
 	origins := map[string]string{}
 	for _, h := range r.Hierarchies {
 		origins[h.ID] = h.Origin
@@ -291,7 +314,6 @@ func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport
 		say("Incomplete on the target, so imported again whole beside the partial copy (an import never reuses what a canceled one left): %s.",
 			strings.Join(names, ", "))
 	}
-	fmt.Fprintln(out)
 	for _, l := range lines {
 		fmt.Fprintln(out, termsafe.String(l))
 	}
@@ -302,7 +324,7 @@ func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport
 	if rel, err := filepath.Rel(importDir, path); importDir == "" || err != nil || rel != filepath.Base(path) {
 		importIt = "move it into the import directory and import it"
 	}
-	fmt.Fprintln(out, termsafe.String(fmt.Sprintf("Wrote %s: %s, then check both jobs with bbimport verify %s NEW_JOB.", path, importIt, jobList(r.Jobs))))
+	fmt.Fprintln(out, termsafe.String(fmt.Sprintf("Wrote %s: %s, then check the jobs together with bbimport verify %s NEW_JOB.", path, importIt, jobList(r.Jobs))))
 	return nil
 }
 

@@ -127,9 +127,14 @@ func TestVerifyThroughServe(t *testing.T) {
 		t.Errorf("verify 1 through serve after a moved branch: exit %d", code)
 	}
 	sameBut("verify 1 after a moved branch", raw1, remote1)
-	out, errOut, code := runBin(t, bin, "--url", serveURL, "--user", "admin", "--import-dir", importDir, "verify", "1")
-	if code != exitFailed || !strings.Contains(out, origin.Repository+": "+branch+" is at ") {
-		t.Errorf("verify 1 through serve, as text: exit %d\n%s%s", code, out, errOut)
+	// All there but changed: nothing for a remainder to import again.
+	out, errOut, code := runBin(t, bin, "--url", serveURL, "--user", "admin", "--import-dir", importDir, "verify", "1", "--remainder", "moved.tar")
+	if _, err := os.Stat(filepath.Join(importDir, "moved.tar")); code != exitFailed || !errors.Is(err, fs.ErrNotExist) ||
+		!strings.HasPrefix(out, origin.Repository+": its fork hierarchy is all on the target, but changed since the import (below) — check the changes") ||
+		!strings.Contains(out, "\n"+origin.Repository+": "+branch+" is at ") ||
+		!strings.HasSuffix(out, "\n\nNo remainder written to "+filepath.Join(importDir, "moved.tar")+
+			": nothing of the archive is missing; what changed since the import (listed) is checked on the target, not imported again.\n") {
+		t.Errorf("verify 1 --remainder through serve, as text: exit %d (%v)\n%s%s", code, err, out, errOut)
 	}
 	// Job 2's copy is whole: through serve its placements say where it is.
 	if _, remote2, code = remote(serveURL, "2", "--json"); code != exitOK {
@@ -193,7 +198,7 @@ func TestVerifyRemainderRoundTrip(t *testing.T) {
 		"The remainder archive rest.tar holds 2 fork hierarchies (4 repositories, 12 pull requests) of export.tar.",
 		"Importing it creates project " + key + " as " + key + "1: " + key + " exists on the target.",
 		"Incomplete on the target, so imported again whole beside the partial copy (an import never reuses what a canceled one left): " + partial.Origin + ".",
-		"Wrote " + filepath.Join(importDir, "rest.tar") + ": import it with bbimport import rest.tar, then check both jobs with bbimport verify 1 NEW_JOB.",
+		"Wrote " + filepath.Join(importDir, "rest.tar") + ": import it with bbimport import rest.tar, then check the jobs together with bbimport verify 1 NEW_JOB.",
 	}
 	at := 0
 	for _, want := range plan {
@@ -230,7 +235,7 @@ func TestVerifyRemainderRoundTrip(t *testing.T) {
 	}
 	out, errOut, code = runBin(t, bin, "--home", home, "verify", "1", "2", "--remainder", "more.tar")
 	if _, err := os.Stat(filepath.Join(importDir, "more.tar")); code != exitOK || !errors.Is(err, fs.ErrNotExist) ||
-		!strings.HasSuffix(out, "No remainder written to "+filepath.Join(importDir, "more.tar")+": there is nothing to import again.\n") {
+		!strings.HasSuffix(out, ".\n\nNo remainder written to "+filepath.Join(importDir, "more.tar")+": nothing of the archive is missing.\n") {
 		t.Errorf("--remainder with nothing missing: exit %d (%v)\n%s%s", code, err, out, errOut)
 	}
 }
