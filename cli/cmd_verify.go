@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -41,16 +44,26 @@ a remainder as job 2, 'verify 1 2' says whether everything arrived across
 both.
 
 The differences come first, one line each, saying what to do; then the
-totals. --remainder FILE writes an archive of the fork hierarchies that are
-missing or incomplete, after saying what importing it will do.
+totals.
 
-A real Bitbucket's jobs do not name their archive (the client remembers the
-ones it started): name it with --archive otherwise.
+--remainder FILE writes an archive of the fork hierarchies that are missing
+or incomplete, after saying what importing it will do (a project whose key
+exists gets a new one, KEY1; an incomplete hierarchy is imported again
+whole). A relative
+FILE goes into the import directory, where 'bbimport import FILE' finds it;
+an existing file is never overwritten.
+
+The job's archive is read from the import directory (with --url: the
+server's, given by --import-dir or $BITBUCKET_HOME). A real Bitbucket's jobs
+do not name their archive: bbimport remembers the jobs it started; name it
+with --archive FILE for others.
 
 Exit status: 0 everything is on the target; 1 something differs; 2 verify
 could not run.`,
 		Example: `  bbimport verify 1
-  bbimport verify 1 --remainder rest.tar && bbimport import rest.tar
+  bbimport verify 1 --remainder rest.tar     # exits 1: something was missing
+  bbimport import rest.tar --wait            # job 2
+  bbimport verify 1 2                        # exits 0 when all arrived
   bbimport verify 1 2 --json | jq .totals
   bbimport --url https://bitbucket.example.com verify 7 --archive /data/Bitbucket_export_7.tar --csv`,
 		Args: cobra.MinimumNArgs(1),
@@ -90,6 +103,14 @@ could not run.`,
 			// No import directory is fine with --archive: the error then
 			// comes from verify, saying what to pass.
 			dir, _ := consoleImportDir(g, b)
+			if remainder != "" {
+				// Where `import FILE` looks for it; refused before the
+				// comparison, which takes long on a large archive.
+				remainder = remainderPath(dir, remainder)
+				if _, err := os.Lstat(remainder); !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("the remainder archive %s exists already: remove it or name another file", remainder)
+				}
+			}
 			// b.Backend, not b: the wrapper would hide the Placer.
 			v := verify.New(verify.Config{Backend: b.Backend, Reader: reader, ImportDir: dir, Archive: archiveFile,
 				Target: id.Location, Concurrency: concurrency})
@@ -109,13 +130,13 @@ could not run.`,
 			if err != nil {
 				return err
 			}
-			if remainder != "" && !report.Complete() {
-				// The plan goes where it does not mix with JSON or CSV.
-				say := out
-				if asJSON || asCSV {
-					say = cmd.ErrOrStderr()
-				}
-				if err := writeRemainder(cmd, v, report, remainder, say); err != nil {
+			// The plan goes where it does not mix with JSON or CSV.
+			say := out
+			if asJSON || asCSV {
+				say = cmd.ErrOrStderr()
+			}
+			if remainder != "" {
+				if err := writeRemainder(cmd, v, report, remainder, dir, say); err != nil {
 					return err
 				}
 			}
@@ -129,7 +150,7 @@ could not run.`,
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVar(&asCSV, "csv", false, "print the differences as CSV, one row each")
 	f.StringVar(&archiveFile, "archive", "", "the archive to compare with, when the job does not name it (a real Bitbucket's)")
-	f.StringVar(&remainder, "remainder", "", "write an archive of the missing and incomplete fork hierarchies to `FILE`")
+	f.StringVar(&remainder, "remainder", "", "write an archive of the missing and incomplete fork hierarchies to `FILE` (relative: in the import directory)")
 	f.IntVar(&concurrency, "concurrency", verify.DefaultConcurrency, "repositories compared at once")
 	return cmd
 }
@@ -142,8 +163,16 @@ func printVerify(out io.Writer, r model.VerifyReport, remainder string) {
 	if remainder != "" {
 		fix = "import the remainder written below"
 	}
+	// A hierarchy whose items are all there, some changed, needs no
+	// remainder: its changes are checked, not imported again.
+	incomplete := map[string]bool{}
 	for _, d := range r.Differences {
-		fmt.Fprintln(out, termsafe.String(differenceLine(d, fix)))
+		if d.Kind != model.VerifyHierarchy && d.Status == model.VerifyMissing {
+			incomplete[d.HierarchyID] = true
+		}
+	}
+	for _, d := range r.Differences {
+		fmt.Fprintln(out, termsafe.String(differenceLine(d, fix, incomplete[d.HierarchyID])))
 	}
 	if len(r.Differences) > 0 {
 		fmt.Fprintln(out)
@@ -167,18 +196,23 @@ func printVerify(out io.Writer, r model.VerifyReport, remainder string) {
 	}
 }
 
-// differenceLine is one difference and what to do about it.
-func differenceLine(d model.VerifyDifference, fix string) string {
+// differenceLine is one difference and what to do about it; incomplete
+// says whether something of its hierarchy is missing, not only changed.
+func differenceLine(d model.VerifyDifference, fix string, incomplete bool) string {
 	where := d.Repository
 	if d.Target != "" && d.Target != d.Repository {
 		where += " (" + d.Target + " on the target)"
 	}
+	const changed = "it changed on the target after the import, or the import got it wrong: compare it with the archive's"
 	switch d.Kind {
 	case model.VerifyHierarchy:
-		if d.Status == model.VerifyMissing {
+		switch {
+		case d.Status == model.VerifyMissing:
 			return fmt.Sprintf("%s: its fork hierarchy is missing on the target — %s", where, fix)
+		case incomplete:
+			return fmt.Sprintf("%s: its fork hierarchy is incomplete on the target — %s (it imports the hierarchy again whole, beside the partial copy)", where, fix)
 		}
-		return fmt.Sprintf("%s: its fork hierarchy is incomplete on the target (a remainder imports it again whole, beside the partial copy) — %s", where, fix)
+		return fmt.Sprintf("%s: its fork hierarchy is all on the target, but changed since the import (below) — check the changes; a remainder would import it again whole", where)
 	case model.VerifyRepository:
 		return fmt.Sprintf("%s: missing on the target — %s", where, fix)
 	case model.VerifyRef:
@@ -190,11 +224,15 @@ func differenceLine(d model.VerifyDifference, fix string) string {
 	if d.Status == model.VerifyMissing {
 		return fmt.Sprintf("%s: pull request %s is missing — %s", where, d.Item, fix)
 	}
-	found, expected := d.Found, d.Expected
-	if d.Field == "title" {
-		found, expected = strconv.Quote(found), strconv.Quote(expected)
+	switch d.Field {
+	case "state":
+		return fmt.Sprintf("%s: pull request %s is %s, %s in the archive — %s", where, d.Item, d.Found, d.Expected, changed)
+	case "title":
+		return fmt.Sprintf("%s: pull request %s is titled %q, %q in the archive — %s", where, d.Item, d.Found, d.Expected, changed)
+	case "comments":
+		return fmt.Sprintf("%s: pull request %s has %s comments, %s in the archive — %s", where, d.Item, d.Found, d.Expected, changed)
 	}
-	return fmt.Sprintf("%s: pull request %s has %s %s, the archive has %s — it changed since the import, or the import lost it: check it on the target", where, d.Item, d.Field, found, expected)
+	return fmt.Sprintf("%s: pull request %s has %s %s, %s in the archive — %s", where, d.Item, d.Field, d.Found, d.Expected, changed)
 }
 
 // short is an object name as git abbreviates it.
@@ -233,11 +271,20 @@ func printVerifyCSV(out io.Writer, r model.VerifyReport) error {
 
 // writeRemainder says what importing the remainder will do, by
 // Bitbucket's rules, then writes it.
-func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport, path string, out io.Writer) error {
+func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport, path, importDir string, out io.Writer) error {
 	ctx := cmd.Context()
 	plan, err := v.PlanRemainder(ctx, r)
 	if err != nil {
 		return err
+	}
+	fmt.Fprintln(out)
+	if len(plan.Hierarchies) == 0 {
+		why := "nothing of the archive is missing"
+		if !r.Complete() {
+			why += "; what changed since the import (listed) is checked on the target, not imported again"
+		}
+		fmt.Fprintln(out, termsafe.String(fmt.Sprintf("No remainder written to %s: %s.", path, why)))
+		return nil
 	}
 	origins := map[string]string{}
 	for _, h := range r.Hierarchies {
@@ -245,7 +292,7 @@ func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport
 	}
 	var lines []string
 	say := func(format string, a ...any) { lines = append(lines, fmt.Sprintf(format, a...)) }
-	say("The remainder archive %s holds %s (%s, %s) of %s.", path,
+	say("The remainder archive %s holds %s (%s, %s) of %s.", filepath.Base(path),
 		ui.Plural(len(plan.Hierarchies), "fork hierarchy", "fork hierarchies"),
 		ui.Plural(plan.Repositories, "repository", "repositories"),
 		ui.Plural(plan.PullRequests, "pull request", "pull requests"), r.Archive)
@@ -267,13 +314,26 @@ func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport
 		say("Incomplete on the target, so imported again whole beside the partial copy (an import never reuses what a canceled one left): %s.",
 			strings.Join(names, ", "))
 	}
-	fmt.Fprintln(out)
 	for _, l := range lines {
 		fmt.Fprintln(out, termsafe.String(l))
 	}
 	if err := v.WriteRemainder(ctx, plan, path); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Wrote %s: import it, then check everything with bbimport verify %s NEW_JOB.", termsafe.String(path), jobList(r.Jobs))
+	importIt := "import it with bbimport import " + filepath.Base(path)
+	if rel, err := filepath.Rel(importDir, path); importDir == "" || err != nil || rel != filepath.Base(path) {
+		importIt = "move it into the import directory and import it"
+	}
+	fmt.Fprintln(out, termsafe.String(fmt.Sprintf("Wrote %s: %s, then check the jobs together with bbimport verify %s NEW_JOB.", path, importIt, jobList(r.Jobs))))
 	return nil
+}
+
+// remainderPath is where --remainder FILE goes: a relative FILE into the
+// import directory, where `bbimport import FILE` finds it (an import reads
+// archives only from there).
+func remainderPath(importDir, file string) string {
+	if filepath.IsAbs(file) || importDir == "" {
+		return file
+	}
+	return filepath.Join(importDir, file)
 }

@@ -12,16 +12,18 @@ import (
 )
 
 // PlanRemainder says what a remainder archive of report holds, whole fork
-// hierarchies that are missing or not as in the archive, and what
-// importing it does by Bitbucket's rules: each project whose key exists on
-// the target is imported under the first free numbered key (KEY1), a
-// personal project is reused, and an incomplete hierarchy is imported
-// again whole beside the partial copy.
+// hierarchies that are missing or incomplete, and what importing it does
+// by Bitbucket's rules: each project whose key exists on the target is
+// imported under the first free numbered key (KEY1), a personal project is
+// reused, and an incomplete hierarchy is imported again whole beside the
+// partial copy. A hierarchy that is all there but changed (a branch pushed
+// since the import) is not in it: importing it again would only add a
+// second copy.
 func (v *Verifier) PlanRemainder(ctx context.Context, report model.VerifyReport) (model.RemainderPlan, error) {
 	plan := model.RemainderPlan{Archive: report.Archive, Hierarchies: []string{}, Incomplete: []string{}, Projects: []model.RemainderProject{}}
 	var keys []string
 	for _, h := range report.Hierarchies {
-		if h.Status == model.VerifyPresent {
+		if h.Status == model.VerifyPresent || !lacking(h) {
 			continue
 		}
 		plan.Hierarchies = append(plan.Hierarchies, h.ID)
@@ -50,6 +52,17 @@ func (v *Verifier) PlanRemainder(ctx context.Context, report model.VerifyReport)
 		plan.Projects = append(plan.Projects, p)
 	}
 	return plan, nil
+}
+
+// lacking says whether something of h is missing on the target, not only
+// changed.
+func lacking(h model.VerifiedHierarchy) bool {
+	for _, r := range h.Repositories {
+		if r.Status == model.VerifyMissing || r.Refs.Missing > 0 || r.PullRequests.Missing > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // WriteRemainder writes the planned archive to path, whole or not at all.

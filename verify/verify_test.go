@@ -159,6 +159,23 @@ func TestMovedAndDeletedRefsAreReported(t *testing.T) {
 		}
 		expectRefDifferences(t, r, before, key+"/"+slug, branch, was, now, tag, tagWas)
 	}
+
+	// A tag missing: the hierarchy goes into a remainder. Only a branch
+	// moved: it does not, a second copy would add nothing.
+	r, err := v.Verify(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan, err := v.PlanRemainder(ctx, r); err != nil || !slices.Equal(plan.Hierarchies, []string{r.Hierarchies[0].ID}) {
+		t.Errorf("remainder with a tag missing: %v %+v", err, plan)
+	}
+	git(t, dir, "update-ref", tag, tagWas)
+	if r, err = v.Verify(ctx, 1); err != nil || len(r.Differences) != 2 {
+		t.Fatalf("only the branch moved: %v %+v", err, r.Differences)
+	}
+	if plan, err := v.PlanRemainder(ctx, r); err != nil || len(plan.Hierarchies) != 0 || len(plan.Projects) != 0 {
+		t.Errorf("remainder with only a branch moved: %v %+v", err, plan)
+	}
 }
 
 // listsOnly is the target read through Reader's methods only.
@@ -285,7 +302,11 @@ func TestPlanRemainderNamesRenamedKeys(t *testing.T) {
 	}
 	// As if the second hierarchy had not arrived and the first were partial.
 	r.Hierarchies[0].Status = model.VerifyDiffers
+	r.Hierarchies[0].Repositories[0].PullRequests.Missing = 1
 	r.Hierarchies[1].Status = model.VerifyMissing
+	for i := range r.Hierarchies[1].Repositories {
+		r.Hierarchies[1].Repositories[i].Status = model.VerifyMissing
+	}
 	plan, err := v.PlanRemainder(ctx, r)
 	if err != nil {
 		t.Fatal(err)

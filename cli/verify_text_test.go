@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"bbimport/model"
+)
+
+// TestVerifyTextSaysWhatToDo reads the text report as an admin would: each
+// difference one line, naming what to do, and a hierarchy that is all
+// there but changed is not sent to the remainder.
+func TestVerifyTextSaysWhatToDo(t *testing.T) {
+	const moved, was = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
+	r := model.VerifyReport{Archive: "a.tar", Jobs: []int64{1, 2}, Target: "/srv/bbimport", Differences: []model.VerifyDifference{
+		{Kind: model.VerifyHierarchy, Status: model.VerifyDiffers, HierarchyID: "h1", Repository: "PULS/api", Target: "PULS1/api"},
+		{Kind: model.VerifyRef, Status: model.VerifyDiffers, HierarchyID: "h1", Repository: "PULS/api", Target: "PULS1/api", Item: "refs/heads/main", Field: "commit", Expected: was, Found: moved},
+		{Kind: model.VerifyPullRequest, Status: model.VerifyDiffers, HierarchyID: "h1", Repository: "PULS/api", Target: "PULS1/api", Item: "#2", Field: "state", Expected: "OPEN", Found: "DECLINED"},
+		{Kind: model.VerifyPullRequest, Status: model.VerifyDiffers, HierarchyID: "h1", Repository: "PULS/api", Target: "PULS1/api", Item: "#3", Field: "title", Expected: "Fix it", Found: "Fixed"},
+		{Kind: model.VerifyPullRequest, Status: model.VerifyDiffers, HierarchyID: "h1", Repository: "PULS/api", Target: "PULS1/api", Item: "#4", Field: "comments", Expected: "3", Found: "2"},
+		{Kind: model.VerifyHierarchy, Status: model.VerifyDiffers, HierarchyID: "h2", Repository: "PULS/web"},
+		{Kind: model.VerifyRef, Status: model.VerifyMissing, HierarchyID: "h2", Repository: "PULS/web", Target: "PULS/web", Item: "refs/tags/v1", Expected: was},
+		{Kind: model.VerifyRepository, Status: model.VerifyMissing, HierarchyID: "h2", Repository: "~ANN/web"},
+		{Kind: model.VerifyHierarchy, Status: model.VerifyMissing, HierarchyID: "h3", Repository: "PULS/db"},
+		{Kind: model.VerifyPullRequest, Status: model.VerifyMissing, HierarchyID: "h3", Repository: "PULS/db", Item: "#1"},
+	}}
+	var out bytes.Buffer
+	printVerify(&out, r, "")
+	const fix = "import the remainder: bbimport verify 1 2 --remainder FILE"
+	const changed = "it changed on the target after the import, or the import got it wrong: compare it with the archive's"
+	want := []string{
+		"PULS/api (PULS1/api on the target): its fork hierarchy is all on the target, but changed since the import (below) — check the changes; a remainder would import it again whole",
+		"PULS/api (PULS1/api on the target): refs/heads/main is at 111111111111, the archive has 222222222222 — it moved since the import: check who pushed it",
+		"PULS/api (PULS1/api on the target): pull request #2 is DECLINED, OPEN in the archive — " + changed,
+		`PULS/api (PULS1/api on the target): pull request #3 is titled "Fixed", "Fix it" in the archive — ` + changed,
+		"PULS/api (PULS1/api on the target): pull request #4 has 2 comments, 3 in the archive — " + changed,
+		"PULS/web: its fork hierarchy is incomplete on the target — " + fix + " (it imports the hierarchy again whole, beside the partial copy)",
+		"PULS/web: refs/tags/v1 is missing (the archive has it at 222222222222) — " + fix,
+		"~ANN/web: missing on the target — " + fix,
+		"PULS/db: its fork hierarchy is missing on the target — " + fix,
+		"PULS/db: pull request #1 is missing — " + fix,
+		"",
+	}
+	lines := strings.Split(out.String(), "\n")
+	if len(lines) < len(want) || strings.Join(lines[:len(want)], "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant first\n%s", out.String(), strings.Join(want, "\n"))
+	}
+	if !strings.Contains(out.String(), "Archive            a.tar (jobs 1 2)\n") || strings.Contains(out.String(), "Everything in the archive") {
+		t.Errorf("totals:\n%s", out.String())
+	}
+}
