@@ -79,10 +79,6 @@ could not run.`,
 				return err
 			}
 			defer b.Close()
-			reader, ok := b.Backend.(model.Reader)
-			if !ok {
-				return errors.New("this backend cannot read projects, repositories and pull requests; verify needs them")
-			}
 			id, err := b.Identity(ctx)
 			if err != nil {
 				return err
@@ -90,9 +86,10 @@ could not run.`,
 			// No import directory is fine with --archive: the error then
 			// comes from verify, saying what to pass.
 			dir, _ := consoleImportDir(g, b)
-			// b.Backend, not b: the wrapper would hide the Placer.
-			v := verify.New(verify.Config{Backend: b.Backend, Reader: reader, ImportDir: dir, Archive: archiveFile,
-				Target: id.Location, Concurrency: concurrency})
+			v, err := newVerifier(b, dir, archiveFile, id.Location, concurrency)
+			if err != nil {
+				return err
+			}
 			report, err := v.Verify(ctx, ids...)
 			if err != nil {
 				return err
