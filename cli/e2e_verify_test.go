@@ -128,6 +128,33 @@ func TestE2EConsoleVerify(t *testing.T) {
 	s.wait("[exit 0]")
 }
 
+// The same pane through serve (--url): small.tar imported whole verifies
+// complete, its renames and all, by the REST calls.
+func TestE2EConsoleVerifyThroughServe(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (CI installs it): the console's end-to-end test drives it in tmux")
+	}
+	if testing.Short() {
+		t.Skip("builds the binary and imports archives: not with -short")
+	}
+	bin := buildBinary(t)
+	home, dir := e2eHome(t, bin)
+	url := startServe(t, bin, home)
+	s := startTmux(t, []string{bin, "--url", url, "--user", "admin", "--import-dir", dir},
+		[]string{"BITBUCKET_PASSWORD=pw", "XDG_STATE_HOME=" + t.TempDir()})
+	s.tmux("resize-window", "-x", "100", "-y", "30")
+	s.wait("Preview · small.tar")
+	s.keys("Enter")
+	s.wait("Start the import?")
+	s.keys("y")
+	s.wait("Job 1 · small.tar", "✓ COMPLETED", "v verify")
+	s.keys("v")
+	screen := s.wait("Verify · job 1 · small.tar", "✓ Everything in the archive is on the target.")
+	requireFields(t, screen, "Pull requests 96 96 0 0", "Differences (0)")
+	s.keys("q")
+	s.wait("[exit 0]")
+}
+
 // requireFields fails unless the screen, its words joined by single spaces
 // (borders and padding dropped, lines run together), holds each text.
 func requireFields(t *testing.T, screen string, want ...string) {
