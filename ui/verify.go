@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -98,7 +100,7 @@ func (m *Model) openVerify(j model.Job) tea.Cmd {
 	v, gen, id := m.opts.Verifier, m.verifyGen, j.ID
 	run := func() tea.Msg {
 		r, err := v.Verify(ctx, id)
-		return verifiedMsg{gen, r, safeReport(r), safeErr(err)}
+		return verifiedMsg{gen, r, byHierarchy(safeReport(r)), safeErr(err)}
 	}
 	return tea.Batch(run, m.after(verifySpin.FPS, verifyTickMsg{gen}))
 }
@@ -663,6 +665,38 @@ func safeReport(r model.VerifyReport) model.VerifyReport {
 	}
 	r.Hierarchies = hs
 	return r
+}
+
+// byHierarchy orders r's differences by fork hierarchy (by its origin's
+// name), each under its hierarchy's own line, as a remainder archive takes
+// them: verify's order, by repository, puts a personal fork after every
+// project's repositories, far from its origin. Within a hierarchy verify's
+// order stays.
+func byHierarchy(r model.VerifyReport) model.VerifyReport {
+	origin := map[string]string{}
+	for _, h := range r.Hierarchies {
+		origin[h.ID] = h.Origin
+	}
+	group := func(d model.VerifyDifference) string {
+		if o, ok := origin[d.HierarchyID]; ok {
+			return o
+		}
+		return d.Repository
+	}
+	slices.SortStableFunc(r.Differences, func(a, b model.VerifyDifference) int {
+		if c := strings.Compare(group(a), group(b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(rankHierarchyFirst(a), rankHierarchyFirst(b))
+	})
+	return r
+}
+
+func rankHierarchyFirst(d model.VerifyDifference) int {
+	if d.Kind == model.VerifyHierarchy {
+		return 0
+	}
+	return 1
 }
 
 // sentence is err's text to end a sentence with: without its own full stop.

@@ -226,6 +226,29 @@ func TestVerifyFilterNarrows(t *testing.T) {
 	h.requireNotScreen("Verify ·")
 }
 
+// The differences are listed by fork hierarchy, each under its own line,
+// as the remainder archive takes them: a personal fork sorts after every
+// project's repository, yet shows with its origin's hierarchy.
+func TestVerifyListsByHierarchy(t *testing.T) {
+	r := canceledReport()
+	r.Differences = append(r.Differences, model.VerifyDifference{Kind: model.VerifyRepository, Status: model.VerifyMissing,
+		HierarchyID: "h4", Repository: "~ALICE/tools"})
+	h := newHarness(t, 80, 24)
+	withVerifier(h, r)
+	canceledJob(h)
+	h.press("v")
+	var order []string
+	for _, l := range strings.Split(h.screen(), "\n") {
+		if f := strings.Fields(strings.Trim(l, "│▸ ")); len(f) >= 2 && strings.Contains(f[0], "/") {
+			order = append(order, f[0]+" "+f[1])
+		}
+	}
+	want := "OPS/tools hierarchy, OPS/tools repository, OPS/deploy repository, ~ALICE/tools repository, PRJ/golden (PRJ1/g…, PRJ/api repository"
+	if got := strings.Join(order, ", "); !strings.HasPrefix(got, want) {
+		t.Fatalf("listed %s\nwant it to begin %s", got, want)
+	}
+}
+
 // A list longer than the pane says which of its lines show.
 func TestVerifyLongListSaysWhichShow(t *testing.T) {
 	r := canceledReport()
