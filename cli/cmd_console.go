@@ -12,6 +12,7 @@ import (
 
 	"bbimport/importer/archive"
 	"bbimport/ui"
+	"bbimport/verify"
 )
 
 // runConsole opens the console: full screen on a terminal, plain lines
@@ -35,14 +36,20 @@ func runConsole(cmd *cobra.Command, g *globalFlags) error {
 	if err != nil {
 		return &exitError{code: exitNotStarted, err: err}
 	}
-	res, err := ui.Run(ctx, ui.Options{
+	opts := ui.Options{
 		Backend:    b,
 		Archives:   archive.NewDir(dir),
 		Plain:      g.plain || !g.io.outTTY || !g.io.inTTY,
 		In:         g.io.in,
 		InTerminal: g.io.inTTY,
 		Out:        g.io.out,
-	})
+	}
+	// The pane does not show the target, so no target name: asking a
+	// server for it here would hold the console's start until it answers.
+	if v, err := newVerifier(b, dir, "", "", verify.DefaultConcurrency); err == nil {
+		opts.Verifier = v
+	}
+	res, err := ui.Run(ctx, opts)
 	if res.Job.ID == 0 {
 		return err
 	}

@@ -92,10 +92,6 @@ could not run.`,
 				return err
 			}
 			defer b.Close()
-			reader, ok := b.Backend.(model.Reader)
-			if !ok {
-				return errors.New("this backend cannot read projects, repositories and pull requests; verify needs them")
-			}
 			id, err := b.Identity(ctx)
 			if err != nil {
 				return err
@@ -111,9 +107,10 @@ could not run.`,
 					return fmt.Errorf("the remainder archive %s exists already: remove it or name another file", remainder)
 				}
 			}
-			// b.Backend, not b: the wrapper would hide the Placer.
-			v := verify.New(verify.Config{Backend: b.Backend, Reader: reader, ImportDir: dir, Archive: archiveFile,
-				Target: id.Location, Concurrency: concurrency})
+			v, err := newVerifier(b, dir, archiveFile, id.Location, concurrency)
+			if err != nil {
+				return err
+			}
 			report, err := v.Verify(ctx, ids...)
 			if err != nil {
 				return err

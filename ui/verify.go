@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -98,7 +100,7 @@ func (m *Model) openVerify(j model.Job) tea.Cmd {
 	v, gen, id := m.opts.Verifier, m.verifyGen, j.ID
 	run := func() tea.Msg {
 		r, err := v.Verify(ctx, id)
-		return verifiedMsg{gen, r, safeReport(r), safeErr(err)}
+		return verifiedMsg{gen, r, byHierarchy(safeReport(r)), safeErr(err)}
 	}
 	return tea.Batch(run, m.after(verifySpin.FPS, verifyTickMsg{gen}))
 }
@@ -190,7 +192,12 @@ func (m *Model) verifyPrompt(msg tea.Msg) tea.Cmd {
 		}
 	}
 	var cmd tea.Cmd
+	was := v.filter.Value()
 	v.filter, cmd = v.filter.Update(msg)
+	if v.filter.Value() != was {
+		// A new list: from its first line, not from where the old one was.
+		v.cursor = 0
+	}
 	v.refilter()
 	return cmd
 }
@@ -313,16 +320,16 @@ func (m *Model) confirmRemainder(plan model.RemainderPlan, base, path string) {
 			Plural(plan.Repositories, "repository", "repositories"),
 			Plural(plan.PullRequests, "pull request", "pull requests"),
 			termsafe.String(filepath.Base(plan.Archive)), termsafe.String(named(plan.Hierarchies))),
-		"",
-		"Importing it creates its projects under these keys (a key taken on the target gets the next free one): " +
-			projectKeys(plan.Projects) + ".",
 	}
+	lines = append(lines, projectsSaid(plan.Projects)...)
 	if len(plan.Incomplete) > 0 {
 		lines = append(lines, "", fmt.Sprintf("Imported again whole, beside the partial copy on the target: %s (%s). "+
 			"An import never reuses the fork parents that a canceled one left behind.",
 			termsafe.String(named(plan.Incomplete)), Plural(len(plan.Incomplete), "incomplete hierarchy", "incomplete hierarchies")))
 	}
-	lines = append(lines, "", "Written to "+termsafe.String(path)+", then selected in the archives.")
+	// The name on a line of its own, where a narrow dialog does not wrap
+	// it at a dash.
+	lines = append(lines, "", "Written to the import directory, then selected in the archives, as", "  "+termsafe.String(filepath.Base(path)))
 	m.dialog = &dialog{
 		title: "Write the remainder archive?",
 		lines: lines,
@@ -335,22 +342,41 @@ func (m *Model) confirmRemainder(plan model.RemainderPlan, base, path string) {
 	}
 }
 
-// projectKeys is "PRJ → PRJ2, OPS → OPS1, ~ALICE (personal: reused)", the
-// first dozen.
-func projectKeys(ps []model.RemainderProject) string {
-	var keys []string
-	for i, p := range ps {
-		if i == 12 {
-			keys = append(keys, fmt.Sprintf("and %d more", len(ps)-i))
-			break
+// projectsSaid says which projects importing the remainder creates, under
+// which keys ("BEAC, PRJ → PRJ2": a key that stays is not repeated), and
+// which personal ones it reuses: each a paragraph of its own, naming a
+// dozen at most.
+func projectsSaid(ps []model.RemainderProject) []string {
+	var created, reused []string
+	for _, p := range ps {
+		k := termsafe.String(p.Key)
+		switch {
+		case p.Personal:
+			reused = append(reused, k)
+		case p.ImportAs != p.Key:
+			created = append(created, k+" → "+termsafe.String(p.ImportAs))
+		default:
+			created = append(created, k)
 		}
-		k := termsafe.String(p.Key) + " → " + termsafe.String(p.ImportAs)
-		if p.Personal {
-			k = termsafe.String(p.Key) + " (personal: reused)"
-		}
-		keys = append(keys, k)
 	}
-	return strings.Join(keys, ", ")
+	var lines []string
+	if len(created) > 0 {
+		lines = append(lines, "", "Importing it creates its projects under these keys (a key taken on the target gets the next free one): "+
+			firstDozen(created)+".")
+	}
+	if len(reused) > 0 {
+		lines = append(lines, "", "It reuses "+Plural(len(reused), "personal project", "personal projects")+": "+firstDozen(reused)+".")
+	}
+	return lines
+}
+
+// firstDozen joins the first twelve names, and says how many more there
+// are.
+func firstDozen(names []string) string {
+	if len(names) > 12 {
+		names = append(names[:12:12], fmt.Sprintf("and %d more", len(names)-12))
+	}
+	return strings.Join(names, ", ")
 }
 
 // writeRemainder writes the planned archive to a free name: the one shown,
@@ -428,8 +454,8 @@ func (v *verifyPane) totalsLines(t Theme, w int) []string {
 	r := v.report
 	verdict := t.Good.Render("✓ Everything in the archive is on the target.")
 	if !r.Complete() {
-		verdict = t.Bad.Render("✗ "+Plural(len(r.Differences), "difference", "differences")) +
-			": what is missing or differs is listed below."
+		verdict = t.Bad.Render("✗ "+hierarchiesSaid(r.Totals.Hierarchies)) + ": " +
+			Plural(len(r.Differences), "difference", "differences") + " listed below."
 	}
 	if v.busy != "" {
 		verdict = t.Busy.Render(v.busy)
@@ -452,6 +478,24 @@ func (v *verifyPane) totalsLines(t Theme, w int) []string {
 	return fitLines(lines, w, len(lines))
 }
 
+// hierarchiesSaid is "2 fork hierarchies missing, 1 incomplete": what a
+// remainder archive would hold. Every difference lies in a hierarchy that is
+// missing or incomplete.
+func hierarchiesSaid(c model.VerifyCount) string {
+	var parts []string
+	if c.Missing > 0 {
+		parts = append(parts, Plural(c.Missing, "fork hierarchy", "fork hierarchies")+" missing")
+	}
+	if c.Differing > 0 {
+		n := fmt.Sprint(c.Differing)
+		if c.Missing == 0 {
+			n = Plural(c.Differing, "fork hierarchy", "fork hierarchies")
+		}
+		parts = append(parts, n+" incomplete")
+	}
+	return strings.Join(parts, ", ")
+}
+
 // differencesBox is the differences, one line each, scrolled to the
 // cursor, under the filter when one is set.
 func (v *verifyPane) differencesBox(t Theme, w, h int) string {
@@ -466,6 +510,11 @@ func (v *verifyPane) differencesBox(t Theme, w, h int) string {
 		lines = append(lines, v.filter.View())
 	}
 	rows := max(h-2-len(lines), 1)
+	top := max(0, v.cursor-rows+1)
+	if len(v.shown) > rows {
+		// Which of them show: the list goes on beyond the pane.
+		title += fmt.Sprintf(" · %d–%d", top+1, min(top+rows, len(v.shown)))
+	}
 	switch {
 	case r.Complete():
 		lines = append(lines, "", " Nothing to list: every hierarchy, repository, ref and pull request of the archive is on the target as in the archive.")
@@ -474,7 +523,6 @@ func (v *verifyPane) differencesBox(t Theme, w, h int) string {
 		lines = append(lines, " "+t.Dim.Render(fmt.Sprintf("no difference contains %q", v.filter.Value())))
 	default:
 		widths := differenceWidths(v.cells, inner-2)
-		top := max(0, v.cursor-rows+1)
 		for i := top; i < len(v.shown) && i < top+rows; i++ {
 			line := differenceLine(t, r.Differences[v.shown[i]], widths, i == v.cursor)
 			if i == v.cursor {
@@ -500,7 +548,11 @@ func differenceCells(d model.VerifyDifference) []string {
 		item = d.Kind
 	}
 	what := d.Status
-	if d.Status == model.VerifyDiffers && d.Field != "" {
+	switch {
+	case d.Status == model.VerifyDiffers && d.Kind == model.VerifyHierarchy:
+		// As the remainder plan calls it: part of it arrived.
+		what = "incomplete"
+	case d.Status == model.VerifyDiffers && d.Field != "":
 		what = d.Field
 	}
 	change := ""
@@ -613,6 +665,38 @@ func safeReport(r model.VerifyReport) model.VerifyReport {
 	}
 	r.Hierarchies = hs
 	return r
+}
+
+// byHierarchy orders r's differences by fork hierarchy (by its origin's
+// name), each under its hierarchy's own line, as a remainder archive takes
+// them: verify's order, by repository, puts a personal fork after every
+// project's repositories, far from its origin. Within a hierarchy verify's
+// order stays.
+func byHierarchy(r model.VerifyReport) model.VerifyReport {
+	origin := map[string]string{}
+	for _, h := range r.Hierarchies {
+		origin[h.ID] = h.Origin
+	}
+	group := func(d model.VerifyDifference) string {
+		if o, ok := origin[d.HierarchyID]; ok {
+			return o
+		}
+		return d.Repository
+	}
+	slices.SortStableFunc(r.Differences, func(a, b model.VerifyDifference) int {
+		if c := strings.Compare(group(a), group(b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(rankHierarchyFirst(a), rankHierarchyFirst(b))
+	})
+	return r
+}
+
+func rankHierarchyFirst(d model.VerifyDifference) int {
+	if d.Kind == model.VerifyHierarchy {
+		return 0
+	}
+	return 1
 }
 
 // sentence is err's text to end a sentence with: without its own full stop.

@@ -67,7 +67,8 @@ func remainderPlan() model.RemainderPlan {
 	return model.RemainderPlan{
 		Archive:     "/srv/import/Bitbucket_export_422.tar",
 		Hierarchies: []string{"h1", "h4"}, Incomplete: []string{"h1"},
-		Projects:     []model.RemainderProject{{Key: "PRJ", ImportAs: "PRJ2"}, {Key: "OPS", ImportAs: "OPS1"}},
+		Projects: []model.RemainderProject{{Key: "BEAC", ImportAs: "BEAC"}, {Key: "OPS", ImportAs: "OPS1"},
+			{Key: "PRJ", ImportAs: "PRJ2"}, {Key: "~ALICE", ImportAs: "~ALICE", Personal: true}},
 		Repositories: 5, PullRequests: 122,
 	}
 }
@@ -163,9 +164,13 @@ func TestVerifyKeyOpensThePaneOfTheJob(t *testing.T) {
 	canceledJob(h)
 	h.requireScreen("v verify on the target")
 	h.press("v")
-	h.requireScreen("Verify · job 12 · Bitbucket_export_422.tar", "✗ 9 differences", "refs/heads/main", "8f2c1e9a7b3d → 1d2e3f405162")
-	if want := "Pull requests 340 218 121 1"; !strings.Contains(paneText(h.screen()), want) {
-		t.Fatalf("the totals lack %q:\n%s", want, h.screen())
+	h.requireScreen("Verify · job 12 · Bitbucket_export_422.tar", "refs/heads/main", "8f2c1e9a7b3d → 1d2e3f405162")
+	for _, want := range []string{"Pull requests 340 218 121 1",
+		"✗ 1 fork hierarchy missing, 1 incomplete: 9 differences listed below.",
+		"PRJ/golden (PRJ1/g… hierarchy incomplete"} {
+		if !strings.Contains(paneText(h.screen()), want) {
+			t.Fatalf("the pane lacks %q:\n%s", want, h.screen())
+		}
 	}
 	if len(v.verified) != 1 || len(v.verified[0]) != 1 || v.verified[0][0] != 12 {
 		t.Fatalf("verified %v, want job 12", v.verified)
@@ -221,6 +226,49 @@ func TestVerifyFilterNarrows(t *testing.T) {
 	h.requireNotScreen("Verify ·")
 }
 
+// The differences are listed by fork hierarchy, each under its own line,
+// as the remainder archive takes them: a personal fork sorts after every
+// project's repository, yet shows with its origin's hierarchy.
+func TestVerifyListsByHierarchy(t *testing.T) {
+	r := canceledReport()
+	r.Differences = append(r.Differences, model.VerifyDifference{Kind: model.VerifyRepository, Status: model.VerifyMissing,
+		HierarchyID: "h4", Repository: "~ALICE/tools"})
+	h := newHarness(t, 80, 24)
+	withVerifier(h, r)
+	canceledJob(h)
+	h.press("v")
+	var order []string
+	for _, l := range strings.Split(h.screen(), "\n") {
+		if f := strings.Fields(strings.Trim(l, "│▸ ")); len(f) >= 2 && strings.Contains(f[0], "/") {
+			order = append(order, f[0]+" "+f[1])
+		}
+	}
+	want := "OPS/tools hierarchy, OPS/tools repository, OPS/deploy repository, ~ALICE/tools repository, PRJ/golden (PRJ1/g…, PRJ/api repository"
+	if got := strings.Join(order, ", "); !strings.HasPrefix(got, want) {
+		t.Fatalf("listed %s\nwant it to begin %s", got, want)
+	}
+}
+
+// A list longer than the pane says which of its lines show.
+func TestVerifyLongListSaysWhichShow(t *testing.T) {
+	r := canceledReport()
+	for i := range 30 {
+		r.Differences = append(r.Differences, model.VerifyDifference{Kind: model.VerifyPullRequest, Status: model.VerifyMissing,
+			HierarchyID: "h1", Repository: "PRJ/golden", Item: fmt.Sprintf("#%d", 100+i)})
+	}
+	h := newHarness(t, 80, 24)
+	withVerifier(h, r)
+	canceledJob(h)
+	h.press("v")
+	h.requireScreen("Differences (39) · 1–10 ")
+	h.press("G")
+	h.requireScreen("Differences (39) · 30–39 ", "#129")
+	h.press("/", "#", "1", "2")
+	h.requireScreen("Differences (11 of 39) · 1–9 ")
+	h.press("enter", "G")
+	h.requireScreen("Differences (11 of 39) · 3–11 ", "#129")
+}
+
 func TestVerifyError(t *testing.T) {
 	h := newHarness(t, 80, 24)
 	v := withVerifier(h, canceledReport())
@@ -247,8 +295,14 @@ func TestRemainderIsPlannedWrittenAndSelected(t *testing.T) {
 	v := withVerifier(h, canceledReport())
 	canceledJob(h)
 	h.press("v", "w")
-	h.requireScreen("Write the remainder archive?", "PRJ → PRJ2, OPS → OPS1.",
-		"Bitbucket_export_422-remainder-12.tar")
+	h.requireScreen("Write the remainder archive?")
+	for _, want := range []string{"(a key taken on the target gets the next free one): BEAC, OPS → OPS1, PRJ → PRJ2.",
+		"It reuses 1 personal project: ~ALICE.",
+		"Written to the import directory, then selected in the archives, as Bitbucket_export_422-remainder-12.tar"} {
+		if !strings.Contains(paneText(h.screen()), want) {
+			t.Fatalf("the dialog lacks %q:\n%s", want, h.screen())
+		}
+	}
 	if len(v.planned) != 1 || len(v.planned[0].Differences) != 9 {
 		t.Fatalf("planned %v", v.planned)
 	}
