@@ -104,6 +104,29 @@ type VerifyReport struct {
 // Complete reports whether everything of the archive is on the target.
 func (r *VerifyReport) Complete() bool { return len(r.Differences) == 0 }
 
+// Lacking reports whether something of the hierarchy is not on the target
+// at all (a repository, a ref, a pull request): what a remainder archive
+// brings. A hierarchy that is all there but changed lacks nothing.
+func (h *VerifiedHierarchy) Lacking() bool {
+	for _, r := range h.Repositories {
+		if r.Status == VerifyMissing || r.Refs.Missing > 0 || r.PullRequests.Missing > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Lacking reports whether any hierarchy lacks something: whether a
+// remainder archive has anything to hold.
+func (r *VerifyReport) Lacking() bool {
+	for i := range r.Hierarchies {
+		if r.Hierarchies[i].Lacking() {
+			return true
+		}
+	}
+	return false
+}
+
 // RemainderProject is one project a remainder archive holds, and the key
 // an import of it will give it by Bitbucket's rules (KEY1 when KEY exists).
 type RemainderProject struct {

@@ -236,6 +236,9 @@ func (m *Model) planRemainder() tea.Cmd {
 	case v.report.Complete():
 		m.setNotice("Everything in the archive is on the target: there is no remainder to write.", false)
 		return nil
+	case !v.report.Lacking():
+		m.setNotice("Nothing is missing, only changed on the target since the import: a remainder archive would not bring it back. Check the changes listed.", false)
+		return nil
 	case v.busy != "":
 		return nil
 	}
@@ -517,8 +520,10 @@ func (v *verifyPane) differencesBox(t Theme, w, h int) string {
 	}
 	switch {
 	case r.Complete():
-		lines = append(lines, "", " Nothing to list: every hierarchy, repository, ref and pull request of the archive is on the target as in the archive.")
-		lines = wrapLines(lines, inner-1)
+		lines = append(lines, "")
+		for _, l := range wrapLines([]string{"Nothing to list: every hierarchy, repository, ref and pull request of the archive is on the target as in the archive."}, inner-2) {
+			lines = append(lines, " "+l)
+		}
 	case len(v.shown) == 0:
 		lines = append(lines, " "+t.Dim.Render(fmt.Sprintf("no difference contains %q", v.filter.Value())))
 	default:
@@ -631,7 +636,7 @@ func (m Model) verifyHelp() bindings {
 		filter.SetHelp("/", "filter")
 		short = []key.Binding{filter}
 		actions = []key.Binding{filter}
-		if !v.report.Complete() {
+		if v.report.Lacking() {
 			short = append(short, k.Remainder)
 			actions = append(actions, k.Remainder)
 		}

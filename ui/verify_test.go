@@ -48,10 +48,30 @@ func canceledReport() model.VerifyReport {
 				Item: "#14", Expected: "OPEN"},
 		},
 		Hierarchies: []model.VerifiedHierarchy{
-			{ID: "h1", Origin: "PRJ/golden", Status: diff},
-			{ID: "h4", Origin: "OPS/tools", Status: miss},
+			{ID: "h1", Origin: "PRJ/golden", Status: diff, Repositories: []model.VerifiedRepository{
+				{Repository: "PRJ/golden", Target: "PRJ1/golden", Status: diff,
+					Refs:         model.VerifyCount{Expected: 2, Present: 0, Missing: 1, Differing: 1},
+					PullRequests: model.VerifyCount{Expected: 2, Missing: 1, Differing: 1}},
+				{Repository: "PRJ/api", Status: miss},
+			}},
+			{ID: "h4", Origin: "OPS/tools", Status: miss, Repositories: []model.VerifiedRepository{
+				{Repository: "OPS/tools", Status: miss}, {Repository: "OPS/deploy", Status: miss},
+			}},
 		},
 	}
+}
+
+// changedReport is what verify finds when everything arrived but a branch
+// moved on the target since: nothing a remainder archive could bring.
+func changedReport() model.VerifyReport {
+	r := completeReport()
+	r.Differences = []model.VerifyDifference{{Kind: model.VerifyRef, Status: model.VerifyDiffers, HierarchyID: "h1",
+		Repository: "PRJ/golden", Item: "refs/heads/main", Field: "commit",
+		Expected: "8f2c1e9a7b3d4c5e6f708192a3b4c5d6e7f80912", Found: "1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6"}}
+	r.Hierarchies = []model.VerifiedHierarchy{{ID: "h1", Origin: "PRJ/golden", Status: model.VerifyDiffers,
+		Repositories: []model.VerifiedRepository{{Repository: "PRJ/golden", Status: model.VerifyDiffers,
+			Refs: model.VerifyCount{Expected: 1, Differing: 1}}}}}
+	return r
 }
 
 func completeReport() model.VerifyReport {
@@ -59,6 +79,16 @@ func completeReport() model.VerifyReport {
 	r.Differences = nil
 	for _, c := range []*model.VerifyCount{&r.Totals.Hierarchies, &r.Totals.Repositories, &r.Totals.Refs, &r.Totals.PullRequests} {
 		*c = model.VerifyCount{Expected: c.Expected, Present: c.Expected}
+	}
+	for i := range r.Hierarchies {
+		h := &r.Hierarchies[i]
+		h.Status = model.VerifyPresent
+		for j := range h.Repositories {
+			rp := &h.Repositories[j]
+			rp.Status, rp.Target = model.VerifyPresent, rp.Repository
+			rp.Refs = model.VerifyCount{Expected: rp.Refs.Expected, Present: rp.Refs.Expected}
+			rp.PullRequests = model.VerifyCount{Expected: rp.PullRequests.Expected, Present: rp.PullRequests.Expected}
+		}
 	}
 	return r
 }
@@ -314,6 +344,20 @@ func TestRemainderIsPlannedWrittenAndSelected(t *testing.T) {
 	h.requireScreen("Archives (4)", "Wrote Bitbucket_export_422-remainder-12.tar")
 	if got := h.selectedArchive(); got != "Bitbucket_export_422-remainder-12.tar" {
 		t.Fatalf("selected %q", got)
+	}
+}
+
+func TestNoRemainderForChangesOnly(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	v := withVerifier(h, changedReport())
+	canceledJob(h)
+	h.press("v")
+	h.requireScreen("refs/heads/main")
+	h.requireNotScreen("write remainder")
+	h.press("w")
+	h.requireScreen("Nothing is missing")
+	if len(v.planned) != 0 || len(v.writtenPaths()) != 0 {
+		t.Fatalf("planned %v, wrote %v: a report of changes only has no remainder", v.planned, v.writtenPaths())
 	}
 }
 

@@ -23,7 +23,7 @@ func (v *Verifier) PlanRemainder(ctx context.Context, report model.VerifyReport)
 	plan := model.RemainderPlan{Archive: report.Archive, Hierarchies: []string{}, Incomplete: []string{}, Projects: []model.RemainderProject{}}
 	var keys []string
 	for _, h := range report.Hierarchies {
-		if h.Status == model.VerifyPresent || !lacking(h) {
+		if h.Status == model.VerifyPresent || !h.Lacking() {
 			continue
 		}
 		plan.Hierarchies = append(plan.Hierarchies, h.ID)
@@ -52,17 +52,6 @@ func (v *Verifier) PlanRemainder(ctx context.Context, report model.VerifyReport)
 		plan.Projects = append(plan.Projects, p)
 	}
 	return plan, nil
-}
-
-// lacking says whether something of h is missing on the target, not only
-// changed.
-func lacking(h model.VerifiedHierarchy) bool {
-	for _, r := range h.Repositories {
-		if r.Status == model.VerifyMissing || r.Refs.Missing > 0 || r.PullRequests.Missing > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // WriteRemainder writes the planned archive to path, whole or not at all.
