@@ -13,7 +13,10 @@
 # Environment: PRS pull requests per repository (default 100), COMMITS
 # commits per origin (default 5), KEEP=dir keeps the archives there (and
 # reuses those already made with the same options), BBIMPORT_CPUPROFILE=dir
-# writes each runner's CPU profile there (import-SIZE.pprof).
+# writes each runner's CPU profile there (import-SIZE.pprof), BIN=file uses
+# that bbimport binary instead of building one, CANCEL=N cancels an import
+# of N repositories instead of LARGE (a tenth of LARGE's pull requests
+# first is a long wait at 10,000).
 # A size of N repositories is N/2 origins with one fork each, in projects
 # of at most 50 origins: a multiple of 100, or an even number up to 100.
 set -euo pipefail
@@ -28,8 +31,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/bbimport-scale.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 keep=${KEEP:-$work}
 mkdir -p "$keep"
-bin="$work/bbimport"
-(cd "$repo" && go build -o "$bin" .)
+bin=${BIN:-$work/bbimport}
+[[ -n "${BIN:-}" ]] || (cd "$repo" && go build -o "$bin" .)
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 profiles=${BBIMPORT_CPUPROFILE:-}
 unset BBIMPORT_CPUPROFILE
@@ -140,10 +143,10 @@ cancelTime() {
 
 measure "$small"
 measure "$large"
-read -r cw cstate < <(cancelTime "$large")
+read -r cw cstate < <(cancelTime "${CANCEL:-$large}")
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; $prs pull requests per repository, $commits commits per origin"
-awk -v small="$small" -v large="$large" -v cw="$cw" -v cstate="$cstate" '
+awk -v small="$small" -v large="$large" -v cw="$cw" -v cstate="$cstate" -v csize="${CANCEL:-$large}" '
 FNR == 1 { r[++k] = $1; p[k] = $2; w[k] = $3; c[k] = $4; m[k] = $5; d[k] = $6 }
 END {
 	printf "%-12s %8s %9s %8s %8s %8s %8s %8s %8s %7s %9s\n", "repositories", "PRs", "wall s", "CPU s",
@@ -153,6 +156,6 @@ END {
 			r[i]/w[i], r[i]/c[i], p[i]/w[i], p[i]/c[i], m[i]/1024, d[i]/1048576, d[i]/p[i]
 	printf "ratio L/S    rate per repository: %.2f wall, %.2f CPU; per pull request: %.2f wall, %.2f CPU; DB bytes per PR: %.2f; RSS: %.2f\n",
 		(r[2]/w[2])/(r[1]/w[1]), (r[2]/c[2])/(r[1]/c[1]), (p[2]/w[2])/(p[1]/w[1]), (p[2]/c[2])/(p[1]/c[1]), (d[2]/p[2])/(d[1]/p[1]), m[2]/m[1]
-	printf "cancel of the %d-repository import: %s in %.2f s; one repository takes %.2f s and one pull request %.3f s (wall)\n",
-		r[2], cstate, cw, w[2]/r[2], w[2]/p[2]
+	printf "cancel of the %d-repository import: %s in %.2f s; one repository takes %.2f s and one pull request %.3f s (wall, at %d)\n",
+		csize, cstate, cw, w[2]/r[2], w[2]/p[2], r[2]
 }' "$work/result-$small" "$work/result-$large"
