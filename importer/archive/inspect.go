@@ -64,6 +64,10 @@ func InspectFile(f *os.File, lim Limits) (model.ArchiveSummary, error) {
 			s.repository(m.Repository)
 		case KindPullRequestMetadata:
 			s.pullRequest(m.IDs.Repository, m.PullRequest)
+		case KindHierarchyBegin:
+			s.open++
+		case KindHierarchyEnd:
+			s.endHierarchy()
 		case KindGitMetadata, KindGitHooks:
 			s.GitBytes += m.Size
 			return m.Files(func(File) error { return nil })
@@ -84,11 +88,23 @@ func InspectFile(f *os.File, lim Limits) (model.ArchiveSummary, error) {
 // summary is an ArchiveSummary being built.
 type summary struct {
 	model.ArchiveSummary
-	projects     map[string]int    // project id -> index in Projects
-	hierarchies  map[string]int    // hierarchy id -> index in Hierarchies
-	dropped      int               // warnings over maxWarnings
+	projects    map[string]int // project id -> index in Projects
+	hierarchies map[string]int // hierarchy id -> index in Hierarchies
+	dropped     int            // warnings over maxWarnings
+	open        int            // fork hierarchies begun and not ended
+	// The repositories and pull requests of the open hierarchies: a
+	// repository's pull requests lie inside its hierarchy (the reader
+	// refuses one named after it ends), so these are forgotten at its end
+	// and stay as small as one hierarchy whatever the archive's size.
 	repoNames    map[string]string // repository id -> KEY/slug
 	pullRequests map[pullRequestKey]bool
+}
+
+func (s *summary) endHierarchy() {
+	s.open = max(s.open-1, 0)
+	if s.open == 0 {
+		s.repoNames, s.pullRequests = map[string]string{}, map[pullRequestKey]bool{}
+	}
 }
 
 // pullRequestKey identifies a pull request: its JSON id is unique only
