@@ -328,9 +328,17 @@ func (c *capReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// readAll reads a small document whole, up to max bytes.
-func readAll(r io.Reader, max int64, member, inner, what, limitName string) ([]byte, error) {
-	var buf bytes.Buffer
+// keptBuffer is the largest buffer readAll keeps for the next document: a
+// pass reads millions of small ones, and one of MaxJSONBytes must not stay.
+const keptBuffer = 1 << 20
+
+// readAll reads a small document whole, up to max bytes, into buf, which
+// it reuses: the bytes are valid until the next call.
+func readAll(buf *bytes.Buffer, r io.Reader, max int64, member, inner, what, limitName string) ([]byte, error) {
+	if buf.Cap() > keptBuffer {
+		*buf = bytes.Buffer{}
+	}
+	buf.Reset()
 	n, err := buf.ReadFrom(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, classify(err, member, inner)
