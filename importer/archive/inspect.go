@@ -38,15 +38,19 @@ func InspectFile(f *os.File, lim Limits) (model.ArchiveSummary, error) {
 		return s.ArchiveSummary, fmt.Errorf("inspect archive: %w", err)
 	}
 	s.ArchiveBytes = fi.Size()
-	err = readOpened(f, lim, inspectSkip, s.member)
+	err = runOpened(f, lim, inspectPass, s.member)
 	if s.dropped > 0 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("%d more warnings not shown", s.dropped))
 	}
 	return s.ArchiveSummary, err
 }
 
-// inspectSkip are the kinds InspectFile leaves undecoded.
-var inspectSkip = map[Kind]bool{KindPullRequestActivities: true}
+// inspectPass sets up InspectFile's reader: it leaves activities
+// undecoded and decodes pull requests only as far as it counts them.
+func inspectPass(rd *reader) {
+	rd.skip = map[Kind]bool{KindPullRequestActivities: true}
+	rd.briefPullRequests = true
+}
 
 func newSummary(f *os.File, lim Limits) *summary {
 	return &summary{

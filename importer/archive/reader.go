@@ -253,7 +253,10 @@ type reader struct {
 	current *Member      // the member whose Handler call is running
 	open    map[string]bool
 	skip    map[Kind]bool
-	unknown map[unknownField]bool // every UnknownFields entry given so far
+	// briefPullRequests decodes pull request metadata into its id and
+	// state only, for inspect: the full decode is a fifth of its time.
+	briefPullRequests bool
+	unknown           map[unknownField]bool // every UnknownFields entry given so far
 	// unknownCapped is set once the pass has named maxUnknownFields.
 	unknownCapped bool
 }
@@ -369,6 +372,9 @@ func (rd *reader) decode(m *Member) error {
 	case KindProjectAllPermissions:
 		return rd.decodeJSON(m, &m.AllPermissions)
 	case KindPullRequestMetadata:
+		if rd.briefPullRequests {
+			return rd.decodeBriefPullRequest(m)
+		}
 		m.PullRequest = new(model.PullRequest)
 		return rd.decodeJSON(m, m.PullRequest)
 	case KindPullRequestActivities:
@@ -432,6 +438,42 @@ func (rd *reader) decodeJSON(m *Member, v any) error {
 		return err
 	}
 	rd.noteUnknown(m, unknown)
+	return nil
+}
+
+// decodeBriefPullRequest sets m.PullRequest's id and state only. The
+// document is checked against the JSON limits and parsed whole, so that
+// broken JSON is still malformed, but its other fields are neither
+// decoded nor checked for their types or for unknown fields.
+func (rd *reader) decodeBriefPullRequest(m *Member) error {
+	r, err := rd.gunzip(m)
+	if err != nil {
+		return err
+	}
+	data, err := readAll(&rd.buf, r, rd.lim.MaxJSONBytes, m.Name, "", "JSON document", "MaxJSONBytes")
+	if err != nil {
+		return err
+	}
+	var brief struct {
+		ID    int64  `json:"id"`
+		State string `json:"state"`
+	}
+	b := jsonBudget{lim: rd.lim}
+	if err = b.take(data); err == nil {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		if err = dec.Decode(&brief); err == nil {
+			err = endOfJSON(dec)
+		}
+	}
+	if err != nil {
+		err = jsonError(err)
+		var e *Error
+		if errors.As(err, &e) {
+			e.Member = m.Name
+		}
+		return err
+	}
+	m.PullRequest = &model.PullRequest{ID: brief.ID, State: brief.State}
 	return nil
 }
 

@@ -170,7 +170,7 @@ func TestReadingMemoryDoesNotGrowWithMembers(t *testing.T) {
 			}
 			defer f.Close()
 			s := newSummary(f, DefaultLimits())
-			err = readOpened(f, DefaultLimits(), inspectSkip, func(m *Member) error {
+			err = runOpened(f, DefaultLimits(), inspectPass, func(m *Member) error {
 				err := s.member(m)
 				if m.Name == last {
 					heap = liveHeap()
