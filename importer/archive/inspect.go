@@ -29,7 +29,8 @@ func Inspect(path string, lim Limits) (model.ArchiveSummary, error) {
 // members, not with the archive's size. It applies every rule an import
 // applies to names and entry types, in every inner tar, so that an unsafe
 // archive shows up before an import starts. It leaves pull request
-// activities undecoded and does not count them. It does not close f.
+// activities undecoded and does not count them, and decodes a pull
+// request's id and state only. It does not close f.
 func InspectFile(f *os.File, lim Limits) (model.ArchiveSummary, error) {
 	lim = lim.withDefaults()
 	s := newSummary(f, lim)

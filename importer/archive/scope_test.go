@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -198,5 +199,19 @@ func TestReadingMemoryDoesNotGrowWithMembers(t *testing.T) {
 		if after > before+allowed {
 			t.Errorf("%s: the live heap grew by %d bytes from 12,000 to 48,000 members, over %d", name, after-before, allowed)
 		}
+	}
+}
+
+func TestInspectKeepsTheJSONLimitsOfPullRequests(t *testing.T) {
+	deep := []byte(`{"id":3,"state":"OPEN","x":[[[[[[[[[[1]]]]]]]]]]}`)
+	b := replaced(t, KindPullRequestMetadata, member(KindPullRequestMetadata, idRepo, gz(t, deep)))
+	_, err := Inspect(writeFile(t, b), Limits{MaxJSONDepth: 8})
+	var e *Error
+	if !errors.As(err, &e) || !errors.Is(err, ErrLimit) || e.Member != MemberName(KindPullRequestMetadata, idRepo) {
+		t.Fatalf("got %v, want the pull request over MaxJSONDepth", err)
+	}
+	s, err := Inspect(writeFile(t, b), Limits{})
+	if err != nil || s.PullRequests.Open != 1 || len(s.Warnings) != 0 {
+		t.Errorf("got %+v, %q, %v; want one open pull request", s.PullRequests, s.Warnings, err)
 	}
 }
