@@ -29,66 +29,100 @@ func Inspect(path string, lim Limits) (model.ArchiveSummary, error) {
 // members, not with the archive's size. It applies every rule an import
 // applies to names and entry types, in every inner tar, so that an unsafe
 // archive shows up before an import starts. It leaves pull request
-// activities undecoded and does not count them. It does not close f.
+// activities undecoded and does not count them, and decodes a pull
+// request's id and state only. It does not close f.
 func InspectFile(f *os.File, lim Limits) (model.ArchiveSummary, error) {
 	lim = lim.withDefaults()
-	s := &summary{
-		ArchiveSummary: model.ArchiveSummary{Projects: []model.ProjectSummary{}, Hierarchies: []model.HierarchySummary{}},
-		projects:       map[string]int{},
-		hierarchies:    map[string]int{},
-		repoNames:      map[string]string{},
-		pullRequests:   map[pullRequestKey]bool{},
-	}
+	s := newSummary(f, lim)
 	fi, err := f.Stat()
 	if err != nil {
 		return s.ArchiveSummary, fmt.Errorf("inspect archive: %w", err)
 	}
 	s.ArchiveBytes = fi.Size()
-	skip := map[Kind]bool{KindPullRequestActivities: true}
-	err = readOpened(f, lim, skip, func(m *Member) error {
-		s.Members++
-		for _, n := range m.Notes {
-			s.warn(n)
-		}
-		if m.Malformed != nil {
-			s.warn(m.Malformed.Error())
-			return nil
-		}
-		switch m.Kind {
-		case KindInstanceDetails:
-			s.Instance = *m.Instance
-		case KindProject:
-			s.projects[m.Project.ID] = len(s.Projects)
-			s.Projects = append(s.Projects, model.ProjectSummary{Key: m.Project.Key, Name: m.Project.Name})
-		case KindRepository:
-			s.repository(m.Repository)
-		case KindPullRequestMetadata:
-			s.pullRequest(m.IDs.Repository, m.PullRequest)
-		case KindGitMetadata, KindGitHooks:
-			s.GitBytes += m.Size
-			return m.Files(func(File) error { return nil })
-		case KindGitObjects:
-			s.GitBytes += m.Size
-			// Member.Files would read the objects through the outer tar;
-			// the same bytes, read from the file, can be skipped by seeking.
-			return checkObjectsTar(io.NewSectionReader(f, m.Offset, m.Size), m.Name, lim)
-		}
-		return nil
-	})
+	err = runOpened(f, lim, inspectPass, s.member)
 	if s.dropped > 0 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("%d more warnings not shown", s.dropped))
 	}
 	return s.ArchiveSummary, err
 }
 
+// inspectPass sets up InspectFile's reader: it leaves activities
+// undecoded and decodes pull requests only as far as it counts them.
+func inspectPass(rd *reader) {
+	rd.skip = map[Kind]bool{KindPullRequestActivities: true}
+	rd.briefPullRequests = true
+}
+
+func newSummary(f *os.File, lim Limits) *summary {
+	return &summary{
+		ArchiveSummary: model.ArchiveSummary{Projects: []model.ProjectSummary{}, Hierarchies: []model.HierarchySummary{}},
+		f:              f,
+		lim:            lim,
+		projects:       map[string]int{},
+		hierarchies:    map[string]int{},
+		repoNames:      map[string]string{},
+		pullRequests:   map[pullRequestKey]bool{},
+	}
+}
+
+// member is the Handler that adds each member to the summary.
+func (s *summary) member(m *Member) error {
+	s.Members++
+	for _, n := range m.Notes {
+		s.warn(n)
+	}
+	if m.Malformed != nil {
+		s.warn(m.Malformed.Error())
+		return nil
+	}
+	switch m.Kind {
+	case KindInstanceDetails:
+		s.Instance = *m.Instance
+	case KindProject:
+		s.projects[m.Project.ID] = len(s.Projects)
+		s.Projects = append(s.Projects, model.ProjectSummary{Key: m.Project.Key, Name: m.Project.Name})
+	case KindRepository:
+		s.repository(m.Repository)
+	case KindPullRequestMetadata:
+		s.pullRequest(m.IDs.Repository, m.PullRequest)
+	case KindHierarchyBegin:
+		s.open++
+	case KindHierarchyEnd:
+		s.endHierarchy()
+	case KindGitMetadata, KindGitHooks:
+		s.GitBytes += m.Size
+		return m.Files(func(File) error { return nil })
+	case KindGitObjects:
+		s.GitBytes += m.Size
+		// Member.Files would read the objects through the outer tar;
+		// the same bytes, read from the file, can be skipped by seeking.
+		return checkObjectsTar(io.NewSectionReader(s.f, m.Offset, m.Size), m.Name, s.lim)
+	}
+	return nil
+}
+
 // summary is an ArchiveSummary being built.
 type summary struct {
 	model.ArchiveSummary
-	projects     map[string]int    // project id -> index in Projects
-	hierarchies  map[string]int    // hierarchy id -> index in Hierarchies
-	dropped      int               // warnings over maxWarnings
+	f           *os.File // the archive, to skip git objects by seeking
+	lim         Limits
+	projects    map[string]int // project id -> index in Projects
+	hierarchies map[string]int // hierarchy id -> index in Hierarchies
+	dropped     int            // warnings over maxWarnings
+	open        int            // fork hierarchies begun and not ended
+	// The repositories and pull requests of the open hierarchies: a
+	// repository's pull requests lie inside its hierarchy (the reader
+	// refuses one named after it ends), so these are forgotten at its end
+	// and stay as small as one hierarchy whatever the archive's size.
 	repoNames    map[string]string // repository id -> KEY/slug
 	pullRequests map[pullRequestKey]bool
+}
+
+func (s *summary) endHierarchy() {
+	s.open = max(s.open-1, 0)
+	if s.open == 0 {
+		s.repoNames, s.pullRequests = map[string]string{}, map[pullRequestKey]bool{}
+	}
 }
 
 // pullRequestKey identifies a pull request: its JSON id is unique only

@@ -17,13 +17,19 @@ func ReadOpened(f *os.File, lim Limits, h Handler) error {
 // readOpened is ReadOpened that leaves the members of the kinds in skip
 // unread and undecoded (delivered with their value field nil).
 func readOpened(f *os.File, lim Limits, skip map[Kind]bool, h Handler) error {
+	return runOpened(f, lim, func(rd *reader) { rd.skip = skip }, h)
+}
+
+// runOpened reads the archive f from its start with a reader that set
+// has configured.
+func runOpened(f *os.File, lim Limits, set func(*reader), h Handler) error {
 	// The seek buffer counts positions from 0: Member.Offset is then an
 	// offset in the file, where InspectFile finds a member's bytes again.
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("read archive %s: %w", f.Name(), err)
 	}
 	rd := newReader(newSeekBuffer(f, 64<<10), lim)
-	rd.skip = skip
+	set(rd)
 	err := rd.run(h)
 	var ce callerError
 	if err == nil || errors.As(err, &ce) {

@@ -24,6 +24,7 @@ const (
 	ruleDotDot      = `names must not contain ".." elements`
 	ruleClean       = "names must be clean relative paths"
 	ruleDuplicate   = "names must be unique: this name appeared before"
+	ruleReopened    = "names must be unique: this member is of repository %s, whose fork hierarchy already ended, so its name may have appeared before"
 	ruleRegularOnly = "only regular files are allowed"
 	ruleSparse      = "sparse files are not allowed"
 	ruleNoEndMarker = "the tar ends without its end-of-archive marker"
@@ -86,19 +87,83 @@ func typeName(h *tar.Header) string {
 }
 
 // nameSet remembers names by a 128-bit hash, so that remembering every
-// member of an archive with a hundred thousand members stays small.
+// file of an inner tar stays small.
 type nameSet map[[16]byte]struct{}
 
-// add reports whether name is new.
-func (s nameSet) add(name string) bool {
+func nameKey(name string) [16]byte {
 	sum := sha256.Sum256([]byte(name))
 	var k [16]byte
 	copy(k[:], sum[:])
+	return k
+}
+
+// add returns the rule name breaks, or "" when it is new.
+func (s nameSet) add(name string) string {
+	k := nameKey(name)
 	if _, ok := s[k]; ok {
-		return false
+		return ruleDuplicate
 	}
 	s[k] = struct{}{}
-	return true
+	return ""
+}
+
+// uniqueNames checks that the names of one tar are unique.
+type uniqueNames interface {
+	add(name string) (rule string)
+}
+
+// memberNames checks that the outer tar's names are unique in memory that
+// does not grow with the number of members. An archive holds millions of
+// members, nearly all of them a repository's, and every member of a
+// repository lies inside its fork hierarchy's markers: those names are
+// remembered while the hierarchy is open and forgotten at its end, when
+// only the repository's id is kept, to refuse any later member that names
+// that repository again. Other names (instance details, projects, markers,
+// unknown members) are thousands and kept for the whole archive.
+type memberNames struct {
+	archive nameSet
+	scope   nameSet         // names of repository members in the open hierarchies
+	named   map[string]bool // ids of the repositories in scope
+	closed  map[string]bool // ids of the repositories whose hierarchy ended
+	open    map[string]bool // ids of the open hierarchies
+}
+
+func newMemberNames() *memberNames {
+	return &memberNames{archive: nameSet{}, scope: nameSet{}, named: map[string]bool{},
+		closed: map[string]bool{}, open: map[string]bool{}}
+}
+
+func (n *memberNames) add(name string) string {
+	kind, ids := ParseMemberName(name)
+	k := nameKey(name)
+	_, inArchive := n.archive[k]
+	_, inScope := n.scope[k]
+	if inArchive || inScope {
+		return ruleDuplicate
+	}
+	repo := ids.Repository
+	if repo != "" && n.closed[repo] {
+		return fmt.Sprintf(ruleReopened, repo)
+	}
+	switch {
+	case repo != "" && len(n.open) > 0:
+		n.scope[k] = struct{}{}
+		n.named[repo] = true
+		return ""
+	case kind == KindHierarchyBegin:
+		n.open[ids.Hierarchy] = true
+	case kind == KindHierarchyEnd:
+		delete(n.open, ids.Hierarchy)
+		if len(n.open) == 0 {
+			for id := range n.named {
+				n.closed[id] = true
+			}
+			// New maps, not clear: clear keeps the largest hierarchy's buckets.
+			n.scope, n.named = nameSet{}, map[string]bool{}
+		}
+	}
+	n.archive[k] = struct{}{}
+	return ""
 }
 
 // tarWalk walks the headers of one tar, outer or inner, enforcing every
@@ -108,7 +173,7 @@ type tarWalk struct {
 	src    *counter
 	member string // the outer member an inner tar is in; "" for the outer tar
 	lim    Limits
-	seen   nameSet
+	seen   uniqueNames
 	files  int
 	last   string // the last entry's name, to say where a tar was cut
 	end    int64  // where the last entry's data (with padding) ends
@@ -122,7 +187,11 @@ func newTarWalk(r io.Reader, member string, lim Limits) *tarWalk {
 	} else {
 		tr = tar.NewReader(c)
 	}
-	return &tarWalk{tr: tr, src: c, member: member, lim: lim, seen: nameSet{}}
+	w := &tarWalk{tr: tr, src: c, member: member, lim: lim, seen: nameSet{}}
+	if !w.inner() {
+		w.seen = newMemberNames()
+	}
+	return w
 }
 
 func (w *tarWalk) inner() bool { return w.member != "" }
@@ -185,8 +254,8 @@ func (w *tarWalk) next() (*tar.Header, error) {
 				return nil, w.fail(name, ErrLimit, fmt.Sprintf("the tar holds more than %d files (MaxInnerFiles)", w.lim.MaxInnerFiles))
 			}
 		}
-		if !w.seen.add(name) {
-			return nil, w.fail(name, ErrUnsafe, ruleDuplicate)
+		if rule := w.seen.add(name); rule != "" {
+			return nil, w.fail(name, ErrUnsafe, rule)
 		}
 		hdr.Name = name
 		return hdr, nil
@@ -259,9 +328,17 @@ func (c *capReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// readAll reads a small document whole, up to max bytes.
-func readAll(r io.Reader, max int64, member, inner, what, limitName string) ([]byte, error) {
-	var buf bytes.Buffer
+// keptBuffer is the largest buffer readAll keeps for the next document: a
+// pass reads millions of small ones, and one of MaxJSONBytes must not stay.
+const keptBuffer = 1 << 20
+
+// readAll reads a small document whole, up to max bytes, into buf, which
+// it reuses: the bytes are valid until the next call.
+func readAll(buf *bytes.Buffer, r io.Reader, max int64, member, inner, what, limitName string) ([]byte, error) {
+	if buf.Cap() > keptBuffer {
+		*buf = bytes.Buffer{}
+	}
+	buf.Reset()
 	n, err := buf.ReadFrom(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, classify(err, member, inner)
