@@ -420,12 +420,18 @@ func (rd *reader) gunzip(m *Member) (io.Reader, error) {
 	return &capReader{r: rd.gz, max: rd.lim.MaxMemberBytes, member: m.Name}, nil
 }
 
-func (rd *reader) decodeJSON(m *Member, v any) error {
+// readJSON reads m's JSON document, gunzipped, within MaxJSONBytes, into
+// the reader's one buffer: valid until the next member's.
+func (rd *reader) readJSON(m *Member) ([]byte, error) {
 	r, err := rd.gunzip(m)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	data, err := readAll(&rd.buf, r, rd.lim.MaxJSONBytes, m.Name, "", "JSON document", "MaxJSONBytes")
+	return readAll(&rd.buf, r, rd.lim.MaxJSONBytes, m.Name, "", "JSON document", "MaxJSONBytes")
+}
+
+func (rd *reader) decodeJSON(m *Member, v any) error {
+	data, err := rd.readJSON(m)
 	if err != nil {
 		return err
 	}
@@ -446,11 +452,7 @@ func (rd *reader) decodeJSON(m *Member, v any) error {
 // broken JSON is still malformed, but its other fields are neither
 // decoded nor checked for their types or for unknown fields.
 func (rd *reader) decodeBriefPullRequest(m *Member) error {
-	r, err := rd.gunzip(m)
-	if err != nil {
-		return err
-	}
-	data, err := readAll(&rd.buf, r, rd.lim.MaxJSONBytes, m.Name, "", "JSON document", "MaxJSONBytes")
+	data, err := rd.readJSON(m)
 	if err != nil {
 		return err
 	}
