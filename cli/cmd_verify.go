@@ -49,9 +49,8 @@ totals.
 --remainder FILE writes an archive of the fork hierarchies that are missing
 or incomplete, after saying what importing it will do (a project whose key
 exists gets a new one, KEY1; an incomplete hierarchy is imported again
-whole). A relative
-FILE goes into the import directory, where 'bbimport import FILE' finds it;
-an existing file is never overwritten.
+whole). A relative FILE goes into the import directory, where 'bbimport
+import FILE' finds it; an existing file is never overwritten.
 
 The job's archive is read from the import directory (with --url: the
 server's, given by --import-dir or $BITBUCKET_HOME). A real Bitbucket's jobs
