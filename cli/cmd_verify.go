@@ -159,16 +159,8 @@ func printVerify(out io.Writer, r model.VerifyReport, remainder string) {
 	if remainder != "" {
 		fix = "import the remainder written below"
 	}
-	// A hierarchy whose items are all there, some changed, needs no
-	// remainder: its changes are checked, not imported again.
-	incomplete := map[string]bool{}
 	for _, d := range r.Differences {
-		if d.Kind != model.VerifyHierarchy && d.Status == model.VerifyMissing {
-			incomplete[d.HierarchyID] = true
-		}
-	}
-	for _, d := range r.Differences {
-		fmt.Fprintln(out, termsafe.String(differenceLine(d, fix, incomplete[d.HierarchyID])))
+		fmt.Fprintln(out, termsafe.String(differenceLine(d, fix)))
 	}
 	if len(r.Differences) > 0 {
 		fmt.Fprintln(out)
@@ -192,9 +184,10 @@ func printVerify(out io.Writer, r model.VerifyReport, remainder string) {
 	}
 }
 
-// differenceLine is one difference and what to do about it; incomplete
-// says whether something of its hierarchy is missing, not only changed.
-func differenceLine(d model.VerifyDifference, fix string, incomplete bool) string {
+// differenceLine is one difference and what to do about it. A hierarchy
+// whose items are all there, some changed, needs no remainder: its changes
+// are checked, not imported again.
+func differenceLine(d model.VerifyDifference, fix string) string {
 	where := d.Repository
 	if d.Target != "" && d.Target != d.Repository {
 		where += " (" + d.Target + " on the target)"
@@ -205,7 +198,7 @@ func differenceLine(d model.VerifyDifference, fix string, incomplete bool) strin
 		switch {
 		case d.Status == model.VerifyMissing:
 			return fmt.Sprintf("%s: its fork hierarchy is missing on the target — %s", where, fix)
-		case incomplete:
+		case d.Field == model.VerifyIncomplete:
 			return fmt.Sprintf("%s: its fork hierarchy is incomplete on the target — %s (it imports the hierarchy again whole, beside the partial copy)", where, fix)
 		}
 		return fmt.Sprintf("%s: its fork hierarchy is all on the target, but changed since the import (below) — check the changes; a remainder would import it again whole", where)

@@ -14,12 +14,12 @@ import (
 func TestVerifyTextSaysWhatToDo(t *testing.T) {
 	const moved, was = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
 	r := model.VerifyReport{Archive: "a.tar", Jobs: []int64{1, 2}, Target: "/srv/bbimport", Differences: []model.VerifyDifference{
-		{Kind: model.VerifyHierarchy, Status: model.VerifyDiffers, HierarchyID: "h1", Repository: "PULS/api", Target: "PULS1/api"},
+		{Kind: model.VerifyHierarchy, Status: model.VerifyDiffers, HierarchyID: "h1", Repository: "PULS/api", Target: "PULS1/api", Field: model.VerifyChanged},
 		{Kind: model.VerifyRef, Status: model.VerifyDiffers, HierarchyID: "h1", Repository: "PULS/api", Target: "PULS1/api", Item: "refs/heads/main", Field: "commit", Expected: was, Found: moved},
 		{Kind: model.VerifyPullRequest, Status: model.VerifyDiffers, HierarchyID: "h1", Repository: "PULS/api", Target: "PULS1/api", Item: "#2", Field: "state", Expected: "OPEN", Found: "DECLINED"},
 		{Kind: model.VerifyPullRequest, Status: model.VerifyDiffers, HierarchyID: "h1", Repository: "PULS/api", Target: "PULS1/api", Item: "#3", Field: "title", Expected: "Fix it", Found: "Fixed"},
 		{Kind: model.VerifyPullRequest, Status: model.VerifyDiffers, HierarchyID: "h1", Repository: "PULS/api", Target: "PULS1/api", Item: "#4", Field: "comments", Expected: "3", Found: "2"},
-		{Kind: model.VerifyHierarchy, Status: model.VerifyDiffers, HierarchyID: "h2", Repository: "PULS/web"},
+		{Kind: model.VerifyHierarchy, Status: model.VerifyDiffers, HierarchyID: "h2", Repository: "PULS/web", Field: model.VerifyIncomplete},
 		{Kind: model.VerifyRef, Status: model.VerifyMissing, HierarchyID: "h2", Repository: "PULS/web", Target: "PULS/web", Item: "refs/tags/v1", Expected: was},
 		{Kind: model.VerifyRepository, Status: model.VerifyMissing, HierarchyID: "h2", Repository: "~ANN/web"},
 		{Kind: model.VerifyHierarchy, Status: model.VerifyMissing, HierarchyID: "h3", Repository: "PULS/db"},

@@ -30,6 +30,13 @@ const (
 	VerifyDiffers = "differs" // on the target, but not as in the archive
 )
 
+// What differs of a hierarchy that is neither present nor missing: part of
+// it is missing (a remainder brings it), or all of it is there but changed.
+const (
+	VerifyIncomplete = "incomplete"
+	VerifyChanged    = "changed"
+)
+
 // Kinds of what verify compares.
 const (
 	VerifyHierarchy   = "hierarchy"
@@ -64,7 +71,7 @@ type VerifyDifference struct {
 	Repository  string `json:"repository"`       // "KEY/slug" in the archive
 	Target      string `json:"target,omitempty"` // "KEY1/slug-1" on the target, when found
 	Item        string `json:"item,omitempty"`   // "refs/heads/main", "#12"
-	Field       string `json:"field,omitempty"`  // what differs: "commit", "state", "title", "comments"
+	Field       string `json:"field,omitempty"`  // what differs: "commit", "state", "title", "comments"; of a hierarchy, VerifyIncomplete or VerifyChanged
 	Expected    string `json:"expected,omitempty"`
 	Found       string `json:"found,omitempty"`
 }

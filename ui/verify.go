@@ -457,7 +457,7 @@ func (v *verifyPane) totalsLines(t Theme, w int) []string {
 	r := v.report
 	verdict := t.Good.Render("✓ Everything in the archive is on the target.")
 	if !r.Complete() {
-		verdict = t.Bad.Render("✗ "+hierarchiesSaid(r.Totals.Hierarchies)) + ": " +
+		verdict = t.Bad.Render("✗ "+hierarchiesSaid(r)) + ": " +
 			Plural(len(r.Differences), "difference", "differences") + " listed below."
 	}
 	if v.busy != "" {
@@ -481,20 +481,35 @@ func (v *verifyPane) totalsLines(t Theme, w int) []string {
 	return fitLines(lines, w, len(lines))
 }
 
-// hierarchiesSaid is "2 fork hierarchies missing, 1 incomplete": what a
-// remainder archive would hold. Every difference lies in a hierarchy that is
-// missing or incomplete.
-func hierarchiesSaid(c model.VerifyCount) string {
-	var parts []string
-	if c.Missing > 0 {
-		parts = append(parts, Plural(c.Missing, "fork hierarchy", "fork hierarchies")+" missing")
-	}
-	if c.Differing > 0 {
-		n := fmt.Sprint(c.Differing)
-		if c.Missing == 0 {
-			n = Plural(c.Differing, "fork hierarchy", "fork hierarchies")
+// hierarchiesSaid is "2 fork hierarchies missing, 1 incomplete, 1
+// changed": missing and incomplete ones are what a remainder archive would
+// hold; a changed one is all there but not as in the archive.
+func hierarchiesSaid(r *model.VerifyReport) string {
+	var missing, incomplete, changed int
+	for i := range r.Hierarchies {
+		h := &r.Hierarchies[i]
+		switch {
+		case h.Status == model.VerifyMissing:
+			missing++
+		case h.Status == model.VerifyDiffers && h.Lacking():
+			incomplete++
+		case h.Status == model.VerifyDiffers:
+			changed++
 		}
-		parts = append(parts, n+" incomplete")
+	}
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{missing, "missing"}, {incomplete, model.VerifyIncomplete}, {changed, model.VerifyChanged}} {
+		if p.n == 0 {
+			continue
+		}
+		n := fmt.Sprint(p.n)
+		if len(parts) == 0 {
+			n = Plural(p.n, "fork hierarchy", "fork hierarchies")
+		}
+		parts = append(parts, n+" "+p.what)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -554,9 +569,6 @@ func differenceCells(d model.VerifyDifference) []string {
 	}
 	what := d.Status
 	switch {
-	case d.Status == model.VerifyDiffers && d.Kind == model.VerifyHierarchy:
-		// As the remainder plan calls it: part of it arrived.
-		what = "incomplete"
 	case d.Status == model.VerifyDiffers && d.Field != "":
 		what = d.Field
 	}

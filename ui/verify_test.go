@@ -36,7 +36,8 @@ func canceledReport() model.VerifyReport {
 			{Kind: model.VerifyHierarchy, Status: miss, HierarchyID: "h4", Repository: "OPS/tools"},
 			{Kind: model.VerifyRepository, Status: miss, HierarchyID: "h4", Repository: "OPS/tools"},
 			{Kind: model.VerifyRepository, Status: miss, HierarchyID: "h4", Repository: "OPS/deploy"},
-			{Kind: model.VerifyHierarchy, Status: diff, HierarchyID: "h1", Repository: "PRJ/golden", Target: "PRJ1/golden"},
+			{Kind: model.VerifyHierarchy, Status: diff, HierarchyID: "h1", Repository: "PRJ/golden", Target: "PRJ1/golden",
+				Field: model.VerifyIncomplete},
 			{Kind: model.VerifyRepository, Status: miss, HierarchyID: "h1", Repository: "PRJ/api"},
 			{Kind: model.VerifyRef, Status: diff, HierarchyID: "h1", Repository: "PRJ/golden", Target: "PRJ1/golden",
 				Item: "refs/heads/main", Field: "commit", Expected: c1, Found: c2},
@@ -65,7 +66,8 @@ func canceledReport() model.VerifyReport {
 // moved on the target since: nothing a remainder archive could bring.
 func changedReport() model.VerifyReport {
 	r := completeReport()
-	r.Differences = []model.VerifyDifference{{Kind: model.VerifyRef, Status: model.VerifyDiffers, HierarchyID: "h1",
+	r.Differences = []model.VerifyDifference{{Kind: model.VerifyHierarchy, Status: model.VerifyDiffers, HierarchyID: "h1",
+		Repository: "PRJ/golden", Field: model.VerifyChanged}, {Kind: model.VerifyRef, Status: model.VerifyDiffers, HierarchyID: "h1",
 		Repository: "PRJ/golden", Item: "refs/heads/main", Field: "commit",
 		Expected: "8f2c1e9a7b3d4c5e6f708192a3b4c5d6e7f80912", Found: "1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6"}}
 	r.Hierarchies = []model.VerifiedHierarchy{{ID: "h1", Origin: "PRJ/golden", Status: model.VerifyDiffers,
@@ -352,8 +354,8 @@ func TestNoRemainderForChangesOnly(t *testing.T) {
 	v := withVerifier(h, changedReport())
 	canceledJob(h)
 	h.press("v")
-	h.requireScreen("refs/heads/main")
-	h.requireNotScreen("write remainder")
+	h.requireScreen("refs/heads/main", "✗ 1 fork hierarchy changed:", "PRJ/golden  hierarchy")
+	h.requireNotScreen("write remainder", "incomplete")
 	h.press("w")
 	h.requireScreen("Nothing is missing")
 	if len(v.planned) != 0 || len(v.writtenPaths()) != 0 {

@@ -503,8 +503,14 @@ func assemble(report *model.VerifyReport, order []hierarchyOrder, results map[in
 			vh.Status = model.VerifyDiffers
 		}
 		if vh.Status != model.VerifyPresent {
-			report.Differences = append(report.Differences, model.VerifyDifference{Kind: model.VerifyHierarchy,
-				Status: vh.Status, HierarchyID: h.id, Repository: h.origin})
+			d := model.VerifyDifference{Kind: model.VerifyHierarchy, Status: vh.Status, HierarchyID: h.id, Repository: h.origin}
+			if vh.Status == model.VerifyDiffers {
+				d.Field = model.VerifyChanged
+				if vh.Lacking() {
+					d.Field = model.VerifyIncomplete
+				}
+			}
+			report.Differences = append(report.Differences, d)
 		}
 		add(&t.Hierarchies, vh.Status)
 		report.Hierarchies = append(report.Hierarchies, vh)
