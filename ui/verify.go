@@ -568,8 +568,7 @@ func differenceCells(d model.VerifyDifference) []string {
 		item = d.Kind
 	}
 	what := d.Status
-	switch {
-	case d.Status == model.VerifyDiffers && d.Field != "":
+	if d.Status == model.VerifyDiffers && d.Field != "" {
 		what = d.Field
 	}
 	change := ""
