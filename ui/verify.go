@@ -41,9 +41,10 @@ type verifyPane struct {
 	raw    model.VerifyReport  // as the verifier answered, for PlanRemainder
 	err    error
 
-	shown  []int  // indexes into report.Differences that pass the filter
-	cells  [4]int // the widest of each column of the differences, measured once
-	cursor int    // index into shown
+	shown  []int    // indexes into report.Differences that pass the filter
+	cells  [4]int   // the widest of each column of the differences, measured once
+	lower  []string // each difference's line in lower case, for the filter
+	cursor int      // index into shown
 
 	filter    textinput.Model
 	filtering bool
@@ -55,6 +56,7 @@ type (
 	verifiedMsg struct {
 		gen       int
 		raw, safe model.VerifyReport
+		lines     differenceLines
 		err       error
 	}
 	verifyTickMsg    struct{ gen int }
@@ -100,7 +102,8 @@ func (m *Model) openVerify(j model.Job) tea.Cmd {
 	v, gen, id := m.opts.Verifier, m.verifyGen, j.ID
 	run := func() tea.Msg {
 		r, err := v.Verify(ctx, id)
-		return verifiedMsg{gen, r, byHierarchy(safeReport(r)), safeErr(err)}
+		safe := byHierarchy(safeReport(r))
+		return verifiedMsg{gen, r, safe, measureDifferences(safe.Differences), safeErr(err)}
 	}
 	return tea.Batch(run, m.after(verifySpin.FPS, verifyTickMsg{gen}))
 }
@@ -129,7 +132,7 @@ func (m *Model) verifyMessage(msg tea.Msg) (tea.Cmd, bool) {
 				v.err = msg.err
 			} else {
 				v.raw, v.report = msg.raw, &msg.safe
-				v.cells = widestCells(msg.safe.Differences)
+				v.cells, v.lower = msg.lines.widest, msg.lines.lower
 				v.refilter()
 			}
 		}
@@ -165,8 +168,8 @@ func (v *verifyPane) running() bool { return v.report == nil && v.err == nil }
 func (v *verifyPane) refilter() {
 	needle := strings.ToLower(strings.TrimSpace(v.filter.Value()))
 	v.shown = v.shown[:0]
-	for i, d := range v.report.Differences {
-		if needle == "" || strings.Contains(strings.ToLower(strings.Join(differenceCells(d), " ")), needle) {
+	for i := range v.report.Differences {
+		if needle == "" || strings.Contains(v.lower[i], needle) {
 			v.shown = append(v.shown, i)
 		}
 	}
@@ -591,15 +594,24 @@ func shortHash(s string) string {
 	return s
 }
 
-// widestCells measures each column of the differences.
-func widestCells(ds []model.VerifyDifference) [4]int {
-	var ws [4]int
-	for _, d := range ds {
-		for i, c := range differenceCells(d) {
-			ws[i] = max(ws[i], ansi.StringWidth(c))
+// differenceLines is what the pane needs of every difference, made once
+// per report with the report, off the update loop: the widest cell of each
+// column, and each line in lower case for the filter to search.
+type differenceLines struct {
+	widest [4]int
+	lower  []string
+}
+
+func measureDifferences(ds []model.VerifyDifference) differenceLines {
+	l := differenceLines{lower: make([]string, len(ds))}
+	for i, d := range ds {
+		cells := differenceCells(d)
+		for j, c := range cells {
+			l.widest[j] = max(l.widest[j], ansi.StringWidth(c))
 		}
+		l.lower[i] = strings.ToLower(strings.Join(cells, " "))
 	}
-	return ws
+	return l
 }
 
 // differenceWidths sizes the repository, item and what columns to the
