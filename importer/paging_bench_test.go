@@ -4,11 +4,10 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"testing"
-	"time"
 
 	"bbimport/model"
+	"bbimport/model/backendtest"
 )
 
 // BenchmarkMessagesPage reads page 1 and page 40,000 (start 999,975) of a
@@ -30,37 +29,8 @@ func BenchmarkMessagesPage(b *testing.B) {
 	defer in.Close()
 	job := addJob(b, in.db, true)
 	addMessages(b, in.db, slices.Repeat([]int64{job}, n)...)
+	backendtest.MessagePages(b, in, job, n, limit)
 	ctx := context.Background()
-	info := []model.Severity{model.SeverityInfo}
-	read := func(b *testing.B, q model.MessageQuery) {
-		b.Helper()
-		page, err := in.Messages(ctx, job, q)
-		if err != nil || page.Size != limit {
-			b.Fatalf("page at %d: %d messages, %v", q.Start, page.Size, err)
-		}
-	}
-	for _, c := range []struct {
-		name string
-		q    model.MessageQuery
-	}{
-		{"page-1", model.MessageQuery{Limit: limit}},
-		{"page-40000", model.MessageQuery{Start: n - limit, Limit: limit}},
-		{"INFO-page-1", model.MessageQuery{Limit: limit, Severities: info}},
-		{"INFO-page-36000", model.MessageQuery{Start: n*9/10 - limit, Limit: limit, Severities: info}},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			if c.q.Start > 0 {
-				before := c.q
-				before.Start -= limit
-				read(b, before)
-			}
-			cpu := cpuTime(b)
-			for b.Loop() {
-				read(b, c.q)
-			}
-			b.ReportMetric(float64((cpuTime(b)-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
-		})
-	}
 	b.Run("offset-page-40000", func(b *testing.B) {
 		for b.Loop() {
 			rows, err := in.db.QueryContext(ctx, `SELECT id, severity, subject, text, created_date FROM messages
@@ -80,14 +50,4 @@ func BenchmarkMessagesPage(b *testing.B) {
 			}
 		}
 	})
-}
-
-// cpuTime is the CPU time this process has used: on a loaded machine it
-// says more about a page's cost than the wall clock does.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -1,17 +1,15 @@
 package server_test
 
 import (
-	"context"
 	"database/sql"
 	"net/http/httptest"
 	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
 
 	"bbimport/client"
 	"bbimport/importer"
 	"bbimport/model"
+	"bbimport/model/backendtest"
 	"bbimport/server"
 )
 
@@ -39,37 +37,7 @@ func BenchmarkServeMessagesPage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := context.Background()
-	read := func(b *testing.B, q model.MessageQuery) {
-		b.Helper()
-		page, err := c.Messages(ctx, job, q)
-		if err != nil || page.Size != limit {
-			b.Fatalf("page at %d: %d messages, %v", q.Start, page.Size, err)
-		}
-	}
-	info := []model.Severity{model.SeverityInfo}
-	for _, bc := range []struct {
-		name string
-		q    model.MessageQuery
-	}{
-		{"page-1", model.MessageQuery{Limit: limit}},
-		{"page-40000", model.MessageQuery{Start: n - limit, Limit: limit}},
-		{"INFO-page-1", model.MessageQuery{Limit: limit, Severities: info}},
-		{"INFO-page-36000", model.MessageQuery{Start: n*9/10 - limit, Limit: limit, Severities: info}},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			if bc.q.Start > 0 {
-				before := bc.q
-				before.Start -= limit
-				read(b, before)
-			}
-			cpu := cpuTime(b)
-			for b.Loop() {
-				read(b, bc.q)
-			}
-			b.ReportMetric(float64((cpuTime(b)-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
-		})
-	}
+	backendtest.MessagePages(b, c, job, n, limit)
 }
 
 // logMessages records a finished job with n messages, every tenth a WARN,
@@ -109,14 +77,4 @@ func logMessages(b *testing.B, dbPath string, n int) int64 {
 		b.Fatal(err)
 	}
 	return job
-}
-
-// cpuTime is the CPU time this process has used: on a loaded machine it
-// says more about a page's cost than the wall clock does.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
