@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/model"
 	"bbimport/ui"
 )

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/ui"
 	"bbimport/verify"
 )

@@ -12,12 +12,12 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
-	"bbimport/importer/archivegen"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
 func newGenCmd(*globalFlags) *cobra.Command {
-	opts := archivegen.DefaultOptions()
+	opts := gen.DefaultOptions()
 	var out string
 	var force bool
 	cmd := &cobra.Command{
@@ -50,7 +50,7 @@ The same options and seed always give the same bytes.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			start := time.Now()
-			st, err := archivegen.GenerateFile(ctx, out, opts)
+			st, err := gen.GenerateFile(ctx, out, opts)
 			if err != nil {
 				return fmt.Errorf("generate %s: %w", out, err)
 			}

@@ -11,27 +11,27 @@ import (
 	"testing"
 
 	"bbimport/importer"
-	"bbimport/importer/archivegen"
+	"bbimport/archive/gen"
 	"bbimport/model"
 	"bbimport/ui"
 )
 
 // homeWithArchive makes an instance home whose import directory holds an
 // archive generated with opts, and returns the home and the archive name.
-func homeWithArchive(t *testing.T, opts archivegen.Options) (string, string) {
+func homeWithArchive(t *testing.T, opts gen.Options) (string, string) {
 	t.Helper()
 	home := t.TempDir()
 	dir := filepath.Join(home, "shared", "data", "migration", "import")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := archivegen.GenerateFile(context.Background(), filepath.Join(dir, "export.tar"), opts); err != nil {
+	if _, err := gen.GenerateFile(context.Background(), filepath.Join(dir, "export.tar"), opts); err != nil {
 		t.Fatal(err)
 	}
 	return home, "export.tar"
 }
 
-var smallArchive = archivegen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 3, Commits: 2, Seed: 3}
+var smallArchive = gen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 3, Commits: 2, Seed: 3}
 
 func TestImportCommandExitStatusAndJSON(t *testing.T) {
 	home, name := homeWithArchive(t, smallArchive)

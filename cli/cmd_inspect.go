@@ -14,7 +14,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/model"
 	"bbimport/termsafe"
 	"bbimport/ui"

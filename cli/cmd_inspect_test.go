@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"bbimport/importer/archive"
-	"bbimport/importer/archivegen"
+	"bbimport/archive"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -37,11 +37,11 @@ func runCmd(t *testing.T, args ...string) (stdout string, code int, err error) {
 	return out.String(), code, err
 }
 
-func generated(t *testing.T) (string, archivegen.Stats) {
+func generated(t *testing.T) (string, gen.Stats) {
 	t.Helper()
-	opts := archivegen.Options{Projects: 1, Repos: 2, Forks: 2, PRs: 3, Commits: 2, Seed: 7}
+	opts := gen.Options{Projects: 1, Repos: 2, Forks: 2, PRs: 3, Commits: 2, Seed: 7}
 	path := filepath.Join(t.TempDir(), "Bitbucket_export_7.tar")
-	st, err := archivegen.GenerateFile(context.Background(), path, opts)
+	st, err := gen.GenerateFile(context.Background(), path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ const hostile = "\x1b]0;owned\x07\x1b[2J\r\x1b[KQuartz\u009b2J\b\x7f"
 func hostileArchive(t *testing.T) string {
 	t.Helper()
 	var buf bytes.Buffer
-	w := archivegen.NewWriter(&buf)
+	w := gen.NewWriter(&buf)
 	ids := archive.IDs{Project: "1", Repository: "2", Hierarchy: "h1", PullRequest: 3}
 	pr := model.PullRequest{ID: 3, State: model.PROpen, AllParticipants: []model.Participant{}}
 	second := ids

@@ -6,7 +6,7 @@ import (
 
 	"bbimport/client"
 	"bbimport/importer"
-	"bbimport/model/backendtest"
+	"bbimport/internal/backendtest"
 	"bbimport/server"
 )
 

@@ -13,7 +13,7 @@ import (
 
 	"bbimport/client"
 	"bbimport/importer"
-	"bbimport/importer/archivegen"
+	"bbimport/archive/gen"
 	"bbimport/model"
 	"bbimport/server"
 )
@@ -31,8 +31,8 @@ func TestClientAgainstServeOnImporter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	opts := archivegen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 3, Commits: 2, Seed: 4, TempDir: t.TempDir()}
-	if _, err := archivegen.GenerateFile(ctx, filepath.Join(in.ImportDir(), "small.tar"), opts); err != nil {
+	opts := gen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 3, Commits: 2, Seed: 4, TempDir: t.TempDir()}
+	if _, err := gen.GenerateFile(ctx, filepath.Join(in.ImportDir(), "small.tar"), opts); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Mkdir(filepath.Join(in.ImportDir(), "dir.tar"), 0o755); err != nil {

@@ -15,7 +15,7 @@ import (
 
 	"bbimport/client"
 	"bbimport/importer"
-	"bbimport/importer/archivegen"
+	"bbimport/archive/gen"
 	"bbimport/model"
 	"bbimport/server"
 	"bbimport/wire"
@@ -41,8 +41,8 @@ func importedTwice(t *testing.T) readTarget {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { in.Close() })
-	opts := archivegen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 8, Commits: 3, Seed: 11, TempDir: t.TempDir()}
-	if _, err := archivegen.GenerateFile(ctx, filepath.Join(in.ImportDir(), "read.tar"), opts); err != nil {
+	opts := gen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 8, Commits: 3, Seed: 11, TempDir: t.TempDir()}
+	if _, err := gen.GenerateFile(ctx, filepath.Join(in.ImportDir(), "read.tar"), opts); err != nil {
 		t.Fatal(err)
 	}
 	var jobs []model.Job

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"bbimport/importer/archivegen"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -20,8 +20,8 @@ func BenchmarkPullRequests(b *testing.B) {
 	const prs = 2000
 	dir := b.TempDir()
 	archivePath := filepath.Join(dir, "prs.tar")
-	opts := archivegen.Options{Projects: 1, Repos: 1, PRs: prs, Commits: 1, Seed: 5}
-	if _, err := archivegen.GenerateFile(context.Background(), archivePath, opts); err != nil {
+	opts := gen.Options{Projects: 1, Repos: 1, PRs: prs, Commits: 1, Seed: 5}
+	if _, err := gen.GenerateFile(context.Background(), archivePath, opts); err != nil {
 		b.Fatal(err)
 	}
 	var total time.Duration

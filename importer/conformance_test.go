@@ -4,7 +4,7 @@ import (
 	"sync"
 	"testing"
 
-	"bbimport/model/backendtest"
+	"bbimport/internal/backendtest"
 )
 
 func TestConformance(t *testing.T) {

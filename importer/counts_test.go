@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"bbimport/importer/archivegen"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -66,7 +66,7 @@ func assertFinalCounts(t *testing.T, in *Instance, final model.Job) {
 
 func TestCountsMatchTheMessageAndTheDatabase(t *testing.T) {
 	in := openHome(t)
-	path := generated(t, "default", archivegen.DefaultOptions())
+	path := generated(t, "default", gen.DefaultOptions())
 	// The live counts are those committed: at each checkpoint they equal
 	// what another connection sees in the database.
 	var live []string
@@ -103,7 +103,7 @@ func TestCountsOfACanceledJob(t *testing.T) {
 	in := openHome(t)
 	seen := 0
 	cancelAt(in, checkpointPullRequest, func() bool { seen++; return seen == 5 })
-	job := importArchive(t, in, generated(t, "default", archivegen.DefaultOptions()))
+	job := importArchive(t, in, generated(t, "default", gen.DefaultOptions()))
 	if job.State != model.StateCanceled {
 		t.Fatalf("job ended %s", job.State)
 	}
@@ -116,7 +116,7 @@ func TestCountsOfACanceledJob(t *testing.T) {
 // A job recorded before bbimport counted has no counts, not zero ones.
 func TestJobsWithoutCountsReportNone(t *testing.T) {
 	in := openHome(t)
-	job := importArchive(t, in, generated(t, "default", archivegen.DefaultOptions()))
+	job := importArchive(t, in, generated(t, "default", gen.DefaultOptions()))
 	if _, err := in.db.Exec(`UPDATE jobs SET imported_projects = NULL, imported_repositories = NULL, imported_pull_requests = NULL`); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"bbimport/importer/archivegen"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -37,14 +37,14 @@ func packedRepository(t *testing.T) (string, string) {
 func TestGitDataIsCheckedAndIndexed(t *testing.T) {
 	pack, commit := packedRepository(t)
 	in := openHome(t)
-	p := oneRepositoryArchive(t, in, "crafted.tar", "", []archivegen.File{
+	p := oneRepositoryArchive(t, in, "crafted.tar", "", []gen.File{
 		{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/main\n")},
 		{Name: "config", Mode: 0o644, Data: []byte("[core]\n\tfsmonitor = touch /tmp/never\n")},
 		{Name: "refs/heads/main", Mode: 0o644, Data: []byte(commit + "\n")},
 		{Name: "refs/heads/bad..name", Mode: 0o644, Data: []byte(commit + "\n")},
 		{Name: "refs/tags/not-an-object", Mode: 0o644, Data: []byte("xyz\n")},
 		{Name: "stash-refs/pull-requests/1/from", Mode: 0o644, Data: []byte(commit + "\n")},
-	}, []archivegen.File{
+	}, []gen.File{
 		{Name: "info/alternates", Mode: 0o644, Data: []byte("/elsewhere/objects\n")},
 		{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack},
 	})

@@ -19,7 +19,7 @@ import (
 	"strconv"
 	"strings"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/importer/gitcmd"
 )
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"bbimport/importer/archivegen"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -18,7 +18,7 @@ import (
 var archiveCache = map[string]string{}
 
 // generated returns the path of an archive generated with opts, made once.
-func generated(t *testing.T, name string, opts archivegen.Options) string {
+func generated(t *testing.T, name string, opts gen.Options) string {
 	t.Helper()
 	if p, ok := archiveCache[name]; ok {
 		return p
@@ -28,7 +28,7 @@ func generated(t *testing.T, name string, opts archivegen.Options) string {
 		t.Fatal(err)
 	}
 	p := filepath.Join(dir, name+".tar")
-	if _, err := archivegen.GenerateFile(context.Background(), p, opts); err != nil {
+	if _, err := gen.GenerateFile(context.Background(), p, opts); err != nil {
 		t.Fatalf("generate %s: %v", name, err)
 	}
 	archiveCache[name] = p

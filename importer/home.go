@@ -19,7 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/model"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver

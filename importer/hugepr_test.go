@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"bbimport/importer/archive"
-	"bbimport/importer/archivegen"
+	"bbimport/archive"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -30,17 +30,17 @@ func TestWriteHugePullRequestArchive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	w := archivegen.NewWriter(f)
+	w := gen.NewWriter(f)
 	ids := archive.IDs{Project: "1", Repository: "7", Hierarchy: "h1", PullRequest: 1}
 	w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
 	w.AddJSON(archive.KindProject, ids, model.Project{ID: "1", Key: "PRJ", Name: "Project"}, false)
 	w.AddRaw(archive.MemberName(archive.KindHierarchyBegin, ids), nil)
 	w.AddJSON(archive.KindRepository, ids, model.Repository{ID: "7", Slug: "golden", Name: "golden", ProjectID: "1", HierarchyID: "h1", ScmID: "git"}, false)
-	w.AddTar(archive.KindGitMetadata, ids, []archivegen.File{
+	w.AddTar(archive.KindGitMetadata, ids, []gen.File{
 		{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/main\n")},
 		{Name: "refs/heads/main", Mode: 0o644, Data: []byte(commit + "\n")},
 	})
-	w.AddTar(archive.KindGitObjects, ids, []archivegen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
+	w.AddTar(archive.KindGitObjects, ids, []gen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
 	pw := &prWriter{t: t, w: w, commit: commit}
 	acts := make([]model.Activity, comments)
 	body := strings.Repeat("x", text)

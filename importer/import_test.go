@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"bbimport/importer/archive"
-	"bbimport/importer/archivegen"
+	"bbimport/archive"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -90,7 +90,7 @@ func newID(t *testing.T, in *Instance, job int64, kind, archiveID string) int64 
 
 func TestImportStoresEverythingTheArchiveHolds(t *testing.T) {
 	in := openHome(t)
-	opts := archivegen.DefaultOptions()
+	opts := gen.DefaultOptions()
 	p := generated(t, "default", opts)
 	job := importArchive(t, in, p)
 	if job.State != model.StateCompleted || job.Progress.Percentage != 100 {
@@ -287,7 +287,7 @@ func countTasks(c archiveContent) int {
 // server serves from an imported home.
 func TestImportedReposComeOutOfTheREST(t *testing.T) {
 	in := openHome(t)
-	job := importArchive(t, in, generated(t, "default", archivegen.DefaultOptions()))
+	job := importArchive(t, in, generated(t, "default", gen.DefaultOptions()))
 	if job.State != model.StateCompleted {
 		t.Fatalf("job ended %s", job.State)
 	}
@@ -329,7 +329,7 @@ func TestImportedReposComeOutOfTheREST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if prs.Size != archivegen.DefaultOptions().PRs || prs.Values[0].Author.User.Slug == "" || prs.Values[0].Author.Role != model.RoleAuthor {
+	if prs.Size != gen.DefaultOptions().PRs || prs.Values[0].Author.User.Slug == "" || prs.Values[0].Author.Role != model.RoleAuthor {
 		t.Errorf("pull requests of the fork: %d, first author %+v", prs.Size, prs.Values[0].Author)
 	}
 	if _, err := in.Project(ctx, "NOPE"); !errors.Is(err, model.ErrNotFound) {

@@ -21,7 +21,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"golang.org/x/sys/unix"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/model"
 	"bbimport/wire"
 )

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"bbimport/importer/archive"
-	"bbimport/importer/archivegen"
+	"bbimport/archive"
+	"bbimport/archive/gen"
 	"bbimport/model"
 	"bbimport/wire"
 )
@@ -50,7 +50,7 @@ func TestCancelBeforeTheNextPullRequest(t *testing.T) {
 	in := openHome(t)
 	seen := 0
 	cancelAt(in, checkpointPullRequest, func() bool { seen++; return seen == 5 })
-	job := importArchive(t, in, generated(t, "default", archivegen.DefaultOptions()))
+	job := importArchive(t, in, generated(t, "default", gen.DefaultOptions()))
 	if job.State != model.StateCanceled {
 		t.Fatalf("job ended %s", job.State)
 	}
@@ -76,7 +76,7 @@ func TestCancelBeforeTheNextRepository(t *testing.T) {
 			in.Cancel(context.Background(), in.running.id)
 		}
 	}
-	job := importArchive(t, in, generated(t, "default", archivegen.DefaultOptions()))
+	job := importArchive(t, in, generated(t, "default", gen.DefaultOptions()))
 	if job.State != model.StateCanceled {
 		t.Fatalf("job ended %s", job.State)
 	}
@@ -94,7 +94,7 @@ func TestCancelBeforeTheNextRepository(t *testing.T) {
 func TestCancelInGitDataFinishesTheHierarchy(t *testing.T) {
 	in := openHome(t)
 	cancelAt(in, pointGitData, func() bool { return true })
-	opts := archivegen.DefaultOptions()
+	opts := gen.DefaultOptions()
 	job := importArchive(t, in, generated(t, "default", opts))
 	if job.State != model.StateCanceled {
 		t.Fatalf("job ended %s", job.State)
@@ -134,7 +134,7 @@ func assertRepositoriesVerify(t *testing.T, in *Instance) {
 
 func TestCollisionsRenameWithWarnings(t *testing.T) {
 	in := openHome(t)
-	p := generated(t, "default", archivegen.DefaultOptions())
+	p := generated(t, "default", gen.DefaultOptions())
 	first := importArchive(t, in, p)
 	second := importArchive(t, in, p)
 	if first.State != model.StateCompleted || second.State != model.StateCompleted {
@@ -187,7 +187,7 @@ func TestCollisionsRenameWithWarnings(t *testing.T) {
 
 func TestIncompleteRepositoryIsAnItemError(t *testing.T) {
 	in := openHome(t)
-	opts := archivegen.DefaultOptions()
+	opts := gen.DefaultOptions()
 	opts.DropObjects = true
 	p := generated(t, "drop-objects", opts)
 	job := importArchive(t, in, p)
@@ -208,7 +208,7 @@ func TestIncompleteRepositoryIsAnItemError(t *testing.T) {
 
 func TestCorruptPullRequestIsAnItemError(t *testing.T) {
 	in := openHome(t)
-	opts := archivegen.DefaultOptions()
+	opts := gen.DefaultOptions()
 	opts.CorruptPullRequest = 3
 	p := generated(t, "corrupt-pr", opts)
 	job := importArchive(t, in, p)
@@ -237,7 +237,7 @@ func countPRs(c archiveContent) int {
 
 func TestTruncatedArchiveAborts(t *testing.T) {
 	in := openHome(t)
-	p := generated(t, "default", archivegen.DefaultOptions())
+	p := generated(t, "default", gen.DefaultOptions())
 	data, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -261,13 +261,13 @@ func TestTruncatedArchiveAborts(t *testing.T) {
 }
 
 // writeArchive writes a small hand-made archive into the import directory.
-func writeArchive(t *testing.T, in *Instance, name string, fill func(w *archivegen.Writer)) string {
+func writeArchive(t *testing.T, in *Instance, name string, fill func(w *gen.Writer)) string {
 	t.Helper()
 	f, err := os.Create(filepath.Join(in.ImportDir(), name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := archivegen.NewWriter(f)
+	w := gen.NewWriter(f)
 	fill(w)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -278,7 +278,7 @@ func writeArchive(t *testing.T, in *Instance, name string, fill func(w *archiveg
 
 func TestUnknownArchiveVersionAbortsBeforeWriting(t *testing.T) {
 	in := openHome(t)
-	p := writeArchive(t, in, "v3.tar", func(w *archivegen.Writer) {
+	p := writeArchive(t, in, "v3.tar", func(w *gen.Writer) {
 		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 3, Product: "Bitbucket Data Center"}, false)
 		w.AddJSON(archive.KindProject, archive.IDs{Project: "1"}, model.Project{ID: "1", Key: "PRJ", Name: "P"}, false)
 	})
@@ -296,7 +296,7 @@ func TestUnknownArchiveVersionAbortsBeforeWriting(t *testing.T) {
 
 func TestUnsafeMemberAborts(t *testing.T) {
 	in := openHome(t)
-	p := writeArchive(t, in, "unsafe.tar", func(w *archivegen.Writer) {
+	p := writeArchive(t, in, "unsafe.tar", func(w *gen.Writer) {
 		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
 		w.AddRaw("../../escape", []byte("x"))
 	})
@@ -314,7 +314,7 @@ func TestUnsafeMemberAborts(t *testing.T) {
 
 func TestHostileArchiveRunsNothing(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "pwned")
-	opts := archivegen.DefaultOptions()
+	opts := gen.DefaultOptions()
 	opts.Hostile, opts.HostileMarker = true, marker
 	in := openHome(t)
 	job := importArchive(t, in, generated(t, "hostile", opts))
@@ -385,7 +385,7 @@ func TestStartRefusesWhatTheDiskCannotHold(t *testing.T) {
 
 func TestOneImportAtATime(t *testing.T) {
 	in := openHome(t)
-	p := place(t, in, generated(t, "default", archivegen.DefaultOptions()))
+	p := place(t, in, generated(t, "default", gen.DefaultOptions()))
 	reached, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	in.beforeCheckpoint = func(string) {
@@ -430,7 +430,7 @@ func TestCloseStopsAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := place(t, in, generated(t, "default", archivegen.DefaultOptions()))
+	p := place(t, in, generated(t, "default", gen.DefaultOptions()))
 	reached := make(chan struct{})
 	var once sync.Once
 	in.beforeCheckpoint = func(name string) {
@@ -485,7 +485,7 @@ func TestHomeSharedAndBitbucketHome(t *testing.T) {
 
 func TestMessagesFilteredAndPaged(t *testing.T) {
 	in := openHome(t)
-	p := generated(t, "default", archivegen.DefaultOptions())
+	p := generated(t, "default", gen.DefaultOptions())
 	importArchive(t, in, p)
 	job := importArchive(t, in, p) // renames: WARN messages
 	ctx := context.Background()
@@ -581,7 +581,7 @@ func TestKillMidImportThenRecover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := place(t, in, generated(t, "default", archivegen.DefaultOptions()))
+	name := place(t, in, generated(t, "default", gen.DefaultOptions()))
 	in.Close()
 
 	cmd := exec.Command(os.Args[0], "-test.run=^$")

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"bbimport/importer/archivegen"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -15,7 +15,7 @@ import (
 func TestStartRecordsNotes(t *testing.T) {
 	in := openHome(t)
 	note := "Started despite a checksum mismatch: expected MD5 00ff (pasted from the source), got 11ee"
-	job, err := in.Start(context.Background(), place(t, in, generated(t, "notes", archivegen.Options{Seed: 4, Projects: 1, Repos: 1, PRs: 1, Commits: 1})), note)
+	job, err := in.Start(context.Background(), place(t, in, generated(t, "notes", gen.Options{Seed: 4, Projects: 1, Repos: 1, PRs: 1, Commits: 1})), note)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"bbimport/model"
-	"bbimport/model/backendtest"
+	"bbimport/internal/backendtest"
 )
 
 // BenchmarkMessagesPage reads page 1 and page 40,000 (start 999,975) of a

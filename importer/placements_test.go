@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"bbimport/importer/archive"
-	"bbimport/importer/archivegen"
+	"bbimport/archive"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -21,7 +21,7 @@ func TestPlacementsFollowRenames(t *testing.T) {
 	}
 	ctx := context.Background()
 	in := openHome(t)
-	path := generated(t, "default", archivegen.DefaultOptions())
+	path := generated(t, "default", gen.DefaultOptions())
 	sum, err := archive.Inspect(path, archive.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/importer/gitcmd"
 	"bbimport/model"
 )

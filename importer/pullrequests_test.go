@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"bbimport/importer/archive"
-	"bbimport/importer/archivegen"
+	"bbimport/archive"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -24,11 +24,11 @@ const (
 func prArchive(t *testing.T, in *Instance, name string, fill func(w *prWriter, repo string)) string {
 	t.Helper()
 	pack, commit := packedRepository(t)
-	meta := []archivegen.File{
+	meta := []gen.File{
 		{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/main\n")},
 		{Name: "refs/heads/main", Mode: 0o644, Data: []byte(commit + "\n")},
 	}
-	return writeArchive(t, in, name, func(w *archivegen.Writer) {
+	return writeArchive(t, in, name, func(w *gen.Writer) {
 		origin := archive.IDs{Project: "1", Repository: "7", Hierarchy: "h1"}
 		fork := archive.IDs{Project: "1", Repository: "8", Hierarchy: "h1"}
 		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
@@ -36,7 +36,7 @@ func prArchive(t *testing.T, in *Instance, name string, fill func(w *prWriter, r
 		w.AddRaw(archive.MemberName(archive.KindHierarchyBegin, origin), nil)
 		w.AddJSON(archive.KindRepository, origin, model.Repository{ID: "7", Slug: "golden", Name: "golden", ProjectID: "1", HierarchyID: "h1", ScmID: "git"}, false)
 		w.AddTar(archive.KindGitMetadata, origin, meta)
-		w.AddTar(archive.KindGitObjects, origin, []archivegen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
+		w.AddTar(archive.KindGitObjects, origin, []gen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
 		pw := &prWriter{t: t, w: w, commit: commit}
 		fill(pw, "7")
 		w.AddJSON(archive.KindRepository, fork, model.Repository{ID: "8", Slug: "fork", Name: "fork", ProjectID: "1", HierarchyID: "h1", OriginID: "7", ScmID: "git"}, false)
@@ -49,7 +49,7 @@ func prArchive(t *testing.T, in *Instance, name string, fill func(w *prWriter, r
 
 type prWriter struct {
 	t      *testing.T
-	w      *archivegen.Writer
+	w      *gen.Writer
 	commit string // the repositories' one commit
 }
 
@@ -73,7 +73,7 @@ func (p *prWriter) add(repo string, n int64, pr model.PullRequest, acts ...model
 
 func (p *prWriter) addCache(repo string, n int64, a model.AncestorCache) {
 	p.w.AddTar(archive.KindPullRequestCaches, archive.IDs{Repository: repo, PullRequest: n},
-		[]archivegen.File{{Name: "cached-ancestor.txt", Mode: 0o644, Data: []byte(a.String())}})
+		[]gen.File{{Name: "cached-ancestor.txt", Mode: 0o644, Data: []byte(a.String())}})
 }
 
 // addRawActivities writes an activities member of exactly doc.

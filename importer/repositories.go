@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/model"
 )
 

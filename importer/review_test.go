@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"bbimport/importer/archive"
-	"bbimport/importer/archivegen"
+	"bbimport/archive"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -19,12 +19,12 @@ import (
 func TestRefsUnderAnotherRefAreDroppedWhateverSortsBetween(t *testing.T) {
 	pack, commit := packedRepository(t)
 	in := openHome(t)
-	p := oneRepositoryArchive(t, in, "clash.tar", "", []archivegen.File{
+	p := oneRepositoryArchive(t, in, "clash.tar", "", []gen.File{
 		{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/a-b\n")},
 		{Name: "refs/heads/a", Mode: 0o644, Data: []byte(commit + "\n")},
 		{Name: "refs/heads/a-b", Mode: 0o644, Data: []byte(commit + "\n")},
 		{Name: "refs/heads/a/c", Mode: 0o644, Data: []byte(commit + "\n")},
-	}, []archivegen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
+	}, []gen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
 	job := importArchive(t, in, p)
 	msgs := messages(t, in, job.ID)
 	if !hasMessage(msgs, "ERROR PRJ/golden:", `"refs/heads/a" clashes with "refs/heads/a/c"`) {
@@ -44,12 +44,12 @@ func TestRefsUnderAnotherRefAreDroppedWhateverSortsBetween(t *testing.T) {
 func TestStashRefsUnderAnotherDoNotAbort(t *testing.T) {
 	pack, commit := packedRepository(t)
 	in := openHome(t)
-	p := oneRepositoryArchive(t, in, "stash.tar", "", []archivegen.File{
+	p := oneRepositoryArchive(t, in, "stash.tar", "", []gen.File{
 		{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/main\n")},
 		{Name: "refs/heads/main", Mode: 0o644, Data: []byte(commit + "\n")},
 		{Name: "stash-refs/pull-requests/1", Mode: 0o644, Data: []byte(commit + "\n")},
 		{Name: "stash-refs/pull-requests/1/from", Mode: 0o644, Data: []byte(commit + "\n")},
-	}, []archivegen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
+	}, []gen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
 	job := importArchive(t, in, p)
 	if job.State == model.StateAborted {
 		t.Fatalf("job ended %s:\n%s", job.State, strings.Join(messages(t, in, job.ID), "\n"))
@@ -70,17 +70,17 @@ func TestCancelInGitDataWaitsForForksInAPersonalProject(t *testing.T) {
 	in := openHome(t)
 	origin := archive.IDs{Project: "1", Repository: "7", Hierarchy: "h1"}
 	fork := archive.IDs{Project: "2", Repository: "8", Hierarchy: "h1"}
-	meta := []archivegen.File{
+	meta := []gen.File{
 		{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/main\n")},
 		{Name: "refs/heads/main", Mode: 0o644, Data: []byte(commit + "\n")},
 	}
-	p := writeArchive(t, in, "personal-fork.tar", func(w *archivegen.Writer) {
+	p := writeArchive(t, in, "personal-fork.tar", func(w *gen.Writer) {
 		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
 		w.AddJSON(archive.KindProject, origin, model.Project{ID: "1", Key: "PRJ", Name: "Project"}, false)
 		w.AddRaw(archive.MemberName(archive.KindHierarchyBegin, origin), nil)
 		w.AddJSON(archive.KindRepository, origin, model.Repository{ID: "7", Slug: "golden", Name: "golden", ProjectID: "1", HierarchyID: "h1", ScmID: "git"}, false)
 		w.AddTar(archive.KindGitMetadata, origin, meta)
-		w.AddTar(archive.KindGitObjects, origin, []archivegen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
+		w.AddTar(archive.KindGitObjects, origin, []gen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
 		w.AddJSON(archive.KindProject, fork, model.Project{ID: "2", Key: "~ADA", Name: "Ada"}, false)
 		w.AddJSON(archive.KindRepository, fork, model.Repository{ID: "8", Slug: "golden", Name: "golden", ProjectID: "2", HierarchyID: "h1", OriginID: "7", ScmID: "git"}, false)
 		w.AddTar(archive.KindGitMetadata, fork, meta)
@@ -141,10 +141,10 @@ func TestBadPackedRefsAreCounted(t *testing.T) {
 	in := openHome(t)
 	bad := maxLost + 500
 	packed := strings.Repeat("x refs/heads/bad..name\n", bad) + commit + " refs/heads/main\n"
-	p := oneRepositoryArchive(t, in, "packed.tar", "", []archivegen.File{
+	p := oneRepositoryArchive(t, in, "packed.tar", "", []gen.File{
 		{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/main\n")},
 		{Name: "packed-refs", Mode: 0o644, Data: []byte(packed)},
-	}, []archivegen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
+	}, []gen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
 	job := importArchive(t, in, p)
 	errs := messages(t, in, job.ID, model.SeverityError)
 	if len(errs) > maxLost+1 {
@@ -186,7 +186,7 @@ func TestRepositoryThatCannotBeLaidOutLeavesNoRow(t *testing.T) {
 // is one bad item, not a reason to abort the import.
 func TestForkOfItselfIsAnItemError(t *testing.T) {
 	in := openHome(t)
-	p := oneRepositoryArchive(t, in, "selffork.tar", "7", nil, []archivegen.File{})
+	p := oneRepositoryArchive(t, in, "selffork.tar", "7", nil, []gen.File{})
 	job := importArchive(t, in, p)
 	msgs := messages(t, in, job.ID)
 	if job.State != model.StateFailed || !hasMessage(msgs, "ERROR PRJ/golden:", "origin") {
@@ -202,18 +202,18 @@ func TestForkOfItselfIsAnItemError(t *testing.T) {
 func TestCancelWithoutHierarchyMarkersStops(t *testing.T) {
 	pack, commit := packedRepository(t)
 	in := openHome(t)
-	meta := []archivegen.File{
+	meta := []gen.File{
 		{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/main\n")},
 		{Name: "refs/heads/main", Mode: 0o644, Data: []byte(commit + "\n")},
 	}
-	p := writeArchive(t, in, "nomarkers.tar", func(w *archivegen.Writer) {
+	p := writeArchive(t, in, "nomarkers.tar", func(w *gen.Writer) {
 		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
 		w.AddJSON(archive.KindProject, archive.IDs{Project: "1"}, model.Project{ID: "1", Key: "PRJ", Name: "Project"}, false)
 		for _, rid := range []string{"7", "8"} {
 			ids := archive.IDs{Project: "1", Repository: rid}
 			w.AddJSON(archive.KindRepository, ids, model.Repository{ID: rid, Slug: "r" + rid, Name: "r" + rid, ProjectID: "1", HierarchyID: "h" + rid, ScmID: "git"}, false)
 			w.AddTar(archive.KindGitMetadata, ids, meta)
-			w.AddTar(archive.KindGitObjects, ids, []archivegen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
+			w.AddTar(archive.KindGitObjects, ids, []gen.File{{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack}})
 		}
 	})
 	cancelAt(in, pointGitData, func() bool { return true })
@@ -231,10 +231,10 @@ func TestCancelWithoutHierarchyMarkersStops(t *testing.T) {
 // repository, golden (archive id 7, origin originID if not empty), whose
 // git metadata and objects tars hold the given files: nil leaves that
 // member out, an empty slice writes an empty tar.
-func oneRepositoryArchive(t *testing.T, in *Instance, name, originID string, meta, objects []archivegen.File) string {
+func oneRepositoryArchive(t *testing.T, in *Instance, name, originID string, meta, objects []gen.File) string {
 	t.Helper()
 	ids := archive.IDs{Project: "1", Repository: "7", Hierarchy: "h1"}
-	return writeArchive(t, in, name, func(w *archivegen.Writer) {
+	return writeArchive(t, in, name, func(w *gen.Writer) {
 		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
 		w.AddJSON(archive.KindProject, ids, model.Project{ID: "1", Key: "PRJ", Name: "Project"}, false)
 		w.AddRaw(archive.MemberName(archive.KindHierarchyBegin, ids), nil)

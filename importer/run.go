@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/model"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"bbimport/importer/archivegen"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -23,7 +23,7 @@ func TestSecondInstanceSeesRefusedAndCancels(t *testing.T) {
 		t.Fatalf("a second Open of the home: %v", err)
 	}
 	defer second.Close()
-	name := place(t, first, generated(t, "default", archivegen.DefaultOptions()))
+	name := place(t, first, generated(t, "default", gen.DefaultOptions()))
 	reached, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	first.beforeCheckpoint = func(point string) {

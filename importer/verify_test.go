@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"bbimport/importer/archivegen"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -23,20 +23,20 @@ import (
 func TestDamagedGitDataIsAnItemError(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		set  func(*archivegen.Options)
+		set  func(*gen.Options)
 		what func(damaged string) string // how the error names the damage
 	}{
-		{"flipped byte in a pack", func(o *archivegen.Options) { o.DamagePack = true },
+		{"flipped byte in a pack", func(o *gen.Options) { o.DamagePack = true },
 			func(d string) string { return "pack " + path.Base(d) }},
-		{"loose object with other content", func(o *archivegen.Options) { o.DamageObject = true },
+		{"loose object with other content", func(o *gen.Options) { o.DamageObject = true },
 			func(d string) string { return "object " + strings.ReplaceAll(d, "/", "") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := archivegen.DefaultOptions()
+			opts := gen.DefaultOptions()
 			opts.Projects, opts.Repos, opts.PRs = 1, 2, 2 // two hierarchies: the damaged one and one to go on with
 			tc.set(&opts)
 			p := filepath.Join(t.TempDir(), "damaged.tar")
-			st, err := archivegen.GenerateFile(context.Background(), p, opts)
+			st, err := gen.GenerateFile(context.Background(), p, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,9 +79,9 @@ func TestDamagedGitDataIsAnItemError(t *testing.T) {
 // and with packs, and runs git fsck (--full, its default) on every
 // repository imported.
 func TestGoodGitDataIsVerifiedInFull(t *testing.T) {
-	packed := archivegen.DefaultOptions()
+	packed := gen.DefaultOptions()
 	packed.Packed = true
-	for name, opts := range map[string]archivegen.Options{"default": archivegen.DefaultOptions(), "packed": packed} {
+	for name, opts := range map[string]gen.Options{"default": gen.DefaultOptions(), "packed": packed} {
 		t.Run(name, func(t *testing.T) {
 			in := openHome(t)
 			p := generated(t, name, opts)
@@ -124,10 +124,10 @@ func TestMalformedLooseObjectIsDamage(t *testing.T) {
 			}
 			id := fmt.Sprintf("%x", sha1.Sum([]byte(tc.inflated)))
 			in := openHome(t)
-			p := oneRepositoryArchive(t, in, "loose.tar", "", []archivegen.File{
+			p := oneRepositoryArchive(t, in, "loose.tar", "", []gen.File{
 				{Name: "HEAD", Mode: 0o644, Data: []byte("ref: refs/heads/main\n")},
 				{Name: "refs/heads/main", Mode: 0o644, Data: []byte(commit + "\n")},
-			}, []archivegen.File{
+			}, []gen.File{
 				{Name: id[:2] + "/" + id[2:], Mode: 0o444, Data: data},
 				{Name: "pack/" + filepath.Base(pack), Mode: 0o444, Path: pack},
 			})

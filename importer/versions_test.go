@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"bbimport/importer/archivegen"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -13,7 +13,7 @@ import (
 // it read, names each unknown field once as INFO, and warns of nothing.
 func TestImportArchiveVersion1WithUnknownFields(t *testing.T) {
 	in := openHome(t)
-	opts := archivegen.Options{Seed: 9, Projects: 1, Repos: 2, PRs: 4, Commits: 2, ArchiveVersion: 1, UnknownFields: true}
+	opts := gen.Options{Seed: 9, Projects: 1, Repos: 2, PRs: 4, Commits: 2, ArchiveVersion: 1, UnknownFields: true}
 	job := importArchive(t, in, generated(t, "v1-unknown", opts))
 	if job.State != model.StateCompleted {
 		t.Fatalf("state %s, want COMPLETED; messages:\n%s", job.State, strings.Join(messages(t, in, job.ID), "\n"))

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 dir=${BENCH_DIR:-/tmp/bbimport-bench}
 mkdir -p "$dir"
 go build -o "$dir/bbimport" .
-go test -c -o "$dir/archive.test" ./importer/archive/
+go test -c -o "$dir/archive.test" ./archive/
 
 archive=${1:-$dir/bench.tar}
 if [[ ! -f $archive ]]; then

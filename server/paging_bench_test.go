@@ -9,7 +9,7 @@ import (
 	"bbimport/client"
 	"bbimport/importer"
 	"bbimport/model"
-	"bbimport/model/backendtest"
+	"bbimport/internal/backendtest"
 	"bbimport/server"
 )
 

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"bbimport/importer"
-	"bbimport/importer/archive"
-	"bbimport/importer/archivegen"
+	"bbimport/archive"
+	"bbimport/archive/gen"
 	"bbimport/model"
 	"bbimport/server"
 	"bbimport/wire"
@@ -138,8 +138,8 @@ func imported(t *testing.T) *readFixture {
 	}
 	t.Cleanup(func() { in.Close() })
 	path := filepath.Join(in.ImportDir(), "read.tar")
-	opts := archivegen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 8, Commits: 3, Seed: 11, TempDir: t.TempDir()}
-	if _, err := archivegen.GenerateFile(ctx, path, opts); err != nil {
+	opts := gen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 8, Commits: 3, Seed: 11, TempDir: t.TempDir()}
+	if _, err := gen.GenerateFile(ctx, path, opts); err != nil {
 		t.Fatal(err)
 	}
 	job, err := in.Start(ctx, "read.tar")

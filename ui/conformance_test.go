@@ -3,7 +3,7 @@ package ui
 import (
 	"testing"
 
-	"bbimport/model/backendtest"
+	"bbimport/internal/backendtest"
 	"bbimport/server/servertest"
 )
 

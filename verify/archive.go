@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/model"
 )
 

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/model"
 )
 

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"sync"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/model"
 	"bbimport/wire"
 )

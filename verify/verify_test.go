@@ -11,24 +11,24 @@ import (
 	"testing"
 
 	"bbimport/importer"
-	"bbimport/importer/archivegen"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
 // small has two fork hierarchies per project, each an origin and a fork
 // (in a personal project or the origin's), with pull requests, comments,
 // branches and annotated tags.
-var small = archivegen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 4, Commits: 2, Seed: 7}
+var small = gen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 4, Commits: 2, Seed: 7}
 
 // instance is an instance home with one generated archive in its import
 // directory, imported n times in-process.
 type instance struct {
 	in    *importer.Instance
 	home  string
-	stats archivegen.Stats
+	stats gen.Stats
 }
 
-func imported(t *testing.T, opts archivegen.Options, n int) instance {
+func imported(t *testing.T, opts gen.Options, n int) instance {
 	t.Helper()
 	ctx := context.Background()
 	home := t.TempDir()
@@ -36,7 +36,7 @@ func imported(t *testing.T, opts archivegen.Options, n int) instance {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	stats, err := archivegen.GenerateFile(ctx, filepath.Join(dir, "export.tar"), opts)
+	stats, err := gen.GenerateFile(ctx, filepath.Join(dir, "export.tar"), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,8 +22,8 @@ import (
 	bitbucketv1 "github.com/gfleury/go-bitbucket-v1"
 
 	"bbimport/importer"
-	"bbimport/importer/archive"
-	"bbimport/importer/archivegen"
+	"bbimport/archive"
+	"bbimport/archive/gen"
 	"bbimport/model"
 	"bbimport/server"
 	"bbimport/wire"
@@ -93,8 +93,8 @@ func run() error {
 	}
 	defer in.Close()
 	path := filepath.Join(in.ImportDir(), "check.tar")
-	opts := archivegen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 12, Commits: 3, Seed: 7, TempDir: home}
-	if _, err := archivegen.GenerateFile(ctx, path, opts); err != nil {
+	opts := gen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 12, Commits: 3, Seed: 7, TempDir: home}
+	if _, err := gen.GenerateFile(ctx, path, opts); err != nil {
 		return fmt.Errorf("generate archive: %w", err)
 	}
 	w, err := readArchive(path)

@@ -27,7 +27,7 @@ import (
 
 	"bbimport/client"
 	"bbimport/importer"
-	"bbimport/importer/archivegen"
+	"bbimport/archive/gen"
 	"bbimport/model"
 	"bbimport/server"
 )
@@ -37,11 +37,11 @@ type options struct {
 	maxRequests int64
 	maxTime     time.Duration
 	interval    time.Duration
-	archive     archivegen.Options
+	archive     gen.Options
 }
 
 func main() {
-	o := options{archive: archivegen.Options{Seed: 7}}
+	o := options{archive: gen.Options{Seed: 7}}
 	flag.IntVar(&o.clients, "clients", 50, "polling clients")
 	flag.Int64Var(&o.maxRequests, "max-requests", 200000, "stop the load after this many requests in all")
 	flag.DurationVar(&o.maxTime, "max-time", 2*time.Minute, "stop the load after this long")
@@ -67,7 +67,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	defer os.RemoveAll(work)
 	o.archive.TempDir = work
 	archive := filepath.Join(work, "load.tar")
-	st, err := archivegen.GenerateFile(ctx, archive, o.archive)
+	st, err := gen.GenerateFile(ctx, archive, o.archive)
 	if err != nil {
 		return fmt.Errorf("generate the archive: %w", err)
 	}

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/model"
 )
 

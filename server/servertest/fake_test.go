@@ -3,7 +3,7 @@ package servertest_test
 import (
 	"testing"
 
-	"bbimport/model/backendtest"
+	"bbimport/internal/backendtest"
 	"bbimport/server/servertest"
 )
 

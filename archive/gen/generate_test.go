@@ -1,4 +1,4 @@
-package archivegen
+package gen
 
 import (
 	"archive/tar"
@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/model"
 )
 

@@ -1,4 +1,4 @@
-package archivegen
+package gen
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"strings"
 	"sync"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/model"
 )
 

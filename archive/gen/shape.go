@@ -1,10 +1,10 @@
-package archivegen
+package gen
 
 import (
 	"bytes"
 	"encoding/json"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 )
 
 // shape returns v as the member of kind is written where the model type

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"bbimport/importer"
-	"bbimport/importer/archive"
-	"bbimport/importer/archivegen"
+	"bbimport/archive"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -27,11 +27,11 @@ var remainderSources sync.Map // version -> *generatedArchive
 type generatedArchive struct {
 	once  sync.Once
 	path  string
-	stats archivegen.Stats
+	stats gen.Stats
 	err   error
 }
 
-func remainderSource(t *testing.T, version int) (string, archivegen.Stats) {
+func remainderSource(t *testing.T, version int) (string, gen.Stats) {
 	t.Helper()
 	v, _ := remainderSources.LoadOrStore(version, &generatedArchive{})
 	g := v.(*generatedArchive)
@@ -42,7 +42,7 @@ func remainderSource(t *testing.T, version int) (string, archivegen.Stats) {
 			return
 		}
 		g.path = filepath.Join(dir, "source.tar")
-		g.stats, g.err = archivegen.GenerateFile(context.Background(), g.path, archivegen.Options{
+		g.stats, g.err = gen.GenerateFile(context.Background(), g.path, gen.Options{
 			Projects: 2, Repos: 2, Forks: 2, PRs: 3, Commits: 3, BlobKiB: 1, Seed: 11, ArchiveVersion: version})
 	})
 	if g.err != nil {

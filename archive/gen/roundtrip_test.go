@@ -1,4 +1,4 @@
-package archivegen
+package gen
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"slices"
 	"testing"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/model"
 )
 

@@ -1,4 +1,4 @@
-package archivegen
+package gen
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/samples with what the generator writes now")
@@ -41,10 +41,10 @@ func TestSamplesAreCurrent(t *testing.T) {
 		}
 		committed, err := os.ReadFile(path)
 		if err != nil {
-			t.Fatalf("%v: run `go generate ./importer/archivegen/` to write the samples", err)
+			t.Fatalf("%v: run `go generate ./archive/gen/` to write the samples", err)
 		}
 		if !bytes.Equal(committed, data) {
-			t.Errorf("%s differs from what the generator writes now: if the change is meant, run `go generate ./importer/archivegen/` and commit the samples", path)
+			t.Errorf("%s differs from what the generator writes now: if the change is meant, run `go generate ./archive/gen/` and commit the samples", path)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package archivegen
+package gen
 
 import (
 	"archive/tar"
@@ -14,7 +14,7 @@ import (
 	"sync"
 	"testing"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/importer/gitcmd"
 )
 

@@ -1,4 +1,4 @@
-package archivegen
+package gen
 
 import (
 	"archive/tar"
@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 )
 
 // archiveTime is the modification time of every tar entry, outer and inner:

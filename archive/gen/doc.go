@@ -1,4 +1,4 @@
-// Package archivegen writes synthetic Bitbucket Data Center migration
+// Package gen writes synthetic Bitbucket Data Center migration
 // archives in exactly the layout of real ones (docs/bitbucket.md), for
 // tests, demos and benchmarks. Generate and GenerateFile write a whole
 // archive from Options; Writer writes one member at a time, for tests that
@@ -63,7 +63,7 @@
 //
 // testdata/samples holds archives made by this package; TestSamplesAreCurrent
 // fails when they differ from what it writes now, and
-// `go generate ./importer/archivegen/` rewrites them.
-package archivegen
+// `go generate ./archive/gen/` rewrites them.
+package gen
 
 //go:generate go test -run TestSamplesAreCurrent -update .

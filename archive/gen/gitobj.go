@@ -1,4 +1,4 @@
-package archivegen
+package gen
 
 import (
 	"bufio"

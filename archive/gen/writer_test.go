@@ -1,11 +1,11 @@
-package archivegen
+package gen
 
 import (
 	"archive/tar"
 	"bytes"
 	"testing"
 
-	"bbimport/importer/archive"
+	"bbimport/archive"
 	"bbimport/model"
 )
 

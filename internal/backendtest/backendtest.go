@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"bbimport/importer/archivegen"
+	"bbimport/archive/gen"
 	"bbimport/model"
 )
 
@@ -59,13 +59,13 @@ func Run(t *testing.T, h Harness) {
 
 // smallOptions is an archive of one project with two fork hierarchies: a
 // few messages with repository subjects and a WARN among them.
-var smallOptions = archivegen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 3, Commits: 3, Seed: 7,
+var smallOptions = gen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 3, Commits: 3, Seed: 7,
 	ProjectKeys: []string{ProjectKey}}
 
 // bigOptions is an archive that takes long enough to import that a cancel
 // sent right after the start arrives while the job runs. Only backends
 // without Hold need it.
-var bigOptions = archivegen.Options{Projects: 1, Repos: 2, PRs: 500, Commits: 3, Seed: 8}
+var bigOptions = gen.Options{Projects: 1, Repos: 2, PRs: 500, Commits: 3, Seed: 8}
 
 var (
 	archivesMu sync.Mutex
@@ -73,7 +73,7 @@ var (
 )
 
 // archive generates an archive once per test binary and returns its path.
-func archive(t *testing.T, name string, opts archivegen.Options) string {
+func archive(t *testing.T, name string, opts gen.Options) string {
 	t.Helper()
 	archivesMu.Lock()
 	defer archivesMu.Unlock()
@@ -85,7 +85,7 @@ func archive(t *testing.T, name string, opts archivegen.Options) string {
 		t.Fatal(err)
 	}
 	p := filepath.Join(dir, name+".tar")
-	if _, err := archivegen.GenerateFile(context.Background(), p, opts); err != nil {
+	if _, err := gen.GenerateFile(context.Background(), p, opts); err != nil {
 		t.Fatalf("generate archive %s: %v", name, err)
 	}
 	archives[name] = p
