@@ -18,9 +18,6 @@ import (
 	"bbimport/server"
 )
 
-// buildVersion is set at build time (go build -ldflags "-X
-// main.buildVersion=1.2.3"); /application-properties reports it.
-var buildVersion string
 
 type serveOptions struct {
 	listen      string
@@ -95,11 +92,7 @@ func runServe(ctx context.Context, g *globalFlags, o serveOptions, stderr io.Wri
 		}
 	}()
 	log := slog.New(slog.NewTextHandler(logOut, nil))
-	version := buildVersion
-	if version == "" {
-		version = importer.Version
-	}
-	srv, err := server.New(server.Config{Importer: in, Admin: admin, Version: version,
+	srv, err := server.New(server.Config{Importer: in, Admin: admin, Version: importer.Version(),
 		TLSCert: o.tlsCert, TLSKey: o.tlsKey, Log: log})
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"bbimport/importer"
 	"bbimport/model"
 	"bbimport/termsafe"
 )
@@ -65,6 +66,7 @@ BBIMPORT_HOME), each import in a runner process that outlives the terminal. With
 'bbimport serve', through the migration REST API. Run with no command to open
 the console; the other commands are for scripts, and their --json output has
 Bitbucket's shapes.`,
+		Version:       importer.Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,

@@ -25,9 +25,6 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// Version is what Identity reports for the in-process importer.
-const Version = "0.1.0"
-
 // homeMarker marks a directory as a bbimport home. Its absence next to a
 // bitbucket.properties means a real Bitbucket home, which we refuse to touch.
 const homeMarker = "bbimport-home"
@@ -223,7 +220,7 @@ func (in *Instance) Home() string { return in.home }
 
 // Identity says this is the in-process importer on its home.
 func (in *Instance) Identity(context.Context) (model.Identity, error) {
-	return model.Identity{Location: in.home, Product: "bbimport", Version: Version}, nil
+	return model.Identity{Location: in.home, Product: "bbimport", Version: Version()}, nil
 }
 
 // newNodeID makes a random UUID (version 4) naming this home as a node.
