@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"bbimport/importer"
 	"bbimport/archive"
 	"bbimport/archive/gen"
+	"bbimport/importer"
 	"bbimport/model"
 )
 

@@ -18,7 +18,6 @@ import (
 	"bbimport/server"
 )
 
-
 type serveOptions struct {
 	listen      string
 	credentials string

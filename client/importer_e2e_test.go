@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"bbimport/archive/gen"
 	"bbimport/client"
 	"bbimport/importer"
-	"bbimport/archive/gen"
 	"bbimport/model"
 	"bbimport/server"
 )

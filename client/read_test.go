@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"bbimport/archive/gen"
 	"bbimport/client"
 	"bbimport/importer"
-	"bbimport/archive/gen"
 	"bbimport/model"
 	"bbimport/server"
 	"bbimport/wire"

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"bbimport/model"
 	"bbimport/internal/backendtest"
+	"bbimport/model"
 )
 
 // BenchmarkMessagesPage reads page 1 and page 40,000 (start 999,975) of a

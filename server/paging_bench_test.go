@@ -8,8 +8,8 @@ import (
 
 	"bbimport/client"
 	"bbimport/importer"
-	"bbimport/model"
 	"bbimport/internal/backendtest"
+	"bbimport/model"
 	"bbimport/server"
 )
 

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"bbimport/importer"
 	"bbimport/archive/gen"
+	"bbimport/importer"
 	"bbimport/model"
 )
 

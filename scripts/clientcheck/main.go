@@ -21,9 +21,9 @@ import (
 
 	bitbucketv1 "github.com/gfleury/go-bitbucket-v1"
 
-	"bbimport/importer"
 	"bbimport/archive"
 	"bbimport/archive/gen"
+	"bbimport/importer"
 	"bbimport/model"
 	"bbimport/server"
 	"bbimport/wire"

@@ -25,9 +25,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"bbimport/archive/gen"
 	"bbimport/client"
 	"bbimport/importer"
-	"bbimport/archive/gen"
 	"bbimport/model"
 	"bbimport/server"
 )
