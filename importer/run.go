@@ -98,24 +98,6 @@ type hierarchyProgress struct {
 	started time.Time
 }
 
-// runJob runs a job to its end, records it, and only then lets go of the
-// archive and the import lock, leaving the instance idle.
-func (in *Instance) runJob(run *jobRun) {
-	im := &importRun{in: in, run: run, started: time.Now(),
-		projects: map[string]*importedProject{}, repos: map[string]*importedRepo{}, users: map[string]sql.NullInt64{}}
-	stopWatch := make(chan struct{})
-	go in.watch(run, stopWatch)
-	final := im.conclude(im.execute())
-	close(stopWatch)
-	run.file.Close()
-	in.mu.Lock()
-	in.running = nil
-	in.mu.Unlock()
-	run.lock.Close()
-	run.finished = final
-	close(run.done)
-}
-
 func (im *importRun) execute() error {
 	w, err := newWriter(im.in.db)
 	if err != nil {

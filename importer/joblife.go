@@ -1,0 +1,592 @@
+// A job's life, in the order it is lived: Start checks the archive and
+// reserves the import, records the job and hands it to a runner process
+// (spawn) or a goroutine; the runner takes the job over (RunJob), runJob
+// reads the archive to its end while watch beats and reads cancel
+// requests, and the end is recorded before the lock is let go. The
+// queries and requests other processes make (Job, Cancel, Wait) are in
+// jobs.go; the reading of the archive itself is in run.go.
+
+package importer
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"golang.org/x/sys/unix"
+
+	"bbimport/archive"
+	"bbimport/model"
+)
+
+// diskFactor is how many times the archive's size the import may need free
+// on the home's filesystem: git objects are stored as the archive holds
+// them, metadata grows as gzip comes off, and the database adds indexes.
+const diskFactor = 2
+
+// jobRun is the job in progress in this process: its live state (progress
+// changes too often to write each step to the database) and the means to
+// stop it.
+type jobRun struct {
+	id      int64
+	archive string   // as named to Start, relative to the import directory
+	file    *os.File // the archive, opened once by Start
+	size    int64
+	lock    *os.File // the import lock, released once the end is recorded
+
+	ctx      context.Context // canceled to stop at once
+	stopNow  context.CancelFunc
+	done     chan struct{}
+	finished model.Job // set before done is closed
+
+	mu              sync.Mutex
+	job             model.Job
+	cancelRequested bool
+}
+
+func newRun(job model.Job, file *os.File, size int64, lock *os.File) *jobRun {
+	ctx, stop := context.WithCancel(context.Background())
+	if job.Counts == nil {
+		job.Counts = &model.ImportCounts{}
+	}
+	return &jobRun{id: job.ID, archive: job.Archive, file: file, size: size, lock: lock,
+		ctx: ctx, stopNow: stop, done: make(chan struct{}), job: job}
+}
+
+// requestCancel asks the run to stop at its next checkpoint; already
+// reports whether it had been asked before, or has finished.
+func (r *jobRun) requestCancel() (already bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cancelRequested || r.job.State.Finished() {
+		return true
+	}
+	r.cancelRequested = true
+	r.job.State = model.StateCanceling
+	r.job.UpdatedDate = nowMillis()
+	return false
+}
+
+func (r *jobRun) snapshot() model.Job {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.job
+}
+
+func (r *jobRun) canceling() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cancelRequested
+}
+
+// setProgress moves the progress on; the percentage never goes down.
+func (r *jobRun) setProgress(msg string, consumed int64) {
+	pct := 0
+	if r.size > 0 {
+		pct = int(consumed * 100 / r.size)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if msg != "" {
+		r.job.Progress.Message = msg
+	}
+	if pct > 99 {
+		pct = 99 // 100 is for a finished job
+	}
+	if pct > r.job.Progress.Percentage {
+		r.job.Progress.Percentage = pct
+	}
+	r.job.UpdatedDate = nowMillis()
+}
+
+// setState changes the live state, keeping CANCELING once a cancel came in
+// until the job finishes.
+func (r *jobRun) setState(s model.State) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cancelRequested && !s.Finished() {
+		s = model.StateCanceling
+	}
+	r.job.State = s
+	r.job.UpdatedDate = nowMillis()
+}
+
+func nowMillis() int64 { return time.Now().UnixMilli() }
+
+// Start starts an import of archivePath, relative to the import directory or
+// absolute inside it. The archive is opened here, once; the job reads that
+// handle, in a runner process when Options.Runner is set (Start returns
+// once the runner has taken the job over), else in a goroutine.
+func (in *Instance) Start(ctx context.Context, archivePath string, notes ...string) (model.Job, error) {
+	if in.readOnly {
+		return model.Job{}, fmt.Errorf("instance home %s is read-only for this user: start imports as a user who can write it", in.home)
+	}
+	f, name, size, err := in.openArchive(archivePath)
+	if err != nil {
+		return model.Job{}, err
+	}
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			f.Close()
+		}
+	}()
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.shutdown {
+		return model.Job{}, fmt.Errorf("%w: bbimport is shutting down and starts no new import", model.ErrImportRunning)
+	}
+	if in.running != nil {
+		return model.Job{}, in.running.runningImport()
+	}
+	lock, err := in.takeImportLock(ctx)
+	if err != nil {
+		return model.Job{}, err
+	}
+	job, err := in.beginJob(ctx, name, size)
+	if err != nil {
+		lock.Close()
+		return model.Job{}, err
+	}
+	if err := recordNotes(ctx, in.db, job.ID, notes); err != nil {
+		lock.Close()
+		return model.Job{}, err
+	}
+	if in.runner != nil {
+		// The runner holds the lock with its own descriptor from now on.
+		defer lock.Close()
+		if err := in.spawn(job.ID, f, lock); err != nil {
+			return model.Job{}, err
+		}
+		rows, err := in.queryJobs(ctx, ` WHERE id = ?`, job.ID)
+		if err != nil || len(rows) == 0 {
+			return job, err
+		}
+		return rows[0].Job, nil
+	}
+	handedOver = true
+	in.running = newRun(job, f, size, lock)
+	go in.runJob(in.running)
+	return job, nil
+}
+
+// takeImportLock takes the import lock for a new import, after recovering
+// from a runner that died without recording its end.
+func (in *Instance) takeImportLock(ctx context.Context) (*os.File, error) {
+	for tries := 0; ; tries++ {
+		lock, err := in.lockImport()
+		if err != nil {
+			return nil, err
+		}
+		running, err := in.runningImport(ctx)
+		if err != nil {
+			if lock != nil {
+				lock.Close()
+			}
+			return nil, err
+		}
+		if lock != nil {
+			if running.JobID != 0 {
+				if err := in.recover(ctx); err != nil {
+					lock.Close()
+					return nil, err
+				}
+			}
+			return lock, nil
+		}
+		// Held with no job running: a reader checking whether a runner
+		// died, which lets go at once.
+		if running.JobID != 0 || tries == 50 {
+			return nil, running
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// beginJob checks the disk and records the new job.
+func (in *Instance) beginJob(ctx context.Context, name string, size int64) (model.Job, error) {
+	if err := in.checkDisk(size); err != nil {
+		return model.Job{}, err
+	}
+	now := nowMillis()
+	var initiator *model.User
+	var initiatorJSON sql.NullString
+	if u, ok := model.InitiatorFrom(ctx); ok {
+		initiator = &u
+		data, _ := json.Marshal(u)
+		initiatorJSON = sql.NullString{String: string(data), Valid: true}
+	}
+	// A goroutine runs the job in this process; a runner records its own
+	// pid once it has taken the job over.
+	var pid sql.NullInt64
+	var logPath sql.NullString
+	if in.runner == nil {
+		pid = sql.NullInt64{Int64: int64(os.Getpid()), Valid: true}
+	}
+	res, err := in.db.ExecContext(ctx, `INSERT INTO jobs(state, archive_path, progress_message, start_date, updated_date, initiator,
+		imported_projects, imported_repositories, imported_pull_requests, runner_pid, runner_command, heartbeat)
+		VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?, ?)`,
+		model.StateInitialising, name, "Reading "+name, now, now, initiatorJSON, pid, commandLine(), now)
+	if err != nil {
+		return model.Job{}, fmt.Errorf("record the new job: %w", err)
+	}
+	id, _ := res.LastInsertId()
+	if in.runner != nil {
+		logPath = sql.NullString{String: in.jobLog(id), Valid: true}
+		if _, err := in.db.ExecContext(ctx, `UPDATE jobs SET runner_log = ? WHERE id = ?`, logPath, id); err != nil {
+			return model.Job{}, fmt.Errorf("record the new job: %w", err)
+		}
+	}
+	return model.Job{ID: id, State: model.StateInitialising, Type: model.JobTypeImport,
+		Progress: model.Progress{Message: "Reading " + name}, StartDate: now, UpdatedDate: now, NodeID: in.nodeID, Initiator: initiator,
+		Counts: &model.ImportCounts{}, Archive: name}, nil
+}
+
+// commandLine is this process's command line, to tell who started a job.
+func commandLine() string { return strings.Join(os.Args, " ") }
+
+// runningImport says who runs the import of this process.
+func (r *jobRun) runningImport() *model.RunningImport {
+	job := r.snapshot()
+	return &model.RunningImport{JobID: r.id, PID: os.Getpid(), Command: commandLine(), Since: time.UnixMilli(job.StartDate)}
+}
+
+// runningImport says who runs the home's unfinished job, from the database
+// (JobID 0 when there is none).
+func (in *Instance) runningImport(ctx context.Context) (*model.RunningImport, error) {
+	var r model.RunningImport
+	var pid sql.NullInt64
+	var command sql.NullString
+	var since int64
+	err := in.db.QueryRowContext(ctx, `SELECT id, runner_pid, runner_command, start_date FROM jobs
+		WHERE end_date IS NULL ORDER BY id DESC LIMIT 1`).Scan(&r.JobID, &pid, &command, &since)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return &r, nil
+	case err != nil:
+		return nil, fmt.Errorf("look up the running import: %w", err)
+	}
+	r.PID, r.Command, r.Since = int(pid.Int64), command.String, time.UnixMilli(since)
+	return &r, nil
+}
+
+// openArchive opens the archive once, by handle, and returns it with its
+// name relative to the import directory and its size. A symbolic link
+// inside the import directory is resolved first and must stay inside it;
+// the resolved file is then opened with no link followed as its last
+// element and through a handle on the import directory, so that nothing
+// swapped in meanwhile is read, and the job never looks the name up again.
+func (in *Instance) openArchive(p string) (*os.File, string, int64, error) {
+	real, err := archive.Resolve(in.importDir, p)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	f, err := archive.Open(real, archive.RealDir(in.importDir))
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("%w: %w", model.ErrBadArchivePath, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, "", 0, fmt.Errorf("%w: %s: %w", model.ErrBadArchivePath, p, err)
+	}
+	return f, in.archiveName(p), fi.Size(), nil
+}
+
+// archiveName names an archive path relative to the import directory.
+func (in *Instance) archiveName(p string) string {
+	if !filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	dirs := []string{in.importDir}
+	if real, err := filepath.EvalSymlinks(in.importDir); err == nil {
+		dirs = append(dirs, real)
+	}
+	for _, dir := range dirs {
+		if rel, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	return filepath.Base(p)
+}
+
+func (in *Instance) checkDisk(archiveSize int64) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(in.dataDir(), &st); err != nil {
+		return fmt.Errorf("check free disk space of %s: %w", in.dataDir(), err)
+	}
+	free := int64(st.Bavail) * int64(st.Bsize)
+	if need := archiveSize * diskFactor; need > free {
+		return fmt.Errorf("%w: the import needs about %s (%d x the archive's %s) but %s has %s free; free some space or use another --home",
+			model.ErrNotEnoughDisk, humanize.IBytes(uint64(need)), diskFactor, humanize.IBytes(uint64(archiveSize)), in.dataDir(), humanize.IBytes(uint64(free)))
+	}
+	return nil
+}
+
+// A runner is a process of its own that runs one job: started by Start in
+// a new session (no terminal: a closed SSH session or a Ctrl+C in the
+// starter's shell does not reach it), with stdin /dev/null and its output
+// in <home>/log/job-N.log. It inherits the archive Start opened and the
+// import lock Start took, so neither is looked up again by name.
+
+// Descriptors a runner inherits, after stdin, stdout and stderr.
+const (
+	runnerArchiveFD = 3
+	runnerLockFD    = 4
+)
+
+// spawn starts the runner of job id and returns once it has taken the job
+// over (recorded its pid), or an error naming its log if it ended first.
+func (in *Instance) spawn(id int64, archiveFile, lock *os.File) error {
+	logPath := in.jobLog(id)
+	failed := func(err error) error {
+		why := fmt.Sprintf("The import runner did not start: %v; see %s", err, logPath)
+		if rerr := recordAbort(context.Background(), in.db, id, why); rerr != nil {
+			return fmt.Errorf("start the import runner: %w (and %w)", err, rerr)
+		}
+		return fmt.Errorf("start the import runner: %w; see %s", err, logPath)
+	}
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return failed(err)
+	}
+	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return failed(err)
+	}
+	args := append(slices.Clone(in.runner[1:]), "--job", strconv.FormatInt(id, 10))
+	cmd := exec.Command(in.runner[0], args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.ExtraFiles = []*os.File{archiveFile, lock} // runnerArchiveFD, runnerLockFD
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	logFile.Close()
+	if err != nil {
+		return failed(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }() // reaps it if it ends while we live
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var pid, end sql.NullInt64
+		err := in.db.QueryRow(`SELECT runner_pid, end_date FROM jobs WHERE id = ?`, id).Scan(&pid, &end)
+		if err != nil {
+			return fmt.Errorf("follow the start of job %d: %w", id, err)
+		}
+		if pid.Valid || end.Valid {
+			return nil
+		}
+		select {
+		case werr := <-exited:
+			if err := in.db.QueryRow(`SELECT runner_pid FROM jobs WHERE id = ?`, id).Scan(&pid); err == nil && pid.Valid {
+				return nil // it took the job over, and its end is recorded or recovered
+			}
+			if werr == nil {
+				werr = errors.New("it exited before taking the job over")
+			}
+			return failed(werr)
+		case <-tick.C:
+		}
+	}
+}
+
+// RunJob runs job id in this process to its end: the body of the runner
+// command of Options.Runner. It needs the archive and the import lock that
+// Start hands its runner. ctx ending asks the job to stop at its next
+// checkpoint.
+func RunJob(ctx context.Context, opts Options, id int64) error {
+	// Not to git: a git process that outlives a killed runner must not
+	// keep the import lock, which tells everyone the runner is gone.
+	for _, fd := range []int{runnerArchiveFD, runnerLockFD} {
+		unix.CloseOnExec(fd)
+	}
+	archiveFile := os.NewFile(runnerArchiveFD, "archive")
+	lock := os.NewFile(runnerLockFD, "import.lock")
+	opts.Runner = nil
+	stopProfile, err := startCPUProfile(os.Getenv(cpuProfileEnv))
+	if err != nil {
+		return fmt.Errorf("job %d: %w", id, err)
+	}
+	defer stopProfile()
+	in, err := Open(opts)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if err := in.checkInherited(archiveFile, lock); err != nil {
+		return fmt.Errorf("job %d: %w; the runner runs only as started by bbimport import, serve or the console", id, err)
+	}
+	fi, err := archiveFile.Stat()
+	if err != nil {
+		return fmt.Errorf("job %d: read the archive: %w", id, err)
+	}
+	res, err := in.db.ExecContext(ctx, `UPDATE jobs SET runner_pid = ?, heartbeat = ? WHERE id = ? AND runner_pid IS NULL AND end_date IS NULL`,
+		os.Getpid(), nowMillis(), id)
+	if err != nil {
+		return fmt.Errorf("job %d: record the runner: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("job %d is not waiting for a runner", id)
+	}
+	rows, err := in.queryJobs(ctx, ` WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("job %d: read it back: %w", id, err)
+	}
+	if len(rows) == 0 {
+		return fmt.Errorf("job %d: read it back: it is gone", id)
+	}
+	run := newRun(rows[0].Job, archiveFile, fi.Size(), lock)
+	in.mu.Lock()
+	in.running = run
+	in.mu.Unlock()
+	go func() {
+		select {
+		case <-ctx.Done():
+			run.requestCancel()
+		case <-run.done:
+		}
+	}()
+	in.runJob(run)
+	return nil
+}
+
+// cpuProfileEnv names a file where a runner writes its CPU profile, for
+// finding what an import spends its time on (docs/importer.md, "At scale").
+const cpuProfileEnv = "BBIMPORT_CPUPROFILE"
+
+// startCPUProfile profiles this process into path, if one is given, until
+// the returned stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("write the CPU profile %s=%s: %w", cpuProfileEnv, path, err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write the CPU profile %s=%s: %w", cpuProfileEnv, path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// checkInherited makes sure the runner holds this home's import lock and a
+// regular file as its archive, not whatever descriptors it was given.
+func (in *Instance) checkInherited(archiveFile, lock *os.File) error {
+	lockInfo, err := lock.Stat()
+	if err != nil {
+		return fmt.Errorf("no import lock inherited: %w", err)
+	}
+	homeLock, err := os.Stat(in.lockPath())
+	if err != nil || !os.SameFile(lockInfo, homeLock) {
+		return fmt.Errorf("the inherited descriptor %d is not %s", runnerLockFD, in.lockPath())
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return fmt.Errorf("the import lock is not ours: %w", err)
+	}
+	fi, err := archiveFile.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("the inherited descriptor %d is not an archive file", runnerArchiveFD)
+	}
+	return nil
+}
+
+// Cadence of a run's watch: it reads requests from other processes every
+// poll and beats every beat.
+const (
+	watchPoll = 200 * time.Millisecond
+	watchBeat = time.Second
+)
+
+// readRequests reads the cancel or stop request another process recorded
+// for the run, and acts on it. The watch calls it every poll; a checkpoint
+// calls it too, so that a cancel recorded just before the checkpoint is
+// never missed between two polls.
+func (in *Instance) readRequests(ctx context.Context, run *jobRun) {
+	var req int
+	if err := in.db.QueryRowContext(ctx, `SELECT cancel_requested FROM jobs WHERE id = ?`, run.id).Scan(&req); err != nil {
+		return
+	}
+	switch req {
+	case cancelAtCheckpoint:
+		run.requestCancel()
+	case stopAtOnce:
+		run.requestCancel()
+		run.stopNow()
+	}
+}
+
+// watch keeps the run's row alive for other processes until stop closes:
+// a heartbeat with the live progress every second (progress moves inside
+// a long git member, between the import's commits), and the cancel or stop
+// requests they record, read every poll.
+func (in *Instance) watch(run *jobRun, stop <-chan struct{}) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-stop
+		cancel()
+	}()
+	tick := time.NewTicker(watchPoll)
+	defer tick.Stop()
+	var beat time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		in.readRequests(ctx, run)
+		if time.Since(beat) < watchBeat {
+			continue
+		}
+		beat = time.Now()
+		j := run.snapshot()
+		// The progress message only if no commit wrote a newer one
+		// meanwhile; the percentage never goes down.
+		_, _ = in.db.ExecContext(ctx, `UPDATE jobs SET heartbeat = ?,
+			progress_message = CASE WHEN updated_date <= ? THEN ? ELSE progress_message END,
+			percentage = MAX(percentage, ?), updated_date = MAX(updated_date, ?)
+			WHERE id = ? AND end_date IS NULL`,
+			nowMillis(), j.UpdatedDate, j.Progress.Message, j.Progress.Percentage, j.UpdatedDate, run.id)
+	}
+}
+
+// runJob runs a job to its end, records it, and only then lets go of the
+// archive and the import lock, leaving the instance idle.
+func (in *Instance) runJob(run *jobRun) {
+	im := &importRun{in: in, run: run, started: time.Now(),
+		projects: map[string]*importedProject{}, repos: map[string]*importedRepo{}, users: map[string]sql.NullInt64{}}
+	stopWatch := make(chan struct{})
+	go in.watch(run, stopWatch)
+	final := im.conclude(im.execute())
+	close(stopWatch)
+	run.file.Close()
+	in.mu.Lock()
+	in.running = nil
+	in.mu.Unlock()
+	run.lock.Close()
+	run.finished = final
+	close(run.done)
+}
