@@ -155,7 +155,7 @@ func (h *history) tallyOf(j model.Job) *jobTally {
 }
 
 func (m *Model) openHistory() tea.Cmd {
-	m.onHistory = true
+	m.show(onJobs)
 	return tea.Batch(m.refreshHistory(), m.countNext())
 }
 
@@ -164,11 +164,11 @@ func (m *Model) historyKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Back, k.Picker, k.History):
-		m.onHistory = false
+		m.show(onPicker)
 		return m.listArchives()
 	case key.Matches(msg, k.Watch):
 		if m.job != nil {
-			m.onHistory, m.onJob = false, true
+			m.show(onJob)
 		}
 		return nil
 	case key.Matches(msg, k.Open):
@@ -190,9 +190,8 @@ func (m *Model) historyKey(msg tea.KeyPressMsg) tea.Cmd {
 
 // showJob puts a job on screen: the view already watching it, or a new one.
 func (m *Model) showJob(j model.Job) tea.Cmd {
-	m.onHistory = false
 	if m.job != nil && m.job.id == j.ID {
-		m.onJob = true
+		m.show(onJob)
 		return nil
 	}
 	return m.openJob(j, m.archiveFile(j.Archive))
@@ -467,3 +466,27 @@ func wheelStep(msg tea.MouseWheelMsg) int {
 	}
 	return 0
 }
+
+// jobsScreen is the jobs list over the highlighted job's details.
+type jobsScreen struct{}
+
+func (jobsScreen) view(m *Model, _, _ int) string { return m.historyView() }
+
+func (jobsScreen) key(m *Model, msg tea.KeyPressMsg) tea.Cmd { return m.historyKey(msg) }
+
+func (jobsScreen) help(m *Model) bindings { return m.historyHelp() }
+
+func (jobsScreen) capturing(*Model) bool { return false }
+
+func (jobsScreen) prompt(*Model, tea.Msg) tea.Cmd { return nil }
+
+func (jobsScreen) wheel(m *Model, msg tea.MouseWheelMsg) tea.Cmd {
+	m.hist.cursor = min(max(m.hist.cursor+wheelStep(msg), 0), max(len(m.hist.jobs)-1, 0))
+	return nil
+}
+
+func (jobsScreen) refresh(m *Model) tea.Cmd { return m.refreshHistory() }
+
+func (jobsScreen) message(*Model, tea.Msg) (tea.Cmd, bool) { return nil, false }
+
+func (jobsScreen) setSize(*Model) {}

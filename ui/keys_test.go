@@ -132,7 +132,7 @@ func TestKeys(t *testing.T) {
 		{"tab then 1 does not reach the log", startRunning, []string{"tab", "1"}, wantScreen("6/6 shown")},
 		{"esc closes the log's prompt first", startRunning, []string{"/", "esc"}, wantScreen("● RUNNING")},
 		{"q in the log's prompt is text", startRunning, []string{"/", "q"}, func(t *testing.T, h *harness) {
-			if h.m.dialog != nil || h.quit {
+			if h.m.dialogOpen() || h.quit {
 				t.Fatal("q left the prompt")
 			}
 		}},
