@@ -164,13 +164,9 @@ func (m *Model) historyKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Back, k.Picker, k.History):
-		m.show(onPicker)
-		return m.listArchives()
+		return m.backToPicker()
 	case key.Matches(msg, k.Watch):
-		if m.job != nil {
-			m.show(onJob)
-		}
-		return nil
+		return m.watchRunning()
 	case key.Matches(msg, k.Open):
 		j, ok := h.selected()
 		if !ok {
@@ -186,6 +182,25 @@ func (m *Model) historyKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	h.cursor = scroll(msg, k, h.cursor, len(h.jobs)-1, m.height/2)
 	return nil
+}
+
+// watchRunning is w: the job still running, watched or not; a finished
+// job is never opened under that name.
+func (m *Model) watchRunning() tea.Cmd {
+	j, ok := m.runningJob(m.hist.jobs)
+	if !ok {
+		m.setNotice("No import is running; h lists the jobs, enter opens one.", false)
+		return nil
+	}
+	return m.showJob(j)
+}
+
+// backToPicker shows the picker as it is first met: the list has the
+// focus, so that j moves in it.
+func (m *Model) backToPicker() tea.Cmd {
+	m.picker.previewFocused = false
+	m.show(onPicker)
+	return m.listArchives()
 }
 
 // showJob puts a job on screen: the view already watching it, or a new one.
@@ -424,13 +439,14 @@ func (m *Model) lastOutcome(j model.Job) {
 func (m Model) historyHelp() bindings {
 	k := m.keys
 	short := []key.Binding{k.Open, k.Back}
-	actions := []key.Binding{k.Open, k.Back, k.Watch}
+	actions := []key.Binding{k.Open, k.Back}
 	if j, ok := m.hist.selected(); ok && m.canVerify(j) {
 		short = append(short, k.Verify)
 		actions = append(actions, k.Verify)
 	}
-	if m.job != nil {
+	if _, ok := m.runningJob(m.hist.jobs); ok {
 		short = append(short, k.Watch)
+		actions = append(actions, k.Watch)
 	}
 	return bindings{
 		short: append(short, k.Help, k.Quit),

@@ -285,11 +285,10 @@ func (m *Model) jobKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Back) && j.log.WantsEsc():
 		return j.updateLog(msg)
 	case key.Matches(msg, k.Back, k.Picker):
-		m.show(onPicker)
 		if !j.finished() {
 			m.setNotice(fmt.Sprintf("Job %d goes on; press w to watch it again.", j.id), false)
 		}
-		return m.listArchives()
+		return m.backToPicker()
 	case key.Matches(msg, k.Tab):
 		j.logFocused = !j.logFocused
 		if j.logFocused {

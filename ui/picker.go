@@ -410,10 +410,7 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 		p.filtering = true
 		return p.filter.Focus()
 	case key.Matches(msg, k.Watch):
-		if m.job != nil {
-			m.show(onJob)
-		}
-		return nil
+		return m.watchRunning()
 	case key.Matches(msg, k.History):
 		return m.openHistory()
 	case key.Matches(msg, k.Back):
@@ -591,7 +588,8 @@ func (pickerScreen) help(m *Model) bindings {
 	if m.picker.capturing() {
 		return m.keys.promptHelp()
 	}
-	return m.keys.pickerHelp(m.jobRunning())
+	_, running := m.runningJob(m.hist.jobs)
+	return m.keys.pickerHelp(running)
 }
 
 func (pickerScreen) capturing(m *Model) bool { return m.picker.capturing() }
