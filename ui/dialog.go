@@ -6,9 +6,10 @@ import (
 	"charm.land/lipgloss/v2"
 )
 
-// dialog is a question that takes the screen until answered: start an
-// import, cancel one, quit, reattach. Each choice is a key; a choice
-// without an action just closes the dialog, and esc always closes it.
+// dialog is a question over the screen until answered: start an import,
+// cancel one, quit, reattach. Each choice is a key and the answer it
+// gives, a message the root applies once the dialog is closed; a choice
+// without an answer just closes the dialog, and esc always closes it.
 type dialog struct {
 	title   string
 	lines   []string
@@ -17,38 +18,36 @@ type dialog struct {
 }
 
 type choice struct {
-	key key.Binding
-	do  func(m *Model) tea.Cmd
+	key    key.Binding
+	answer tea.Msg
 }
 
-func (m *Model) dialogKey(msg tea.KeyPressMsg) tea.Cmd {
-	d := m.dialog
+func (d *dialog) key(m *Model, msg tea.KeyPressMsg) (tea.Msg, bool) {
 	for _, c := range d.choices {
 		if key.Matches(msg, c.key) {
-			m.dialog = nil
-			if c.do == nil {
-				return nil
-			}
-			return c.do(m)
+			return c.answer, true
 		}
 	}
-	if key.Matches(msg, m.keys.Back) {
-		m.dialog = nil
+	switch {
+	case key.Matches(msg, m.keys.Back):
+		return nil, true
+	case key.Matches(msg, m.keys.Help):
+		return helpAsked{}, false
 	}
-	return nil
+	return nil, false
 }
 
-func (d *dialog) help(k keyMap) bindings {
+func (d *dialog) help(m *Model) bindings {
 	short := make([]key.Binding, 0, len(d.choices)+1)
 	for _, c := range d.choices {
 		short = append(short, c.key)
 	}
-	short = append(short, k.ForceQuit)
+	short = append(short, m.keys.ForceQuit)
 	return bindings{short: short, full: [][]key.Binding{short}}
 }
 
 // view centres the dialog in a w x h body.
-func (d *dialog) view(m *Model, w, h int) string {
+func (d *dialog) view(m *Model, _ string, w, h int) string {
 	t := m.theme
 	bw := min(w-2, 90)
 	inner := bw - 4

@@ -237,9 +237,9 @@ var screens = []struct {
 
 // TestGoldenScreens compares every screen, escape codes stripped, with its
 // golden file at 80x24, 120x40 (where the panes first sit side by side)
-// and 140x40 (go test ./ui -run Golden -update rewrites them).
+// 140x40 and 200x60 (go test ./ui -run Golden -update rewrites them).
 func TestGoldenScreens(t *testing.T) {
-	for _, size := range [][2]int{{80, 24}, {120, 40}, {140, 40}} {
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {140, 40}, {200, 60}} {
 		for _, sc := range screens {
 			t.Run(fmt.Sprintf("%s-%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
 				h := newHarness(t, size[0], size[1])

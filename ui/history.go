@@ -155,7 +155,7 @@ func (h *history) tallyOf(j model.Job) *jobTally {
 }
 
 func (m *Model) openHistory() tea.Cmd {
-	m.onHistory = true
+	m.show(onJobs)
 	return tea.Batch(m.refreshHistory(), m.countNext())
 }
 
@@ -164,13 +164,9 @@ func (m *Model) historyKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Back, k.Picker, k.History):
-		m.onHistory = false
-		return m.listArchives()
+		return m.backToPicker()
 	case key.Matches(msg, k.Watch):
-		if m.job != nil {
-			m.onHistory, m.onJob = false, true
-		}
-		return nil
+		return m.watchRunning()
 	case key.Matches(msg, k.Open):
 		j, ok := h.selected()
 		if !ok {
@@ -188,11 +184,29 @@ func (m *Model) historyKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// watchRunning is w: the job still running, watched or not; a finished
+// job is never opened under that name.
+func (m *Model) watchRunning() tea.Cmd {
+	j, ok := m.runningJob(m.hist.jobs)
+	if !ok {
+		m.setNotice("No import is running; h lists the jobs, enter opens one.", false)
+		return nil
+	}
+	return m.showJob(j)
+}
+
+// backToPicker shows the picker as it is first met: the list has the
+// focus, so that j moves in it.
+func (m *Model) backToPicker() tea.Cmd {
+	m.picker.previewFocused = false
+	m.show(onPicker)
+	return m.listArchives()
+}
+
 // showJob puts a job on screen: the view already watching it, or a new one.
 func (m *Model) showJob(j model.Job) tea.Cmd {
-	m.onHistory = false
 	if m.job != nil && m.job.id == j.ID {
-		m.onJob = true
+		m.show(onJob)
 		return nil
 	}
 	return m.openJob(j, m.archiveFile(j.Archive))
@@ -425,13 +439,14 @@ func (m *Model) lastOutcome(j model.Job) {
 func (m Model) historyHelp() bindings {
 	k := m.keys
 	short := []key.Binding{k.Open, k.Back}
-	actions := []key.Binding{k.Open, k.Back, k.Watch}
+	actions := []key.Binding{k.Open, k.Back}
 	if j, ok := m.hist.selected(); ok && m.canVerify(j) {
 		short = append(short, k.Verify)
 		actions = append(actions, k.Verify)
 	}
-	if m.job != nil {
+	if _, ok := m.runningJob(m.hist.jobs); ok {
 		short = append(short, k.Watch)
+		actions = append(actions, k.Watch)
 	}
 	return bindings{
 		short: append(short, k.Help, k.Quit),
@@ -467,3 +482,27 @@ func wheelStep(msg tea.MouseWheelMsg) int {
 	}
 	return 0
 }
+
+// jobsScreen is the jobs list over the highlighted job's details.
+type jobsScreen struct{}
+
+func (jobsScreen) view(m *Model, _, _ int) string { return m.historyView() }
+
+func (jobsScreen) key(m *Model, msg tea.KeyPressMsg) tea.Cmd { return m.historyKey(msg) }
+
+func (jobsScreen) help(m *Model) bindings { return m.historyHelp() }
+
+func (jobsScreen) capturing(*Model) bool { return false }
+
+func (jobsScreen) prompt(*Model, tea.Msg) tea.Cmd { return nil }
+
+func (jobsScreen) wheel(m *Model, msg tea.MouseWheelMsg) tea.Cmd {
+	m.hist.cursor = min(max(m.hist.cursor+wheelStep(msg), 0), max(len(m.hist.jobs)-1, 0))
+	return nil
+}
+
+func (jobsScreen) refresh(m *Model) tea.Cmd { return m.refreshHistory() }
+
+func (jobsScreen) message(*Model, tea.Msg) (tea.Cmd, bool) { return nil, false }
+
+func (jobsScreen) setSize(*Model) {}

@@ -72,9 +72,10 @@ type (
 		at    time.Time
 	}
 	startedMsg struct {
-		file model.ArchiveFile
-		job  model.Job
-		err  error
+		file  model.ArchiveFile
+		notes []string // what the start asked the job's log to begin with
+		job   model.Job
+		err   error
 	}
 	cancelSentMsg struct{ err error }
 	pollDueMsg    struct{ gen int }
@@ -202,16 +203,13 @@ func (j *jobView) tally(msgs []model.Message) {
 	}
 }
 
-func (m *Model) start(f model.ArchiveFile) tea.Cmd {
+// start starts the import of f; notes begin the job's log.
+func (m *Model) start(f model.ArchiveFile, notes []string) tea.Cmd {
 	b, ctx := m.opts.Backend, m.ctx
-	var notes []string
-	if m.startWarning != "" {
-		notes = append(notes, m.startWarning)
-	}
 	m.setNotice("Starting the import of "+shownName(f)+"…", false)
 	return func() tea.Msg {
 		j, err := b.Start(ctx, f.Name, notes...)
-		return startedMsg{f, safeJob(j), safeErr(err)}
+		return startedMsg{f, notes, safeJob(j), safeErr(err)}
 	}
 }
 
@@ -220,13 +218,13 @@ func (m *Model) started(msg startedMsg) tea.Cmd {
 	if msg.err != nil {
 		// A dialog, not the status line: the reason (free space, a job
 		// already running, a bad path) is worth reading whole.
-		m.dialog = &dialog{
+		m.push(&dialog{
 			title: "The import did not start",
 			lines: []string{fmt.Sprintf("%s: %v", shownName(msg.file), msg.err)},
 			choices: []choice{
 				{key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter/esc", "back to the archives")), nil},
 			},
-		}
+		})
 		return nil
 	}
 	f := msg.file
@@ -241,7 +239,7 @@ func (m *Model) openJob(j model.Job, archive *model.ArchiveFile) tea.Cmd {
 	if m.identity.Remote {
 		m.job.backend = termsafe.String(m.identity.Location)
 	}
-	m.onJob = true
+	m.show(onJob)
 	m.layoutJob()
 	return m.poll()
 }
@@ -287,11 +285,10 @@ func (m *Model) jobKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Back) && j.log.WantsEsc():
 		return j.updateLog(msg)
 	case key.Matches(msg, k.Back, k.Picker):
-		m.onJob = false
 		if !j.finished() {
 			m.setNotice(fmt.Sprintf("Job %d goes on; press w to watch it again.", j.id), false)
 		}
-		return m.listArchives()
+		return m.backToPicker()
 	case key.Matches(msg, k.Tab):
 		j.logFocused = !j.logFocused
 		if j.logFocused {
@@ -322,7 +319,7 @@ func (m *Model) confirmCancel() tea.Cmd {
 		m.setNotice("Cancel is already requested: waiting for the next checkpoint.", false)
 		return nil
 	}
-	m.dialog = &dialog{
+	m.push(&dialog{
 		title: fmt.Sprintf("Cancel job %d?", j.id),
 		lines: []string{
 			"The import stops at its next checkpoint, whichever comes first:",
@@ -334,14 +331,15 @@ func (m *Model) confirmCancel() tea.Cmd {
 				"Canceled during git data, that hierarchy gets no pull requests.",
 		},
 		choices: []choice{
-			{key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "cancel the import")), func(m *Model) tea.Cmd {
-				return m.sendCancel(j.id)
-			}},
+			{key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "cancel the import")), cancelChosen{j.id}},
 			{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "keep importing")), nil},
 		},
-	}
+	})
 	return nil
 }
+
+// cancelChosen is the cancel of a job confirmed.
+type cancelChosen struct{ id int64 }
 
 func (m *Model) sendCancel(id int64) tea.Cmd {
 	b, ctx := m.opts.Backend, m.ctx
@@ -361,9 +359,10 @@ func (m *Model) cancelSent(msg cancelSentMsg) {
 	}
 }
 
-func (m Model) jobHelp() bindings {
+// jobHelp is the job view's keys: k, the console's keys as this job's
+// state words them.
+func (m *Model) jobHelp(k keyMap) bindings {
 	j := m.job
-	k := m.keys
 	first := k.Cancel
 	if j.finished() {
 		first = k.Picker
@@ -627,3 +626,48 @@ func (j *jobView) topSubjects(count func(*tally) int) string {
 	}
 	return strings.Join(parts, " · ")
 }
+
+// jobScreen is the watched job: its progress or summary over its log.
+type jobScreen struct{}
+
+func (jobScreen) view(m *Model, w, h int) string { return m.job.view(m.theme, w, h, m.opts.Now()) }
+
+func (jobScreen) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+	if key.Matches(msg, m.keys.Cancel) && m.canceling() {
+		return m.confirmStopNow()
+	}
+	return m.jobKey(msg)
+}
+
+func (jobScreen) help(m *Model) bindings {
+	if m.job.log.Capturing() {
+		return bindings{short: m.job.log.ShortHelp(), full: m.job.log.FullHelp()}
+	}
+	k := m.keys
+	if m.canceling() {
+		k.Cancel.SetHelp("c", "stop now")
+	}
+	if m.job.finished() {
+		// A finished job cannot be canceled: help does not offer it (a
+		// press still says why, from the console's own keys).
+		k.Cancel.SetEnabled(false)
+	}
+	return m.jobHelp(k)
+}
+
+func (jobScreen) capturing(m *Model) bool { return m.job.log.Capturing() }
+
+func (jobScreen) prompt(m *Model, msg tea.Msg) tea.Cmd { return m.job.updateLog(msg) }
+
+func (jobScreen) wheel(m *Model, msg tea.MouseWheelMsg) tea.Cmd { return m.job.updateLog(msg) }
+
+func (jobScreen) refresh(*Model) tea.Cmd { return nil } // the job polls on its own
+
+func (jobScreen) message(m *Model, msg tea.Msg) (tea.Cmd, bool) {
+	if c, ok := msg.(cancelChosen); ok {
+		return m.sendCancel(c.id), true
+	}
+	return nil, false
+}
+
+func (jobScreen) setSize(m *Model) { m.layoutJob() }

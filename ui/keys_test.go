@@ -125,6 +125,19 @@ func TestKeys(t *testing.T) {
 		{"c on a finished job says so", func(h *harness) { startRunning(h); finish(h, model.StateCompleted) }, []string{"c"}, wantScreen("has already ended COMPLETED")},
 		{"esc goes back to the picker, the job goes on", startRunning, []string{"esc"}, wantScreen("Archives (3)", "Job 12 goes on; press w", "w watch running job")},
 		{"w returns to the job", startRunning, []string{"esc", "w"}, wantScreen("● RUNNING")},
+		{"w with no job running says so", nil, []string{"w"}, wantScreen("Archives (3)", "No import is running; h lists the jobs")},
+		{"w after the job ended says so", func(h *harness) { startRunning(h); finish(h, model.StateCompleted) }, []string{"b", "w"},
+			wantScreen("Archives (3)", "No import is running")},
+		{"after b, j moves in the list", func(h *harness) {
+			h.init()
+			h.press("tab", "enter", "y") // started with the preview focused
+			h.b.set(runningJob(), runningMessages...)
+			h.fire()
+			finish(h, model.StateCompleted)
+		}, []string{"b", "j"}, func(t *testing.T, h *harness) {
+			wantSelected("copy-in-progress.tar")(t, h)
+			h.requireScreen("▸Archives")
+		}},
 		{"b goes back to the picker", func(h *harness) { startRunning(h); finish(h, model.StateCompleted) }, []string{"b"}, wantScreen("Archives (3)")},
 		{"a second start while one runs is refused", startRunning, []string{"esc", "enter"}, wantScreen("Job 12 is still running; one import at a time")},
 		{"tab focuses the progress pane", startRunning, []string{"tab"}, wantScreen("▸Job 12")},
@@ -132,7 +145,7 @@ func TestKeys(t *testing.T) {
 		{"tab then 1 does not reach the log", startRunning, []string{"tab", "1"}, wantScreen("6/6 shown")},
 		{"esc closes the log's prompt first", startRunning, []string{"/", "esc"}, wantScreen("● RUNNING")},
 		{"q in the log's prompt is text", startRunning, []string{"/", "q"}, func(t *testing.T, h *harness) {
-			if h.m.dialog != nil || h.quit {
+			if h.m.dialogOpen() || h.quit {
 				t.Fatal("q left the prompt")
 			}
 		}},
@@ -259,6 +272,23 @@ func TestKeys(t *testing.T) {
 				h.requireScreen("Job 12 · Bitbucket_export_422.tar", "● RUNNING", "6/6 shown")
 			}},
 		{"esc leaves the jobs list", withHistory, []string{"h", "esc"}, wantScreen("Archives (3)")},
+		{"w in the jobs list opens the running job", withHistory, []string{"h", "G", "w"}, wantScreen("Job 12 · Bitbucket_export_422.tar", "● RUNNING")},
+		{"the jobs list offers w while a job runs", withHistory, []string{"h"}, wantScreen("w watch running job")},
+		{"the jobs list offers no w when none runs", func(h *harness) {
+			j := finishedJob(11, model.StateCompleted, "small.tar")
+			h.b.known = []model.Job{j}
+			h.b.set(j)
+			h.init()
+		}, []string{"h", "?"}, func(t *testing.T, h *harness) { h.requireNotScreen("watch running job") }},
+		{"w in the jobs list never opens a finished job", func(h *harness) {
+			j := finishedJob(11, model.StateCompleted, "small.tar")
+			h.b.known = []model.Job{j}
+			h.b.set(j)
+			h.init()
+		}, []string{"h", "w"}, func(t *testing.T, h *harness) {
+			h.requireScreen("Jobs (1)", "No import is running")
+			h.requireNotScreen("Job 11 · small.tar")
+		}},
 		{"the picker's help offers the jobs list", nil, nil, wantScreen("h job history")},
 		{"the last job's end is reported on opening", func(h *harness) {
 			j := finishedJob(11, model.StateFailed, "small.tar")

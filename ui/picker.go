@@ -410,10 +410,7 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 		p.filtering = true
 		return p.filter.Focus()
 	case key.Matches(msg, k.Watch):
-		if m.job != nil {
-			m.onJob = true
-		}
-		return nil
+		return m.watchRunning()
 	case key.Matches(msg, k.History):
 		return m.openHistory()
 	case key.Matches(msg, k.Back):
@@ -499,25 +496,29 @@ func (m *Model) confirmStart(f model.ArchiveFile, in *archiveInfo) tea.Cmd {
 		return append(lines, "", "The import cannot be undone, but it can be canceled at its next checkpoint.")
 	}
 	back := choice{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "back to the archives")), nil}
-	start := choice{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "start the import")), func(m *Model) tea.Cmd {
-		if m.refuseStart(f, in) { // the inspection may have failed while the dialog was open
-			return nil
-		}
-		return m.start(f)
-	}}
+	start := choice{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "start the import")), startChosen{f, in, nil}}
 	if mm, ok := in.mismatch(); ok {
 		// A differing checksum means a damaged or different copy: starting
 		// takes a key that is not pressed by habit, and is recorded.
-		start = choice{key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "start despite the mismatch (noted in the job's log)")), func(m *Model) tea.Cmd {
-			if m.refuseStart(f, in) {
-				return nil
-			}
-			m.startWarning = mm.note()
-			return m.start(f)
-		}}
+		start = choice{key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "start despite the mismatch (noted in the job's log)")),
+			startChosen{f, in, []string{mm.note()}}}
 	}
-	m.dialog = &dialog{title: "Start the import?", body: body, choices: []choice{start, back}}
+	m.push(&dialog{title: "Start the import?", body: body, choices: []choice{start, back}})
 	return cmd
+}
+
+// startChosen is the start confirmed; notes go into the job's log.
+type startChosen struct {
+	file  model.ArchiveFile
+	info  *archiveInfo
+	notes []string
+}
+
+func (m *Model) startConfirmed(c startChosen) tea.Cmd {
+	if m.refuseStart(c.file, c.info) { // the inspection may have failed while the dialog was open
+		return nil
+	}
+	return m.start(c.file, c.notes)
 }
 
 // refuseStart explains, in a dialog, why f cannot be imported: the console
@@ -536,13 +537,13 @@ func (m *Model) refuseStart(f model.ArchiveFile, in *archiveInfo) bool {
 	default:
 		return false
 	}
-	m.dialog = &dialog{
+	m.push(&dialog{
 		title: "This archive cannot be imported",
 		lines: lines,
 		choices: []choice{
 			{key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter/esc", "back to the archives")), nil},
 		},
-	}
+	})
 	return true
 }
 
@@ -575,3 +576,35 @@ func (m *Model) targetName() string {
 	}
 	return "the in-process importer, home " + m.identity.Location
 }
+
+// pickerScreen is the archives and the highlighted one's preview.
+type pickerScreen struct{}
+
+func (pickerScreen) view(m *Model, _, _ int) string { return m.pickerView() }
+
+func (pickerScreen) key(m *Model, msg tea.KeyPressMsg) tea.Cmd { return m.pickerKey(msg) }
+
+func (pickerScreen) help(m *Model) bindings {
+	if m.picker.capturing() {
+		return m.keys.promptHelp()
+	}
+	_, running := m.runningJob(m.hist.jobs)
+	return m.keys.pickerHelp(running)
+}
+
+func (pickerScreen) capturing(m *Model) bool { return m.picker.capturing() }
+
+func (pickerScreen) prompt(m *Model, msg tea.Msg) tea.Cmd { return m.pickerPrompt(msg) }
+
+func (pickerScreen) wheel(m *Model, msg tea.MouseWheelMsg) tea.Cmd { return m.pickerWheel(msg) }
+
+func (pickerScreen) refresh(m *Model) tea.Cmd { return m.listArchives() }
+
+func (pickerScreen) message(m *Model, msg tea.Msg) (tea.Cmd, bool) {
+	if c, ok := msg.(startChosen); ok {
+		return m.startConfirmed(c), true
+	}
+	return m.pickerMessage(msg)
+}
+
+func (pickerScreen) setSize(*Model) {}

@@ -30,8 +30,9 @@ const (
 )
 
 // Model is the console's root model. It owns the screen and routes: window
-// size to every part, keys to a focused prompt first, then to an open
-// dialog, then to the console's own keys, then to the visible screen.
+// size to every part, keys to the overlay on top (a dialog, the help),
+// else to a focused prompt, then to the console's own keys, then to the
+// screen that shows.
 type Model struct {
 	ctx   context.Context
 	opts  Options
@@ -41,20 +42,20 @@ type Model struct {
 	help  help.Model
 
 	width, height int
-	showHelp      bool
 	mouse         bool // wheel events captured; off so admins can select text
 
 	identity    model.Identity
 	identityErr error
 	haveID      bool
 
+	screens  []screen  // the router, by screenID
+	screen   screenID  // the screen that shows
+	overlays []overlay // over the screen, the last on top
+
 	picker    picker
 	hist      history
-	onHistory bool     // the jobs list is on screen
-	job       *jobView // the job being watched, nil before the first start
-	onJob     bool     // the job view is on screen, else the picker
-	dialog    *dialog
-	verify    *verifyPane // over the job view or the jobs list it was opened from
+	job       *jobView    // the job being watched, nil before the first start
+	verify    *verifyPane // the Verify pane's run, while it shows
 	verifyGen int         // numbers verify runs, so a left one's answer is dropped
 
 	notice    string // a one-off report above the help line
@@ -69,10 +70,6 @@ type Model struct {
 	after func(d time.Duration, msg tea.Msg) tea.Cmd
 
 	farewell string // printed to Out after the console ends
-
-	// startWarning goes into the log of the job being started: the start
-	// was forced past a differing checksum.
-	startWarning string
 }
 
 type (
@@ -104,12 +101,13 @@ const (
 func newModel(ctx context.Context, opts Options) Model {
 	h := help.New()
 	m := Model{
-		ctx:    ctx,
-		opts:   opts,
-		keys:   newKeyMap(),
-		dark:   true, // until the terminal answers: most SSH terminals are dark
-		help:   h,
-		picker: newPicker(),
+		ctx:     ctx,
+		opts:    opts,
+		keys:    newKeyMap(),
+		dark:    true, // until the terminal answers: most SSH terminals are dark
+		help:    h,
+		screens: newScreens(),
+		picker:  newPicker(),
 		after: func(d time.Duration, msg tea.Msg) tea.Cmd {
 			return tea.Tick(d, func(time.Time) tea.Msg { return msg })
 		},
@@ -162,7 +160,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
-		m.layoutJob()
+		for _, sc := range m.screens {
+			sc.setSize(m)
+		}
 		return nil
 	case tea.BackgroundColorMsg:
 		m.dark = msg.IsDark()
@@ -171,33 +171,25 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.PasteMsg:
-		return m.routeToPrompt(msg)
+		if m.top() != nil {
+			return nil // the overlay on top takes the input, and it has no prompt
+		}
+		return m.current().prompt(m, msg)
 	case tea.MouseWheelMsg:
-		if !m.mouse {
+		if !m.mouse || m.top() != nil {
 			return nil
 		}
-		switch {
-		case m.verify != nil:
-			if v := m.verify; v.report != nil {
-				v.cursor = min(max(v.cursor+wheelStep(msg), 0), max(len(v.shown)-1, 0))
-			}
-			return nil
-		case m.onHistory:
-			m.hist.cursor = min(max(m.hist.cursor+wheelStep(msg), 0), max(len(m.hist.jobs)-1, 0))
-			return nil
-		case m.onJob && m.job != nil:
-			return m.job.updateLog(msg)
-		}
-		return m.pickerWheel(msg)
+		return m.current().wheel(m, msg)
+	case helpAsked:
+		m.push(&helpOverlay{})
+		return nil
+	case quitAsked:
+		return m.requestQuit()
 	case tickMsg:
 		m.ticks++
 		cmds := []tea.Cmd{m.after(tickEvery, tickMsg{})}
-		switch {
-		case m.ticks%listEvery != 0:
-		case m.onHistory:
-			cmds = append(cmds, m.refreshHistory())
-		case !m.onJob:
-			cmds = append(cmds, m.listArchives())
+		if m.ticks%listEvery == 0 {
+			cmds = append(cmds, m.current().refresh(m))
 		}
 		return tea.Batch(cmds...)
 	case identityMsg:
@@ -214,8 +206,6 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.stopNowSent(msg)
 		return nil
 	case startedMsg:
-		warning := m.startWarning
-		m.startWarning = ""
 		var running *model.RunningImport
 		if errors.As(msg.err, &running) {
 			m.notice = ""
@@ -223,10 +213,12 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		cmd := m.started(msg)
-		// The in-process importer records the warning as the job's first
-		// message; Bitbucket cannot, so the console keeps it in its log.
-		if warning != "" && msg.err == nil && m.job != nil && m.identity.Remote {
-			cmd = tea.Batch(cmd, m.recordWarning(warning))
+		// The in-process importer records the notes as the job's first
+		// messages; Bitbucket cannot, so the console keeps them in its log.
+		if msg.err == nil && m.job != nil && m.identity.Remote {
+			for _, note := range msg.notes {
+				cmd = tea.Batch(cmd, m.recordWarning(note))
+			}
 		}
 		return cmd
 	case cancelSentMsg:
@@ -243,11 +235,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	}
-	if cmd, ok := m.verifyMessage(msg); ok {
+	if cmd, ok := m.rootAnswer(msg); ok {
 		return cmd
 	}
-	if cmd, ok := m.pickerMessage(msg); ok {
-		return cmd
+	for _, sc := range m.screens {
+		if cmd, ok := sc.message(m, msg); ok {
+			return cmd
+		}
 	}
 	if m.job != nil {
 		return m.job.updateLog(msg)
@@ -268,37 +262,6 @@ func (m *Model) setNotice(s string, bad bool) {
 	m.notice, m.noticeBad = s, bad
 }
 
-// capturing reports whether a text prompt has focus: it then gets every
-// key but ctrl+c.
-func (m *Model) capturing() bool {
-	if m.verify != nil {
-		return m.verify.filtering
-	}
-	if m.onHistory {
-		return false
-	}
-	if m.onJob {
-		return m.job != nil && m.job.log.Capturing()
-	}
-	return m.picker.capturing()
-}
-
-func (m *Model) routeToPrompt(msg tea.Msg) tea.Cmd {
-	if m.verify != nil {
-		if m.verify.filtering {
-			return m.verifyPrompt(msg)
-		}
-		return nil
-	}
-	if m.onJob {
-		if m.job != nil {
-			return m.job.updateLog(msg)
-		}
-		return nil
-	}
-	return m.pickerPrompt(msg)
-}
-
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, m.keys.ForceQuit) {
 		return m.quitNow()
@@ -308,25 +271,24 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		// background job), as in shells and editors.
 		return tea.ClearScreen
 	}
-	if m.capturing() {
-		return m.routeToPrompt(msg)
-	}
-	if m.dialog != nil {
-		return m.dialogKey(msg)
-	}
-	if m.showHelp {
-		switch {
-		case key.Matches(msg, m.keys.Help, m.keys.Back):
-			m.showHelp = false
-		case key.Matches(msg, m.keys.Quit):
-			return m.requestQuit()
+	if o := m.top(); o != nil {
+		answer, closed := o.key(m, msg)
+		if closed {
+			m.pop()
 		}
-		return nil
+		if answer == nil {
+			return nil
+		}
+		return m.update(answer)
+	}
+	sc := m.current()
+	if sc.capturing(m) {
+		return sc.prompt(m, msg)
 	}
 	m.notice = ""
 	switch {
 	case key.Matches(msg, m.keys.Help):
-		m.showHelp = true
+		m.push(&helpOverlay{})
 		return nil
 	case key.Matches(msg, m.keys.Quit):
 		return m.requestQuit()
@@ -339,18 +301,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
-	switch {
-	case m.verify != nil:
-		return m.verifyKey(msg)
-	case m.onHistory:
-		return m.historyKey(msg)
-	case m.onJob && m.job != nil:
-		if key.Matches(msg, m.keys.Cancel) && m.canceling() {
-			return m.confirmStopNow()
-		}
-		return m.jobKey(msg)
-	}
-	return m.pickerKey(msg)
+	return sc.key(m, msg)
 }
 
 // View draws the whole screen.
@@ -373,20 +324,9 @@ func (m Model) render() string {
 		return m.tooSmall()
 	}
 	bodyH := m.bodyHeight()
-	var body string
-	switch {
-	case m.showHelp:
-		body = m.fullHelp(bodyH)
-	case m.dialog != nil:
-		body = m.dialog.view(&m, m.width, bodyH)
-	case m.verify != nil:
-		body = m.verifyView(m.width, bodyH)
-	case m.onHistory:
-		body = m.historyView()
-	case m.onJob && m.job != nil:
-		body = m.job.view(m.theme, m.width, bodyH, m.opts.Now())
-	default:
-		body = m.pickerView()
+	body := m.current().view(&m, m.width, bodyH)
+	for _, o := range m.overlays {
+		body = o.view(&m, body, m.width, bodyH)
 	}
 	status := m.statusLines()
 	rows := append([]string{m.header(), body}, fitLines(status, m.width, len(status))...)
@@ -423,7 +363,7 @@ func (m Model) tooSmall() string {
 		text = append(text, fmt.Sprintf("Job %d: ", m.job.id)+m.job.stateHead(m.theme))
 	}
 	text = append(text, fmt.Sprintf("The terminal is too small: the console needs %dx%d, this one is %dx%d.", minWidth, minHeight, m.width, m.height))
-	if m.dialog != nil {
+	if m.dialogOpen() {
 		text = append(text, "A question waits: enlarge the window to answer it.")
 	} else {
 		text = append(text, "Enlarge the window, or press q to quit.")
@@ -457,44 +397,23 @@ func (m Model) header() string {
 	return t.HeaderKey.Render(name) + t.Header.Render(fit(" "+where, rest)) + t.Header.Render(right)
 }
 
+// currentHelp is the keys of the overlay on top, else of the screen.
 func (m Model) currentHelp() bindings {
-	switch {
-	case m.capturing():
-		if m.onJob && m.verify == nil {
-			return bindings{short: m.job.log.ShortHelp(), full: m.job.log.FullHelp()}
-		}
-		return m.keys.promptHelp()
-	case m.dialog != nil:
-		return m.dialog.help(m.keys)
-	case m.showHelp:
-		return bindings{short: []key.Binding{m.keys.Help, m.keys.Back, m.keys.Quit}}
-	case m.verify != nil:
-		return m.verifyHelp()
-	case m.onHistory:
-		return m.historyHelp()
-	case m.onJob && m.job != nil:
-		if m.canceling() {
-			m.keys.Cancel.SetHelp("c", "stop now")
-		}
-		if m.job.finished() {
-			// A finished job cannot be canceled: help does not offer it (a
-			// press still says why, from the console's own keys).
-			m.keys.Cancel.SetEnabled(false)
-		}
-		return m.jobHelp()
+	if o := m.top(); o != nil {
+		return o.help(&m)
 	}
-	return m.keys.pickerHelp(m.jobRunning())
+	return m.current().help(&m)
 }
 
 // fullHelp lays the help's columns out in rows that fit the width: the job
 // view has more keys than one row of columns holds at 80 cells.
-func (m Model) fullHelp(h int) string {
+func (m *Model) fullHelp(of bindings, w, h int) string {
 	var rows, row []string
 	used := 0
-	for _, group := range m.currentHelpForFull().FullHelp() {
+	for _, group := range of.FullHelp() {
 		col := m.help.FullHelpView([][]key.Binding{group})
 		cw := lipgloss.Width(col) + 4
-		if used > 0 && used+cw > m.width-2 {
+		if used > 0 && used+cw > w-2 {
 			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...), "")
 			row, used = nil, 0
 		}
@@ -502,11 +421,5 @@ func (m Model) fullHelp(h int) string {
 		used += cw
 	}
 	rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
-	return box(m.theme, "Keys (? or esc closes)", strings.Split(strings.Join(rows, "\n"), "\n"), m.width, h, true)
-}
-
-// currentHelpForFull is the help of the screen under the help overlay.
-func (m Model) currentHelpForFull() bindings {
-	m.showHelp = false
-	return m.currentHelp()
+	return box(m.theme, "Keys (? or esc closes)", strings.Split(strings.Join(rows, "\n"), "\n"), w, h, true)
 }

@@ -85,27 +85,55 @@ func (m *Model) confirmQuit(j model.Job) {
 	// Short key descriptions: the three choices and ctrl+c fit the help
 	// line at 80 columns; the lines above say the rest.
 	choices := []choice{
-		{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "quit, job runs on")), func(m *Model) tea.Cmd {
-			m.farewell = m.reattachNote(j)
-			return tea.Quit
-		}},
+		{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "quit, job runs on")), quitChosen{j, false}},
 	}
 	if j.State == model.StateCanceling {
 		lines = append(lines, "It is canceling and stops at its next checkpoint, with or without the console.")
 	} else {
 		lines = append(lines, "It keeps running when the console quits, unless you cancel it: it then stops at its next checkpoint.")
-		choices = append(choices, choice{key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cancel job, quit")), func(m *Model) tea.Cmd {
-			m.quitAfter = &j
-			return m.sendCancel(j.ID)
-		}})
+		choices = append(choices, choice{key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cancel job, quit")), quitChosen{j, true}})
 	}
 	lines = append(lines, "", "To follow it afterwards:", "  "+m.statusCommand(j.ID))
-	m.dialog = &dialog{
+	m.push(&dialog{
 		title: "Quit the console?",
 		lines: lines,
 		choices: append(choices,
 			choice{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "stay")), nil}),
+	})
+}
+
+// The answers of the root's dialogs.
+type (
+	// quitChosen is quitting while j runs, canceling it first or not.
+	quitChosen struct {
+		job    model.Job
+		cancel bool
 	}
+	watchChosen   struct{ job model.Job } // watch a job still running at start-up
+	openChosen    struct{ job model.Job } // open the job that keeps a start from running
+	stopNowChosen struct{ id int64 }
+)
+
+// rootAnswer applies the answer of one of the root's dialogs.
+func (m *Model) rootAnswer(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case quitChosen:
+		if msg.cancel {
+			j := msg.job
+			m.quitAfter = &j
+			return m.sendCancel(j.ID), true
+		}
+		m.farewell = m.reattachNote(msg.job)
+		return tea.Quit, true
+	case watchChosen:
+		return m.openJob(msg.job, m.archiveFile(msg.job.Archive)), true
+	case openChosen:
+		return m.showJob(msg.job), true
+	case stopNowChosen:
+		b, ctx, id := m.opts.Backend, m.ctx, msg.id
+		return func() tea.Msg { return stopNowMsg{id, b.StopNow(ctx, id)} }, true
+	}
+	return nil, false
 }
 
 // quitCanceled ends the console once the cancel asked for on quitting is
@@ -203,19 +231,17 @@ func (m *Model) offerReattach(jobs []model.Job) bool {
 		if j.State.Finished() || m.job != nil {
 			continue
 		}
-		m.dialog = &dialog{
+		m.push(&dialog{
 			title: "A job is still running",
 			lines: []string{
 				fmt.Sprintf("%s is %s at %d%%: %s", capitalize(jobName(j)), j.State, j.Progress.Percentage, j.Progress.Message),
 				"Watch it now? Another import cannot start until it ends.",
 			},
 			choices: []choice{
-				{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "watch it")), func(m *Model) tea.Cmd {
-					return m.openJob(j, m.archiveFile(j.Archive))
-				}},
+				{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "watch it")), watchChosen{j}},
 				{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "go to the archives")), nil},
 			},
-		}
+		})
 		return true
 	}
 	return false
@@ -230,7 +256,7 @@ func (m *Model) canceling() bool {
 // checkpoint, and the admin may not want to wait.
 func (m *Model) confirmStopNow() tea.Cmd {
 	id := m.job.id
-	m.dialog = &dialog{
+	m.push(&dialog{
 		title: fmt.Sprintf("Stop job %d now?", id),
 		lines: []string{
 			fmt.Sprintf("Job %d is canceling: it stops at its next checkpoint (the end of the current fork hierarchy, "+
@@ -239,13 +265,10 @@ func (m *Model) confirmStopNow() tea.Cmd {
 				"what was imported before it stays.",
 		},
 		choices: []choice{
-			{key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "stop now")), func(m *Model) tea.Cmd {
-				b, ctx := m.opts.Backend, m.ctx
-				return func() tea.Msg { return stopNowMsg{id, b.StopNow(ctx, id)} }
-			}},
+			{key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "stop now")), stopNowChosen{id}},
 			{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "wait for the checkpoint")), nil},
 		},
-	}
+	})
 	return nil
 }
 
@@ -281,14 +304,12 @@ func (m *Model) whoRuns(f model.ArchiveFile, r *model.RunningImport) {
 		lines = append(lines, "It has run"+since+".")
 	}
 	lines = append(lines, "Open it to watch or cancel it; start this archive once it has ended.")
-	m.dialog = &dialog{
+	m.push(&dialog{
 		title: "Another import is running",
 		lines: lines,
 		choices: []choice{
-			{key.NewBinding(key.WithKeys("o", "enter"), key.WithHelp("o/enter", fmt.Sprintf("open job %d", r.JobID))), func(m *Model) tea.Cmd {
-				return m.showJob(j)
-			}},
+			{key.NewBinding(key.WithKeys("o", "enter"), key.WithHelp("o/enter", fmt.Sprintf("open job %d", r.JobID))), openChosen{j}},
 			{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to the archives")), nil},
 		},
-	}
+	})
 }

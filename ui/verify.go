@@ -32,6 +32,7 @@ var verifySpin = spinner.MiniDot
 // verifyPane is one verify run and what it found.
 type verifyPane struct {
 	job    model.Job // the job verified (ID, Archive)
+	back   screenID  // the screen it was opened from, which esc returns to
 	gen    int       // a stale run's answers are dropped
 	ctx    context.Context
 	cancel context.CancelFunc // on leaving the pane: stops verify, a plan or a write under way
@@ -92,13 +93,15 @@ func (m *Model) openVerify(j model.Job) tea.Cmd {
 		return nil
 	}
 	m.closeVerify()
+	back := m.screen
 	m.verifyGen++
 	ctx, cancel := context.WithCancel(m.ctx)
 	f := textinput.New()
 	f.Prompt = "/ "
 	f.Placeholder = "filter the differences"
 	f.SetStyles(m.theme.input())
-	m.verify = &verifyPane{job: j, gen: m.verifyGen, ctx: ctx, cancel: cancel, filter: f}
+	m.verify = &verifyPane{job: j, back: back, gen: m.verifyGen, ctx: ctx, cancel: cancel, filter: f}
+	m.show(onVerify)
 	v, gen, id := m.opts.Verifier, m.verifyGen, j.ID
 	run := func() tea.Msg {
 		r, err := v.Verify(ctx, id)
@@ -108,10 +111,12 @@ func (m *Model) openVerify(j model.Job) tea.Cmd {
 	return tea.Batch(run, m.after(verifySpin.FPS, verifyTickMsg{gen}))
 }
 
-// closeVerify leaves the pane and stops a verify still running.
+// closeVerify leaves the pane for the screen it was opened from, and stops
+// a verify still running.
 func (m *Model) closeVerify() {
 	if m.verify != nil {
 		m.verify.cancel()
+		m.show(m.verify.back)
 		m.verify = nil
 	}
 }
@@ -336,16 +341,21 @@ func (m *Model) confirmRemainder(plan model.RemainderPlan, base, path string) {
 	// The name on a line of its own, where a narrow dialog does not wrap
 	// it at a dash.
 	lines = append(lines, "", "Written to the import directory, then selected in the archives, as", "  "+termsafe.String(filepath.Base(path)))
-	m.dialog = &dialog{
+	m.push(&dialog{
 		title: "Write the remainder archive?",
 		lines: lines,
 		choices: []choice{
-			{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "write it")), func(m *Model) tea.Cmd {
-				return m.writeRemainder(plan, base, path)
-			}},
+			{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "write it")), remainderChosen{plan, base, path}},
 			{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "back to the differences")), nil},
 		},
-	}
+	})
+}
+
+// remainderChosen is the remainder archive confirmed: written to a free
+// name, path unless a file has taken it since.
+type remainderChosen struct {
+	plan       model.RemainderPlan
+	base, path string
 }
 
 // projectsSaid says which projects importing the remainder creates, under
@@ -412,7 +422,7 @@ func (m *Model) writeRemainder(plan model.RemainderPlan, base, shown string) tea
 // remainderWritten goes to the picker with the new archive selected.
 func (m *Model) remainderWritten(msg remainderWrittenMsg) tea.Cmd {
 	m.closeVerify()
-	m.onJob, m.onHistory = false, false
+	m.show(onPicker)
 	name := filepath.Base(msg.path)
 	m.picker.selectName(name)
 	m.setNotice(fmt.Sprintf("Wrote %s (%s, %s): enter imports it.", termsafe.String(name),
@@ -645,7 +655,7 @@ func differenceLine(t Theme, d model.VerifyDifference, ws [3]int, selected bool)
 	return column(c[0], ws[0]) + column(c[1], ws[1]) + what + c[3]
 }
 
-func (m Model) verifyHelp() bindings {
+func (m *Model) verifyHelp() bindings {
 	k := m.keys
 	v := m.verify
 	back := k.Back
@@ -729,3 +739,45 @@ func rankHierarchyFirst(d model.VerifyDifference) int {
 
 // sentence is err's text to end a sentence with: without its own full stop.
 func sentence(err error) string { return strings.TrimSuffix(err.Error(), ".") }
+
+// verifyScreen is the Verify pane.
+type verifyScreen struct{}
+
+func (verifyScreen) view(m *Model, w, h int) string { return m.verifyView(w, h) }
+
+func (verifyScreen) key(m *Model, msg tea.KeyPressMsg) tea.Cmd { return m.verifyKey(msg) }
+
+func (verifyScreen) help(m *Model) bindings {
+	if m.verify.filtering {
+		return m.keys.promptHelp()
+	}
+	return m.verifyHelp()
+}
+
+func (verifyScreen) capturing(m *Model) bool { return m.verify.filtering }
+
+func (verifyScreen) prompt(m *Model, msg tea.Msg) tea.Cmd {
+	if !m.verify.filtering {
+		return nil
+	}
+	return m.verifyPrompt(msg)
+}
+
+func (verifyScreen) wheel(m *Model, msg tea.MouseWheelMsg) tea.Cmd {
+	if v := m.verify; v.report != nil {
+		v.cursor = min(max(v.cursor+wheelStep(msg), 0), max(len(v.shown)-1, 0))
+	}
+	return nil
+}
+
+// refresh keeps the screen under the pane as fresh as it was.
+func (verifyScreen) refresh(m *Model) tea.Cmd { return m.screens[m.verify.back].refresh(m) }
+
+func (verifyScreen) message(m *Model, msg tea.Msg) (tea.Cmd, bool) {
+	if c, ok := msg.(remainderChosen); ok {
+		return m.writeRemainder(c.plan, c.base, c.path), true
+	}
+	return m.verifyMessage(msg)
+}
+
+func (verifyScreen) setSize(*Model) {}

@@ -440,8 +440,8 @@ func TestFlowVerifyWritesTheRemainder(t *testing.T) {
 	if got := v.writtenPaths(); len(got) != 1 || filepath.Dir(got[0]) != a.Dir() {
 		t.Fatalf("wrote %v, want one file in %s", got, a.Dir())
 	}
-	if f, ok := fm.picker.selected(); !ok || f.Name != "Bitbucket_export_422-remainder-12.tar" || fm.onJob || fm.onHistory {
-		t.Fatalf("the picker shows %v selected (job view %v, jobs list %v)", f.Name, fm.onJob, fm.onHistory)
+	if f, ok := fm.picker.selected(); !ok || f.Name != "Bitbucket_export_422-remainder-12.tar" || fm.screen != onPicker {
+		t.Fatalf("the picker shows %v selected (screen %v)", f.Name, fm.screen)
 	}
 }
 
