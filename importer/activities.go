@@ -79,7 +79,12 @@ func (in *Instance) Activities(ctx context.Context, projectKey, slug string, id 
 				to.Commits = append(to.Commits, model.RestCommitID{ID: c.CommitID})
 			}
 		case model.KindMerged:
-			a.Action, a.Commit, a.AutoMerge = model.ActionMerged, &model.RestCommitID{ID: d.Hash}, &d.AutoMerge
+			a.Action, a.AutoMerge = model.ActionMerged, &d.AutoMerge
+			// A stacked pull request, merged by the one built on it, has no
+			// merge commit: Bitbucket answers it without "commit".
+			if d.Hash != "" {
+				a.Commit = &model.RestCommitID{ID: d.Hash}
+			}
 		default:
 			continue // kept in the database for later tools; the API has no shape for it
 		}

@@ -291,13 +291,15 @@ func pullRequestCommits(pr *model.PullRequest) []namedCommit {
 }
 
 // activityCommits appends to named the commits an activity record names:
-// a MERGED record's hash (which it must have), the hashes and commits of
-// a RESCOPED one, the anchors of a comment and its replies; the same
-// fields are checked on records of other kinds when they are there.
+// a MERGED record's hash, the hashes and commits of a RESCOPED one, the
+// anchors of a comment and its replies; the same fields are checked on
+// records of other kinds when they are there. A MERGED record may have no
+// hash: Bitbucket marks a stacked pull request MERGED, without a commit of
+// its own, when the one built on it is merged.
 func activityCommits(a *model.Activity, named []namedCommit) []namedCommit {
 	kind := quoteID(a.Kind)
 	add := func(field, id string, current bool) {
-		if id != "" || current {
+		if id != "" {
 			named = append(named, namedCommit{where: "the " + field + " of its " + kind + " activity", id: id, current: current})
 		}
 	}

@@ -256,10 +256,12 @@ type RestComment struct {
 	Comments       []RestComment      `json:"comments"`
 }
 
-// RestCommentAnchor places an inline or file comment in a diff.
+// RestCommentAnchor places an inline or file comment in a diff. A
+// file-level comment has line 0 and no lineType or fileType, as the
+// archive has them.
 type RestCommentAnchor struct {
 	Path     string `json:"path"`
-	Line     int    `json:"line,omitempty"`
+	Line     int    `json:"line"`
 	LineType string `json:"lineType,omitempty"`
 	FileType string `json:"fileType,omitempty"`
 	DiffType string `json:"diffType,omitempty"`
