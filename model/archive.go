@@ -298,13 +298,14 @@ type Thread struct {
 	UpdatedTimestamp int64   `json:"updatedTimestamp,omitempty"`
 }
 
-// Anchor places an inline comment in a diff.
+// Anchor places an inline comment in a diff, or a file-level one on a
+// file: line 0 and no fileType or lineType keys, as archives carry it.
 type Anchor struct {
 	DiffType string `json:"diffType"`
-	FileType string `json:"fileType"`
+	FileType string `json:"fileType,omitempty"`
 	FromHash string `json:"fromHash"`
 	Line     int    `json:"line"`
-	LineType string `json:"lineType"`
+	LineType string `json:"lineType,omitempty"`
 	Orphaned bool   `json:"orphaned"`
 	Path     string `json:"path"`
 	ToHash   string `json:"toHash"`

@@ -99,6 +99,7 @@ type Stats struct {
 	PullRequests        int
 	PullRequestsByState map[string]int // OPEN, MERGED, DECLINED
 	Drafts              int
+	Stacked             int // MERGED by the pull request built on them: no merge commit, no "hash"
 	Activities          int
 	Comments            int // every comment and reply, tasks included
 	Tasks               int // BLOCKER comments

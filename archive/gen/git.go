@@ -68,12 +68,24 @@ type pullGit struct {
 	file    string // the file its commits change
 	lines   int    // lines of file at the tip
 	target  string // toRef's latest commit
-	merge   string // the merge commit, MERGED only
+	merge   string // the merge commit, MERGED only (not stacked)
+	// stacked is a MERGED pull request that was merged by the one built
+	// on its branch: Bitbucket gives it no merge commit of its own.
+	stacked bool
 	opened  int64
 	closed  int64 // DECLINED and MERGED only
 }
 
 func (p pullGit) tip() string { return p.commits[len(p.commits)-1] }
+
+// mergeBase is the merge base of the pull request's tip and target: a
+// stacked pull request's tip is in its target.
+func (p pullGit) mergeBase() string {
+	if p.stacked {
+		return p.tip()
+	}
+	return p.base
+}
 
 func (g *generator) buildHierarchy(ctx context.Context, h *hierarchyPlan, dir string) ([]*builtRepo, error) {
 	var built []*builtRepo
@@ -214,7 +226,7 @@ func (g *generator) writeHistory(fi *objectWriter, r *rand.Rand, repo *repoPlan,
 	tip := parent
 	for i := range b.pulls {
 		p := &b.pulls[i]
-		if p.state != model.PRMerged {
+		if p.state != model.PRMerged || p.stacked {
 			continue
 		}
 		p.target = tip
@@ -224,6 +236,9 @@ func (g *generator) writeHistory(fi *objectWriter, r *rand.Rand, repo *repoPlan,
 		tip = fi.commit(p.author, p.closed, msg, tip, p.tip(),
 			[]fileChange{{path: p.file, blob: content}})
 		p.merge = tip
+		if i > 0 && b.pulls[i-1].stacked {
+			b.pulls[i-1].target = tip
+		}
 	}
 	b.heads["refs/heads/"+defaultBranch] = tip
 	for i := range b.pulls {
@@ -275,6 +290,12 @@ func (g *generator) writePullBranches(fi *objectWriter, r *rand.Rand, repo *repo
 			n = 3
 		}
 		parent := p.base
+		if below := len(pulls) - 1; stacks(p, pulls) {
+			// Stacked pull requests: this branch is built on the one of the
+			// pull request before it, and merging this one merges both.
+			pulls[below].stacked, pulls[below].closed = true, p.closed
+			p.base, parent = pulls[below].base, pulls[below].tip()
+		}
 		for j := 1; j <= n; j++ {
 			// The first commit is pushed before the pull request opens;
 			// later ones rescope it.
@@ -287,6 +308,18 @@ func (g *generator) writePullBranches(fi *objectWriter, r *rand.Rand, repo *repo
 		pulls = append(pulls, p)
 	}
 	return pulls
+}
+
+// stacks reports whether pull request p is built on the branch of the one
+// before it: one MERGED pull request in about sixteen (from id 6, every
+// fourth id whose predecessor was merged too), so that real instances'
+// stacks show up in any archive with a dozen pull requests a repository.
+func stacks(p pullGit, before []pullGit) bool {
+	if p.state != model.PRMerged || p.id < 6 || p.id%4 != 2 {
+		return false
+	}
+	below := before[len(before)-1]
+	return below.state == model.PRMerged && !below.stacked
 }
 
 func appText(k int) string {

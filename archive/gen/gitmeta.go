@@ -12,26 +12,30 @@ import (
 // metadata.atl.tar.atl.gz holds it. Branches and pull request refs are loose
 // ref files; tags are in packed-refs (with peeled lines for annotated tags),
 // as in a repository whose tags were packed by gc, so an importer meets both
-// forms in every archive.
+// forms in every archive. As in a real one: refs/pull-requests/<id>/from
+// for OPEN pull requests only, stash-refs/pull-requests/<id>/from for all,
+// a reflog of each of those refs written by Bitbucket Mesh, and in every
+// other repository app-info/gc.pid.
 func (g *generator) gitMetadata(repo *repoPlan, b *builtRepo) []File {
 	files := map[string]string{
 		"HEAD":   "ref: refs/heads/" + defaultBranch + "\n",
 		"config": g.gitConfig(),
 	}
-	who := g.people.users[repo.ordinal%len(g.people.users)]
-	logLine := func(id string) string {
-		return fmt.Sprintf("%s %s %s <%s> %d +0000\tpush\n", zeroID, id, who.id.DisplayName, who.email, b.end)
+	ref := func(name, id string) {
+		files[name] = id + "\n"
+		files["logs/"+name] = fmt.Sprintf("%s %s Bitbucket Mesh <bitbucket.mesh@atlassian.com> %d +0000\tpush\n", zeroID, id, b.end)
 	}
 	for name, id := range b.heads {
-		files[name] = id + "\n"
-		files["logs/"+name] = logLine(id)
+		ref(name, id)
 	}
-	files["logs/HEAD"] = logLine(b.heads["refs/heads/"+defaultBranch])
 	for _, p := range b.pulls {
 		if p.state == model.PROpen {
-			files[fmt.Sprintf("refs/pull-requests/%d/from", p.id)] = p.tip() + "\n"
+			ref(fmt.Sprintf("refs/pull-requests/%d/from", p.id), p.tip())
 		}
-		files[fmt.Sprintf("stash-refs/pull-requests/%d/from", p.id)] = p.tip() + "\n"
+		ref(fmt.Sprintf("stash-refs/pull-requests/%d/from", p.id), p.tip())
+	}
+	if repo.ordinal%2 == 0 {
+		files["app-info/gc.pid"] = fmt.Sprintf("%d bitbucket-node-1", 4000+repo.ordinal)
 	}
 	var packed strings.Builder
 	packed.WriteString("# pack-refs with: peeled fully-peeled sorted \n")

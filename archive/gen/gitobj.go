@@ -252,8 +252,10 @@ func (s *looseSink) add(id objectID, _ int, header string, data []byte) error {
 	return nil
 }
 
-// finish lists the objects as the objects tar holds them, sorted by name,
-// leaving out those in drop (returned as dropped).
+// finish lists the objects as a real objects tar holds them: mode 0400,
+// not in name order (Mesh writes them in the order it walks its store;
+// here, by the last 38 digits, so that the order is still the same in
+// every run), leaving out those in drop (returned as dropped).
 func (s *looseSink) finish(drop []string) (files []File, dropped []string) {
 	for id, data := range s.files {
 		name := id.String()
@@ -261,9 +263,9 @@ func (s *looseSink) finish(drop []string) (files []File, dropped []string) {
 			dropped = append(dropped, name)
 			continue
 		}
-		files = append(files, File{Name: name[:2] + "/" + name[2:], Mode: 0o444, Data: data})
+		files = append(files, File{Name: name[:2] + "/" + name[2:], Mode: 0o400, Data: data})
 	}
-	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name[3:], b.Name[3:]) })
 	slices.Sort(dropped)
 	return files, dropped
 }

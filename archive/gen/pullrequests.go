@@ -37,11 +37,14 @@ func (g *generator) writePullRequest(repo *repoPlan, p pullGit, r *rand.Rand) {
 	} else {
 		g.addJSON(archive.KindPullRequestActivities, ids, activities, true)
 	}
-	cache := model.AncestorCache{FromTip: p.tip(), ToTip: p.target, MergeBase: p.base}
+	cache := model.AncestorCache{FromTip: p.tip(), ToTip: p.target, MergeBase: p.mergeBase()}
 	g.addTar(archive.KindPullRequestCaches, ids,
 		[]File{{Name: "cached-ancestor.txt", Mode: 0o644, Data: []byte(cache.String())}})
 	g.stats.PullRequests++
 	g.stats.PullRequestsByState[p.state]++
+	if p.stacked {
+		g.stats.Stacked++
+	}
 	if p.draft {
 		g.stats.Drafts++
 	}
@@ -129,27 +132,39 @@ func (g *generator) pullRequest(p pullGit, r *rand.Rand) (model.PullRequest, []m
 	for c := range nComments {
 		sec := p.opened + int64(c+1)*3600
 		who := commenters[r.IntN(len(commenters))]
-		inline, task, replies := r.IntN(10) < 3, r.IntN(5) == 0, r.IntN(2)
+		place, task, replies := r.IntN(10), r.IntN(5) == 0, r.IntN(2)
+		inline, fileLevel := place < 2, place == 2
 		if p.rich {
-			// An inline comment, a task, then a comment with a reply to a reply.
-			inline, task, replies = c == 0, c == 1, 0
+			// An inline comment, a task on the whole file, then a comment
+			// with a reply to a reply.
+			inline, fileLevel, task, replies = c == 0, c == 1, c == 1, 0
 			if c == 2 {
 				replies = 2
 			}
 		}
 		top := g.comment(r, ms(sec), who)
 		top.Thread = &model.Thread{}
-		if inline {
+		switch {
+		case inline:
 			top.Thread.Anchor = &model.Anchor{DiffType: "EFFECTIVE", FileType: "TO", FromHash: p.base,
 				Line: 1 + r.IntN(p.lines), LineType: "ADDED", Path: p.file, ToHash: p.tip()}
+		case fileLevel:
+			// A comment on the whole file: line 0, no fileType or lineType.
+			top.Thread.Anchor = &model.Anchor{DiffType: "EFFECTIVE", FromHash: p.base, Path: p.file, ToHash: p.tip()}
 		}
+		// thread.resolved is the thread's own state, apart from a task's:
+		// the rich pull request resolves a task on an open thread and a
+		// plain comment's thread.
 		if task {
 			top.Severity = model.SeverityBlocker
 			if p.rich || r.IntN(2) == 0 {
 				resolver := commenters[r.IntN(len(commenters))]
 				top.State, top.ResolverID, top.ResolvedTimestamp = model.CommentResolved, resolver.String(), ms(sec+1800)
-				top.Thread.Resolved = true
+				top.Thread.Resolved = !p.rich
 			}
+		}
+		if p.rich && c == 2 {
+			top.Thread.Resolved = true
 		}
 		if (p.rich && c == 0) || r.IntN(7) == 0 {
 			top.UpdatedTimestamp = ms(sec + 120)
