@@ -12,6 +12,7 @@ import (
 
 	"bbimport/archive/gen"
 	"bbimport/importer"
+	"bbimport/internal/realshape"
 	"bbimport/model"
 )
 
@@ -341,5 +342,42 @@ func TestVerifyRefusesWithoutAnArchive(t *testing.T) {
 	}
 	if _, err := v.Verify(context.Background(), 9); err == nil || !strings.Contains(err.Error(), "job 9") {
 		t.Errorf("unknown job: %v", err)
+	}
+}
+
+// An archive in the shapes of a real export (internal/realshape: a stacked
+// MERGED without hash, loose lightweight and annotated tags, stash refs,
+// reflogs) verifies complete once imported.
+func TestRealShapesVerifyComplete(t *testing.T) {
+	ctx := context.Background()
+	home := t.TempDir()
+	fx, err := realshape.Build(ctx, t.TempDir(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := importer.Open(importer.Options{Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	if err := os.Rename(fx.Path, filepath.Join(in.ImportDir(), "export.tar")); err != nil {
+		t.Fatal(err)
+	}
+	job, err := in.Start(ctx, "export.tar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job, err = in.Wait(ctx, job.ID); err != nil || job.State != model.StateCompleted {
+		t.Fatalf("import: %v, %+v", err, job)
+	}
+	inst := instance{in: in, home: home}
+	r, err := inst.verifier(in).Verify(ctx, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := model.VerifyCount{Expected: 5, Present: 5}
+	if !r.Complete() || len(r.Differences) != 0 || r.Totals.PullRequests != want || r.Totals.Refs.Expected == 0 ||
+		r.Totals.Refs.Present != r.Totals.Refs.Expected {
+		t.Fatalf("totals %+v, differences %+v", r.Totals, r.Differences)
 	}
 }
