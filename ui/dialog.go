@@ -62,11 +62,17 @@ func (d *dialog) view(m *Model, _ string, w, h int) string {
 			lines = append(lines, " "+wl)
 		}
 	}
-	lines = append(lines, "")
+	var choices []string
 	for _, c := range d.choices {
 		hl := c.key.Help()
-		lines = append(lines, " "+t.Prompt.Render(hl.Key)+"  "+hl.Desc)
+		choices = append(choices, " "+t.Prompt.Render(hl.Key)+"  "+hl.Desc)
 	}
+	// The choices always show: on a short screen the text gives way,
+	// and says so.
+	if room := h - 2 - 1 - len(choices); len(lines) > room {
+		lines = append(lines[:max(room-1, 0)], t.Dim.Render(" … more: enlarge the window to read it all"))
+	}
+	lines = append(append(lines, ""), choices...)
 	bh := min(len(lines)+2, h)
 	b := box(t, d.title, lines, bw, bh, true)
 	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, b)

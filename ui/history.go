@@ -249,13 +249,13 @@ func (m Model) historyList(w, h int) string {
 	case len(hs.jobs) == 0:
 		lines = append(lines, wrapLines([]string{"No jobs yet.", "", "Imports started here, by bbimport import or, remotely, by this client are listed."}, inner)...)
 	default:
-		idW, stateW := m.historyColumns()
+		idW, stateW, nameW := m.historyColumns(inner)
 		lines = append(lines, t.Label.Render(fit("  "+fmt.Sprintf("%-*s%-*s", idW, "Job", stateW, "State")+
-			fit("Archive", historyNameW(inner, idW, stateW))+historyTail(inner, "Started", "Ended", "Imported"), inner)))
+			fit("Archive", nameW)+historyTail(inner, "Started", "Ended", "Imported"), inner)))
 		rows := h - 3
 		top := max(0, hs.cursor-rows+1)
 		for i := top; i < len(hs.jobs) && i < top+rows; i++ {
-			lines = append(lines, m.historyRow(hs.jobs[i], i == hs.cursor, inner, idW, stateW))
+			lines = append(lines, m.historyRow(hs.jobs[i], i == hs.cursor, inner, idW, stateW, nameW))
 		}
 	}
 	return box(t, fmt.Sprintf("Jobs (%d)", len(hs.jobs)), lines, w, h, true)
@@ -264,14 +264,22 @@ func (m Model) historyList(w, h int) string {
 // historyWhenW is the width of the list's date column.
 const historyWhenW = 12
 
-// historyColumns sizes the id and state columns to the longest listed.
-func (m Model) historyColumns() (idW, stateW int) {
+// historyColumns sizes the id, state and archive columns to the longest
+// listed in a list w cells wide: the archive's column takes what its names
+// need, and what is left goes to the counts at the end of the row.
+func (m Model) historyColumns(w int) (idW, stateW, nameW int) {
+	nameW = len(archiveNotKnown)
 	for _, j := range m.hist.jobs {
 		idW = max(idW, len(fmt.Sprint(j.ID))+3)
 		stateW = max(stateW, ansi.StringWidth(m.historyBadge(j))+2)
+		nameW = max(nameW, ansi.StringWidth(j.Archive))
 	}
-	return idW, stateW
+	return idW, stateW, min(nameW+2, historyNameW(w, idW, stateW))
 }
+
+// archiveNotKnown stands for the archive of a job the backend does not
+// name.
+const archiveNotKnown = "(archive not known)"
 
 // historyWideFrom is the list's inner width from which rows also show
 // when a job ended and what it imported; below, the details pane does.
@@ -289,17 +297,17 @@ func historyNameW(w, idW, stateW int) int {
 }
 
 // historyTail is the columns after the archive's name: started, and from
-// historyWideFrom ended and imported.
+// historyWideFrom ended and imported, which the row's fit ends.
 func historyTail(w int, started, ended, imported string) string {
 	s := " " + fmt.Sprintf("%-*s", historyWhenW, started)
 	if w >= historyWideFrom {
-		s += " " + fmt.Sprintf("%-*s", historyWhenW, ended) + " " + fit(imported, historyCountW)
+		s += " " + fmt.Sprintf("%-*s", historyWhenW, ended) + " " + imported
 	}
 	return s
 }
 
 // historyRow is "▸ #12  ● RUNNING  archive          Nov 25 16:58".
-func (m Model) historyRow(j model.Job, selected bool, w, idW, stateW int) string {
+func (m Model) historyRow(j model.Job, selected bool, w, idW, stateW, nameW int) string {
 	t := m.theme
 	badge := m.historyBadge(j)
 	if selected {
@@ -307,10 +315,9 @@ func (m Model) historyRow(j model.Job, selected bool, w, idW, stateW int) string
 		// would end the reverse where its own style ends.
 		badge = ansi.Strip(badge)
 	}
-	nameW := historyNameW(w, idW, stateW)
 	archive := j.Archive
 	if archive == "" {
-		archive = "(archive not known)"
+		archive = archiveNotKnown
 	}
 	short := func(ms int64) string {
 		if ms == 0 {
@@ -324,7 +331,11 @@ func (m Model) historyRow(j model.Job, selected bool, w, idW, stateW int) string
 	}
 	imported := "not reported"
 	if c := j.Counts; c != nil {
-		imported = fmt.Sprintf("%d proj · %d repos · %d PRs", c.Projects, c.Repositories, c.PullRequests)
+		imported = fmt.Sprintf("%d proj · %s · %s", c.Projects, Plural(c.Repositories, "repo", "repos"), Plural(c.PullRequests, "PR", "PRs"))
+		// The words in full where the row has the room.
+		if long := importedWords(c); w-2-idW-stateW-nameW-2*(historyWhenW+1)-1 >= ansi.StringWidth(long) {
+			imported = long
+		}
 	}
 	mark := "  "
 	if selected {
@@ -377,8 +388,7 @@ func (m Model) jobDetails(w, h int) string {
 	lines = append(lines, field(t, "Ended", ended, inner)...)
 	imported := "not reported (Bitbucket sends no counts)"
 	if c := j.Counts; c != nil {
-		imported = fmt.Sprintf("%s · %s · %s", Plural(c.Projects, "project", "projects"),
-			Plural(c.Repositories, "repository", "repositories"), Plural(c.PullRequests, "pull request", "pull requests"))
+		imported = importedWords(c)
 	}
 	lines = append(lines, field(t, "Imported", imported, inner)...)
 	lines = append(lines, field(t, "Problems", m.problems(j), inner)...)
@@ -387,6 +397,12 @@ func (m Model) jobDetails(w, h int) string {
 	}
 	lines = append(lines, "", t.Dim.Render("enter opens it: summary and messages"))
 	return box(t, fmt.Sprintf("Job %d", j.ID), wrapLines(lines, inner), w, h, false)
+}
+
+// importedWords is "1 project · 3 repositories · 120 pull requests".
+func importedWords(c *model.ImportCounts) string {
+	return fmt.Sprintf("%s · %s · %s", Plural(c.Projects, "project", "projects"),
+		Plural(c.Repositories, "repository", "repositories"), Plural(c.PullRequests, "pull request", "pull requests"))
 }
 
 // problems is "3 warnings · 0 errors", or why they are not counted yet.

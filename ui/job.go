@@ -264,7 +264,7 @@ func (j *jobView) paneLines(t Theme, w, h int, now time.Time) []string {
 func (j *jobView) paneHeight(lines []string, h int) int {
 	least := 8
 	if j.finished() {
-		least = 11
+		least = 0 // the summary no longer moves: the log gets every row it leaves
 	}
 	return min(max(len(lines)+2, least), max(h-minLogHeight, 3))
 }
@@ -571,15 +571,31 @@ func (j *jobView) summaryLines(t Theme, w, room int, now time.Time) []string {
 		lines = append(lines, indent(wrapLines([]string{j.lastJobMessage}, w-2))...)
 	}
 	lines = append(lines, j.connectionNote(t, now)...)
+	bySubject := append(labelled(t, "warnings by subject: ", j.topSubjects(func(c *tally) int { return c.warn }), w-1),
+		labelled(t, "errors by subject:   ", j.topSubjects(func(c *tally) int { return c.errs }), w-1)...)
 	for _, extra := range [][]string{
-		{" " + t.Label.Render("warnings by subject: ") + j.topSubjects(func(c *tally) int { return c.warn }),
-			" " + t.Label.Render("errors by subject:   ") + j.topSubjects(func(c *tally) int { return c.errs })},
-		{"", " " + t.Dim.Render("b back to the archives · q quit · the log below keeps every message")},
+		indent(bySubject),
+		{" " + t.Dim.Render("b back to the archives · q quit · the log below keeps every message")},
 	} {
 		if len(lines)+len(extra) > room {
 			break
 		}
 		lines = append(lines, extra...)
+	}
+	return lines
+}
+
+// labelled is label and value in w cells, the value's wrapped lines
+// indented under its first.
+func labelled(t Theme, label, value string, w int) []string {
+	lw := ansi.StringWidth(label)
+	lines := wrapLines([]string{value}, max(w-lw, 1))
+	for i := range lines {
+		if i == 0 {
+			lines[i] = t.Label.Render(label) + lines[i]
+		} else {
+			lines[i] = strings.Repeat(" ", lw) + lines[i]
+		}
 	}
 	return lines
 }
@@ -622,7 +638,8 @@ func (j *jobView) topSubjects(count func(*tally) int) string {
 			parts = append(parts, fmt.Sprintf("and %d more", len(all)-5))
 			break
 		}
-		parts = append(parts, fmt.Sprintf("%s %d", s.subject, s.n))
+		// A no-break space: a subject and its count stay on one line.
+		parts = append(parts, fmt.Sprintf("%s\u00a0%d", s.subject, s.n))
 	}
 	return strings.Join(parts, " · ")
 }

@@ -37,15 +37,48 @@ func fitLines(lines []string, w, h int) []string {
 	return out
 }
 
-// wrapLines word-wraps each line to w cells (long words broken), keeping
-// styles; the preview and dialogs read better wrapped than cut.
+// wrapLines word-wraps each line to w cells, keeping styles; the preview
+// and dialogs read better wrapped than cut. It breaks at spaces only, never
+// at a slash or a dash inside a key, slug, path or hash, which would then
+// be copied broken; only a word wider than w is cut, where it must be.
 func wrapLines(lines []string, w int) []string {
 	var out []string
 	for _, l := range lines {
-		out = append(out, strings.Split(ansi.Wrap(l, w, " /"), "\n")...)
+		out = append(out, wrapAtSpaces(l, w)...)
 	}
 	return out
 }
+
+func wrapAtSpaces(s string, w int) []string {
+	if w <= 0 || ansi.StringWidth(s) <= w {
+		return []string{s}
+	}
+	var lines []string
+	line, lineW := "", 0
+	for i, word := range strings.Split(s, " ") {
+		ww := ansi.StringWidth(word)
+		switch {
+		case i == 0:
+			line, lineW = word, ww
+		case lineW+1+ww <= w:
+			line, lineW = line+" "+word, lineW+1+ww
+		case ww == 0:
+			continue // a space where the line breaks
+		default:
+			lines = append(lines, line)
+			line, lineW = word, ww
+		}
+		for lineW > w {
+			lines = append(lines, ansi.Cut(line, 0, w))
+			line, lineW = ansi.Cut(line, w, lineW), lineW-w
+		}
+	}
+	return append(lines, line)
+}
+
+// underIndent is how far a value that goes on the lines under its label is
+// indented, room permitting, so that it still reads as the label's.
+const underIndent = 2
 
 // field is "Label         value" in w cells, the value's wrapped lines
 // indented under its first; a value with a word too long to sit beside the
@@ -57,7 +90,12 @@ func field(t Theme, label, value string, w int) []string {
 		longest = max(longest, ansi.StringWidth(word))
 	}
 	if longest > w-labelW {
-		return append([]string{strings.TrimRight(head, " ")}, wrapLines([]string{value}, w)...)
+		pad := strings.Repeat(" ", min(underIndent, max(w-longest, 0)))
+		under := wrapLines([]string{value}, w-len(pad))
+		for i := range under {
+			under[i] = pad + under[i]
+		}
+		return append([]string{strings.TrimRight(head, " ")}, under...)
 	}
 	lines := wrapLines([]string{value}, w-labelW)
 	for i := range lines {

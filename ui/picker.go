@@ -488,19 +488,23 @@ func (m *Model) confirmStart(f model.ArchiveFile, in *archiveInfo) tea.Cmd {
 	cmd := m.fillPreview()
 	body := func(m *Model, w int) []string {
 		t := m.theme
-		lines := field(t, "Archive", shownName(f)+" · "+humanize.IBytes(uint64(f.Size))+" · modified "+f.ModTime.Format("2006-01-02 15:04"), w)
+		lines := field(t, "Archive", shownName(f)+" · "+humanize.IBytes(uint64(f.Size))+" · "+f.ModTime.Format("2006-01-02 15:04"), w)
 		lines = append(lines, field(t, "Into", m.targetName(), w)...)
 		lines = append(lines, checksumLines(t, in, w)...)
 		lines = append(lines, "")
 		lines = append(lines, preflightLines(t, f, in)...)
-		return append(lines, "", "The import cannot be undone, but it can be canceled at its next checkpoint.")
+		lines = append(lines, "", "The import cannot be undone, but it can be canceled at its next checkpoint.")
+		if _, ok := in.mismatch(); ok {
+			lines = append(lines, "A start despite the checksum mismatch is noted in the job's log.")
+		}
+		return lines
 	}
 	back := choice{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "back to the archives")), nil}
 	start := choice{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "start the import")), startChosen{f, in, nil}}
 	if mm, ok := in.mismatch(); ok {
 		// A differing checksum means a damaged or different copy: starting
 		// takes a key that is not pressed by habit, and is recorded.
-		start = choice{key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "start despite the mismatch (noted in the job's log)")),
+		start = choice{key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "start despite the mismatch")),
 			startChosen{f, in, []string{mm.note()}}}
 	}
 	m.push(&dialog{title: "Start the import?", body: body, choices: []choice{start, back}})

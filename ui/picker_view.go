@@ -161,11 +161,23 @@ const labelW = 14
 // so that the hash is never split.
 const hashW = 64
 
-// pickerLayout sizes the two panes in a w x h body.
-func pickerLayout(w, h, rows int, filtered bool) (listW, listH, prevW, prevH int) {
+// The archive list's columns beside the name, and the least it keeps for
+// names when its width is shared with the preview.
+const (
+	archiveSizeW  = 10
+	archiveDateW  = 12
+	archiveOtherW = 2 + 1 + archiveSizeW + 1 + archiveDateW // mark, size, date
+	archiveNameW  = 20
+)
+
+// pickerLayout sizes the two panes in a w x h body; names is the widest
+// archive name listed. Side by side, the list takes what its names need,
+// and the preview the rest: from 80 cells inside, a SHA-256 sits beside
+// its label, and it never has less than the hash and its indent.
+func pickerLayout(w, h, rows, names int, filtered bool) (listW, listH, prevW, prevH int) {
 	if w >= sideBySideFrom {
-		prevW = max(w-w*11/20, hashW+2)
-		return w - prevW, h, prevW, h
+		listW = min(max(names, archiveNameW)+archiveOtherW+2, w-(hashW+underIndent+2))
+		return listW, h, w - listW, h
 	}
 	if rows == 0 {
 		rows = 4 // room to say there is nothing, and what to do
@@ -180,7 +192,11 @@ func pickerLayout(w, h, rows int, filtered bool) (listW, listH, prevW, prevH int
 
 func (m Model) pickerLayout() (listW, listH, prevW, prevH int) {
 	p := m.picker
-	return pickerLayout(m.width, m.bodyHeight(), len(p.shown), p.filtering || p.filter.Value() != "")
+	names := 0
+	for _, i := range p.shown {
+		names = max(names, ansi.StringWidth(shownName(p.files[i])))
+	}
+	return pickerLayout(m.width, m.bodyHeight(), len(p.shown), names, p.filtering || p.filter.Value() != "")
 }
 
 // pickerView draws the archive list and the preview.
@@ -234,8 +250,8 @@ func (m Model) archiveList(w, h int) string {
 // "copying…" while the file still grows.
 func (m Model) archiveRow(f model.ArchiveFile, selected bool, w int) string {
 	t := m.theme
-	const sizeW, dateW = 10, 12
-	nameW := max(w-2-sizeW-dateW-2, 8)
+	const sizeW, dateW = archiveSizeW, archiveDateW
+	nameW := max(w-archiveOtherW, 8)
 	date := f.ModTime.Format("Jan 02 15:04")
 	if f.Growing {
 		date = "copying…"
@@ -270,7 +286,18 @@ func (m Model) preview(w, h int) string {
 	}
 	lines := m.previewLines(f, w-2)
 	top := min(p.topOf(f), max(0, len(lines)-(h-2)))
-	return box(m.theme, "Preview · "+shownName(f), lines[top:], w, h, p.previewFocused)
+	lines = lines[top:]
+	if rows := h - 2; len(lines) > rows && rows > 1 {
+		// What does not fit is not silently cut: the pre-flight's last
+		// line (free disk space) is often the one below the fold.
+		more := len(lines) - rows + 1
+		scroll := "tab, then ↓ scrolls"
+		if p.previewFocused {
+			scroll = "↓ scrolls"
+		}
+		lines = append(lines[:rows-1:rows-1], m.theme.Dim.Render(fmt.Sprintf("↓ %s below: %s", Plural(more, "more line", "more lines"), scroll)))
+	}
+	return box(m.theme, "Preview · "+shownName(f), lines, w, h, p.previewFocused)
 }
 
 // previewLines is what the preview shows of f, wrapped to w cells.

@@ -159,7 +159,6 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		m.help.SetWidth(msg.Width)
 		for _, sc := range m.screens {
 			sc.setSize(m)
 		}
@@ -330,7 +329,7 @@ func (m Model) render() string {
 	}
 	status := m.statusLines()
 	rows := append([]string{m.header(), body}, fitLines(status, m.width, len(status))...)
-	rows = append(rows, fit(m.help.ShortHelpView(m.currentHelp().ShortHelp()), m.width))
+	rows = append(rows, fit(m.shortHelp(m.currentHelp().ShortHelp()), m.width))
 	return strings.Join(rows, "\n")
 }
 
@@ -403,6 +402,21 @@ func (m Model) currentHelp() bindings {
 		return o.help(&m)
 	}
 	return m.current().help(&m)
+}
+
+// shortHelp is the one-line help in the width: whole keys only, the ones
+// that do not fit left for ? to show, and a … that says so.
+func (m Model) shortHelp(keys []key.Binding) string {
+	for n := len(keys); n > 0; n-- {
+		s := m.help.ShortHelpView(keys[:n])
+		if n < len(keys) {
+			s += m.help.Styles.Ellipsis.Render(" …")
+		}
+		if ansi.StringWidth(s) <= m.width {
+			return s
+		}
+	}
+	return ""
 }
 
 // fullHelp lays the help's columns out in rows that fit the width: the job
