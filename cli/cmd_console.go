@@ -43,6 +43,8 @@ func runConsole(cmd *cobra.Command, g *globalFlags) error {
 		In:         g.io.in,
 		InTerminal: g.io.inTTY,
 		Out:        g.io.out,
+		// As the shell was told: the console's hints then run as written.
+		Self: os.Args[0],
 	}
 	// The pane does not show the target, so no target name: asking a
 	// server for it here would hold the console's start until it answers.

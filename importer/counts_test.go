@@ -39,11 +39,14 @@ func assertFinalCounts(t *testing.T, in *Instance, final model.Job) {
 		t.Fatalf("the last message has no summary: %s", last)
 	}
 	n := func(s string) int { v, _ := strconv.Atoi(s); return v }
-	said := model.ImportCounts{Projects: n(m[1]), Repositories: n(m[2]), PullRequests: n(m[3])}
+	// The message does not say how many personal projects were reused.
+	said := model.ImportCounts{Projects: n(m[1]), Repositories: n(m[2]), PullRequests: n(m[3]), PersonalReused: final.Counts.PersonalReused}
 	if *final.Counts != said {
 		t.Errorf("job %d counts %+v, its message says %q", final.ID, *final.Counts, last)
 	}
-	if db := dbCounts(t, in, final.ID); *final.Counts != db {
+	db := dbCounts(t, in, final.ID)
+	db.PersonalReused = final.Counts.PersonalReused
+	if *final.Counts != db {
 		t.Errorf("job %d counts %+v, the database holds %+v", final.ID, *final.Counts, db)
 	}
 	stored, err := in.Job(context.Background(), final.ID)
@@ -96,6 +99,9 @@ func TestCountsMatchTheMessageAndTheDatabase(t *testing.T) {
 	personal := count(t, in, `SELECT COUNT(*) FROM projects WHERE type = 'PERSONAL' AND job_id = ?`, first.ID)
 	if want := first.Counts.Projects - personal; second.Counts.Projects != want {
 		t.Errorf("the second import counts %d projects, want %d: the %d personal projects exist already", second.Counts.Projects, want, personal)
+	}
+	if first.Counts.PersonalReused != 0 || second.Counts.PersonalReused != personal || personal == 0 {
+		t.Errorf("personal projects reused: first import %d, second %d, want 0 and %d", first.Counts.PersonalReused, second.Counts.PersonalReused, personal)
 	}
 }
 

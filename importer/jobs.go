@@ -86,7 +86,7 @@ func (in *Instance) jobs(ctx context.Context, where string, args ...any) ([]mode
 }
 
 const jobSelect = `SELECT id, state, archive_path, progress_message, percentage, start_date, updated_date, end_date, initiator,
-	imported_projects, imported_repositories, imported_pull_requests, heartbeat FROM jobs`
+	imported_projects, imported_repositories, imported_pull_requests, personal_projects_reused, heartbeat FROM jobs`
 
 // jobRow is a job as its row holds it, with when its runner last beat.
 type jobRow struct {
@@ -106,8 +106,9 @@ func (in *Instance) queryJobs(ctx context.Context, where string, args ...any) ([
 		var end, heartbeat sql.NullInt64
 		var initiator sql.NullString
 		var projects, repos, prs sql.NullInt64
+		var reused int
 		if err := rows.Scan(&j.ID, &j.State, &j.Archive, &j.Progress.Message, &j.Progress.Percentage, &j.StartDate, &j.UpdatedDate, &end, &initiator,
-			&projects, &repos, &prs, &heartbeat); err != nil {
+			&projects, &repos, &prs, &reused, &heartbeat); err != nil {
 			return nil, fmt.Errorf("read job: %w", err)
 		}
 		j.EndDate, j.heartbeat = end.Int64, heartbeat.Int64
@@ -118,7 +119,8 @@ func (in *Instance) queryJobs(ctx context.Context, where string, args ...any) ([
 			}
 		}
 		if projects.Valid {
-			j.Counts = &model.ImportCounts{Projects: int(projects.Int64), Repositories: int(repos.Int64), PullRequests: int(prs.Int64)}
+			j.Counts = &model.ImportCounts{Projects: int(projects.Int64), Repositories: int(repos.Int64), PullRequests: int(prs.Int64),
+				PersonalReused: reused}
 		}
 		j.Type = model.JobTypeImport
 		j.NodeID = in.nodeID

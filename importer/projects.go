@@ -17,6 +17,7 @@ func (im *importRun) project(p *model.Project) error {
 		}
 		if found {
 			im.projects[p.ID] = &importedProject{id: id, key: p.Key, archiveKey: p.Key}
+			im.counts.PersonalReused++
 			im.info(p.Key, "Personal project %s exists already; its repositories from the archive are added to it", p.Key)
 			return im.st.mapID("project", p.ID, id)
 		}

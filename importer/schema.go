@@ -215,6 +215,11 @@ DROP INDEX messages_job;
 	// Indexes for the foreign keys of rows a failed item deletes (see
 	// scaleIndexes).
 	scaleIndexes,
+	// The personal projects each job found existing and reused
+	// (model.ImportCounts.PersonalReused), as data beside the counts.
+	`
+ALTER TABLE jobs ADD COLUMN personal_projects_reused INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // maxOpenConns bounds the database connections: the import's writer and

@@ -236,9 +236,9 @@ func (s *store) saveJob(j model.Job) error {
 	// ends, even before the runner has read it.
 	_, err := s.w.exec(`UPDATE jobs SET state = CASE WHEN cancel_requested > 0 AND ? = 0 THEN ? ELSE ? END,
 		progress_message = ?, percentage = ?, updated_date = ?, end_date = ?,
-		imported_projects = ?, imported_repositories = ?, imported_pull_requests = ? WHERE id = ?`,
+		imported_projects = ?, imported_repositories = ?, imported_pull_requests = ?, personal_projects_reused = ? WHERE id = ?`,
 		j.State.Finished(), model.StateCanceling, j.State, j.Progress.Message, j.Progress.Percentage, j.UpdatedDate, nullIfZero(j.EndDate),
-		c.Projects, c.Repositories, c.PullRequests, j.ID)
+		c.Projects, c.Repositories, c.PullRequests, c.PersonalReused, j.ID)
 	return err
 }
 

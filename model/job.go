@@ -80,9 +80,13 @@ type Job struct {
 // ImportCounts are the items a job has imported so far, as structured data
 // so that no reader has to parse the importer's messages.
 type ImportCounts struct {
-	Projects     int `json:"projects"`
+	Projects     int `json:"projects"` // created by the job, personal ones included
 	Repositories int `json:"repositories"`
 	PullRequests int `json:"pullRequests"`
+	// PersonalReused is the archive's personal projects that existed
+	// already: the job added their repositories to them and did not count
+	// them in Projects.
+	PersonalReused int `json:"personalProjectsReused,omitempty"`
 }
 
 // Progress is a job's progress: a message naming the current item and a

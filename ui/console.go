@@ -47,6 +47,10 @@ type Options struct {
 	// writes remainder archives; nil leaves the Verify pane out.
 	Verifier model.Verifier
 
+	// Self is bbimport as the user ran it ("./bbimport"), for the commands
+	// the console suggests; "" means "bbimport".
+	Self string
+
 	// Now is the clock; nil means time.Now. Tests inject a fixed one.
 	Now func() time.Time
 	// NoColor forces the no-colour theme. Run also sets it when the

@@ -446,7 +446,7 @@ func (j *jobView) counts(t Theme) string {
 	// Only bbimport reports counts; Bitbucket's job JSON has none.
 	items := "imported: not reported"
 	if c := j.job.Counts; c != nil {
-		items = "imported " + Plural(c.Projects, "project", "projects") + " · " +
+		items = "imported " + projectsWords(c) + " · " +
 			Plural(c.Repositories, "repo", "repos") + " · " + Plural(c.PullRequests, "PR", "PRs")
 	}
 	return items + " · " + problems
@@ -561,9 +561,9 @@ func (j *jobView) summaryLines(t Theme, w, room int, now time.Time) []string {
 		if jb.EndDate > 0 {
 			end := time.UnixMilli(jb.EndDate)
 			when = fmt.Sprintf("  ran %s, %s → %s", formatDuration(end.Sub(start)),
-				start.UTC().Format("15:04:05"), end.UTC().Format("15:04:05 UTC"))
+				start.Format("15:04:05"), end.Format("15:04:05"))
 		} else {
-			when = "  started " + start.UTC().Format("15:04:05 UTC") + ", end not reported"
+			when = "  started " + start.Format("15:04:05") + ", end not reported"
 		}
 	}
 	lines := indent(wrapLines([]string{stateBadge(t, jb.State, j.hasErrors()) + when, j.counts(t)}, w-1))

@@ -20,6 +20,8 @@ func TestJobCountsComeFromTheJob(t *testing.T) {
 	}{
 		{"reported", &model.ImportCounts{Projects: 4, Repositories: 11, PullRequests: 77},
 			"imported 4 projects · 11 repos · 77 PRs", "999 PRs"},
+		{"personal projects reused", &model.ImportCounts{Projects: 3, Repositories: 7, PullRequests: 340, PersonalReused: 2},
+			"imported 5 projects (3 new, 2 personal reused) · 7 repos · 340 PRs", "999 PRs"},
 		{"zero is reported too", &model.ImportCounts{}, "imported 0 projects · 0 repos · 0 PRs", "999 PRs"},
 		{"not reported (Bitbucket)", nil, "imported: not reported ·", "999 PRs"},
 	} {

@@ -69,7 +69,7 @@ func TestUnreachableBackendMakesTheStateUnknown(t *testing.T) {
 	j.State, j.EndDate = model.StateCompleted, t0.Add(10*time.Minute).UnixMilli()
 	h.b.set(j)
 	h.fire()
-	h.requireScreen("✓ COMPLETED  ran 12m00s, 16:58:00 → 17:10:00 UTC")
+	h.requireScreen("✓ COMPLETED  ran 12m00s, 16:58:00 → 17:10:00")
 	h.requireNotScreen("UNKNOWN", "unreachable")
 }
 
@@ -83,7 +83,7 @@ func TestSummaryWithoutEndTime(t *testing.T) {
 	h.b.set(j)
 	h.now = t0.Add(time.Hour)
 	h.fire()
-	h.requireScreen("✗ FAILED  started 16:58:00 UTC, end not reported")
+	h.requireScreen("✗ FAILED  started 16:58:00, end not reported")
 	h.requireNotScreen("ran ")
 }
 
@@ -119,4 +119,19 @@ func TestWrappedNoticeKeepsTheNewestMessageInSight(t *testing.T) {
 	h.requireScreen("Stop now was not accepted", "Press c to try again.")
 	requireFrame(t, h.m.render(), 80, 24)
 	h.requireScreen("Reviewer ghost|Ghost||NORMAL", "INFO 3  WARN 3  ERROR 0")
+}
+
+// Times are the machine's local time everywhere, the zone named once, in
+// the header.
+func TestTimesAreLocalWithTheZoneInTheHeader(t *testing.T) {
+	defer func(l *time.Location) { time.Local = l }(time.Local)
+	time.Local = time.FixedZone("CET", 3600)
+	h := newHarness(t, 120, 40)
+	startRunning(h)
+	finish(h, model.StateCompleted)
+	h.requireScreen("times in CET", "ran 2m00s, 17:58:00 → 18:00:00", "17:58:02 WARN")
+	h.requireNotScreen("UTC")
+	h.b.known = []model.Job{finishedJob(11, model.StateCompleted, "small.tar")}
+	h.press("b", "h")
+	h.requireScreen("Nov 25 17:30", "2026-11-25 17:30:00", "times in CET")
 }

@@ -103,3 +103,16 @@ func TestForceQuitNamesAJobRunningElsewhere(t *testing.T) {
 		t.Fatalf("farewell %q lacks %q", h.m.farewell, want)
 	}
 }
+
+// The hints name bbimport as the admin ran it, with the backend's flags.
+func TestHintsNameTheBinaryAsRun(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.m.opts.Self = "./bbimport"
+	startRunning(h)
+	h.press("q")
+	h.requireScreen("./bbimport status 12 --home /srv/bbimport")
+	h.press("enter")
+	if want := "To come back (it offers to reattach):\n  ./bbimport --home /srv/bbimport\nTo follow it:\n  ./bbimport status 12 --home /srv/bbimport"; !strings.HasSuffix(h.m.farewell, want) {
+		t.Fatalf("farewell %q, want it to end %q", h.m.farewell, want)
+	}
+}

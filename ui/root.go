@@ -387,11 +387,17 @@ func (m Model) header() string {
 	default:
 		where = fmt.Sprintf("in-process · home %s", m.identity.Location)
 	}
-	right := ""
-	if m.mouse {
-		right = "[mouse wheel on] "
-	}
 	const name = " bbimport "
+	// Every time on screen is the machine's local time; the header names
+	// its zone, once, in fewer words where the backend's name needs them.
+	zone := m.opts.Now().Local().Format("MST")
+	right := " times in " + zone + " "
+	if m.mouse {
+		right = " [mouse wheel on]" + right
+	}
+	if ansi.StringWidth(name)+ansi.StringWidth(" "+where)+ansi.StringWidth(right) > m.width {
+		right = strings.Replace(right, " times in ", " ", 1)
+	}
 	rest := m.width - ansi.StringWidth(name) - ansi.StringWidth(right)
 	return t.HeaderKey.Render(name) + t.Header.Render(fit(" "+where, rest)) + t.Header.Render(right)
 }

@@ -177,7 +177,15 @@ func (m *Model) connection() string {
 }
 
 func (m *Model) statusCommand(id int64) string {
-	return fmt.Sprintf("bbimport status %d %s", id, m.connection())
+	return fmt.Sprintf("%s status %d %s", m.self(), id, m.connection())
+}
+
+// self runs bbimport again as the user ran it.
+func (m *Model) self() string {
+	if m.opts.Self == "" {
+		return "bbimport"
+	}
+	return shellQuote(m.opts.Self)
 }
 
 // reattachNote says how to come back to the job; the commands work as
@@ -188,8 +196,8 @@ func (m *Model) reattachNote(j model.Job) string {
 	if !m.identity.Remote {
 		where = "in the background on home " + m.identity.Location
 	}
-	return fmt.Sprintf("%s keeps running %s.\nTo come back (it offers to reattach):\n  bbimport %s\n"+
-		"To follow it:\n  %s", capitalize(jobName(j)), where, m.connection(), m.statusCommand(j.ID))
+	return fmt.Sprintf("%s keeps running %s.\nTo come back (it offers to reattach):\n  %s %s\n"+
+		"To follow it:\n  %s", capitalize(jobName(j)), where, m.self(), m.connection(), m.statusCommand(j.ID))
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but the
