@@ -44,7 +44,9 @@ func runConsole(cmd *cobra.Command, g *globalFlags) error {
 		InTerminal: g.io.inTTY,
 		Out:        g.io.out,
 		// As the shell was told: the console's hints then run as written.
-		Self: os.Args[0],
+		Self:     os.Args[0],
+		NoNotify: g.noNotify,
+		StateDir: stateDir(),
 	}
 	// The pane does not show the target, so no target name: asking a
 	// server for it here would hold the console's start until it answers.
@@ -59,6 +61,20 @@ func runConsole(cmd *cobra.Command, g *globalFlags) error {
 		return &exitError{code: exitFailed, err: err}
 	}
 	return finishJob(ctx, b, res.Job, g.io.out, false)
+}
+
+// stateDir is where the console keeps what it remembers between runs
+// ($XDG_STATE_HOME/bbimport, by default ~/.local/state/bbimport); "" when
+// there is no home directory to put it under.
+func stateDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "bbimport")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".local", "state", "bbimport")
 }
 
 // consoleImportDir is where the console picks archives from: the console

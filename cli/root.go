@@ -50,6 +50,7 @@ type globalFlags struct {
 	insecure  bool
 	plain     bool
 	demo      bool
+	noNotify  bool // the console sends no bell or notification when an import ends
 
 	io *streams // set before any command runs
 }
@@ -87,6 +88,7 @@ Bitbucket's shapes.`,
 	pf.BoolVar(&g.insecure, "insecure", false, "do not verify the server's TLS certificate (unsafe)")
 	root.Flags().BoolVar(&g.plain, "plain", false, "no full-screen console: append progress and messages as lines")
 	root.Flags().BoolVar(&g.demo, "demo", false, "open the console on a fresh home in a temporary directory, seeded with the sample archives")
+	root.Flags().BoolVar(&g.noNotify, "no-notify", false, "no bell and no desktop notification when an import the console watches ends")
 
 	root.AddCommand(
 		newInspectCmd(g),

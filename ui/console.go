@@ -47,6 +47,13 @@ type Options struct {
 	// writes remainder archives; nil leaves the Verify pane out.
 	Verifier model.Verifier
 
+	// NoNotify turns off the bell and the desktop notification (OSC 9 and
+	// OSC 777) sent when a watched import ends.
+	NoNotify bool
+	// StateDir is where the console remembers, between runs, the source
+	// checksums pasted for each archive; "" remembers nothing.
+	StateDir string
+
 	// Self is bbimport as the user ran it ("./bbimport"), for the commands
 	// the console suggests; "" means "bbimport".
 	Self string

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -262,6 +263,7 @@ type harness struct {
 	a      *fakeArchives
 	timers []tea.Msg
 	quit   bool
+	raw    []string  // what the model wrote to the terminal itself (bell, notifications)
 	now    time.Time // the clock the model reads; tests move it
 }
 
@@ -302,6 +304,8 @@ func (h *harness) run(cmd tea.Cmd) {
 		h.timers = append(h.timers, msg.msg)
 	case tea.QuitMsg:
 		h.quit = true
+	case tea.RawMsg:
+		h.raw = append(h.raw, fmt.Sprint(msg.Msg))
 	default:
 		h.send(msg)
 	}

@@ -141,6 +141,10 @@ func (m *Model) polled(msg pollMsg) tea.Cmd {
 	}
 	var cmds []tea.Cmd
 	if msg.jobOK {
+		if j.have && !j.job.State.Finished() && msg.job.State.Finished() {
+			// Seen ending, not opened ended.
+			cmds = append(cmds, m.ended(msg.job))
+		}
 		if msg.job.State.Finished() && !j.finished() {
 			m.notice = "" // what it said about the running job is stale
 			m.picker.stalePreflights()
@@ -173,6 +177,20 @@ func (m *Model) polled(msg pollMsg) tea.Cmd {
 		next = m.poll()
 	}
 	return tea.Batch(append(cmds, next)...)
+}
+
+// ended tells an admin who looks elsewhere that the watched import ended:
+// a bell, and a desktop notification in the two escapes terminals know
+// (OSC 9: iTerm2, WezTerm, kitty…; OSC 777: rxvt, foot, Ghostty…); a
+// terminal that knows neither ignores them.
+func (m *Model) ended(jb model.Job) tea.Cmd {
+	if m.opts.NoNotify {
+		return nil
+	}
+	jb.ID, jb.Archive = m.job.id, m.job.archiveName()
+	// The text is made safe where it entered; a ; would end OSC 777's field.
+	text := strings.ReplaceAll(fmt.Sprintf("%s ended %s", capitalize(jobName(jb)), jb.State), ";", ",")
+	return tea.Raw("\a" + ansi.Notify("bbimport: "+text) + ansi.URxvtExt("notify", "bbimport", text))
 }
 
 // JobSubject is the log's word for a message without a subject; the

@@ -3,7 +3,9 @@ package ui
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -52,7 +54,8 @@ type archiveInfo struct {
 	done, total int64
 	sums        *model.Checksums
 	sumErr      error
-	source      string // the checksum pasted from the source side
+	source      string    // the checksum pasted from the source side
+	recalled    time.Time // when source was pasted, in an earlier run; zero when pasted in this one
 }
 
 // preflight is what the import will run into on the target.
@@ -343,9 +346,22 @@ func (m *Model) pickerMessage(msg tea.Msg) (tea.Cmd, bool) {
 				in.sumErr = msg.err
 			} else {
 				in.sums = &msg.sums
+				p.stopSum = nil
+				if in.source == "" {
+					return m.recallSource(msg.path, msg.sums.SHA256), true
+				}
+				return m.rememberSource(msg.sums.SHA256, in.source, filepath.Base(msg.path)), true
 			}
 		}
 		p.stopSum = nil
+		return nil, true
+	case rememberedMsg:
+		if in := p.info[msg.path]; msg.found && in != nil && in.sums != nil && in.sums.SHA256 == msg.sha && in.source == "" {
+			in.source, in.recalled = msg.sum.Source, msg.sum.Pasted
+		}
+		return nil, true
+	case rememberFailedMsg:
+		m.setNotice(fmt.Sprintf("The source checksums pasted earlier are not remembered: %v.", msg.err), false)
 		return nil, true
 	}
 	return nil, false
@@ -362,12 +378,17 @@ func (m *Model) pickerPrompt(msg tea.Msg) tea.Cmd {
 		case key.Matches(k, m.keys.Accept):
 			if p.comparing {
 				f, ok := p.selected()
-				if ok {
-					p.infoFor(f).source = normalizeSum(p.compare.Value())
-				}
 				p.comparing = false
 				p.compare.Blur()
-				return nil
+				if !ok {
+					return nil
+				}
+				in := p.infoFor(f)
+				in.source, in.recalled = normalizeSum(p.compare.Value()), time.Time{}
+				if in.sums == nil {
+					return nil // remembered once computed
+				}
+				return m.rememberSource(in.sums.SHA256, in.source, f.Name)
 			}
 			p.filtering = false
 			p.filter.Blur()

@@ -111,6 +111,9 @@ func checksumLines(t Theme, in *archiveInfo, w int) []string {
 	default:
 		verdict = t.Bad.Render("✗ differs from the source's " + in.source + ": copy the archive again")
 	}
+	if !in.recalled.IsZero() {
+		verdict += t.Dim.Render(" (pasted " + in.recalled.Local().Format("Jan 02 15:04") + ")")
+	}
 	lines := check(verdict)
 	lines = append(lines, field(t, "MD5", in.sums.MD5, w)...)
 	return append(lines, field(t, "SHA-256", in.sums.SHA256, w)...)
