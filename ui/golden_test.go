@@ -139,6 +139,20 @@ var screens = []struct {
 		h.init()
 		h.press("m", "enter")
 	}},
+	{"queue", func(h *harness) {
+		h.init()
+		h.press("G", "space", "g", "space")
+	}},
+	{"queue-confirm", func(h *harness) {
+		h.init()
+		h.press("G", "space", "g", "space", "enter")
+	}},
+	{"queue-running", func(h *harness) {
+		h.init()
+		h.press("G", "space", "g", "space", "enter", "y")
+		h.b.set(runningJob(), runningMessages...)
+		h.fire()
+	}},
 	{"reattach", func(h *harness) {
 		h.b.known = []model.Job{runningJob()}
 		h.init()

@@ -55,6 +55,7 @@ type jobView struct {
 
 	bySubject      map[string]*tally // WARN and ERROR only: INFO would cost memory per message
 	lastJobMessage string            // newest message without a subject
+	queueNote      string            // what the console's queue starts next, or ""
 }
 
 type tally struct{ warn, errs int }
@@ -141,13 +142,13 @@ func (m *Model) polled(msg pollMsg) tea.Cmd {
 	}
 	var cmds []tea.Cmd
 	if msg.jobOK {
-		if j.have && !j.job.State.Finished() && msg.job.State.Finished() {
-			// Seen ending, not opened ended.
-			cmds = append(cmds, m.ended(msg.job))
-		}
+		seenEnding := j.have && !j.job.State.Finished() && msg.job.State.Finished()
 		if msg.job.State.Finished() && !j.finished() {
 			m.notice = "" // what it said about the running job is stale
 			m.picker.stalePreflights()
+		}
+		if seenEnding { // not opened already ended
+			cmds = append(cmds, m.ended(msg.job), m.startNext())
 		}
 		j.job, j.have = msg.job, true
 	}
@@ -234,6 +235,7 @@ func (m *Model) start(f model.ArchiveFile, notes []string) tea.Cmd {
 func (m *Model) started(msg startedMsg) tea.Cmd {
 	m.notice = ""
 	if msg.err != nil {
+		m.queueRunning = false // enter in the picker starts the rest
 		// A dialog, not the status line: the reason (free space, a job
 		// already running, a bad path) is worth reading whole.
 		m.push(&dialog{
@@ -246,6 +248,7 @@ func (m *Model) started(msg startedMsg) tea.Cmd {
 		return nil
 	}
 	f := msg.file
+	m.picker.dequeue(f.Path)
 	return m.openJob(msg.job, &f)
 }
 
@@ -491,7 +494,11 @@ func (j *jobView) progressLines(t Theme, w int, now time.Time) []string {
 	if jb.State == model.StateCanceling {
 		lines = append(lines, " "+t.Caution.Render("waiting for the next checkpoint:")+" hierarchy end, next repository or next PR")
 	}
-	return append(lines, j.connectionNote(t, now)...)
+	lines = append(lines, j.connectionNote(t, now)...)
+	if j.queueNote != "" {
+		lines = append(lines, indent(wrapLines([]string{t.Dim.Render(j.queueNote)}, w-1))...)
+	}
+	return lines
 }
 
 // unknownLines is the progress pane while the backend does not answer:

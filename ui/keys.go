@@ -9,10 +9,10 @@ type keyMap struct {
 
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 
-	Filter, Start, Checksum, Compare key.Binding // picker
-	Cancel, Picker, Watch            key.Binding // job view
-	History, Open                    key.Binding // the jobs list
-	Verify, Remainder                key.Binding // a finished job; the Verify pane
+	Filter, Start, Checksum, Compare, Queue key.Binding // picker
+	Cancel, Picker, Watch                   key.Binding // job view
+	History, Open                           key.Binding // the jobs list
+	Verify, Remainder                       key.Binding // a finished job; the Verify pane
 
 	Accept, Dismiss key.Binding // inside a prompt
 }
@@ -41,6 +41,7 @@ func newKeyMap() keyMap {
 		Start:    b([]string{"enter", "s"}, "enter/s", "start import"),
 		Checksum: b([]string{"m"}, "m", "MD5 + SHA-256"),
 		Compare:  b([]string{"p"}, "p", "paste source checksum"),
+		Queue:    b([]string{"space"}, "space", "queue / unqueue"),
 
 		Cancel: b([]string{"c"}, "c", "cancel import"),
 		Picker: b([]string{"b"}, "b", "back to archives"),
@@ -78,7 +79,7 @@ func (k keyMap) moves() []key.Binding {
 }
 
 func (k keyMap) pickerHelp(jobRunning bool) bindings {
-	actions := []key.Binding{k.Start, k.Filter, k.Checksum, k.Compare, k.History, k.Back}
+	actions := []key.Binding{k.Start, k.Queue, k.Filter, k.Checksum, k.Compare, k.History, k.Back}
 	short := []key.Binding{k.Start, k.Filter, k.Checksum, k.History, k.Tab}
 	if jobRunning {
 		actions = append(actions, k.Watch)

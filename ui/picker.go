@@ -32,7 +32,8 @@ type picker struct {
 
 	filter    textinput.Model
 	filtering bool
-	want      string // the archive to select once the next list holds it: a remainder just written
+	want      string   // the archive to select once the next list holds it: a remainder just written
+	queued    []string // paths of the archives to import one after another, in order
 	compare   textinput.Model
 	comparing bool
 
@@ -444,6 +445,9 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.fillPreview()
 		case p.previewFocused:
 			p.previewFocused = false
+		case len(p.queued) > 0 && !m.queueRunning:
+			p.queued = nil
+			m.setNotice("The queue is empty again.", false)
 		}
 		return nil
 	}
@@ -453,8 +457,13 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	in := p.infoFor(f)
 	switch {
+	case key.Matches(msg, k.Start) && len(p.queued) > 0:
+		return m.confirmQueue()
 	case key.Matches(msg, k.Start):
 		return m.confirmStart(f, in)
+	case key.Matches(msg, k.Queue):
+		m.toggleQueue(f, in)
+		return nil
 	case key.Matches(msg, k.Checksum):
 		if in.summing {
 			m.setNotice("The checksum of "+shownName(f)+" is being computed; esc stops it.", false)
@@ -626,8 +635,11 @@ func (pickerScreen) wheel(m *Model, msg tea.MouseWheelMsg) tea.Cmd { return m.pi
 func (pickerScreen) refresh(m *Model) tea.Cmd { return m.listArchives() }
 
 func (pickerScreen) message(m *Model, msg tea.Msg) (tea.Cmd, bool) {
-	if c, ok := msg.(startChosen); ok {
+	switch c := msg.(type) {
+	case startChosen:
 		return m.startConfirmed(c), true
+	case queueChosen:
+		return m.startQueue(), true
 	}
 	return m.pickerMessage(msg)
 }

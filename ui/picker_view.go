@@ -169,7 +169,7 @@ const hashW = 64
 const (
 	archiveSizeW  = 10
 	archiveDateW  = 12
-	archiveOtherW = 2 + 1 + archiveSizeW + 1 + archiveDateW // mark, size, date
+	archiveOtherW = 2 + 1 + archiveSizeW + 1 + archiveDateW // cursor, size, date
 	archiveNameW  = 20
 )
 
@@ -246,6 +246,12 @@ func (m Model) archiveList(w, h int) string {
 	if len(p.shown) != len(p.files) {
 		title = fmt.Sprintf("Archives (%d of %d)", len(p.shown), len(p.files))
 	}
+	if n := len(p.queued); n > 0 {
+		title += fmt.Sprintf(" · %d queued", n)
+		if m.queueRunning {
+			title += ", running"
+		}
+	}
 	return box(t, title, lines, w, h, !p.previewFocused)
 }
 
@@ -254,14 +260,29 @@ func (m Model) archiveList(w, h int) string {
 func (m Model) archiveRow(f model.ArchiveFile, selected bool, w int) string {
 	t := m.theme
 	const sizeW, dateW = archiveSizeW, archiveDateW
-	nameW := max(w-archiveOtherW, 8)
+	// While a queue is being made, a column says each archive's place.
+	queueW := 0
+	if len(m.picker.queued) > 0 {
+		queueW = 1
+	}
+	nameW := max(w-archiveOtherW-queueW, 8)
 	date := f.ModTime.Format("Jan 02 15:04")
 	if f.Growing {
 		date = "copying…"
 	}
-	mark := "  "
+	mark := " "
 	if selected {
-		mark = "▸ "
+		mark = "▸"
+	}
+	switch pos := m.picker.queuePos(f.Path); {
+	case queueW == 0:
+		mark += " "
+	case pos == 0:
+		mark += "  "
+	case pos < 10:
+		mark += fmt.Sprint(pos) + " "
+	default:
+		mark += "+ "
 	}
 	name := shownName(f)
 	row := mark + fit(name, nameW) + " " + fmt.Sprintf("%*s", sizeW, humanize.IBytes(uint64(f.Size))) + " " + fmt.Sprintf("%-*s", dateW, date)

@@ -62,6 +62,7 @@ type Model struct {
 	noticeBad bool
 	ticks     int
 
+	queueRunning  bool       // the picker's queue starts its next archive when the watched job ends
 	jobGen        int        // numbers job views, so a stale poll is dropped
 	quitAfter     *model.Job // quit once the backend has accepted this job's cancel
 	reportOutcome bool       // report the newest job's end once its problems are counted
@@ -147,7 +148,11 @@ func (m Model) Init() tea.Cmd {
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	notice := m.notice
 	cmd := m.update(msg)
-	if m.notice != notice {
+	queue := ""
+	if m.job != nil {
+		queue, m.job.queueNote = m.job.queueNote, m.queueNote()
+	}
+	if m.notice != notice || (m.job != nil && m.job.queueNote != queue) {
 		// The status line takes the rows its notice needs: the log above
 		// it is sized anew.
 		m.layoutJob()
@@ -208,6 +213,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		var running *model.RunningImport
 		if errors.As(msg.err, &running) {
 			m.notice = ""
+			m.queueRunning = false
 			m.whoRuns(msg.file, running)
 			return nil
 		}

@@ -93,6 +93,10 @@ func (m *Model) confirmQuit(j model.Job) {
 		lines = append(lines, "It keeps running when the console quits, unless you cancel it: it then stops at its next checkpoint.")
 		choices = append(choices, choice{key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cancel job, quit")), quitChosen{j, true}})
 	}
+	if m.queueRunning && len(m.picker.queued) > 0 {
+		lines = append(lines, fmt.Sprintf("The queue's %s will not start: the queue lives while the console runs.",
+			Plural(len(m.picker.queued), "other archive", "other archives")))
+	}
 	lines = append(lines, "", "To follow it afterwards:", "  "+m.statusCommand(j.ID))
 	m.push(&dialog{
 		title: "Quit the console?",
