@@ -150,8 +150,12 @@ func (m *Model) queueNote() string {
 		return ""
 	}
 	var names []string
-	for _, f := range m.queuedFiles() {
-		names = append(names, shownName(f))
+	for _, path := range m.picker.queued {
+		for _, f := range m.picker.files {
+			if f.Path == path {
+				names = append(names, shownName(f))
+			}
+		}
 	}
 	if len(names) == 0 {
 		return ""
