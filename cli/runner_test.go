@@ -109,6 +109,51 @@ func TestRunner(t *testing.T) {
 		b.expectExit(exitOK)
 	})
 
+	// A home with only its import directory, no database yet: each
+	// process migrates it, one import runs and the others say so.
+	t.Run("eight imports on a new home at once", func(t *testing.T) {
+		t.Parallel()
+		home, name := homeWithArchive(t, smallArchive)
+		t.Cleanup(func() { stopRunner(t, home) })
+		const imports = 8
+		type result struct {
+			stderr string
+			code   int
+		}
+		results := make(chan result, imports)
+		for range imports {
+			go func() {
+				var errOut bytes.Buffer
+				cmd := exec.Command(bin, "--home", home, "import", name)
+				cmd.Stderr = &errOut
+				err := cmd.Run()
+				code := 0
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					code = ee.ExitCode()
+				} else if err != nil {
+					code = -1
+				}
+				results <- result{errOut.String(), code}
+			}()
+		}
+		ran := 0
+		for range imports {
+			r := <-results
+			switch {
+			case r.code == exitOK:
+				ran++
+			case r.code == exitNotStarted && strings.Contains(r.stderr, "an import is already running: job 1"):
+			default:
+				t.Errorf("exit %d: %s", r.code, r.stderr)
+			}
+		}
+		if ran != 1 {
+			t.Errorf("%d imports ran, want 1", ran)
+		}
+		expectJobEnds(t, bin, home, model.StateCompleted)
+	})
+
 	t.Run("serve and the commands share a home", func(t *testing.T) {
 		t.Parallel()
 		home, name := homeWithArchive(t, smallArchive)

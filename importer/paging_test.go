@@ -254,8 +254,8 @@ func TestMigrationNumbersOldMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	const unnumbered = 3 // the schema version before messages had seq
-	for i := range unnumbered {
-		if err := migrateOnce(context.Background(), db, i); err != nil {
+	for range unnumbered {
+		if _, err := migrateOnce(context.Background(), db); err != nil {
 			t.Fatal(err)
 		}
 	}

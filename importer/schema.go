@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 )
 
 // migrations bring the schema forward; migration i takes user_version i to
@@ -301,9 +302,13 @@ func nodeID(db *sql.DB) (string, error) {
 	case !errors.Is(err, sql.ErrNoRows):
 		return "", fmt.Errorf("read node id: %w", err)
 	}
-	id = newNodeID()
-	if _, err := db.Exec(`INSERT INTO meta(key, value) VALUES ('node_id', ?)`, id); err != nil {
+	// Another process opening the home may store its own first: the
+	// stored one is the home's.
+	if _, err := db.Exec(`INSERT INTO meta(key, value) VALUES ('node_id', ?) ON CONFLICT(key) DO NOTHING`, newNodeID()); err != nil {
 		return "", fmt.Errorf("store node id: %w", err)
+	}
+	if err := db.QueryRow(`SELECT value FROM meta WHERE key = 'node_id'`).Scan(&id); err != nil {
+		return "", fmt.Errorf("read node id: %w", err)
 	}
 	return id, nil
 }
@@ -313,38 +318,55 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
+	for version < len(migrations) {
+		var err error
+		if version, err = migrateOnce(ctx, db); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", version+1, err)
+		}
+	}
 	if version > len(migrations) {
 		return fmt.Errorf("schema version %d is newer than this bbimport knows (%d): use a newer bbimport", version, len(migrations))
-	}
-	for i := version; i < len(migrations); i++ {
-		if err := migrateOnce(ctx, db, i); err != nil {
-			return fmt.Errorf("migrate schema to version %d: %w", i+1, err)
-		}
 	}
 	return nil
 }
 
-// migrateOnce runs migration i and records it in one transaction, so that
-// a home is never left half migrated.
-func migrateOnce(ctx context.Context, db *sql.DB, i int) (err error) {
-	tx, err := db.BeginTx(ctx, nil)
+// migrateOnce runs the next migration and records it in one transaction,
+// so that a home is never left half migrated, and returns the version the
+// schema is at after it. Processes opening a new home at once all get
+// here: the transaction takes the write lock before it reads the version
+// again, so each migration runs once and the others find it done.
+func migrateOnce(ctx context.Context, db *sql.DB) (version int, err error) {
+	conn, err := db.Conn(ctx)
 	if err != nil {
-		return err
+		return 0, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return 0, err
 	}
 	defer func() {
 		if err == nil {
+			_, err = conn.ExecContext(ctx, `COMMIT`)
+		}
+		if err == nil {
 			return
 		}
-		// A failed Commit has ended the transaction already.
-		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+		// A failed COMMIT may have ended the transaction already.
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`); rerr != nil && !strings.Contains(rerr.Error(), "no transaction is active") {
 			err = fmt.Errorf("%w (and roll back: %w)", err, rerr)
 		}
 	}()
-	if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-		return err
+	if err := conn.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
-		return err
+	if version >= len(migrations) {
+		return version, nil
 	}
-	return tx.Commit()
+	if _, err := conn.ExecContext(ctx, migrations[version]); err != nil {
+		return version, err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, version+1)); err != nil {
+		return version, err
+	}
+	return version + 1, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -48,5 +49,43 @@ func TestNodeIDErrorsAreReported(t *testing.T) {
 	}
 	if id, err := nodeID(db); err == nil || !strings.Contains(err.Error(), "read node id") {
 		t.Errorf("failed read: got %q, %v; want an error", id, err)
+	}
+}
+
+// Processes opening a new home at once each migrate it: one does, the
+// others wait for it and find the schema current, and all share one node
+// id. Each Open here has a database handle of its own, as a process has.
+func TestOpenersOfANewHomeAtOnceAllSucceed(t *testing.T) {
+	home := t.TempDir()
+	const openers = 8
+	errs := make([]error, openers)
+	ids := make([]string, openers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range openers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			in, err := Open(Options{Home: home})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			ids[i] = in.nodeID
+			errs[i] = in.Close()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("opener %d: %v", i, err)
+		}
+	}
+	for i := range ids {
+		if ids[i] != ids[0] {
+			t.Errorf("opener %d got node id %q, opener 0 %q", i, ids[i], ids[0])
+		}
 	}
 }
