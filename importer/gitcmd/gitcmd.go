@@ -20,7 +20,7 @@ import (
 type Cmd struct {
 	*exec.Cmd
 	args   []string
-	stderr bytes.Buffer
+	stderr stderrBuffer
 }
 
 // Command returns git with args on the repository gitDir, not yet started:

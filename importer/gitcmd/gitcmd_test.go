@@ -85,3 +85,41 @@ func TestGitRunsInItsOwnProcessGroup(t *testing.T) {
 		t.Errorf("git's process group is %d (%v), want its own (pid %d)", pgid, err, cmd.Process.Pid)
 	}
 }
+
+// git that says a great deal on stderr before it fails costs a bounded
+// buffer, and the error keeps what it said first and last.
+func TestStderrIsCappedKeepingItsStartAndEnd(t *testing.T) {
+	dir := bareRepo(t)
+	// A shell alias prints 1 MiB between its first and last lines.
+	script := `!echo first line >&2; head -c 1048576 /dev/zero | tr '\0' x >&2; echo; echo last line >&2; exit 3`
+	_, err := Run(context.Background(), dir, "-c", "alias.noisy="+script, "noisy")
+	var gerr *Error
+	if !errors.As(err, &gerr) {
+		t.Fatalf("want an *Error, got %v", err)
+	}
+	if len(gerr.Stderr) > 3*stderrKept {
+		t.Errorf("stderr kept %d bytes, want at most %d", len(gerr.Stderr), 3*stderrKept)
+	}
+	for _, want := range []string{"first line", "last line", "bytes of git's output left out"} {
+		if !strings.Contains(gerr.Stderr, want) {
+			t.Errorf("stderr lacks %q: %.200q…%.200q", want, gerr.Stderr, gerr.Stderr[max(0, len(gerr.Stderr)-200):])
+		}
+	}
+}
+
+func TestStderrBufferKeepsShortOutputWhole(t *testing.T) {
+	var b stderrBuffer
+	for _, s := range []string{"fatal: ", "bad object", "\n"} {
+		_, _ = b.Write([]byte(s))
+	}
+	if got := b.String(); got != "fatal: bad object\n" {
+		t.Errorf("got %q", got)
+	}
+	var big stderrBuffer
+	data := strings.Repeat("a", stderrKept) + strings.Repeat("b", stderrKept+10) + "end"
+	_, _ = big.Write([]byte(data))
+	want := strings.Repeat("a", stderrKept) + "\n[… 13 bytes of git's output left out …]\n" + strings.Repeat("b", stderrKept-3) + "end"
+	if got := big.String(); got != want {
+		t.Errorf("got %d bytes, want %d", len(got), len(want))
+	}
+}
