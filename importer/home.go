@@ -92,7 +92,7 @@ func (in *Instance) buildDir(id int64) string {
 }
 
 // Open lays out the home, migrates the schema and, unless a runner is
-// importing, recovers from a crash of a previous one. Any number of
+// importing, recovers from a crash of a previous one if it can. Any number of
 // processes may have the home open; the import lock is taken only to run
 // an import. A home this user cannot write is opened read-only.
 func Open(opts Options) (*Instance, error) {
@@ -127,10 +127,10 @@ func Open(opts Options) (*Instance, error) {
 	if err := in.openDB(); err != nil {
 		return nil, err
 	}
-	if _, err := in.recoverIfIdle(context.Background()); err != nil {
-		in.db.Close()
-		return nil, err
-	}
+	// A home that cannot be recovered now (a full disk) is still read:
+	// its readers show an unfinished job as it will be recorded, and Start
+	// recovers it first or says why it cannot.
+	_, _ = in.recoverIfIdle(context.Background())
 	return in, nil
 }
 
@@ -152,7 +152,13 @@ func (in *Instance) layOut() error {
 			return fmt.Errorf("create %s: %w", dir, err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(in.home, homeMarker),
+	// Written once: a reader of a home on a full disk must not need a
+	// block to open it.
+	marker := filepath.Join(in.home, homeMarker)
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
+	if err := os.WriteFile(marker,
 		[]byte("This directory is a bbimport instance home, not a Bitbucket home.\n"), 0o644); err != nil {
 		return fmt.Errorf("mark instance home: %w", err)
 	}

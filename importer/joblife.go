@@ -51,6 +51,9 @@ type jobRun struct {
 	stopNow  context.CancelFunc
 	done     chan struct{}
 	finished model.Job // set before done is closed
+	// unrecorded, set before done is closed, is why the end could not be
+	// written to the database (it is in the end note).
+	unrecorded error
 
 	mu              sync.Mutex
 	job             model.Job
@@ -464,7 +467,8 @@ func RunJob(ctx context.Context, opts Options, id int64) error {
 		}
 	}()
 	in.runJob(run)
-	return nil
+	// Into the job's log: the database could not take the end.
+	return run.unrecorded
 }
 
 // cpuProfileEnv names a file where a runner writes its CPU profile, for
@@ -578,6 +582,7 @@ func (in *Instance) watch(run *jobRun, stop <-chan struct{}) {
 func (in *Instance) runJob(run *jobRun) {
 	im := &importRun{in: in, run: run, started: time.Now(),
 		projects: map[string]*importedProject{}, repos: map[string]*importedRepo{}, users: map[string]sql.NullInt64{}}
+	im.endNote = in.reserveEndNote(run.id)
 	stopWatch := make(chan struct{})
 	go in.watch(run, stopWatch)
 	final := im.conclude(im.execute())
@@ -587,6 +592,6 @@ func (in *Instance) runJob(run *jobRun) {
 	in.running = nil
 	in.mu.Unlock()
 	run.lock.Close()
-	run.finished = final
+	run.finished, run.unrecorded = final, im.unrecorded
 	close(run.done)
 }

@@ -42,8 +42,8 @@ const staleAfter = 2 * time.Second
 
 // jobs reads jobs from the database, the live state of one running here
 // replacing its row. An unfinished job whose heartbeat stopped and whose
-// runner no longer holds the import lock is recorded ABORTED first (in a
-// read-only home it is only shown so).
+// runner no longer holds the import lock is recorded ABORTED first (where
+// that cannot be written, it is only shown so).
 func (in *Instance) jobs(ctx context.Context, where string, args ...any) ([]model.Job, error) {
 	in.mu.Lock()
 	run := in.running
@@ -57,16 +57,15 @@ func (in *Instance) jobs(ctx context.Context, where string, args ...any) ([]mode
 			continue
 		}
 		idle, err := in.recoverIfIdle(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if idle && !in.readOnly {
+		if idle && err == nil {
 			rows, err = in.queryJobs(ctx, where, args...)
 			if err != nil {
 				return nil, err
 			}
 		}
-		if idle && in.readOnly {
+		// Not recovered here (read-only, or the disk is full): shown as
+		// it will be recorded by whoever can.
+		if idle && err != nil {
 			for i := range rows {
 				if !rows[i].State.Finished() {
 					rows[i].State = model.StateAborted

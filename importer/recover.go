@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -16,14 +17,20 @@ import (
 // reports whether none did. It runs at Open, and whenever a reader finds an
 // unfinished job whose heartbeat stopped: the runner of such a job is gone
 // exactly when the lock is free, since it holds the lock until its job's
-// end is recorded. A read-only home is not recovered, only reported idle.
-func (in *Instance) recoverIfIdle(ctx context.Context) (bool, error) {
+// end is recorded. Recovery deletes directories, so it runs only under the
+// lock: a home this process cannot recover (read-only, a lock it cannot
+// take, a database that refuses the writes on a full disk) is only reported
+// idle, with why it was not recovered, and its reader only reads.
+func (in *Instance) recoverIfIdle(ctx context.Context) (idle bool, err error) {
 	if in.readOnly {
-		return !in.lockHeld(), nil
+		return !in.lockHeld(), errReadOnly
 	}
 	lock, err := in.lockImport()
-	if err != nil || lock == nil {
-		return false, err
+	if err != nil {
+		return !in.lockHeld(), err
+	}
+	if lock == nil {
+		return false, nil
 	}
 	defer lock.Close()
 	return true, in.recover(ctx)
@@ -39,6 +46,9 @@ func (in *Instance) lockHeld() bool {
 	defer f.Close()
 	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil
 }
+
+// errReadOnly: the home is read-only for this user, so nothing is recorded.
+var errReadOnly = errors.New("the instance home is read-only for this user")
 
 // recover runs under the import lock, so no runner is importing: a job that
 // did not finish lost its runner (kill -9, out of memory, power loss). It
@@ -65,7 +75,16 @@ func (in *Instance) recover(ctx context.Context) error {
 		}
 		jobs = append(jobs, j)
 	}
+	err = rows.Err()
 	rows.Close()
+	if err != nil {
+		return fmt.Errorf("look for interrupted jobs: %w", err)
+	}
+	// The build directories go first: on a full disk they are what frees
+	// the room to record the ends.
+	if err := in.removeBuildDirectories(); err != nil {
+		return err
+	}
 	const kept = "What was finished before stays; the repository being built was removed. Import the rest with a new export."
 	for _, j := range jobs {
 		why := fmt.Sprintf("The process running this import stopped while the job was %s (killed or power loss). %s", j.state, kept)
@@ -77,25 +96,26 @@ func (in *Instance) recover(ctx context.Context) error {
 		case j.pid.Valid:
 			why = fmt.Sprintf("The process %d running this import stopped while the job was %s (killed or power loss). %s", j.pid.Int64, j.state, kept)
 		}
+		// A run that could not record its end (a full disk) said why in
+		// its end note.
+		if note := in.readEndNote(j.id); note != "" {
+			why = note
+		}
 		if err := recordAbort(ctx, in.db, j.id, why); err != nil {
 			return err
 		}
+		in.removeEndNote(j.id)
 	}
 	return in.removeUnfinishedRepositories(ctx)
 }
 
-// removeUnfinishedRepositories deletes every INITIALISING repository row,
-// every build directory, and every repository directory that no AVAILABLE
-// repository owns (a crash between the rename and the commit leaves one).
+// removeUnfinishedRepositories deletes every build directory, every
+// repository directory that no AVAILABLE repository owns (a crash or a
+// failed commit between the rename and the commit leaves one), and every
+// INITIALISING repository row.
 func (in *Instance) removeUnfinishedRepositories(ctx context.Context) error {
-	if _, err := in.db.ExecContext(ctx, `DELETE FROM repositories WHERE state = 'INITIALISING'`); err != nil {
-		return fmt.Errorf("remove half-built repositories: %w", err)
-	}
-	if err := os.RemoveAll(in.tmpDir()); err != nil {
-		return fmt.Errorf("remove build directories: %w", err)
-	}
-	if err := os.MkdirAll(in.tmpDir(), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", in.tmpDir(), err)
+	if err := in.removeBuildDirectories(); err != nil {
+		return err
 	}
 	entries, err := os.ReadDir(in.repositoriesDir())
 	if err != nil {
@@ -113,6 +133,23 @@ func (in *Instance) removeUnfinishedRepositories(ctx context.Context) error {
 		if err := os.RemoveAll(in.repositoryDir(id)); err != nil {
 			return fmt.Errorf("remove half-built repository %s: %w", in.repositoryDir(id), err)
 		}
+	}
+	// The rows last: on a full disk, removing the directories first is
+	// what makes room for the write.
+	if _, err := in.db.ExecContext(ctx, `DELETE FROM repositories WHERE state = 'INITIALISING'`); err != nil {
+		return fmt.Errorf("remove half-built repositories: %w", err)
+	}
+	return nil
+}
+
+// removeBuildDirectories empties the home's tmp directory, where
+// repositories are built.
+func (in *Instance) removeBuildDirectories() error {
+	if err := os.RemoveAll(in.tmpDir()); err != nil {
+		return fmt.Errorf("remove build directories: %w", err)
+	}
+	if err := os.MkdirAll(in.tmpDir(), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", in.tmpDir(), err)
 	}
 	return nil
 }

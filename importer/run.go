@@ -43,6 +43,9 @@ type importRun struct {
 	st      *store // nil until the write connection is open
 	started time.Time
 	dbErr   error // first failed write of a message; fatal
+	endNote *endNote
+	// unrecorded is why the end could not be written to the database.
+	unrecorded error
 
 	projects map[string]*importedProject // by archive id
 	repos    map[string]*importedRepo    // by archive id
@@ -61,6 +64,7 @@ type importRun struct {
 	finishHierarchy bool
 
 	counts     model.ImportCounts // imported so far, committed or not
+	committed  model.ImportCounts // as of the last commit
 	errorCount int
 }
 
@@ -285,7 +289,11 @@ func (im *importRun) commit() error {
 	if err := im.st.saveJob(im.run.snapshot()); err != nil {
 		return err
 	}
-	return im.st.commit()
+	if err := im.st.commit(); err != nil {
+		return err
+	}
+	im.committed = counts
+	return nil
 }
 
 // subjectOf names what a member is about, for its notes.
@@ -338,7 +346,11 @@ func (im *importRun) conclude(err error) model.Job {
 	if im.st == nil {
 		return im.finishWithoutWriter(err)
 	}
-	defer im.st.close()
+	defer func() {
+		if im.st != nil {
+			im.st.close()
+		}
+	}()
 	if im.build != nil && err == nil {
 		// The archive ended right after a repository's git data.
 		err = im.finishRepository()
@@ -350,7 +362,7 @@ func (im *importRun) conclude(err error) model.Job {
 	}
 	im.closePullRequests()
 	im.dbErr = nil
-	summary := fmt.Sprintf("%d project(s), %d repositories and %d pull request(s) imported", im.counts.Projects, im.counts.Repositories, im.counts.PullRequests)
+	summary := im.summary(im.counts)
 	var state model.State
 	var c *canceledAt
 	switch {
@@ -362,7 +374,7 @@ func (im *importRun) conclude(err error) model.Job {
 		im.warn("", "Import stopped at once, not at a checkpoint: %s; the repository being built was discarded and the rest of the archive was not imported", summary)
 	case err != nil:
 		state = model.StateAborted
-		im.error("", "Import aborted: %v. %s before this point; nothing after it was imported", err, summary)
+		im.error("", "%s", im.abortMessage(err, summary))
 	default:
 		im.run.setState(model.StateFinalising)
 		state = model.StateCompleted
@@ -381,24 +393,53 @@ func (im *importRun) conclude(err error) model.Job {
 	im.run.job.Progress.Message = "Import " + strings.ToLower(string(state))
 	im.run.mu.Unlock()
 	if cerr := im.commit(); cerr != nil {
-		// The database refuses writes (a full disk): record at least the state.
+		// The database refuses writes (a full disk): record at least the
+		// state, and why, on a connection of its own.
 		im.st.close()
 		im.st = nil
-		return im.finishWithoutWriter(cerr)
+		if err == nil || !diskFull(err) {
+			err = cerr
+		}
+		return im.finishWithoutWriter(err)
 	}
+	im.endNote.remove()
 	return im.run.snapshot()
 }
 
+// summary says what an import has imported.
+func (im *importRun) summary(c model.ImportCounts) string {
+	return fmt.Sprintf("%d project(s), %d repositories and %d pull request(s) imported", c.Projects, c.Repositories, c.PullRequests)
+}
+
+// abortMessage is the ERROR of an import that err aborted, done saying
+// what it had imported.
+func (im *importRun) abortMessage(err error, done string) string {
+	if diskFull(err) {
+		return im.in.diskFullMessage(err, im.run.size, done)
+	}
+	return fmt.Sprintf("Import aborted: %v. %s before this point; nothing after it was imported", err, done)
+}
+
 // finishWithoutWriter records an ABORTED end when the write connection is
-// gone or never came up.
+// gone or never came up, with what the last commit holds. Where even that
+// cannot be written, the message goes to the end note, for whoever
+// recovers the home.
 func (im *importRun) finishWithoutWriter(err error) model.Job {
 	_ = im.in.removeUnfinishedRepositories(context.Background())
+	why := im.abortMessage(err, im.summary(im.committed))
 	now := nowMillis()
 	im.run.mu.Lock()
 	im.run.job.State, im.run.job.EndDate, im.run.job.UpdatedDate = model.StateAborted, now, now
 	im.run.job.Progress.Message = "Import aborted"
 	j := im.run.job
 	im.run.mu.Unlock()
-	_ = recordAbort(context.Background(), im.in.db, j.ID, fmt.Sprintf("Import aborted: %v", err))
+	if err := recordAbort(context.Background(), im.in.db, j.ID, why); err != nil {
+		im.unrecorded = fmt.Errorf("record the end of job %d: %w; %s", j.ID, err, why)
+		if nerr := im.endNote.write(why); nerr != nil {
+			im.unrecorded = fmt.Errorf("%w (and its end note: %w)", im.unrecorded, nerr)
+		}
+		return j
+	}
+	im.endNote.remove()
 	return j
 }

@@ -105,6 +105,10 @@ func (w *writer) commit() error {
 	}
 	w.inTx = false
 	if _, err := w.conn.ExecContext(context.Background(), "COMMIT"); err != nil {
+		// A COMMIT that failed (a full disk) may leave the transaction
+		// open, holding the write lock on a connection that goes back to
+		// the pool.
+		_, _ = w.conn.ExecContext(context.Background(), "ROLLBACK")
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
