@@ -27,7 +27,7 @@ type Cmd struct {
 // callers that stream its stdin or stdout use the embedded exec.Cmd. It
 // runs in gitDir with HOME pointing there, so no file of the user's is
 // read, and with hooks and fsmonitor off whatever the repository's config
-// says.
+// says, and with blobs over bigFileThreshold streamed.
 //
 // It runs in a process group of its own: a terminal's Ctrl+C goes to the
 // foreground group and must reach only bbimport (which cancels at a
@@ -37,7 +37,8 @@ func Command(ctx context.Context, gitDir string, args ...string) *Cmd {
 	if abs, err := filepath.Abs(gitDir); err == nil {
 		gitDir = abs // GIT_DIR must not be read relative to Dir
 	}
-	full := append([]string{"-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"}, args...)
+	full := append([]string{"-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
+		"-c", "core.bigFileThreshold=" + bigFileThreshold}, args...)
 	c := &Cmd{Cmd: exec.CommandContext(ctx, "git", full...), args: args}
 	c.Dir = gitDir
 	c.Env = env(gitDir)
@@ -45,6 +46,13 @@ func Command(ctx context.Context, gitDir string, args ...string) *Cmd {
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	return c
 }
+
+// bigFileThreshold is the size above which git streams a blob rather than
+// holding it whole in memory (index-pack hashing a pack's objects among
+// others): by default 512 MiB, so that an import's memory followed its
+// largest blob. Ordinary repositories have few blobs above it, and those
+// cost the same streamed.
+const bigFileThreshold = "1m"
 
 // env is git's whole environment: of the caller's, only PATH, so that no
 // GIT_* variable (GIT_DIR, GIT_ALTERNATE_OBJECT_DIRECTORIES…) leaks in.

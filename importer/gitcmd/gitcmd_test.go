@@ -123,3 +123,13 @@ func TestStderrBufferKeepsShortOutputWhole(t *testing.T) {
 		t.Errorf("got %d bytes, want %d", len(got), len(want))
 	}
 }
+
+// Every git bbimport runs streams blobs over a small size rather than
+// holding them whole: an import's memory must not follow its largest blob
+// (scripts/bench-bigblob.sh measures it).
+func TestGitStreamsBigBlobs(t *testing.T) {
+	got, err := Run(context.Background(), bareRepo(t), "config", "--get", "core.bigFileThreshold")
+	if err != nil || got != bigFileThreshold {
+		t.Errorf("core.bigFileThreshold: %q (%v), want %q", got, err, bigFileThreshold)
+	}
+}
