@@ -26,22 +26,23 @@ import (
 // at once, and either way no half-built repository stays in the home.
 //
 // Every signal arrives while the import is inside its first repository's
-// git fsck, held there by a git wrapper on the child's PATH: that is when a
-// repository is half-built (an INITIALISING row, a build directory), and
-// holding it there makes the moment certain rather than guessed.
+// connectivity check (git rev-list), held there by a git wrapper on the
+// child's PATH: that is when a repository is half-built (an INITIALISING
+// row, a build directory), and holding it there makes the moment certain
+// rather than guessed.
 
 // signalWait bounds each wait for the child; a wait ends as soon as what it
 // waits for happens, so this only matters when something is wrong.
 const signalWait = 45 * time.Second
 
-// The wrapper holds the first git fsck until the test creates "release",
+// The wrapper holds the first git rev-list until the test creates "release",
 // for at most about a minute (longer than signalWait, so a child that exits
 // while the hold lasts did not wait for it). Every other git command runs
 // as is; REAL_GIT stands for the quoted path of git.
 const gitWrapper = `#!/bin/sh
 dir=${0%/*}
 case " $* " in
-*" fsck "*)
+*" rev-list "*)
 	if mv "$dir/gate" "$dir/held" 2>/dev/null; then
 		i=0
 		while [ ! -e "$dir/release" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
@@ -103,7 +104,7 @@ func TestSignalDuringImport(t *testing.T) {
 		run.signal(syscall.SIGINT)
 		run.waitFor(run.stderr, "canceling at the next checkpoint")
 		run.signal(syscall.SIGINT)
-		// The fsck stays held: the child can only end by stopping it.
+		// The rev-list stays held: the child can only end by stopping it.
 		run.expectExit(exitCanceled)
 		for _, want := range []string{"bbimport: stopping now", "bbimport: the import was stopped at once; the repository being built was discarded"} {
 			if !strings.Contains(run.stderr.String(), want) {
@@ -186,7 +187,7 @@ type heldImport struct {
 // startHeldImport starts the import of a small generated archive (two fork
 // hierarchies of an origin and a fork) and returns once the child watches
 // the job (so its signal handlers are in place) and the first repository's
-// git fsck is held, its build directory on disk.
+// git rev-list is held, its build directory on disk.
 func startHeldImport(t *testing.T, bin, realGit string, ownGroup bool) *heldImport {
 	t.Helper()
 	home, name := homeWithArchive(t, smallArchive)
@@ -218,12 +219,12 @@ func startHeldImport(t *testing.T, bin, realGit string, ownGroup bool) *heldImpo
 	})
 
 	run.waitFor(run.stdout, "RUNNING")
-	run.waitUntil("the first git fsck to be held", func() bool {
+	run.waitUntil("the first git rev-list to be held", func() bool {
 		_, err := os.Stat(filepath.Join(hold, "held"))
 		return err == nil
 	})
 	if builds, _ := os.ReadDir(filepath.Join(home, "shared", "data", "tmp")); len(builds) == 0 {
-		t.Fatalf("git fsck is held but no build directory is there\n%s", run.output())
+		t.Fatalf("git rev-list is held but no build directory is there\n%s", run.output())
 	}
 	return run
 }
@@ -240,7 +241,7 @@ func (r *heldImport) signal(sig syscall.Signal) {
 }
 
 // gitHold makes a directory whose git, first on a PATH, holds the first
-// git fsck until a file "release" appears there, and says so with a file
+// git rev-list until a file "release" appears there, and says so with a file
 // "held". Runners inherit the PATH of the process that starts them.
 func gitHold(t *testing.T, realGit string) string {
 	t.Helper()
@@ -255,7 +256,7 @@ func gitHold(t *testing.T, realGit string) string {
 	return hold
 }
 
-// release lets the held git fsck go on.
+// release lets the held git rev-list go on.
 func (r *heldImport) release() {
 	if err := os.WriteFile(filepath.Join(r.hold, "release"), nil, 0o644); err != nil {
 		r.t.Error(err)

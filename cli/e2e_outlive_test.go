@@ -16,8 +16,8 @@ import (
 )
 
 // The console in a terminal that goes away, as an admin's SSH session does:
-// the real binary in tmux, its import held in its first git fsck so that
-// every step happens while the job runs.
+// the real binary in tmux, its import held in its first connectivity check
+// (git rev-list) so that every step happens while the job runs.
 func TestE2EConsoleOutlivesTerminal(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed (CI installs it): the console's end-to-end test drives it in tmux")
@@ -32,7 +32,7 @@ func TestE2EConsoleOutlivesTerminal(t *testing.T) {
 	bin := buildBinary(t)
 
 	// startHeld opens the console on a fresh home, starts the import from
-	// it and returns once the runner's first git fsck is held.
+	// it and returns once the runner's first git rev-list is held.
 	startHeld := func(t *testing.T) (s *tmuxSession, home, hold string) {
 		home, name := homeWithArchive(t, smallArchive)
 		t.Cleanup(func() { stopRunner(t, home) })

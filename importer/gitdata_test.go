@@ -1,6 +1,8 @@
 package importer
 
 import (
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,4 +79,42 @@ func TestGitDataIsCheckedAndIndexed(t *testing.T) {
 		t.Error("the archive's alternates file was kept")
 	}
 	assertClean(t, in)
+}
+
+// The connectivity check finds a missing object, and a replace ref the
+// archive brought cannot stand in for it.
+func TestVerifyFindsAMissingObjectWhateverReplaceRefsSay(t *testing.T) {
+	dir := t.TempDir()
+	runGit(t, dir, "init", "--bare", "-q", ".")
+	hash := func(content string) string {
+		cmd := exec.Command("git", "--git-dir=.", "hash-object", "-w", "--stdin")
+		cmd.Dir, cmd.Env, cmd.Stdin = dir, gitEnv(dir), strings.NewReader(content)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	lost, kept := hash("lost\n"), hash("kept\n")
+	mktree := exec.Command("git", "--git-dir=.", "mktree")
+	mktree.Dir, mktree.Env, mktree.Stdin = dir, gitEnv(dir), strings.NewReader("100644 blob "+lost+"\ta\n")
+	tree, err := mktree.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := strings.TrimSpace(runGit(t, dir, "--git-dir=.", "-c", "user.name=t", "-c", "user.email=t@example.com",
+		"commit-tree", strings.TrimSpace(string(tree)), "-m", "one"))
+	runGit(t, dir, "--git-dir=.", "update-ref", "refs/heads/master", commit)
+	b := &repositoryBuild{dir: dir}
+	if err := b.verify(context.Background()); err != nil {
+		t.Fatalf("a whole repository: %v", err)
+	}
+	if err := os.Remove(filepath.Join(dir, "objects", lost[:2], lost[2:])); err != nil {
+		t.Fatal(err)
+	}
+	runGit(t, dir, "--git-dir=.", "update-ref", "refs/replace/"+lost, kept)
+	err = b.verify(context.Background())
+	if !errors.Is(err, errVerify) || !strings.Contains(err.Error(), lost) {
+		t.Errorf("blob %s missing: got %v, want git data is incomplete naming it", lost, err)
+	}
 }

