@@ -55,6 +55,7 @@ type Instance struct {
 
 	mu       sync.Mutex
 	running  *jobRun // the job in progress, nil when idle
+	starting bool    // a Start is under way: see reserveStart
 	shutdown bool    // Shutdown or Close called: refuse new imports
 	closed   bool
 
@@ -64,6 +65,11 @@ type Instance struct {
 	// reaches a place where a cancel could take effect, named as the
 	// checkpoint messages name it, so tests can cancel deterministically.
 	beforeCheckpoint func(name string)
+	// betweenLooks and duringSpawn, when set (tests only), run inside a
+	// start: between the two looks at the archive's size (see
+	// archive.StartCheck), and once the runner process has started.
+	betweenLooks func()
+	duringSpawn  func()
 }
 
 var _ model.Backend = (*Instance)(nil)
