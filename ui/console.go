@@ -37,6 +37,11 @@ type Archives interface {
 	FreeBytes(ctx context.Context) (int64, error)
 	// Dir is the import directory, for "copy an archive into …".
 	Dir() string
+	// CheckStart applies the rule an import's start applies to the archive
+	// name (relative to Dir) before it records a job; nil when it would
+	// start. The console offers a start only then, with the importer's
+	// own sentence otherwise.
+	CheckStart(ctx context.Context, name string) error
 }
 
 // Options configure the console.

@@ -260,27 +260,20 @@ func (p *plainConsole) pick(ctx context.Context) (*model.ArchiveFile, error) {
 			continue
 		}
 		f := files[n-1]
-		if f.Unusable != "" {
-			p.println(shownName(f) + " cannot be imported: it is " + termsafe.String(f.Unusable) + ".")
-			continue
-		}
-		if f.Growing {
-			p.println(shownName(f) + " is still being copied; pick it again once the copy is done.")
+		// The rule the importer's start applies: the console offers to
+		// start only what the backend would start.
+		if err := p.opts.Archives.CheckStart(ctx, f.Name); err != nil {
+			p.println(termsafe.String(err.Error()) + ".")
 			continue
 		}
 		p.println("", fmt.Sprintf("%s, %s:", shownName(f), humanize.IBytes(uint64(f.Size))))
-		if !p.describe(ctx, f) {
-			p.println("Copy the archive again from the source (the whole .tar, and compare checksums), then pick it again.")
-			continue
-		}
+		p.describe(ctx, f)
 		return &f, nil
 	}
 }
 
-// describe prints what inspect and the pre-flight checks tell of f, and
-// reports whether f can be read as an export archive: the console does
-// not start a job that can only end ABORTED.
-func (p *plainConsole) describe(ctx context.Context, f model.ArchiveFile) bool {
+// describe prints what inspect and the pre-flight checks tell of f.
+func (p *plainConsole) describe(ctx context.Context, f model.ArchiveFile) {
 	in := &archiveInfo{}
 	sum, err := p.opts.Archives.Inspect(ctx, f.Path)
 	if err != nil {
@@ -293,7 +286,6 @@ func (p *plainConsole) describe(ctx context.Context, f model.ArchiveFile) bool {
 		p.println(summaryLines(p.t, sum)...)
 	}
 	p.println(preflightLines(p.t, f, in)...)
-	return err == nil
 }
 
 // checksum offers, as the console's m and p keys do, to compute f's MD5

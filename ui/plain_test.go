@@ -52,7 +52,7 @@ func TestPlainPicksConfirmsAndWatches(t *testing.T) {
 		"  1. Bitbucket_export_422.tar  700 MiB  2026-11-25 16:40",
 		"  2. copy-in-progress.tar  50 MiB  copying… (cannot start yet)",
 		"Type a number from 1 to 3.",
-		"copy-in-progress.tar is still being copied",
+		"bad archive path: copy-in-progress.tar is still being written (50 MiB, then 51 MiB a moment later); start it once the copy is done.\n",
 		"Pull requests 340: 12 open, 300 merged, 28 declined",
 		"! project PRJ exists: it will likely be imported as PRJ1",
 		"Start the import of Bitbucket_export_422.tar? [y/N] ",
@@ -218,7 +218,7 @@ func TestPlainRefusesUnusable(t *testing.T) {
 	}
 	for _, want := range []string{
 		"  1. pipe.tar  ✗ cannot be imported: a named pipe (FIFO), not an archive file; copy the archive file itself here\n",
-		"pipe.tar cannot be imported: it is a named pipe (FIFO), not an archive file; copy the archive file itself here.\nArchive to import",
+		"bad archive path: pipe.tar is a named pipe (FIFO), not an archive file; copy the archive file itself here.\nArchive to import",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -226,7 +226,7 @@ func TestPlainRefusesUnusable(t *testing.T) {
 	}
 }
 
-// An archive that cannot be read is described and not offered for import.
+// An archive that cannot be read is refused with the start rule's reason.
 func TestPlainRefusesUnreadable(t *testing.T) {
 	b, a := newFakeBackend(), newFakeArchives()
 	a.files = []model.ArchiveFile{{Name: "notes.tar", Path: "/srv/import/notes.tar", Size: 10240, ModTime: t0}}
@@ -234,7 +234,7 @@ func TestPlainRefusesUnreadable(t *testing.T) {
 	if !errors.Is(err, errNoAnswer) || len(b.started) != 0 {
 		t.Fatalf("err %v, started %v", err, b.started)
 	}
-	if !strings.Contains(out, "✗ the archive could not be read: not a Bitbucket migration archive: no instance-details.json\nCopy the archive again") {
+	if !strings.Contains(out, "notes.tar cannot be imported: not a Bitbucket migration archive: it is not a tar file; copy it again from the source (the whole .tar, and compare checksums), then start it again.\nArchive to import") {
 		t.Errorf("the archive is not refused with its reason:\n%s", out)
 	}
 }
