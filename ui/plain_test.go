@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func TestPlainPicksConfirmsAndWatches(t *testing.T) {
 		"Pull requests 340: 12 open, 300 merged, 28 declined",
 		"! project PRJ exists: it will likely be imported as PRJ1",
 		"Start the import of Bitbucket_export_422.tar? [y/N] ",
-		"Started job 12; Ctrl+C cancels it at its next checkpoint.\nWARN PRJ/api: renamed\n17:00:00 COMPLETED 100% Import completed\n",
+		"Started job 12.\nCtrl+C cancels at the next checkpoint; close the terminal to leave it running\nWARN PRJ/api: renamed\n17:00:00 COMPLETED 100% Import completed\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -88,7 +89,7 @@ func TestPlainReattaches(t *testing.T) {
 	if err != nil || len(watched) != 1 || watched[0] != 12 {
 		t.Fatalf("err %v, watched %v:\n%s", err, watched, out)
 	}
-	if !strings.Contains(out, "Job 12 is still RUNNING at 42%. Watch it? [Y/n] \n17:00:00 FAILED 42% Importing PRJ/api") {
+	if !strings.Contains(out, "Job 12 is still RUNNING at 42%. Watch it? [Y/n] \nCtrl+C cancels at the next checkpoint; close the terminal to leave it running\n17:00:00 FAILED 42% Importing PRJ/api") {
 		t.Fatalf("no reattach question, or the job was not followed:\n%s", out)
 	}
 }
@@ -265,18 +266,37 @@ func TestPlainChecksum(t *testing.T) {
 	}
 }
 
-// Where the backend cannot stop at once, a third Ctrl+C stops following
+// Where the backend cannot stop at once, the second Ctrl+C stops following
 // the job and says how to follow it again.
-func TestPlainThirdCtrlCLeavesAJobThatCannotStopAtOnce(t *testing.T) {
+func TestPlainSecondCtrlCLeavesAJobThatCannotStopAtOnce(t *testing.T) {
 	b := newFakeBackend()
-	out, res, err := runPlainSignaled(t, stoppingBackend{fakeBackend: b, atOnce: true, noStop: true}, 3)
-	if err == nil || err.Error() != "follow job 12: stopped following it; it stops on its own, and bbimport status 12 follows it" {
-		t.Fatalf("err %v:\n%s", err, out)
+	out, res, err := runPlainSignaled(t, stoppingBackend{fakeBackend: b, atOnce: true, noStop: true}, 2)
+	if err != nil || !res.Detached {
+		t.Fatalf("err %v, detached %v:\n%s", err, res.Detached, out)
 	}
 	if res.Job.ID != 12 || len(b.canceled) != 1 {
 		t.Fatalf("job %d, canceled %v", res.Job.ID, b.canceled)
 	}
-	if !strings.Contains(out, "It cannot be stopped at once (not supported by this backend): it stops at its next checkpoint.") {
+	if !strings.Contains(out, "Job 12 cannot be stopped at once here: it stops at its next checkpoint on its own; follow it with: bbimport status 12\n") {
 		t.Errorf("output does not say why it goes on:\n%s", out)
+	}
+}
+
+// A hang-up leaves the job running: plain mode stops following and says
+// how to follow it again.
+func TestPlainHangUpDetaches(t *testing.T) {
+	b := newFakeBackend()
+	var out strings.Builder
+	p := newPlain(Options{Backend: stoppingBackend{fakeBackend: b}, Archives: newFakeArchives(), Now: func() time.Time { return t0 },
+		Plain: true, In: strings.NewReader("1\n\ny\n"), Out: &out, Command: "./bbimport --home /srv/bbimport"})
+	c := make(chan os.Signal, 1)
+	c <- syscall.SIGHUP
+	p.catch = func() (<-chan os.Signal, func()) { return c, func() {} }
+	res, err := p.run(context.Background())
+	if err != nil || !res.Detached || len(b.canceled) != 0 {
+		t.Fatalf("err %v, detached %v, canceled %v:\n%s", err, res.Detached, b.canceled, out.String())
+	}
+	if want := "Detached: job 12 goes on; follow it with: ./bbimport --home /srv/bbimport status 12\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
 	}
 }
