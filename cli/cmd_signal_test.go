@@ -189,11 +189,19 @@ type heldImport struct {
 // git fsck is held, its build directory on disk.
 func startHeldImport(t *testing.T, bin, realGit string, ownGroup bool) *heldImport {
 	t.Helper()
-	home, name := homeWithArchive(t, smallArchive)
+	return startHeld(t, bin, realGit, ownGroup, "", "import", "export.tar", "--wait")
+}
+
+// startHeld is startHeldImport for any command that starts the import of
+// export.tar (the plain console with its answers on stdin).
+func startHeld(t *testing.T, bin, realGit string, ownGroup bool, stdin string, args ...string) *heldImport {
+	t.Helper()
+	home, _ := homeWithArchive(t, smallArchive)
 	hold := gitHold(t, realGit)
 	run := &heldImport{t: t, home: home, hold: hold, group: ownGroup,
 		stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
-	run.cmd = exec.Command(bin, "--home", home, "import", name, "--wait")
+	run.cmd = exec.Command(bin, append([]string{"--home", home}, args...)...)
+	run.cmd.Stdin = strings.NewReader(stdin)
 	run.cmd.Env = append(os.Environ(), "PATH="+hold+string(os.PathListSeparator)+os.Getenv("PATH"))
 	run.cmd.Stdout, run.cmd.Stderr = run.stdout, run.stderr
 	// Its own process group in every case, so that a signal to the group
