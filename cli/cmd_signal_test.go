@@ -78,7 +78,7 @@ func TestSignalDuringImport(t *testing.T) {
 			t.Parallel()
 			run := startHeldImport(t, bin, realGit, false)
 			run.signal(c.sig)
-			run.waitFor(run.stderr, "bbimport: canceling at the next checkpoint (press Ctrl+C again to stop now)")
+			run.waitFor(run.stderr, "Canceling job 1 at its next checkpoint; press Ctrl+C again to stop it at once.")
 			run.release()
 			run.expectExit(exitCanceled)
 			expectCanceledAfterFirstHierarchy(t, run)
@@ -92,7 +92,7 @@ func TestSignalDuringImport(t *testing.T) {
 		run := startHeldImport(t, bin, realGit, false)
 		run.signal(syscall.SIGHUP)
 		run.expectExit(exitOK)
-		run.waitFor(run.stderr, "bbimport: detached; job 1 goes on: follow it with bbimport status 1")
+		run.waitFor(run.stderr, "Detached: job 1 goes on; follow it with: "+bin+" --home "+run.home+" status 1\n")
 		run.release()
 		expectJobEnds(t, bin, run.home, model.StateCompleted)
 	})
@@ -101,11 +101,11 @@ func TestSignalDuringImport(t *testing.T) {
 		t.Parallel()
 		run := startHeldImport(t, bin, realGit, false)
 		run.signal(syscall.SIGINT)
-		run.waitFor(run.stderr, "canceling at the next checkpoint")
+		run.waitFor(run.stderr, "Canceling job 1 at its next checkpoint")
 		run.signal(syscall.SIGINT)
 		// The fsck stays held: the child can only end by stopping it.
 		run.expectExit(exitCanceled)
-		for _, want := range []string{"bbimport: stopping now", "bbimport: the import was stopped at once; the repository being built was discarded"} {
+		for _, want := range []string{"Stopping job 1 at once: the repository being built is discarded.\n"} {
 			if !strings.Contains(run.stderr.String(), want) {
 				t.Errorf("stderr lacks %q\n%s", want, run.output())
 			}
@@ -125,7 +125,7 @@ func TestSignalDuringImport(t *testing.T) {
 		t.Parallel()
 		run := startHeldImport(t, bin, realGit, true)
 		run.signal(syscall.SIGINT)
-		run.waitFor(run.stderr, "canceling at the next checkpoint")
+		run.waitFor(run.stderr, "Canceling job 1 at its next checkpoint")
 		run.release()
 		run.expectExit(exitCanceled)
 		expectCanceledAfterFirstHierarchy(t, run)
