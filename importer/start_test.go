@@ -135,7 +135,8 @@ func TestStartAnswersWhileTheRunnerStarts(t *testing.T) {
 	if err := <-started; err == nil || !strings.Contains(err.Error(), "start the import runner") {
 		t.Errorf("Start = %v, want the runner's failure", err)
 	}
-	if job, err := in.Job(context.Background(), 1); err != nil || job.State != model.StateAborted {
-		t.Errorf("job 1 = %s, %v; want ABORTED", job.State, err)
+	// ABORTED where it stood: an aborted job's percentage is not moved.
+	if job, err := in.Job(context.Background(), 1); err != nil || job.State != model.StateAborted || job.Progress.Percentage != 0 {
+		t.Errorf("job 1 = %s at %d%%, %v; want ABORTED at 0%%", job.State, job.Progress.Percentage, err)
 	}
 }
