@@ -43,5 +43,15 @@ func (d *Dir) Checksum(ctx context.Context, path string, progress func(done, tot
 	return Checksum(ctx, path, progress)
 }
 
+// CheckStart applies the start rule of an import (OpenToImport) to the
+// archive name, relative to the directory or absolute inside it.
+func (d *Dir) CheckStart(_ context.Context, name string) error {
+	f, err := OpenToImport(d.dir, name, StartCheck{})
+	if err == nil {
+		f.Close()
+	}
+	return err
+}
+
 // FreeBytes is the space left on the directory's file system.
 func (d *Dir) FreeBytes(context.Context) (int64, error) { return FreeBytes(d.dir) }

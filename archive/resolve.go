@@ -2,7 +2,6 @@ package archive
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,31 +16,31 @@ import (
 // to do. Open then opens that path once, by handle.
 func Resolve(dir, p string) (string, error) {
 	if strings.TrimSpace(p) == "" {
-		return "", fmt.Errorf("%w: no archive path given; name a file in %s", model.ErrBadArchivePath, dir)
+		return "", model.RefuseArchive("no archive path given; name a file in %s", dir)
 	}
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(dir, p)
 	}
 	realDir := RealDir(dir)
 	if !inside(dir, p) && !inside(realDir, p) {
-		return "", fmt.Errorf("%w: %s is outside the import directory %s; move the archive there", model.ErrBadArchivePath, p, dir)
+		return "", model.RefuseArchive("%s is outside the import directory %s; move the archive there", p, dir)
 	}
 	real, err := filepath.EvalSymlinks(p)
 	if errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("%w: %s does not exist; copy the archive into %s first", model.ErrBadArchivePath, p, dir)
+		return "", model.RefuseArchive("%s does not exist; copy the archive into %s first", p, dir)
 	}
 	if err != nil {
-		return "", fmt.Errorf("%w: %s: %w", model.ErrBadArchivePath, p, err)
+		return "", model.RefuseArchive("%s: %w", p, err)
 	}
 	if !inside(realDir, real) {
-		return "", fmt.Errorf("%w: %s leads outside the import directory %s; move the archive there", model.ErrBadArchivePath, p, dir)
+		return "", model.RefuseArchive("%s leads outside the import directory %s; move the archive there", p, dir)
 	}
 	fi, err := os.Stat(real)
 	if err != nil {
-		return "", fmt.Errorf("%w: %s: %w", model.ErrBadArchivePath, p, err)
+		return "", model.RefuseArchive("%s: %w", p, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%w: %s is not a regular file; name an archive file", model.ErrBadArchivePath, p)
+		return "", model.RefuseArchive("%s is not a regular file; name an archive file", p)
 	}
 	return real, nil
 }

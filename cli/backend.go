@@ -24,8 +24,10 @@ type backend struct {
 func (b *backend) Close() error { return b.close() }
 
 // openBackend opens the in-process importer on the instance home, or
-// (with --url) a remote Bitbucket.
-func openBackend(ctx context.Context, g *globalFlags) (*backend, error) {
+// (with --url) a remote Bitbucket. Only the commands that write a home
+// (import, serve, the console) create one; the others refuse a home that
+// does not exist, and read a directory without a database as empty.
+func openBackend(ctx context.Context, g *globalFlags, creates bool) (*backend, error) {
 	if g.url != "" {
 		b, err := openRemote(ctx, g)
 		if err != nil {
@@ -33,7 +35,7 @@ func openBackend(ctx context.Context, g *globalFlags) (*backend, error) {
 		}
 		return &backend{Backend: b, close: func() error { return nil }}, nil
 	}
-	in, err := openImporter(g)
+	in, err := openImporter(g, creates)
 	if err != nil {
 		return nil, err
 	}
@@ -45,11 +47,12 @@ const runnerCommand = "__runner"
 
 // openImporter opens the instance home; its imports run in runner
 // processes of this same executable, so that they outlive the terminal.
-func openImporter(g *globalFlags) (*importer.Instance, error) {
+func openImporter(g *globalFlags, creates bool) (*importer.Instance, error) {
 	opts, err := importerOptions(g)
 	if err != nil {
 		return nil, err
 	}
+	opts.Existing = !creates
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find the bbimport executable to run imports with: %w", err)

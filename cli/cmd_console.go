@@ -3,10 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -27,7 +29,12 @@ func runConsole(cmd *cobra.Command, g *globalFlags) error {
 		g.home, g.url, g.importDir = home, "", ""
 		fmt.Fprintln(g.io.errOut, "bbimport: demo home", home, "(remove it when done)")
 	}
-	b, err := openBackend(ctx, g)
+	if g.url == "" {
+		if err := askToCreateHome(g); err != nil {
+			return &exitError{code: exitNotStarted, err: err}
+		}
+	}
+	b, err := openBackend(ctx, g, true)
 	if err != nil {
 		return &exitError{code: exitNotStarted, err: err}
 	}
@@ -47,6 +54,7 @@ func runConsole(cmd *cobra.Command, g *globalFlags) error {
 		Self:     os.Args[0],
 		NoNotify: g.noNotify,
 		StateDir: stateDir(),
+		Command:  g.invocation(),
 	}
 	// The pane does not show the target, so no target name: asking a
 	// server for it here would hold the console's start until it answers.
@@ -54,7 +62,7 @@ func runConsole(cmd *cobra.Command, g *globalFlags) error {
 		opts.Verifier = v
 	}
 	res, err := ui.Run(ctx, opts)
-	if res.Job.ID == 0 {
+	if res.Job.ID == 0 || res.Detached {
 		return err
 	}
 	if err != nil {
@@ -75,6 +83,43 @@ func stateDir() string {
 		return ""
 	}
 	return filepath.Join(home, ".local", "state", "bbimport")
+}
+
+// askToCreateHome asks before the console makes an instance home that does
+// not exist: a typo in --home must not make one unasked.
+func askToCreateHome(g *globalFlags) error {
+	opts, err := importerOptions(g)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(opts.Home); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	fmt.Fprintf(g.io.errOut, "Instance home %s does not exist. Create it? [y/N] ", opts.Home)
+	answer := readLine(g.io.in)
+	if !g.io.inTTY {
+		fmt.Fprintln(g.io.errOut, strings.TrimSpace(answer))
+	}
+	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+		return fmt.Errorf("instance home %s does not exist and was not created: check --home or BBIMPORT_HOME", opts.Home)
+	}
+	return nil
+}
+
+// readLine reads one line a byte at a time, leaving the rest of the input
+// to the console's own questions.
+func readLine(r io.Reader) string {
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		n, err := r.Read(b)
+		if n == 1 && b[0] != '\n' {
+			line = append(line, b[0])
+		}
+		if err != nil || n == 1 && b[0] == '\n' {
+			return string(line)
+		}
+	}
 }
 
 // consoleImportDir is where the console picks archives from: the console

@@ -20,7 +20,7 @@ with --url the jobs this client started (Bitbucket cannot list jobs). With
 --json the list is printed as one Bitbucket page of jobs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := openBackend(cmd.Context(), g)
+			b, err := openBackend(cmd.Context(), g, false)
 			if err != nil {
 				return err
 			}

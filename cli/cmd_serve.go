@@ -73,7 +73,7 @@ func runServe(ctx context.Context, g *globalFlags, o serveOptions, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	in, err := openImporter(g)
+	in, err := openImporter(g, true)
 	if err != nil {
 		return err
 	}

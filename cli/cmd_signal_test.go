@@ -79,7 +79,7 @@ func TestSignalDuringImport(t *testing.T) {
 			t.Parallel()
 			run := startHeldImport(t, bin, realGit, false)
 			run.signal(c.sig)
-			run.waitFor(run.stderr, "bbimport: canceling at the next checkpoint (press Ctrl+C again to stop now)")
+			run.waitFor(run.stderr, "Canceling job 1 at its next checkpoint; press Ctrl+C again to stop it at once.")
 			run.release()
 			run.expectExit(exitCanceled)
 			expectCanceledAfterFirstHierarchy(t, run)
@@ -93,7 +93,7 @@ func TestSignalDuringImport(t *testing.T) {
 		run := startHeldImport(t, bin, realGit, false)
 		run.signal(syscall.SIGHUP)
 		run.expectExit(exitOK)
-		run.waitFor(run.stderr, "bbimport: detached; job 1 goes on: follow it with bbimport status 1")
+		run.waitFor(run.stderr, "Detached: job 1 goes on; follow it with: "+bin+" --home "+run.home+" status 1\n")
 		run.release()
 		expectJobEnds(t, bin, run.home, model.StateCompleted)
 	})
@@ -102,11 +102,11 @@ func TestSignalDuringImport(t *testing.T) {
 		t.Parallel()
 		run := startHeldImport(t, bin, realGit, false)
 		run.signal(syscall.SIGINT)
-		run.waitFor(run.stderr, "canceling at the next checkpoint")
+		run.waitFor(run.stderr, "Canceling job 1 at its next checkpoint")
 		run.signal(syscall.SIGINT)
 		// The rev-list stays held: the child can only end by stopping it.
 		run.expectExit(exitCanceled)
-		for _, want := range []string{"bbimport: stopping now", "bbimport: the import was stopped at once; the repository being built was discarded"} {
+		for _, want := range []string{"Stopping job 1 at once: the repository being built is discarded.\n"} {
 			if !strings.Contains(run.stderr.String(), want) {
 				t.Errorf("stderr lacks %q\n%s", want, run.output())
 			}
@@ -126,7 +126,7 @@ func TestSignalDuringImport(t *testing.T) {
 		t.Parallel()
 		run := startHeldImport(t, bin, realGit, true)
 		run.signal(syscall.SIGINT)
-		run.waitFor(run.stderr, "canceling at the next checkpoint")
+		run.waitFor(run.stderr, "Canceling job 1 at its next checkpoint")
 		run.release()
 		run.expectExit(exitCanceled)
 		expectCanceledAfterFirstHierarchy(t, run)
@@ -190,11 +190,19 @@ type heldImport struct {
 // git rev-list is held, its build directory on disk.
 func startHeldImport(t *testing.T, bin, realGit string, ownGroup bool) *heldImport {
 	t.Helper()
-	home, name := homeWithArchive(t, smallArchive)
+	return startHeld(t, bin, realGit, ownGroup, "", "import", "export.tar", "--wait")
+}
+
+// startHeld is startHeldImport for any command that starts the import of
+// export.tar (the plain console with its answers on stdin).
+func startHeld(t *testing.T, bin, realGit string, ownGroup bool, stdin string, args ...string) *heldImport {
+	t.Helper()
+	home, _ := homeWithArchive(t, smallArchive)
 	hold := gitHold(t, realGit)
 	run := &heldImport{t: t, home: home, hold: hold, group: ownGroup,
 		stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
-	run.cmd = exec.Command(bin, "--home", home, "import", name, "--wait")
+	run.cmd = exec.Command(bin, append([]string{"--home", home}, args...)...)
+	run.cmd.Stdin = strings.NewReader(stdin)
 	run.cmd.Env = append(os.Environ(), "PATH="+hold+string(os.PathListSeparator)+os.Getenv("PATH"))
 	run.cmd.Stdout, run.cmd.Stderr = run.stdout, run.stderr
 	// Its own process group in every case, so that a signal to the group

@@ -50,7 +50,7 @@ func openJob(ctx context.Context, g *globalFlags, arg string) (*backend, int64, 
 	if err != nil {
 		return nil, 0, err
 	}
-	b, err := openBackend(ctx, g)
+	b, err := openBackend(ctx, g, false)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -86,7 +86,7 @@ could not run.`,
 				archiveFile = path
 			}
 			ctx := cmd.Context()
-			b, err := openBackend(ctx, g)
+			b, err := openBackend(ctx, g, false)
 			if err != nil {
 				return err
 			}

@@ -97,7 +97,7 @@ func TestVerifyAfterACanceledImport(t *testing.T) {
 	}
 	run := startHeldImport(t, buildBinary(t), realGit, false)
 	run.signal(syscall.SIGINT)
-	run.waitFor(run.stderr, "canceling at the next checkpoint")
+	run.waitFor(run.stderr, "Canceling job 1 at its next checkpoint")
 	run.release()
 	run.expectExit(exitCanceled)
 

@@ -52,11 +52,13 @@ type globalFlags struct {
 	demo      bool
 	noNotify  bool // the console sends no bell or notification when an import ends
 
-	io *streams // set before any command runs
+	io    *streams        // set before any command runs
+	given map[string]bool // the connection flags the command line set, for hints
 }
 
-func newRootCmd() *cobra.Command {
-	g := &globalFlags{}
+func newRootCmd() *cobra.Command { return newRoot(&globalFlags{}) }
+
+func newRoot(g *globalFlags) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "bbimport",
 		Short: "Import Bitbucket Data Center migration archives from a terminal console",
@@ -73,6 +75,7 @@ Bitbucket's shapes.`,
 		Args:          cobra.NoArgs,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
 			g.io = newStreams(cmd)
+			g.noteGiven(cmd)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runConsole(cmd, g)
@@ -110,7 +113,8 @@ Bitbucket's shapes.`,
 // the archives that --demo seeds a fresh home with.
 func Main(samples fs.FS) int {
 	demoArchives = samples
-	err := newRootCmd().Execute()
+	g := &globalFlags{}
+	err := newRoot(g).Execute()
 	if err == nil {
 		return exitOK
 	}
@@ -125,7 +129,7 @@ func Main(samples fs.FS) int {
 	// An error may quote what a server or an archive said.
 	msg := termsafe.String(err.Error())
 	if errors.Is(err, model.ErrJobNotFound) {
-		msg += ": 'bbimport jobs' lists the jobs known here"
+		msg += "; " + g.hint("jobs") + " lists the jobs there"
 	}
 	fmt.Fprintln(os.Stderr, "bbimport:", msg)
 	return code

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"strings"
 	"testing"
 )
 
@@ -14,8 +13,9 @@ func TestUnknownJobSaysWhatToDo(t *testing.T) {
 	home := t.TempDir()
 	for _, args := range [][]string{{"status", "7"}, {"messages", "7"}, {"cancel", "7"}} {
 		_, errOut, code := runBin(t, bin, append([]string{"--home", home}, args...)...)
-		if code != exitNotStarted || !strings.Contains(errOut, "no such job: 'bbimport jobs' lists the jobs known here") {
-			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		want := "bbimport: job 7: no such job in instance home " + home + "; " + bin + " --home " + home + " jobs lists the jobs there\n"
+		if code != exitNotStarted || errOut != want {
+			t.Errorf("%v: exit %d, stderr %q, want %q", args, code, errOut, want)
 		}
 	}
 }

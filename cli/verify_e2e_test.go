@@ -180,7 +180,7 @@ func TestVerifyRemainderRoundTrip(t *testing.T) {
 	bin := buildBinary(t)
 	run := startHeldImport(t, bin, realGit, false)
 	run.signal(syscall.SIGINT)
-	run.waitFor(run.stderr, "canceling at the next checkpoint")
+	run.waitFor(run.stderr, "Canceling job 1 at its next checkpoint")
 	run.release()
 	run.expectExit(exitCanceled)
 	home := run.home

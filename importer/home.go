@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -39,6 +40,12 @@ type Options struct {
 	// Start appends "--job", N. The command calls RunJob. When nil, jobs
 	// run in a goroutine of the process that starts them.
 	Runner []string
+	// Existing opens only a home that exists, and writes nothing to it: a
+	// missing home directory is an error naming it (a typo must not make
+	// a home), and a directory without a database reads as an empty home.
+	// For the commands that only read; import, serve and the console
+	// leave it false, and create the home.
+	Existing bool
 }
 
 // Instance is an open instance home. It satisfies model.Backend.
@@ -55,6 +62,7 @@ type Instance struct {
 
 	mu       sync.Mutex
 	running  *jobRun // the job in progress, nil when idle
+	starting bool    // a Start is under way: see reserveStart
 	shutdown bool    // Shutdown or Close called: refuse new imports
 	closed   bool
 
@@ -64,6 +72,11 @@ type Instance struct {
 	// reaches a place where a cancel could take effect, named as the
 	// checkpoint messages name it, so tests can cancel deterministically.
 	beforeCheckpoint func(name string)
+	// betweenLooks and duringSpawn, when set (tests only), run inside a
+	// start: between the two looks at the archive's size (see
+	// archive.StartCheck), and once the runner process has started.
+	betweenLooks func()
+	duringSpawn  func()
 }
 
 var _ model.Backend = (*Instance)(nil)
@@ -116,6 +129,14 @@ func Open(opts Options) (*Instance, error) {
 	if in.limits == (archive.Limits{}) {
 		in.limits = archive.DefaultLimits()
 	}
+	if opts.Existing {
+		if _, err := os.Stat(home); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("instance home %s does not exist: check --home or BBIMPORT_HOME (bbimport import, serve and the console create a home; this command only reads one)", home)
+		}
+		if _, err := os.Stat(in.dbPath()); errors.Is(err, fs.ErrNotExist) {
+			return in, in.openEmpty()
+		}
+	}
 	in.readOnly = readOnlyHome(home, in.dataDir())
 	if in.readOnly {
 		if _, err := os.Stat(in.dbPath()); err != nil {
@@ -132,6 +153,31 @@ func Open(opts Options) (*Instance, error) {
 	// recovers it first or says why it cannot.
 	_, _ = in.recoverIfIdle(context.Background())
 	return in, nil
+}
+
+// openEmpty reads a home that holds no database yet as an empty one: a
+// private database in memory, with the schema, and nothing written to the
+// home.
+func (in *Instance) openEmpty() error {
+	in.readOnly = true
+	db, err := sql.Open("sqlite", "file:bbimport-empty-"+newNodeID()+"?mode=memory&cache=shared")
+	if err != nil {
+		return fmt.Errorf("open an empty database for %s: %w", in.home, err)
+	}
+	// A memory database lives while a connection to it does.
+	db.SetConnMaxIdleTime(0)
+	db.SetMaxIdleConns(maxOpenConns)
+	db.SetMaxOpenConns(maxOpenConns)
+	if err := migrate(context.Background(), db); err != nil {
+		db.Close()
+		return fmt.Errorf("open an empty database for %s: %w", in.home, err)
+	}
+	if in.nodeID, err = nodeID(db); err != nil {
+		db.Close()
+		return fmt.Errorf("open an empty database for %s: %w", in.home, err)
+	}
+	in.db = db
+	return nil
 }
 
 // readOnlyHome reports whether this user can only read an existing home

@@ -130,48 +130,59 @@ func (r *jobRun) setState(s model.State) {
 func nowMillis() int64 { return time.Now().UnixMilli() }
 
 // Start starts an import of archivePath, relative to the import directory or
-// absolute inside it. The archive is opened here, once; the job reads that
-// handle, in a runner process when Options.Runner is set (Start returns
-// once the runner has taken the job over), else in a goroutine.
+// absolute inside it. Its refusals come first, and none records a job: one
+// import at a time (model.ErrImportRunning), then the archive's rules
+// (archive.OpenToImport, model.ErrBadArchivePath), then the disk. The
+// archive is opened here, once; the job reads that handle, in a runner
+// process when Options.Runner is set (Start returns once the runner has
+// taken the job over, or its deadline passed), else in a goroutine.
+//
+// in.mu is held only to reserve the start: the wait for the import lock,
+// the archive's check and the runner's start happen outside it, so that
+// Job, KnownJobs and Cancel are answered meanwhile.
 func (in *Instance) Start(ctx context.Context, archivePath string, notes ...string) (model.Job, error) {
 	if in.readOnly {
 		return model.Job{}, fmt.Errorf("instance home %s is read-only for this user: start imports as a user who can write it", in.home)
 	}
+	release, err := in.reserveStart()
+	if err != nil {
+		return model.Job{}, err
+	}
+	defer release()
+	lock, err := in.takeImportLock(ctx)
+	if err != nil {
+		return model.Job{}, err
+	}
+	// A runner holds the lock with its own descriptor once started; a
+	// goroutine run takes this one over.
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			lock.Close()
+		}
+	}()
 	f, name, size, err := in.openArchive(archivePath)
 	if err != nil {
 		return model.Job{}, err
 	}
-	handedOver := false
 	defer func() {
 		if !handedOver {
 			f.Close()
 		}
 	}()
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.shutdown {
-		return model.Job{}, fmt.Errorf("%w: bbimport is shutting down and starts no new import", model.ErrImportRunning)
-	}
-	if in.running != nil {
-		return model.Job{}, in.running.runningImport()
-	}
-	lock, err := in.takeImportLock(ctx)
-	if err != nil {
-		return model.Job{}, err
-	}
 	job, err := in.beginJob(ctx, name, size)
 	if err != nil {
-		lock.Close()
 		return model.Job{}, err
 	}
 	if err := recordNotes(ctx, in.db, job.ID, notes); err != nil {
-		lock.Close()
 		return model.Job{}, err
 	}
 	if in.runner != nil {
-		// The runner holds the lock with its own descriptor from now on.
-		defer lock.Close()
-		if err := in.spawn(job.ID, f, lock); err != nil {
+		// Only the deadline bounds the spawn: a caller that goes away
+		// (an HTTP client hanging up) must not abort a started runner.
+		spawnCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), spawnDeadline)
+		defer cancel()
+		if err := in.spawn(spawnCtx, job.ID, f, lock); err != nil {
 			return model.Job{}, err
 		}
 		rows, err := in.queryJobs(ctx, ` WHERE id = ?`, job.ID)
@@ -181,9 +192,33 @@ func (in *Instance) Start(ctx context.Context, archivePath string, notes ...stri
 		return rows[0].Job, nil
 	}
 	handedOver = true
-	in.running = newRun(job, f, size, lock)
-	go in.runJob(in.running)
+	run := newRun(job, f, size, lock)
+	in.mu.Lock()
+	in.running = run
+	in.mu.Unlock()
+	go in.runJob(run)
 	return job, nil
+}
+
+// reserveStart reserves this process's one start, or says why it cannot
+// start; release ends the reservation.
+func (in *Instance) reserveStart() (release func(), err error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	switch {
+	case in.shutdown:
+		return nil, fmt.Errorf("%w: bbimport is shutting down and starts no new import", model.ErrImportRunning)
+	case in.running != nil:
+		return nil, in.running.runningImport()
+	case in.starting:
+		return nil, fmt.Errorf("%w: this process is starting another import", model.ErrImportRunning)
+	}
+	in.starting = true
+	return func() {
+		in.mu.Lock()
+		in.starting = false
+		in.mu.Unlock()
+	}, nil
 }
 
 // takeImportLock takes the import lock for a new import, after recovering
@@ -290,25 +325,19 @@ func (in *Instance) runningImport(ctx context.Context) (*model.RunningImport, er
 	return &r, nil
 }
 
-// openArchive opens the archive once, by handle, and returns it with its
-// name relative to the import directory and its size. A symbolic link
-// inside the import directory is resolved first and must stay inside it;
-// the resolved file is then opened with no link followed as its last
-// element and through a handle on the import directory, so that nothing
-// swapped in meanwhile is read, and the job never looks the name up again.
+// openArchive opens the archive once, by handle, after the rules a start
+// applies to it (archive.OpenToImport), and returns it with its name
+// relative to the import directory and its size. The job never looks the
+// name up again.
 func (in *Instance) openArchive(p string) (*os.File, string, int64, error) {
-	real, err := archive.Resolve(in.importDir, p)
+	f, err := archive.OpenToImport(in.importDir, p, archive.StartCheck{Limits: in.limits, BetweenLooks: in.betweenLooks})
 	if err != nil {
 		return nil, "", 0, err
-	}
-	f, err := archive.Open(real, archive.RealDir(in.importDir))
-	if err != nil {
-		return nil, "", 0, fmt.Errorf("%w: %w", model.ErrBadArchivePath, err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, "", 0, fmt.Errorf("%w: %s: %w", model.ErrBadArchivePath, p, err)
+		return nil, "", 0, model.RefuseArchive("%s: %w", p, err)
 	}
 	return f, in.archiveName(p), fi.Size(), nil
 }
@@ -355,9 +384,15 @@ const (
 	runnerLockFD    = 4
 )
 
+// spawnDeadline bounds the wait for a runner to take its job over: it
+// opens the home and records its pid, which takes well under a second.
+const spawnDeadline = 30 * time.Second
+
 // spawn starts the runner of job id and returns once it has taken the job
-// over (recorded its pid), or an error naming its log if it ended first.
-func (in *Instance) spawn(id int64, archiveFile, lock *os.File) error {
+// over (recorded its pid), or an error naming its log if it ended first or
+// ctx ended first (the job is then recorded ABORTED, and a runner that
+// comes late finds it ended and leaves it).
+func (in *Instance) spawn(ctx context.Context, id int64, archiveFile, lock *os.File) error {
 	logPath := in.jobLog(id)
 	failed := func(err error) error {
 		why := fmt.Sprintf("The import runner did not start: %v; see %s", err, logPath)
@@ -385,11 +420,18 @@ func (in *Instance) spawn(id int64, archiveFile, lock *os.File) error {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }() // reaps it if it ends while we live
+	if in.duringSpawn != nil {
+		in.duringSpawn()
+	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		var pid, end sql.NullInt64
-		err := in.db.QueryRow(`SELECT runner_pid, end_date FROM jobs WHERE id = ?`, id).Scan(&pid, &end)
+		err := in.db.QueryRowContext(ctx, `SELECT runner_pid, end_date FROM jobs WHERE id = ?`, id).Scan(&pid, &end)
+		if ctx.Err() != nil {
+			_ = cmd.Process.Kill()
+			return failed(fmt.Errorf("it did not take the job over within %s", spawnDeadline))
+		}
 		if err != nil {
 			return fmt.Errorf("follow the start of job %d: %w", id, err)
 		}
@@ -405,6 +447,7 @@ func (in *Instance) spawn(id int64, archiveFile, lock *os.File) error {
 				werr = errors.New("it exited before taking the job over")
 			}
 			return failed(werr)
+		case <-ctx.Done():
 		case <-tick.C:
 		}
 	}

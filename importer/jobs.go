@@ -26,7 +26,7 @@ func (in *Instance) Job(ctx context.Context, id int64) (model.Job, error) {
 		return model.Job{}, err
 	}
 	if len(jobs) == 0 {
-		return model.Job{}, fmt.Errorf("job %d: %w", id, model.ErrJobNotFound)
+		return model.Job{}, fmt.Errorf("job %d: %w in instance home %s", id, model.ErrJobNotFound, in.home)
 	}
 	return jobs[0], nil
 }

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"bbimport/archive"
 	"bbimport/archive/gen"
 	"bbimport/model"
 	"bbimport/wire"
@@ -235,31 +234,6 @@ func countPRs(c archiveContent) int {
 	return n
 }
 
-func TestTruncatedArchiveAborts(t *testing.T) {
-	in := openHome(t)
-	p := generated(t, "default", gen.DefaultOptions())
-	data, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cut := filepath.Join(in.ImportDir(), "cut.tar")
-	if err := os.WriteFile(cut, data[:len(data)/2], 0o644); err != nil {
-		t.Fatal(err)
-	}
-	job := importArchive(t, in, cut)
-	if job.State != model.StateAborted {
-		t.Fatalf("job ended %s", job.State)
-	}
-	if errs := messages(t, in, job.ID, model.SeverityError); !hasMessage(errs, "Import aborted", "truncated") {
-		t.Errorf("no error saying the archive is truncated:\n%s", strings.Join(errs, "\n"))
-	}
-	if count(t, in, `SELECT COUNT(*) FROM repositories`) == 0 {
-		t.Error("nothing before the cut was kept")
-	}
-	assertClean(t, in)
-	assertRepositoriesVerify(t, in)
-}
-
 // writeArchive writes a small hand-made archive into the import directory.
 func writeArchive(t *testing.T, in *Instance, name string, fill func(w *gen.Writer)) string {
 	t.Helper()
@@ -274,42 +248,6 @@ func writeArchive(t *testing.T, in *Instance, name string, fill func(w *gen.Writ
 	}
 	f.Close()
 	return f.Name()
-}
-
-func TestUnknownArchiveVersionAbortsBeforeWriting(t *testing.T) {
-	in := openHome(t)
-	p := writeArchive(t, in, "v3.tar", func(w *gen.Writer) {
-		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 3, Product: "Bitbucket Data Center"}, false)
-		w.AddJSON(archive.KindProject, archive.IDs{Project: "1"}, model.Project{ID: "1", Key: "PRJ", Name: "P"}, false)
-	})
-	job := importArchive(t, in, p)
-	if job.State != model.StateAborted {
-		t.Fatalf("job ended %s", job.State)
-	}
-	if errs := messages(t, in, job.ID, model.SeverityError); !hasMessage(errs, "archiveVersion 3") {
-		t.Errorf("no error naming the version:\n%s", strings.Join(errs, "\n"))
-	}
-	if n := count(t, in, `SELECT COUNT(*) FROM projects`); n != 0 {
-		t.Errorf("%d projects written from an archive of unknown version", n)
-	}
-}
-
-func TestUnsafeMemberAborts(t *testing.T) {
-	in := openHome(t)
-	p := writeArchive(t, in, "unsafe.tar", func(w *gen.Writer) {
-		w.AddJSON(archive.KindInstanceDetails, archive.IDs{}, model.InstanceDetails{ArchiveVersion: 2}, false)
-		w.AddRaw("../../escape", []byte("x"))
-	})
-	job := importArchive(t, in, p)
-	if job.State != model.StateAborted {
-		t.Fatalf("job ended %s", job.State)
-	}
-	if errs := messages(t, in, job.ID, model.SeverityError); !hasMessage(errs, "unsafe archive") {
-		t.Errorf("no error naming the safety rule:\n%s", strings.Join(errs, "\n"))
-	}
-	if _, err := os.Stat(filepath.Join(in.ImportDir(), "..", "..", "escape")); err == nil {
-		t.Error("the member was written outside")
-	}
 }
 
 func TestHostileArchiveRunsNothing(t *testing.T) {
@@ -371,13 +309,20 @@ func TestStartRefusesPathsOutsideTheImportDirectory(t *testing.T) {
 
 func TestStartRefusesWhatTheDiskCannotHold(t *testing.T) {
 	in := openHome(t)
-	huge := filepath.Join(in.ImportDir(), "huge.tar")
-	f, _ := os.Create(huge)
-	if err := f.Truncate(1 << 42); err != nil { // sparse: takes no space
+	// A whole archive followed by zeros (sparse: they take no space),
+	// which a tar reader takes as its end.
+	data, err := os.ReadFile(generated(t, "default", gen.DefaultOptions()))
+	if err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
-	_, err := in.Start(context.Background(), "huge.tar")
+	huge := filepath.Join(in.ImportDir(), "huge.tar")
+	if err := os.WriteFile(huge, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge, 1<<42); err != nil {
+		t.Fatal(err)
+	}
+	_, err = in.Start(context.Background(), "huge.tar")
 	if !errors.Is(err, model.ErrNotEnoughDisk) || !strings.Contains(err.Error(), "free") {
 		t.Fatalf("Start = %v", err)
 	}

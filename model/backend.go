@@ -59,6 +59,18 @@ var (
 	ErrNotSupported   = errors.New("not supported by this backend")
 )
 
+// RefuseArchive is a refusal of an archive to import: it is
+// ErrBadArchivePath (400 through REST), and its text is the sentence alone,
+// for the admin, without the sentinel's words before it.
+func RefuseArchive(format string, args ...any) error {
+	return archiveRefusal{fmt.Errorf(format, args...)}
+}
+
+type archiveRefusal struct{ err error }
+
+func (r archiveRefusal) Error() string   { return r.err.Error() }
+func (r archiveRefusal) Unwrap() []error { return []error{ErrBadArchivePath, r.err} }
+
 // RunningImport is the error Start returns while another import runs on
 // the same instance home: it says who runs it, as data, so that a console
 // can name the job, the process and since when. It matches

@@ -37,6 +37,11 @@ type Archives interface {
 	FreeBytes(ctx context.Context) (int64, error)
 	// Dir is the import directory, for "copy an archive into …".
 	Dir() string
+	// CheckStart applies the rule an import's start applies to the archive
+	// name (relative to Dir) before it records a job; nil when it would
+	// start. The console offers a start only then, with the importer's
+	// own sentence otherwise.
+	CheckStart(ctx context.Context, name string) error
 }
 
 // Options configure the console.
@@ -74,6 +79,10 @@ type Options struct {
 	// InTerminal says In is a terminal, which echoes the answers typed;
 	// answers read from elsewhere are written out so the log reads right.
 	InTerminal bool
+	// Command is bbimport as the admin ran it, with the --home or --url it
+	// was given ("./bbimport --home /x"), for the commands a hint prints;
+	// "" means "bbimport".
+	Command string
 }
 
 // Result is what the console leaves for the command to report.
@@ -81,6 +90,19 @@ type Result struct {
 	// Job is the job plain mode followed, as last seen; its ID is 0 when
 	// it followed none. When Run fails with a Job, following it failed.
 	Job model.Job
+	// Detached: plain mode stopped following a job that goes on (a
+	// closed terminal); Job is not its end.
+	Detached bool
+}
+
+// command is a bbimport command line for a hint: name and job id after
+// the command the admin ran.
+func (o *Options) command(name string, id int64) string {
+	c := o.Command
+	if c == "" {
+		c = "bbimport"
+	}
+	return fmt.Sprintf("%s %s %d", c, name, id)
 }
 
 func (o *Options) defaults() {

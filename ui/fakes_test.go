@@ -254,6 +254,25 @@ func (a *fakeArchives) FreeBytes(context.Context) (int64, error) { return a.free
 
 func (a *fakeArchives) Dir() string { return "/srv/import" }
 
+// CheckStart answers as the importer's start rule does for what the fake
+// holds: a growing file, an unusable entry, an archive that does not read.
+func (a *fakeArchives) CheckStart(_ context.Context, name string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, f := range a.files {
+		switch {
+		case f.Name != name:
+		case f.Growing:
+			return model.RefuseArchive("%s is still being written (50 MiB, then 51 MiB a moment later); start it once the copy is done", name)
+		case f.Unusable != "":
+			return model.RefuseArchive("%s is %s", name, f.Unusable)
+		case a.summaries[f.Path].Members == 0:
+			return model.RefuseArchive("%s cannot be imported: not a Bitbucket migration archive: it is not a tar file; copy it again from the source (the whole .tar, and compare checksums), then start it again", name)
+		}
+	}
+	return nil
+}
+
 // harness drives the root model as the event loop would, but in the test's
 // goroutine: commands run at once, timers wait in a queue until fire.
 type harness struct {

@@ -2,9 +2,14 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -16,7 +21,8 @@ import (
 
 // This file draws the lines bbimport prints outside the full-screen
 // console: a progress bar redrawn on one terminal line, and a job followed
-// to its end as progress and message lines.
+// to its end as progress and message lines, under the signal rules every
+// door that follows a job keeps (Follow).
 
 // clearLine returns to the start of the terminal line and erases it.
 const clearLine = "\r\x1b[2K"
@@ -165,4 +171,144 @@ func (w *jobWatch) endLine() {
 		fmt.Fprintln(w.opts.Out)
 		w.onScreen = false
 	}
+}
+
+// FollowNotice is the first line a door that follows a job prints: what
+// Ctrl+C and a closed terminal will do. detach names the door's own way
+// to leave the job running ("use --detach"), or is empty.
+func FollowNotice(detach string) string {
+	if detach != "" {
+		return "Ctrl+C cancels at the next checkpoint; close the terminal or " + detach + " to leave it running"
+	}
+	return "Ctrl+C cancels at the next checkpoint; close the terminal to leave it running"
+}
+
+// CatchSignals routes the signals Follow acts on to a channel, from before
+// a job starts, so that one arriving meanwhile is a request about the job
+// rather than the end of the process with the job unwatched; release ends
+// it.
+func CatchSignals() (signals <-chan os.Signal, release func()) {
+	c := make(chan os.Signal, 3)
+	signal.Notify(c, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	return c, func() { signal.Stop(c) }
+}
+
+// FollowOptions say how Follow shows the job and where it says what the
+// signals did.
+type FollowOptions struct {
+	Watch   WatchOptions
+	Signals <-chan os.Signal // from CatchSignals; nil catches none
+	// Notices receives one line for each signal acted on.
+	Notices io.Writer
+	// Status is the command that follows the job from another shell
+	// ("bbimport --home /x status 3"), for the lines that leave it.
+	Status string
+}
+
+// Followed is how a follow ended.
+type Followed struct {
+	Job model.Job // as last seen
+	// Detached: a hang-up (SIGHUP) ended the follow; the job goes on.
+	Detached bool
+	// StoppedNow: a second Ctrl+C stopped the job at once.
+	StoppedNow bool
+	// GaveUp: the backend cannot stop a job at once, so the second Ctrl+C
+	// stopped following; the job stops at its checkpoint on its own.
+	GaveUp bool
+}
+
+// Follow follows job id to its end, as WatchJob shows it, under the signal
+// rules every door shares (import with or without --wait, cancel --wait,
+// the plain console): SIGHUP detaches, since the job runs in its runner
+// and a closed terminal must not stop it; the first SIGINT or SIGTERM asks
+// the job to stop at its next checkpoint and follows it there; the second
+// stops it at once, or, where the backend cannot (Bitbucket's REST), stops
+// following.
+func Follow(ctx context.Context, b model.Backend, id int64, opts FollowOptions) (Followed, error) {
+	ctx, leave := context.WithCancel(ctx)
+	defer leave()
+	// One lock for both writers when they are one stream: the signal
+	// lines come from another goroutine.
+	watch := opts.Watch
+	var notices io.Writer = io.Discard
+	if watch.Out != nil {
+		watch.Out = &lockedWriter{w: watch.Out}
+	}
+	switch {
+	case opts.Notices != nil && opts.Notices == opts.Watch.Out:
+		notices = watch.Out
+	case opts.Notices != nil:
+		notices = &lockedWriter{w: opts.Notices}
+	}
+	say := func(format string, args ...any) { fmt.Fprintf(notices, format+"\n", args...) }
+	var res Followed
+	var mu sync.Mutex // res's flags, set by the signal goroutine
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		canceled := false
+		for {
+			var sig os.Signal
+			select {
+			case sig = <-opts.Signals:
+			case <-ctx.Done():
+				return
+			}
+			switch {
+			case sig == syscall.SIGHUP:
+				mu.Lock()
+				res.Detached = true
+				mu.Unlock()
+				say("Detached: job %d goes on; follow it with: %s", id, opts.Status)
+				leave()
+				return
+			case !canceled:
+				canceled = true
+				say("Canceling job %d at its next checkpoint; press Ctrl+C again to stop it at once.", id)
+				if err := b.Cancel(ctx, id); err != nil && !errors.Is(err, model.ErrJobFinished) && ctx.Err() == nil {
+					say("The cancel was not accepted: %v.", termsafe.String(err.Error()))
+				}
+			default:
+				say("Stopping job %d at once: the repository being built is discarded.", id)
+				err := b.StopNow(ctx, id)
+				switch {
+				case errors.Is(err, model.ErrNotSupported):
+					mu.Lock()
+					res.GaveUp = true
+					mu.Unlock()
+					say("Job %d cannot be stopped at once here: it stops at its next checkpoint on its own; follow it with: %s", id, opts.Status)
+					leave()
+					return
+				case err != nil && !errors.Is(err, model.ErrJobFinished) && ctx.Err() == nil:
+					say("It was not stopped: %v.", termsafe.String(err.Error()))
+				default:
+					mu.Lock()
+					res.StoppedNow = true
+					mu.Unlock()
+				}
+				return
+			}
+		}
+	}()
+	job, err := WatchJob(ctx, b, id, watch)
+	leave()
+	<-done
+	job.ID = id // a failed first look returns no job
+	res.Job = job
+	if res.Detached || res.GaveUp {
+		return res, nil
+	}
+	return res, err
+}
+
+// lockedWriter serialises the lines of two goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }

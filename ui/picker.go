@@ -28,7 +28,8 @@ type picker struct {
 
 	previewFocused bool
 	previewTop     int
-	previewOf      string // the path previewTop belongs to: another archive starts at the top
+	previewOf      string  // the path previewTop belongs to: another archive starts at the top
+	confirm        *dialog // the start confirmation the start rule's answer may replace
 
 	filter    textinput.Model
 	filtering bool
@@ -94,6 +95,12 @@ type (
 		path string
 		sums model.Checksums
 		err  error
+	}
+	// startCheckedMsg is the start rule's answer (Archives.CheckStart)
+	// for an archive the admin asked to start.
+	startCheckedMsg struct {
+		f   model.ArchiveFile
+		err error
 	}
 )
 
@@ -364,6 +371,15 @@ func (m *Model) pickerMessage(msg tea.Msg) (tea.Cmd, bool) {
 	case rememberFailedMsg:
 		m.setNotice(fmt.Sprintf("The source checksums pasted earlier are not remembered: %v.", msg.err), false)
 		return nil, true
+	case startCheckedMsg:
+		// Only the confirmation it was asked for is replaced: a start
+		// pressed before the answer came is refused by the backend with
+		// the same sentence.
+		if msg.err != nil && p.confirm != nil && m.top() == overlay(p.confirm) {
+			m.pop()
+			m.refuseStart(msg.err)
+		}
+		return nil, true
 	}
 	return nil, false
 }
@@ -499,23 +515,21 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// confirmStart shows what is about to happen and asks.
+// confirmStart shows what is about to happen and asks, while the start
+// rule the importer applies (Archives.CheckStart) is asked about f: the
+// console offers to start only what the backend would start, and replaces
+// the question with the rule's sentence when it refuses.
 func (m *Model) confirmStart(f model.ArchiveFile, in *archiveInfo) tea.Cmd {
-	if f.Growing {
-		m.setNotice(shownName(f)+" is still being copied (its size changes); start it once the copy is done.", true)
-		return nil
-	}
 	if m.jobRunning() {
 		m.setNotice(fmt.Sprintf("Job %d is still running; one import at a time. Press w to watch it.", m.job.id), true)
 		return nil
 	}
-	if m.refuseStart(f, in) {
-		return nil
-	}
+	a, ctx := m.opts.Archives, m.ctx
+	check := func() tea.Msg { return startCheckedMsg{f: f, err: a.CheckStart(ctx, f.Name)} }
 	// The pre-flight checks are redone now, and the dialog shows them as
 	// they land: another import may have taken a key since.
 	in.preflight = nil
-	cmd := m.fillPreview()
+	cmd := tea.Batch(m.fillPreview(), check)
 	body := func(m *Model, w int) []string {
 		t := m.theme
 		lines := field(t, "Archive", shownName(f)+" · "+humanize.IBytes(uint64(f.Size))+" · "+f.ModTime.Format("2006-01-02 15:04"), w)
@@ -537,7 +551,9 @@ func (m *Model) confirmStart(f model.ArchiveFile, in *archiveInfo) tea.Cmd {
 		start = choice{key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "start despite the mismatch")),
 			startChosen{f, in, []string{mm.note()}}}
 	}
-	m.push(&dialog{title: "Start the import?", body: body, choices: []choice{start, back}})
+	confirm := &dialog{title: "Start the import?", body: body, choices: []choice{start, back}}
+	m.push(confirm)
+	m.picker.confirm = confirm
 	return cmd
 }
 
@@ -548,37 +564,22 @@ type startChosen struct {
 	notes []string
 }
 
+// startConfirmed starts the import: a start the rule refuses meanwhile is
+// refused by the backend with the same sentence.
 func (m *Model) startConfirmed(c startChosen) tea.Cmd {
-	if m.refuseStart(c.file, c.info) { // the inspection may have failed while the dialog was open
-		return nil
-	}
 	return m.start(c.file, c.notes)
 }
 
-// refuseStart explains, in a dialog, why f cannot be imported: the console
-// does not start a job that can only end ABORTED.
-func (m *Model) refuseStart(f model.ArchiveFile, in *archiveInfo) bool {
-	var lines []string
-	switch {
-	case f.Unusable != "":
-		lines = []string{shownName(f) + " is " + termsafe.String(f.Unusable) + "."}
-	case in.summaryErr != nil:
-		lines = []string{
-			shownName(f) + " cannot be read as an export archive: " + in.summaryErr.Error() + ".",
-			"",
-			"Copy the archive again from the source (the whole .tar, and compare checksums: m here, p to paste the source's), then pick it again.",
-		}
-	default:
-		return false
-	}
+// refuseStart says, in a dialog, why the start rule refused the archive:
+// the console does not start a job that can only end ABORTED.
+func (m *Model) refuseStart(why error) {
 	m.push(&dialog{
 		title: "This archive cannot be imported",
-		lines: lines,
+		lines: []string{termsafe.String(why.Error()) + "."},
 		choices: []choice{
 			{key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter/esc", "back to the archives")), nil},
 		},
 	})
-	return true
 }
 
 // mismatch is a checksum pasted from the source that differs from the

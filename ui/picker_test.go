@@ -17,7 +17,7 @@ func TestStartRefusesAnUnreadableArchive(t *testing.T) {
 	h.a.files = append(h.a.files, model.ArchiveFile{Name: "truncated.tar", Path: "/srv/import/truncated.tar", Size: 10240, ModTime: t0.Add(-48 * time.Hour)})
 	h.init()
 	h.press("G", "enter")
-	h.requireScreen("This archive cannot be imported", "no instance-details.json", "Copy the archive again")
+	h.requireScreen("This archive cannot be imported", "truncated.tar cannot be imported", "copy it again")
 	h.requireNotScreen("start the import")
 	h.press("y")
 	if len(h.b.started) != 0 {
@@ -83,15 +83,15 @@ func TestCtrlLRedraws(t *testing.T) {
 	}
 }
 
-// The status line wraps: the reason a start is refused, and what to do,
+// The status line wraps: the reason a checksum is refused, and what to do,
 // reach the admin whole at the smallest size, and the frame still fits.
 func TestStatusLineWrapsItsSentence(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		h := newHarness(t, size[0], size[1])
 		h.init()
-		h.press("j", "enter")
+		h.press("j", "m")
 		requireFrame(t, h.m.render(), size[0], size[1])
-		want := "copy-in-progress.tar is still being copied (its size changes); start it once the copy is done."
+		want := "copy-in-progress.tar is still being copied; compute its checksum once the copy is done."
 		if !strings.Contains(paneText(h.screen()), want) {
 			t.Fatalf("%dx%d: the status line does not hold %q:\n%s", size[0], size[1], want, h.screen())
 		}

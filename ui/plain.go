@@ -8,11 +8,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
@@ -45,16 +42,7 @@ func runPlain(ctx context.Context, opts Options) (Result, error) {
 
 func newPlain(opts Options) *plainConsole {
 	return &plainConsole{opts: opts, in: bufio.NewScanner(opts.In), out: opts.Out, t: newTheme(false, false),
-		echo: !opts.InTerminal, catch: catchStopSignals}
-}
-
-// catchStopSignals catches what the console's Ctrl+C and a closed terminal
-// send, so that they stop the job at a checkpoint rather than end the
-// process in the middle of a repository (which leaves the job ABORTED).
-func catchStopSignals() (<-chan os.Signal, func()) {
-	c := make(chan os.Signal, 3)
-	signal.Notify(c, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	return c, func() { signal.Stop(c) }
+		echo: !opts.InTerminal, catch: CatchSignals}
 }
 
 func (p *plainConsole) println(lines ...string) {
@@ -150,7 +138,7 @@ func (p *plainConsole) run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("start the import of %s: %w", shownName(*f), safeErr(err))
 	}
-	p.println(fmt.Sprintf("Started job %d; Ctrl+C cancels it at its next checkpoint.", job.ID))
+	p.println(fmt.Sprintf("Started job %d.", job.ID))
 	return p.follow(ctx, job.ID, signals)
 }
 
@@ -161,70 +149,19 @@ func (p *plainConsole) watch(ctx context.Context, id int64) (Result, error) {
 	return p.follow(ctx, id, signals)
 }
 
-// follow appends the job's progress and messages until it ends. As in the
-// full console, a first stop signal cancels the job at its next checkpoint
-// and the job is followed to its end; a second asks the backend to stop it
-// at once; when the backend cannot (Bitbucket's REST has no such call), a
-// third stops following and leaves the job to end on its own.
+// follow appends the job's progress and messages until it ends, under
+// the signal rules every door shares (Follow): a closed terminal leaves the
+// job running, Ctrl+C cancels it at its next checkpoint.
 func (p *plainConsole) follow(ctx context.Context, id int64, signals <-chan os.Signal) (Result, error) {
-	ctx, leave := context.WithCancelCause(ctx)
-	out := &lockedWriter{w: p.out} // the signal handler writes too
-	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
-	b := p.opts.Backend
-	done := make(chan struct{})
-	defer func() {
-		leave(nil)
-		<-done
-	}()
-	go func() {
-		defer close(done)
-		next := func() bool {
-			select {
-			case <-signals:
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		}
-		if !next() {
-			return
-		}
-		say("Canceling job %d at its next checkpoint; press Ctrl+C again to stop it at once.", id)
-		if err := b.Cancel(ctx, id); err != nil && ctx.Err() == nil {
-			say("The cancel was not accepted: %v.", safeErr(err))
-		}
-		if !next() {
-			return
-		}
-		say("Stopping job %d at once: the repository being built is discarded.", id)
-		if err := b.StopNow(ctx, id); err != nil && ctx.Err() == nil {
-			say("It cannot be stopped at once (%v): it stops at its next checkpoint. Press Ctrl+C again to stop following it.", safeErr(err))
-			if next() {
-				leave(fmt.Errorf("stopped following it; it stops on its own, and bbimport status %d follows it", id))
-			}
-		}
-	}()
-	job, err := WatchJob(ctx, b, id, WatchOptions{Out: out, Now: p.opts.Now})
-	job.ID = id // a failed first look returns no job
-	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
-		err = cause
-	}
+	p.println(FollowNotice(""))
+	res, err := Follow(ctx, p.opts.Backend, id, FollowOptions{
+		Watch:   WatchOptions{Out: p.out, Now: p.opts.Now},
+		Signals: signals, Notices: p.out, Status: p.opts.command("status", id),
+	})
 	if err != nil {
-		return Result{Job: job}, fmt.Errorf("follow job %d: %w", id, safeErr(err))
+		return Result{Job: res.Job}, fmt.Errorf("follow job %d: %w", id, safeErr(err))
 	}
-	return Result{Job: job}, nil
-}
-
-// lockedWriter serialises the lines of two goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
+	return Result{Job: res.Job, Detached: res.Detached || res.GaveUp}, nil
 }
 
 // pick lists the archives and asks for one; nil when the admin quits.
@@ -260,27 +197,20 @@ func (p *plainConsole) pick(ctx context.Context) (*model.ArchiveFile, error) {
 			continue
 		}
 		f := files[n-1]
-		if f.Unusable != "" {
-			p.println(shownName(f) + " cannot be imported: it is " + termsafe.String(f.Unusable) + ".")
-			continue
-		}
-		if f.Growing {
-			p.println(shownName(f) + " is still being copied; pick it again once the copy is done.")
+		// The rule the importer's start applies: the console offers to
+		// start only what the backend would start.
+		if err := p.opts.Archives.CheckStart(ctx, f.Name); err != nil {
+			p.println(termsafe.String(err.Error()) + ".")
 			continue
 		}
 		p.println("", fmt.Sprintf("%s, %s:", shownName(f), humanize.IBytes(uint64(f.Size))))
-		if !p.describe(ctx, f) {
-			p.println("Copy the archive again from the source (the whole .tar, and compare checksums), then pick it again.")
-			continue
-		}
+		p.describe(ctx, f)
 		return &f, nil
 	}
 }
 
-// describe prints what inspect and the pre-flight checks tell of f, and
-// reports whether f can be read as an export archive: the console does
-// not start a job that can only end ABORTED.
-func (p *plainConsole) describe(ctx context.Context, f model.ArchiveFile) bool {
+// describe prints what inspect and the pre-flight checks tell of f.
+func (p *plainConsole) describe(ctx context.Context, f model.ArchiveFile) {
 	in := &archiveInfo{}
 	sum, err := p.opts.Archives.Inspect(ctx, f.Path)
 	if err != nil {
@@ -293,7 +223,6 @@ func (p *plainConsole) describe(ctx context.Context, f model.ArchiveFile) bool {
 		p.println(summaryLines(p.t, sum)...)
 	}
 	p.println(preflightLines(p.t, f, in)...)
-	return err == nil
 }
 
 // checksum offers, as the console's m and p keys do, to compute f's MD5

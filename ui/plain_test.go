@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,11 +53,11 @@ func TestPlainPicksConfirmsAndWatches(t *testing.T) {
 		"  1. Bitbucket_export_422.tar  700 MiB  2026-11-25 16:40",
 		"  2. copy-in-progress.tar  50 MiB  copying… (cannot start yet)",
 		"Type a number from 1 to 3.",
-		"copy-in-progress.tar is still being copied",
+		"copy-in-progress.tar is still being written (50 MiB, then 51 MiB a moment later); start it once the copy is done.\n",
 		"Pull requests 340: 12 open, 300 merged, 28 declined",
 		"! project PRJ exists: it will likely be imported as PRJ1",
 		"Start the import of Bitbucket_export_422.tar? [y/N] ",
-		"Started job 12; Ctrl+C cancels it at its next checkpoint.\nWARN PRJ/api: renamed\n17:00:00 COMPLETED 100% Import completed\n",
+		"Started job 12.\nCtrl+C cancels at the next checkpoint; close the terminal to leave it running\nWARN PRJ/api: renamed\n17:00:00 COMPLETED 100% Import completed\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -88,7 +89,7 @@ func TestPlainReattaches(t *testing.T) {
 	if err != nil || len(watched) != 1 || watched[0] != 12 {
 		t.Fatalf("err %v, watched %v:\n%s", err, watched, out)
 	}
-	if !strings.Contains(out, "Job 12 is still RUNNING at 42%. Watch it? [Y/n] \n17:00:00 FAILED 42% Importing PRJ/api") {
+	if !strings.Contains(out, "Job 12 is still RUNNING at 42%. Watch it? [Y/n] \nCtrl+C cancels at the next checkpoint; close the terminal to leave it running\n17:00:00 FAILED 42% Importing PRJ/api") {
 		t.Fatalf("no reattach question, or the job was not followed:\n%s", out)
 	}
 }
@@ -218,7 +219,7 @@ func TestPlainRefusesUnusable(t *testing.T) {
 	}
 	for _, want := range []string{
 		"  1. pipe.tar  ✗ cannot be imported: a named pipe (FIFO), not an archive file; copy the archive file itself here\n",
-		"pipe.tar cannot be imported: it is a named pipe (FIFO), not an archive file; copy the archive file itself here.\nArchive to import",
+		"pipe.tar is a named pipe (FIFO), not an archive file; copy the archive file itself here.\nArchive to import",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -226,7 +227,7 @@ func TestPlainRefusesUnusable(t *testing.T) {
 	}
 }
 
-// An archive that cannot be read is described and not offered for import.
+// An archive that cannot be read is refused with the start rule's reason.
 func TestPlainRefusesUnreadable(t *testing.T) {
 	b, a := newFakeBackend(), newFakeArchives()
 	a.files = []model.ArchiveFile{{Name: "notes.tar", Path: "/srv/import/notes.tar", Size: 10240, ModTime: t0}}
@@ -234,7 +235,7 @@ func TestPlainRefusesUnreadable(t *testing.T) {
 	if !errors.Is(err, errNoAnswer) || len(b.started) != 0 {
 		t.Fatalf("err %v, started %v", err, b.started)
 	}
-	if !strings.Contains(out, "✗ the archive could not be read: not a Bitbucket migration archive: no instance-details.json\nCopy the archive again") {
+	if !strings.Contains(out, "notes.tar cannot be imported: not a Bitbucket migration archive: it is not a tar file; copy it again from the source (the whole .tar, and compare checksums), then start it again.\nArchive to import") {
 		t.Errorf("the archive is not refused with its reason:\n%s", out)
 	}
 }
@@ -265,18 +266,37 @@ func TestPlainChecksum(t *testing.T) {
 	}
 }
 
-// Where the backend cannot stop at once, a third Ctrl+C stops following
+// Where the backend cannot stop at once, the second Ctrl+C stops following
 // the job and says how to follow it again.
-func TestPlainThirdCtrlCLeavesAJobThatCannotStopAtOnce(t *testing.T) {
+func TestPlainSecondCtrlCLeavesAJobThatCannotStopAtOnce(t *testing.T) {
 	b := newFakeBackend()
-	out, res, err := runPlainSignaled(t, stoppingBackend{fakeBackend: b, atOnce: true, noStop: true}, 3)
-	if err == nil || err.Error() != "follow job 12: stopped following it; it stops on its own, and bbimport status 12 follows it" {
-		t.Fatalf("err %v:\n%s", err, out)
+	out, res, err := runPlainSignaled(t, stoppingBackend{fakeBackend: b, atOnce: true, noStop: true}, 2)
+	if err != nil || !res.Detached {
+		t.Fatalf("err %v, detached %v:\n%s", err, res.Detached, out)
 	}
 	if res.Job.ID != 12 || len(b.canceled) != 1 {
 		t.Fatalf("job %d, canceled %v", res.Job.ID, b.canceled)
 	}
-	if !strings.Contains(out, "It cannot be stopped at once (not supported by this backend): it stops at its next checkpoint.") {
+	if !strings.Contains(out, "Job 12 cannot be stopped at once here: it stops at its next checkpoint on its own; follow it with: bbimport status 12\n") {
 		t.Errorf("output does not say why it goes on:\n%s", out)
+	}
+}
+
+// A hang-up leaves the job running: plain mode stops following and says
+// how to follow it again.
+func TestPlainHangUpDetaches(t *testing.T) {
+	b := newFakeBackend()
+	var out strings.Builder
+	p := newPlain(Options{Backend: stoppingBackend{fakeBackend: b}, Archives: newFakeArchives(), Now: func() time.Time { return t0 },
+		Plain: true, In: strings.NewReader("1\n\ny\n"), Out: &out, Command: "./bbimport --home /srv/bbimport"})
+	c := make(chan os.Signal, 1)
+	c <- syscall.SIGHUP
+	p.catch = func() (<-chan os.Signal, func()) { return c, func() {} }
+	res, err := p.run(context.Background())
+	if err != nil || !res.Detached || len(b.canceled) != 0 {
+		t.Fatalf("err %v, detached %v, canceled %v:\n%s", err, res.Detached, b.canceled, out.String())
+	}
+	if want := "Detached: job 12 goes on; follow it with: ./bbimport --home /srv/bbimport status 12\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
 	}
 }

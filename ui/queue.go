@@ -125,7 +125,7 @@ func (m *Model) startNext() tea.Cmd {
 	}
 	f := files[0]
 	in := m.picker.infoFor(f)
-	if _, mismatch := in.mismatch(); mismatch || f.Growing || m.refuseStart(f, in) {
+	if _, mismatch := in.mismatch(); mismatch || f.Growing {
 		m.queueRunning = false
 		m.picker.queued = m.picker.queued[1:] // it cannot be imported as it is
 		if mismatch || f.Growing {

@@ -66,7 +66,7 @@ func (v *Verifier) Verify(ctx context.Context, jobs ...int64) (model.VerifyRepor
 	for i, id := range jobs {
 		job, err := v.cfg.Backend.Job(ctx, id)
 		if err != nil {
-			return report, fmt.Errorf("job %d: %w", id, err)
+			return report, err // the backend's error names the job and where it looked
 		}
 		if !job.State.Finished() {
 			return report, fmt.Errorf("job %d is %s: verify it once it has ended (bbimport status %d)", id, job.State, id)
