@@ -91,6 +91,8 @@ type Result struct {
 	// Sent is what crossed this time; Resumed is where it started.
 	Sent    int64 `json:"sent"`
 	Resumed int64 `json:"resumed"`
+	// Seconds the bytes took to cross, without the checks.
+	Seconds float64 `json:"seconds"`
 	// Method is "sftp", "copy" or "link" (a hard link: same file system).
 	Method string `json:"method"`
 	// Sums were computed while the file streamed (on resume: the part
@@ -131,7 +133,7 @@ type BrokenError struct {
 }
 
 func (e *BrokenError) Error() string {
-	return fmt.Sprintf("the transfer stopped after %s of %s (%s): %v; run again with resume to continue from there",
+	return fmt.Sprintf("the transfer stopped after %s of %s (%s): %v; run again with --resume to continue from there",
 		humanize.IBytes(uint64(e.Done)), humanize.IBytes(uint64(e.Total)), e.Temporary, e.Err)
 }
 
@@ -234,6 +236,7 @@ func Carry(ctx context.Context, from Side, srcPath string, to Side, dstDir strin
 		return Result{}, fmt.Errorf("seek %s on %s: %w", srcPath, from, err)
 	}
 	rep := newReporter(StepCarry, total, offset, opts.Progress)
+	start := time.Now()
 	sent, err := pump(ctx, io.LimitReader(r, total-offset), w, m, s, func(n int64) {
 		rep.report(offset + n)
 		if opts.carried != nil {
@@ -245,6 +248,7 @@ func Carry(ctx context.Context, from Side, srcPath string, to Side, dstDir strin
 		rep.done(offset + sent)
 		closed = true
 		err = w.Close()
+		res.Seconds = time.Since(start).Seconds()
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

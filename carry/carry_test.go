@@ -407,3 +407,37 @@ func TestParseLocation(t *testing.T) {
 		}
 	}
 }
+
+// writeLog records each write it is given.
+type writeLog struct{ writes [][]byte }
+
+func (w *writeLog) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, append([]byte(nil), p...))
+	return len(p), nil
+}
+func (w *writeLog) Close() error { return nil }
+
+func TestFrameWriterJoinsHeaderAndData(t *testing.T) {
+	var log writeLog
+	f := &frameWriter{w: &log}
+	// A write request as pkg/sftp sends it: header (length 4+9+5), then data.
+	header := []byte{0, 0, 0, 14, 6, 0, 0, 0, 1, 9, 9, 9, 9}
+	data := []byte{1, 2, 3, 4, 5}
+	// A request without data, whole in one write.
+	stat := []byte{0, 0, 0, 5, 17, 0, 0, 0, 2}
+	for _, p := range [][]byte{header, data, stat, header, data[:2], data[2:]} {
+		if n, err := f.Write(p); n != len(p) || err != nil {
+			t.Fatalf("Write(%v) = %d, %v", p, n, err)
+		}
+	}
+	whole := append(append([]byte(nil), header...), data...)
+	want := [][]byte{whole, stat, whole}
+	if len(log.writes) != len(want) {
+		t.Fatalf("%d writes reached the channel, want %d: %v", len(log.writes), len(want), log.writes)
+	}
+	for i := range want {
+		if !bytes.Equal(log.writes[i], want[i]) {
+			t.Errorf("write %d = %v, want %v", i, log.writes[i], want[i])
+		}
+	}
+}

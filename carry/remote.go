@@ -3,6 +3,7 @@ package carry
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -25,13 +26,23 @@ type Remote struct {
 }
 
 // sftpOptions: many requests in flight hide the round trips, as OpenSSH's
-// sftp and scp do (64 of 32 KiB, the packet size every server takes).
+// sftp and scp do (64 of about 32 KiB, the size every server takes).
 var sftpOptions = []sftp.ClientOption{
 	sftp.UseConcurrentWrites(true),
 	sftp.UseConcurrentReads(true),
 	sftp.MaxConcurrentRequestsPerFile(64),
-	sftp.MaxPacket(32 << 10),
+	sftp.MaxPacket(maxData),
 }
+
+// maxData is the data of one read or write request: 32 KiB, less room for
+// the request's own fields (29 bytes with OpenSSH's 4-byte handles; up to
+// 256-byte handles fit), so that a request and its data travel in one SSH
+// packet of OpenSSH's 32 KiB channel packets (see frameWriter). Measured
+// on 127.0.0.1 against OpenSSH 9.2 (256 MiB, four runs each): a sixth less
+// CPU in sshd and a seventh less time than a request in two packets;
+// 252 KiB requests, which OpenSSH takes but other servers may not, saved
+// a few percent more.
+const maxData = 32<<10 - 512
 
 // Dial logs in to a with keys and opens SFTP. An unknown or changed host
 // key is a *HostKeyError, before anything is sent.
@@ -40,13 +51,81 @@ func Dial(ctx context.Context, a Address, keys Keys) (*Remote, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := sftp.NewClient(c, sftpOptions...)
+	s, err := openSFTP(c)
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("%s offers no SFTP (%w): enable its sftp subsystem (Subsystem sftp in sshd_config)", a, err)
 	}
 	return &Remote{addr: a, ssh: c, sftp: s}, nil
 }
+
+// openSFTP starts the sftp subsystem with its requests framed whole (see
+// frameWriter).
+func openSFTP(c *ssh.Client) (*sftp.Client, error) {
+	sess, err := c.NewSession()
+	if err != nil {
+		return nil, err
+	}
+	if err := sess.RequestSubsystem("sftp"); err != nil {
+		sess.Close()
+		return nil, err
+	}
+	w, err := sess.StdinPipe()
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	r, err := sess.StdoutPipe()
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	s, err := sftp.NewClientPipe(r, &frameWriter{w: w}, sftpOptions...)
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// frameWriter hands each SFTP request to the SSH channel in one write.
+// pkg/sftp writes a request's header and its data apart, and the SSH
+// channel makes a packet of each write: two packets per request, one of
+// them a few dozen bytes, each encrypted, sent and handled by the server
+// alone. Joined, with the data sized so that a request fits an SSH packet
+// (maxData), a request is one packet.
+//
+// The first four bytes of a request give its length; a write that starts
+// a request and holds less than that is kept until the rest has come.
+// pkg/sftp writes under a lock, one request at a time.
+type frameWriter struct {
+	w       io.WriteCloser
+	pending []byte
+	missing int
+}
+
+func (f *frameWriter) Write(p []byte) (int, error) {
+	if len(f.pending) == 0 {
+		if len(p) >= 4 {
+			if whole := 4 + int(binary.BigEndian.Uint32(p)); whole > len(p) {
+				f.pending = append(f.pending, p...)
+				f.missing = whole - len(p)
+				return len(p), nil
+			}
+		}
+		return f.w.Write(p)
+	}
+	f.pending = append(f.pending, p...)
+	f.missing -= len(p)
+	if f.missing > 0 {
+		return len(p), nil
+	}
+	_, err := f.w.Write(f.pending)
+	f.pending = f.pending[:0]
+	return len(p), err
+}
+
+func (f *frameWriter) Close() error { return f.w.Close() }
 
 // Close ends the SFTP session and the connection.
 func (r *Remote) Close() error {

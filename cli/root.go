@@ -93,6 +93,7 @@ Bitbucket's shapes.`,
 	root.AddCommand(
 		newInspectCmd(g),
 		newChecksumCmd(g),
+		newCarryCmd(g),
 		newGenCmd(g),
 		newImportCmd(g),
 		newStatusCmd(g),
