@@ -107,21 +107,26 @@ type Result struct {
 // MismatchError is an end whose MD5 differs from the bytes carried: the
 // file was not given its name, and its temporary file was removed.
 type MismatchError struct {
-	Name            string
-	Carried         string // MD5 of the bytes that streamed
-	End             string // "source" or "target"
-	Where           string // the end's machine
-	EndMD5          EndMD5
-	RemovedTemporay string
+	Name      string
+	Carried   string // MD5 of the bytes that streamed
+	End       string // "source" or "target"
+	Where     string // the end's machine
+	EndMD5    EndMD5
+	Temporary string // the copy at the target
+	RemoveErr error  // why the copy could not be removed, if so
 }
 
 func (e *MismatchError) Error() string {
 	if e.End == "source" {
 		return fmt.Sprintf("the MD5 of %s on %s (%s) differs from the MD5 of the bytes carried (%s): did the file change during the carry? "+
-			"The copy at the target was removed; run again when the source file is final", e.Name, e.Where, e.EndMD5.MD5, e.Carried)
+			"Run again when the source file is final", e.Name, e.Where, e.EndMD5.MD5, e.Carried)
 	}
-	return fmt.Sprintf("the MD5 of %s on %s (%s, by %s) differs from the source's (%s): the copy is damaged and was removed (%s); run again to carry it anew",
-		e.Name, e.Where, e.EndMD5.MD5, e.EndMD5.How, e.Carried, e.RemovedTemporay)
+	removed := "was removed"
+	if e.RemoveErr != nil {
+		removed = fmt.Sprintf("could not be removed (%v): remove it", e.RemoveErr)
+	}
+	return fmt.Sprintf("the MD5 of %s on %s (%s, by %s) differs from the source's (%s): the copy (%s) is damaged and %s; run again to carry it anew",
+		e.Name, e.Where, e.EndMD5.MD5, e.EndMD5.How, e.Carried, e.Temporary, removed)
 }
 
 // BrokenError is a transfer that stopped part way: its temporary file
@@ -366,8 +371,8 @@ func checkEnds(ctx context.Context, res *Result, from Side, src string, to Side,
 		}
 	}
 	mismatch := func(which string, side Side, e EndMD5) error {
-		to.remove(tmp)
-		return &MismatchError{Name: name, Carried: res.Sums.MD5, End: which, Where: side.String(), EndMD5: e, RemovedTemporay: tmp}
+		return &MismatchError{Name: name, Carried: res.Sums.MD5, End: which, Where: side.String(), EndMD5: e,
+			Temporary: tmp, RemoveErr: to.remove(tmp)}
 	}
 	if res.Source.MD5 != res.Sums.MD5 {
 		return mismatch("source", from, res.Source)

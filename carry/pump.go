@@ -159,7 +159,9 @@ func hashStream(ctx context.Context, r io.Reader, w io.Writer, progress func(int
 			return done, err
 		}
 		n, err := io.ReadFull(r, buf)
-		w.Write(buf[:n])
+		if _, werr := w.Write(buf[:n]); werr != nil {
+			return done, werr
+		}
 		done += int64(n)
 		progress(done)
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {

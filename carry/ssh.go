@@ -100,7 +100,10 @@ func dial(ctx context.Context, a Address, k Keys) (*ssh.Client, error) {
 		return nil, fmt.Errorf("connect to %s: %w", a, err)
 	}
 	// The handshake has no context of its own: a deadline bounds it.
-	conn.SetDeadline(time.Now().Add(dialTimeout))
+	if err := conn.SetDeadline(time.Now().Add(dialTimeout)); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("connect to %s: %w", a, err)
+	}
 	c, chans, reqs, err := ssh.NewClientConn(conn, a.hostPort(), cfg)
 	if err != nil {
 		conn.Close()
@@ -114,7 +117,10 @@ func dial(ctx context.Context, a Address, k Keys) (*ssh.Client, error) {
 		}
 		return nil, fmt.Errorf("ssh %s: %w", a, err)
 	}
-	conn.SetDeadline(time.Time{})
+	if err := conn.SetDeadline(time.Time{}); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("ssh %s: %w", a, err)
+	}
 	return ssh.NewClient(c, chans, reqs), nil
 }
 

@@ -18,7 +18,6 @@ cd "$(dirname "$0")/.."
 dir=${BENCH_DIR:-/tmp/bbimport-bench}
 runs=${2:-3}
 mkdir -p "$dir"
-go build -o "$dir/bbimport" .
 
 file=${1:-$dir/carry-1g.bin}
 if [[ ! -f $file ]]; then
@@ -35,6 +34,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+go build -o "$work/bbimport" .
 
 home=$work/home
 mkdir -p "$home/.ssh" "$work/dst"
@@ -82,10 +82,10 @@ for ((i = 0; i < runs; i++)); do
   manual_t=$(best "$manual_t" "$(secs "$t0" "$t2")")
 
   t0=$(now)
-  HOME=$home SSH_AUTH_SOCK='' "$dir/bbimport" carry "$file" "$user@127.0.0.1:$port:$dst" --json >"$work/carry.json" 2>/dev/null
+  HOME=$home SSH_AUTH_SOCK='' "$work/bbimport" carry "$file" "$user@127.0.0.1:$port:$dst" --json >"$work/carry.json" 2>/dev/null
   t1=$(now)
   rm -f "$dst/$(basename "$file")"
-  carry_t=$(best "$carry_t" "$(jq -r .seconds "$work/carry.json")")
+  carry_t=$(best "$carry_t" "$(jq -r '.seconds * 1000 | round / 1000' "$work/carry.json")")
   whole_t=$(best "$whole_t" "$(secs "$t0" "$t1")")
 done
 

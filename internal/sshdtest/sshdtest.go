@@ -144,11 +144,12 @@ Match LocalPort %d
 	}
 	s.exited = make(chan struct{})
 	go func() {
-		s.cmd.Wait()
+		// How sshd ended shows in its log and ProcessState.
+		_ = s.cmd.Wait()
 		close(s.exited)
 	}()
 	t.Cleanup(func() {
-		s.cmd.Process.Kill()
+		_ = s.cmd.Process.Kill() // fails only when it has ended already
 		<-s.exited
 		if t.Failed() {
 			t.Logf("sshd said:\n%s", s.Log())
