@@ -65,25 +65,42 @@ dst=$work/dst
 ssh_opts=(-o UserKnownHostsFile="$home/.ssh/known_hosts" -o IdentitiesOnly=yes -i "$home/.ssh/id_ed25519")
 
 now() { date +%s%N; }
+# sshd_cpu: CPU seconds of the connections sshd has ended (its reaped
+# children: the per-connection processes, sftp and md5sum included).
+sshd_cpu() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($16 + $17) / t }' "/proc/$(cat "$work/sshd.pid")/stat"; }
+# client_cpu CMD...: runs CMD; its user + system CPU seconds, children included.
+client_cpu() {
+  /usr/bin/time -f '%U %S' -o "$work/time.out" "$@" >/dev/null 2>&1
+  tail -1 "$work/time.out" | awk '{ printf "%.2f", $1 + $2 }'
+}
+plus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a + b }'; }
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
 best() { if [[ -z $1 ]] || awk -v a="$2" -v b="$1" 'BEGIN { exit !(a < b) }'; then echo "$2"; else echo "$1"; fi; }
 
-scp_t="" manual_t="" carry_t="" whole_t=""
+scp_t="" manual_t="" carry_t="" whole_t="" manual_cpu="" carry_cpu=""
 for ((i = 0; i < runs; i++)); do
   # scp, then the two MD5s an admin runs by hand.
+  s0=$(sshd_cpu)
   t0=$(now)
-  scp -q -P "$port" "${ssh_opts[@]}" "$file" "$user@127.0.0.1:$dst/scp.bin"
+  c1=$(client_cpu scp -q -P "$port" "${ssh_opts[@]}" "$file" "$user@127.0.0.1:$dst/scp.bin")
   t1=$(now)
-  md5sum "$file" >/dev/null
-  ssh -p "$port" "${ssh_opts[@]}" "$user@127.0.0.1" md5sum "$dst/scp.bin" >/dev/null
+  c2=$(client_cpu md5sum "$file")
+  c3=$(client_cpu ssh -p "$port" "${ssh_opts[@]}" "$user@127.0.0.1" md5sum "$dst/scp.bin")
   t2=$(now)
+  sleep 0.5 # sshd reaps the connections' processes
+  manual_cpu=$(best "$manual_cpu" "$(plus "$(plus "$c1" "$c2")" "$(plus "$c3" "$(minus "$(sshd_cpu)" "$s0")")")")
   rm -f "$dst/scp.bin"
   scp_t=$(best "$scp_t" "$(secs "$t0" "$t1")")
   manual_t=$(best "$manual_t" "$(secs "$t0" "$t2")")
 
+  s0=$(sshd_cpu)
   t0=$(now)
-  HOME=$home SSH_AUTH_SOCK='' "$work/bbimport" carry "$file" "$user@127.0.0.1:$port:$dst" --json >"$work/carry.json" 2>/dev/null
+  c1=$(client_cpu env HOME="$home" SSH_AUTH_SOCK= sh -c '"$0" carry "$1" "$2" --json >"$3"' \
+    "$work/bbimport" "$file" "$user@127.0.0.1:$port:$dst" "$work/carry.json")
   t1=$(now)
+  sleep 0.5
+  carry_cpu=$(best "$carry_cpu" "$(plus "$c1" "$(minus "$(sshd_cpu)" "$s0")")")
   rm -f "$dst/$(basename "$file")"
   carry_t=$(best "$carry_t" "$(jq -r '.seconds * 1000 | round / 1000' "$work/carry.json")")
   whole_t=$(best "$whole_t" "$(secs "$t0" "$t1")")
@@ -96,3 +113,6 @@ printf '%-58s %8s s  %5s MiB/s\n' "scp" "$scp_t" "$(mbps "$scp_t")"
 printf '%-58s %8s s  %5s MiB/s  %sx scp\n' "bbimport carry: the transfer, MD5 + SHA-256 while streaming" "$carry_t" "$(mbps "$carry_t")" "$(ratio "$scp_t" "$carry_t")"
 printf '%-58s %8s s\n' "scp + md5sum here + md5sum over ssh (by hand)" "$manual_t"
 printf '%-58s %8s s  %sx by hand\n' "bbimport carry: whole (transfer, both MD5s compared)" "$whole_t" "$(ratio "$manual_t" "$whole_t")"
+echo "CPU seconds of both ends, client + sshd (less noisy than wall time on a busy machine):"
+printf '%-58s %8s s\n' "scp + md5sum here + md5sum over ssh (by hand)" "$manual_cpu"
+printf '%-58s %8s s  %sx by hand\n' "bbimport carry: whole" "$carry_cpu" "$(ratio "$manual_cpu" "$carry_cpu")"
