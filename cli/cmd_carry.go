@@ -191,6 +191,7 @@ type carryProgress struct {
 	seen map[carry.Step]bool
 	bar  *ui.ProgressBar
 	step carry.Step // the bar's
+	base int64      // where the bar's step started: a resumed carry's offset
 }
 
 func newCarryProgress(out io.Writer, tty bool) *carryProgress {
@@ -212,14 +213,20 @@ func (c *carryProgress) report(p carry.Progress) {
 	if !c.seen[p.Step] {
 		c.seen[p.Step] = true
 		c.clear()
-		c.step = p.Step
-		fmt.Fprintf(c.out, "%s (%s)\n", stepLines[p.Step], humanize.IBytes(uint64(p.Total)))
+		c.step, c.base = p.Step, p.Done
+		if p.Done > 0 {
+			fmt.Fprintf(c.out, "%s (%s of %s left)\n", stepLines[p.Step], humanize.IBytes(uint64(p.Total-p.Done)), humanize.IBytes(uint64(p.Total)))
+		} else {
+			fmt.Fprintf(c.out, "%s (%s)\n", stepLines[p.Step], humanize.IBytes(uint64(p.Total)))
+		}
 		if c.tty {
 			c.bar = ui.NewProgressBar(c.out, nil)
 		}
 	}
-	if c.bar != nil && p.Step == c.step && p.Done > 0 {
-		c.bar.Show(p.Done, p.Total)
+	// The bar counts from the step's start, so that its rate is this
+	// run's: of a resumed carry it shows what is left.
+	if c.bar != nil && p.Step == c.step && p.Done > c.base {
+		c.bar.Show(p.Done-c.base, p.Total-c.base)
 	}
 }
 
