@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/hex"
 	"errors"
 	"io/fs"
-	"math/rand/v2"
+	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,7 +30,7 @@ const testSize = 24<<20 + 12345
 func archiveFile(t *testing.T, dir string, size int) (string, string) {
 	t.Helper()
 	data := make([]byte, size)
-	rand.NewChaCha8([32]byte{1}).Read(data)
+	mrand.NewChaCha8([32]byte{1}).Read(data)
 	p := filepath.Join(dir, "Bitbucket_export_1.tar")
 	if err := os.WriteFile(p, data, 0o600); err != nil {
 		t.Fatal(err)
@@ -240,18 +242,35 @@ func TestUnknownHostRefusedWithFingerprint(t *testing.T) {
 
 func TestChangedHostKeyRefused(t *testing.T) {
 	s := server(t)
-	old := sshdtest.NewKey(t)
-	s.WriteKnownHosts(t, old)
 	a, _ := ParseAddress(s.Addr(s.User, s.Port))
-	_, err := Dial(context.Background(), a, Keys{})
-	var hk *HostKeyError
-	if !errors.As(err, &hk) || len(hk.Known) != 1 {
-		t.Fatalf("dial: %v, want a changed host key", err)
+	// The server's key is an Ed25519 key: known_hosts holds another one, or
+	// only a key of a kind the server does not have.
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
 	}
-	msg := err.Error()
-	for _, want := range []string{"HAS CHANGED", ssh.FingerprintSHA256(s.HostKey), ssh.FingerprintSHA256(old), "ssh-keygen -R"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("the refusal lacks %q: %s", want, msg)
+	oldRSA, err := ssh.NewPublicKey(&rsaKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		old  ssh.PublicKey
+		want []string
+	}{
+		{sshdtest.NewKey(t), []string{ssh.FingerprintSHA256(s.HostKey)}},
+		{oldRSA, []string{"none of the kinds of key known"}},
+	} {
+		s.WriteKnownHosts(t, c.old)
+		_, err := Dial(context.Background(), a, Keys{})
+		var hk *HostKeyError
+		if !errors.As(err, &hk) || len(hk.Known) != 1 {
+			t.Fatalf("dial with a %s key known: %v, want a changed host key", c.old.Type(), err)
+		}
+		msg := err.Error()
+		for _, want := range append(c.want, "HAS CHANGED", ssh.FingerprintSHA256(c.old), "ssh-keygen -R") {
+			if !strings.Contains(msg, want) {
+				t.Errorf("the refusal lacks %q: %s", want, msg)
+			}
 		}
 	}
 }

@@ -39,7 +39,7 @@ var defaultKeyFiles = []string{"id_ed25519", "id_ecdsa", "id_rsa"}
 type HostKeyError struct {
 	Host        string // as known_hosts names it: host, or [host]:port
 	KnownHosts  string // the file that was read
-	Type        string // the offered key's type, such as ssh-ed25519
+	Type        string // the offered key's type, such as ssh-ed25519; "" when none was of a known kind
 	Fingerprint string // SHA256:…, as ssh-keygen -l prints it
 	Known       []string
 }
@@ -51,10 +51,14 @@ func (e *HostKeyError) Error() string {
 			"then add the key (connect once with ssh, or ssh-keyscan) and run again; nothing was sent",
 			e.Host, e.KnownHosts, e.Type, e.Fingerprint)
 	}
-	return fmt.Sprintf("THE HOST KEY OF %s HAS CHANGED: it offered %s %s, but %s holds %s. "+
+	offered := "it offered " + e.Type + " " + e.Fingerprint
+	if e.Fingerprint == "" {
+		offered = "it offers none of the kinds of key known for it"
+	}
+	return fmt.Sprintf("THE HOST KEY OF %s HAS CHANGED: %s, but %s holds %s. "+
 		"Someone may be intercepting the connection, or the server was reinstalled; nothing was sent. "+
 		"Ask the server's admin; if the change is expected, remove the old key (ssh-keygen -R %s) and add the new one",
-		e.Host, e.Type, e.Fingerprint, e.KnownHosts, strings.Join(e.Known, ", "), e.Host)
+		e.Host, offered, e.KnownHosts, strings.Join(e.Known, ", "), e.Host)
 }
 
 // dial opens an SSH connection to a, checking its host key and logging in
@@ -81,6 +85,7 @@ func dial(ctx context.Context, a Address, k Keys) (*ssh.Client, error) {
 			a, filepath.Join(home, ".ssh", "id_ed25519"))
 	}
 	var offered ssh.PublicKey
+	known := knownKeys(hostKeys, a.hostPort())
 	cfg := &ssh.ClientConfig{
 		User: a.User,
 		Auth: []ssh.AuthMethod{ssh.PublicKeys(signers...)},
@@ -91,7 +96,7 @@ func dial(ctx context.Context, a Address, k Keys) (*ssh.Client, error) {
 		// Ask only for the kinds of key known_hosts holds for this host:
 		// otherwise the server may offer another kind, which would look
 		// like a changed key.
-		HostKeyAlgorithms: knownAlgorithms(hostKeys, a.hostPort()),
+		HostKeyAlgorithms: algorithmsOfKeys(known),
 		Timeout:           dialTimeout,
 	}
 	d := net.Dialer{Timeout: dialTimeout}
@@ -109,7 +114,12 @@ func dial(ctx context.Context, a Address, k Keys) (*ssh.Client, error) {
 		conn.Close()
 		var ke *knownhosts.KeyError
 		if errors.As(err, &ke) {
-			return nil, hostKeyError(ke, a, k.KnownHosts, offered)
+			return nil, hostKeyError(ke.Want, a, k.KnownHosts, offered)
+		}
+		// Asked only for the known kinds of key, a server that has none of
+		// them fails the handshake: its keys changed as surely.
+		if len(known) > 0 && strings.Contains(err.Error(), "no common algorithm for host key") {
+			return nil, hostKeyError(known, a, k.KnownHosts, nil)
 		}
 		if strings.Contains(err.Error(), "unable to authenticate") {
 			return nil, fmt.Errorf("%s refused every key offered for user %s (%d): add your public key to ~%s/.ssh/authorized_keys there, or name the right one with -i",
@@ -136,12 +146,12 @@ func hostKeyCheck(path string) (ssh.HostKeyCallback, error) {
 	return cb, nil
 }
 
-func hostKeyError(ke *knownhosts.KeyError, a Address, knownHosts string, offered ssh.PublicKey) error {
+func hostKeyError(want []knownhosts.KnownKey, a Address, knownHosts string, offered ssh.PublicKey) error {
 	e := &HostKeyError{Host: knownhosts.Normalize(a.hostPort()), KnownHosts: knownHosts}
 	if offered != nil {
 		e.Type, e.Fingerprint = offered.Type(), ssh.FingerprintSHA256(offered)
 	}
-	for _, w := range ke.Want {
+	for _, w := range want {
 		e.Known = append(e.Known, fmt.Sprintf("%s %s (line %d)", w.Key.Type(), ssh.FingerprintSHA256(w.Key), w.Line))
 	}
 	return e
@@ -155,17 +165,21 @@ func (placeholderKey) Type() string                        { return "placeholder
 func (placeholderKey) Marshal() []byte                     { return []byte("placeholder") }
 func (placeholderKey) Verify([]byte, *ssh.Signature) error { return errors.New("placeholder") }
 
-// knownAlgorithms are the host key algorithms of the keys known_hosts holds
-// for hostPort, nil (any) for an unknown host.
-func knownAlgorithms(cb ssh.HostKeyCallback, hostPort string) []string {
+// knownKeys are the keys known_hosts holds for hostPort.
+func knownKeys(cb ssh.HostKeyCallback, hostPort string) []knownhosts.KnownKey {
 	var ke *knownhosts.KeyError
-	if err := cb(hostPort, &net.TCPAddr{IP: net.IPv4zero, Port: 22}, placeholderKey{}); !errors.As(err, &ke) {
-		return nil
+	if err := cb(hostPort, &net.TCPAddr{IP: net.IPv4zero, Port: 22}, placeholderKey{}); errors.As(err, &ke) {
+		return ke.Want
 	}
+	return nil
+}
+
+// algorithmsOfKeys are the host key algorithms of keys, nil (any) for none.
+func algorithmsOfKeys(keys []knownhosts.KnownKey) []string {
 	var algos []string
 	seen := map[string]bool{}
-	for _, w := range ke.Want {
-		for _, algo := range algorithmsOf(w.Key.Type()) {
+	for _, k := range keys {
+		for _, algo := range algorithmsOf(k.Key.Type()) {
 			if !seen[algo] {
 				seen[algo] = true
 				algos = append(algos, algo)
