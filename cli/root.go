@@ -96,6 +96,7 @@ Bitbucket's shapes.`,
 	root.AddCommand(
 		newInspectCmd(g),
 		newChecksumCmd(g),
+		newCarryCmd(g),
 		newGenCmd(g),
 		newImportCmd(g),
 		newStatusCmd(g),
