@@ -33,6 +33,14 @@ func openRemote(ctx context.Context, g *globalFlags) (model.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	c, err := client.New(client.Config{BaseURL: g.url, CAFile: g.caFile, Insecure: g.insecure})
+	if err != nil {
+		return nil, err
+	}
+	// No password is asked for a server that is not there.
+	if _, err := c.Reach(ctx); err != nil {
+		return nil, err
+	}
 	var prompt promptFunc
 	if g.io.inTTY {
 		prompt = terminalPrompt
@@ -42,18 +50,10 @@ func openRemote(ctx context.Context, g *globalFlags) (model.Backend, error) {
 		return nil, err
 	}
 	for attempt := 1; ; attempt++ {
-		c, err := client.New(client.Config{
-			BaseURL:  g.url,
-			User:     creds.user,
-			Password: creds.password,
-			Token:    creds.token,
-			CAFile:   g.caFile,
-			Insecure: g.insecure,
-		})
-		if err != nil {
+		if err := c.SetCredentials(creds.user, creds.password, creds.token); err != nil {
 			return nil, err
 		}
-		_, err = c.Check(ctx)
+		err := c.SignIn(ctx)
 		if err == nil {
 			return c, nil
 		}

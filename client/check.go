@@ -30,21 +30,51 @@ func once(ctx context.Context) context.Context { return context.WithValue(ctx, n
 
 // Check makes sure, before anything else, that the base URL reaches a
 // Bitbucket (or bbimport serve) and that it accepts the credentials on an
-// admin call; it also learns whether the server has bbimport's own
-// namespace. Each way of failing is its own sentence: no host of that name,
-// nothing listening, the wrong scheme, a wrong context path, something
-// other than Bitbucket, bad credentials, a user without global ADMIN.
+// admin call: Reach, then SignIn.
 func (c *Client) Check(ctx context.Context) (wire.ApplicationProperties, error) {
-	ctx = once(ctx)
-	p, err := c.properties(ctx)
+	p, err := c.Reach(ctx)
 	if err != nil {
 		return p, err
 	}
+	return p, c.SignIn(ctx)
+}
+
+// Reach makes sure the base URL reaches a Bitbucket or bbimport serve,
+// before any credentials are asked for. Each way of failing is its own
+// sentence: no host of that name, nothing listening, no connection in
+// time, the wrong scheme, a wrong context path, something other than
+// Bitbucket.
+func (c *Client) Reach(ctx context.Context) (wire.ApplicationProperties, error) {
+	return c.properties(once(ctx))
+}
+
+// SignIn makes sure the server accepts the credentials on an admin call,
+// saying whether they are wrong or lack global ADMIN, and learns whether
+// the server has bbimport's own namespace.
+func (c *Client) SignIn(ctx context.Context) error {
+	ctx = once(ctx)
 	if err := c.checkAdmin(ctx); err != nil {
-		return p, err
+		return err
 	}
 	c.probeExtension(ctx)
-	return p, nil
+	return nil
+}
+
+// SetCredentials replaces the user and password, or the token, that the
+// calls send: a console asks for a password again when SignIn says it is
+// wrong.
+func (c *Client) SetCredentials(user, password, token string) error {
+	if password != "" && token != "" {
+		return errors.New("give a password or a token, not both")
+	}
+	c.user, c.token = user, token != ""
+	switch {
+	case token != "":
+		c.http.SetAuthToken(token)
+	case user != "":
+		c.http.SetBasicAuth(user, password)
+	}
+	return nil
 }
 
 // properties reads GET /application-properties, which needs no admin:

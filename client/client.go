@@ -88,9 +88,6 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Password != "" && cfg.Token != "" {
-		return nil, errors.New("give a password or a token, not both")
-	}
 	// The insecure warning names the URL; a password left in it stays out.
 	cfg.BaseURL = base
 	tlsConfig, err := tlsConfigFor(cfg)
@@ -149,20 +146,16 @@ func New(cfg Config) (*Client, error) {
 			}
 			return err != nil || (r.StatusCode() >= 500 && r.StatusCode() != http.StatusNotImplemented)
 		})
-	switch {
-	case cfg.Token != "":
-		h.SetAuthToken(cfg.Token)
-	case cfg.User != "":
-		h.SetBasicAuth(cfg.User, cfg.Password)
+	c := &Client{
+		http: h,
+		base: base,
+		api:  base + wire.Prefix,
+		jobs: &jobStore{path: filepath.Join(stateDir, "jobs.json"), server: base},
 	}
-	return &Client{
-		http:  h,
-		base:  base,
-		api:   base + wire.Prefix,
-		user:  cfg.User,
-		token: cfg.Token != "",
-		jobs:  &jobStore{path: filepath.Join(stateDir, "jobs.json"), server: base},
-	}, nil
+	if err := c.SetCredentials(cfg.User, cfg.Password, cfg.Token); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // normaliseBaseURL accepts a base URL with or without a context path and
