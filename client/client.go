@@ -262,7 +262,8 @@ func (c *Client) Identity(ctx context.Context) (model.Identity, error) {
 	if err != nil {
 		return model.Identity{}, err
 	}
-	return model.Identity{Remote: true, Location: c.base, Product: p.DisplayName, Version: p.Version, User: c.user}, nil
+	return model.Identity{Remote: true, Location: c.base, Product: p.DisplayName, Version: p.Version, User: c.user,
+		PartialJobs: !c.probeExtension(ctx)}, nil
 }
 
 // Start starts an import. The POST is never retried: a second one could
