@@ -379,6 +379,10 @@ func (f *readFixture) checkRepositories() {
 		if got, want := list("/users/"+user+"/repos"), expect(func(r sourceRepo) bool { return r.project.Key == p.Key }); !slices.Equal(got, want) || len(want) == 0 {
 			t.Errorf("/users/%s/repos: %v, want %v", user, got, want)
 		}
+		// A current Python client library keeps the tilde.
+		if got, want := list("/users/~"+user+"/repos"), list("/users/"+user+"/repos"); !slices.Equal(got, want) {
+			t.Errorf("/users/~%s/repos: %v, want %v as without the tilde", user, got, want)
+		}
 	}
 	if personal == 0 {
 		t.Fatal("the archive has no personal project to test /users/{slug}/repos with")
