@@ -281,6 +281,7 @@ func (c *Client) Start(ctx context.Context, archivePath string, _ ...string) (mo
 		}
 		return model.Job{}, err
 	}
+	job.Archive = archivePath
 	if err := c.jobs.add(jobRecord{ID: job.ID, Archive: archivePath, Started: time.Now().UTC()}); err != nil {
 		fmt.Fprintf(warnings, "bbimport: warning: job %d started, but it will not be listed by `bbimport jobs`: %v\n", job.ID, err)
 	}
