@@ -458,7 +458,7 @@ func (m Model) verifyView(w, h int) string {
 			"", "Verify it from a shell, naming its archive:"}, inner-1)
 		// Two lines joined by the shell: a command cut at the edge is
 		// copied broken.
-		lines = append(lines, "  bbimport "+m.connection()+` \`, fmt.Sprintf("    verify %d --archive FILE", v.job.ID))
+		lines = append(lines, "  "+m.self()+" "+m.connection()+` \`, fmt.Sprintf("    verify %d --archive FILE", v.job.ID))
 		lines = append(lines, wrapLines([]string{"", t.Dim.Render("esc goes back.")}, inner-1)...)
 		return box(t, title, indent(lines), w, h, true)
 	case v.err != nil:
