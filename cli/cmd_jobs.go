@@ -15,9 +15,16 @@ func newJobsCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "jobs",
 		Short: "List known import jobs, newest first",
-		Long: `List known import jobs, newest first: every job of the instance home, or
-with --url the jobs this client started (Bitbucket cannot list jobs). With
---json the list is printed as one Bitbucket page of jobs.`,
+		Long: `List known import jobs, newest first, the job id in the first column.
+
+In-process: every job of the instance home. With --url against bbimport
+serve: every job it holds, whoever started it (curl, a console, a script).
+With --url against Bitbucket, which has no call that lists jobs: the jobs
+this machine's bbimport started (kept per URL in
+$XDG_STATE_HOME/bbimport/jobs.json) and those found after them by probing
+the next job ids; a job found so names no archive.
+
+With --json the list is printed as one Bitbucket page of jobs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			b, err := openBackend(cmd.Context(), g, false)

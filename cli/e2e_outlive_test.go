@@ -120,7 +120,8 @@ func release(t *testing.T, hold string) {
 
 func restJob(t *testing.T, url string, id int) model.Job {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url+"/rest/api/1.0/migration/imports/"+strconv.Itoa(id), nil)
+	// bbimport's namespace: the job with its archive name.
+	req, _ := http.NewRequest(http.MethodGet, url+"/rest/bbimport/1.0/imports/"+strconv.Itoa(id), nil)
 	req.SetBasicAuth("admin", "pw")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

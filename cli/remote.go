@@ -15,6 +15,7 @@ import (
 	"bbimport/client"
 	"bbimport/client/netrc"
 	"bbimport/model"
+	"bbimport/termsafe"
 )
 
 // openRemote builds the REST client for --url. The password never comes
@@ -23,9 +24,21 @@ import (
 // else from BITBUCKET_TOKEN, else from a masked prompt on a terminal. An
 // access token given with --token comes first; BITBUCKET_TOKEN keeps it
 // out of ps and the history.
-func openRemote(_ context.Context, g *globalFlags) (model.Backend, error) {
+//
+// Before any command runs, the server is checked (client.Check): a wrong
+// URL, scheme or password stops the command with one sentence, exit 2. A
+// password typed at the prompt and refused is asked for again.
+func openRemote(ctx context.Context, g *globalFlags) (model.Backend, error) {
 	host, err := urlHost(g.url)
 	if err != nil {
+		return nil, err
+	}
+	c, err := client.New(client.Config{BaseURL: g.url, CAFile: g.caFile, Insecure: g.insecure})
+	if err != nil {
+		return nil, err
+	}
+	// No password is asked for a server that is not there.
+	if _, err := c.Reach(ctx); err != nil {
 		return nil, err
 	}
 	var prompt promptFunc
@@ -36,18 +49,31 @@ func openRemote(_ context.Context, g *globalFlags) (model.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return client.New(client.Config{
-		BaseURL:  g.url,
-		User:     creds.user,
-		Password: creds.password,
-		Token:    creds.token,
-		CAFile:   g.caFile,
-		Insecure: g.insecure,
-	})
+	for attempt := 1; ; attempt++ {
+		if err := c.SetCredentials(creds.user, creds.password, creds.token); err != nil {
+			return nil, err
+		}
+		err := c.SignIn(ctx)
+		if err == nil {
+			return c, nil
+		}
+		if !creds.prompted || !errors.Is(err, client.ErrCredentials) || attempt == passwordAttempts {
+			return nil, err
+		}
+		fmt.Fprintln(os.Stderr, "bbimport:", termsafe.String(err.Error()))
+		if creds.password, err = prompt(fmt.Sprintf("Password for %s@%s: ", creds.user, host), true); err != nil {
+			return nil, err
+		}
+	}
 }
+
+// passwordAttempts is how often a typed password is asked for, as sudo
+// and ssh ask.
+const passwordAttempts = 3
 
 type remoteCreds struct {
 	user, password, token string
+	prompted              bool // the password was typed at the prompt
 }
 
 // promptFunc asks on the terminal; masked hides what is typed.
@@ -103,7 +129,7 @@ func remoteCredentials(host, user, token string, getenv func(string) string, net
 	if err != nil {
 		return remoteCreds{}, err
 	}
-	return remoteCreds{user: user, password: pw}, nil
+	return remoteCreds{user: user, password: pw, prompted: true}, nil
 }
 
 func terminalPrompt(label string, masked bool) (string, error) {

@@ -45,7 +45,7 @@ default login anon password anonpw
 		{"netrc machine for the given user", "other.example.com", "bob", nil, netrc, nil, remoteCreds{user: "bob", password: "bobpw"}, ""},
 		{"netrc default", "unknown.example.com", "", nil, netrc, nil, remoteCreds{user: "anon", password: "anonpw"}, ""},
 		{"token", "bb.example.com", "", map[string]string{"BITBUCKET_TOKEN": "BBDC-x"}, "", nil, remoteCreds{token: "BBDC-x"}, ""},
-		{"prompt", "bb.example.com", "", nil, filepath.Join(t.TempDir(), "none"), prompt, remoteCreds{user: "carol", password: "typed"}, ""},
+		{"prompt", "bb.example.com", "", nil, filepath.Join(t.TempDir(), "none"), prompt, remoteCreds{user: "carol", password: "typed", prompted: true}, ""},
 		{"nothing", "bb.example.com", "", nil, "", nil, remoteCreds{}, "no credentials for bb.example.com: set --user (or BITBUCKET_USER) and BITBUCKET_PASSWORD"},
 		{"BITBUCKET_PASSWORD without a user, no terminal", "bb.example.com", "", map[string]string{"BITBUCKET_PASSWORD": "envpw"}, "", nil, remoteCreds{}, "BITBUCKET_PASSWORD is set but no user is: pass --user"},
 		{"a macdef body is no entry", "bb.example.com", "evil", nil, netrc, nil, remoteCreds{}, "no credentials for bb.example.com"},

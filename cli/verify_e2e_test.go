@@ -145,7 +145,8 @@ func TestVerifyThroughServe(t *testing.T) {
 	// Without placements verify infers by the rename rules: KEY and KEY1
 	// both hold a copy, and it keeps the one with the fewest differences,
 	// job 2's, even for job 1 (docs/verify.md says so).
-	inferred, _, code := remote(bitbucket.URL, "1", "--json")
+	// A Bitbucket's job does not name its archive: --archive does.
+	inferred, _, code := remote(bitbucket.URL, "1", "--json", "--archive", filepath.Join(importDir, filepath.Base(r1.Archive)))
 	if extensionCalls.Load() == 0 {
 		t.Error("verify never asked the server for the placements")
 	}

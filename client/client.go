@@ -11,11 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -42,6 +44,10 @@ type Config struct {
 	Insecure bool
 	// Timeout bounds each HTTP attempt; 0 means 30 seconds.
 	Timeout time.Duration
+	// ConnectTimeout bounds making a connection, so that a host that
+	// never answers (a firewall that drops packets) is named soon; 0
+	// means 10 seconds.
+	ConnectTimeout time.Duration
 	// StateDir holds the file of jobs this client started; empty means
 	// $XDG_STATE_HOME/bbimport, else ~/.local/state/bbimport.
 	StateDir string
@@ -65,6 +71,12 @@ type Client struct {
 	user  string
 	token bool
 	jobs  *jobStore
+
+	// ext says whether the server has bbimport's own namespace, once
+	// extKnown: Check or the first call that needs it finds out.
+	extMu    sync.Mutex
+	ext      bool
+	extKnown bool
 }
 
 var _ model.Backend = (*Client)(nil)
@@ -75,9 +87,6 @@ func New(cfg Config) (*Client, error) {
 	base, err := normaliseBaseURL(cfg.BaseURL)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.Password != "" && cfg.Token != "" {
-		return nil, errors.New("give a password or a token, not both")
 	}
 	// The insecure warning names the URL; a password left in it stays out.
 	cfg.BaseURL = base
@@ -95,8 +104,15 @@ func New(cfg Config) (*Client, error) {
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
+	connect := cfg.ConnectTimeout
+	if connect == 0 {
+		connect = 10 * time.Second
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
 
 	h := resty.New().
+		SetTransport(transport).
 		SetTimeout(timeout).
 		SetTLSClientConfig(tlsConfig).
 		SetLogger(quiet{}).
@@ -124,25 +140,22 @@ func New(cfg Config) (*Client, error) {
 			// Only a GET can be repeated without a second effect; an
 			// untrusted certificate stays untrusted and a call that is not
 			// implemented stays so.
-			if r == nil || r.Request == nil || r.Request.Method != http.MethodGet || untrusted(err) {
+			if r == nil || r.Request == nil || r.Request.Method != http.MethodGet || untrusted(err) ||
+				r.Request.Context().Value(noRetry{}) != nil {
 				return false
 			}
 			return err != nil || (r.StatusCode() >= 500 && r.StatusCode() != http.StatusNotImplemented)
 		})
-	switch {
-	case cfg.Token != "":
-		h.SetAuthToken(cfg.Token)
-	case cfg.User != "":
-		h.SetBasicAuth(cfg.User, cfg.Password)
+	c := &Client{
+		http: h,
+		base: base,
+		api:  base + wire.Prefix,
+		jobs: &jobStore{path: filepath.Join(stateDir, "jobs.json"), server: base},
 	}
-	return &Client{
-		http:  h,
-		base:  base,
-		api:   base + wire.Prefix,
-		user:  cfg.User,
-		token: cfg.Token != "",
-		jobs:  &jobStore{path: filepath.Join(stateDir, "jobs.json"), server: base},
-	}, nil
+	if err := c.SetCredentials(cfg.User, cfg.Password, cfg.Token); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // normaliseBaseURL accepts a base URL with or without a context path and
@@ -249,7 +262,8 @@ func (c *Client) Identity(ctx context.Context) (model.Identity, error) {
 	if err != nil {
 		return model.Identity{}, err
 	}
-	return model.Identity{Remote: true, Location: c.base, Product: p.DisplayName, Version: p.Version, User: c.user}, nil
+	return model.Identity{Remote: true, Location: c.base, Product: p.DisplayName, Version: p.Version, User: c.user,
+		PartialJobs: !c.probeExtension(ctx)}, nil
 }
 
 // Start starts an import. The POST is never retried: a second one could
@@ -262,20 +276,35 @@ func (c *Client) Start(ctx context.Context, archivePath string, _ ...string) (mo
 	op := operation{what: "start the import of " + archivePath, kind: wire.CallStart}
 	body := wire.ImportRequest{ArchivePath: &archivePath}
 	if err := c.call(ctx, op, http.MethodPost, wire.PathImports, body, &job); err != nil {
+		if errors.Is(err, model.ErrImportRunning) {
+			return model.Job{}, c.runningImport(ctx, op.what, err)
+		}
 		return model.Job{}, err
 	}
-	if err := c.jobs.add(job.ID, archivePath); err != nil {
+	job.Archive = archivePath
+	if err := c.jobs.add(jobRecord{ID: job.ID, Archive: archivePath, Started: time.Now().UTC()}); err != nil {
 		fmt.Fprintf(warnings, "bbimport: warning: job %d started, but it will not be listed by `bbimport jobs`: %v\n", job.ID, err)
 	}
 	return job, nil
 }
 
-// Job returns a job's state.
+// Job returns a job's state: from bbimport's namespace, with its counts
+// and archive name, when the server has it; else Bitbucket's job, with the
+// archive name this client remembers if it started the job.
 func (c *Client) Job(ctx context.Context, id int64) (model.Job, error) {
 	var job model.Job
 	op := operation{what: fmt.Sprintf("read import job %d", id), kind: wire.CallJob}
-	err := c.call(ctx, op, http.MethodGet, wire.ImportPath(id), nil, &job)
-	return job, err
+	if c.probeExtension(ctx) {
+		err := c.callURL(ctx, op, http.MethodGet, c.base+wire.ExtensionPrefix+wire.ExtImportPath(id), nil, &job)
+		return job, err
+	}
+	if err := c.call(ctx, op, http.MethodGet, wire.ImportPath(id), nil, &job); err != nil {
+		return job, err
+	}
+	if rec, ok := c.jobs.find(id); ok {
+		job.Archive = rec.Archive
+	}
+	return job, nil
 }
 
 // Messages returns one page of a job's messages.
@@ -308,26 +337,4 @@ func (c *Client) ProjectExists(ctx context.Context, key string) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
-}
-
-// KnownJobs lists the jobs this client started on this server, newest
-// first, as the server sees them now. Jobs the server no longer knows (a
-// reset instance) are left out.
-func (c *Client) KnownJobs(ctx context.Context) ([]model.Job, error) {
-	records, err := c.jobs.list()
-	if err != nil {
-		return nil, err
-	}
-	jobs := make([]model.Job, 0, len(records))
-	for _, rec := range records {
-		job, err := c.Job(ctx, rec.ID)
-		if errors.Is(err, model.ErrJobNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		jobs = append(jobs, job)
-	}
-	return jobs, nil
 }

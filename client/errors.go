@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"syscall"
 
 	"github.com/go-resty/resty/v2"
 
@@ -217,7 +218,18 @@ func (c *Client) transportError(op operation, err error) error {
 		detail = fmt.Sprintf("the certificate of %s is not trusted (%v)", host, innermost(err))
 		hint = "pass --ca-file with the CA that signed it, or --insecure to skip the check (unsafe)"
 		sent = false
-	case errors.As(err, &dnsErr), errors.As(err, &opErr) && opErr.Op == "dial":
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return &Error{sentence: op.what + ": this server speaks http: use " + withScheme(c.base, "http"), cause: err}
+	case errors.As(err, &dnsErr):
+		detail = fmt.Sprintf("no host named %s can be found (%v)", dnsErr.Name, dnsErr.Err)
+		hint, sent = "check the host name in --url", false
+	case errors.As(err, &opErr) && opErr.Op == "dial" && errors.Is(err, syscall.ECONNREFUSED):
+		detail = "nothing is listening at " + host + " (connection refused)"
+		hint, sent = "check the port in --url and that the server is running", false
+	case errors.As(err, &opErr) && opErr.Op == "dial" && opErr.Timeout():
+		detail = "no connection to " + host + " could be made in time"
+		hint, sent = "check the host in --url, and that no firewall drops the traffic on the way", false
+	case errors.As(err, &opErr) && opErr.Op == "dial":
 		detail = fmt.Sprintf("cannot reach %s (%v)", host, innermost(err))
 		hint = "check --url and that the server is running"
 		sent = false

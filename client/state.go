@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,8 +21,11 @@ const keptJobs = 50
 // session dropped.
 type jobRecord struct {
 	ID      int64     `json:"id"`
-	Archive string    `json:"archive"`
-	Started time.Time `json:"started"`
+	Archive string    `json:"archive,omitempty"`
+	Started time.Time `json:"started,omitzero"`
+	// Discovered marks a job someone else started, found past the
+	// newest known id: kept so that the next search starts above it.
+	Discovered bool `json:"discovered,omitempty"`
 }
 
 // stateFile is jobs.json: per server base URL, its jobs, oldest first.
@@ -29,11 +33,15 @@ type stateFile struct {
 	Servers map[string][]jobRecord `json:"servers"`
 }
 
-// jobStore reads and writes one server's part of the state file.
+// jobStore reads and writes one server's part of the state file. Several
+// processes (two consoles, a console and `bbimport import`) may add jobs
+// at once: each change holds an exclusive lock on a file beside it while
+// it reads, changes and renames the file into place, so no record is
+// lost; a reader needs no lock, since the rename is atomic.
 type jobStore struct {
 	path   string
 	server string
-	mu     sync.Mutex
+	mu     sync.Mutex // the file lock is per open file, not per goroutine
 }
 
 func defaultStateDir() (string, error) {
@@ -78,17 +86,48 @@ func (s *jobStore) list() ([]jobRecord, error) {
 	return jobs, nil
 }
 
-// add records a job. The file is replaced by a rename so that a reader
-// never sees half of it.
-func (s *jobStore) add(id int64, archive string) error {
+// find is the record of job id, if this client started or found it.
+func (s *jobStore) find(id int64) (jobRecord, bool) {
+	jobs, err := s.list()
+	if err != nil {
+		return jobRecord{}, false
+	}
+	i := slices.IndexFunc(jobs, func(r jobRecord) bool { return r.ID == id })
+	if i < 0 {
+		return jobRecord{}, false
+	}
+	return jobs[i], true
+}
+
+// add records jobs; a record for an id already known replaces it, unless
+// it is only a discovery of a job this client started.
+func (s *jobStore) add(records ...jobRecord) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(s.path), err)
+	}
+	unlock, err := lockFile(s.path + ".lock")
+	if err != nil {
+		return fmt.Errorf("lock the list of started jobs: %w", err)
+	}
+	defer unlock()
 	st, err := s.read()
 	if err != nil {
 		return err
 	}
-	jobs := slices.DeleteFunc(st.Servers[s.server], func(r jobRecord) bool { return r.ID == id })
-	jobs = append(jobs, jobRecord{ID: id, Archive: archive, Started: time.Now().UTC()})
+	jobs := st.Servers[s.server]
+	for _, rec := range records {
+		i := slices.IndexFunc(jobs, func(r jobRecord) bool { return r.ID == rec.ID })
+		switch {
+		case i >= 0 && rec.Discovered:
+			continue
+		case i >= 0:
+			jobs = slices.Delete(jobs, i, i+1)
+		}
+		jobs = append(jobs, rec)
+	}
+	slices.SortStableFunc(jobs, func(a, b jobRecord) int { return cmp.Compare(a.ID, b.ID) })
 	if len(jobs) > keptJobs {
 		jobs = jobs[len(jobs)-keptJobs:]
 	}

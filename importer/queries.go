@@ -150,7 +150,10 @@ func (in *Instance) PullRequest(ctx context.Context, projectKey, slug string, id
 	if len(page.Values) == 0 {
 		return model.RestPullRequest{}, fmt.Errorf("pull request %s/%s#%d %w", projectKey, slug, id, model.ErrNoSuchPullRequest)
 	}
-	return page.Values[0], nil
+	// Bitbucket sends a pull request's properties in its lists only.
+	pr := page.Values[0]
+	pr.Properties = nil
+	return pr, nil
 }
 
 // pullRequestFilter is q as a condition on pull_requests pr, and its

@@ -46,6 +46,10 @@ type Identity struct {
 	Product  string // "Bitbucket", "bbimport"
 	Version  string
 	User     string // who the calls run as (remote only)
+	// PartialJobs says that KnownJobs cannot list every job: a
+	// Bitbucket's REST API has no such call, so the client lists those
+	// it started and those it found after them.
+	PartialJobs bool
 }
 
 // Errors every backend returns, wrapped with detail, so that the server can

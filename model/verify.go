@@ -1,6 +1,14 @@
 package model
 
-import "context"
+import (
+	"context"
+	"errors"
+)
+
+// ErrArchiveUnknown is Verify's error for a job that does not name its
+// archive: a real Bitbucket's jobs never do, so a job this machine did not
+// start needs the archive named (verify --archive).
+var ErrArchiveUnknown = errors.New("the job does not name its archive")
 
 // Placement says where one repository of an archive went in one import.
 // The importer records it as data while it creates the repository, so

@@ -120,9 +120,11 @@ func (s *Server) allRepositories(w http.ResponseWriter, r *http.Request) {
 }
 
 // userRepositories is GET /users/{userSlug}/repos: the repositories of the
-// user's personal project, ~SLUG. A user without one has none.
+// user's personal project, ~SLUG. A user without one has none. A slug
+// sent with its tilde (/users/~ada/repos, as a current Python client
+// library sends it) names the same user.
 func (s *Server) userRepositories(w http.ResponseWriter, r *http.Request) {
-	key := "~" + strings.ToUpper(r.PathValue(wire.WildUserSlug))
+	key := "~" + strings.ToUpper(strings.TrimPrefix(r.PathValue(wire.WildUserSlug), "~"))
 	_, err := s.imp.Project(r.Context(), key)
 	switch {
 	case errors.Is(err, model.ErrNotFound):

@@ -54,7 +54,7 @@ func (s *Server) startImport(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("import started", slog.Int64("job", job.ID), slog.String("archive", *req.ArchivePath),
 		slog.String("user", admin.Name), slog.String("remote", r.RemoteAddr))
-	writeJSON(w, http.StatusOK, job)
+	writeJSON(w, http.StatusOK, wire.BitbucketJob(job))
 }
 
 // jobID reads the path's job id; a malformed one is a job that does not exist.
@@ -78,7 +78,7 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request) {
 		s.writeBackendError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, job)
+	writeJSON(w, http.StatusOK, wire.BitbucketJob(job))
 }
 
 // cancel takes any body and content type: the import guide's curl sends a

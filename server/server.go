@@ -155,6 +155,8 @@ func (s *Server) routes() {
 			s.route(base+path+"/{$}", true, methods{http.MethodGet: h})
 		}
 	}
+	s.route(wire.ExtensionPrefix+wire.PathExtImports, true, methods{http.MethodGet: s.extJobs})
+	s.route(wire.ExtensionPrefix+wire.PathExtImport, true, methods{http.MethodGet: s.extJob})
 	s.route(wire.ExtensionPrefix+wire.PathPlacements, true, methods{http.MethodGet: s.placements})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", fmt.Sprintf("No resource at %s.", r.URL.Path))

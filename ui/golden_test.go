@@ -237,6 +237,11 @@ var screens = []struct {
 		withHistory(h)
 		h.press("h", "j")
 	}},
+	{"history-bitbucket", func(h *harness) {
+		h.b.identity = model.Identity{Remote: true, Location: "https://bitbucket.example.com", Product: "Bitbucket", Version: "9.4.3", User: "admin", PartialJobs: true}
+		withHistory(h)
+		h.press("h")
+	}},
 	{"history-empty", func(h *harness) {
 		h.init()
 		h.press("h")

@@ -246,6 +246,8 @@ func (m Model) historyList(w, h int) string {
 		lines = append(lines, t.Dim.Render("asking the backend for its jobs…"))
 	case hs.err != nil:
 		lines = append(lines, wrapLines([]string{t.Problem.Render("Could not list the jobs: " + hs.err.Error())}, inner)...)
+	case len(hs.jobs) == 0 && m.identity.PartialJobs:
+		lines = append(lines, wrapLines([]string{"No jobs known.", "", partialJobs}, inner)...)
 	case len(hs.jobs) == 0:
 		lines = append(lines, wrapLines([]string{"No jobs yet.", "", "Imports started here, by bbimport import or, remotely, by this client are listed."}, inner)...)
 	default:
@@ -258,8 +260,17 @@ func (m Model) historyList(w, h int) string {
 			lines = append(lines, m.historyRow(hs.jobs[i], i == hs.cursor, inner, idW, stateW, nameW))
 		}
 	}
-	return box(t, fmt.Sprintf("Jobs (%d)", len(hs.jobs)), lines, w, h, true)
+	title := fmt.Sprintf("Jobs (%d)", len(hs.jobs))
+	if m.identity.PartialJobs {
+		title += " · those known here: Bitbucket cannot list jobs"
+	}
+	return box(t, title, lines, w, h, true)
 }
+
+// partialJobs says where the jobs of a server that cannot list them come
+// from.
+const partialJobs = "Bitbucket has no call that lists jobs: listed are the jobs bbimport started from this machine " +
+	"and those it found after them (job ids are one sequence)."
 
 // historyWhenW is the width of the list's date column.
 const historyWhenW = 12

@@ -450,6 +450,17 @@ func (m Model) verifyView(w, h int) string {
 	}
 	inner := w - 2
 	switch {
+	case errors.Is(v.err, model.ErrArchiveUnknown):
+		// Bitbucket's jobs do not name their archive: said here, with
+		// the command that can be told which.
+		lines := wrapLines([]string{"", t.Problem.Render(fmt.Sprintf("Job %d does not say which archive it imported: "+
+			"Bitbucket's jobs do not name it, and bbimport did not start this one from this machine.", v.job.ID)),
+			"", "Verify it from a shell, naming its archive:"}, inner-1)
+		// Two lines joined by the shell: a command cut at the edge is
+		// copied broken.
+		lines = append(lines, "  "+m.self()+" "+m.connection()+` \`, fmt.Sprintf("    verify %d --archive FILE", v.job.ID))
+		lines = append(lines, wrapLines([]string{"", t.Dim.Render("esc goes back.")}, inner-1)...)
+		return box(t, title, indent(lines), w, h, true)
 	case v.err != nil:
 		lines := wrapLines([]string{"", t.Problem.Render(fmt.Sprintf("Could not verify job %d: %s.", v.job.ID, sentence(v.err))),
 			"", t.Dim.Render("esc goes back.")}, inner-1)

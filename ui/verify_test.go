@@ -155,6 +155,13 @@ var verifyScreens = []struct {
 		canceledJob(h)
 		h.press("v", "?")
 	}},
+	{"archive-unknown", func(h *harness) {
+		h.b.identity = model.Identity{Remote: true, Location: "https://bitbucket.example.com", Product: "Bitbucket", Version: "9.4.3", User: "admin", PartialJobs: true}
+		v := withVerifier(h, canceledReport())
+		v.err = fmt.Errorf("wrapped: %w", model.ErrArchiveUnknown)
+		canceledJob(h)
+		h.press("v")
+	}},
 	{"error", func(h *harness) {
 		v := withVerifier(h, canceledReport())
 		v.err = errors.New("read /srv/import/Bitbucket_export_422.tar: no such file or directory")

@@ -80,7 +80,7 @@ func (v *Verifier) Verify(ctx context.Context, jobs ...int64) (model.VerifyRepor
 		}
 	}
 	if name == "" {
-		return report, fmt.Errorf("job %d does not say which archive it imported; name it with --archive FILE", jobs[0])
+		return report, archiveUnknown(jobs[0])
 	}
 	report.Archive = name
 	f, err := v.open(name)
@@ -570,3 +570,13 @@ func prNumber(item string) int64 {
 	n, _ := strconv.ParseInt(strings.TrimPrefix(item, "#"), 10, 64)
 	return n
 }
+
+// archiveUnknown is a job that does not name its archive; it matches
+// model.ErrArchiveUnknown, so that a console can say what to do instead.
+type archiveUnknown int64
+
+func (e archiveUnknown) Error() string {
+	return fmt.Sprintf("job %d does not say which archive it imported; name it with --archive FILE", int64(e))
+}
+
+func (archiveUnknown) Is(target error) bool { return target == model.ErrArchiveUnknown }

@@ -109,8 +109,18 @@ func NotFoundOf(exception string) error {
 // Bitbucket answers it 404.
 const (
 	ExtensionPrefix = "/rest/bbimport/1.0"
-	PathPlacements  = "/imports/{" + WildJobID + "}/placements"
+	// PathExtImports lists every import job the server knows, newest
+	// first, paged: Bitbucket has no such call.
+	PathExtImports = "/imports"
+	// PathExtImport is one import job with bbimport's additions (counts,
+	// archive name) beside Bitbucket's fields.
+	PathExtImport  = PathExtImports + "/{" + WildJobID + "}"
+	PathPlacements = PathExtImport + "/placements"
 )
+
+// ExtImportPath is the path, below ExtensionPrefix, of one job with
+// bbimport's additions.
+func ExtImportPath(id int64) string { return fill(PathExtImport, strconv.FormatInt(id, 10)) }
 
 // PlacementsPath is the path, below ExtensionPrefix, of where a job put
 // the archive's repositories.

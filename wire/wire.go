@@ -60,7 +60,8 @@ const (
 	PathBranches      = PathRepo + "/branches"
 	PathDefaultBranch = PathBranches + "/default"
 	PathTags          = PathRepo + "/tags"
-	PathUserRepos     = "/users/{" + WildUserSlug + "}/repos"
+	PathUsers         = "/users"
+	PathUserRepos     = PathUsers + "/{" + WildUserSlug + "}/repos"
 	PathAllRepos      = "/repos"
 )
 
@@ -74,6 +75,9 @@ func ImportCancelPath(id int64) string { return fill(PathImportCancel, strconv.F
 func ImportMessagesPath(id int64, q model.MessageQuery) string {
 	return fill(PathImportMessages, strconv.FormatInt(id, 10)) + "?" + MessageQueryValues(q).Encode()
 }
+
+// ExportPath is the path of one export job.
+func ExportPath(id int64) string { return fill(PathExport, strconv.FormatInt(id, 10)) }
 
 // ProjectPath is the path of one project.
 func ProjectPath(key string) string { return fill(PathProject, key) }
