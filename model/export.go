@@ -117,7 +117,7 @@ type ExportableRepository struct {
 // Errors of exports, beside Backend's (ErrNotEnoughDisk, ErrJobNotFound,
 // ErrJobFinished).
 var (
-	ErrBadSelector       = errors.New("bad export selector")                        // 400
+	ErrBadSelector       = errors.New("bad export selector")                         // 400
 	ErrNoSuchSelection   = errors.New("the selector matches nothing")                // 400, naming it
 	ErrBadExportLocation = errors.New("bad export location")                         // 400
 	ErrExportsRunning    = errors.New("the most exports this node runs are running") // 503
