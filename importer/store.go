@@ -274,3 +274,19 @@ func recordAbort(ctx context.Context, db *sql.DB, id int64, why string) error {
 
 func nullIfZero(n int64) sql.NullInt64    { return sql.NullInt64{Int64: n, Valid: n != 0} }
 func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// documentOwner names the column of archive_documents that owns a document.
+type documentOwner string
+
+const (
+	ownedByProject     documentOwner = "project_id"
+	ownedByRepository  documentOwner = "repository_id"
+	ownedByPullRequest documentOwner = "pull_request_id"
+)
+
+// keepDocument stores a gzipped document the archive brought, replacing
+// the owner's earlier one of the same kind.
+func (s *store) keepDocument(owner documentOwner, id int64, kind string, gz []byte) error {
+	_, err := s.w.exec(`INSERT OR REPLACE INTO archive_documents(`+string(owner)+`, kind, body) VALUES (?, ?, ?)`, id, kind, gz)
+	return err
+}
