@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"bbimport/model"
 )
 
 // recordFirst are the keys an activity record starts with, in this order;
@@ -228,4 +231,32 @@ func writeJacksonString(b *bytes.Buffer, s string) {
 		i += size
 	}
 	b.WriteByte('"')
+}
+
+// InstanceDetailsJSON is instance-details.json as Bitbucket writes it:
+// Jackson's pretty printing, its keys in Bitbucket's order rather than
+// alphabetical.
+func InstanceDetailsJSON(d model.InstanceDetails) []byte {
+	var b bytes.Buffer
+	field := func(key string, last bool, value func()) {
+		newline(&b, 1)
+		writeJacksonString(&b, key)
+		b.WriteString(" : ")
+		value()
+		if !last {
+			b.WriteByte(',')
+		}
+	}
+	str := func(s string) func() { return func() { writeJacksonString(&b, s) } }
+	b.WriteByte('{')
+	field("product", false, str(d.Product))
+	field("version", false, str(d.Version))
+	field("buildVersion", false, str(d.BuildVersion))
+	field("archiveVersion", false, func() { b.WriteString(strconv.Itoa(d.ArchiveVersion)) })
+	field("dataCenter", false, func() { b.WriteString(strconv.FormatBool(d.DataCenter)) })
+	field("instanceName", false, str(d.InstanceName))
+	field("nodeId", true, str(d.NodeID))
+	newline(&b, 0)
+	b.WriteByte('}')
+	return b.Bytes()
 }

@@ -261,13 +261,22 @@ func recordNotes(ctx context.Context, db *sql.DB, id int64, notes []string) erro
 // any import's transaction: for a job whose process is gone, or whose write
 // connection failed.
 func recordAbort(ctx context.Context, db *sql.DB, id int64, why string) error {
+	return recordEnd(ctx, db, id, model.StateAborted, "Import aborted", why)
+}
+
+// recordEnd records a job's end in state with its progress message, and
+// an ERROR message saying why (none when why is empty).
+func recordEnd(ctx context.Context, db *sql.DB, id int64, state model.State, progress, why string) error {
 	now := nowMillis()
-	if _, err := db.ExecContext(ctx, `UPDATE jobs SET state = ?, progress_message = 'Import aborted', updated_date = ?, end_date = ? WHERE id = ?`,
-		model.StateAborted, now, now, id); err != nil {
-		return fmt.Errorf("mark job %d aborted: %w", id, err)
+	if _, err := db.ExecContext(ctx, `UPDATE jobs SET state = ?, progress_message = ?, updated_date = ?, end_date = ? WHERE id = ?`,
+		state, progress, now, now, id); err != nil {
+		return fmt.Errorf("mark job %d %s: %w", id, state, err)
+	}
+	if why == "" {
+		return nil
 	}
 	if _, err := db.ExecContext(ctx, insertMessageSQL, id, id, model.SeverityError, "", why, now); err != nil {
-		return fmt.Errorf("log abort of job %d: %w", id, err)
+		return fmt.Errorf("log the end of job %d: %w", id, err)
 	}
 	return nil
 }
