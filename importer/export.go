@@ -397,7 +397,12 @@ func (in *Instance) StartExport(ctx context.Context, req model.ExportRequest) (m
 	if err != nil {
 		return model.Job{}, err
 	}
-	defer lock.Close()
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			lock.Close() // a runner holds it with its own descriptor
+		}
+	}()
 	job, err := in.beginExport(ctx, req, slot)
 	if err != nil {
 		return model.Job{}, err
@@ -410,17 +415,8 @@ func (in *Instance) StartExport(ctx context.Context, req model.ExportRequest) (m
 		}
 		return in.Job(ctx, job.ID)
 	}
-	own, err := os.Open(lock.Name())
-	if err != nil {
-		return model.Job{}, err
-	}
-	// The goroutine's own descriptor shares the lock with this one.
-	if err := unix.Flock(int(own.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		own.Close()
-		return model.Job{}, fmt.Errorf("hand the export lock over: %w", err)
-	}
-	lock.Close()
-	run := newRun(job, nil, preview.EstimatedBytes, own)
+	handedOver = true
+	run := newRun(job, nil, preview.EstimatedBytes, lock)
 	in.mu.Lock()
 	if in.exports == nil {
 		in.exports = map[int64]*jobRun{}

@@ -54,6 +54,9 @@ func (in *Instance) runExport(run *jobRun, req model.ExportRequest) {
 // stopped reports whether the export was asked to stop: a cancel stops an
 // export at once, as Bitbucket's does.
 func (ex *exportRun) stopped() error {
+	if hook := ex.in.beforeCheckpoint; hook != nil {
+		hook(pointExportMember)
+	}
 	if ex.run.ctx.Err() != nil || ex.run.canceling() {
 		return errExportStopped
 	}
@@ -121,6 +124,9 @@ func (ex *exportRun) execute(req model.ExportRequest) (err error) {
 	}
 	return os.Remove(partial)
 }
+
+// pointExportMember is where tests cancel an export: before a member.
+const pointExportMember = "before an export member"
 
 // exportedVersion is the Bitbucket Data Center release whose archive
 // format an export writes.
