@@ -42,6 +42,22 @@ func Jackson(doc []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Compact rewrites a JSON document as Bitbucket writes archive metadata:
+// compact, object keys in alphabetical order, numbers as they were read,
+// HTML characters and non-ASCII text as they are.
+func Compact(doc []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("read JSON: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("read JSON: data after the document")
+	}
+	return encodeJSON(v, false)
+}
+
 // jnode is one JSON value: an object (keys and vals), an array (vals) or
 // a scalar written as is (scalar) or a string (str).
 type jnode struct {

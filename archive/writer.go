@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
 )
 
 // FixedTime is the modification time a Writer gives every tar entry, outer
@@ -25,10 +24,12 @@ var FixedTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // are zero for the regular files a real archive holds; tests set them to
 // craft unsafe inner tars.
 type TarFile struct {
-	Name     string
-	Mode     int64
-	Data     []byte
-	Path     string
+	Name string
+	Mode int64
+	Data []byte
+	Path string
+	// Size is Path's size when the caller knows it (0: stat the file).
+	Size     int64
 	Typeflag byte
 	Linkname string
 }
@@ -220,7 +221,9 @@ func writeInnerTar(out io.Writer, files []TarFile, dryRun bool, mtime time.Time)
 			hdr.Mode = 0o644
 		}
 		size := int64(len(f.Data))
-		if f.Path != "" {
+		if f.Path != "" && f.Size > 0 {
+			size = f.Size
+		} else if f.Path != "" {
 			st, err := os.Stat(f.Path)
 			if err != nil {
 				return err
@@ -259,9 +262,23 @@ func copyFileBody(tw io.Writer, f TarFile, size int64, dryRun bool) error {
 		return err
 	}
 	defer fh.Close()
-	_, err = io.Copy(tw, fh)
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	// Not io.Copy: an *os.File's WriteTo makes a buffer for each file,
+	// and an objects tar holds many thousands of small ones. The size is
+	// what the header said: a file that grew meanwhile must not break the
+	// tar.
+	n, err := io.CopyBuffer(tw, io.LimitReader(struct{ io.Reader }{fh}, size), *buf)
+	if err == nil && n != size {
+		err = fmt.Errorf("%s changed while it was written: %d bytes where there were %d", f.Path, n, size)
+	}
 	return err
 }
+
+var copyBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 64<<10)
+	return &b
+}}
 
 func encodeJSON(v any, pretty bool) ([]byte, error) {
 	var buf bytes.Buffer

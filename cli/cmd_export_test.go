@@ -75,4 +75,3 @@ func TestExportRoundTripVerifies(t *testing.T) {
 		t.Errorf("jobs:\n%s", out)
 	}
 }
-

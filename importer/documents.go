@@ -51,11 +51,34 @@ func (im *importRun) keep(m *archive.Member) error {
 	default:
 		return nil
 	}
-	gz, err := gzipDocument(m.Raw)
+	gz, err := keptBody(m.Kind, m.Raw)
 	if err != nil {
 		return fmt.Errorf("keep the %s document: %w", m.Kind, err)
 	}
 	return im.st.keepDocument(owner, id, m.Kind.String(), gz)
+}
+
+// keptBody is how a document is kept. Those an export writes back
+// unchanged (pull request metadata and activities, permissions, git-lfs
+// settings) are kept as the very member bytes an export writes, in
+// Bitbucket's conventions (see archive.Jackson), so that an export copies
+// them without decoding; project and repository metadata, which an export
+// rewrites with this instance's ids, names and keys, as read.
+func keptBody(kind archive.Kind, raw []byte) ([]byte, error) {
+	var doc []byte
+	var err error
+	switch kind {
+	case archive.KindProject, archive.KindRepository:
+		return gzipDocument(raw)
+	case archive.KindPullRequestMetadata, archive.KindPullRequestActivities:
+		doc, err = archive.Jackson(raw)
+	default:
+		doc, err = archive.Compact(raw)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return archive.CompressMember(".atl.gz", doc)
 }
 
 // innerCapture keeps the files of an inner tar (git metadata, hooks) as

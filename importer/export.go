@@ -416,7 +416,7 @@ func (in *Instance) StartExport(ctx context.Context, req model.ExportRequest) (m
 		return in.Job(ctx, job.ID)
 	}
 	handedOver = true
-	run := newRun(job, nil, preview.EstimatedBytes, lock)
+	run := newRun(job, nil, 0, lock)
 	in.mu.Lock()
 	if in.exports == nil {
 		in.exports = map[int64]*jobRun{}

@@ -85,6 +85,9 @@ func (ex *exportRun) execute(req model.ExportRequest) (err error) {
 			os.Remove(partial)
 		}
 	}()
+	ex.run.mu.Lock()
+	ex.run.size = int64(plan.repos + plan.prs)
+	ex.run.mu.Unlock()
 	ex.run.setState(model.StateRunning)
 	ex.message(model.SeverityInfo, "", fmt.Sprintf("Exporting %d fork hierarchies (%d repositories, %d pull requests) of %d project(s) to %s",
 		len(plan.hierarchies), plan.repos, plan.prs, len(plan.projectKeys), ex.final))
@@ -158,7 +161,8 @@ func (ex *exportRun) hierarchy(ctx context.Context, h *planHierarchy) error {
 	return ex.w.AddRaw(archive.MemberName(archive.KindHierarchyEnd, marker), nil)
 }
 
-// documents reads the kept documents of one owner, gunzipped, by kind.
+// documents reads the kept documents of one owner by kind, as kept
+// (gzipped: see keptBody).
 func (ex *exportRun) documents(ctx context.Context, owner documentOwner, id int64) (map[string][]byte, error) {
 	rows, err := ex.in.db.QueryContext(ctx, `SELECT kind, body FROM archive_documents WHERE `+string(owner)+` = ?`, id)
 	if err != nil {
@@ -172,9 +176,7 @@ func (ex *exportRun) documents(ctx context.Context, owner documentOwner, id int6
 		if err := rows.Scan(&kind, &body); err != nil {
 			return nil, fmt.Errorf("read documents: %w", err)
 		}
-		if docs[kind], err = gunzipDocument(body); err != nil {
-			return nil, fmt.Errorf("read the kept %s document: %w", kind, err)
-		}
+		docs[kind] = body
 	}
 	return docs, rows.Err()
 }
@@ -191,19 +193,17 @@ func (ex *exportRun) addJSON(kind archive.Kind, ids archive.IDs, v any) error {
 	return ex.w.AddRaw(archive.MemberName(kind, ids), data)
 }
 
-// addKept writes a kept document back as it was read, compact with its
-// keys sorted, if there is one: nothing is made up for what the archive
-// did not carry.
+// addKept writes a kept member back as it was kept, if there is one:
+// nothing is made up for what the archive did not carry.
 func (ex *exportRun) addKept(kind archive.Kind, ids archive.IDs, docs map[string][]byte) error {
-	raw, ok := docs[kind.String()]
+	gz, ok := docs[kind.String()]
 	if !ok {
 		return nil
 	}
-	v, err := decodeKept(raw)
-	if err != nil {
-		return fmt.Errorf("read the kept %s: %w", kind, err)
+	if err := ex.stopped(); err != nil {
+		return err
 	}
-	return ex.addJSON(kind, ids, v)
+	return ex.w.AddRaw(archive.MemberName(kind, ids), gz)
 }
 
 // decodeKept decodes a kept document keeping its numbers as written.
@@ -218,9 +218,13 @@ func decodeKept(raw []byte) (any, error) {
 // keptObject is a kept document as an object, or an empty one.
 func keptObject(docs map[string][]byte, kind archive.Kind) (map[string]any, error) {
 	obj := map[string]any{}
-	raw, ok := docs[kind.String()]
+	gz, ok := docs[kind.String()]
 	if !ok {
 		return obj, nil
+	}
+	raw, err := gunzipDocument(gz)
+	if err != nil {
+		return nil, fmt.Errorf("read the kept %s: %w", kind, err)
 	}
 	v, err := decodeKept(raw)
 	if err != nil {
@@ -260,7 +264,7 @@ func (ex *exportRun) project(ctx context.Context, pid int64) error {
 		p["description"] = description
 	}
 	ids := archive.IDs{Project: id}
-	ex.run.setProgress("Exporting project "+key, ex.w.Bytes())
+	ex.run.setProgress("Exporting project "+key, ex.done())
 	if err := ex.addJSON(archive.KindProject, ids, p); err != nil {
 		return err
 	}
@@ -278,7 +282,7 @@ func (ex *exportRun) project(ctx context.Context, pid int64) error {
 // settings and its pull requests in ascending id.
 func (ex *exportRun) repository(ctx context.Context, h *planHierarchy, r *planRepo) error {
 	subject := r.projectKey + "/" + r.slug
-	ex.run.setProgress("Exporting "+subject, ex.w.Bytes())
+	ex.run.setProgress("Exporting "+subject, ex.done())
 	var scm string
 	var forkable, public bool
 	if err := ex.in.db.QueryRowContext(ctx, `SELECT scm_id, forkable, public FROM repositories WHERE id = ?`, r.id).
@@ -340,12 +344,16 @@ func (ex *exportRun) repository(ctx context.Context, h *planHierarchy, r *planRe
 // innerTar writes a kept inner tar back, its files as they were read,
 // dated as the export.
 func (ex *exportRun) innerTar(kind archive.Kind, ids archive.IDs, docs map[string][]byte) error {
-	raw, ok := docs[kind.String()]
+	gz, ok := docs[kind.String()]
 	if !ok {
 		return nil
 	}
 	if err := ex.stopped(); err != nil {
 		return err
+	}
+	raw, err := gunzipDocument(gz)
+	if err != nil {
+		return fmt.Errorf("read the kept %s: %w", kind, err)
 	}
 	var files []archive.TarFile
 	tr := tar.NewReader(bytes.NewReader(raw))
@@ -390,7 +398,7 @@ func (ex *exportRun) objectFiles(id int64) ([]archive.TarFile, error) {
 			}
 			for _, o := range objs {
 				if o.Type().IsRegular() {
-					files = append(files, archive.TarFile{Name: e.Name() + "/" + o.Name(), Mode: 0o400, Path: filepath.Join(root, e.Name(), o.Name())})
+					files = append(files, objectFile(e.Name()+"/"+o.Name(), filepath.Join(root, e.Name(), o.Name()), o))
 				}
 			}
 		case e.IsDir() && e.Name() == "pack":
@@ -400,12 +408,22 @@ func (ex *exportRun) objectFiles(id int64) ([]archive.TarFile, error) {
 			}
 			for _, p := range packs {
 				if ext := filepath.Ext(p.Name()); p.Type().IsRegular() && (ext == ".pack" || ext == ".idx") {
-					files = append(files, archive.TarFile{Name: "pack/" + p.Name(), Mode: 0o400, Path: filepath.Join(root, "pack", p.Name())})
+					files = append(files, objectFile("pack/"+p.Name(), filepath.Join(root, "pack", p.Name()), p))
 				}
 			}
 		}
 	}
 	return files, nil
+}
+
+// objectFile is one file of an objects tar, read-only as Bitbucket
+// writes them, its size from the directory listing's stat.
+func objectFile(name, path string, e os.DirEntry) archive.TarFile {
+	f := archive.TarFile{Name: name, Mode: 0o400, Path: path}
+	if fi, err := e.Info(); err == nil {
+		f.Size = fi.Size()
+	}
+	return f
 }
 
 // pullRequests writes a repository's pull requests from their kept
@@ -440,22 +458,7 @@ func (ex *exportRun) pullRequests(ctx context.Context, repo archive.IDs, subject
 			return nil
 		}
 		for _, kind := range []archive.Kind{archive.KindPullRequestMetadata, archive.KindPullRequestActivities} {
-			raw := p.docs[kind.String()]
-			if raw == nil {
-				continue
-			}
-			if err := ex.stopped(); err != nil {
-				return err
-			}
-			pretty, err := archive.Jackson(raw)
-			if err != nil {
-				return fmt.Errorf("write the %s of %s#%d: %w", kind, subject, p.scoped, err)
-			}
-			data, err := archive.CompressMember(archive.MemberName(kind, ids), pretty)
-			if err != nil {
-				return err
-			}
-			if err := ex.w.AddRaw(archive.MemberName(kind, ids), data); err != nil {
+			if err := ex.addKept(kind, ids, p.docs); err != nil {
 				return err
 			}
 		}
@@ -465,7 +468,7 @@ func (ex *exportRun) pullRequests(ctx context.Context, repo archive.IDs, subject
 			}
 		}
 		ex.counts.PullRequests++
-		ex.run.setProgress("", ex.w.Bytes())
+		ex.run.setProgress("", ex.done())
 		return nil
 	}
 	for rows.Next() {
@@ -485,9 +488,7 @@ func (ex *exportRun) pullRequests(ctx context.Context, repo archive.IDs, subject
 			}
 		}
 		if kind.Valid {
-			if cur.docs[kind.String], err = gunzipDocument(body); err != nil {
-				return fmt.Errorf("read the kept %s of %s#%d: %w", kind.String, subject, scoped, err)
-			}
+			cur.docs[kind.String] = body
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -500,6 +501,12 @@ func (ex *exportRun) pullRequests(ctx context.Context, repo archive.IDs, subject
 		ex.message(model.SeverityWarn, subject, fmt.Sprintf("%d pull request(s) of %s were imported by a bbimport that did not keep their documents and were not exported", missing, subject))
 	}
 	return nil
+}
+
+// done is how far the export is, in the units of its run's size:
+// repositories and pull requests written.
+func (ex *exportRun) done() int64 {
+	return int64(ex.counts.Repositories + ex.counts.PullRequests)
 }
 
 func (ex *exportRun) publishCounts() {
@@ -569,6 +576,11 @@ func RunExport(ctx context.Context, opts Options, id int64) error {
 	unix.CloseOnExec(runnerArchiveFD)
 	lock := os.NewFile(runnerArchiveFD, "export.lock")
 	opts.Runner = nil
+	stopProfile, err := startCPUProfile(os.Getenv(cpuProfileEnv))
+	if err != nil {
+		return fmt.Errorf("export %d: %w", id, err)
+	}
+	defer stopProfile()
 	in, err := Open(opts)
 	if err != nil {
 		return err
@@ -603,13 +615,6 @@ func RunExport(ctx context.Context, opts Options, id int64) error {
 		return fmt.Errorf("export %d: read it back: it is gone", id)
 	}
 	run := newRun(rows[0].Job, nil, 0, lock)
-	if plan, err := in.planExport(ctx, req.RepositoriesRequest.Includes); err == nil {
-		if dir, err := in.exportLocation(req.ExportLocation); err == nil {
-			if p, err := in.preview(ctx, plan, dir); err == nil {
-				run.size = p.EstimatedBytes
-			}
-		}
-	}
 	in.mu.Lock()
 	if in.exports == nil {
 		in.exports = map[int64]*jobRun{}
