@@ -298,14 +298,19 @@ func (in *Instance) preview(ctx context.Context, plan *exportPlan, dir string) (
 		for _, r := range h.repos {
 			i := index[r.projectKey]
 			p.Projects[i].Repositories = append(p.Projects[i].Repositories, r.slug)
-			bytes, files := dirSize(filepath.Join(in.repositoryDir(r.id), "objects"))
-			size += bytes + files*memberOverhead
+			var git sql.NullInt64
 			var docs int64
-			if err := in.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(length(body)), 0) FROM archive_documents WHERE repository_id = ?
-				OR pull_request_id IN (SELECT id FROM pull_requests WHERE repository_id = ?)`, r.id, r.id).Scan(&docs); err != nil {
+			if err := in.db.QueryRowContext(ctx, `SELECT git_bytes, (SELECT COALESCE(SUM(length(body)), 0) FROM archive_documents
+				WHERE repository_id = ?1 OR pull_request_id IN (SELECT id FROM pull_requests WHERE repository_id = ?1))
+				FROM repositories WHERE id = ?1`, r.id).Scan(&git, &docs); err != nil {
 				return p, fmt.Errorf("estimate the export: %w", err)
 			}
-			size += docs + int64(8+3*r.pullRequests)*memberOverhead
+			if !git.Valid {
+				// Imported before bbimport recorded it: walk the objects.
+				bytes, files := dirSize(filepath.Join(in.repositoryDir(r.id), "objects"))
+				git.Int64 = bytes + files*memberOverhead
+			}
+			size += git.Int64 + docs + int64(8+3*r.pullRequests)*memberOverhead
 		}
 		size += int64(2+3*len(h.projects)) * memberOverhead
 	}

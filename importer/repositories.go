@@ -126,6 +126,9 @@ func (im *importRun) gitData(m *archive.Member) error {
 	if kept != nil {
 		return im.keepInner(m.Kind, kept)
 	}
+	if err := im.st.setGitBytes(im.buildRepo.id, m.Size); err != nil {
+		return err
+	}
 	return im.finishRepository()
 }
 

@@ -231,6 +231,7 @@ ALTER TABLE jobs ADD COLUMN personal_projects_reused INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN type TEXT NOT NULL DEFAULT 'com.atlassian.bitbucket.migration.import';
 ALTER TABLE jobs ADD COLUMN export_slot INTEGER;
 ALTER TABLE jobs ADD COLUMN export_request TEXT; -- JSON of model.ExportRequest
+ALTER TABLE repositories ADD COLUMN git_bytes INTEGER; -- the archive's objects tar: an export's estimate
 CREATE TABLE archive_documents (
 	id              INTEGER PRIMARY KEY,
 	project_id      INTEGER REFERENCES projects(id) ON DELETE CASCADE,

@@ -284,6 +284,13 @@ func recordEnd(ctx context.Context, db *sql.DB, id int64, state model.State, pro
 func nullIfZero(n int64) sql.NullInt64    { return sql.NullInt64{Int64: n, Valid: n != 0} }
 func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
+// setGitBytes records the size of a repository's objects tar, from which
+// an export estimates its archive without walking the object store.
+func (s *store) setGitBytes(repoID, n int64) error {
+	_, err := s.w.exec(`UPDATE repositories SET git_bytes = ? WHERE id = ?`, n, repoID)
+	return err
+}
+
 // documentOwner names the column of archive_documents that owns a document.
 type documentOwner string
 
