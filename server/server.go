@@ -245,4 +245,3 @@ func (s *Server) Drain() { s.draining.Store(true) }
 func (s *Server) applicationProperties(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.props)
 }
-
