@@ -133,6 +133,13 @@ type Member struct {
 	Ancestor       *model.AncestorCache   // KindPullRequestCaches
 	LFS            *model.GitLFSSettings  // KindLFSSettings
 
+	// Raw is the member's JSON document as the archive holds it,
+	// gunzipped: every field, known or not, for an importer that keeps
+	// what it read so that an export writes it back. It is set for the
+	// JSON kinds; for activities once Activities has read them whole. It
+	// is valid only during the Handler call.
+	Raw []byte
+
 	// Notes are things to log, not errors: unknown inner files, an
 	// unknown member (KindUnknown).
 	Notes []string
@@ -250,6 +257,7 @@ type reader struct {
 	gz      *gzip.Reader
 	br      *bufio.Reader
 	buf     bytes.Buffer // a JSON document or cache file being read: see readAll
+	rawActs bytes.Buffer // the activities document being streamed, for Member.Raw
 	current *Member      // the member whose Handler call is running
 	open    map[string]bool
 	skip    map[Kind]bool
@@ -435,6 +443,7 @@ func (rd *reader) decodeJSON(m *Member, v any) error {
 	if err != nil {
 		return err
 	}
+	m.Raw = data
 	unknown, err := decodeJSON(data, rd.lim, v)
 	if err != nil {
 		var e *Error
@@ -616,7 +625,8 @@ func (rd *reader) streamActivities(m *Member, fn func(*model.Activity) error) er
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(newJSONSource(gz, rd.lim.MaxJSONBytes, m.Name))
+	rd.rawActs.Reset()
+	dec := json.NewDecoder(newJSONSource(io.TeeReader(gz, &rd.rawActs), rd.lim.MaxJSONBytes, m.Name))
 	tok, err := dec.Token()
 	if err != nil {
 		return jsonError(err)
@@ -651,7 +661,11 @@ func (rd *reader) streamActivities(m *Member, fn func(*model.Activity) error) er
 	if _, err := dec.Token(); err != nil { // the closing ]
 		return jsonError(err)
 	}
-	return endOfJSON(dec)
+	if err := endOfJSON(dec); err != nil {
+		return err
+	}
+	m.Raw = rd.rawActs.Bytes()
+	return nil
 }
 
 // endOfJSON checks that the document ends after its value, reading the

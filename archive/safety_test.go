@@ -231,10 +231,6 @@ func TestGzipBombStopsAtTheCap(t *testing.T) {
 	}
 }
 
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
-
 func TestTruncatedArchives(t *testing.T) {
 	whole := sampleArchive(t)
 	objects := MemberName(KindGitObjects, idRepo)

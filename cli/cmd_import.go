@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
+	"bbimport/model"
 	"bbimport/ui"
 )
 
@@ -53,33 +56,7 @@ not start.`,
 			if err != nil {
 				return &exitError{code: exitNotStarted, err: err}
 			}
-			out, errOut := g.io.out, g.io.errOut
-			status := g.hint("status", strconv.FormatInt(job.ID, 10))
-			if detach || (g.url != "" && !wait) {
-				if asJSON {
-					return printJSON(out, job)
-				}
-				fmt.Fprintf(out, "Started job %d; follow it with: %s\n", job.ID, status)
-				return nil
-			}
-			var watch ui.WatchOptions // silently, unless asked or on a terminal
-			switch {
-			case asJSON && (wait || g.io.errTTY):
-				watch = ui.WatchOptions{Out: errOut, Terminal: g.io.errTTY} // keep stdout for the job JSON
-			case !asJSON && (wait || g.io.outTTY):
-				watch = ui.WatchOptions{Out: out, Terminal: g.io.outTTY}
-			}
-			fmt.Fprintf(errOut, "Importing %s as job %d. %s.\n", args[0], job.ID, ui.FollowNotice("use --detach"))
-			res, err := ui.Follow(ctx, b, job.ID, ui.FollowOptions{Watch: watch, Signals: signals, Notices: errOut, Status: status})
-			switch {
-			case res.GaveUp:
-				return &exitError{code: exitCanceled}
-			case res.Detached:
-				return nil
-			case err != nil:
-				return &exitError{code: exitFailed, err: err}
-			}
-			return finishJob(ctx, b, res.Job, out, asJSON)
+			return followJob(ctx, g, b, job, signals, follow{what: "Importing " + args[0], wait: wait, detach: detach, asJSON: asJSON})
 		},
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "show progress and messages until the job ends")
@@ -87,4 +64,44 @@ not start.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the final job (the started one with --detach) as Bitbucket's job JSON")
 	cmd.MarkFlagsMutuallyExclusive("wait", "detach")
 	return cmd
+}
+
+// follow says how a started job is followed: what it does (for the line
+// that names it) and the flags.
+type follow struct {
+	what                 string
+	wait, detach, asJSON bool
+}
+
+// followJob follows a started job as import and export do: returns at
+// once with --detach (or --url without --wait), else follows it to its
+// end, turning signals into cancel requests, and exits with its state.
+func followJob(ctx context.Context, g *globalFlags, b *backend, job model.Job, signals <-chan os.Signal, o follow) error {
+	out, errOut := g.io.out, g.io.errOut
+	status := g.hint("status", strconv.FormatInt(job.ID, 10))
+	if o.detach || (g.url != "" && !o.wait) {
+		if o.asJSON {
+			return printJSON(out, job)
+		}
+		fmt.Fprintf(out, "Started job %d; follow it with: %s\n", job.ID, status)
+		return nil
+	}
+	var watch ui.WatchOptions // silently, unless asked or on a terminal
+	switch {
+	case o.asJSON && (o.wait || g.io.errTTY):
+		watch = ui.WatchOptions{Out: errOut, Terminal: g.io.errTTY} // keep stdout for the job JSON
+	case !o.asJSON && (o.wait || g.io.outTTY):
+		watch = ui.WatchOptions{Out: out, Terminal: g.io.outTTY}
+	}
+	fmt.Fprintf(errOut, "%s as job %d. %s.\n", o.what, job.ID, ui.FollowNotice("use --detach"))
+	res, err := ui.Follow(ctx, b, job.ID, ui.FollowOptions{Watch: watch, Signals: signals, Notices: errOut, Status: status})
+	switch {
+	case res.GaveUp:
+		return &exitError{code: exitCanceled}
+	case res.Detached:
+		return nil
+	case err != nil:
+		return &exitError{code: exitFailed, err: err}
+	}
+	return finishJob(ctx, b, res.Job, out, o.asJSON)
 }

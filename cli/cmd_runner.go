@@ -14,9 +14,10 @@ import (
 // as inherited descriptors, never by hand.
 func newRunnerCmd(g *globalFlags) *cobra.Command {
 	var job int64
+	var export bool
 	cmd := &cobra.Command{
 		Use:    runnerCommand,
-		Short:  "Run one import job (started by bbimport itself)",
+		Short:  "Run one import or export job (started by bbimport itself)",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -29,10 +30,14 @@ func newRunnerCmd(g *globalFlags) *cobra.Command {
 			signal.Ignore(syscall.SIGHUP)
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
+			if export {
+				return importer.RunExport(ctx, opts, job)
+			}
 			return importer.RunJob(ctx, opts, job)
 		},
 	}
 	cmd.Flags().Int64Var(&job, "job", 0, "the job to run")
+	cmd.Flags().BoolVar(&export, "export", false, "the job is an export")
 	_ = cmd.MarkFlagRequired("job")
 	return cmd
 }

@@ -85,7 +85,11 @@ func printJob(out io.Writer, job model.Job) {
 		fmt.Fprintf(tw, "Archive\t%s\n", termsafe.String(job.Archive))
 	}
 	if c := job.Counts; c != nil {
-		fmt.Fprintf(tw, "Imported\t%s, %s, %s\n", ui.Plural(c.Projects, "project", "projects"), ui.Plural(c.Repositories, "repository", "repositories"), ui.Plural(c.PullRequests, "pull request", "pull requests"))
+		done := "Imported"
+		if job.Type == model.JobTypeExport {
+			done = "Exported"
+		}
+		fmt.Fprintf(tw, "%s\t%s, %s, %s\n", done, ui.Plural(c.Projects, "project", "projects"), ui.Plural(c.Repositories, "repository", "repositories"), ui.Plural(c.PullRequests, "pull request", "pull requests"))
 	}
 	fmt.Fprintf(tw, "Progress\t%d%% %s\n", job.Progress.Percentage, termsafe.String(job.Progress.Message))
 	fmt.Fprintf(tw, "Started\t%s\n", formatMillis(job.StartDate))

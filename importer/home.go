@@ -61,9 +61,10 @@ type Instance struct {
 	readOnly bool
 
 	mu       sync.Mutex
-	running  *jobRun // the job in progress, nil when idle
-	starting bool    // a Start is under way: see reserveStart
-	shutdown bool    // Shutdown or Close called: refuse new imports
+	running  *jobRun           // the job in progress, nil when idle
+	starting bool              // a Start is under way: see reserveStart
+	exports  map[int64]*jobRun // exports running in this process (no runner)
+	shutdown bool              // Shutdown or Close called: refuse new imports
 	closed   bool
 
 	pages pageCache // where the lists' next pages begin (queryPage)
@@ -152,6 +153,9 @@ func Open(opts Options) (*Instance, error) {
 	// its readers show an unfinished job as it will be recorded, and Start
 	// recovers it first or says why it cannot.
 	_, _ = in.recoverIfIdle(context.Background())
+	if !in.readOnly {
+		_ = in.recoverExports(context.Background())
+	}
 	return in, nil
 }
 
@@ -256,10 +260,16 @@ func (in *Instance) Close() error {
 	in.closed = true
 	in.shutdown = true
 	run := in.running
+	exports := make([]*jobRun, 0, len(in.exports))
+	for _, e := range in.exports {
+		exports = append(exports, e)
+	}
 	in.mu.Unlock()
-	if run != nil {
-		run.stopNow()
-		<-run.done
+	for _, r := range append(exports, run) {
+		if r != nil {
+			r.stopNow()
+			<-r.done
+		}
 	}
 	return in.db.Close()
 }

@@ -182,7 +182,7 @@ func (in *Instance) Start(ctx context.Context, archivePath string, notes ...stri
 		// (an HTTP client hanging up) must not abort a started runner.
 		spawnCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), spawnDeadline)
 		defer cancel()
-		if err := in.spawn(spawnCtx, job.ID, f, lock); err != nil {
+		if err := in.spawn(spawnCtx, job.ID, []*os.File{f, lock}); err != nil {
 			return model.Job{}, err
 		}
 		rows, err := in.queryJobs(ctx, ` WHERE id = ?`, job.ID)
@@ -314,7 +314,7 @@ func (in *Instance) runningImport(ctx context.Context) (*model.RunningImport, er
 	var command sql.NullString
 	var since int64
 	err := in.db.QueryRowContext(ctx, `SELECT id, runner_pid, runner_command, start_date FROM jobs
-		WHERE end_date IS NULL ORDER BY id DESC LIMIT 1`).Scan(&r.JobID, &pid, &command, &since)
+		WHERE end_date IS NULL AND type = ? ORDER BY id DESC LIMIT 1`, model.JobTypeImport).Scan(&r.JobID, &pid, &command, &since)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return &r, nil
@@ -388,18 +388,19 @@ const (
 // opens the home and records its pid, which takes well under a second.
 const spawnDeadline = 30 * time.Second
 
-// spawn starts the runner of job id and returns once it has taken the job
-// over (recorded its pid), or an error naming its log if it ended first or
+// spawn starts the runner of job id, handing it files (from descriptor 3
+// on) and extra arguments after its --job, and returns once it has taken
+// the job over (recorded its pid), or an error naming its log if it ended first or
 // ctx ended first (the job is then recorded ABORTED, and a runner that
 // comes late finds it ended and leaves it).
-func (in *Instance) spawn(ctx context.Context, id int64, archiveFile, lock *os.File) error {
+func (in *Instance) spawn(ctx context.Context, id int64, files []*os.File, extra ...string) error {
 	logPath := in.jobLog(id)
 	failed := func(err error) error {
-		why := fmt.Sprintf("The import runner did not start: %v; see %s", err, logPath)
+		why := fmt.Sprintf("The runner did not start: %v; see %s", err, logPath)
 		if rerr := recordAbort(context.Background(), in.db, id, why); rerr != nil {
-			return fmt.Errorf("start the import runner: %w (and %w)", err, rerr)
+			return fmt.Errorf("start the runner: %w (and %w)", err, rerr)
 		}
-		return fmt.Errorf("start the import runner: %w; see %s", err, logPath)
+		return fmt.Errorf("start the runner: %w; see %s", err, logPath)
 	}
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return failed(err)
@@ -408,10 +409,10 @@ func (in *Instance) spawn(ctx context.Context, id int64, archiveFile, lock *os.F
 	if err != nil {
 		return failed(err)
 	}
-	args := append(slices.Clone(in.runner[1:]), "--job", strconv.FormatInt(id, 10))
+	args := append(append(slices.Clone(in.runner[1:]), "--job", strconv.FormatInt(id, 10)), extra...)
 	cmd := exec.Command(in.runner[0], args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.ExtraFiles = []*os.File{archiveFile, lock} // runnerArchiveFD, runnerLockFD
+	cmd.ExtraFiles = files // an import's: runnerArchiveFD, runnerLockFD
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err = cmd.Start()
 	logFile.Close()

@@ -52,8 +52,22 @@ func (in *Instance) jobs(ctx context.Context, where string, args ...any) ([]mode
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range rows {
+	for i, r := range rows {
 		if r.State.Finished() || (run != nil && run.id == r.ID) || time.Since(time.UnixMilli(r.heartbeat)) < staleAfter {
+			continue
+		}
+		if r.Type == model.JobTypeExport {
+			gone, err := in.recoverExport(ctx, r.ID, r.exportSlot)
+			if err != nil {
+				return nil, err
+			}
+			if gone && in.readOnly {
+				rows[i].State = model.StateAborted
+			} else if gone {
+				if again, err := in.queryJobs(ctx, ` WHERE id = ?`, r.ID); err == nil && len(again) == 1 {
+					rows[i] = again[0]
+				}
+			}
 			continue
 		}
 		idle, err := in.recoverIfIdle(ctx)
@@ -80,17 +94,21 @@ func (in *Instance) jobs(ctx context.Context, where string, args ...any) ([]mode
 		if run != nil && run.id == r.ID {
 			jobs[i] = run.snapshot()
 		}
+		if e := in.localExport(r.ID); e != nil {
+			jobs[i] = e.snapshot()
+		}
 	}
 	return jobs, nil
 }
 
 const jobSelect = `SELECT id, state, archive_path, progress_message, percentage, start_date, updated_date, end_date, initiator,
-	imported_projects, imported_repositories, imported_pull_requests, personal_projects_reused, heartbeat FROM jobs`
+	imported_projects, imported_repositories, imported_pull_requests, personal_projects_reused, heartbeat, type, COALESCE(export_slot, 0) FROM jobs`
 
 // jobRow is a job as its row holds it, with when its runner last beat.
 type jobRow struct {
 	model.Job
-	heartbeat int64
+	heartbeat  int64
+	exportSlot int // the slot an export's runner holds
 }
 
 func (in *Instance) queryJobs(ctx context.Context, where string, args ...any) ([]jobRow, error) {
@@ -107,7 +125,7 @@ func (in *Instance) queryJobs(ctx context.Context, where string, args ...any) ([
 		var projects, repos, prs sql.NullInt64
 		var reused int
 		if err := rows.Scan(&j.ID, &j.State, &j.Archive, &j.Progress.Message, &j.Progress.Percentage, &j.StartDate, &j.UpdatedDate, &end, &initiator,
-			&projects, &repos, &prs, &reused, &heartbeat); err != nil {
+			&projects, &repos, &prs, &reused, &heartbeat, &j.Type, &j.exportSlot); err != nil {
 			return nil, fmt.Errorf("read job: %w", err)
 		}
 		j.EndDate, j.heartbeat = end.Int64, heartbeat.Int64
@@ -121,7 +139,6 @@ func (in *Instance) queryJobs(ctx context.Context, where string, args ...any) ([
 			j.Counts = &model.ImportCounts{Projects: int(projects.Int64), Repositories: int(repos.Int64), PullRequests: int(prs.Int64),
 				PersonalReused: reused}
 		}
-		j.Type = model.JobTypeImport
 		j.NodeID = in.nodeID
 		jobs = append(jobs, j)
 	}
@@ -145,6 +162,9 @@ func (in *Instance) localRun(id int64) *jobRun {
 // another process gets the request through the database: it shows
 // CANCELING at once, and its runner honours it within a poll.
 func (in *Instance) Cancel(ctx context.Context, id int64) error {
+	if run := in.localExport(id); run != nil {
+		return stopExport(run)
+	}
 	if run := in.localRun(id); run != nil {
 		if run.requestCancel() {
 			return fmt.Errorf("job %d is already canceling: %w", id, model.ErrJobFinished)
@@ -157,6 +177,9 @@ func (in *Instance) Cancel(ctx context.Context, id int64) error {
 		return err
 	case job.State == model.StateCanceling:
 		return fmt.Errorf("job %d is already canceling: %w", id, model.ErrJobFinished)
+	case job.Type == model.JobTypeExport:
+		// An export has no checkpoint: it stops at once, as Bitbucket's does.
+		return in.requestStop(ctx, job, stopAtOnce)
 	}
 	return in.requestStop(ctx, job, cancelAtCheckpoint)
 }
@@ -165,6 +188,10 @@ func (in *Instance) Cancel(ctx context.Context, id int64) error {
 // stops is rolled back to the last checkpoint, and no half-built
 // repository is left.
 func (in *Instance) StopNow(ctx context.Context, id int64) error {
+	if run := in.localExport(id); run != nil {
+		_ = stopExport(run)
+		return nil
+	}
 	if run := in.localRun(id); run != nil {
 		run.stopNow()
 		return nil

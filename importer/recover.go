@@ -55,8 +55,8 @@ var errReadOnly = errors.New("the instance home is read-only for this user")
 // is marked ABORTED, its half-built repository goes, and everything that
 // was finished stays as it is.
 func (in *Instance) recover(ctx context.Context) error {
-	rows, err := in.db.QueryContext(ctx, `SELECT id, state, runner_pid, runner_log FROM jobs WHERE end_date IS NULL AND state NOT IN (?, ?, ?, ?, ?)`,
-		model.StateCompleted, model.StateFailed, model.StateCanceled, model.StateTimedOut, model.StateAborted)
+	rows, err := in.db.QueryContext(ctx, `SELECT id, state, runner_pid, runner_log FROM jobs WHERE end_date IS NULL AND state NOT IN (?, ?, ?, ?, ?) AND type = ?`,
+		model.StateCompleted, model.StateFailed, model.StateCanceled, model.StateTimedOut, model.StateAborted, model.JobTypeImport)
 	if err != nil {
 		return fmt.Errorf("look for interrupted jobs: %w", err)
 	}

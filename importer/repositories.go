@@ -96,11 +96,14 @@ func (im *importRun) gitData(m *archive.Member) error {
 	}
 	b := im.build
 	var store func(archive.File) error
+	var kept *innerCapture // the metadata and hooks as they came, for an export
 	switch m.Kind {
 	case archive.KindGitMetadata:
-		store = b.readMetadata
+		kept = newInnerCapture()
+		store = kept.wrap(b.readMetadata)
 	case archive.KindGitHooks:
-		store = b.writeHook
+		kept = newInnerCapture()
+		store = kept.wrap(b.writeHook)
 	case archive.KindGitObjects:
 		if hook := im.in.beforeCheckpoint; hook != nil {
 			hook(pointGitData)
@@ -120,10 +123,13 @@ func (im *importRun) gitData(m *archive.Member) error {
 	if err != nil {
 		return err
 	}
-	if m.Kind == archive.KindGitObjects {
-		return im.finishRepository()
+	if kept != nil {
+		return im.keepInner(m.Kind, kept)
 	}
-	return nil
+	if err := im.st.setGitBytes(im.buildRepo.id, m.Size); err != nil {
+		return err
+	}
+	return im.finishRepository()
 }
 
 type countingReader struct {

@@ -129,6 +129,9 @@ func (im *importRun) handle(m *archive.Member) error {
 	if err := im.member(m); err != nil {
 		return err
 	}
+	if err := im.keep(m); err != nil {
+		return err
+	}
 	for _, note := range m.Notes {
 		im.warn(im.subjectOf(m), "%s", note)
 	}

@@ -221,6 +221,29 @@ DROP INDEX messages_job;
 	`
 ALTER TABLE jobs ADD COLUMN personal_projects_reused INTEGER NOT NULL DEFAULT 0;
 `,
+	// Exports. A job's type (imports and exports share the id sequence);
+	// the export slot (1 or 2) whose lock an export's runner holds, so
+	// that a reader can tell a dead runner from a live one. And the JSON
+	// documents and inner tars an import read, gzipped, kept so that an
+	// export writes back every field and file the archive brought in
+	// (importer/documents.go); each goes with its owner.
+	`
+ALTER TABLE jobs ADD COLUMN type TEXT NOT NULL DEFAULT 'com.atlassian.bitbucket.migration.import';
+ALTER TABLE jobs ADD COLUMN export_slot INTEGER;
+ALTER TABLE jobs ADD COLUMN export_request TEXT; -- JSON of model.ExportRequest
+ALTER TABLE repositories ADD COLUMN git_bytes INTEGER; -- the archive's objects tar: an export's estimate
+CREATE TABLE archive_documents (
+	id              INTEGER PRIMARY KEY,
+	project_id      INTEGER REFERENCES projects(id) ON DELETE CASCADE,
+	repository_id   INTEGER REFERENCES repositories(id) ON DELETE CASCADE,
+	pull_request_id INTEGER REFERENCES pull_requests(id) ON DELETE CASCADE,
+	kind            TEXT NOT NULL,
+	body            BLOB NOT NULL
+);
+CREATE UNIQUE INDEX archive_documents_project ON archive_documents(project_id, kind) WHERE project_id IS NOT NULL;
+CREATE UNIQUE INDEX archive_documents_repository ON archive_documents(repository_id, kind) WHERE repository_id IS NOT NULL;
+CREATE UNIQUE INDEX archive_documents_pull_request ON archive_documents(pull_request_id, kind) WHERE pull_request_id IS NOT NULL;
+`,
 }
 
 // maxOpenConns bounds the database connections: the import's writer and

@@ -261,16 +261,48 @@ func recordNotes(ctx context.Context, db *sql.DB, id int64, notes []string) erro
 // any import's transaction: for a job whose process is gone, or whose write
 // connection failed.
 func recordAbort(ctx context.Context, db *sql.DB, id int64, why string) error {
+	return recordEnd(ctx, db, id, model.StateAborted, "Import aborted", why)
+}
+
+// recordEnd records a job's end in state with its progress message, and
+// an ERROR message saying why (none when why is empty).
+func recordEnd(ctx context.Context, db *sql.DB, id int64, state model.State, progress, why string) error {
 	now := nowMillis()
-	if _, err := db.ExecContext(ctx, `UPDATE jobs SET state = ?, progress_message = 'Import aborted', updated_date = ?, end_date = ? WHERE id = ?`,
-		model.StateAborted, now, now, id); err != nil {
-		return fmt.Errorf("mark job %d aborted: %w", id, err)
+	if _, err := db.ExecContext(ctx, `UPDATE jobs SET state = ?, progress_message = ?, updated_date = ?, end_date = ? WHERE id = ?`,
+		state, progress, now, now, id); err != nil {
+		return fmt.Errorf("mark job %d %s: %w", id, state, err)
+	}
+	if why == "" {
+		return nil
 	}
 	if _, err := db.ExecContext(ctx, insertMessageSQL, id, id, model.SeverityError, "", why, now); err != nil {
-		return fmt.Errorf("log abort of job %d: %w", id, err)
+		return fmt.Errorf("log the end of job %d: %w", id, err)
 	}
 	return nil
 }
 
 func nullIfZero(n int64) sql.NullInt64    { return sql.NullInt64{Int64: n, Valid: n != 0} }
 func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// setGitBytes records the size of a repository's objects tar, from which
+// an export estimates its archive without walking the object store.
+func (s *store) setGitBytes(repoID, n int64) error {
+	_, err := s.w.exec(`UPDATE repositories SET git_bytes = ? WHERE id = ?`, n, repoID)
+	return err
+}
+
+// documentOwner names the column of archive_documents that owns a document.
+type documentOwner string
+
+const (
+	ownedByProject     documentOwner = "project_id"
+	ownedByRepository  documentOwner = "repository_id"
+	ownedByPullRequest documentOwner = "pull_request_id"
+)
+
+// keepDocument stores a gzipped document the archive brought, replacing
+// the owner's earlier one of the same kind.
+func (s *store) keepDocument(owner documentOwner, id int64, kind string, gz []byte) error {
+	_, err := s.w.exec(`INSERT OR REPLACE INTO archive_documents(`+string(owner)+`, kind, body) VALUES (?, ?, ?)`, id, kind, gz)
+	return err
+}

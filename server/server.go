@@ -128,12 +128,11 @@ func (s *Server) routes() {
 		s.route(base+wire.PathImportCancel, true, methods{http.MethodPost: s.cancel})
 		s.route(base+wire.PathImportMessages, true, methods{http.MethodGet: s.messages})
 
-		for _, p := range []string{wire.PathExports, wire.PathExportPreview, wire.PathExportCancel} {
-			s.route(base+p, true, methods{http.MethodPost: exportNotBuilt})
-		}
-		for _, p := range []string{wire.PathExport, wire.PathExportMessages} {
-			s.route(base+p, true, methods{http.MethodGet: exportNotBuilt})
-		}
+		s.route(base+wire.PathExports, true, methods{http.MethodPost: s.startExport})
+		s.route(base+wire.PathExportPreview, true, methods{http.MethodPost: s.previewExport})
+		s.route(base+wire.PathExport, true, methods{http.MethodGet: s.exportStatus})
+		s.route(base+wire.PathExportCancel, true, methods{http.MethodPost: s.exportCancel})
+		s.route(base+wire.PathExportMessages, true, methods{http.MethodGet: s.exportMessages})
 
 		// The read API, as client libraries call it: with or without a
 		// trailing slash ({$} matches the slash alone, not a subtree).
@@ -158,6 +157,7 @@ func (s *Server) routes() {
 	s.route(wire.ExtensionPrefix+wire.PathExtImports, true, methods{http.MethodGet: s.extJobs})
 	s.route(wire.ExtensionPrefix+wire.PathExtImport, true, methods{http.MethodGet: s.extJob})
 	s.route(wire.ExtensionPrefix+wire.PathPlacements, true, methods{http.MethodGet: s.placements})
+	s.route(wire.ExtensionPrefix+wire.PathExportPreview, true, methods{http.MethodPost: s.previewCounts})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", fmt.Sprintf("No resource at %s.", r.URL.Path))
 	})
@@ -246,8 +246,4 @@ func (s *Server) Drain() { s.draining.Store(true) }
 
 func (s *Server) applicationProperties(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.props)
-}
-
-func exportNotBuilt(w http.ResponseWriter, _ *http.Request) {
-	writeError(w, http.StatusNotImplemented, "", "Export is not supported by bbimport; run the export on the source Bitbucket.")
 }

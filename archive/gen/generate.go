@@ -208,9 +208,10 @@ func Generate(ctx context.Context, w io.Writer, opts Options) (Stats, error) {
 	if err := g.out.Close(); err != nil {
 		return Stats{}, err
 	}
-	g.stats.Members = g.out.counts.members
-	g.stats.MembersByKind = g.out.counts.byKind
-	g.stats.GitBytes = g.out.counts.gitBytes
+	counts := g.out.Counts()
+	g.stats.Members = counts.Members
+	g.stats.MembersByKind = counts.ByKind
+	g.stats.GitBytes = counts.GitBytes
 	g.stats.Bytes = g.out.Bytes()
 	g.stats.Users = len(g.users)
 	return g.stats, nil

@@ -165,7 +165,8 @@ func TestCountsFollowOptions(t *testing.T) {
 }
 
 // TestJSONStyles checks compact metadata with sorted keys and string ids,
-// and pull request JSON indented by two spaces, keys sorted too.
+// and pull request JSON as Jackson pretty-prints it, activity records
+// starting with their kind.
 func TestJSONStyles(t *testing.T) {
 	data, _ := shared(t)
 	for _, m := range readArchive(t, data) {
@@ -174,8 +175,8 @@ func TestJSONStyles(t *testing.T) {
 		}
 		pretty := m.kind == archive.KindPullRequestMetadata || m.kind == archive.KindPullRequestActivities
 		if m.kind == archive.KindPullRequestActivities && m.body[0] == '[' && len(m.body) > 2 {
-			if !bytes.HasPrefix(m.body, []byte("[\n  {\n    \"")) {
-				t.Fatalf("%s is not indented by two spaces: %.40q", m.hdr.Name, m.body)
+			if !bytes.HasPrefix(m.body, []byte("[ {\n  \"kind\" : ")) {
+				t.Fatalf("%s is not as Jackson writes it: %.40q", m.hdr.Name, m.body)
 			}
 		}
 		if pretty != bytes.Contains(m.body, []byte("\n")) {
@@ -184,7 +185,9 @@ func TestJSONStyles(t *testing.T) {
 		if bytes.Contains(m.body, []byte(`\u003c`)) || bytes.Contains(m.body, []byte(`\u0026`)) {
 			t.Fatalf("%s escapes HTML characters", m.hdr.Name)
 		}
-		checkSortedKeys(t, m.hdr.Name, json.NewDecoder(bytes.NewReader(m.body)))
+		if m.kind != archive.KindPullRequestActivities { // records start with their kind: see archive.TestJackson
+			checkSortedKeys(t, m.hdr.Name, json.NewDecoder(bytes.NewReader(m.body)))
+		}
 	}
 	var repo map[string]any
 	for _, m := range readArchive(t, data) {

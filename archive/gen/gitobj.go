@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"bbimport/archive"
 )
 
 // Git objects are made in Go, byte for byte as `git fast-import` makes them
@@ -320,7 +322,7 @@ func (s *packSink) add(id objectID, typ int, _ string, data []byte) error {
 		hdr[len(hdr)-1] |= 0x80
 		hdr = append(hdr, byte(size&0x7f))
 	}
-	cw := &countingWriter{w: out}
+	cw := &archive.CountingWriter{W: out}
 	cw.Write(hdr) //nolint:errcheck // sticks in the bufio.Writer until Flush
 	s.zw.Reset(cw)
 	s.zw.Write(data) //nolint:errcheck // as above
@@ -328,7 +330,7 @@ func (s *packSink) add(id objectID, typ int, _ string, data []byte) error {
 		return fmt.Errorf("pack object %s: %w", id, err)
 	}
 	s.entries = append(s.entries, packEntry{id: id, offset: s.off, crc: s.crc.Sum32()})
-	s.off += cw.n
+	s.off += cw.N
 	return nil
 }
 

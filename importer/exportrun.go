@@ -1,0 +1,649 @@
+package importer
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"golang.org/x/sys/unix"
+
+	"bbimport/archive"
+	"bbimport/model"
+)
+
+// exportRun is the state of one export while it writes its archive.
+type exportRun struct {
+	in      *Instance
+	run     *jobRun
+	w       *archive.Writer
+	started time.Time
+	final   string // the archive's path once whole
+	counts  model.ImportCounts
+	errors  int
+}
+
+// runExport writes the archive of req, records the job's end, and only
+// then lets go of the export slot.
+func (in *Instance) runExport(run *jobRun, req model.ExportRequest) {
+	stopWatch := make(chan struct{})
+	go in.watch(run, stopWatch)
+	ex := &exportRun{in: in, run: run, started: time.Now()}
+	final := ex.conclude(ex.execute(req))
+	close(stopWatch)
+	in.mu.Lock()
+	delete(in.exports, run.id)
+	in.mu.Unlock()
+	run.lock.Close()
+	run.finished = final
+	close(run.done)
+}
+
+// stopped reports whether the export was asked to stop: a cancel stops an
+// export at once, as Bitbucket's does.
+func (ex *exportRun) stopped() error {
+	if hook := ex.in.beforeCheckpoint; hook != nil {
+		hook(pointExportMember)
+	}
+	if ex.run.ctx.Err() != nil || ex.run.canceling() {
+		return errExportStopped
+	}
+	return nil
+}
+
+func (ex *exportRun) execute(req model.ExportRequest) (err error) {
+	ctx := ex.run.ctx
+	plan, err := ex.in.planExport(ctx, req.RepositoriesRequest.Includes)
+	if err != nil {
+		return err
+	}
+	dir, err := ex.in.exportLocation(req.ExportLocation)
+	if err != nil {
+		return err
+	}
+	ex.final = filepath.Join(dir, filepath.Base(exportName("", ex.run.id)))
+	partial := partialPath(ex.final)
+	f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", partial, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(partial)
+		}
+	}()
+	ex.run.mu.Lock()
+	ex.run.size = int64(plan.repos + plan.prs)
+	ex.run.mu.Unlock()
+	ex.run.setState(model.StateRunning)
+	ex.message(model.SeverityInfo, "", fmt.Sprintf("Exporting %d fork hierarchies (%d repositories, %d pull requests) of %d project(s) to %s",
+		len(plan.hierarchies), plan.repos, plan.prs, len(plan.projectKeys), ex.final))
+	bw := bufio.NewWriterSize(f, 1<<20)
+	ex.w = archive.NewWriter(bw)
+	ex.w.SetTime(time.Now())
+	details, err := archive.CompressMember(archive.MemberName(archive.KindInstanceDetails, archive.IDs{}), archive.InstanceDetailsJSON(ex.instanceDetails()))
+	if err != nil {
+		return err
+	}
+	if err := ex.w.AddRaw(archive.MemberName(archive.KindInstanceDetails, archive.IDs{}), details); err != nil {
+		return err
+	}
+	for _, h := range plan.hierarchies {
+		if err := ex.hierarchy(ctx, h); err != nil {
+			return err
+		}
+	}
+	if err := ex.w.Close(); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", partial, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", partial, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", partial, err)
+	}
+	if err := ex.stopped(); err != nil {
+		return err
+	}
+	// A link, unlike a rename, never replaces an archive that is there.
+	if err := os.Link(partial, ex.final); err != nil {
+		return fmt.Errorf("move the archive into place as %s: %w", ex.final, err)
+	}
+	return os.Remove(partial)
+}
+
+// pointExportMember is where tests cancel an export: before a member.
+const pointExportMember = "before an export member"
+
+// exportedVersion is the Bitbucket Data Center release whose archive
+// format an export writes.
+const (
+	exportedVersion      = "9.4.18"
+	exportedBuildVersion = "9004018"
+)
+
+func (ex *exportRun) instanceDetails() model.InstanceDetails {
+	return model.InstanceDetails{Product: "Bitbucket Data Center", Version: exportedVersion, BuildVersion: exportedBuildVersion,
+		ArchiveVersion: model.NewestArchiveVersion, DataCenter: true, InstanceName: "bbimport", NodeID: ex.in.nodeID}
+}
+
+func (ex *exportRun) hierarchy(ctx context.Context, h *planHierarchy) error {
+	for _, pid := range h.projects {
+		if err := ex.project(ctx, pid); err != nil {
+			return err
+		}
+	}
+	marker := archive.IDs{Hierarchy: h.id}
+	if err := ex.w.AddRaw(archive.MemberName(archive.KindHierarchyBegin, marker), nil); err != nil {
+		return err
+	}
+	for _, r := range h.repos {
+		if err := ex.repository(ctx, h, r); err != nil {
+			return err
+		}
+	}
+	return ex.w.AddRaw(archive.MemberName(archive.KindHierarchyEnd, marker), nil)
+}
+
+// documents reads the kept documents of one owner by kind, as kept
+// (gzipped: see keptBody).
+func (ex *exportRun) documents(ctx context.Context, owner documentOwner, id int64) (map[string][]byte, error) {
+	rows, err := ex.in.db.QueryContext(ctx, `SELECT kind, body FROM archive_documents WHERE `+string(owner)+` = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read documents: %w", err)
+	}
+	defer rows.Close()
+	docs := map[string][]byte{}
+	for rows.Next() {
+		var kind string
+		var body []byte
+		if err := rows.Scan(&kind, &body); err != nil {
+			return nil, fmt.Errorf("read documents: %w", err)
+		}
+		docs[kind] = body
+	}
+	return docs, rows.Err()
+}
+
+// addJSON writes a compact document (keys sorted) as a member.
+func (ex *exportRun) addJSON(kind archive.Kind, ids archive.IDs, v any) error {
+	if err := ex.stopped(); err != nil {
+		return err
+	}
+	data, err := archive.JSONMember(archive.MemberName(kind, ids), v, false)
+	if err != nil {
+		return err
+	}
+	return ex.w.AddRaw(archive.MemberName(kind, ids), data)
+}
+
+// addKept writes a kept member back as it was kept, if there is one:
+// nothing is made up for what the archive did not carry.
+func (ex *exportRun) addKept(kind archive.Kind, ids archive.IDs, docs map[string][]byte) error {
+	gz, ok := docs[kind.String()]
+	if !ok {
+		return nil
+	}
+	if err := ex.stopped(); err != nil {
+		return err
+	}
+	return ex.w.AddRaw(archive.MemberName(kind, ids), gz)
+}
+
+// decodeKept decodes a kept document keeping its numbers as written.
+func decodeKept(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
+}
+
+// keptObject is a kept document as an object, or an empty one.
+func keptObject(docs map[string][]byte, kind archive.Kind) (map[string]any, error) {
+	obj := map[string]any{}
+	gz, ok := docs[kind.String()]
+	if !ok {
+		return obj, nil
+	}
+	raw, err := gunzipDocument(gz)
+	if err != nil {
+		return nil, fmt.Errorf("read the kept %s: %w", kind, err)
+	}
+	v, err := decodeKept(raw)
+	if err != nil {
+		return nil, fmt.Errorf("read the kept %s: %w", kind, err)
+	}
+	if m, ok := v.(map[string]any); ok {
+		obj = m
+	}
+	return obj, nil
+}
+
+// project writes a project's metadata and permissions: the kept document
+// with this instance's id, key, name, description, visibility and type.
+func (ex *exportRun) project(ctx context.Context, pid int64) error {
+	var key, name, description, typ string
+	var public bool
+	if err := ex.in.db.QueryRowContext(ctx, `SELECT key, name, description, public, type FROM projects WHERE id = ?`, pid).
+		Scan(&key, &name, &description, &public, &typ); err != nil {
+		return fmt.Errorf("read project %d: %w", pid, err)
+	}
+	docs, err := ex.documents(ctx, ownedByProject, pid)
+	if err != nil {
+		return err
+	}
+	p, err := keptObject(docs, archive.KindProject)
+	if err != nil {
+		return err
+	}
+	id := strconv.FormatInt(pid, 10)
+	p["id"], p["key"], p["name"], p["public"] = id, key, name, public
+	p["type"] = model.ProjectTypeNormal
+	if typ == "PERSONAL" {
+		p["type"] = model.ProjectTypePersonal
+	}
+	// Archives of version 1 leave an empty description out.
+	if _, had := p["description"]; had || description != "" {
+		p["description"] = description
+	}
+	ids := archive.IDs{Project: id}
+	ex.run.setProgress("Exporting project "+key, ex.done())
+	if err := ex.addJSON(archive.KindProject, ids, p); err != nil {
+		return err
+	}
+	if err := ex.addKept(archive.KindProjectAllPermissions, ids, docs); err != nil {
+		return err
+	}
+	if err := ex.addKept(archive.KindProjectPermissions, ids, docs); err != nil {
+		return err
+	}
+	ex.counts.Projects++
+	return nil
+}
+
+// repository writes one repository: metadata, permissions, git data, LFS
+// settings and its pull requests in ascending id.
+func (ex *exportRun) repository(ctx context.Context, h *planHierarchy, r *planRepo) error {
+	subject := r.projectKey + "/" + r.slug
+	ex.run.setProgress("Exporting "+subject, ex.done())
+	var scm string
+	var forkable, public bool
+	if err := ex.in.db.QueryRowContext(ctx, `SELECT scm_id, forkable, public FROM repositories WHERE id = ?`, r.id).
+		Scan(&scm, &forkable, &public); err != nil {
+		return fmt.Errorf("read repository %s: %w", subject, err)
+	}
+	docs, err := ex.documents(ctx, ownedByRepository, r.id)
+	if err != nil {
+		return err
+	}
+	meta, err := keptObject(docs, archive.KindRepository)
+	if err != nil {
+		return err
+	}
+	id := strconv.FormatInt(r.id, 10)
+	pid := strconv.FormatInt(r.projectID, 10)
+	meta["forkable"], meta["hierarchyId"], meta["id"], meta["name"] = forkable, h.id, id, r.name
+	meta["projectId"], meta["public"], meta["scmId"], meta["slug"] = pid, public, scm, r.slug
+	delete(meta, "originId")
+	if r.originID != 0 {
+		meta["originId"] = strconv.FormatInt(r.originID, 10)
+	}
+	ids := archive.IDs{Project: pid, Repository: id}
+	if err := ex.addJSON(archive.KindRepository, ids, meta); err != nil {
+		return err
+	}
+	if err := ex.addKept(archive.KindRepositoryPermissions, ids, docs); err != nil {
+		return err
+	}
+	for _, kind := range []archive.Kind{archive.KindGitMetadata, archive.KindGitHooks} {
+		if err := ex.innerTar(kind, ids, docs); err != nil {
+			return err
+		}
+	}
+	if raw := docs[archive.KindGitMetadata.String()]; raw == nil {
+		ex.message(model.SeverityWarn, subject, fmt.Sprintf("Repository %s was imported by a bbimport that did not keep its git metadata: its archive has no metadata member, and an import of it fails", subject))
+	}
+	objects, err := ex.objectFiles(r.id)
+	if err != nil {
+		return fmt.Errorf("list the objects of %s: %w", subject, err)
+	}
+	if err := ex.stopped(); err != nil {
+		return err
+	}
+	if err := ex.w.AddTar(archive.KindGitObjects, ids, objects); err != nil {
+		return err
+	}
+	if err := ex.addKept(archive.KindLFSSettings, ids, docs); err != nil {
+		return err
+	}
+	if err := ex.pullRequests(ctx, ids, subject); err != nil {
+		return err
+	}
+	ex.counts.Repositories++
+	ex.publishCounts()
+	return nil
+}
+
+// innerTar writes a kept inner tar back, its files as they were read,
+// dated as the export.
+func (ex *exportRun) innerTar(kind archive.Kind, ids archive.IDs, docs map[string][]byte) error {
+	gz, ok := docs[kind.String()]
+	if !ok {
+		return nil
+	}
+	if err := ex.stopped(); err != nil {
+		return err
+	}
+	raw, err := gunzipDocument(gz)
+	if err != nil {
+		return fmt.Errorf("read the kept %s: %w", kind, err)
+	}
+	var files []archive.TarFile
+	tr := tar.NewReader(bytes.NewReader(raw))
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read the kept %s: %w", kind, err)
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return fmt.Errorf("read the kept %s: %w", kind, err)
+		}
+		files = append(files, archive.TarFile{Name: hdr.Name, Mode: hdr.Mode, Data: data})
+	}
+	if files == nil {
+		files = []archive.TarFile{}
+	}
+	return ex.w.AddTar(kind, ids, files)
+}
+
+var looseObjectDir = regexp.MustCompile(`^[0-9a-f]{2}$`)
+
+// objectFiles lists a repository's own object store as the archive's
+// objects tar holds it: loose objects and packs with their indexes (a
+// fork's objects are what its origin lacks, as imported).
+func (ex *exportRun) objectFiles(id int64) ([]archive.TarFile, error) {
+	root := filepath.Join(ex.in.repositoryDir(id), "objects")
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	files := []archive.TarFile{}
+	for _, e := range entries {
+		switch {
+		case e.IsDir() && looseObjectDir.MatchString(e.Name()):
+			objs, err := os.ReadDir(filepath.Join(root, e.Name()))
+			if err != nil {
+				return nil, err
+			}
+			for _, o := range objs {
+				if o.Type().IsRegular() {
+					files = append(files, objectFile(e.Name()+"/"+o.Name(), filepath.Join(root, e.Name(), o.Name()), o))
+				}
+			}
+		case e.IsDir() && e.Name() == "pack":
+			packs, err := os.ReadDir(filepath.Join(root, "pack"))
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range packs {
+				if ext := filepath.Ext(p.Name()); p.Type().IsRegular() && (ext == ".pack" || ext == ".idx") {
+					files = append(files, objectFile("pack/"+p.Name(), filepath.Join(root, "pack", p.Name()), p))
+				}
+			}
+		}
+	}
+	return files, nil
+}
+
+// objectFile is one file of an objects tar, read-only as Bitbucket
+// writes them, its size from the directory listing's stat.
+func objectFile(name, path string, e os.DirEntry) archive.TarFile {
+	f := archive.TarFile{Name: name, Mode: 0o400, Path: path}
+	if fi, err := e.Info(); err == nil {
+		f.Size = fi.Size()
+	}
+	return f
+}
+
+// pullRequests writes a repository's pull requests from their kept
+// documents, in ascending id, with the ancestor cache the import kept.
+func (ex *exportRun) pullRequests(ctx context.Context, repo archive.IDs, subject string) error {
+	rid, _ := strconv.ParseInt(repo.Repository, 10, 64)
+	rows, err := ex.in.db.QueryContext(ctx, `SELECT p.scoped_id, p.ancestor_from, p.ancestor_to, p.merge_base, d.kind, d.body
+		FROM pull_requests p LEFT JOIN archive_documents d ON d.pull_request_id = p.id
+		WHERE p.repository_id = ? ORDER BY p.scoped_id`, rid)
+	if err != nil {
+		return fmt.Errorf("read the pull requests of %s: %w", subject, err)
+	}
+	defer rows.Close()
+	type pending struct {
+		scoped int64
+		cache  *model.AncestorCache
+		docs   map[string][]byte
+	}
+	var cur *pending
+	missing := 0
+	flush := func() error {
+		if cur == nil {
+			return nil
+		}
+		p := cur
+		cur = nil
+		ids := repo
+		ids.PullRequest = p.scoped
+		meta := p.docs[archive.KindPullRequestMetadata.String()]
+		if meta == nil {
+			missing++
+			return nil
+		}
+		for _, kind := range []archive.Kind{archive.KindPullRequestMetadata, archive.KindPullRequestActivities} {
+			if err := ex.addKept(kind, ids, p.docs); err != nil {
+				return err
+			}
+		}
+		if p.cache != nil {
+			if err := ex.w.AddTar(archive.KindPullRequestCaches, ids, []archive.TarFile{{Name: "cached-ancestor.txt", Mode: 0o644, Data: []byte(p.cache.String())}}); err != nil {
+				return err
+			}
+		}
+		ex.counts.PullRequests++
+		ex.run.setProgress("", ex.done())
+		return nil
+	}
+	for rows.Next() {
+		var scoped int64
+		var from, to, base, kind sql.NullString
+		var body []byte
+		if err := rows.Scan(&scoped, &from, &to, &base, &kind, &body); err != nil {
+			return fmt.Errorf("read the pull requests of %s: %w", subject, err)
+		}
+		if cur == nil || cur.scoped != scoped {
+			if err := flush(); err != nil {
+				return err
+			}
+			cur = &pending{scoped: scoped, docs: map[string][]byte{}}
+			if from.Valid {
+				cur.cache = &model.AncestorCache{FromTip: from.String, ToTip: to.String, MergeBase: base.String}
+			}
+		}
+		if kind.Valid {
+			cur.docs[kind.String] = body
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the pull requests of %s: %w", subject, err)
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if missing > 0 {
+		ex.message(model.SeverityWarn, subject, fmt.Sprintf("%d pull request(s) of %s were imported by a bbimport that did not keep their documents and were not exported", missing, subject))
+	}
+	return nil
+}
+
+// done is how far the export is, in the units of its run's size:
+// repositories and pull requests written.
+func (ex *exportRun) done() int64 {
+	return int64(ex.counts.Repositories + ex.counts.PullRequests)
+}
+
+func (ex *exportRun) publishCounts() {
+	c := ex.counts
+	ex.run.mu.Lock()
+	ex.run.job.Counts = &c
+	ex.run.mu.Unlock()
+}
+
+// message logs into the job at once: an export holds no transaction.
+func (ex *exportRun) message(sev model.Severity, subject, text string) {
+	if sev == model.SeverityError {
+		ex.errors++
+	}
+	_, _ = ex.in.db.Exec(insertMessageSQL, ex.run.id, ex.run.id, string(sev), subject, text, nowMillis())
+}
+
+// conclude records the export's end: COMPLETED with the archive whole,
+// CANCELED or ABORTED with no archive left behind.
+func (ex *exportRun) conclude(err error) model.Job {
+	summary := fmt.Sprintf("%d project(s), %d repositories and %d pull request(s)", ex.counts.Projects, ex.counts.Repositories, ex.counts.PullRequests)
+	var state model.State
+	switch {
+	case errors.Is(err, errExportStopped) || ex.run.ctx.Err() != nil:
+		state = model.StateCanceled
+		ex.message(model.SeverityWarn, "", "Export canceled: it stopped at once and left no archive")
+	case err != nil:
+		state = model.StateAborted
+		ex.message(model.SeverityError, "", fmt.Sprintf("Export aborted: %v. No archive was written", err))
+	default:
+		state = model.StateCompleted
+		if ex.errors > 0 {
+			state = model.StateFailed
+		}
+		size := ""
+		if fi, serr := os.Stat(ex.final); serr == nil {
+			size = " (" + humanize.IBytes(uint64(fi.Size())) + ")"
+		}
+		ex.message(model.SeverityInfo, "", fmt.Sprintf("Export finished in %s: %s written to %s%s",
+			time.Since(ex.started).Round(time.Millisecond), summary, ex.final, size))
+	}
+	ex.publishCounts()
+	ex.run.mu.Lock()
+	ex.run.job.State = state
+	ex.run.job.EndDate = nowMillis()
+	ex.run.job.UpdatedDate = ex.run.job.EndDate
+	if state == model.StateCompleted || state == model.StateFailed {
+		ex.run.job.Progress.Percentage = 100
+	}
+	ex.run.job.Progress.Message = "Export " + strings.ToLower(string(state))
+	j := ex.run.job
+	ex.run.mu.Unlock()
+	_, derr := ex.in.db.Exec(`UPDATE jobs SET state = ?, progress_message = ?, percentage = ?, updated_date = ?, end_date = ?,
+		imported_projects = ?, imported_repositories = ?, imported_pull_requests = ? WHERE id = ?`,
+		j.State, j.Progress.Message, j.Progress.Percentage, j.UpdatedDate, j.EndDate,
+		ex.counts.Projects, ex.counts.Repositories, ex.counts.PullRequests, j.ID)
+	if derr != nil {
+		fmt.Fprintf(os.Stderr, "bbimport: record the end of export %d: %v\n", j.ID, derr)
+	}
+	return j
+}
+
+// RunExport runs export job id in this process to its end: the body of
+// the runner command when started with --export. It needs the export
+// slot lock StartExport hands its runner. ctx ending stops the export.
+func RunExport(ctx context.Context, opts Options, id int64) error {
+	unix.CloseOnExec(runnerArchiveFD)
+	lock := os.NewFile(runnerArchiveFD, "export.lock")
+	opts.Runner = nil
+	stopProfile, err := startCPUProfile(os.Getenv(cpuProfileEnv))
+	if err != nil {
+		return fmt.Errorf("export %d: %w", id, err)
+	}
+	defer stopProfile()
+	in, err := Open(opts)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	var slot int
+	var reqJSON string
+	if err := in.db.QueryRowContext(ctx, `SELECT COALESCE(export_slot, 0), COALESCE(export_request, '') FROM jobs WHERE id = ? AND type = ?`,
+		id, model.JobTypeExport).Scan(&slot, &reqJSON); err != nil {
+		return fmt.Errorf("export %d: %w", id, err)
+	}
+	if err := in.checkSlot(lock, slot); err != nil {
+		return fmt.Errorf("export %d: %w; the runner runs only as started by bbimport export, serve or the console", id, err)
+	}
+	var req model.ExportRequest
+	if err := json.Unmarshal([]byte(reqJSON), &req); err != nil {
+		return fmt.Errorf("export %d: read its request: %w", id, err)
+	}
+	res, err := in.db.ExecContext(ctx, `UPDATE jobs SET runner_pid = ?, heartbeat = ? WHERE id = ? AND runner_pid IS NULL AND end_date IS NULL`,
+		os.Getpid(), nowMillis(), id)
+	if err != nil {
+		return fmt.Errorf("export %d: record the runner: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("export %d is not waiting for a runner", id)
+	}
+	rows, err := in.queryJobs(ctx, ` WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("export %d: read it back: %w", id, err)
+	}
+	if len(rows) == 0 {
+		return fmt.Errorf("export %d: read it back: it is gone", id)
+	}
+	run := newRun(rows[0].Job, nil, 0, lock)
+	in.mu.Lock()
+	if in.exports == nil {
+		in.exports = map[int64]*jobRun{}
+	}
+	in.exports[id] = run
+	in.mu.Unlock()
+	go func() {
+		select {
+		case <-ctx.Done():
+			run.stopNow()
+		case <-run.done:
+		}
+	}()
+	in.runExport(run, req)
+	return nil
+}
+
+// checkSlot makes sure the runner holds the job's export slot lock.
+func (in *Instance) checkSlot(lock *os.File, slot int) error {
+	fi, err := lock.Stat()
+	if err != nil {
+		return fmt.Errorf("no export lock inherited: %w", err)
+	}
+	want, err := os.Stat(in.exportSlotPath(slot))
+	if err != nil || !os.SameFile(fi, want) {
+		return fmt.Errorf("the inherited descriptor %d is not %s", runnerArchiveFD, in.exportSlotPath(slot))
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return fmt.Errorf("the export lock is not ours: %w", err)
+	}
+	return nil
+}

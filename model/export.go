@@ -1,0 +1,124 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// JobTypeExport is the type Bitbucket gives its export jobs.
+const JobTypeExport = "com.atlassian.bitbucket.migration.export"
+
+// Exporter is what starts and previews exports: the in-process importer's
+// home (its instance is the export's source) and, through REST, a real
+// Bitbucket or serve. An export is a job like an import: Backend's Job,
+// Messages, Cancel and KnownJobs follow it, in the same id sequence.
+type Exporter interface {
+	// Exportable lists the projects of the instance with their
+	// repositories, for a console to pick from.
+	Exportable(ctx context.Context) ([]ExportableProject, error)
+	// PreviewExport says what req would export, and whether it fits: no
+	// archive is written and no job is started. A selector that matches
+	// nothing is an error (ErrNoSuchSelection) naming it.
+	PreviewExport(ctx context.Context, req ExportRequest) (ExportPreview, error)
+	// StartExport starts an export job. It is refused with
+	// ErrExportsRunning while the instance already runs its most exports,
+	// with ErrNotEnoughDisk when the estimate exceeds the free disk (unless
+	// req.Force), and with ErrBadExportLocation for a location outside the
+	// export directory.
+	StartExport(ctx context.Context, req ExportRequest) (Job, error)
+}
+
+// RepositorySelector is one of Bitbucket's export selectors: a repository
+// {"projectKey":"PRJ","slug":"repo"}, a project's repositories
+// {"projectKey":"PRJ","slug":"*"}, or everything {"projectKey":"*","slug":"*"}.
+type RepositorySelector struct {
+	ProjectKey string `json:"projectKey"`
+	Slug       string `json:"slug"`
+}
+
+// All is the selector "*/*".
+func (s RepositorySelector) All() bool { return s.ProjectKey == "*" && s.Slug == "*" }
+
+// String is the selector as the command line writes it: PRJ/slug.
+func (s RepositorySelector) String() string { return s.ProjectKey + "/" + s.Slug }
+
+// ParseSelector reads PRJ/slug, PRJ/* or */*.
+func ParseSelector(s string) (RepositorySelector, error) {
+	key, slug, ok := strings.Cut(s, "/")
+	switch {
+	case !ok || key == "" || slug == "" || strings.Contains(slug, "/"):
+		return RepositorySelector{}, fmt.Errorf("%w: %q is not PRJ/slug, PRJ/* or */*", ErrBadSelector, s)
+	case key == "*" && slug != "*":
+		return RepositorySelector{}, fmt.Errorf("%w: %q selects a slug in every project; Bitbucket knows */* only", ErrBadSelector, s)
+	}
+	return RepositorySelector{ProjectKey: key, Slug: slug}, nil
+}
+
+// ExportRequest is Bitbucket's export request body. Force is bbimport's:
+// start even when the estimate exceeds the free disk.
+type ExportRequest struct {
+	RepositoriesRequest RepositoriesRequest `json:"repositoriesRequest"`
+	ExportLocation      string              `json:"exportLocation,omitempty"`
+	Force               bool                `json:"-"`
+}
+
+// RepositoriesRequest holds the selectors of an export.
+type RepositoriesRequest struct {
+	Includes []RepositorySelector `json:"includes"`
+}
+
+// ExportPreview is what an export request selects and whether it fits,
+// as data: the console shows it and the command prints it.
+type ExportPreview struct {
+	Projects     []ExportPreviewProject `json:"projects"`
+	Hierarchies  int                    `json:"hierarchies"`
+	Repositories int                    `json:"repositories"`
+	Forks        int                    `json:"forks"`
+	PullRequests int                    `json:"pullRequests"`
+	// EstimatedBytes is the archive's size as estimated from the git data
+	// and the stored documents; FreeBytes what the export directory's
+	// file system has free.
+	EstimatedBytes int64 `json:"estimatedBytes"`
+	FreeBytes      int64 `json:"freeBytes"`
+	// Directory is where the archive will be written (absolute, in-process).
+	Directory string `json:"directory,omitempty"`
+}
+
+// Fits reports whether the estimate is within the free disk.
+func (p ExportPreview) Fits() bool { return p.EstimatedBytes <= p.FreeBytes }
+
+// ExportPreviewProject is one project of a preview with the repositories
+// (slugs) it contributes, a hierarchy's forks included.
+type ExportPreviewProject struct {
+	Key          string   `json:"key"`
+	Name         string   `json:"name"`
+	Repositories []string `json:"repositories"`
+}
+
+// ExportableProject is a project of the instance and its repositories.
+type ExportableProject struct {
+	Key          string                 `json:"key"`
+	Name         string                 `json:"name"`
+	Personal     bool                   `json:"personal,omitempty"`
+	Repositories []ExportableRepository `json:"repositories"`
+}
+
+// ExportableRepository is one repository of an ExportableProject. Origin
+// is "PRJ/slug" of a fork's origin: selecting either selects both.
+type ExportableRepository struct {
+	Slug         string `json:"slug"`
+	Name         string `json:"name"`
+	Origin       string `json:"origin,omitempty"`
+	PullRequests int    `json:"pullRequests"`
+}
+
+// Errors of exports, beside Backend's (ErrNotEnoughDisk, ErrJobNotFound,
+// ErrJobFinished).
+var (
+	ErrBadSelector       = errors.New("bad export selector")                         // 400
+	ErrNoSuchSelection   = errors.New("the selector matches nothing")                // 400, naming it
+	ErrBadExportLocation = errors.New("bad export location")                         // 400
+	ErrExportsRunning    = errors.New("the most exports this node runs are running") // 503
+)
