@@ -13,9 +13,10 @@ func newCancelCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cancel JOB",
 		Short: "Ask an import job to stop at its next checkpoint",
-		Long: `Ask an import job to stop at its next checkpoint: after the current fork
-hierarchy has been imported and verified, before the next repository, or
-before the next pull request. With --wait, follow it until it has stopped.
+		Long: `Ask an import job to stop at its next checkpoint: after the git data of
+the current fork hierarchy (its pull requests are then left out), before the
+next repository, or before the next pull request. With --wait, follow it
+until it has stopped.
 
 In-process the job runs in a runner process of its own; cancel works from
 any shell on the same home: the job shows CANCELING at once and its runner

@@ -13,7 +13,6 @@ import (
 
 	"bbimport/model"
 	"bbimport/termsafe"
-	"bbimport/ui"
 )
 
 func newStatusCmd(g *globalFlags) *cobra.Command {
@@ -85,7 +84,7 @@ func printJob(out io.Writer, job model.Job) {
 		fmt.Fprintf(tw, "Archive\t%s\n", termsafe.String(job.Archive))
 	}
 	if c := job.Counts; c != nil {
-		fmt.Fprintf(tw, "Imported\t%s, %s, %s\n", ui.Plural(c.Projects, "project", "projects"), ui.Plural(c.Repositories, "repository", "repositories"), ui.Plural(c.PullRequests, "pull request", "pull requests"))
+		fmt.Fprintf(tw, "Imported\t%s, %s, %s\n", model.Plural(c.Projects, "project", "projects"), model.Plural(c.Repositories, "repository", "repositories"), model.Plural(c.PullRequests, "pull request", "pull requests"))
 	}
 	fmt.Fprintf(tw, "Progress\t%d%% %s\n", job.Progress.Percentage, termsafe.String(job.Progress.Message))
 	fmt.Fprintf(tw, "Started\t%s\n", formatMillis(job.StartDate))

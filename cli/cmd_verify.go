@@ -16,7 +16,6 @@ import (
 
 	"bbimport/model"
 	"bbimport/termsafe"
-	"bbimport/ui"
 	"bbimport/verify"
 )
 
@@ -282,9 +281,9 @@ func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport
 	var lines []string
 	say := func(format string, a ...any) { lines = append(lines, fmt.Sprintf(format, a...)) }
 	say("The remainder archive %s holds %s (%s, %s) of %s.", filepath.Base(path),
-		ui.Plural(len(plan.Hierarchies), "fork hierarchy", "fork hierarchies"),
-		ui.Plural(plan.Repositories, "repository", "repositories"),
-		ui.Plural(plan.PullRequests, "pull request", "pull requests"), r.Archive)
+		model.Plural(len(plan.Hierarchies), "fork hierarchy", "fork hierarchies"),
+		model.Plural(plan.Repositories, "repository", "repositories"),
+		model.Plural(plan.PullRequests, "pull request", "pull requests"), r.Archive)
 	for _, p := range plan.Projects {
 		switch {
 		case p.Personal:

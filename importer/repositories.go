@@ -33,6 +33,9 @@ func (im *importRun) repository(r *model.Repository) error {
 		if origin = im.repos[r.OriginID]; origin == nil || origin.failed || origin == repo {
 			repo.failed, repo.skipReason = true, "its origin was not imported"
 			im.error(repo.subject, "Fork %s was not imported: its origin (archive id %s) was not imported, and a fork shares its origin's objects", repo.subject, r.OriginID)
+			if h := im.hierarchy; h != nil {
+				h.leftOut = append(h.leftOut, "fork "+repo.subject)
+			}
 			return nil
 		}
 	}
@@ -159,6 +162,8 @@ func (im *importRun) finishRepository() error {
 			// Without its origin no repository of the hierarchy is
 			// imported: none is said to be verified at its end.
 			im.hierarchy = nil
+		} else if h != nil {
+			h.leftOut = append(h.leftOut, "repository "+repo.subject)
 		}
 		return im.dropRepository(repo)
 	case err != nil:
@@ -175,7 +180,8 @@ func (im *importRun) finishRepository() error {
 		im.warn(repo.subject, "%s", note)
 	}
 	if b.hooks > 0 {
-		im.warn(repo.subject, "%d hook file(s) from the archive were kept inert under imported-hooks/ and are not installed", b.hooks)
+		im.warn(repo.subject, "%s from the archive %s kept inert in %s and %s not installed",
+			model.Plural(b.hooks, "hook file", "hook files"), wasWere(b.hooks), filepath.Join(im.in.repositoryDir(repo.id), hooksDir), isAre(b.hooks))
 	}
 	if err := im.st.setRepositoryAvailable(repo.id); err != nil {
 		return err

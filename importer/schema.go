@@ -221,6 +221,16 @@ DROP INDEX messages_job;
 	`
 ALTER TABLE jobs ADD COLUMN personal_projects_reused INTEGER NOT NULL DEFAULT 0;
 `,
+	// The process that started a job (runner_command is its command
+	// line; runner_pid the runner's, which may be another process), and
+	// the archive a job read: its size at the start and its SHA-256,
+	// computed while the import read it, so that verify knows the archive
+	// it is given is the one imported.
+	`
+ALTER TABLE jobs ADD COLUMN starter_pid INTEGER;
+ALTER TABLE jobs ADD COLUMN archive_size INTEGER;
+ALTER TABLE jobs ADD COLUMN archive_sha256 TEXT;
+`,
 }
 
 // maxOpenConns bounds the database connections: the import's writer and

@@ -266,7 +266,7 @@ func recordAbort(ctx context.Context, db *sql.DB, id int64, why string) error {
 		model.StateAborted, now, now, id); err != nil {
 		return fmt.Errorf("mark job %d aborted: %w", id, err)
 	}
-	if _, err := db.ExecContext(ctx, insertMessageSQL, id, id, model.SeverityError, "", why, now); err != nil {
+	if _, err := db.ExecContext(ctx, insertMessageSQL, id, id, model.SeverityError, "", model.Sentence(why), now); err != nil {
 		return fmt.Errorf("log abort of job %d: %w", id, err)
 	}
 	return nil

@@ -64,19 +64,43 @@ var (
 // can name the job, the process and since when. It matches
 // ErrImportRunning with errors.Is.
 type RunningImport struct {
-	JobID   int64
-	PID     int       // 0 when not known (a remote Bitbucket)
-	Command string    // the command line that started it, when known
-	Since   time.Time // zero when not known
+	JobID int64
+	PID   int // the process that runs the import; 0 when not known (a remote Bitbucket)
+	// The process that started it (import, serve, the console) and its
+	// command line, when known. A runner process runs what another
+	// started: then StarterPID differs from PID.
+	StarterPID int
+	Command    string
+	Since      time.Time // zero when not known
+}
+
+// Runner says which processes run the import and started it: "process
+// 13454, started by process 13400 (./bbimport serve)", or "process 13400
+// (./bbimport serve)" when they are one; "" when not known.
+func (e *RunningImport) Runner() string {
+	if e.PID == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("process %d", e.PID)
+	starter := e.Command
+	if starter != "" {
+		starter = " (" + starter + ")"
+	}
+	switch {
+	case e.StarterPID != 0 && e.StarterPID != e.PID:
+		s += fmt.Sprintf(", started by process %d%s", e.StarterPID, starter)
+	case e.StarterPID == e.PID:
+		s += starter
+	case starter != "":
+		s += ", started by" + starter
+	}
+	return s
 }
 
 func (e *RunningImport) Error() string {
 	s := fmt.Sprintf("%v: job %d", ErrImportRunning, e.JobID)
-	if e.PID != 0 {
-		s += fmt.Sprintf(", run by process %d", e.PID)
-		if e.Command != "" {
-			s += fmt.Sprintf(" (%s)", e.Command)
-		}
+	if r := e.Runner(); r != "" {
+		s += ", run by " + r
 	}
 	if !e.Since.IsZero() {
 		s += " since " + e.Since.Local().Format("2006-01-02 15:04:05")

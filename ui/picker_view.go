@@ -319,7 +319,7 @@ func (m Model) preview(w, h int) string {
 		if p.previewFocused {
 			scroll = "↓ scrolls"
 		}
-		lines = append(lines[:rows-1:rows-1], m.theme.Dim.Render(fmt.Sprintf("↓ %s below: %s", Plural(more, "more line", "more lines"), scroll)))
+		lines = append(lines[:rows-1:rows-1], m.theme.Dim.Render(fmt.Sprintf("↓ %s below: %s", model.Plural(more, "more line", "more lines"), scroll)))
 	}
 	return box(m.theme, "Preview · "+shownName(f), lines, w, h, p.previewFocused)
 }
@@ -379,7 +379,7 @@ func summaryLinesIn(t Theme, s model.ArchiveSummary, w int) []string {
 		{"Source", fmt.Sprintf("%s (%s %s)", s.Instance.InstanceName, s.Instance.Product, s.Instance.Version)},
 		{"Projects", fmt.Sprintf("%d: %s", len(s.Projects), strings.Join(keys, ", "))},
 		{"Hierarchies", fmt.Sprint(len(s.Hierarchies))},
-		{"Repositories", fmt.Sprintf("%d (%s)", s.Repositories, Plural(s.Forks, "fork", "forks"))},
+		{"Repositories", fmt.Sprintf("%d (%s)", s.Repositories, model.Plural(s.Forks, "fork", "forks"))},
 		{"Pull requests", fmt.Sprintf("%d: %d open, %d merged, %d declined", s.PullRequests.Total, s.PullRequests.Open, s.PullRequests.Merged, s.PullRequests.Declined)},
 		{"Git data", humanize.IBytes(uint64(s.GitBytes))},
 	} {

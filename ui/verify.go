@@ -327,16 +327,16 @@ func (m *Model) confirmRemainder(plan model.RemainderPlan, base, path string) {
 	}
 	lines := []string{
 		fmt.Sprintf("It holds %s, %s and %s of %s: %s.",
-			Plural(len(plan.Hierarchies), "fork hierarchy", "fork hierarchies"),
-			Plural(plan.Repositories, "repository", "repositories"),
-			Plural(plan.PullRequests, "pull request", "pull requests"),
+			model.Plural(len(plan.Hierarchies), "fork hierarchy", "fork hierarchies"),
+			model.Plural(plan.Repositories, "repository", "repositories"),
+			model.Plural(plan.PullRequests, "pull request", "pull requests"),
 			termsafe.String(filepath.Base(plan.Archive)), termsafe.String(named(plan.Hierarchies))),
 	}
 	lines = append(lines, projectsSaid(plan.Projects)...)
 	if len(plan.Incomplete) > 0 {
 		lines = append(lines, "", fmt.Sprintf("Imported again whole, beside the partial copy on the target: %s (%s). "+
 			"An import never reuses the fork parents that a canceled one left behind.",
-			termsafe.String(named(plan.Incomplete)), Plural(len(plan.Incomplete), "incomplete hierarchy", "incomplete hierarchies")))
+			termsafe.String(named(plan.Incomplete)), model.Plural(len(plan.Incomplete), "incomplete hierarchy", "incomplete hierarchies")))
 	}
 	// The name on a line of its own, where a narrow dialog does not wrap
 	// it at a dash.
@@ -381,7 +381,7 @@ func projectsSaid(ps []model.RemainderProject) []string {
 			firstDozen(created)+".")
 	}
 	if len(reused) > 0 {
-		lines = append(lines, "", "It reuses "+Plural(len(reused), "personal project", "personal projects")+": "+firstDozen(reused)+".")
+		lines = append(lines, "", "It reuses "+model.Plural(len(reused), "personal project", "personal projects")+": "+firstDozen(reused)+".")
 	}
 	return lines
 }
@@ -426,8 +426,8 @@ func (m *Model) remainderWritten(msg remainderWrittenMsg) tea.Cmd {
 	name := filepath.Base(msg.path)
 	m.picker.selectName(name)
 	m.setNotice(fmt.Sprintf("Wrote %s (%s, %s): enter imports it.", termsafe.String(name),
-		Plural(msg.plan.Repositories, "repository", "repositories"),
-		Plural(msg.plan.PullRequests, "pull request", "pull requests")), false)
+		model.Plural(msg.plan.Repositories, "repository", "repositories"),
+		model.Plural(msg.plan.PullRequests, "pull request", "pull requests")), false)
 	cmd, _ := m.pickerMessage(msg.list)
 	return cmd
 }
@@ -471,7 +471,7 @@ func (v *verifyPane) totalsLines(t Theme, w int) []string {
 	verdict := t.Good.Render("✓ Everything in the archive is on the target.")
 	if !r.Complete() {
 		verdict = t.Bad.Render("✗ "+hierarchiesSaid(r)) + ": " +
-			Plural(len(r.Differences), "difference", "differences") + " listed below."
+			model.Plural(len(r.Differences), "difference", "differences") + " listed below."
 	}
 	if v.busy != "" {
 		verdict = t.Busy.Render(v.busy)
@@ -520,7 +520,7 @@ func hierarchiesSaid(r *model.VerifyReport) string {
 		}
 		n := fmt.Sprint(p.n)
 		if len(parts) == 0 {
-			n = Plural(p.n, "fork hierarchy", "fork hierarchies")
+			n = model.Plural(p.n, "fork hierarchy", "fork hierarchies")
 		}
 		parts = append(parts, n+" "+p.what)
 	}
