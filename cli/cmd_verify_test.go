@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"archive/tar"
+	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -11,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 
+	"bbimport/archive/gen"
 	"bbimport/importer"
 	"bbimport/model"
 )
@@ -148,4 +153,61 @@ func gitOut(t *testing.T, dir string, args ...string) string {
 		t.Fatalf("git %v: %v", args, err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// TestVerifyRefusesAnotherArchive gives verify an archive that is not the
+// one the job imported: one of another size is refused at once, one of
+// the same size but other bytes once its SHA-256 is known; both exit 2,
+// naming the archive given and the job's.
+func TestVerifyRefusesAnotherArchive(t *testing.T) {
+	home, name := homeWithArchive(t, smallArchive)
+	if _, code, err := runCmd(t, "--home", home, "import", name, "--wait"); code != exitOK {
+		t.Fatalf("import: exit %d (%v)", code, err)
+	}
+	data, err := os.ReadFile(filepath.Join(home, "shared", "data", "migration", "import", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A byte of git objects changed: a whole archive still, whose
+	// metadata reads the same.
+	same := filepath.Join(t.TempDir(), "same-size.tar")
+	data[gitObjectsOffset(t, data)] ^= 0xff
+	if err := os.WriteFile(same, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "other.tar")
+	if _, err := gen.GenerateFile(context.Background(), other, gen.Options{Projects: 1, Repos: 1, PRs: 1, Commits: 1, Seed: 9}); err != nil {
+		t.Fatal(err)
+	}
+	for file, differs := range map[string]string{same: "its SHA-256 is ", other: " bytes, that one had "} {
+		out, code, err := runCmd(t, "--home", home, "verify", "1", "--archive", file)
+		if code != exitNotStarted || err == nil {
+			t.Fatalf("verify --archive %s: exit %d (%v)\n%s", file, code, err, out)
+		}
+		if msg := err.Error(); !strings.Contains(msg, file+" is not the archive job 1 imported ("+name+")") || !strings.Contains(msg, differs) ||
+			strings.Contains(msg, "moved since the import") {
+			t.Errorf("verify --archive %s says: %s", file, msg)
+		}
+	}
+	// The job's own archive still verifies, its SHA-256 checked on the way.
+	if out, code, err := runCmd(t, "--home", home, "verify", "1"); code != exitOK {
+		t.Errorf("verify of the job's own archive: exit %d (%v)\n%s", code, err, out)
+	}
+}
+
+// gitObjectsOffset is the offset of the first byte of the first git
+// objects member in the archive data.
+func gitObjectsOffset(t *testing.T, data []byte) int {
+	t.Helper()
+	r := bytes.NewReader(data)
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("no git objects member: %v", err)
+		}
+		if strings.Contains(h.Name, "/objects") && h.Size > 0 {
+			return len(data) - r.Len()
+		}
+	}
 }

@@ -146,3 +146,25 @@ func (c *Client) Placements(ctx context.Context, job int64) ([]model.Placement, 
 	}
 	return nil, err
 }
+
+// ImportedArchives reads what each job recorded of the archive it read,
+// from serve's extension of the REST API. A real Bitbucket (404) answers
+// model.ErrNotSupported.
+func (c *Client) ImportedArchives(ctx context.Context) ([]model.ImportedArchive, error) {
+	op := operation{what: "read what the import jobs recorded of their archives"}
+	var all []model.ImportedArchive
+	_, err := wire.Each(ctx, 0, func(ctx context.Context, start int) (model.Page[model.ImportedArchive], error) {
+		var p model.Page[model.ImportedArchive]
+		target := c.base + wire.ExtensionPrefix + wire.PathArchives + "?" + wire.PagingValues(start, wire.MaxLimit).Encode()
+		err := c.callURL(ctx, op, http.MethodGet, target, nil, &p)
+		return p, err
+	}, func(a model.ImportedArchive) error {
+		all = append(all, a)
+		return nil
+	})
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusNotFound {
+		return nil, fmt.Errorf("%s: %w: %s does not record the archives its jobs read (only bbimport serve does)", op.what, model.ErrNotSupported, c.base)
+	}
+	return all, err
+}

@@ -66,6 +66,11 @@ type importRun struct {
 	counts     model.ImportCounts // imported so far, committed or not
 	committed  model.ImportCounts // as of the last commit
 	errorCount int
+
+	// digest hashes the archive as the import reads it; its SHA-256 is
+	// recorded with the job, so that verify knows the archive it is given
+	// is the one imported.
+	digest *archive.Digest
 }
 
 type importedProject struct {
@@ -115,6 +120,31 @@ func (im *importRun) execute() error {
 	}
 	im.st = &store{w: w, job: im.run.id}
 	im.info("", "Importing %s (%s)", filepath.Base(im.run.archive), humanize.IBytes(uint64(im.run.size)))
+	if im.digest, err = archive.NewDigest(im.run.file); err != nil {
+		return err
+	}
+	// An earlier import of an archive of this size may have been of this
+	// one: its SHA-256 first, then, so that the log says so before
+	// anything is imported again.
+	earlier, err := im.in.importsOfSize(im.run.ctx, im.run.size, im.run.id)
+	if err != nil {
+		return err
+	}
+	if len(earlier) == 0 {
+		return archive.ReadDigest(im.digest, im.in.limits, im.handle)
+	}
+	im.run.setProgress("Computing the archive's SHA-256: an earlier import read an archive of this size", 0)
+	sha, _, err := im.digest.Finish(im.run.ctx)
+	im.digest = nil
+	if err != nil {
+		return err
+	}
+	if err := im.st.setArchiveSHA256(sha); err != nil {
+		return err
+	}
+	if same := sameArchive(earlier, sha); len(same) > 0 {
+		im.info("", "This archive was imported into this home before (same SHA-256 %s): %s; its projects are imported again under new keys", sha, describeImports(same))
+	}
 	return archive.ReadOpened(im.run.file, im.in.limits, im.handle)
 }
 
@@ -398,6 +428,7 @@ func (im *importRun) conclude(err error) model.Job {
 		}
 		im.info("", "Import finished in %s: %s, %s", time.Since(im.started).Round(time.Millisecond), summary, model.Plural(im.errorCount, "error", "errors"))
 	}
+	im.recordDigest(state)
 	im.run.mu.Lock()
 	im.run.job.State = state
 	im.run.job.EndDate = nowMillis()
@@ -464,4 +495,24 @@ func (im *importRun) finishWithoutWriter(err error) model.Job {
 // verify writes an archive of it.
 func remainderHint(job int64) string {
 	return fmt.Sprintf("To import the rest, write an archive of what is missing with bbimport verify %d --remainder FILE and import that", job)
+}
+
+// recordDigest reads what the import left of the archive (the tar's end,
+// or the rest after a cancel) and records the archive's SHA-256 with the
+// job, unless execute did at the start. A job stopped at once stops now,
+// and records none; nor does one whose archive cannot be read to its end.
+func (im *importRun) recordDigest(state model.State) {
+	if im.digest == nil || im.run.ctx.Err() != nil {
+		return
+	}
+	if state == model.StateCanceled {
+		im.run.setProgress("Computing the archive's SHA-256 for verify", 0)
+	}
+	sha, _, err := im.digest.Finish(im.run.ctx)
+	if err != nil {
+		return
+	}
+	if err := im.st.setArchiveSHA256(sha); err != nil {
+		im.dbErr = err
+	}
 }

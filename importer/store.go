@@ -242,6 +242,11 @@ func (s *store) saveJob(j model.Job) error {
 	return err
 }
 
+func (s *store) setArchiveSHA256(sha string) error {
+	_, err := s.w.exec(`UPDATE jobs SET archive_sha256 = ? WHERE id = ?`, sha, s.job)
+	return err
+}
+
 func (s *store) due() bool     { return s.w.due() }
 func (s *store) commit() error { return s.w.commit() }
 func (s *store) close()        { s.w.close() }

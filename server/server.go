@@ -26,6 +26,7 @@ type Importer interface {
 	model.Backend
 	Reader
 	model.Placer
+	model.ArchiveRecorder
 	// Shutdown refuses new imports, asks a running one to stop at its next
 	// checkpoint and waits for it.
 	Shutdown(ctx context.Context) error
@@ -156,6 +157,7 @@ func (s *Server) routes() {
 		}
 	}
 	s.route(wire.ExtensionPrefix+wire.PathPlacements, true, methods{http.MethodGet: s.placements})
+	s.route(wire.ExtensionPrefix+wire.PathArchives, true, methods{http.MethodGet: s.archives})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", fmt.Sprintf("No resource at %s.", r.URL.Path))
 	})

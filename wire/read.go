@@ -110,6 +110,9 @@ func NotFoundOf(exception string) error {
 const (
 	ExtensionPrefix = "/rest/bbimport/1.0"
 	PathPlacements  = "/imports/{" + WildJobID + "}/placements"
+	// PathArchives lists what each job recorded of the archive it read
+	// (model.ImportedArchive), newest first.
+	PathArchives = "/imports/archives"
 )
 
 // PlacementsPath is the path, below ExtensionPrefix, of where a job put

@@ -486,3 +486,8 @@ func (f *Fake) IsShutdown() bool {
 	defer f.mu.Unlock()
 	return f.shutdown
 }
+
+// ImportedArchives lists no archive: the fake reads none.
+func (f *Fake) ImportedArchives(context.Context) ([]model.ImportedArchive, error) {
+	return []model.ImportedArchive{}, nil
+}
