@@ -150,16 +150,29 @@ could not run.`,
 	return cmd
 }
 
-// printVerify prints the differences, one line each saying what to do,
-// then the totals. Every name comes from the archive or the target, and
-// goes through termsafe.String.
+// printVerify prints the differences, one line each (a repository's
+// missing pull requests grouped into one), then the totals, then once
+// what to do. Every name comes from the archive or the target, and goes
+// through termsafe.String.
 func printVerify(out io.Writer, r model.VerifyReport, remainder string) {
-	fix := "import the remainder: bbimport verify " + jobList(r.Jobs) + " --remainder FILE"
-	if remainder != "" {
-		fix = "import the remainder written below"
-	}
-	for _, d := range r.Differences {
-		fmt.Fprintln(out, termsafe.String(differenceLine(d, fix)))
+	var moved, changed bool
+	ds := r.Differences
+	for i := 0; i < len(ds); i++ {
+		d := ds[i]
+		if d.Kind == model.VerifyPullRequest && d.Status == model.VerifyMissing {
+			// The run of this repository's missing pull requests: sorted
+			// by number, they follow one another.
+			j := i
+			for j+1 < len(ds) && ds[j+1].Kind == d.Kind && ds[j+1].Status == d.Status && ds[j+1].Repository == d.Repository && ds[j+1].Target == d.Target {
+				j++
+			}
+			fmt.Fprintln(out, termsafe.String(missingPullRequestsLine(ds[i:j+1])))
+			i = j
+			continue
+		}
+		moved = moved || d.Kind == model.VerifyRef && d.Status == model.VerifyDiffers
+		changed = changed || d.Kind == model.VerifyPullRequest && d.Status == model.VerifyDiffers
+		fmt.Fprintln(out, termsafe.String(differenceLine(d)))
 	}
 	if len(r.Differences) > 0 {
 		fmt.Fprintln(out)
@@ -180,47 +193,98 @@ func printVerify(out io.Writer, r model.VerifyReport, remainder string) {
 	tw.Flush()
 	if r.Complete() {
 		fmt.Fprintln(out, "Everything in the archive is on the target.")
+		return
+	}
+	fmt.Fprintln(out)
+	if r.Lacking() {
+		if remainder != "" {
+			fmt.Fprintln(out, "What is missing is in the remainder archive written below: import it.")
+		} else {
+			fmt.Fprintf(out, "To import what is missing, write a remainder archive with bbimport verify %s --remainder FILE and import it; "+
+				"it imports each incomplete fork hierarchy again whole, beside the partial copy.\n", jobList(r.Jobs))
+		}
+	}
+	if moved || changed {
+		fmt.Fprintln(out, "What differs changed on the target after the import (a push, a merge, an edit), or was imported wrong: "+
+			"check who changed it and compare it with the archive's; a remainder does not import it again.")
 	}
 }
 
-// differenceLine is one difference and what to do about it. A hierarchy
-// whose items are all there, some changed, needs no remainder: its changes
-// are checked, not imported again.
-func differenceLine(d model.VerifyDifference, fix string) string {
-	where := d.Repository
+// where names a difference's repository, and where it is on the target
+// when that is elsewhere.
+func where(d model.VerifyDifference) string {
 	if d.Target != "" && d.Target != d.Repository {
-		where += " (" + d.Target + " on the target)"
+		return d.Repository + " (" + d.Target + " on the target)"
 	}
-	const changed = "it changed on the target after the import, or the import got it wrong: compare it with the archive's"
+	return d.Repository
+}
+
+// differenceLine is one difference, said as what was found; what to do is
+// said once, after the totals.
+func differenceLine(d model.VerifyDifference) string {
+	w := where(d)
 	switch d.Kind {
 	case model.VerifyHierarchy:
 		switch {
 		case d.Status == model.VerifyMissing:
-			return fmt.Sprintf("%s: its fork hierarchy is missing on the target — %s", where, fix)
+			return fmt.Sprintf("%s: its fork hierarchy is missing on the target.", w)
 		case d.Field == model.VerifyIncomplete:
-			return fmt.Sprintf("%s: its fork hierarchy is incomplete on the target — %s (it imports the hierarchy again whole, beside the partial copy)", where, fix)
+			return fmt.Sprintf("%s: its fork hierarchy is incomplete on the target.", w)
 		}
-		return fmt.Sprintf("%s: its fork hierarchy is all on the target, but changed since the import (below) — check the changes; a remainder would import it again whole", where)
+		return fmt.Sprintf("%s: its fork hierarchy is all on the target, but changed since the import (below).", w)
 	case model.VerifyRepository:
-		return fmt.Sprintf("%s: missing on the target — %s", where, fix)
+		return fmt.Sprintf("%s: missing on the target.", w)
 	case model.VerifyRef:
 		if d.Status == model.VerifyMissing {
-			return fmt.Sprintf("%s: %s is missing (the archive has it at %s) — %s", where, d.Item, short(d.Expected), fix)
+			return fmt.Sprintf("%s: %s is missing (the archive has it at %s).", w, d.Item, short(d.Expected))
 		}
-		return fmt.Sprintf("%s: %s is at %s, the archive has %s — it moved since the import: check who pushed it", where, d.Item, short(d.Found), short(d.Expected))
+		return fmt.Sprintf("%s: %s is at %s, the archive has %s: it moved since the import.", w, d.Item, short(d.Found), short(d.Expected))
 	}
 	if d.Status == model.VerifyMissing {
-		return fmt.Sprintf("%s: pull request %s is missing — %s", where, d.Item, fix)
+		return fmt.Sprintf("%s: pull request %s is missing.", w, d.Item)
 	}
 	switch d.Field {
 	case "state":
-		return fmt.Sprintf("%s: pull request %s is %s, %s in the archive — %s", where, d.Item, d.Found, d.Expected, changed)
+		return fmt.Sprintf("%s: pull request %s is %s, %s in the archive.", w, d.Item, d.Found, d.Expected)
 	case "title":
-		return fmt.Sprintf("%s: pull request %s is titled %q, %q in the archive — %s", where, d.Item, d.Found, d.Expected, changed)
+		return fmt.Sprintf("%s: pull request %s is titled %q, %q in the archive.", w, d.Item, d.Found, d.Expected)
 	case "comments":
-		return fmt.Sprintf("%s: pull request %s has %s comments, %s in the archive — %s", where, d.Item, d.Found, d.Expected, changed)
+		return fmt.Sprintf("%s: pull request %s has %s comments, %s in the archive.", w, d.Item, d.Found, d.Expected)
 	}
-	return fmt.Sprintf("%s: pull request %s has %s %s, %s in the archive — %s", where, d.Item, d.Field, d.Found, d.Expected, changed)
+	return fmt.Sprintf("%s: pull request %s has %s %s, %s in the archive.", w, d.Item, d.Field, d.Found, d.Expected)
+}
+
+// maxRanges bounds the ranges a line of missing pull requests spells out.
+const maxRanges = 12
+
+// missingPullRequestsLine is one repository's missing pull requests, in
+// ranges: "PULS/api: PRs 12–61 (50) missing.", "PR #7 is missing." alone.
+func missingPullRequestsLine(ds []model.VerifyDifference) string {
+	if len(ds) == 1 {
+		return differenceLine(ds[0])
+	}
+	ids := make([]int64, len(ds))
+	for i, d := range ds {
+		ids[i], _ = strconv.ParseInt(strings.TrimPrefix(d.Item, "#"), 10, 64)
+	}
+	var ranges []string
+	for i := 0; i < len(ids); {
+		j := i
+		for j+1 < len(ids) && ids[j+1] == ids[j]+1 {
+			j++
+		}
+		if len(ranges) == maxRanges {
+			ranges = append(ranges, "…")
+			break
+		}
+		if j == i {
+			ranges = append(ranges, strconv.FormatInt(ids[i], 10))
+		} else {
+			ranges = append(ranges, fmt.Sprintf("%d–%d", ids[i], ids[j]))
+		}
+		i = j + 1
+	}
+	return fmt.Sprintf("%s: PRs %s (%d) missing.", where(ds[0]), strings.Join(ranges, ", "), len(ds))
 }
 
 // short is an object name as git abbreviates it.

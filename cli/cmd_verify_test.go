@@ -65,7 +65,7 @@ func TestVerifyCommandOutputsAndExitStatuses(t *testing.T) {
 	gitOut(t, dir, "update-ref", branch, gitOut(t, dir, "rev-parse", branch+"~1"))
 
 	out, code, _ = runCmd(t, "--home", home, "verify", "1")
-	line := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(repo.Repository+": "+branch+" is at ") + `[0-9a-f]{12}, the archive has [0-9a-f]{12} — it moved since the import`)
+	line := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(repo.Repository+": "+branch+" is at ") + `[0-9a-f]{12}, the archive has [0-9a-f]{12}: it moved since the import\.$`)
 	if code != exitFailed || !line.MatchString(out) || !strings.Contains(out, "1 differing") {
 		t.Errorf("verify after a moved branch: exit %d\n%s", code, out)
 	}
@@ -120,9 +120,10 @@ func TestVerifyAfterACanceledImport(t *testing.T) {
 
 	out, _, _ = runCmd(t, "--home", run.home, "verify", "1")
 	for _, want := range []string{
-		"\n" + missing + ": its fork hierarchy is missing on the target — import the remainder: bbimport verify 1 --remainder FILE\n",
-		"\n" + missing + ": missing on the target — import the remainder: bbimport verify 1 --remainder FILE\n",
-		"\n" + r.Hierarchies[0].Origin + ": pull request #1 is missing — import the remainder: bbimport verify 1 --remainder FILE\n",
+		"\n" + missing + ": its fork hierarchy is missing on the target.\n",
+		"\n" + missing + ": missing on the target.\n",
+		"\n" + r.Hierarchies[0].Origin + ": PRs 1–3 (3) missing.\n",
+		"\nTo import what is missing, write a remainder archive with bbimport verify 1 --remainder FILE and import it;",
 		"\nFork hierarchies   2 expected: 0 present, 1 missing, 1 differing\n",
 	} {
 		if !strings.Contains("\n"+out, want) {

@@ -494,7 +494,7 @@ func (im *importRun) finishWithoutWriter(err error) model.Job {
 // remainderHint says how to import what a job that ended early left out:
 // verify writes an archive of it.
 func remainderHint(job int64) string {
-	return fmt.Sprintf("To import the rest, write an archive of what is missing with bbimport verify %d --remainder FILE and import that", job)
+	return fmt.Sprintf("To import the rest: bbimport verify %d --remainder FILE writes it to a remainder archive FILE; import that", job)
 }
 
 // recordDigest reads what the import left of the archive (the tar's end,

@@ -76,7 +76,8 @@ type RunningImport struct {
 
 // Runner says which processes run the import and started it: "process
 // 13454, started by process 13400 (./bbimport serve)", or "process 13400
-// (./bbimport serve)" when they are one; "" when not known.
+// (./bbimport serve)" when they are one or the starter is not known; "" when
+// not known.
 func (e *RunningImport) Runner() string {
 	if e.PID == 0 {
 		return ""
@@ -86,15 +87,10 @@ func (e *RunningImport) Runner() string {
 	if starter != "" {
 		starter = " (" + starter + ")"
 	}
-	switch {
-	case e.StarterPID != 0 && e.StarterPID != e.PID:
-		s += fmt.Sprintf(", started by process %d%s", e.StarterPID, starter)
-	case e.StarterPID == e.PID:
-		s += starter
-	case starter != "":
-		s += ", started by" + starter
+	if e.StarterPID != 0 && e.StarterPID != e.PID {
+		return s + fmt.Sprintf(", started by process %d%s", e.StarterPID, starter)
 	}
-	return s
+	return s + starter
 }
 
 func (e *RunningImport) Error() string {

@@ -14,9 +14,9 @@ import (
 const (
 	canceledWords = "Import canceled at the checkpoint after the git data of the current fork hierarchy: " +
 		"2 projects, 7 repositories and 338 pull requests imported. Not imported: the next fork hierarchy and everything after it in the archive. " +
-		"To import the rest, write an archive of what is missing with bbimport verify 3 --remainder FILE and import that."
+		"To import the rest: bbimport verify 3 --remainder FILE writes it to a remainder archive FILE; import that."
 	abortedWords = "The process running this import stopped while the job was RUNNING (killed or power loss); the job was aborted " +
-		"when bbimport next opened this home. What was finished before stays; the repository being built was removed. To import the rest, write an archive of what is missing with bbimport verify 3 --remainder FILE and import that."
+		"when bbimport next opened this home. What was finished before stays; the repository being built was removed. To import the rest: bbimport verify 3 --remainder FILE writes it to a remainder archive FILE; import that."
 )
 
 // At the smallest size, the summary of a canceled or aborted job shows its

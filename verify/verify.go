@@ -515,6 +515,12 @@ func assemble(report *model.VerifyReport, order []hierarchyOrder, results map[in
 		}
 		if vh.Status != model.VerifyPresent {
 			d := model.VerifyDifference{Kind: model.VerifyHierarchy, Status: vh.Status, HierarchyID: h.id, Repository: h.origin}
+			// Named where its origin is on the target, as its items are.
+			for _, r := range vh.Repositories {
+				if r.Repository == h.origin {
+					d.Target = r.Target
+				}
+			}
 			if vh.Status == model.VerifyDiffers {
 				d.Field = model.VerifyChanged
 				if vh.Lacking() {
