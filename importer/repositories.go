@@ -41,27 +41,14 @@ func (im *importRun) repository(r *model.Repository) error {
 	}
 	im.run.setProgress("Importing "+repo.subject+": git data", 0)
 
-	newSlug, err := model.RepositorySlugs.Free(r.Slug, func(v string) (bool, error) { return im.st.repositorySlugTaken(proj.id, v) })
+	place, renames, err := model.PlaceRepository(proj.key, r.Slug, r.Name, storeNames{st: im.st, projectID: proj.id})
 	if err != nil {
-		return fmt.Errorf("look up repository slug %s in %s: %w", slug, proj.key, err)
+		return err
 	}
-	name := r.Name
-	if name == "" {
-		name = r.Slug
-	}
-	newName, err := model.Names.Free(name, func(v string) (bool, error) { return im.st.repositoryNameTaken(proj.id, v) })
-	if err != nil {
-		return fmt.Errorf("look up repository name %q in %s: %w", name, proj.key, err)
-	}
+	newSlug, newName := place.Slug, place.Name
 	repo.subject = proj.key + "/" + newSlug
-	switch {
-	case newSlug != slug:
-		im.warn(repo.subject, "A repository with slug %s exists already in %s; the repository was imported as %s", slug, proj.key, newSlug)
-	case slug != r.Slug:
-		im.warn(repo.subject, "Repository slug %q is not a valid Bitbucket slug; the repository was imported as %s", r.Slug, newSlug)
-	}
-	if newName != name {
-		im.warn(repo.subject, "A repository named %q exists already in %s; the repository was imported as %q", name, proj.key, newName)
+	for _, rn := range renames {
+		im.warn(rn.Subject, "%s", rn)
 	}
 	var originID sql.NullInt64
 	if origin != nil {

@@ -133,6 +133,10 @@ type ArchiveSummary struct {
 	ArchiveBytes int64              `json:"archiveBytes"`
 	Members      int                `json:"members"`
 	Warnings     []string           `json:"warnings,omitempty"`
+	// RepositoryList is every repository in archive order, as the
+	// pre-flight's rename plan (PlanRenames) needs them; not in inspect's
+	// JSON, whose repositories are counted.
+	RepositoryList []ArchiveRepository `json:"-"`
 }
 
 // ProjectSummary is one project of an archive.

@@ -54,7 +54,7 @@ func TestPlainPicksConfirmsAndWatches(t *testing.T) {
 		"Type a number from 1 to 3.",
 		"copy-in-progress.tar is still being copied",
 		"Pull requests 340: 12 open, 300 merged, 28 declined",
-		"! project PRJ exists: it will likely be imported as PRJ1",
+		"! project PRJ exists: it will be imported as PRJ1",
 		"Start the import of Bitbucket_export_422.tar? [y/N] ",
 		"Started job 12; Ctrl+C cancels it at its next checkpoint.\nWARN PRJ/api: renamed\n17:00:00 COMPLETED 100% Import completed\n",
 	} {
