@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bufio"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -8,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -24,6 +27,7 @@ func newVerifyCmd(g *globalFlags) *cobra.Command {
 		asJSON, asCSV bool
 		archiveFile   string
 		remainder     string
+		replace, yes  bool
 		concurrency   int
 	)
 	cmd := &cobra.Command{
@@ -68,6 +72,9 @@ could not run.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if asJSON && asCSV {
 				return errors.New("--json and --csv exclude each other: choose one")
+			}
+			if replace && remainder == "" {
+				return errors.New("--replace-partial replaces partial copies by a remainder: give --remainder FILE too")
 			}
 			ids := make([]int64, len(args))
 			for i, a := range args {
@@ -131,7 +138,11 @@ could not run.`,
 				say = cmd.ErrOrStderr()
 			}
 			if remainder != "" {
-				if err := writeRemainder(cmd, v, report, remainder, dir, say); err != nil {
+				var confirm func() (bool, error)
+				if replace {
+					confirm = func() (bool, error) { return confirmDelete(g.io, say, yes) }
+				}
+				if err := writeRemainder(cmd, v, report, remainder, dir, say, confirm); err != nil {
 					return err
 				}
 			}
@@ -146,6 +157,8 @@ could not run.`,
 	f.BoolVar(&asCSV, "csv", false, "print the differences as CSV, one row each")
 	f.StringVar(&archiveFile, "archive", "", "the archive to compare with, when the job does not name it (a real Bitbucket's)")
 	f.StringVar(&remainder, "remainder", "", "write an archive of the missing and incomplete fork hierarchies to `FILE` (relative: in the import directory)")
+	f.BoolVar(&replace, "replace-partial", false, "with --remainder: first delete the partial copies of incomplete fork hierarchies that nobody changed since the import (after asking), so that the remainder imports them under their original keys")
+	f.BoolVar(&yes, "yes", false, "with --replace-partial: delete without asking (needed when not on a terminal)")
 	f.IntVar(&concurrency, "concurrency", verify.DefaultConcurrency, "repositories compared at once")
 	return cmd
 }
@@ -323,12 +336,20 @@ func printVerifyCSV(out io.Writer, r model.VerifyReport) error {
 
 // writeRemainder says what importing the remainder will do, by
 // Bitbucket's rules, then writes it.
-func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport, path, importDir string, out io.Writer) error {
+func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport, path, importDir string, out io.Writer, confirmReplace func() (bool, error)) error {
 	ctx := cmd.Context()
+	replaced := map[string]bool{}
+	if confirmReplace != nil {
+		var err error
+		if replaced, err = replacePartial(ctx, v, r, out, confirmReplace); err != nil {
+			return err
+		}
+	}
 	plan, err := v.PlanRemainder(ctx, r)
 	if err != nil {
 		return err
 	}
+	plan.Incomplete = slices.DeleteFunc(plan.Incomplete, func(id string) bool { return replaced[id] })
 	fmt.Fprintln(out)
 	if len(plan.Hierarchies) == 0 {
 		why := "nothing of the archive is missing"
@@ -378,6 +399,64 @@ func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport
 	}
 	fmt.Fprintln(out, termsafe.String(fmt.Sprintf("Wrote %s: %s, then check the jobs together with bbimport verify %s NEW_JOB.", path, importIt, jobList(r.Jobs))))
 	return nil
+}
+
+// replacePartial lists the partial copies --replace-partial deletes, asks,
+// and deletes them; it returns the hierarchies whose copies are gone.
+func replacePartial(ctx context.Context, v *verify.Verifier, r model.VerifyReport, out io.Writer, confirm func() (bool, error)) (map[string]bool, error) {
+	rp, err := v.PlanReplace(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(out)
+	if len(rp.Kept) > 0 {
+		fmt.Fprintln(out, termsafe.String(fmt.Sprintf("Kept, since they changed on the target after the import (the remainder imports them again beside them): %s.",
+			strings.Join(rp.Kept, ", "))))
+	}
+	if len(rp.Repositories) == 0 {
+		fmt.Fprintln(out, "No partial copy to delete: nothing is incomplete that the import left as it was.")
+		return map[string]bool{}, nil
+	}
+	fmt.Fprintf(out, "Deleting the partial copies of %s, which nobody changed since the import, lets the remainder import them under their original keys:\n",
+		model.Plural(len(rp.Hierarchies), "fork hierarchy", "fork hierarchies"))
+	for _, repo := range rp.Repositories {
+		fmt.Fprintln(out, termsafe.String("  repository "+repo))
+	}
+	for _, key := range rp.Projects {
+		fmt.Fprintln(out, termsafe.String("  project "+key+", which that leaves empty"))
+	}
+	ok, err := confirm()
+	if err != nil || !ok {
+		if err == nil {
+			err = errors.New("nothing deleted and no remainder written: answer y to delete the partial copies, or leave out --replace-partial")
+		}
+		return nil, err
+	}
+	if err := v.Replace(ctx, rp, func(what string) { fmt.Fprintln(out, termsafe.String("Deleted "+what+".")) }); err != nil {
+		return nil, err
+	}
+	replaced := map[string]bool{}
+	for _, id := range rp.Hierarchies {
+		replaced[id] = true
+	}
+	return replaced, nil
+}
+
+// confirmDelete asks on a terminal; elsewhere --yes is the answer.
+func confirmDelete(s *streams, out io.Writer, yes bool) (bool, error) {
+	if yes {
+		return true, nil
+	}
+	if !s.inTTY {
+		return false, errors.New("--replace-partial deletes repositories: confirm with --yes when not on a terminal")
+	}
+	fmt.Fprint(out, "Delete them? [y/N] ")
+	line, err := bufio.NewReader(s.in).ReadString('\n')
+	if err != nil && line == "" {
+		return false, nil
+	}
+	answer := strings.ToLower(strings.TrimSpace(line))
+	return answer == "y" || answer == "yes", nil
 }
 
 // remainderPath is where --remainder FILE goes: a relative FILE into the

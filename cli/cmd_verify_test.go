@@ -212,3 +212,55 @@ func gitObjectsOffset(t *testing.T, data []byte) int {
 		}
 	}
 }
+
+// TestReplacePartialLandsUnderTheOriginalKeys cancels an import inside its
+// first fork hierarchy, then lets verify delete the partial copy and write
+// a remainder: importing it puts every project under its original key, and
+// the two jobs together hold the whole archive.
+func TestReplacePartialLandsUnderTheOriginalKeys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds bbimport and runs an import as a child process: not with -short")
+	}
+	realGit, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git is not installed")
+	}
+	run := startHeldImport(t, buildBinary(t), realGit, false)
+	run.signal(syscall.SIGINT)
+	run.waitFor(run.stderr, "canceling at the next checkpoint")
+	run.release()
+	run.expectExit(exitCanceled)
+
+	// Not on a terminal and without --yes: nothing is deleted.
+	if out, code, _ := runCmd(t, "--home", run.home, "verify", "1", "--remainder", "rest.tar", "--replace-partial"); code != exitNotStarted {
+		t.Fatalf("--replace-partial without --yes: exit %d\n%s", code, out)
+	}
+	out, code, err := runCmd(t, "--home", run.home, "verify", "1", "--remainder", "rest.tar", "--replace-partial", "--yes")
+	if code != exitFailed {
+		t.Fatalf("verify --replace-partial: exit %d (%v)\n%s", code, err, out)
+	}
+	for _, want := range []string{"Deleting the partial copies of 1 fork hierarchy", "Deleted repository ", "Deleted project "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("verify --replace-partial lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "as ") && strings.Contains(out, "exists on the target") {
+		t.Errorf("the remainder plan still renames a project:\n%s", out)
+	}
+	if out, code, err := runCmd(t, "--home", run.home, "import", "rest.tar", "--wait"); code != exitOK {
+		t.Fatalf("import of the remainder: exit %d (%v)\n%s", code, err, out)
+	}
+	out, code, err = runCmd(t, "--home", run.home, "verify", "1", "2", "--json")
+	var r model.VerifyReport
+	if code != exitOK || json.Unmarshal([]byte(out), &r) != nil {
+		t.Fatalf("verify 1 2: exit %d (%v)\n%s", code, err, out)
+	}
+	for _, h := range r.Hierarchies {
+		for _, repo := range h.Repositories {
+			key, _, _ := strings.Cut(repo.Repository, "/")
+			if got, _, _ := strings.Cut(repo.Target, "/"); got != key {
+				t.Errorf("%s is under %s on the target, not its original key", repo.Repository, repo.Target)
+			}
+		}
+	}
+}

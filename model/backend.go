@@ -57,7 +57,22 @@ var (
 	ErrBadArchivePath = errors.New("bad archive path")             // 400
 	ErrNotEnoughDisk  = errors.New("not enough free disk space")   // 400: the target cannot hold the import
 	ErrNotSupported   = errors.New("not supported by this backend")
+	ErrNotEmpty       = errors.New("not empty") // 409: a project with repositories, a repository with forks
 )
+
+// Deleter deletes repositories and empty projects on the target, through
+// its own API: the in-process importer, serve and a real Bitbucket (as
+// admin). verify --replace-partial deletes the partial copies a canceled
+// import left with it.
+type Deleter interface {
+	// DeleteRepository deletes a repository and returns once it is gone
+	// (Bitbucket deletes in the background: the client waits for 404). A
+	// repository with forks is ErrNotEmpty: delete the forks first.
+	DeleteRepository(ctx context.Context, projectKey, slug string) error
+	// DeleteProject deletes a project with no repositories (ErrNotEmpty
+	// otherwise).
+	DeleteProject(ctx context.Context, key string) error
+}
 
 // RunningImport is the error Start returns while another import runs on
 // the same instance home: it says who runs it, as data, so that a console

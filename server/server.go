@@ -27,6 +27,7 @@ type Importer interface {
 	Reader
 	model.Placer
 	model.ArchiveRecorder
+	model.Deleter
 	// Shutdown refuses new imports, asks a running one to stop at its next
 	// checkpoint and waits for it.
 	Shutdown(ctx context.Context) error
@@ -152,8 +153,20 @@ func (s *Server) routes() {
 			wire.PathUserRepos:     s.userRepositories,
 			wire.PathAllRepos:      s.allRepositories,
 		} {
-			s.route(base+path, true, methods{http.MethodGet: h})
-			s.route(base+path+"/{$}", true, methods{http.MethodGet: h})
+			ms := func() methods {
+				m := methods{http.MethodGet: h}
+				// Deletes as Bitbucket answers them (admin only, as every
+				// call here): a repository 202, an empty project 204.
+				switch path {
+				case wire.PathRepo:
+					m[http.MethodDelete] = s.deleteRepository
+				case wire.PathProject:
+					m[http.MethodDelete] = s.deleteProject
+				}
+				return m
+			}
+			s.route(base+path, true, ms())
+			s.route(base+path+"/{$}", true, ms())
 		}
 	}
 	s.route(wire.ExtensionPrefix+wire.PathPlacements, true, methods{http.MethodGet: s.placements})
