@@ -168,6 +168,13 @@ type Verifier interface {
 	// WriteRemainder writes the planned archive to path, whole or not at
 	// all (a temporary file renamed into place).
 	WriteRemainder(ctx context.Context, plan RemainderPlan, path string) error
+	// PlanReplace says which partial copies of report's incomplete
+	// hierarchies can be deleted before a remainder is written, and which
+	// projects that leaves empty.
+	PlanReplace(ctx context.Context, report VerifyReport) (ReplacePlan, error)
+	// Replace deletes what plan names through the target's own API,
+	// calling done after each delete.
+	Replace(ctx context.Context, plan ReplacePlan, done func(what string)) error
 }
 
 // ReplacePlan says which partial copies verify --replace-partial deletes
