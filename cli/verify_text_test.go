@@ -58,8 +58,9 @@ func TestVerifyTextSaysWhatToDo(t *testing.T) {
 		t.Errorf("totals:\n%s", out.String())
 	}
 	// What to do, once each, at the end.
+	_, after, _ := strings.Cut(out.String(), "Pull requests")
 	for _, advice := range []string{"bbimport verify 1 2 --remainder FILE", "check who changed it"} {
-		if n := strings.Count(out.String(), advice); n != 1 || !strings.Contains(out.String()[strings.Index(out.String(), "Pull requests"):], advice) {
+		if n := strings.Count(out.String(), advice); n != 1 || !strings.Contains(after, advice) {
 			t.Errorf("%q said %d times, or before the totals:\n%s", advice, n, out.String())
 		}
 	}

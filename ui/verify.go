@@ -65,9 +65,9 @@ type (
 		gen     int
 		plan    model.RemainderPlan
 		replace model.ReplacePlan // the partial copies that could go first
-		base string // the name it is written to, without a number or .tar
-		path string // where it will be written: a fresh name in the import directory
-		err  error
+		base    string            // the name it is written to, without a number or .tar
+		path    string            // where it will be written: a fresh name in the import directory
+		err     error
 	}
 	remainderWrittenMsg struct {
 		gen  int
