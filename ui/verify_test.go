@@ -470,7 +470,7 @@ func TestVerifyShowsHostileTextInert(t *testing.T) {
 // through the verifier, plans the remainder again (the freed keys) and
 // writes it.
 func TestRemainderReplacesPartialCopies(t *testing.T) {
-	h := newHarness(t, 80, 24)
+	h := newHarness(t, 80, 40)
 	v := withVerifier(h, canceledReport())
 	v.replace = model.ReplacePlan{Hierarchies: []string{"h1"}, Repositories: []string{"PRJ/api-fork", "PRJ/api"}, Projects: []string{"PRJ"}}
 	canceledJob(h)
