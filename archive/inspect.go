@@ -157,6 +157,7 @@ func (s *summary) repository(r *model.Repository) {
 	}
 	name := key + "/" + r.Slug
 	s.repoNames[r.ID] = name
+	s.RepositoryList = append(s.RepositoryList, model.ArchiveRepository{Project: key, Slug: r.Slug, Name: r.Name})
 	if r.IsFork() {
 		s.Forks++
 		s.Hierarchies[i].Forks = append(s.Hierarchies[i].Forks, name)

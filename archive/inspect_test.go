@@ -38,6 +38,8 @@ func TestInspectSummarisesTheSample(t *testing.T) {
 		GitBytes:     git,
 		ArchiveBytes: int64(len(b)),
 		Members:      len(sampleEntries(t)),
+		// What the pre-flight's rename plan needs, in archive order.
+		RepositoryList: []model.ArchiveRepository{{Project: "FIX", Slug: "golden", Name: "golden"}, {Project: "FIX", Slug: "golden-fork", Name: "golden"}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

@@ -23,17 +23,30 @@ func readOpened(f *os.File, lim Limits, skip map[Kind]bool, h Handler) error {
 // runOpened reads the archive f from its start with a reader that set
 // has configured.
 func runOpened(f *os.File, lim Limits, set func(*reader), h Handler) error {
+	return runSource(f, lim, set, h)
+}
+
+// source is what the reader reads an archive from: the file, or a Digest
+// of it.
+type source interface {
+	io.ReadSeeker
+	Name() string
+}
+
+// runSource reads the archive from src's start with a reader that set
+// has configured.
+func runSource(src source, lim Limits, set func(*reader), h Handler) error {
 	// The seek buffer counts positions from 0: Member.Offset is then an
 	// offset in the file, where InspectFile finds a member's bytes again.
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("read archive %s: %w", f.Name(), err)
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("read archive %s: %w", src.Name(), err)
 	}
-	rd := newReader(newSeekBuffer(f, 64<<10), lim)
+	rd := newReader(newSeekBuffer(src, 64<<10), lim)
 	set(rd)
 	err := rd.run(h)
 	var ce callerError
 	if err == nil || errors.As(err, &ce) {
 		return unwrapCallerError(err)
 	}
-	return fmt.Errorf("read archive %s: %w", f.Name(), err)
+	return fmt.Errorf("read archive %s: %w", src.Name(), err)
 }

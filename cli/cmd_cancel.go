@@ -14,11 +14,11 @@ func newCancelCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cancel JOB",
 		Short: "Ask an import job to stop at its next checkpoint",
-		Long: `Ask an import job to stop at its next checkpoint: after the current fork
-hierarchy has been imported and verified, before the next repository, or
-before the next pull request. With --wait, follow it until it has stopped:
-Ctrl+C then stops it at once, and closing the terminal leaves it running
-(the signal rules of import).
+		Long: `Ask an import job to stop at its next checkpoint: after the git data of
+the current fork hierarchy (its pull requests are then left out), before the
+next repository, or before the next pull request. With --wait, follow it
+until it has stopped: Ctrl+C then stops it at once, and closing the terminal
+leaves it running (the signal rules of import).
 
 In-process the job runs in a runner process of its own; cancel works from
 any shell on the same home: the job shows CANCELING at once and its runner

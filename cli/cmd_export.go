@@ -15,7 +15,6 @@ import (
 
 	"bbimport/model"
 	"bbimport/termsafe"
-	"bbimport/ui"
 )
 
 func newExportCmd(g *globalFlags) *cobra.Command {
@@ -116,8 +115,8 @@ two exports running).`,
 // printPreviewLine says on one line what an export is about to write.
 func printPreviewLine(out io.Writer, p model.ExportPreview) {
 	fmt.Fprintf(out, "Exporting %s, %s (%d forks) and %s: about %s, %s free in %s\n",
-		ui.Plural(len(p.Projects), "project", "projects"), ui.Plural(p.Repositories, "repository", "repositories"), p.Forks,
-		ui.Plural(p.PullRequests, "pull request", "pull requests"),
+		model.Plural(len(p.Projects), "project", "projects"), model.Plural(p.Repositories, "repository", "repositories"), p.Forks,
+		model.Plural(p.PullRequests, "pull request", "pull requests"),
 		humanize.IBytes(uint64(p.EstimatedBytes)), humanize.IBytes(uint64(p.FreeBytes)), termsafe.String(p.Directory))
 }
 

@@ -17,7 +17,6 @@ import (
 	"bbimport/archive"
 	"bbimport/model"
 	"bbimport/termsafe"
-	"bbimport/ui"
 )
 
 func newInspectCmd(g *globalFlags) *cobra.Command {
@@ -97,9 +96,9 @@ func printSummary(out io.Writer, path string, s model.ArchiveSummary) {
 		safe(in.Product), safe(in.Version), safe(in.BuildVersion), in.ArchiveVersion, in.InstanceName)
 	fmt.Fprintf(tw, "Projects\t%d\n", len(s.Projects))
 	for _, p := range s.Projects {
-		fmt.Fprintf(tw, "  %s\t%s, %s\n", safe(p.Key), safe(p.Name), ui.Plural(p.Repositories, "repository", "repositories"))
+		fmt.Fprintf(tw, "  %s\t%s, %s\n", safe(p.Key), safe(p.Name), model.Plural(p.Repositories, "repository", "repositories"))
 	}
-	fmt.Fprintf(tw, "Repositories\t%d (%s)\n", s.Repositories, ui.Plural(s.Forks, "fork", "forks"))
+	fmt.Fprintf(tw, "Repositories\t%d (%s)\n", s.Repositories, model.Plural(s.Forks, "fork", "forks"))
 	fmt.Fprintf(tw, "Fork hierarchies\t%d\n", len(s.Hierarchies))
 	for _, h := range s.Hierarchies {
 		if len(h.Forks) == 0 {

@@ -54,7 +54,7 @@ exec REAL_GIT "$@"
 
 // The last message of a job stopped by signals, as the importer words it.
 const (
-	canceledAfterHierarchy = "Import canceled at the checkpoint after the current fork hierarchy was imported and verified"
+	canceledAfterHierarchy = "Import canceled at the checkpoint after the git data of the current fork hierarchy"
 	stoppedAtOnce          = "Import stopped at once, not at a checkpoint"
 )
 

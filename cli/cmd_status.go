@@ -13,7 +13,6 @@ import (
 
 	"bbimport/model"
 	"bbimport/termsafe"
-	"bbimport/ui"
 )
 
 func newStatusCmd(g *globalFlags) *cobra.Command {
@@ -89,7 +88,7 @@ func printJob(out io.Writer, job model.Job) {
 		if job.Type == model.JobTypeExport {
 			done = "Exported"
 		}
-		fmt.Fprintf(tw, "%s\t%s, %s, %s\n", done, ui.Plural(c.Projects, "project", "projects"), ui.Plural(c.Repositories, "repository", "repositories"), ui.Plural(c.PullRequests, "pull request", "pull requests"))
+		fmt.Fprintf(tw, "%s\t%s, %s, %s\n", done, model.Plural(c.Projects, "project", "projects"), model.Plural(c.Repositories, "repository", "repositories"), model.Plural(c.PullRequests, "pull request", "pull requests"))
 	}
 	fmt.Fprintf(tw, "Progress\t%d%% %s\n", job.Progress.Percentage, termsafe.String(job.Progress.Message))
 	fmt.Fprintf(tw, "Started\t%s\n", formatMillis(job.StartDate))

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bufio"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -8,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -16,7 +19,6 @@ import (
 
 	"bbimport/model"
 	"bbimport/termsafe"
-	"bbimport/ui"
 	"bbimport/verify"
 )
 
@@ -25,6 +27,7 @@ func newVerifyCmd(g *globalFlags) *cobra.Command {
 		asJSON, asCSV bool
 		archiveFile   string
 		remainder     string
+		replace, yes  bool
 		concurrency   int
 	)
 	cmd := &cobra.Command{
@@ -69,6 +72,9 @@ could not run.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if asJSON && asCSV {
 				return errors.New("--json and --csv exclude each other: choose one")
+			}
+			if replace && remainder == "" {
+				return errors.New("--replace-partial replaces partial copies by a remainder: give --remainder FILE too")
 			}
 			ids := make([]int64, len(args))
 			for i, a := range args {
@@ -132,7 +138,11 @@ could not run.`,
 				say = cmd.ErrOrStderr()
 			}
 			if remainder != "" {
-				if err := writeRemainder(cmd, v, report, remainder, dir, say); err != nil {
+				var confirm func() (bool, error)
+				if replace {
+					confirm = func() (bool, error) { return confirmDelete(g.io, say, yes) }
+				}
+				if err := writeRemainder(cmd, v, report, remainder, dir, say, confirm); err != nil {
 					return err
 				}
 			}
@@ -147,20 +157,35 @@ could not run.`,
 	f.BoolVar(&asCSV, "csv", false, "print the differences as CSV, one row each")
 	f.StringVar(&archiveFile, "archive", "", "the archive to compare with, when the job does not name it (a real Bitbucket's)")
 	f.StringVar(&remainder, "remainder", "", "write an archive of the missing and incomplete fork hierarchies to `FILE` (relative: in the import directory)")
+	f.BoolVar(&replace, "replace-partial", false, "with --remainder: first delete the partial copies of incomplete fork hierarchies that nobody changed since the import (after asking), so that the remainder imports them under their original keys")
+	f.BoolVar(&yes, "yes", false, "with --replace-partial: delete without asking (needed when not on a terminal)")
 	f.IntVar(&concurrency, "concurrency", verify.DefaultConcurrency, "repositories compared at once")
 	return cmd
 }
 
-// printVerify prints the differences, one line each saying what to do,
-// then the totals. Every name comes from the archive or the target, and
-// goes through termsafe.String.
+// printVerify prints the differences, one line each (a repository's
+// missing pull requests grouped into one), then the totals, then once
+// what to do. Every name comes from the archive or the target, and goes
+// through termsafe.String.
 func printVerify(out io.Writer, r model.VerifyReport, remainder string) {
-	fix := "import the remainder: bbimport verify " + jobList(r.Jobs) + " --remainder FILE"
-	if remainder != "" {
-		fix = "import the remainder written below"
-	}
-	for _, d := range r.Differences {
-		fmt.Fprintln(out, termsafe.String(differenceLine(d, fix)))
+	var moved, changed bool
+	ds := r.Differences
+	for i := 0; i < len(ds); i++ {
+		d := ds[i]
+		if d.Kind == model.VerifyPullRequest && d.Status == model.VerifyMissing {
+			// The run of this repository's missing pull requests: sorted
+			// by number, they follow one another.
+			j := i
+			for j+1 < len(ds) && ds[j+1].Kind == d.Kind && ds[j+1].Status == d.Status && ds[j+1].Repository == d.Repository && ds[j+1].Target == d.Target {
+				j++
+			}
+			fmt.Fprintln(out, termsafe.String(missingPullRequestsLine(ds[i:j+1])))
+			i = j
+			continue
+		}
+		moved = moved || d.Kind == model.VerifyRef && d.Status == model.VerifyDiffers
+		changed = changed || d.Kind == model.VerifyPullRequest && d.Status == model.VerifyDiffers
+		fmt.Fprintln(out, termsafe.String(differenceLine(d)))
 	}
 	if len(r.Differences) > 0 {
 		fmt.Fprintln(out)
@@ -181,47 +206,98 @@ func printVerify(out io.Writer, r model.VerifyReport, remainder string) {
 	tw.Flush()
 	if r.Complete() {
 		fmt.Fprintln(out, "Everything in the archive is on the target.")
+		return
+	}
+	fmt.Fprintln(out)
+	if r.Lacking() {
+		if remainder != "" {
+			fmt.Fprintln(out, "What is missing is in the remainder archive written below: import it.")
+		} else {
+			fmt.Fprintf(out, "To import what is missing, write a remainder archive with bbimport verify %s --remainder FILE and import it; "+
+				"it imports each incomplete fork hierarchy again whole, beside the partial copy.\n", jobList(r.Jobs))
+		}
+	}
+	if moved || changed {
+		fmt.Fprintln(out, "What differs changed on the target after the import (a push, a merge, an edit), or was imported wrong: "+
+			"check who changed it and compare it with the archive's; a remainder does not import it again.")
 	}
 }
 
-// differenceLine is one difference and what to do about it. A hierarchy
-// whose items are all there, some changed, needs no remainder: its changes
-// are checked, not imported again.
-func differenceLine(d model.VerifyDifference, fix string) string {
-	where := d.Repository
+// where names a difference's repository, and where it is on the target
+// when that is elsewhere.
+func where(d model.VerifyDifference) string {
 	if d.Target != "" && d.Target != d.Repository {
-		where += " (" + d.Target + " on the target)"
+		return d.Repository + " (" + d.Target + " on the target)"
 	}
-	const changed = "it changed on the target after the import, or the import got it wrong: compare it with the archive's"
+	return d.Repository
+}
+
+// differenceLine is one difference, said as what was found; what to do is
+// said once, after the totals.
+func differenceLine(d model.VerifyDifference) string {
+	w := where(d)
 	switch d.Kind {
 	case model.VerifyHierarchy:
 		switch {
 		case d.Status == model.VerifyMissing:
-			return fmt.Sprintf("%s: its fork hierarchy is missing on the target — %s", where, fix)
+			return fmt.Sprintf("%s: its fork hierarchy is missing on the target.", w)
 		case d.Field == model.VerifyIncomplete:
-			return fmt.Sprintf("%s: its fork hierarchy is incomplete on the target — %s (it imports the hierarchy again whole, beside the partial copy)", where, fix)
+			return fmt.Sprintf("%s: its fork hierarchy is incomplete on the target.", w)
 		}
-		return fmt.Sprintf("%s: its fork hierarchy is all on the target, but changed since the import (below) — check the changes; a remainder would import it again whole", where)
+		return fmt.Sprintf("%s: its fork hierarchy is all on the target, but changed since the import (below).", w)
 	case model.VerifyRepository:
-		return fmt.Sprintf("%s: missing on the target — %s", where, fix)
+		return fmt.Sprintf("%s: missing on the target.", w)
 	case model.VerifyRef:
 		if d.Status == model.VerifyMissing {
-			return fmt.Sprintf("%s: %s is missing (the archive has it at %s) — %s", where, d.Item, short(d.Expected), fix)
+			return fmt.Sprintf("%s: %s is missing (the archive has it at %s).", w, d.Item, short(d.Expected))
 		}
-		return fmt.Sprintf("%s: %s is at %s, the archive has %s — it moved since the import: check who pushed it", where, d.Item, short(d.Found), short(d.Expected))
+		return fmt.Sprintf("%s: %s is at %s, the archive has %s: it moved since the import.", w, d.Item, short(d.Found), short(d.Expected))
 	}
 	if d.Status == model.VerifyMissing {
-		return fmt.Sprintf("%s: pull request %s is missing — %s", where, d.Item, fix)
+		return fmt.Sprintf("%s: pull request %s is missing.", w, d.Item)
 	}
 	switch d.Field {
 	case "state":
-		return fmt.Sprintf("%s: pull request %s is %s, %s in the archive — %s", where, d.Item, d.Found, d.Expected, changed)
+		return fmt.Sprintf("%s: pull request %s is %s, %s in the archive.", w, d.Item, d.Found, d.Expected)
 	case "title":
-		return fmt.Sprintf("%s: pull request %s is titled %q, %q in the archive — %s", where, d.Item, d.Found, d.Expected, changed)
+		return fmt.Sprintf("%s: pull request %s is titled %q, %q in the archive.", w, d.Item, d.Found, d.Expected)
 	case "comments":
-		return fmt.Sprintf("%s: pull request %s has %s comments, %s in the archive — %s", where, d.Item, d.Found, d.Expected, changed)
+		return fmt.Sprintf("%s: pull request %s has %s comments, %s in the archive.", w, d.Item, d.Found, d.Expected)
 	}
-	return fmt.Sprintf("%s: pull request %s has %s %s, %s in the archive — %s", where, d.Item, d.Field, d.Found, d.Expected, changed)
+	return fmt.Sprintf("%s: pull request %s has %s %s, %s in the archive.", w, d.Item, d.Field, d.Found, d.Expected)
+}
+
+// maxRanges bounds the ranges a line of missing pull requests spells out.
+const maxRanges = 12
+
+// missingPullRequestsLine is one repository's missing pull requests, in
+// ranges: "PULS/api: PRs 12–61 (50) missing.", "PR #7 is missing." alone.
+func missingPullRequestsLine(ds []model.VerifyDifference) string {
+	if len(ds) == 1 {
+		return differenceLine(ds[0])
+	}
+	ids := make([]int64, len(ds))
+	for i, d := range ds {
+		ids[i], _ = strconv.ParseInt(strings.TrimPrefix(d.Item, "#"), 10, 64)
+	}
+	var ranges []string
+	for i := 0; i < len(ids); {
+		j := i
+		for j+1 < len(ids) && ids[j+1] == ids[j]+1 {
+			j++
+		}
+		if len(ranges) == maxRanges {
+			ranges = append(ranges, "…")
+			break
+		}
+		if j == i {
+			ranges = append(ranges, strconv.FormatInt(ids[i], 10))
+		} else {
+			ranges = append(ranges, fmt.Sprintf("%d–%d", ids[i], ids[j]))
+		}
+		i = j + 1
+	}
+	return fmt.Sprintf("%s: PRs %s (%d) missing.", where(ds[0]), strings.Join(ranges, ", "), len(ds))
 }
 
 // short is an object name as git abbreviates it.
@@ -260,12 +336,20 @@ func printVerifyCSV(out io.Writer, r model.VerifyReport) error {
 
 // writeRemainder says what importing the remainder will do, by
 // Bitbucket's rules, then writes it.
-func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport, path, importDir string, out io.Writer) error {
+func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport, path, importDir string, out io.Writer, confirmReplace func() (bool, error)) error {
 	ctx := cmd.Context()
+	replaced := map[string]bool{}
+	if confirmReplace != nil {
+		var err error
+		if replaced, err = replacePartial(ctx, v, r, out, confirmReplace); err != nil {
+			return err
+		}
+	}
 	plan, err := v.PlanRemainder(ctx, r)
 	if err != nil {
 		return err
 	}
+	plan.Incomplete = slices.DeleteFunc(plan.Incomplete, func(id string) bool { return replaced[id] })
 	fmt.Fprintln(out)
 	if len(plan.Hierarchies) == 0 {
 		why := "nothing of the archive is missing"
@@ -282,9 +366,9 @@ func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport
 	var lines []string
 	say := func(format string, a ...any) { lines = append(lines, fmt.Sprintf(format, a...)) }
 	say("The remainder archive %s holds %s (%s, %s) of %s.", filepath.Base(path),
-		ui.Plural(len(plan.Hierarchies), "fork hierarchy", "fork hierarchies"),
-		ui.Plural(plan.Repositories, "repository", "repositories"),
-		ui.Plural(plan.PullRequests, "pull request", "pull requests"), r.Archive)
+		model.Plural(len(plan.Hierarchies), "fork hierarchy", "fork hierarchies"),
+		model.Plural(plan.Repositories, "repository", "repositories"),
+		model.Plural(plan.PullRequests, "pull request", "pull requests"), r.Archive)
 	for _, p := range plan.Projects {
 		switch {
 		case p.Personal:
@@ -315,6 +399,64 @@ func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport
 	}
 	fmt.Fprintln(out, termsafe.String(fmt.Sprintf("Wrote %s: %s, then check the jobs together with bbimport verify %s NEW_JOB.", path, importIt, jobList(r.Jobs))))
 	return nil
+}
+
+// replacePartial lists the partial copies --replace-partial deletes, asks,
+// and deletes them; it returns the hierarchies whose copies are gone.
+func replacePartial(ctx context.Context, v *verify.Verifier, r model.VerifyReport, out io.Writer, confirm func() (bool, error)) (map[string]bool, error) {
+	rp, err := v.PlanReplace(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(out)
+	if len(rp.Kept) > 0 {
+		fmt.Fprintln(out, termsafe.String(fmt.Sprintf("Kept, since they changed on the target after the import (the remainder imports them again beside them): %s.",
+			strings.Join(rp.Kept, ", "))))
+	}
+	if len(rp.Repositories) == 0 {
+		fmt.Fprintln(out, "No partial copy to delete: nothing is incomplete that the import left as it was.")
+		return map[string]bool{}, nil
+	}
+	fmt.Fprintf(out, "Deleting the partial copies of %s, which nobody changed since the import, lets the remainder import them under their original keys:\n",
+		model.Plural(len(rp.Hierarchies), "fork hierarchy", "fork hierarchies"))
+	for _, repo := range rp.Repositories {
+		fmt.Fprintln(out, termsafe.String("  repository "+repo))
+	}
+	for _, key := range rp.Projects {
+		fmt.Fprintln(out, termsafe.String("  project "+key+", which that leaves empty"))
+	}
+	ok, err := confirm()
+	if err != nil || !ok {
+		if err == nil {
+			err = errors.New("nothing deleted and no remainder written: answer y to delete the partial copies, or leave out --replace-partial")
+		}
+		return nil, err
+	}
+	if err := v.Replace(ctx, rp, func(what string) { fmt.Fprintln(out, termsafe.String("Deleted "+what+".")) }); err != nil {
+		return nil, err
+	}
+	replaced := map[string]bool{}
+	for _, id := range rp.Hierarchies {
+		replaced[id] = true
+	}
+	return replaced, nil
+}
+
+// confirmDelete asks on a terminal; elsewhere --yes is the answer.
+func confirmDelete(s *streams, out io.Writer, yes bool) (bool, error) {
+	if yes {
+		return true, nil
+	}
+	if !s.inTTY {
+		return false, errors.New("--replace-partial deletes repositories: confirm with --yes when not on a terminal")
+	}
+	fmt.Fprint(out, "Delete them? [y/N] ")
+	line, err := bufio.NewReader(s.in).ReadString('\n')
+	if err != nil && line == "" {
+		return false, nil
+	}
+	answer := strings.ToLower(strings.TrimSpace(line))
+	return answer == "y" || answer == "yes", nil
 }
 
 // remainderPath is where --remainder FILE goes: a relative FILE into the

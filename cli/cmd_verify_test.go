@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"archive/tar"
+	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -11,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 
+	"bbimport/archive/gen"
 	"bbimport/importer"
 	"bbimport/model"
 )
@@ -60,7 +65,7 @@ func TestVerifyCommandOutputsAndExitStatuses(t *testing.T) {
 	gitOut(t, dir, "update-ref", branch, gitOut(t, dir, "rev-parse", branch+"~1"))
 
 	out, code, _ = runCmd(t, "--home", home, "verify", "1")
-	line := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(repo.Repository+": "+branch+" is at ") + `[0-9a-f]{12}, the archive has [0-9a-f]{12} — it moved since the import`)
+	line := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(repo.Repository+": "+branch+" is at ") + `[0-9a-f]{12}, the archive has [0-9a-f]{12}: it moved since the import\.$`)
 	if code != exitFailed || !line.MatchString(out) || !strings.Contains(out, "1 differing") {
 		t.Errorf("verify after a moved branch: exit %d\n%s", code, out)
 	}
@@ -115,9 +120,10 @@ func TestVerifyAfterACanceledImport(t *testing.T) {
 
 	out, _, _ = runCmd(t, "--home", run.home, "verify", "1")
 	for _, want := range []string{
-		"\n" + missing + ": its fork hierarchy is missing on the target — import the remainder: bbimport verify 1 --remainder FILE\n",
-		"\n" + missing + ": missing on the target — import the remainder: bbimport verify 1 --remainder FILE\n",
-		"\n" + r.Hierarchies[0].Origin + ": pull request #1 is missing — import the remainder: bbimport verify 1 --remainder FILE\n",
+		"\n" + missing + ": its fork hierarchy is missing on the target.\n",
+		"\n" + missing + ": missing on the target.\n",
+		"\n" + r.Hierarchies[0].Origin + ": PRs 1–3 (3) missing.\n",
+		"\nTo import what is missing, write a remainder archive with bbimport verify 1 --remainder FILE and import it;",
 		"\nFork hierarchies   2 expected: 0 present, 1 missing, 1 differing\n",
 	} {
 		if !strings.Contains("\n"+out, want) {
@@ -148,4 +154,113 @@ func gitOut(t *testing.T, dir string, args ...string) string {
 		t.Fatalf("git %v: %v", args, err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// TestVerifyRefusesAnotherArchive gives verify an archive that is not the
+// one the job imported: one of another size is refused at once, one of
+// the same size but other bytes once its SHA-256 is known; both exit 2,
+// naming the archive given and the job's.
+func TestVerifyRefusesAnotherArchive(t *testing.T) {
+	home, name := homeWithArchive(t, smallArchive)
+	if _, code, err := runCmd(t, "--home", home, "import", name, "--wait"); code != exitOK {
+		t.Fatalf("import: exit %d (%v)", code, err)
+	}
+	data, err := os.ReadFile(filepath.Join(home, "shared", "data", "migration", "import", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A byte of git objects changed: a whole archive still, whose
+	// metadata reads the same.
+	same := filepath.Join(t.TempDir(), "same-size.tar")
+	data[gitObjectsOffset(t, data)] ^= 0xff
+	if err := os.WriteFile(same, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "other.tar")
+	if _, err := gen.GenerateFile(context.Background(), other, gen.Options{Projects: 1, Repos: 1, PRs: 1, Commits: 1, Seed: 9}); err != nil {
+		t.Fatal(err)
+	}
+	for file, differs := range map[string]string{same: "its SHA-256 is ", other: " bytes, that one had "} {
+		out, code, err := runCmd(t, "--home", home, "verify", "1", "--archive", file)
+		if code != exitNotStarted || err == nil {
+			t.Fatalf("verify --archive %s: exit %d (%v)\n%s", file, code, err, out)
+		}
+		if msg := err.Error(); !strings.Contains(msg, file+" is not the archive job 1 imported ("+name+")") || !strings.Contains(msg, differs) ||
+			strings.Contains(msg, "moved since the import") {
+			t.Errorf("verify --archive %s says: %s", file, msg)
+		}
+	}
+	// The job's own archive still verifies, its SHA-256 checked on the way.
+	if out, code, err := runCmd(t, "--home", home, "verify", "1"); code != exitOK {
+		t.Errorf("verify of the job's own archive: exit %d (%v)\n%s", code, err, out)
+	}
+}
+
+// gitObjectsOffset is the offset of the first byte of the first git
+// objects member in the archive data.
+func gitObjectsOffset(t *testing.T, data []byte) int {
+	t.Helper()
+	r := bytes.NewReader(data)
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("no git objects member: %v", err)
+		}
+		if strings.Contains(h.Name, "/objects") && h.Size > 0 {
+			return len(data) - r.Len()
+		}
+	}
+}
+
+// TestReplacePartialLandsUnderTheOriginalKeys cancels an import inside its
+// first fork hierarchy, then lets verify delete the partial copy and write
+// a remainder: importing it puts every project under its original key, and
+// the two jobs together hold the whole archive.
+func TestReplacePartialLandsUnderTheOriginalKeys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds bbimport and runs an import as a child process: not with -short")
+	}
+	realGit, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git is not installed")
+	}
+	run := startHeldImport(t, buildBinary(t), realGit, false)
+	run.signal(syscall.SIGINT)
+	run.waitFor(run.stderr, "canceling at the next checkpoint")
+	run.release()
+	run.expectExit(exitCanceled)
+
+	// Not on a terminal and without --yes: nothing is deleted.
+	if out, code, _ := runCmd(t, "--home", run.home, "verify", "1", "--remainder", "rest.tar", "--replace-partial"); code != exitNotStarted {
+		t.Fatalf("--replace-partial without --yes: exit %d\n%s", code, out)
+	}
+	out, code, err := runCmd(t, "--home", run.home, "verify", "1", "--remainder", "rest.tar", "--replace-partial", "--yes")
+	if code != exitFailed {
+		t.Fatalf("verify --replace-partial: exit %d (%v)\n%s", code, err, out)
+	}
+	for _, want := range []string{"Deleting the partial copies of 1 fork hierarchy", "Deleted repository ", "Deleted project "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("verify --replace-partial lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "as ") && strings.Contains(out, "exists on the target") {
+		t.Errorf("the remainder plan still renames a project:\n%s", out)
+	}
+	if out, code, err := runCmd(t, "--home", run.home, "import", "rest.tar", "--wait"); code != exitOK {
+		t.Fatalf("import of the remainder: exit %d (%v)\n%s", code, err, out)
+	}
+	out, code, err = runCmd(t, "--home", run.home, "verify", "1", "2", "--json")
+	var r model.VerifyReport
+	if code != exitOK || json.Unmarshal([]byte(out), &r) != nil {
+		t.Fatalf("verify 1 2: exit %d (%v)\n%s", code, err, out)
+	}
+	for _, h := range r.Hierarchies {
+		for _, repo := range h.Repositories {
+			key, _, _ := strings.Cut(repo.Repository, "/")
+			if got, _, _ := strings.Cut(repo.Target, "/"); got != key {
+				t.Errorf("%s is under %s on the target, not its original key", repo.Repository, repo.Target)
+			}
+		}
+	}
 }

@@ -63,7 +63,7 @@ func importThenCollide(t *testing.T, console, env []string) {
 	s.keys("j")
 	s.wait("Preview · collide.tar", "project PULS exists")
 	s.keys("Enter")
-	s.wait("Start the import?", "it will likely be imported as PULS1")
+	s.wait("Start the import?", "it will be imported as PULS1")
 	s.keys("y")
 	s.wait("Job 2 · collide.tar", "✓ COMPLETED")
 	s.keys("1", "3") // hide INFO and ERROR: WARN only

@@ -87,9 +87,10 @@ func TestRunner(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 		out, _, _ := runBin(t, bin, "--home", run.home, "messages", "1", "--severity", "ERROR")
-		want := "The runner process " + strconv.Itoa(pid) + " ended without finishing: killed or out of memory; see " + filepath.Join(run.home, "log", "job-1.log")
-		if !strings.Contains(out, want) {
-			t.Errorf("no message %q\n%s", want, out)
+		// The killed runner printed nothing: its empty log is not named.
+		want := "The runner process " + strconv.Itoa(pid) + " ended without finishing: killed or out of memory. It stopped while the job was "
+		if !strings.Contains(out, want) || strings.Contains(out, "job-1.log") || !strings.Contains(out, "bbimport verify 1 --remainder FILE") {
+			t.Errorf("no message %q (naming no empty log, pointing to verify --remainder)\n%s", want, out)
 		}
 		run.release()
 	})

@@ -130,7 +130,7 @@ func TestVerifyThroughServe(t *testing.T) {
 	// All there but changed: nothing for a remainder to import again.
 	out, errOut, code := runBin(t, bin, "--url", serveURL, "--user", "admin", "--import-dir", importDir, "verify", "1", "--remainder", "moved.tar")
 	if _, err := os.Stat(filepath.Join(importDir, "moved.tar")); code != exitFailed || !errors.Is(err, fs.ErrNotExist) ||
-		!strings.HasPrefix(out, origin.Repository+": its fork hierarchy is all on the target, but changed since the import (below) — check the changes") ||
+		!strings.HasPrefix(out, origin.Repository) || !strings.Contains(strings.SplitN(out, "\n", 2)[0], ": its fork hierarchy is all on the target, but changed since the import (below).") ||
 		!strings.Contains(out, "\n"+origin.Repository+": "+branch+" is at ") ||
 		!strings.HasSuffix(out, "\n\nNo remainder written to "+filepath.Join(importDir, "moved.tar")+
 			": nothing of the archive is missing; what changed since the import (listed) is checked on the target, not imported again.\n") {
@@ -209,7 +209,7 @@ func TestVerifyRemainderRoundTrip(t *testing.T) {
 		}
 		at += i + 1
 	}
-	if !strings.Contains(out, missing.Origin+": its fork hierarchy is missing on the target — import the remainder written below\n") {
+	if !strings.Contains(out, missing.Origin+": its fork hierarchy is missing on the target.\n") || !strings.Contains(out, "\nWhat is missing is in the remainder archive written below: import it.\n") {
 		t.Errorf("the differences do not point to the remainder written\n%s", out)
 	}
 	written, err := os.ReadFile(filepath.Join(importDir, "rest.tar"))

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"bbimport/model"
 	"bbimport/wire"
@@ -145,4 +146,62 @@ func (c *Client) Placements(ctx context.Context, job int64) ([]model.Placement, 
 		return nil, fmt.Errorf("%s: %w: %s", op.what, model.ErrNotSupported, strings.Join(e.Messages, "; "))
 	}
 	return nil, err
+}
+
+// ImportedArchives reads what each job recorded of the archive it read,
+// from serve's extension of the REST API. A real Bitbucket (404) answers
+// model.ErrNotSupported.
+func (c *Client) ImportedArchives(ctx context.Context) ([]model.ImportedArchive, error) {
+	op := operation{what: "read what the import jobs recorded of their archives"}
+	var all []model.ImportedArchive
+	_, err := wire.Each(ctx, 0, func(ctx context.Context, start int) (model.Page[model.ImportedArchive], error) {
+		var p model.Page[model.ImportedArchive]
+		target := c.base + wire.ExtensionPrefix + wire.PathArchives + "?" + wire.PagingValues(start, wire.MaxLimit).Encode()
+		err := c.callURL(ctx, op, http.MethodGet, target, nil, &p)
+		return p, err
+	}, func(a model.ImportedArchive) error {
+		all = append(all, a)
+		return nil
+	})
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusNotFound {
+		return nil, fmt.Errorf("%s: %w: %s does not record the archives its jobs read (only bbimport serve does)", op.what, model.ErrNotSupported, c.base)
+	}
+	return all, err
+}
+
+var _ model.Deleter = (*Client)(nil)
+
+// deletePoll is how often DeleteRepository asks whether Bitbucket's
+// background delete is done.
+const deletePoll = 200 * time.Millisecond
+
+// DeleteRepository deletes a repository: Bitbucket answers 202 and deletes
+// in the background, so this returns once the repository answers 404.
+func (c *Client) DeleteRepository(ctx context.Context, projectKey, slug string) error {
+	op := operation{what: "delete " + repoName(projectKey, slug), kind: wire.CallDelete, notFound: model.ErrNoSuchRepository}
+	if err := c.call(ctx, op, http.MethodDelete, wire.RepoPath(projectKey, slug), nil, nil); err != nil {
+		return err
+	}
+	for {
+		_, err := c.Repository(ctx, projectKey, slug)
+		switch {
+		case errors.Is(err, model.ErrNotFound):
+			return nil
+		case err != nil:
+			return fmt.Errorf("wait for the delete of %s/%s: %w", projectKey, slug, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the delete of %s/%s: %w", projectKey, slug, ctx.Err())
+		case <-time.After(deletePoll):
+		}
+	}
+}
+
+// DeleteProject deletes an empty project (Bitbucket answers 204; 409 for
+// one with repositories, model.ErrNotEmpty).
+func (c *Client) DeleteProject(ctx context.Context, key string) error {
+	op := operation{what: "delete project " + key, kind: wire.CallDelete, notFound: model.ErrNoSuchProject}
+	return c.call(ctx, op, http.MethodDelete, wire.ProjectPath(key), nil, nil)
 }

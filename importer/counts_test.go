@@ -13,7 +13,7 @@ import (
 
 // summaryCounts reads the counts out of the job's final message, the one
 // a person reads.
-var summaryCounts = regexp.MustCompile(`(\d+) project\(s\), (\d+) repositories and (\d+) pull request\(s\) imported`)
+var summaryCounts = regexp.MustCompile(`(\d+) projects?, (\d+) repositor(?:y|ies) and (\d+) pull requests? imported`)
 
 // dbCounts counts what the job put in the database, as far as committed.
 func dbCounts(t *testing.T, in *Instance, id int64) model.ImportCounts {

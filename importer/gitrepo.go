@@ -207,10 +207,14 @@ func readSmall(f archive.File) ([]byte, error) {
 	return data, nil
 }
 
-// writeHook keeps a hook as an inert file (mode 0644) under imported-hooks/,
+// hooksDir is where a repository keeps the archive's hooks, inside its
+// directory: a name git never looks at.
+const hooksDir = "imported-hooks"
+
+// writeHook keeps a hook as an inert file (mode 0644) under hooksDir,
 // where git never looks.
 func (b *repositoryBuild) writeHook(f archive.File) error {
-	if err := b.copyFile(path.Join("imported-hooks", f.Name), f.Body, 0o644); err != nil {
+	if err := b.copyFile(path.Join(hooksDir, f.Name), f.Body, 0o644); err != nil {
 		return err
 	}
 	b.hooks++

@@ -279,9 +279,9 @@ func (in *Instance) beginJob(ctx context.Context, name string, size int64) (mode
 		pid = sql.NullInt64{Int64: int64(os.Getpid()), Valid: true}
 	}
 	res, err := in.db.ExecContext(ctx, `INSERT INTO jobs(state, archive_path, progress_message, start_date, updated_date, initiator,
-		imported_projects, imported_repositories, imported_pull_requests, runner_pid, runner_command, heartbeat)
-		VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?, ?)`,
-		model.StateInitialising, name, "Reading "+name, now, now, initiatorJSON, pid, commandLine(), now)
+		imported_projects, imported_repositories, imported_pull_requests, runner_pid, starter_pid, runner_command, heartbeat, archive_size)
+		VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?, ?, ?, ?)`,
+		model.StateInitialising, name, "Reading "+name, now, now, initiatorJSON, pid, os.Getpid(), commandLine(), now, size)
 	if err != nil {
 		return model.Job{}, fmt.Errorf("record the new job: %w", err)
 	}
@@ -303,25 +303,25 @@ func commandLine() string { return strings.Join(os.Args, " ") }
 // runningImport says who runs the import of this process.
 func (r *jobRun) runningImport() *model.RunningImport {
 	job := r.snapshot()
-	return &model.RunningImport{JobID: r.id, PID: os.Getpid(), Command: commandLine(), Since: time.UnixMilli(job.StartDate)}
+	return &model.RunningImport{JobID: r.id, PID: os.Getpid(), StarterPID: os.Getpid(), Command: commandLine(), Since: time.UnixMilli(job.StartDate)}
 }
 
 // runningImport says who runs the home's unfinished job, from the database
 // (JobID 0 when there is none).
 func (in *Instance) runningImport(ctx context.Context) (*model.RunningImport, error) {
 	var r model.RunningImport
-	var pid sql.NullInt64
+	var pid, starter sql.NullInt64
 	var command sql.NullString
 	var since int64
-	err := in.db.QueryRowContext(ctx, `SELECT id, runner_pid, runner_command, start_date FROM jobs
-		WHERE end_date IS NULL AND type = ? ORDER BY id DESC LIMIT 1`, model.JobTypeImport).Scan(&r.JobID, &pid, &command, &since)
+	err := in.db.QueryRowContext(ctx, `SELECT id, runner_pid, starter_pid, runner_command, start_date FROM jobs
+		WHERE end_date IS NULL AND type = ? ORDER BY id DESC LIMIT 1`, model.JobTypeImport).Scan(&r.JobID, &pid, &starter, &command, &since)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return &r, nil
 	case err != nil:
 		return nil, fmt.Errorf("look up the running import: %w", err)
 	}
-	r.PID, r.Command, r.Since = int(pid.Int64), command.String, time.UnixMilli(since)
+	r.PID, r.StarterPID, r.Command, r.Since = int(pid.Int64), int(starter.Int64), command.String, time.UnixMilli(since)
 	return &r, nil
 }
 
@@ -396,11 +396,15 @@ const spawnDeadline = 30 * time.Second
 func (in *Instance) spawn(ctx context.Context, id int64, files []*os.File, extra ...string) error {
 	logPath := in.jobLog(id)
 	failed := func(err error) error {
-		why := fmt.Sprintf("The runner did not start: %v; see %s", err, logPath)
+		see := ""
+		if writtenLog(logPath) {
+			see = "; see " + logPath
+		}
+		why := fmt.Sprintf("The runner did not start: %v%s", err, see)
 		if rerr := recordAbort(context.Background(), in.db, id, why); rerr != nil {
 			return fmt.Errorf("start the runner: %w (and %w)", err, rerr)
 		}
-		return fmt.Errorf("start the runner: %w; see %s", err, logPath)
+		return fmt.Errorf("start the runner: %w%s", err, see)
 	}
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return failed(err)

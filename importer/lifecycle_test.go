@@ -54,7 +54,7 @@ func TestCancelBeforeTheNextPullRequest(t *testing.T) {
 		t.Fatalf("job ended %s", job.State)
 	}
 	msgs := messages(t, in, job.ID)
-	if !hasMessage(msgs, "WARN", "canceled at the checkpoint before the next pull request", "4 pull request(s) imported", "#5 and everything after") {
+	if !hasMessage(msgs, "WARN", "canceled at the checkpoint before the next pull request", "4 pull requests imported", "#5 and everything after") {
 		t.Errorf("no message naming the checkpoint:\n%s", strings.Join(msgs, "\n"))
 	}
 	if n := count(t, in, `SELECT COUNT(*) FROM pull_requests`); n != 4 {
@@ -80,7 +80,7 @@ func TestCancelBeforeTheNextRepository(t *testing.T) {
 		t.Fatalf("job ended %s", job.State)
 	}
 	msgs := messages(t, in, job.ID)
-	if !hasMessage(msgs, "canceled at the checkpoint before the next repository", "1 repositories and 10 pull request(s) imported", "Not imported: repository") {
+	if !hasMessage(msgs, "canceled at the checkpoint before the next repository", "1 repository and 10 pull requests imported", "Not imported: repository") {
 		t.Errorf("no message naming the checkpoint:\n%s", strings.Join(msgs, "\n"))
 	}
 	if n := count(t, in, `SELECT COUNT(*) FROM repositories`); n != 1 {
@@ -99,9 +99,18 @@ func TestCancelInGitDataFinishesTheHierarchy(t *testing.T) {
 		t.Fatalf("job ended %s", job.State)
 	}
 	msgs := messages(t, in, job.ID)
-	if !hasMessage(msgs, "canceled at the checkpoint after the current fork hierarchy was imported and verified") ||
-		!hasMessage(msgs, "WARN", "pull request(s) of", "were not imported: the import was canceled during the git data") {
+	if !hasMessage(msgs, "canceled at the checkpoint after the git data of the current fork hierarchy") ||
+		!hasMessage(msgs, "WARN", "pull requests of", "were not imported: the import was canceled during the git data") ||
+		!hasMessage(msgs, "WARN", "canceled", "bbimport verify 1 --remainder FILE") {
 		t.Errorf("messages do not say where it stopped and what was left out:\n%s", strings.Join(msgs, "\n"))
+	}
+	// The hierarchy's pull requests were left out: it is not "imported and
+	// verified", and its line says what is missing, fork included.
+	if hasMessage(msgs, "imported and verified") {
+		t.Errorf("a hierarchy canceled in its git data is called imported and verified:\n%s", strings.Join(msgs, "\n"))
+	}
+	if !hasMessage(msgs, "WARN", "Fork hierarchy of PULS/api imported in part", "not imported: 10 pull requests of PULS/api; 10 pull requests of ~MARGARET7/api") {
+		t.Errorf("no message says what of the hierarchy was left out:\n%s", strings.Join(msgs, "\n"))
 	}
 	if n := count(t, in, `SELECT COUNT(*) FROM repositories`); n != 1+opts.Forks {
 		t.Errorf("%d repositories, want the whole first hierarchy (%d)", n, 1+opts.Forks)

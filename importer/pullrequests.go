@@ -95,9 +95,9 @@ func (im *importRun) endPullRequest() {
 	if pr == nil || pr.missing == 0 {
 		return
 	}
-	im.warn(pr.subject, "Pull request %s: %d commit(s) that its history names are not in %s (the first: %s, %s); "+
+	im.warn(pr.subject, "Pull request %s: %s that its history names %s not in %s (the first: %s, %s); "+
 		"a force push followed by a garbage collection removes them, so the history was imported as it is",
-		pr.subject, pr.missing, pr.repo.subject, pr.firstMissing.where, quoteID(pr.firstMissing.id))
+		pr.subject, model.Plural(pr.missing, "commit", "commits"), isAre(pr.missing), pr.repo.subject, pr.firstMissing.where, quoteID(pr.firstMissing.id))
 }
 
 // dropPullRequest takes a pull request that failed part-way out of the
@@ -262,7 +262,11 @@ func (im *importRun) closePullRequests() {
 	if !r.failed {
 		sev = model.SeverityWarn // left out on purpose, by a cancel
 	}
-	im.message(sev, r.subject, "%d pull request(s) of %s were not imported: %s", r.skippedPRs, r.subject, r.skipReason)
+	left := model.Plural(r.skippedPRs, "pull request", "pull requests") + " of " + r.subject
+	im.message(sev, r.subject, "%s %s not imported: %s", left, wasWere(r.skippedPRs), r.skipReason)
+	if h := im.hierarchy; h != nil {
+		h.leftOut = append(h.leftOut, left)
+	}
 	r.skippedPRs = 0
 }
 
@@ -481,4 +485,19 @@ func quoteID(s string) string {
 		return strconv.Quote(s[:max]) + "…"
 	}
 	return strconv.Quote(s)
+}
+
+// isAre and wasWere agree with a count.
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+func wasWere(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
 }

@@ -148,7 +148,7 @@ func TestPullRequestsNamingBadCommitsAreItemErrors(t *testing.T) {
 		{"ERROR PRJ/golden#5:", "not imported", "commits[0].commitId of its \"RESCOPED\" activity is \"HEAD\", which is not a full commit id"},
 		{"ERROR PRJ/golden#6:", "not imported", "the anchor toHash of comment \"61\" is \"main\", which is not a full commit id"},
 		{"ERROR PRJ/golden#7:", "pull request activities member cannot be read"},
-		{"WARN PRJ/golden#1:", "2 commit(s) that its history names are not in PRJ/golden", missingID},
+		{"WARN PRJ/golden#1:", "2 commits that its history names are not in PRJ/golden", missingID},
 		{"WARN PRJ/golden#1: The cached ancestor of pull request PRJ/golden#1 names \"../x\", which is not a commit of PRJ/golden; the cache was ignored"},
 	} {
 		if !hasMessage(msgs, want...) {

@@ -85,14 +85,20 @@ func (in *Instance) recover(ctx context.Context) error {
 	if err := in.removeBuildDirectories(); err != nil {
 		return err
 	}
-	const kept = "What was finished before stays; the repository being built was removed. Import the rest with a new export."
 	for _, j := range jobs {
+		kept := "What was finished before stays; the repository being built was removed. " + model.Sentence(remainderHint(j.id))
+		// The runner's log holds what it wrote to its output (a panic, a
+		// fatal error): named only when it holds something.
+		logged := ""
+		if j.log.Valid && writtenLog(j.log.String) {
+			logged = "; see " + j.log.String
+		}
 		why := fmt.Sprintf("The process running this import stopped while the job was %s (killed or power loss). %s", j.state, kept)
 		switch {
 		case j.log.Valid && j.pid.Valid:
-			why = fmt.Sprintf("The runner process %d ended without finishing: killed or out of memory; see %s. It stopped while the job was %s. %s", j.pid.Int64, j.log.String, j.state, kept)
+			why = fmt.Sprintf("The runner process %d ended without finishing: killed or out of memory%s. It stopped while the job was %s. %s", j.pid.Int64, logged, j.state, kept)
 		case j.log.Valid:
-			why = fmt.Sprintf("The runner process did not start; see %s. %s", j.log.String, kept)
+			why = fmt.Sprintf("The runner process did not start%s. %s", logged, kept)
 		case j.pid.Valid:
 			why = fmt.Sprintf("The process %d running this import stopped while the job was %s (killed or power loss). %s", j.pid.Int64, j.state, kept)
 		}
@@ -152,4 +158,10 @@ func (in *Instance) removeBuildDirectories() error {
 		return fmt.Errorf("create %s: %w", in.tmpDir(), err)
 	}
 	return nil
+}
+
+// writtenLog reports whether the log file at path holds anything.
+func writtenLog(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Size() > 0
 }

@@ -33,32 +33,22 @@ func (im *importRun) repository(r *model.Repository) error {
 		if origin = im.repos[r.OriginID]; origin == nil || origin.failed || origin == repo {
 			repo.failed, repo.skipReason = true, "its origin was not imported"
 			im.error(repo.subject, "Fork %s was not imported: its origin (archive id %s) was not imported, and a fork shares its origin's objects", repo.subject, r.OriginID)
+			if h := im.hierarchy; h != nil {
+				h.leftOut = append(h.leftOut, "fork "+repo.subject)
+			}
 			return nil
 		}
 	}
 	im.run.setProgress("Importing "+repo.subject+": git data", 0)
 
-	newSlug, err := model.RepositorySlugs.Free(r.Slug, func(v string) (bool, error) { return im.st.repositorySlugTaken(proj.id, v) })
+	place, renames, err := model.PlaceRepository(proj.key, r.Slug, r.Name, storeNames{st: im.st, projectID: proj.id})
 	if err != nil {
-		return fmt.Errorf("look up repository slug %s in %s: %w", slug, proj.key, err)
+		return err
 	}
-	name := r.Name
-	if name == "" {
-		name = r.Slug
-	}
-	newName, err := model.Names.Free(name, func(v string) (bool, error) { return im.st.repositoryNameTaken(proj.id, v) })
-	if err != nil {
-		return fmt.Errorf("look up repository name %q in %s: %w", name, proj.key, err)
-	}
+	newSlug, newName := place.Slug, place.Name
 	repo.subject = proj.key + "/" + newSlug
-	switch {
-	case newSlug != slug:
-		im.warn(repo.subject, "A repository with slug %s exists already in %s; the repository was imported as %s", slug, proj.key, newSlug)
-	case slug != r.Slug:
-		im.warn(repo.subject, "Repository slug %q is not a valid Bitbucket slug; the repository was imported as %s", r.Slug, newSlug)
-	}
-	if newName != name {
-		im.warn(repo.subject, "A repository named %q exists already in %s; the repository was imported as %q", name, proj.key, newName)
+	for _, rn := range renames {
+		im.warn(rn.Subject, "%s", rn)
 	}
 	var originID sql.NullInt64
 	if origin != nil {
@@ -165,6 +155,8 @@ func (im *importRun) finishRepository() error {
 			// Without its origin no repository of the hierarchy is
 			// imported: none is said to be verified at its end.
 			im.hierarchy = nil
+		} else if h != nil {
+			h.leftOut = append(h.leftOut, "repository "+repo.subject)
 		}
 		return im.dropRepository(repo)
 	case err != nil:
@@ -181,7 +173,8 @@ func (im *importRun) finishRepository() error {
 		im.warn(repo.subject, "%s", note)
 	}
 	if b.hooks > 0 {
-		im.warn(repo.subject, "%d hook file(s) from the archive were kept inert under imported-hooks/ and are not installed", b.hooks)
+		im.warn(repo.subject, "%s from the archive %s kept inert in %s and %s not installed",
+			model.Plural(b.hooks, "hook file", "hook files"), wasWere(b.hooks), filepath.Join(im.in.repositoryDir(repo.id), hooksDir), isAre(b.hooks))
 	}
 	if err := im.st.setRepositoryAvailable(repo.id); err != nil {
 		return err

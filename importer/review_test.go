@@ -90,7 +90,7 @@ func TestCancelInGitDataWaitsForForksInAPersonalProject(t *testing.T) {
 	cancelAt(in, pointGitData, func() bool { return true })
 	job := importArchive(t, in, p)
 	msgs := messages(t, in, job.ID)
-	if job.State != model.StateCanceled || !hasMessage(msgs, "canceled at the checkpoint after the current fork hierarchy was imported and verified") {
+	if job.State != model.StateCanceled || !hasMessage(msgs, "canceled at the checkpoint after the git data of the current fork hierarchy") {
 		t.Errorf("job ended %s:\n%s", job.State, strings.Join(msgs, "\n"))
 	}
 	if n := count(t, in, `SELECT COUNT(*) FROM repositories`); n != 2 {

@@ -17,7 +17,7 @@ import (
 
 // The checkpoints at which a cancel takes effect, named as messages name them.
 const (
-	checkpointHierarchy   = "after the current fork hierarchy was imported and verified"
+	checkpointHierarchy   = "after the git data of the current fork hierarchy"
 	checkpointRepository  = "before the next repository"
 	checkpointPullRequest = "before the next pull request"
 	// pointGitData is no checkpoint: a cancel arriving here waits for the
@@ -66,6 +66,11 @@ type importRun struct {
 	counts     model.ImportCounts // imported so far, committed or not
 	committed  model.ImportCounts // as of the last commit
 	errorCount int
+
+	// digest hashes the archive as the import reads it; its SHA-256 is
+	// recorded with the job, so that verify knows the archive it is given
+	// is the one imported.
+	digest *archive.Digest
 }
 
 type importedProject struct {
@@ -100,6 +105,12 @@ type hierarchyProgress struct {
 	repos   int
 	prs     int
 	started time.Time
+	// leftOut names what of the hierarchy was not imported ("50 pull
+	// requests of ~HEDY6/exporter-2"), and errors counts the ERROR
+	// messages logged from its start: a hierarchy is "imported and
+	// verified" only when both stay empty.
+	leftOut []string
+	errors  int
 }
 
 func (im *importRun) execute() error {
@@ -109,6 +120,31 @@ func (im *importRun) execute() error {
 	}
 	im.st = &store{w: w, job: im.run.id}
 	im.info("", "Importing %s (%s)", filepath.Base(im.run.archive), humanize.IBytes(uint64(im.run.size)))
+	if im.digest, err = archive.NewDigest(im.run.file); err != nil {
+		return err
+	}
+	// An earlier import of an archive of this size may have been of this
+	// one: its SHA-256 first, then, so that the log says so before
+	// anything is imported again.
+	earlier, err := im.in.importsOfSize(im.run.ctx, im.run.size, im.run.id)
+	if err != nil {
+		return err
+	}
+	if len(earlier) == 0 {
+		return archive.ReadDigest(im.digest, im.in.limits, im.handle)
+	}
+	im.run.setProgress("Computing the archive's SHA-256: an earlier import read an archive of this size", 0)
+	sha, _, err := im.digest.Finish(im.run.ctx)
+	im.digest = nil
+	if err != nil {
+		return err
+	}
+	if err := im.st.setArchiveSHA256(sha); err != nil {
+		return err
+	}
+	if same := sameArchive(earlier, sha); len(same) > 0 {
+		im.info("", "This archive was imported into this home before (same SHA-256 %s): %s; its projects are imported again under new keys", sha, describeImports(same))
+	}
 	return archive.ReadOpened(im.run.file, im.in.limits, im.handle)
 }
 
@@ -183,7 +219,7 @@ func (im *importRun) member(m *archive.Member) error {
 		if err := im.checkpoint(checkpointRepository, "fork hierarchy "+m.IDs.Hierarchy); err != nil {
 			return err
 		}
-		im.hierarchy = &hierarchyProgress{id: m.IDs.Hierarchy, started: time.Now()}
+		im.hierarchy = &hierarchyProgress{id: m.IDs.Hierarchy, started: time.Now(), errors: im.errorCount}
 	case archive.KindRepository:
 		im.closePullRequests()
 		if !im.finishHierarchy {
@@ -265,8 +301,16 @@ func (im *importRun) instanceDetails(d *model.InstanceDetails) error {
 func (im *importRun) hierarchyEnd() error {
 	im.closePullRequests()
 	if h := im.hierarchy; h != nil {
-		im.info(h.origin, "Fork hierarchy of %s imported and verified: %d repositories, %d pull requests in %s",
-			h.origin, h.repos, h.prs, time.Since(h.started).Round(time.Millisecond))
+		took := time.Since(h.started).Round(time.Millisecond)
+		imported := model.Plural(h.repos, "repository", "repositories") + ", " + model.Plural(h.prs, "pull request", "pull requests")
+		switch errs := im.errorCount - h.errors; {
+		case len(h.leftOut) > 0:
+			im.warn(h.origin, "Fork hierarchy of %s imported in part in %s: %s; not imported: %s", h.origin, took, imported, strings.Join(h.leftOut, "; "))
+		case errs > 0:
+			im.warn(h.origin, "Fork hierarchy of %s imported in part in %s: %s; %s above say what was not imported", h.origin, took, imported, model.Plural(errs, "error", "errors"))
+		default:
+			im.info(h.origin, "Fork hierarchy of %s imported and verified: %s in %s", h.origin, imported, took)
+		}
 		im.hierarchy = nil
 	}
 	if err := im.commit(); err != nil {
@@ -337,7 +381,7 @@ func (im *importRun) message(sev model.Severity, subject, format string, args ..
 	if im.dbErr != nil {
 		return
 	}
-	if err := im.st.insertMessage(sev, subject, fmt.Sprintf(format, args...)); err != nil {
+	if err := im.st.insertMessage(sev, subject, model.Sentence(fmt.Sprintf(format, args...))); err != nil {
 		im.dbErr = fmt.Errorf("log a message: %w", err)
 	}
 }
@@ -366,26 +410,28 @@ func (im *importRun) conclude(err error) model.Job {
 	im.closePullRequests()
 	im.dbErr = nil
 	summary := im.summary(im.counts)
+	rest := remainderHint(im.run.id)
 	var state model.State
 	var c *canceledAt
 	switch {
 	case errors.As(err, &c):
 		state = model.StateCanceled
-		im.warn("", "Import canceled at the checkpoint %s: %s. Not imported: %s and everything after it in the archive", c.checkpoint, summary, c.notDone)
+		im.warn("", "Import canceled at the checkpoint %s: %s. Not imported: %s and everything after it in the archive. %s", c.checkpoint, summary, c.notDone, rest)
 	case errors.Is(err, errStoppedNow) || im.run.ctx.Err() != nil:
 		state = model.StateCanceled
-		im.warn("", "Import stopped at once, not at a checkpoint: %s; the repository being built was discarded and the rest of the archive was not imported", summary)
+		im.warn("", "Import stopped at once, not at a checkpoint: %s; the repository being built was discarded and the rest of the archive was not imported. %s", summary, rest)
 	case err != nil:
 		state = model.StateAborted
-		im.error("", "%s", im.abortMessage(err, summary))
+		im.error("", "%s %s", model.Sentence(im.abortMessage(err, summary)), rest)
 	default:
 		im.run.setState(model.StateFinalising)
 		state = model.StateCompleted
 		if im.errorCount > 0 {
 			state = model.StateFailed
 		}
-		im.info("", "Import finished in %s: %s, %d error(s)", time.Since(im.started).Round(time.Millisecond), summary, im.errorCount)
+		im.info("", "Import finished in %s: %s, %s", time.Since(im.started).Round(time.Millisecond), summary, model.Plural(im.errorCount, "error", "errors"))
 	}
+	im.recordDigest(state)
 	im.run.mu.Lock()
 	im.run.job.State = state
 	im.run.job.EndDate = nowMillis()
@@ -411,7 +457,8 @@ func (im *importRun) conclude(err error) model.Job {
 
 // summary says what an import has imported.
 func (im *importRun) summary(c model.ImportCounts) string {
-	return fmt.Sprintf("%d project(s), %d repositories and %d pull request(s) imported", c.Projects, c.Repositories, c.PullRequests)
+	return fmt.Sprintf("%s, %s and %s imported", model.Plural(c.Projects, "project", "projects"),
+		model.Plural(c.Repositories, "repository", "repositories"), model.Plural(c.PullRequests, "pull request", "pull requests"))
 }
 
 // abortMessage is the ERROR of an import that err aborted, done saying
@@ -445,4 +492,30 @@ func (im *importRun) finishWithoutWriter(err error) model.Job {
 	}
 	im.endNote.remove()
 	return j
+}
+
+// remainderHint says how to import what a job that ended early left out:
+// verify writes an archive of it.
+func remainderHint(job int64) string {
+	return fmt.Sprintf("To import the rest: bbimport verify %d --remainder FILE writes it to a remainder archive FILE; import that", job)
+}
+
+// recordDigest reads what the import left of the archive (the tar's end,
+// or the rest after a cancel) and records the archive's SHA-256 with the
+// job, unless execute did at the start. A job stopped at once stops now,
+// and records none; nor does one whose archive cannot be read to its end.
+func (im *importRun) recordDigest(state model.State) {
+	if im.digest == nil || im.run.ctx.Err() != nil {
+		return
+	}
+	if state == model.StateCanceled {
+		im.run.setProgress("Computing the archive's SHA-256 for verify", 0)
+	}
+	sha, _, err := im.digest.Finish(im.run.ctx)
+	if err != nil {
+		return
+	}
+	if err := im.st.setArchiveSHA256(sha); err != nil {
+		im.dbErr = err
+	}
 }

@@ -244,6 +244,16 @@ CREATE UNIQUE INDEX archive_documents_project ON archive_documents(project_id, k
 CREATE UNIQUE INDEX archive_documents_repository ON archive_documents(repository_id, kind) WHERE repository_id IS NOT NULL;
 CREATE UNIQUE INDEX archive_documents_pull_request ON archive_documents(pull_request_id, kind) WHERE pull_request_id IS NOT NULL;
 `,
+	// The process that started a job (runner_command is its command
+	// line; runner_pid the runner's, which may be another process), and
+	// the archive a job read: its size at the start and its SHA-256,
+	// computed while the import read it, so that verify knows the archive
+	// it is given is the one imported.
+	`
+ALTER TABLE jobs ADD COLUMN starter_pid INTEGER;
+ALTER TABLE jobs ADD COLUMN archive_size INTEGER;
+ALTER TABLE jobs ADD COLUMN archive_sha256 TEXT;
+`,
 }
 
 // maxOpenConns bounds the database connections: the import's writer and

@@ -242,6 +242,11 @@ func (s *store) saveJob(j model.Job) error {
 	return err
 }
 
+func (s *store) setArchiveSHA256(sha string) error {
+	_, err := s.w.exec(`UPDATE jobs SET archive_sha256 = ? WHERE id = ?`, sha, s.job)
+	return err
+}
+
 func (s *store) due() bool     { return s.w.due() }
 func (s *store) commit() error { return s.w.commit() }
 func (s *store) close()        { s.w.close() }
@@ -275,7 +280,7 @@ func recordEnd(ctx context.Context, db *sql.DB, id int64, state model.State, pro
 	if why == "" {
 		return nil
 	}
-	if _, err := db.ExecContext(ctx, insertMessageSQL, id, id, model.SeverityError, "", why, now); err != nil {
+	if _, err := db.ExecContext(ctx, insertMessageSQL, id, id, model.SeverityError, "", model.Sentence(why), now); err != nil {
 		return fmt.Errorf("log the end of job %d: %w", id, err)
 	}
 	return nil

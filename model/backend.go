@@ -61,6 +61,7 @@ var (
 	ErrBadArchivePath = errors.New("bad archive path")             // 400
 	ErrNotEnoughDisk  = errors.New("not enough free disk space")   // 400: the target cannot hold the import
 	ErrNotSupported   = errors.New("not supported by this backend")
+	ErrNotEmpty       = errors.New("not empty") // 409: a project with repositories, a repository with forks
 )
 
 // RefuseArchive is a refusal of an archive to import: it is
@@ -75,24 +76,58 @@ type archiveRefusal struct{ err error }
 func (r archiveRefusal) Error() string   { return r.err.Error() }
 func (r archiveRefusal) Unwrap() []error { return []error{ErrBadArchivePath, r.err} }
 
+// Deleter deletes repositories and empty projects on the target, through
+// its own API: the in-process importer, serve and a real Bitbucket (as
+// admin). verify --replace-partial deletes the partial copies a canceled
+// import left with it.
+type Deleter interface {
+	// DeleteRepository deletes a repository and returns once it is gone
+	// (Bitbucket deletes in the background: the client waits for 404). A
+	// repository with forks is ErrNotEmpty: delete the forks first.
+	DeleteRepository(ctx context.Context, projectKey, slug string) error
+	// DeleteProject deletes a project with no repositories (ErrNotEmpty
+	// otherwise).
+	DeleteProject(ctx context.Context, key string) error
+}
+
 // RunningImport is the error Start returns while another import runs on
 // the same instance home: it says who runs it, as data, so that a console
 // can name the job, the process and since when. It matches
 // ErrImportRunning with errors.Is.
 type RunningImport struct {
-	JobID   int64
-	PID     int       // 0 when not known (a remote Bitbucket)
-	Command string    // the command line that started it, when known
-	Since   time.Time // zero when not known
+	JobID int64
+	PID   int // the process that runs the import; 0 when not known (a remote Bitbucket)
+	// The process that started it (import, serve, the console) and its
+	// command line, when known. A runner process runs what another
+	// started: then StarterPID differs from PID.
+	StarterPID int
+	Command    string
+	Since      time.Time // zero when not known
+}
+
+// Runner says which processes run the import and started it: "process
+// 13454, started by process 13400 (./bbimport serve)", or "process 13400
+// (./bbimport serve)" when they are one or the starter is not known; "" when
+// not known.
+func (e *RunningImport) Runner() string {
+	if e.PID == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("process %d", e.PID)
+	starter := e.Command
+	if starter != "" {
+		starter = " (" + starter + ")"
+	}
+	if e.StarterPID != 0 && e.StarterPID != e.PID {
+		return s + fmt.Sprintf(", started by process %d%s", e.StarterPID, starter)
+	}
+	return s + starter
 }
 
 func (e *RunningImport) Error() string {
 	s := fmt.Sprintf("%v: job %d", ErrImportRunning, e.JobID)
-	if e.PID != 0 {
-		s += fmt.Sprintf(", run by process %d", e.PID)
-		if e.Command != "" {
-			s += fmt.Sprintf(" (%s)", e.Command)
-		}
+	if r := e.Runner(); r != "" {
+		s += ", run by " + r
 	}
 	if !e.Since.IsZero() {
 		s += " since " + e.Since.Local().Format("2006-01-02 15:04:05")
@@ -129,6 +164,10 @@ type ArchiveSummary struct {
 	ArchiveBytes int64              `json:"archiveBytes"`
 	Members      int                `json:"members"`
 	Warnings     []string           `json:"warnings,omitempty"`
+	// RepositoryList is every repository in archive order, as the
+	// pre-flight's rename plan (PlanRenames) needs them; not in inspect's
+	// JSON, whose repositories are counted.
+	RepositoryList []ArchiveRepository `json:"-"`
 }
 
 // ProjectSummary is one project of an archive.

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -196,4 +197,26 @@ type Page[T any] struct {
 	Start         int  `json:"start"`
 	NextPageStart *int `json:"nextPageStart,omitempty"`
 	Values        []T  `json:"values"`
+}
+
+// ImportedArchive is what a job recorded of the archive it read: its size
+// when the job started and its SHA-256, computed while the import read it
+// ("" when the job recorded none: a real Bitbucket's, or one stopped at
+// once). bbimport's own data: over REST it lives under /rest/bbimport/1.0,
+// never in Bitbucket's job JSON.
+type ImportedArchive struct {
+	Job       int64  `json:"job"`
+	Archive   string `json:"archive"` // as named to Start
+	Size      int64  `json:"size"`
+	SHA256    string `json:"sha256,omitempty"`
+	StartDate int64  `json:"startDate"`
+}
+
+// ArchiveRecorder is a backend whose jobs record the archive they read:
+// the in-process importer, and serve. A real Bitbucket does not, and
+// answers ErrNotSupported; verify then skips the archive check.
+type ArchiveRecorder interface {
+	// ImportedArchives lists what every job of the target recorded of its
+	// archive, newest first.
+	ImportedArchives(ctx context.Context) ([]ImportedArchive, error)
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -63,5 +64,20 @@ func TestUserIDRoundTrip(t *testing.T) {
 	}
 	if _, err := ParseUserID("nobody"); err == nil {
 		t.Error("a user id without fields was accepted")
+	}
+}
+
+func TestRunningImportNamesRunnerAndStarter(t *testing.T) {
+	for _, c := range []struct {
+		r    RunningImport
+		want string
+	}{
+		{RunningImport{JobID: 5, PID: 13454, StarterPID: 13400, Command: "./bbimport serve"}, "job 5, run by process 13454, started by process 13400 (./bbimport serve)"},
+		{RunningImport{JobID: 5, PID: 13400, StarterPID: 13400, Command: "./bbimport serve"}, "job 5, run by process 13400 (./bbimport serve)"},
+		{RunningImport{JobID: 5}, "job 5"},
+	} {
+		if got := c.r.Error(); !strings.HasSuffix(got, c.want) {
+			t.Errorf("%+v says %q; want it to end %q", c.r, got, c.want)
+		}
 	}
 }

@@ -176,4 +176,26 @@ type Verifier interface {
 	// WriteRemainder writes the planned archive to path, whole or not at
 	// all (a temporary file renamed into place).
 	WriteRemainder(ctx context.Context, plan RemainderPlan, path string) error
+	// PlanReplace says which partial copies of report's incomplete
+	// hierarchies can be deleted before a remainder is written, and which
+	// projects that leaves empty.
+	PlanReplace(ctx context.Context, report VerifyReport) (ReplacePlan, error)
+	// Replace deletes what plan names through the target's own API,
+	// calling done after each delete.
+	Replace(ctx context.Context, plan ReplacePlan, done func(what string)) error
+}
+
+// ReplacePlan says which partial copies verify --replace-partial deletes
+// before a remainder is written, so that the remainder lands under the
+// original keys: the repositories on the target of the incomplete fork
+// hierarchies that nobody changed since the import (refs where the import
+// left them, pull requests and comments as imported), and the projects
+// that deleting them leaves empty.
+type ReplacePlan struct {
+	Hierarchies  []string `json:"hierarchies"`  // archive hierarchy ids whose partial copies go
+	Repositories []string `json:"repositories"` // "KEY/slug" on the target, in delete order: forks before their origin
+	Projects     []string `json:"projects"`     // keys of the projects left empty, deleted after
+	// Kept are the incomplete hierarchies (their origins in the archive)
+	// not replaced: something of them changed since the import.
+	Kept []string `json:"kept"`
 }

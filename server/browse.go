@@ -218,3 +218,24 @@ func (s *Server) defaultBranch(w http.ResponseWriter, r *http.Request) {
 	b, err := s.imp.DefaultBranch(r.Context(), r.PathValue(wire.WildProjectKey), r.PathValue(wire.WildSlug))
 	answerOne[model.RestBranchOrTag](s, w, r, nil, b, err)
 }
+
+// deleteRepository is DELETE /projects/{projectKey}/repos/{repositorySlug}:
+// Bitbucket answers 202 and deletes in the background; serve deletes
+// before it answers, so that a client waiting for 404 sees it at once.
+func (s *Server) deleteRepository(w http.ResponseWriter, r *http.Request) {
+	if err := s.imp.DeleteRepository(r.Context(), r.PathValue(wire.WildProjectKey), r.PathValue(wire.WildSlug)); err != nil {
+		s.writeBackendError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// deleteProject is DELETE /projects/{projectKey}: 204 for an empty
+// project, 409 for one with repositories.
+func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request) {
+	if err := s.imp.DeleteProject(r.Context(), r.PathValue(wire.WildProjectKey)); err != nil {
+		s.writeBackendError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -33,3 +33,20 @@ func (s *Server) placements(w http.ResponseWriter, r *http.Request) {
 		writePage(w, wire.PageOf(all, start, limit))
 	}
 }
+
+// archives is bbimport's extension GET /rest/bbimport/1.0/imports/archives:
+// what each job recorded of the archive it read (size, SHA-256), newest
+// first, paged. verify checks an archive against it, and the pre-flight
+// finds an earlier import of the same archive with it.
+func (s *Server) archives(w http.ResponseWriter, r *http.Request) {
+	start, limit, ok := paging(w, r.URL.Query())
+	if !ok {
+		return
+	}
+	all, err := s.imp.ImportedArchives(r.Context())
+	if err != nil {
+		s.writeBackendError(w, r, err)
+		return
+	}
+	writePage(w, wire.PageOf(all, start, limit))
+}

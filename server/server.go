@@ -26,6 +26,8 @@ type Importer interface {
 	model.Backend
 	Reader
 	model.Placer
+	model.ArchiveRecorder
+	model.Deleter
 	// Shutdown refuses new imports, asks a running one to stop at its next
 	// checkpoint and waits for it.
 	Shutdown(ctx context.Context) error
@@ -150,14 +152,27 @@ func (s *Server) routes() {
 			wire.PathUserRepos:     s.userRepositories,
 			wire.PathAllRepos:      s.allRepositories,
 		} {
-			s.route(base+path, true, methods{http.MethodGet: h})
-			s.route(base+path+"/{$}", true, methods{http.MethodGet: h})
+			ms := func() methods {
+				m := methods{http.MethodGet: h}
+				// Deletes as Bitbucket answers them (admin only, as every
+				// call here): a repository 202, an empty project 204.
+				switch path {
+				case wire.PathRepo:
+					m[http.MethodDelete] = s.deleteRepository
+				case wire.PathProject:
+					m[http.MethodDelete] = s.deleteProject
+				}
+				return m
+			}
+			s.route(base+path, true, ms())
+			s.route(base+path+"/{$}", true, ms())
 		}
 	}
 	s.route(wire.ExtensionPrefix+wire.PathExtImports, true, methods{http.MethodGet: s.extJobs})
 	s.route(wire.ExtensionPrefix+wire.PathExtImport, true, methods{http.MethodGet: s.extJob})
 	s.route(wire.ExtensionPrefix+wire.PathPlacements, true, methods{http.MethodGet: s.placements})
 	s.route(wire.ExtensionPrefix+wire.PathExportPreview, true, methods{http.MethodPost: s.previewCounts})
+	s.route(wire.ExtensionPrefix+wire.PathArchives, true, methods{http.MethodGet: s.archives})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", fmt.Sprintf("No resource at %s.", r.URL.Path))
 	})

@@ -410,7 +410,9 @@ type fakeVerifier struct {
 	err      error // Verify fails with it
 	plan     model.RemainderPlan
 	planned  []model.VerifyReport
-	written  []string // WriteRemainder's paths
+	replace  model.ReplacePlan   // what PlanReplace offers
+	replaced []model.ReplacePlan // Replace's plans
+	written  []string            // WriteRemainder's paths
 	verified [][]int64
 	archives *fakeArchives
 
@@ -455,4 +457,22 @@ func (v *fakeVerifier) writtenPaths() []string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return append([]string(nil), v.written...)
+}
+
+// PlanReplace offers no partial copy to delete, unless a test set one;
+// Replace records the plan it was asked to carry out.
+func (v *fakeVerifier) PlanReplace(context.Context, model.VerifyReport) (model.ReplacePlan, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.replace, nil
+}
+
+func (v *fakeVerifier) Replace(_ context.Context, plan model.ReplacePlan, done func(string)) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.replaced = append(v.replaced, plan)
+	for _, r := range plan.Repositories {
+		done("repository " + r)
+	}
+	return nil
 }

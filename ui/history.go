@@ -342,7 +342,7 @@ func (m Model) historyRow(j model.Job, selected bool, w, idW, stateW, nameW int)
 	}
 	imported := "not reported"
 	if c := j.Counts; c != nil {
-		imported = fmt.Sprintf("%d proj · %s · %s", c.Projects+c.PersonalReused, Plural(c.Repositories, "repo", "repos"), Plural(c.PullRequests, "PR", "PRs"))
+		imported = fmt.Sprintf("%d proj · %s · %s", c.Projects+c.PersonalReused, model.Plural(c.Repositories, "repo", "repos"), model.Plural(c.PullRequests, "PR", "PRs"))
 		// The words in full where the row has the room.
 		if long := importedWords(c); w-2-idW-stateW-nameW-2*(historyWhenW+1)-1 >= ansi.StringWidth(long) {
 			imported = long
@@ -413,14 +413,14 @@ func (m Model) jobDetails(w, h int) string {
 // importedWords is "1 project · 3 repositories · 120 pull requests".
 func importedWords(c *model.ImportCounts) string {
 	return fmt.Sprintf("%s · %s · %s", projectsWords(c),
-		Plural(c.Repositories, "repository", "repositories"), Plural(c.PullRequests, "pull request", "pull requests"))
+		model.Plural(c.Repositories, "repository", "repositories"), model.Plural(c.PullRequests, "pull request", "pull requests"))
 }
 
 // projectsWords is the projects a job brought: "3 projects", or, when it
 // reused personal projects that existed, "5 projects (3 new, 2 personal
 // reused)", so that it matches the archive's count in the preview.
 func projectsWords(c *model.ImportCounts) string {
-	all := Plural(c.Projects+c.PersonalReused, "project", "projects")
+	all := model.Plural(c.Projects+c.PersonalReused, "project", "projects")
 	if c.PersonalReused == 0 {
 		return all
 	}

@@ -344,7 +344,7 @@ func (m *Model) confirmCancel() tea.Cmd {
 		title: fmt.Sprintf("Cancel job %d?", j.id),
 		lines: []string{
 			"The import stops at its next checkpoint, whichever comes first:",
-			"  • after the current fork hierarchy has been imported and verified",
+			"  • after the git data of the current fork hierarchy",
 			"  • before the next repository",
 			"  • before the next pull request",
 			"",
@@ -450,11 +450,11 @@ func (j *jobView) archiveName() string {
 
 // problemCounts is "3 warnings · 0 errors", coloured when there are any.
 func problemCounts(t Theme, warn, errs int) string {
-	w := Plural(warn, "warning", "warnings")
+	w := model.Plural(warn, "warning", "warnings")
 	if warn > 0 {
 		w = t.Caution.Render(w)
 	}
-	e := Plural(errs, "error", "errors")
+	e := model.Plural(errs, "error", "errors")
 	if errs > 0 {
 		e = t.Bad.Render(e)
 	}
@@ -468,7 +468,7 @@ func (j *jobView) counts(t Theme) string {
 	items := "imported: not reported"
 	if c := j.job.Counts; c != nil {
 		items = "imported " + projectsWords(c) + " · " +
-			Plural(c.Repositories, "repo", "repos") + " · " + Plural(c.PullRequests, "PR", "PRs")
+			model.Plural(c.Repositories, "repo", "repos") + " · " + model.Plural(c.PullRequests, "PR", "PRs")
 	}
 	return items + " · " + problems
 }

@@ -12,10 +12,11 @@ import (
 // The importer's own words when a job ended CANCELED or ABORTED: each
 // ends with what the admin must know or do.
 const (
-	canceledWords = "Import canceled at the checkpoint after the current fork hierarchy was imported and verified: " +
-		"2 project(s), 7 repositories and 338 pull request(s) imported. Not imported: the next fork hierarchy and everything after it in the archive"
+	canceledWords = "Import canceled at the checkpoint after the git data of the current fork hierarchy: " +
+		"2 projects, 7 repositories and 338 pull requests imported. Not imported: the next fork hierarchy and everything after it in the archive. " +
+		"To import the rest: bbimport verify 3 --remainder FILE writes it to a remainder archive FILE; import that."
 	abortedWords = "The process running this import stopped while the job was RUNNING (killed or power loss); the job was aborted " +
-		"when bbimport next opened this home. What was finished before stays; the repository being built was removed. Import the rest with a new export."
+		"when bbimport next opened this home. What was finished before stays; the repository being built was removed. To import the rest: bbimport verify 3 --remainder FILE writes it to a remainder archive FILE; import that."
 )
 
 // At the smallest size, the summary of a canceled or aborted job shows its

@@ -102,7 +102,7 @@ func TestKeys(t *testing.T) {
 		}},
 		{"enter in the dialog starts", nil, []string{"enter", "enter"}, wantScreen("Job 12")},
 		{"the confirmation redoes the pre-flight checks", func(h *harness) { h.init(); h.b.existing["OPS"] = true }, []string{"enter"},
-			wantScreen("project OPS exists: it will likely be imported as OPS1")},
+			wantScreen("project OPS exists: it will be imported as OPS1")},
 		{"a copy in progress cannot start", nil, []string{"j", "enter"}, wantScreen("This archive cannot be imported", "still being written")},
 		{"a refused start says why", func(h *harness) { h.init(); h.b.startErr = model.ErrImportRunning }, []string{"enter", "y"},
 			wantScreen("The import did not start", "Bitbucket_export_422.tar: an import is already running")},

@@ -108,15 +108,6 @@ func field(t Theme, label, value string, w int) []string {
 	return lines
 }
 
-// Plural is "1 project" or "3 projects": the count and the word that
-// agrees with it, for the console and the commands alike.
-func Plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 // box draws a pane of exactly w x h cells: a rounded border with the title
 // in the top edge, and the lines inside cut or padded to fit. A focused
 // pane shows its title in the focus style with a ▸ so focus shows without

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -62,15 +63,17 @@ type archiveInfo struct {
 
 // preflight is what the import will run into on the target.
 type preflight struct {
-	renames  []rename
+	// renames are every rename the import will make, foreseen by the
+	// importer's own rules (model.PlanRenames) on the target as it is.
+	renames  []model.Rename
 	checkErr error
-	free     int64
-	freeErr  error
+	// earlier are the imports into this target of an archive with the
+	// same SHA-256: starting it again imports a second copy.
+	earlier    []model.ImportedArchive
+	earlierErr error
+	free       int64
+	freeErr    error
 }
-
-// rename is a project key that exists on the target: the importer will give
-// the archive's project the next free key (KEY -> KEY1, KEY2, ...).
-type rename struct{ key, likely string }
 
 type (
 	archivesMsg struct {
@@ -206,7 +209,7 @@ func (m *Model) fillPreview() tea.Cmd {
 			return nil
 		}
 		in.checking = true
-		return m.checkPreflight(f.Path, in.stamp, *in.summary)
+		return m.checkPreflight(f, in.stamp, *in.summary)
 	case in.summaryErr != nil || p.inspecting:
 		return nil
 	}
@@ -226,52 +229,92 @@ func (p *picker) stalePreflights() {
 	}
 }
 
-// checkPreflight asks the target which of the archive's project keys are
-// taken, and how much disk is free.
-func (m *Model) checkPreflight(path, stamp string, sum model.ArchiveSummary) tea.Cmd {
+// checkPreflight asks the target what the import will rename, whether
+// this archive was imported before, and how much disk is free.
+func (m *Model) checkPreflight(f model.ArchiveFile, stamp string, sum model.ArchiveSummary) tea.Cmd {
 	b, a, ctx := m.opts.Backend, m.opts.Archives, m.ctx
 	return func() tea.Msg {
-		return preflightMsg{path, stamp, runPreflight(ctx, b, a, sum)}
+		return preflightMsg{f.Path, stamp, runPreflight(ctx, b, a, f, sum)}
 	}
 }
 
-func runPreflight(ctx context.Context, b model.Backend, a Archives, sum model.ArchiveSummary) preflight {
+func runPreflight(ctx context.Context, b model.Backend, a Archives, f model.ArchiveFile, sum model.ArchiveSummary) preflight {
 	var pf preflight
-	for _, proj := range sum.Projects {
-		if strings.HasPrefix(proj.Key, "~") {
-			continue // personal projects are merged, their repositories renamed
-		}
-		r, taken, err := likelyRename(ctx, b, proj.Key)
-		if err != nil {
-			pf.checkErr = err
-			break
-		}
-		if taken {
-			pf.renames = append(pf.renames, r)
-		}
-	}
+	pf.renames, pf.checkErr = model.PlanRenames(sum.Projects, sum.RepositoryList, targetNames(ctx, b))
+	pf.earlier, pf.earlierErr = earlierImports(ctx, b, a, f)
 	pf.free, pf.freeErr = a.FreeBytes(ctx)
 	return pf
 }
 
-// likelyRename follows the importer's rule (model.ProjectKeys): the key
-// made valid, then KEY1, KEY2, ... while taken.
-func likelyRename(ctx context.Context, b model.Backend, k string) (rename, bool, error) {
-	likely, err := model.ProjectKeys.Free(k, func(cand string) (bool, error) {
-		taken, err := b.ProjectExists(ctx, cand)
-		return taken, wrapCheck(cand, err)
-	})
-	if err != nil || likely == model.ProjectKeys.Valid(k) {
-		return rename{}, false, err
+// targetNames is what is taken on the target, as the importer's rules ask
+// it: project keys from the backend (as the importer and Bitbucket answer
+// them), the rest from its read API.
+func targetNames(ctx context.Context, b model.Backend) model.TakenNames {
+	var names model.TakenNames = keysOnly{}
+	if r, ok := b.(model.Reader); ok {
+		names = model.ReaderNames(ctx, r)
 	}
-	return rename{k, likely}, true, nil
+	return backendKeys{TakenNames: names, ctx: ctx, b: b}
 }
 
-func wrapCheck(k string, err error) error {
-	if err == nil {
-		return nil
+type backendKeys struct {
+	model.TakenNames
+	ctx context.Context
+	b   model.Backend
+}
+
+func (k backendKeys) ProjectKey(key string) (bool, error) {
+	taken, err := k.b.ProjectExists(k.ctx, key)
+	if err != nil {
+		return false, fmt.Errorf("check whether project %s exists on the target: %w", key, err)
 	}
-	return fmt.Errorf("check whether project %s exists on the target: %w", k, err)
+	return taken, nil
+}
+
+// keysOnly is a backend that cannot read names: only project keys are
+// foreseen.
+type keysOnly struct{}
+
+func (keysOnly) ProjectKey(string) (bool, error)             { return false, nil }
+func (keysOnly) ProjectName(string) (bool, error)            { return false, nil }
+func (keysOnly) RepositorySlug(string, string) (bool, error) { return false, nil }
+func (keysOnly) RepositoryName(string, string) (bool, error) { return false, nil }
+
+// earlierImports are the target's jobs that read an archive with f's
+// SHA-256. The SHA-256 is computed only when a job read an archive of f's
+// size: no other can be the same.
+func earlierImports(ctx context.Context, b model.Backend, a Archives, f model.ArchiveFile) ([]model.ImportedArchive, error) {
+	r, ok := b.(model.ArchiveRecorder)
+	if !ok {
+		return nil, nil
+	}
+	list, err := r.ImportedArchives(ctx)
+	if errors.Is(err, model.ErrNotSupported) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var sized []model.ImportedArchive
+	for _, ia := range list {
+		if ia.Size == f.Size && ia.SHA256 != "" {
+			sized = append(sized, ia)
+		}
+	}
+	if len(sized) == 0 {
+		return nil, nil
+	}
+	sums, err := a.Checksum(ctx, f.Path, nil)
+	if err != nil {
+		return nil, err
+	}
+	var same []model.ImportedArchive
+	for _, ia := range sized {
+		if ia.SHA256 == sums.SHA256 {
+			same = append(same, ia)
+		}
+	}
+	return same, nil
 }
 
 // startChecksum computes MD5 and SHA-256 in a command; progress comes back
@@ -526,6 +569,12 @@ func (m *Model) confirmStart(f model.ArchiveFile, in *archiveInfo) tea.Cmd {
 	}
 	a, ctx := m.opts.Archives, m.ctx
 	check := func() tea.Msg { return startCheckedMsg{f: f, err: a.CheckStart(ctx, f.Name)} }
+	// An import of the same archive before asks for a key not pressed by
+	// habit; it is known from the last pre-flight (it only grows).
+	var earlier []model.ImportedArchive
+	if in.preflight != nil {
+		earlier = in.preflight.earlier
+	}
 	// The pre-flight checks are redone now, and the dialog shows them as
 	// they land: another import may have taken a key since.
 	in.preflight = nil
@@ -550,6 +599,10 @@ func (m *Model) confirmStart(f model.ArchiveFile, in *archiveInfo) tea.Cmd {
 		// takes a key that is not pressed by habit, and is recorded.
 		start = choice{key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "start despite the mismatch")),
 			startChosen{f, in, []string{mm.note()}}}
+	}
+	if len(earlier) > 0 && len(start.answer.(startChosen).notes) == 0 {
+		start = choice{key.NewBinding(key.WithKeys("A"), key.WithHelp("A", fmt.Sprintf("import it again (job %d has it)", earlier[0].Job))),
+			startChosen{f, in, nil}}
 	}
 	confirm := &dialog{title: "Start the import?", body: body, choices: []choice{start, back}}
 	m.push(confirm)

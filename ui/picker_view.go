@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -130,26 +131,64 @@ func preflightLines(t Theme, f model.ArchiveFile, in *archiveInfo) []string {
 	pf := in.preflight
 	lines := []string{head}
 	switch {
+	case pf.earlierErr != nil:
+		lines = append(lines, t.Problem.Render("✗ earlier imports unknown: "+termsafe.String(pf.earlierErr.Error())))
+	case len(pf.earlier) > 0:
+		lines = append(lines, t.Caution.Render("!")+" imported into this target before (same SHA-256): "+earlierList(pf.earlier)+"; again, it is a second copy")
+	}
+	switch {
 	case pf.checkErr != nil:
-		lines = append(lines, t.Problem.Render("✗ "+pf.checkErr.Error()))
+		lines = append(lines, t.Problem.Render("✗ "+termsafe.String(pf.checkErr.Error())))
 	case len(pf.renames) == 0:
-		lines = append(lines, t.Good.Render("✓")+" no project key of the archive is taken on the target")
+		lines = append(lines, t.Good.Render("✓")+" nothing renamed: no key, slug or name is taken on the target")
 	default:
 		for _, r := range pf.renames {
-			lines = append(lines, t.Caution.Render("!")+fmt.Sprintf(" project %s exists: it will likely be imported as %s", r.key, r.likely))
+			lines = append(lines, t.Caution.Render("!")+" "+termsafe.String(foreseen(r)))
 		}
 	}
 	switch {
 	case pf.freeErr != nil:
 		lines = append(lines, t.Problem.Render("✗ free disk space unknown: "+pf.freeErr.Error()))
 	case pf.free < f.Size:
-		lines = append(lines, t.Bad.Render("✗")+fmt.Sprintf(" only %s free for a %s archive: free some space first", humanize.IBytes(uint64(pf.free)), humanize.IBytes(uint64(f.Size))))
+		lines = append(lines, t.Bad.Render("✗")+fmt.Sprintf(" only %s free for %s archive: free some space first", humanize.IBytes(uint64(pf.free)), sized(f.Size)))
 	case pf.free < 2*f.Size:
-		lines = append(lines, t.Caution.Render("!")+fmt.Sprintf(" %s free for a %s archive: tight, the repositories take about as much again", humanize.IBytes(uint64(pf.free)), humanize.IBytes(uint64(f.Size))))
+		lines = append(lines, t.Caution.Render("!")+fmt.Sprintf(" %s free for %s archive: tight, the repositories take about as much again", humanize.IBytes(uint64(pf.free)), sized(f.Size)))
 	default:
-		lines = append(lines, t.Good.Render("✓")+fmt.Sprintf(" %s free for a %s archive", humanize.IBytes(uint64(pf.free)), humanize.IBytes(uint64(f.Size))))
+		lines = append(lines, t.Good.Render("✓")+fmt.Sprintf(" %s free for %s archive", humanize.IBytes(uint64(pf.free)), sized(f.Size)))
 	}
 	return lines
+}
+
+// sized is "an 18 MiB", "a 2.0 GiB": a size with its article.
+func sized(n int64) string {
+	s := humanize.IBytes(uint64(n))
+	return model.Article(s) + " " + s
+}
+
+// foreseen is a rename the import will make, said before it does.
+func foreseen(r model.Rename) string {
+	switch r.Kind {
+	case model.RenameInvalidKey:
+		return fmt.Sprintf("project key %s is not valid: it will be imported as %s", r.From, r.To)
+	case model.RenameProjectKey:
+		return fmt.Sprintf("project %s exists: it will be imported as %s", r.From, r.To)
+	case model.RenameProjectName:
+		return fmt.Sprintf("a project named %q exists: %s will be named %q", r.From, r.Project, r.To)
+	case model.RenameInvalidSlug:
+		return fmt.Sprintf("slug %q is not valid: it will be imported as %s/%s", r.From, r.Project, r.To)
+	case model.RenameRepositorySlug:
+		return fmt.Sprintf("%s/%s exists: it will be imported as %s/%s", r.Project, r.From, r.Project, r.To)
+	}
+	return fmt.Sprintf("a repository named %q exists in %s: it will be named %q", r.From, r.Project, r.To)
+}
+
+// earlierList names earlier imports: "job 3 (2026-12-07 14:02)".
+func earlierList(list []model.ImportedArchive) string {
+	s := make([]string, len(list))
+	for i, ia := range list {
+		s[i] = fmt.Sprintf("job %d (%s)", ia.Job, time.UnixMilli(ia.StartDate).Local().Format("2006-01-02 15:04"))
+	}
+	return strings.Join(s, ", ")
 }
 
 // sideBySideFrom is the width from which the list and the preview sit
@@ -319,7 +358,7 @@ func (m Model) preview(w, h int) string {
 		if p.previewFocused {
 			scroll = "↓ scrolls"
 		}
-		lines = append(lines[:rows-1:rows-1], m.theme.Dim.Render(fmt.Sprintf("↓ %s below: %s", Plural(more, "more line", "more lines"), scroll)))
+		lines = append(lines[:rows-1:rows-1], m.theme.Dim.Render(fmt.Sprintf("↓ %s below: %s", model.Plural(more, "more line", "more lines"), scroll)))
 	}
 	return box(m.theme, "Preview · "+shownName(f), lines, w, h, p.previewFocused)
 }
@@ -379,7 +418,7 @@ func summaryLinesIn(t Theme, s model.ArchiveSummary, w int) []string {
 		{"Source", fmt.Sprintf("%s (%s %s)", s.Instance.InstanceName, s.Instance.Product, s.Instance.Version)},
 		{"Projects", fmt.Sprintf("%d: %s", len(s.Projects), strings.Join(keys, ", "))},
 		{"Hierarchies", fmt.Sprint(len(s.Hierarchies))},
-		{"Repositories", fmt.Sprintf("%d (%s)", s.Repositories, Plural(s.Forks, "fork", "forks"))},
+		{"Repositories", fmt.Sprintf("%d (%s)", s.Repositories, model.Plural(s.Forks, "fork", "forks"))},
 		{"Pull requests", fmt.Sprintf("%d: %d open, %d merged, %d declined", s.PullRequests.Total, s.PullRequests.Open, s.PullRequests.Merged, s.PullRequests.Declined)},
 		{"Git data", humanize.IBytes(uint64(s.GitBytes))},
 	} {

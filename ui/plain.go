@@ -34,6 +34,10 @@ type plainConsole struct {
 	// catch routes the stop signals to a channel while a job runs, as
 	// signal.Notify does; release ends it. Tests send their own.
 	catch func() (signals <-chan os.Signal, release func())
+
+	// earlier are the imports of the picked archive before, from its
+	// pre-flight: starting it again asks so.
+	earlier []model.ImportedArchive
 }
 
 func runPlain(ctx context.Context, opts Options) (Result, error) {
@@ -122,9 +126,12 @@ func (p *plainConsole) run(ctx context.Context) (Result, error) {
 	}
 	var notes []string
 	q := fmt.Sprintf("Start the import of %s? [y/N] ", shownName(*f))
-	if note != "" {
+	switch {
+	case note != "":
 		notes = append(notes, note)
 		q = fmt.Sprintf("Start the import of %s despite the checksum mismatch? [y/N] ", shownName(*f))
+	case len(p.earlier) > 0:
+		q = fmt.Sprintf("Import %s again, a second copy beside job %d's? [y/N] ", shownName(*f), p.earlier[0].Job)
 	}
 	ok, err := p.yes(q, false)
 	if err != nil || !ok {
@@ -218,8 +225,9 @@ func (p *plainConsole) describe(ctx context.Context, f model.ArchiveFile) {
 	} else {
 		sum = safeSummary(sum)
 		in.summary = &sum
-		pf := runPreflight(ctx, p.opts.Backend, p.opts.Archives, sum)
+		pf := runPreflight(ctx, p.opts.Backend, p.opts.Archives, f, sum)
 		in.preflight = &pf
+		p.earlier = pf.earlier
 		p.println(summaryLines(p.t, sum)...)
 	}
 	p.println(preflightLines(p.t, f, in)...)

@@ -55,7 +55,7 @@ func TestPlainPicksConfirmsAndWatches(t *testing.T) {
 		"Type a number from 1 to 3.",
 		"copy-in-progress.tar is still being written (50 MiB, then 51 MiB a moment later); start it once the copy is done.\n",
 		"Pull requests 340: 12 open, 300 merged, 28 declined",
-		"! project PRJ exists: it will likely be imported as PRJ1",
+		"! project PRJ exists: it will be imported as PRJ1",
 		"Start the import of Bitbucket_export_422.tar? [y/N] ",
 		"Started job 12.\nCtrl+C cancels at the next checkpoint; close the terminal to leave it running\nWARN PRJ/api: renamed\n17:00:00 COMPLETED 100% Import completed\n",
 	} {

@@ -33,7 +33,7 @@ func (m *Model) toggleQueue(f model.ArchiveFile, in *archiveInfo) {
 	p := &m.picker
 	if p.queuePos(f.Path) > 0 {
 		p.dequeue(f.Path)
-		m.setNotice(fmt.Sprintf("%s is out of the queue (%s).", shownName(f), Plural(len(p.queued), "archive", "archives")), false)
+		m.setNotice(fmt.Sprintf("%s is out of the queue (%s).", shownName(f), model.Plural(len(p.queued), "archive", "archives")), false)
 		return
 	}
 	switch _, mismatch := in.mismatch(); {
@@ -87,7 +87,7 @@ func (m *Model) confirmQueue() tea.Cmd {
 	lines = append(lines, "", "The queue lives while this console runs: the console starts the next import when one ends. "+
 		"Quitting leaves the running import going and starts no more.")
 	m.push(&dialog{
-		title: fmt.Sprintf("Import %s one after another?", Plural(len(files), "archive", "archives")),
+		title: fmt.Sprintf("Import %s one after another?", model.Plural(len(files), "archive", "archives")),
 		lines: lines,
 		choices: []choice{
 			{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "start the queue")), queueChosen{}},

@@ -95,7 +95,7 @@ func (m *Model) confirmQuit(j model.Job) {
 	}
 	if m.queueRunning && len(m.picker.queued) > 0 {
 		lines = append(lines, fmt.Sprintf("The queue's %s will not start: the queue lives while the console runs.",
-			Plural(len(m.picker.queued), "other archive", "other archives")))
+			model.Plural(len(m.picker.queued), "other archive", "other archives")))
 	}
 	lines = append(lines, "", "To follow it afterwards:", "  "+m.statusCommand(j.ID))
 	m.push(&dialog{
@@ -307,11 +307,9 @@ func (m *Model) whoRuns(f model.ArchiveFile, r *model.RunningImport) {
 		since = " since " + r.Since.Local().Format("2006-01-02 15:04:05")
 	}
 	switch {
-	case r.PID != 0 && r.Command != "":
-		// errors.As reached past the safe error: the command is the backend's.
-		lines = append(lines, fmt.Sprintf("It is run by process %d (%s)%s.", r.PID, termsafe.String(r.Command), since))
 	case r.PID != 0:
-		lines = append(lines, fmt.Sprintf("It is run by process %d%s.", r.PID, since))
+		// errors.As reached past the safe error: the command is the backend's.
+		lines = append(lines, fmt.Sprintf("It is run by %s%s.", termsafe.String(r.Runner()), since))
 	case since != "":
 		lines = append(lines, "It has run"+since+".")
 	}

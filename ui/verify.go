@@ -62,11 +62,12 @@ type (
 	}
 	verifyTickMsg    struct{ gen int }
 	remainderPlanMsg struct {
-		gen  int
-		plan model.RemainderPlan
-		base string // the name it is written to, without a number or .tar
-		path string // where it will be written: a fresh name in the import directory
-		err  error
+		gen     int
+		plan    model.RemainderPlan
+		replace model.ReplacePlan // the partial copies that could go first
+		base    string            // the name it is written to, without a number or .tar
+		path    string            // where it will be written: a fresh name in the import directory
+		err     error
 	}
 	remainderWrittenMsg struct {
 		gen  int
@@ -149,7 +150,7 @@ func (m *Model) verifyMessage(msg tea.Msg) (tea.Cmd, bool) {
 				m.setNotice(fmt.Sprintf("Could not plan the remainder archive: %s.", sentence(msg.err)), true)
 				return nil, true
 			}
-			m.confirmRemainder(msg.plan, msg.base, msg.path)
+			m.confirmRemainder(msg.plan, msg.replace, msg.base, msg.path)
 		}
 		return nil, true
 	case remainderWrittenMsg:
@@ -258,8 +259,12 @@ func (m *Model) planRemainder() tea.Cmd {
 		if err != nil {
 			return remainderPlanMsg{gen: gen, err: safeErr(err)}
 		}
+		replace, err := ver.PlanReplace(ctx, report)
+		if err != nil {
+			return remainderPlanMsg{gen: gen, err: safeErr(err)}
+		}
 		path, err := freeArchivePath(ctx, a, base)
-		return remainderPlanMsg{gen, plan, base, path, safeErr(err)}
+		return remainderPlanMsg{gen, plan, replace, base, path, safeErr(err)}
 	}
 }
 
@@ -306,7 +311,7 @@ func freeArchivePath(ctx context.Context, a Archives, base string) (string, erro
 
 // confirmRemainder says what importing the remainder will do, by
 // Bitbucket's rules, before it is written.
-func (m *Model) confirmRemainder(plan model.RemainderPlan, base, path string) {
+func (m *Model) confirmRemainder(plan model.RemainderPlan, replace model.ReplacePlan, base, path string) {
 	origins := map[string]string{}
 	for _, h := range m.verify.report.Hierarchies {
 		origins[h.ID] = h.Origin
@@ -327,34 +332,44 @@ func (m *Model) confirmRemainder(plan model.RemainderPlan, base, path string) {
 	}
 	lines := []string{
 		fmt.Sprintf("It holds %s, %s and %s of %s: %s.",
-			Plural(len(plan.Hierarchies), "fork hierarchy", "fork hierarchies"),
-			Plural(plan.Repositories, "repository", "repositories"),
-			Plural(plan.PullRequests, "pull request", "pull requests"),
+			model.Plural(len(plan.Hierarchies), "fork hierarchy", "fork hierarchies"),
+			model.Plural(plan.Repositories, "repository", "repositories"),
+			model.Plural(plan.PullRequests, "pull request", "pull requests"),
 			termsafe.String(filepath.Base(plan.Archive)), termsafe.String(named(plan.Hierarchies))),
 	}
 	lines = append(lines, projectsSaid(plan.Projects)...)
 	if len(plan.Incomplete) > 0 {
 		lines = append(lines, "", fmt.Sprintf("Imported again whole, beside the partial copy on the target: %s (%s). "+
 			"An import never reuses the fork parents that a canceled one left behind.",
-			termsafe.String(named(plan.Incomplete)), Plural(len(plan.Incomplete), "incomplete hierarchy", "incomplete hierarchies")))
+			termsafe.String(named(plan.Incomplete)), model.Plural(len(plan.Incomplete), "incomplete hierarchy", "incomplete hierarchies")))
+	}
+	choices := []choice{{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "write it")), remainderChosen{plan: plan, base: base, path: path}}}
+	if len(replace.Repositories) > 0 {
+		gone := model.Plural(len(replace.Repositories), "repository", "repositories")
+		if len(replace.Projects) > 0 {
+			gone += "; " + model.Plural(len(replace.Projects), "project", "projects") + " left empty: " + termsafe.String(firstDozen(replace.Projects))
+		}
+		lines = append(lines, "", fmt.Sprintf("Or r: first delete the partial copies of %s, which nobody changed since the import (%s), "+
+			"so that the remainder imports them under their original keys.", termsafe.String(named(replace.Hierarchies)), gone))
+		choices = append(choices, choice{key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "replace the partial copies")),
+			remainderChosen{plan: plan, replace: &replace, base: base, path: path}})
 	}
 	// The name on a line of its own, where a narrow dialog does not wrap
 	// it at a dash.
 	lines = append(lines, "", "Written to the import directory, then selected in the archives, as", "  "+termsafe.String(filepath.Base(path)))
 	m.push(&dialog{
-		title: "Write the remainder archive?",
-		lines: lines,
-		choices: []choice{
-			{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "write it")), remainderChosen{plan, base, path}},
-			{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "back to the differences")), nil},
-		},
+		title:   "Write the remainder archive?",
+		lines:   lines,
+		choices: append(choices, choice{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "back to the differences")), nil}),
 	})
 }
 
 // remainderChosen is the remainder archive confirmed: written to a free
-// name, path unless a file has taken it since.
+// name, path unless a file has taken it since; with replace, after the
+// partial copies it names are deleted.
 type remainderChosen struct {
 	plan       model.RemainderPlan
+	replace    *model.ReplacePlan
 	base, path string
 }
 
@@ -381,7 +396,7 @@ func projectsSaid(ps []model.RemainderProject) []string {
 			firstDozen(created)+".")
 	}
 	if len(reused) > 0 {
-		lines = append(lines, "", "It reuses "+Plural(len(reused), "personal project", "personal projects")+": "+firstDozen(reused)+".")
+		lines = append(lines, "", "It reuses "+model.Plural(len(reused), "personal project", "personal projects")+": "+firstDozen(reused)+".")
 	}
 	return lines
 }
@@ -397,14 +412,29 @@ func firstDozen(names []string) string {
 
 // writeRemainder writes the planned archive to a free name: the one shown,
 // unless a file has taken it since.
-func (m *Model) writeRemainder(plan model.RemainderPlan, base, shown string) tea.Cmd {
+func (m *Model) writeRemainder(c remainderChosen) tea.Cmd {
 	v := m.verify
 	if v == nil {
 		return nil
 	}
-	v.busy = "writing " + termsafe.String(filepath.Base(shown)) + "…"
-	ver, a, ctx, gen := m.opts.Verifier, m.opts.Archives, v.ctx, v.gen
+	v.busy = "writing " + termsafe.String(filepath.Base(c.path)) + "…"
+	if c.replace != nil {
+		v.busy = "deleting the partial copies, then " + v.busy
+	}
+	ver, a, ctx, gen, report, plan, base := m.opts.Verifier, m.opts.Archives, v.ctx, v.gen, v.raw, c.plan, c.base
 	return func() tea.Msg {
+		if c.replace != nil {
+			// The keys the deletes freed are planned anew: the remainder
+			// lands under them.
+			err := ver.Replace(ctx, *c.replace, func(string) {})
+			if err == nil {
+				plan, err = ver.PlanRemainder(ctx, report)
+			}
+			if err != nil {
+				return remainderWrittenMsg{gen: gen, err: safeErr(err)}
+			}
+			plan.Incomplete = slices.DeleteFunc(plan.Incomplete, func(id string) bool { return slices.Contains(c.replace.Hierarchies, id) })
+		}
 		path, err := freeArchivePath(ctx, a, base)
 		if err == nil {
 			err = ver.WriteRemainder(ctx, plan, path)
@@ -426,8 +456,8 @@ func (m *Model) remainderWritten(msg remainderWrittenMsg) tea.Cmd {
 	name := filepath.Base(msg.path)
 	m.picker.selectName(name)
 	m.setNotice(fmt.Sprintf("Wrote %s (%s, %s): enter imports it.", termsafe.String(name),
-		Plural(msg.plan.Repositories, "repository", "repositories"),
-		Plural(msg.plan.PullRequests, "pull request", "pull requests")), false)
+		model.Plural(msg.plan.Repositories, "repository", "repositories"),
+		model.Plural(msg.plan.PullRequests, "pull request", "pull requests")), false)
 	cmd, _ := m.pickerMessage(msg.list)
 	return cmd
 }
@@ -482,7 +512,7 @@ func (v *verifyPane) totalsLines(t Theme, w int) []string {
 	verdict := t.Good.Render("✓ Everything in the archive is on the target.")
 	if !r.Complete() {
 		verdict = t.Bad.Render("✗ "+hierarchiesSaid(r)) + ": " +
-			Plural(len(r.Differences), "difference", "differences") + " listed below."
+			model.Plural(len(r.Differences), "difference", "differences") + " listed below."
 	}
 	if v.busy != "" {
 		verdict = t.Busy.Render(v.busy)
@@ -531,7 +561,7 @@ func hierarchiesSaid(r *model.VerifyReport) string {
 		}
 		n := fmt.Sprint(p.n)
 		if len(parts) == 0 {
-			n = Plural(p.n, "fork hierarchy", "fork hierarchies")
+			n = model.Plural(p.n, "fork hierarchy", "fork hierarchies")
 		}
 		parts = append(parts, n+" "+p.what)
 	}
@@ -786,7 +816,7 @@ func (verifyScreen) refresh(m *Model) tea.Cmd { return m.screens[m.verify.back].
 
 func (verifyScreen) message(m *Model, msg tea.Msg) (tea.Cmd, bool) {
 	if c, ok := msg.(remainderChosen); ok {
-		return m.writeRemainder(c.plan, c.base, c.path), true
+		return m.writeRemainder(c), true
 	}
 	return m.verifyMessage(msg)
 }

@@ -472,3 +472,26 @@ func TestVerifyShowsHostileTextInert(t *testing.T) {
 		t.Fatalf("the verifier got %q, not the name as verify found it", got)
 	}
 }
+
+// The w dialog offers to replace the partial copies first: r deletes them
+// through the verifier, plans the remainder again (the freed keys) and
+// writes it.
+func TestRemainderReplacesPartialCopies(t *testing.T) {
+	h := newHarness(t, 80, 40)
+	v := withVerifier(h, canceledReport())
+	v.replace = model.ReplacePlan{Hierarchies: []string{"h1"}, Repositories: []string{"PRJ/api-fork", "PRJ/api"}, Projects: []string{"PRJ"}}
+	canceledJob(h)
+	h.press("v", "w")
+	h.requireScreen("Write the remainder archive?", "r replace the partial copies")
+	if !strings.Contains(paneText(h.screen()), "Or r: first delete the partial copies of PRJ/golden, which nobody changed since the import (2 repositories; 1 project left empty: PRJ)") {
+		t.Fatalf("the dialog does not say what r deletes:\n%s", h.screen())
+	}
+	h.press("r")
+	h.requireScreen("Wrote Bitbucket_export_422-remainder-12.tar")
+	v.mu.Lock()
+	replaced, planned := v.replaced, len(v.planned)
+	v.mu.Unlock()
+	if len(replaced) != 1 || len(replaced[0].Repositories) != 2 || planned != 2 {
+		t.Fatalf("replaced %v, planned %d times: want the partial copies deleted, then the remainder planned again", replaced, planned)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"bbimport/archive"
@@ -59,7 +58,7 @@ const maxRefLine = 64 << 10
 // readArchive reads f from the start, handing each repository to emit as
 // soon as its last pull request is read, and returns the hierarchies in
 // archive order. Git objects are skipped by seeking, as inspect does.
-func readArchive(ctx context.Context, f *os.File, emit func(*expectedRepo) error) ([]hierarchyOrder, error) {
+func readArchive(ctx context.Context, read func(archive.Handler) error, emit func(*expectedRepo) error) ([]hierarchyOrder, error) {
 	projects := map[string]string{} // archive project id → key
 	var (
 		hierarchies []hierarchyOrder
@@ -76,7 +75,7 @@ func readArchive(ctx context.Context, f *os.File, emit func(*expectedRepo) error
 		cur, curPR = nil, nil
 		return emit(r)
 	}
-	err := archive.ReadOpened(f, archive.DefaultLimits(), func(m *archive.Member) error {
+	err := read(func(m *archive.Member) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

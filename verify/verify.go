@@ -88,6 +88,14 @@ func (v *Verifier) Verify(ctx context.Context, jobs ...int64) (model.VerifyRepor
 		return report, err
 	}
 	defer f.Close()
+	recorded, err := v.recorded(ctx, jobs[0])
+	if err != nil {
+		return report, err
+	}
+	read, check, err := v.checkedRead(f, recorded)
+	if err != nil {
+		return report, err
+	}
 	places, err := v.placements(ctx, jobs, imported)
 	if err != nil {
 		return report, err
@@ -120,7 +128,7 @@ func (v *Verifier) Verify(ctx context.Context, jobs ...int64) (model.VerifyRepor
 			}
 		})
 	}
-	order, err := readArchive(gctx, f, func(r *expectedRepo) error {
+	order, err := readArchive(gctx, read, func(r *expectedRepo) error {
 		queue <- r
 		return nil
 	})
@@ -131,6 +139,9 @@ func (v *Verifier) Verify(ctx context.Context, jobs ...int64) (model.VerifyRepor
 	}
 	if err != nil {
 		return report, fmt.Errorf("verify %s: %w", name, err)
+	}
+	if err := check(ctx); err != nil {
+		return report, err
 	}
 	assemble(&report, order, results)
 	return report, nil
@@ -504,6 +515,12 @@ func assemble(report *model.VerifyReport, order []hierarchyOrder, results map[in
 		}
 		if vh.Status != model.VerifyPresent {
 			d := model.VerifyDifference{Kind: model.VerifyHierarchy, Status: vh.Status, HierarchyID: h.id, Repository: h.origin}
+			// Named where its origin is on the target, as its items are.
+			for _, r := range vh.Repositories {
+				if r.Repository == h.origin {
+					d.Target = r.Target
+				}
+			}
 			if vh.Status == model.VerifyDiffers {
 				d.Field = model.VerifyChanged
 				if vh.Lacking() {

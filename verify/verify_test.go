@@ -185,7 +185,7 @@ type listsOnly struct{ model.Reader }
 func expectRefDifferences(t *testing.T, r, before model.VerifyReport, name, branch, was, now, tag, tagWas string) {
 	t.Helper()
 	want := []model.VerifyDifference{
-		{Kind: model.VerifyHierarchy, Status: model.VerifyDiffers, HierarchyID: r.Hierarchies[0].ID, Repository: name, Field: model.VerifyIncomplete},
+		{Kind: model.VerifyHierarchy, Status: model.VerifyDiffers, HierarchyID: r.Hierarchies[0].ID, Repository: name, Target: name, Field: model.VerifyIncomplete},
 		{Kind: model.VerifyRef, Status: model.VerifyDiffers, HierarchyID: r.Hierarchies[0].ID, Repository: name, Target: name, Item: branch, Field: "commit", Expected: was, Found: now},
 		{Kind: model.VerifyRef, Status: model.VerifyMissing, HierarchyID: r.Hierarchies[0].ID, Repository: name, Target: name, Item: tag, Expected: tagWas},
 	}

@@ -50,6 +50,7 @@ const (
 	CallJob          // GET /migration/imports/{jobId} and its messages
 	CallCancel       // POST /migration/imports/{jobId}/cancel
 	CallProject      // GET /projects/{projectKey}
+	CallDelete       // DELETE /projects/{projectKey}, /projects/{projectKey}/repos/{repositorySlug}
 )
 
 // Errors of the protocol itself, which the model does not know: a server
@@ -107,6 +108,7 @@ var statusRules = []statusRule{
 	{model.ErrNoSuchPullRequest, http.StatusNotFound, "", ExceptionNoSuchPullRequest, nil},
 	{model.ErrNotFound, http.StatusNotFound, "", "", []Call{CallProject}},
 	{model.ErrJobFinished, http.StatusConflict, "", ExceptionJobFinished, []Call{CallCancel}},
+	{model.ErrNotEmpty, http.StatusConflict, "", "", []Call{CallDelete}},
 	{model.ErrImportRunning, http.StatusServiceUnavailable, "", ExceptionImportRunning, []Call{CallStart}},
 	{model.ErrExportsRunning, http.StatusServiceUnavailable, "", ExceptionImportRunning, nil},
 	{model.ErrBadSelector, http.StatusBadRequest, "repositoriesRequest", ExceptionInvalidArgument, nil},

@@ -116,6 +116,9 @@ const (
 	// archive name) beside Bitbucket's fields.
 	PathExtImport  = PathExtImports + "/{" + WildJobID + "}"
 	PathPlacements = PathExtImport + "/placements"
+	// PathArchives lists what each job recorded of the archive it read
+	// (model.ImportedArchive), newest first.
+	PathArchives = "/imports/archives"
 )
 
 // ExtImportPath is the path, below ExtensionPrefix, of one job with

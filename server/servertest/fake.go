@@ -486,3 +486,18 @@ func (f *Fake) IsShutdown() bool {
 	defer f.mu.Unlock()
 	return f.shutdown
 }
+
+// ImportedArchives lists no archive: the fake reads none.
+func (f *Fake) ImportedArchives(context.Context) ([]model.ImportedArchive, error) {
+	return []model.ImportedArchive{}, nil
+}
+
+// DeleteRepository and DeleteProject are not scripted: the fake holds no
+// repositories to delete.
+func (f *Fake) DeleteRepository(_ context.Context, key, slug string) error {
+	return fmt.Errorf("repository %s/%s: %w", key, slug, model.ErrNoSuchRepository)
+}
+
+func (f *Fake) DeleteProject(_ context.Context, key string) error {
+	return fmt.Errorf("project %s: %w", key, model.ErrNoSuchProject)
+}
