@@ -127,7 +127,7 @@ could not run.`,
 			case asCSV:
 				err = printVerifyCSV(out, report)
 			default:
-				printVerify(out, report, remainder)
+				printVerify(out, report, remainder, g.invocation())
 			}
 			if err != nil {
 				return err
@@ -142,7 +142,7 @@ could not run.`,
 				if replace {
 					confirm = func() (bool, error) { return confirmDelete(g.io, say, yes) }
 				}
-				if err := writeRemainder(cmd, v, report, remainder, dir, say, confirm); err != nil {
+				if err := writeRemainder(cmd, v, report, remainder, dir, say, confirm, g.invocation()); err != nil {
 					return err
 				}
 			}
@@ -167,7 +167,9 @@ could not run.`,
 // missing pull requests grouped into one), then the totals, then once
 // what to do. Every name comes from the archive or the target, and goes
 // through termsafe.String.
-func printVerify(out io.Writer, r model.VerifyReport, remainder string) {
+// self is bbimport as the admin ran it, with the --home or --url given,
+// for the commands the text suggests.
+func printVerify(out io.Writer, r model.VerifyReport, remainder, self string) {
 	var moved, changed bool
 	ds := r.Differences
 	for i := 0; i < len(ds); i++ {
@@ -213,8 +215,8 @@ func printVerify(out io.Writer, r model.VerifyReport, remainder string) {
 		if remainder != "" {
 			fmt.Fprintln(out, "What is missing is in the remainder archive written below: import it.")
 		} else {
-			fmt.Fprintf(out, "To import what is missing, write a remainder archive with bbimport verify %s --remainder FILE and import it; "+
-				"it imports each incomplete fork hierarchy again whole, beside the partial copy.\n", jobList(r.Jobs))
+			fmt.Fprintf(out, "To import what is missing, write a remainder archive with %s verify %s --remainder FILE and import it; "+
+				"it imports each incomplete fork hierarchy again whole, beside the partial copy.\n", self, jobList(r.Jobs))
 		}
 	}
 	if moved || changed {
@@ -336,7 +338,7 @@ func printVerifyCSV(out io.Writer, r model.VerifyReport) error {
 
 // writeRemainder says what importing the remainder will do, by
 // Bitbucket's rules, then writes it.
-func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport, path, importDir string, out io.Writer, confirmReplace func() (bool, error)) error {
+func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport, path, importDir string, out io.Writer, confirmReplace func() (bool, error), self string) error {
 	ctx := cmd.Context()
 	replaced := map[string]bool{}
 	if confirmReplace != nil {
@@ -393,11 +395,11 @@ func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport
 	if err := v.WriteRemainder(ctx, plan, path); err != nil {
 		return err
 	}
-	importIt := "import it with bbimport import " + filepath.Base(path)
+	importIt := "import it with " + self + " import " + filepath.Base(path)
 	if rel, err := filepath.Rel(importDir, path); importDir == "" || err != nil || rel != filepath.Base(path) {
 		importIt = "move it into the import directory and import it"
 	}
-	fmt.Fprintln(out, termsafe.String(fmt.Sprintf("Wrote %s: %s, then check the jobs together with bbimport verify %s NEW_JOB.", path, importIt, jobList(r.Jobs))))
+	fmt.Fprintln(out, termsafe.String(fmt.Sprintf("Wrote %s: %s, then check the jobs together with %s verify %s NEW_JOB.", path, importIt, self, jobList(r.Jobs))))
 	return nil
 }
 

@@ -34,7 +34,7 @@ func TestVerifyTextSaysWhatToDo(t *testing.T) {
 	r := model.VerifyReport{Archive: "a.tar", Jobs: []int64{1, 2}, Target: "/srv/bbimport", Differences: ds,
 		Hierarchies: []model.VerifiedHierarchy{{ID: "h3", Status: model.VerifyMissing, Repositories: []model.VerifiedRepository{{Repository: "PULS/db", Status: model.VerifyMissing}}}}}
 	var out bytes.Buffer
-	printVerify(&out, r, "")
+	printVerify(&out, r, "", "./bbimport --home /x")
 	want := []string{
 		"PULS/api (PULS1/api on the target): its fork hierarchy is all on the target, but changed since the import (below).",
 		"PULS/api (PULS1/api on the target): refs/heads/main is at 111111111111, the archive has 222222222222: it moved since the import.",
@@ -59,7 +59,7 @@ func TestVerifyTextSaysWhatToDo(t *testing.T) {
 	}
 	// What to do, once each, at the end.
 	_, after, _ := strings.Cut(out.String(), "Pull requests")
-	for _, advice := range []string{"bbimport verify 1 2 --remainder FILE", "check who changed it"} {
+	for _, advice := range []string{"./bbimport --home /x verify 1 2 --remainder FILE", "check who changed it"} {
 		if n := strings.Count(out.String(), advice); n != 1 || !strings.Contains(after, advice) {
 			t.Errorf("%q said %d times, or before the totals:\n%s", advice, n, out.String())
 		}
