@@ -116,10 +116,14 @@ func (im *importRun) gitData(m *archive.Member) error {
 	if kept != nil {
 		return im.keepInner(m.Kind, kept)
 	}
-	if err := im.st.setGitBytes(im.buildRepo.id, m.Size); err != nil {
+	// Recorded after git has run: a write now would open the writer's
+	// transaction and hold the write lock through the git data's
+	// verification, keeping another process's cancel waiting.
+	id := im.buildRepo.id
+	if err := im.finishRepository(); err != nil {
 		return err
 	}
-	return im.finishRepository()
+	return im.st.setGitBytes(id, m.Size)
 }
 
 type countingReader struct {
