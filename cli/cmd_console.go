@@ -58,7 +58,7 @@ func runConsole(cmd *cobra.Command, g *globalFlags) error {
 	}
 	// The pane does not show the target, so no target name: asking a
 	// server for it here would hold the console's start until it answers.
-	if v, err := newVerifier(b, dir, "", "", verify.DefaultConcurrency); err == nil {
+	if v, err := newVerifier(b, dir, "", false, "", verify.DefaultConcurrency); err == nil {
 		opts.Verifier = v
 	}
 	res, err := ui.Run(ctx, opts)

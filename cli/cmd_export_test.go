@@ -67,7 +67,7 @@ func TestExportRoundTripVerifies(t *testing.T) {
 	if _, code, err := runCmd(t, "--home", fresh, "import", job.Archive); code != exitOK {
 		t.Fatalf("import of the export: exit %d (%v)", code, err)
 	}
-	if out, code, err := runCmd(t, "--home", fresh, "verify", "1", "--archive", original); code != exitOK {
+	if out, code, err := runCmd(t, "--home", fresh, "verify", "1", "--archive", original, "--another-archive"); code != exitOK {
 		t.Errorf("verify against the original: exit %d (%v)\n%s", code, err, out)
 	}
 	out, _, _ = runCmd(t, "--home", home, "jobs")

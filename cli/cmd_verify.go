@@ -26,6 +26,7 @@ func newVerifyCmd(g *globalFlags) *cobra.Command {
 	var (
 		asJSON, asCSV bool
 		archiveFile   string
+		another       bool
 		remainder     string
 		replace, yes  bool
 		concurrency   int
@@ -112,7 +113,7 @@ could not run.`,
 					return fmt.Errorf("the remainder archive %s exists already: remove it or name another file", remainder)
 				}
 			}
-			v, err := newVerifier(b, dir, archiveFile, id.Location, concurrency)
+			v, err := newVerifier(b, dir, archiveFile, another, id.Location, concurrency)
 			if err != nil {
 				return err
 			}
@@ -156,6 +157,7 @@ could not run.`,
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVar(&asCSV, "csv", false, "print the differences as CSV, one row each")
 	f.StringVar(&archiveFile, "archive", "", "the archive to compare with, when the job does not name it (a real Bitbucket's)")
+	f.BoolVar(&another, "another-archive", false, "with --archive: compare with it although the job imported another archive (a round trip's original); skips the size and SHA-256 check")
 	f.StringVar(&remainder, "remainder", "", "write an archive of the missing and incomplete fork hierarchies to `FILE` (relative: in the import directory)")
 	f.BoolVar(&replace, "replace-partial", false, "with --remainder: first delete the partial copies of incomplete fork hierarchies that nobody changed since the import (after asking), so that the remainder imports them under their original keys")
 	f.BoolVar(&yes, "yes", false, "with --replace-partial: delete without asking (needed when not on a terminal)")

@@ -123,7 +123,7 @@ func TestVerifyAfterACanceledImport(t *testing.T) {
 		"\n" + missing + ": its fork hierarchy is missing on the target.\n",
 		"\n" + missing + ": missing on the target.\n",
 		"\n" + r.Hierarchies[0].Origin + ": PRs 1–3 (3) missing.\n",
-		"\nTo import what is missing, write a remainder archive with bbimport verify 1 --remainder FILE and import it;",
+		" --home " + run.home + " verify 1 --remainder FILE and import it;",
 		"\nFork hierarchies   2 expected: 0 present, 1 missing, 1 differing\n",
 	} {
 		if !strings.Contains("\n"+out, want) {
@@ -227,7 +227,7 @@ func TestReplacePartialLandsUnderTheOriginalKeys(t *testing.T) {
 	}
 	run := startHeldImport(t, buildBinary(t), realGit, false)
 	run.signal(syscall.SIGINT)
-	run.waitFor(run.stderr, "canceling at the next checkpoint")
+	run.waitFor(run.stderr, "at its next checkpoint")
 	run.release()
 	run.expectExit(exitCanceled)
 

@@ -14,12 +14,12 @@ var errCannotRead = errors.New("this backend cannot read projects, repositories 
 // newVerifier is verify on b, as the verify command and the console build
 // it: the jobs' archives resolved in dir unless archive names one, target
 // naming b in the report.
-func newVerifier(b *backend, dir, archive, target string, concurrency int) (*verify.Verifier, error) {
+func newVerifier(b *backend, dir, archive string, another bool, target string, concurrency int) (*verify.Verifier, error) {
 	reader, ok := b.Backend.(model.Reader)
 	if !ok {
 		return nil, errCannotRead
 	}
 	// b.Backend, not b: the wrapper would hide the Placer.
-	return verify.New(verify.Config{Backend: b.Backend, Reader: reader, ImportDir: dir, Archive: archive,
+	return verify.New(verify.Config{Backend: b.Backend, Reader: reader, ImportDir: dir, Archive: archive, AnotherArchive: another,
 		Target: target, Concurrency: concurrency}), nil
 }

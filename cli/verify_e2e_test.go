@@ -199,7 +199,7 @@ func TestVerifyRemainderRoundTrip(t *testing.T) {
 		"The remainder archive rest.tar holds 2 fork hierarchies (4 repositories, 12 pull requests) of export.tar.",
 		"Importing it creates project " + key + " as " + key + "1: " + key + " exists on the target.",
 		"Incomplete on the target, so imported again whole beside the partial copy (an import never reuses what a canceled one left): " + partial.Origin + ".",
-		"Wrote " + filepath.Join(importDir, "rest.tar") + ": import it with bbimport import rest.tar, then check the jobs together with bbimport verify 1 NEW_JOB.",
+		"Wrote " + filepath.Join(importDir, "rest.tar") + ": import it with " + bin + " --home " + home + " import rest.tar, then check the jobs together with " + bin + " --home " + home + " verify 1 NEW_JOB.",
 	}
 	at := 0
 	for _, want := range plan {

@@ -132,7 +132,7 @@ func TestStartAnswersWhileTheRunnerStarts(t *testing.T) {
 		t.Fatal("Job, KnownJobs and Cancel were not answered while a start waited for its runner")
 	}
 	close(release)
-	if err := <-started; err == nil || !strings.Contains(err.Error(), "start the import runner") {
+	if err := <-started; err == nil || !strings.Contains(err.Error(), "start the runner") {
 		t.Errorf("Start = %v, want the runner's failure", err)
 	}
 	// ABORTED where it stood: an aborted job's percentage is not moved.
