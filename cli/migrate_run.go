@@ -126,16 +126,18 @@ func (r *migrationRun) run(ctx context.Context) error {
 // open opens both ends' backends with the credentials migrate handed over.
 func (r *migrationRun) open(ctx context.Context) error {
 	var err error
-	if r.from, err = r.openEnd(ctx, r.m.From, envMigrateFromUser, envMigrateFromPassword, envMigrateFromToken); err != nil {
+	if r.from, err = r.openEnd(ctx, r.m.From, false, envMigrateFromUser, envMigrateFromPassword, envMigrateFromToken); err != nil {
 		return fmt.Errorf("the source: %w", err)
 	}
-	if r.to, err = r.openEnd(ctx, r.m.To, envMigrateToUser, envMigrateToPassword, envMigrateToToken); err != nil {
+	if r.to, err = r.openEnd(ctx, r.m.To, true, envMigrateToUser, envMigrateToPassword, envMigrateToToken); err != nil {
 		return fmt.Errorf("the target: %w", err)
 	}
 	return nil
 }
 
-func (r *migrationRun) openEnd(ctx context.Context, e migrationEnd, userEnv, passwordEnv, tokenEnv string) (*backend, error) {
+// A target home is made if it does not exist (it is imported into); a
+// source home must exist.
+func (r *migrationRun) openEnd(ctx context.Context, e migrationEnd, creates bool, userEnv, passwordEnv, tokenEnv string) (*backend, error) {
 	g := *r.g
 	g.home, g.url, g.user, g.token, g.importDir = e.Home, e.URL, os.Getenv(userEnv), os.Getenv(tokenEnv), ""
 	g.caFile, g.insecure = r.m.CAFile, r.m.Insecure
@@ -147,7 +149,7 @@ func (r *migrationRun) openEnd(ctx context.Context, e migrationEnd, userEnv, pas
 		}
 		defer os.Unsetenv("BITBUCKET_PASSWORD")
 	}
-	return openBackend(ctx, &g)
+	return openBackend(ctx, &g, creates)
 }
 
 func (r *migrationRun) steps(ctx context.Context) error {
@@ -202,8 +204,8 @@ func (r *migrationRun) preview(ctx context.Context) error {
 	if !p.Fits() {
 		return fmt.Errorf("the export (about %s) does not fit the source's free disk (%s)", humanize.IBytes(uint64(p.EstimatedBytes)), humanize.IBytes(uint64(p.FreeBytes)))
 	}
-	r.m.Preview = fmt.Sprintf("%s, %s (%d forks) and %s: about %s", ui.Plural(len(p.Projects), "project", "projects"),
-		ui.Plural(p.Repositories, "repository", "repositories"), p.Forks, ui.Plural(p.PullRequests, "pull request", "pull requests"),
+	r.m.Preview = fmt.Sprintf("%s, %s (%d forks) and %s: about %s", model.Plural(len(p.Projects), "project", "projects"),
+		model.Plural(p.Repositories, "repository", "repositories"), p.Forks, model.Plural(p.PullRequests, "pull request", "pull requests"),
 		humanize.IBytes(uint64(p.EstimatedBytes)))
 	r.next(stepExport)
 	return nil
