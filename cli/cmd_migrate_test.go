@@ -3,9 +3,11 @@ package cli
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"bbimport/archive/gen"
 	"bbimport/internal/sshdtest"
@@ -159,5 +161,46 @@ func TestMigrateRefusals(t *testing.T) {
 	}
 	if v := compareVersions("9.4.18", "9.10.0"); v >= 0 {
 		t.Errorf("9.4.18 vs 9.10.0: %d", v)
+	}
+}
+
+// TestMigrateOutlivesTmux: the admin's tmux session (and the shell in it)
+// killed mid-migration; the runner, in a session of its own, finishes the
+// migration, and --resume then prints it complete.
+func TestMigrateOutlivesTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed")
+	}
+	p := newMigrateParts(t)
+	env := []string{"HOME=" + p.sshd.Home, "SSH_AUTH_SOCK=", "XDG_STATE_HOME=" + os.Getenv("XDG_STATE_HOME"),
+		"BBIMPORT_TEST_AS_MAIN=1", "BITBUCKET_PASSWORD=pw"}
+	s := startTmux(t, append([]string{p.bin, "migrate", "--wait", "--from-home", p.source, "*/*"}, p.target()...), env)
+	s.wait("export:")
+	s.tmux("kill-server")
+
+	dir, err := migrationsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(e2eWait)
+	for {
+		ms, err := listMigrations(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) == 1 && ms[0].State != migrationRunning {
+			if ms[0].State != migrationComplete {
+				t.Fatalf("the migration ended %s: %s", ms[0].State, ms[0].Error)
+			}
+			m, code, err := p.migrate("--resume", ms[0].ID)
+			if code != exitOK || m.State != migrationComplete {
+				t.Errorf("migrate --resume of the finished migration: exit %d (%v)", code, err)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the migration did not finish after its tmux session was killed: %+v", ms)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
