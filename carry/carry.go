@@ -67,11 +67,11 @@ type Options struct {
 	// and at each step's end, on the calling goroutine or another.
 	Progress func(Progress)
 
-	// afterCarry runs once the bytes are all written, before the checks
+	// AfterCarry runs once the bytes are all written, before the checks
 	// (tests change a byte there).
-	afterCarry func(tmp string)
-	// carried runs while the bytes flow (tests break the connection there).
-	carried func(done int64)
+	AfterCarry func(tmp string)
+	// Carried runs while the bytes flow (tests break the connection there).
+	Carried func(done int64)
 }
 
 // EndMD5 is the MD5 of one end's file and how it was computed.
@@ -244,8 +244,8 @@ func Carry(ctx context.Context, from Side, srcPath string, to Side, dstDir strin
 	start := time.Now()
 	sent, err := pump(ctx, io.LimitReader(r, total-offset), w, m, s, func(n int64) {
 		rep.report(offset + n)
-		if opts.carried != nil {
-			opts.carried(offset + n)
+		if opts.Carried != nil {
+			opts.Carried(offset + n)
 		}
 	})
 	res.Sent = sent
@@ -268,8 +268,8 @@ func Carry(ctx context.Context, from Side, srcPath string, to Side, dstDir strin
 			tmp, to, tfi.Size(), total)
 	}
 	res.Sums = model.Checksums{MD5: hex.EncodeToString(m.Sum(nil)), SHA256: hex.EncodeToString(s.Sum(nil)), Bytes: total}
-	if opts.afterCarry != nil {
-		opts.afterCarry(tmp)
+	if opts.AfterCarry != nil {
+		opts.AfterCarry(tmp)
 	}
 
 	if err := checkEnds(ctx, &res, from, srcPath, to, tmp, name, opts.Progress); err != nil {

@@ -144,7 +144,7 @@ func TestUploadResumesWhereItBroke(t *testing.T) {
 	tmp := filepath.Join(dst, TemporaryName("Bitbucket_export_1.tar"))
 
 	r := connect(t, s, s.User, s.Port)
-	_, err := Carry(context.Background(), Local, src, r, dst, Options{carried: breakAt(r, testSize/2)})
+	_, err := Carry(context.Background(), Local, src, r, dst, Options{Carried: breakAt(r, testSize/2)})
 	var broken *BrokenError
 	if !errors.As(err, &broken) {
 		t.Fatalf("carry over a closed connection: %v, want a BrokenError", err)
@@ -191,7 +191,7 @@ func TestChangedByteCaughtByMD5(t *testing.T) {
 	src, sum := archiveFile(t, t.TempDir(), testSize)
 	dst := t.TempDir()
 	r := connect(t, s, s.User, s.Port)
-	_, err := Carry(context.Background(), Local, src, r, dst, Options{afterCarry: func(tmp string) {
+	_, err := Carry(context.Background(), Local, src, r, dst, Options{AfterCarry: func(tmp string) {
 		// The server is this machine: change a byte of what it received.
 		f, err := os.OpenFile(tmp, os.O_RDWR, 0)
 		if err != nil {
@@ -327,7 +327,7 @@ func TestDownloadResumesWhereItBroke(t *testing.T) {
 	src, sum := archiveFile(t, t.TempDir(), testSize)
 	dst := t.TempDir()
 	r := connect(t, s, s.User, s.Port)
-	_, err := Carry(context.Background(), r, src, Local, dst, Options{carried: breakAt(r, testSize/3)})
+	_, err := Carry(context.Background(), r, src, Local, dst, Options{Carried: breakAt(r, testSize/3)})
 	var broken *BrokenError
 	if !errors.As(err, &broken) {
 		t.Fatalf("download over a closed connection: %v, want a BrokenError", err)

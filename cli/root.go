@@ -97,6 +97,7 @@ Bitbucket's shapes.`,
 		newInspectCmd(g),
 		newChecksumCmd(g),
 		newCarryCmd(g),
+		newMigrateCmd(g),
 		newGenCmd(g),
 		newImportCmd(g),
 		newExportCmd(g),
@@ -107,6 +108,7 @@ Bitbucket's shapes.`,
 		newVerifyCmd(g),
 		newServeCmd(g),
 		newRunnerCmd(g),
+		newMigrateRunnerCmd(g),
 	)
 	return root
 }

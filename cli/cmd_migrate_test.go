@@ -1,0 +1,206 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"bbimport/archive/gen"
+	"bbimport/internal/sshdtest"
+)
+
+// migrateArchive is large enough (about 8 MiB of random blobs) that a
+// carry reports several chunks, so that the tests can stop it part way.
+var migrateArchive = gen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 3, Commits: 4, BlobKiB: 1024, Seed: 5}
+
+// migrateParts is a source home with the archive imported, a real sshd
+// whose HOME vouches for it, and the state directory.
+type migrateParts struct {
+	t      *testing.T
+	bin    string
+	source string
+	sshd   *sshdtest.Server
+}
+
+func newMigrateParts(t *testing.T) *migrateParts {
+	t.Helper()
+	s := sshdtest.Start(t)
+	t.Setenv("HOME", s.Home)
+	t.Setenv("SSH_AUTH_SOCK", "")
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("BBIMPORT_MIGRATE_TEST", "1")
+	t.Setenv("BITBUCKET_PASSWORD", "pw")
+	source, name := homeWithArchive(t, migrateArchive)
+	if _, code, err := runCmd(t, "--home", source, "import", name); code != exitOK {
+		t.Fatalf("import into the source: exit %d (%v)", code, err)
+	}
+	// The test binary is bbimport for serve: building one takes minutes
+	// on a busy machine.
+	t.Setenv("BBIMPORT_TEST_AS_MAIN", "1")
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &migrateParts{t: t, bin: bin, source: source, sshd: s}
+}
+
+// target starts bbimport serve on a fresh home and returns the flags that
+// name it as the target, its import directory reached over SFTP.
+func (p *migrateParts) target() []string {
+	home := p.t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, "shared", "data", "migration", "import"), 0o755); err != nil {
+		p.t.Fatal(err)
+	}
+	url := startServe(p.t, p.bin, home)
+	return []string{"--to", url, "--user", "admin", "--to-ssh", p.sshd.Addr(p.sshd.User, p.sshd.Port), "--to-shared-home", filepath.Join(home, "shared")}
+}
+
+func (p *migrateParts) migrate(args ...string) (*migration, int, error) {
+	p.t.Helper()
+	out, code, err := runCmd(p.t, append([]string{"migrate", "--json"}, args...)...)
+	var m migration
+	if jerr := json.Unmarshal([]byte(out), &m); jerr != nil {
+		return nil, code, err
+	}
+	return &m, code, err
+}
+
+// TestMigrateWhole: a home as source, serve as target with its import
+// directory over a real sshd; the migration ends with the target verified
+// complete, and --list shows it.
+func TestMigrateWhole(t *testing.T) {
+	p := newMigrateParts(t)
+	m, code, err := p.migrate(append([]string{"--from-home", p.source, "*/*"}, p.target()...)...)
+	if code != exitOK || m == nil {
+		t.Fatalf("migrate: exit %d (%v), %+v", code, err, m)
+	}
+	if m.State != migrationComplete || m.Step != stepDone || m.Verify == nil || !m.Verify.Complete || m.Verify.Totals.Repositories.Present != 4 {
+		t.Errorf("record: %+v, verify %+v", m, m.Verify)
+	}
+	if c := m.Carry; c == nil || c.Sent != c.Total || c.Total == 0 || c.SourceMD5 != c.TargetMD5 || c.SourceMD5 != c.Sums.MD5 {
+		t.Errorf("carry: %+v", m.Carry)
+	}
+	out, code, _ := runCmd(t, "migrate", "--list")
+	if code != exitOK || !strings.Contains(out, m.ID) || !strings.Contains(out, "complete") {
+		t.Errorf("migrate --list: exit %d\n%s", code, out)
+	}
+}
+
+// TestMigrateResume: the runner (and its SSH connection) killed part way
+// through the carry; --resume continues at the byte where it stopped.
+func TestMigrateResume(t *testing.T) {
+	p := newMigrateParts(t)
+	t.Setenv(envTestKillAt, "3000000")
+	_, code, err := p.migrate(append([]string{"--from-home", p.source, "*/*"}, p.target()...)...)
+	if code != exitNotStarted || err == nil || !strings.Contains(err.Error(), "stopped at carry") {
+		t.Fatalf("migrate with the runner killed: exit %d (%v)", code, err)
+	}
+	id := strings.Fields(strings.TrimPrefix(err.Error(), "the runner of migration "))[0]
+	os.Unsetenv(envTestKillAt)
+	m, code, err := p.migrate("--resume", id)
+	if code != exitOK || m == nil || m.State != migrationComplete {
+		t.Fatalf("migrate --resume %s: exit %d (%v), %+v", id, code, err, m)
+	}
+	c := m.Carry
+	// The runner died with writes in flight: what arrived is less than
+	// what it had sent, and the resume starts there.
+	if c.Attempts != 2 || c.Resumed == 0 || c.Sent != c.Total-c.Resumed {
+		t.Errorf("the resumed carry started over or counted wrong: %+v", c)
+	}
+}
+
+// TestMigrateMismatch: a byte changed at the target after the transfer is
+// caught by the MD5 comparison, and nothing is imported.
+func TestMigrateMismatch(t *testing.T) {
+	p := newMigrateParts(t)
+	t.Setenv(envTestFlip, "1")
+	m, code, err := p.migrate(append([]string{"--from-home", p.source, "*/*"}, p.target()...)...)
+	if code != exitNotStarted || m == nil {
+		t.Fatalf("migrate: exit %d (%v)", code, err)
+	}
+	if m.State != migrationFailed || m.Step != stepCarry || m.ImportJob != 0 || !strings.Contains(m.Error, "differs from the source's") {
+		t.Errorf("record: state %s, step %s, import job %d, error %q", m.State, m.Step, m.ImportJob, m.Error)
+	}
+}
+
+// TestMigrateUnknownHost: a target whose host key known_hosts does not
+// hold is refused with its fingerprint, before anything is carried.
+func TestMigrateUnknownHost(t *testing.T) {
+	p := newMigrateParts(t)
+	p.sshd.WriteKnownHosts(t)
+	m, code, err := p.migrate(append([]string{"--from-home", p.source, "*/*"}, p.target()...)...)
+	if code != exitNotStarted || m == nil {
+		t.Fatalf("migrate: exit %d (%v)", code, err)
+	}
+	if m.State != migrationFailed || m.Step != stepCarry || !strings.Contains(m.Error, "is not in") || !strings.Contains(m.Error, "SHA256:") {
+		t.Errorf("record: state %s, step %s, error %q", m.State, m.Step, m.Error)
+	}
+}
+
+// TestMigrateRefusals: what the command refuses before anything runs.
+func TestMigrateRefusals(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--from-home", "a", "--to-home", "b"}, "name what to migrate"},
+		{[]string{"--to-home", "b", "P/*"}, "name the from end"},
+		{[]string{"--from-home", "a", "--to-home", "b", "nope"}, "nope"},
+		{[]string{"--from", "http://x", "--from-ssh", "h", "--to", "http://y", "--to-ssh", "h", "P/*"}, "one end must be here"},
+		{[]string{"--resume", "20990101-000000-000000"}, "no such migration"},
+	} {
+		_, code, err := runCmd(t, append([]string{"migrate"}, c.args...)...)
+		if code != exitNotStarted || err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("migrate %v: exit %d (%v), want 2 saying %q", c.args, code, err, c.want)
+		}
+	}
+	if v := compareVersions("9.4.18", "9.10.0"); v >= 0 {
+		t.Errorf("9.4.18 vs 9.10.0: %d", v)
+	}
+}
+
+// TestMigrateOutlivesTmux: the admin's tmux session (and the shell in it)
+// killed mid-migration; the runner, in a session of its own, finishes the
+// migration, and --resume then prints it complete.
+func TestMigrateOutlivesTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed")
+	}
+	p := newMigrateParts(t)
+	env := []string{"HOME=" + p.sshd.Home, "SSH_AUTH_SOCK=", "XDG_STATE_HOME=" + os.Getenv("XDG_STATE_HOME"),
+		"BBIMPORT_TEST_AS_MAIN=1", "BITBUCKET_PASSWORD=pw"}
+	s := startTmux(t, append([]string{p.bin, "migrate", "--wait", "--from-home", p.source, "*/*"}, p.target()...), env)
+	s.wait("export:")
+	s.tmux("kill-server")
+
+	dir, err := migrationsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(e2eWait)
+	for {
+		ms, err := listMigrations(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) == 1 && ms[0].State != migrationRunning {
+			if ms[0].State != migrationComplete {
+				t.Fatalf("the migration ended %s: %s", ms[0].State, ms[0].Error)
+			}
+			m, code, err := p.migrate("--resume", ms[0].ID)
+			if code != exitOK || m.State != migrationComplete {
+				t.Errorf("migrate --resume of the finished migration: exit %d (%v)", code, err)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the migration did not finish after its tmux session was killed: %+v", ms)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
