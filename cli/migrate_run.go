@@ -444,7 +444,7 @@ func (r *migrationRun) verify(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := newVerifier(r.to, "", r.verifyArchive(), id.Location, verify.DefaultConcurrency)
+	v, err := newVerifier(r.to, "", r.verifyArchive(), false, id.Location, verify.DefaultConcurrency)
 	if err != nil {
 		return err
 	}
