@@ -17,6 +17,9 @@ type backend struct {
 	// importDir is the in-process importer's import directory; empty
 	// with --url, where only the server knows it.
 	importDir string
+	// exportDir is the in-process importer's export directory; empty
+	// with --url.
+	exportDir string
 }
 
 // Close releases the backend. An import runs in a runner process of its
@@ -39,7 +42,7 @@ func openBackend(ctx context.Context, g *globalFlags, creates bool) (*backend, e
 	if err != nil {
 		return nil, err
 	}
-	return &backend{Backend: in, close: in.Close, importDir: in.ImportDir()}, nil
+	return &backend{Backend: in, close: in.Close, importDir: in.ImportDir(), exportDir: in.ExportDir()}, nil
 }
 
 // runnerCommand is the hidden command a runner process runs.

@@ -61,6 +61,7 @@ func runConsole(cmd *cobra.Command, g *globalFlags) error {
 	if v, err := newVerifier(b, dir, "", false, "", verify.DefaultConcurrency); err == nil {
 		opts.Verifier = v
 	}
+	consoleExport(&opts, b, dir)
 	res, err := ui.Run(ctx, opts)
 	if res.Job.ID == 0 || res.Detached {
 		return err

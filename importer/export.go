@@ -553,3 +553,7 @@ func stopExport(run *jobRun) error {
 	}
 	return nil
 }
+
+// ExportDir is the directory archives are written into, for a console to
+// list.
+func (in *Instance) ExportDir() string { return in.exportDir() }

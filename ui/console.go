@@ -51,6 +51,12 @@ type Options struct {
 	// Verifier compares a finished job's archive with the target and
 	// writes remainder archives; nil leaves the Verify pane out.
 	Verifier model.Verifier
+	// Exporter starts exports from the Export screen (e in the picker);
+	// nil when the backend cannot export.
+	Exporter model.Exporter
+	// Shelves are the export and import directories the Export screen
+	// lists and removes old archives from; nil with a remote backend.
+	Shelves []ArchiveShelf
 
 	// NoNotify turns off the bell and the desktop notification (OSC 9 and
 	// OSC 777) sent when a watched import ends.

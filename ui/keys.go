@@ -13,6 +13,7 @@ type keyMap struct {
 	Cancel, Picker, Watch                   key.Binding // job view
 	History, Open                           key.Binding // the jobs list
 	Verify, Remainder                       key.Binding // a finished job; the Verify pane
+	Export, ExportProject, Remove           key.Binding // the Export screen
 
 	Accept, Dismiss key.Binding // inside a prompt
 }
@@ -53,6 +54,10 @@ func newKeyMap() keyMap {
 		Verify:    b([]string{"v"}, "v", "verify on the target"),
 		Remainder: b([]string{"w"}, "w", "write remainder archive"),
 
+		Export:        b([]string{"e"}, "e", "export"),
+		ExportProject: b([]string{"a"}, "a", "whole project"),
+		Remove:        b([]string{"x"}, "x", "remove archive"),
+
 		Accept:  b([]string{"enter"}, "enter", "apply"),
 		Dismiss: b([]string{"esc"}, "esc", "cancel"),
 	}
@@ -79,7 +84,7 @@ func (k keyMap) moves() []key.Binding {
 }
 
 func (k keyMap) pickerHelp(jobRunning bool) bindings {
-	actions := []key.Binding{k.Start, k.Queue, k.Filter, k.Checksum, k.Compare, k.History, k.Back}
+	actions := []key.Binding{k.Start, k.Queue, k.Filter, k.Checksum, k.Compare, k.History, k.Export, k.Back}
 	short := []key.Binding{k.Start, k.Filter, k.Checksum, k.History, k.Tab}
 	if jobRunning {
 		actions = append(actions, k.Watch)

@@ -494,6 +494,8 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.watchRunning()
 	case key.Matches(msg, k.History):
 		return m.openHistory()
+	case key.Matches(msg, k.Export):
+		return m.openExport()
 	case key.Matches(msg, k.Back):
 		switch {
 		case p.stopSum != nil:

@@ -18,6 +18,7 @@ const (
 	onJobs
 	onJob
 	onVerify
+	onExport
 )
 
 // screen is one screen of the console. Its state lives in the model (the
@@ -56,6 +57,7 @@ func newScreens() []screen {
 		onJobs:   jobsScreen{},
 		onJob:    jobScreen{},
 		onVerify: verifyScreen{},
+		onExport: newExportScreen(),
 	}
 }
 

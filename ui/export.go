@@ -1,0 +1,548 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/dustin/go-humanize"
+
+	"bbimport/model"
+	"bbimport/termsafe"
+)
+
+// The Export screen (e in the picker): pick projects and repositories from
+// the instance's own list (model.Exporter's Exportable), see what they
+// would export (PreviewExport, redone at each change of the selection),
+// confirm and start; the job is then watched in the job view, as an
+// import's. Below, the export and import directories' archives, with size
+// and age, an old one removable after a confirm.
+
+// ArchiveShelf is a local directory of archives (the home's export or
+// import directory) that the Export screen lists and removes from.
+type ArchiveShelf interface {
+	// Label names the directory on screen: "export", "import".
+	Label() string
+	Dir() string
+	// List returns the directory's archives, newest first.
+	List(ctx context.Context) ([]model.ArchiveFile, error)
+	// Remove deletes the archive of that name (relative to Dir).
+	Remove(ctx context.Context, name string) error
+}
+
+// exportRow is a line of the selection list: a project, or one of its
+// repositories (repo >= 0).
+type exportRow struct {
+	project, repo int
+}
+
+// shelfRow is a line of the archives pane: a directory's heading (file
+// < 0) or one of its archives.
+type shelfRow struct {
+	shelf, file int
+}
+
+type shelfListing struct {
+	files []model.ArchiveFile
+	err   error
+}
+
+// exportScreen holds the Export screen's state: it lives as long as the
+// console, so a selection survives a visit to the job view.
+type exportScreen struct {
+	loaded   bool
+	loadErr  error
+	projects []model.ExportableProject
+	rows     []exportRow
+	cursor   int
+	selected map[string]bool // "PRJ/slug", as the instance spells it
+
+	filter    textinput.Model
+	filtering bool
+
+	previewGen int
+	preview    *model.ExportPreview
+	previewErr error
+	previewing bool
+
+	shelves     []shelfListing
+	shelfCursor int
+	shelfFocus  bool
+	starting    bool
+}
+
+type (
+	exportableMsg struct {
+		projects []model.ExportableProject
+		err      error
+	}
+	exportPreviewMsg struct {
+		gen int
+		p   model.ExportPreview
+		err error
+	}
+	shelvesMsg       struct{ listings []shelfListing }
+	exportChosen     struct{ req model.ExportRequest }
+	exportStartedMsg struct {
+		job model.Job
+		err error
+	}
+	removeChosen struct {
+		shelf int
+		file  model.ArchiveFile
+	}
+	removedMsg struct {
+		file model.ArchiveFile
+		err  error
+	}
+)
+
+func newExportScreen() *exportScreen {
+	f := textinput.New()
+	f.Prompt = "/ "
+	f.Placeholder = "filter by key, slug or name"
+	return &exportScreen{selected: map[string]bool{}, filter: f}
+}
+
+func (m *Model) exportScr() *exportScreen { return m.screens[onExport].(*exportScreen) }
+
+// openExport is e in the picker.
+func (m *Model) openExport() tea.Cmd {
+	if m.opts.Exporter == nil {
+		m.setNotice("This backend cannot export: bbimport's own home exports; a remote Bitbucket's export is started on it.", true)
+		return nil
+	}
+	e := m.exportScr()
+	e.filter.SetStyles(m.theme.input())
+	m.show(onExport)
+	return tea.Batch(m.loadExportable(), m.listShelves())
+}
+
+func (m *Model) loadExportable() tea.Cmd {
+	x, ctx := m.opts.Exporter, m.ctx
+	return func() tea.Msg {
+		ps, err := x.Exportable(ctx)
+		return exportableMsg{ps, safeErr(err)}
+	}
+}
+
+func (m *Model) listShelves() tea.Cmd {
+	shelves, ctx := m.opts.Shelves, m.ctx
+	if len(shelves) == 0 {
+		return nil
+	}
+	return func() tea.Msg {
+		out := make([]shelfListing, len(shelves))
+		for i, s := range shelves {
+			files, err := s.List(ctx)
+			out[i] = shelfListing{files, safeErr(err)}
+		}
+		return shelvesMsg{out}
+	}
+}
+
+func repoPath(p model.ExportableProject, r model.ExportableRepository) string {
+	return p.Key + "/" + r.Slug
+}
+
+// relayout recomputes the rows the filter shows, keeping the cursor in range.
+func (e *exportScreen) relayout() {
+	needle := strings.ToLower(strings.TrimSpace(e.filter.Value()))
+	has := func(s ...string) bool {
+		for _, x := range s {
+			if strings.Contains(strings.ToLower(x), needle) {
+				return true
+			}
+		}
+		return false
+	}
+	e.rows = e.rows[:0]
+	for pi, p := range e.projects {
+		projectHit := needle == "" || has(p.Key, p.Name)
+		var repos []exportRow
+		for ri, r := range p.Repositories {
+			if projectHit || has(repoPath(p, r), r.Name) {
+				repos = append(repos, exportRow{pi, ri})
+			}
+		}
+		if projectHit || len(repos) > 0 {
+			e.rows = append(e.rows, exportRow{pi, -1})
+			e.rows = append(e.rows, repos...)
+		}
+	}
+	e.cursor = max(0, min(e.cursor, len(e.rows)-1))
+}
+
+// projectWhole reports whether every repository of project pi is selected.
+func (e *exportScreen) projectWhole(pi int) bool {
+	p := e.projects[pi]
+	if len(p.Repositories) == 0 {
+		return false
+	}
+	for _, r := range p.Repositories {
+		if !e.selected[repoPath(p, r)] {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *exportScreen) setProject(pi int, on bool) {
+	p := e.projects[pi]
+	for _, r := range p.Repositories {
+		if on {
+			e.selected[repoPath(p, r)] = true
+		} else {
+			delete(e.selected, repoPath(p, r))
+		}
+	}
+}
+
+// request is the selection as Bitbucket's selectors: PRJ/* for a project
+// whose every repository is selected, PRJ/slug for the others.
+func (e *exportScreen) request() model.ExportRequest {
+	var req model.ExportRequest
+	inc := []model.RepositorySelector{}
+	for pi, p := range e.projects {
+		if e.projectWhole(pi) {
+			inc = append(inc, model.RepositorySelector{ProjectKey: p.Key, Slug: "*"})
+			continue
+		}
+		for _, r := range p.Repositories {
+			if e.selected[repoPath(p, r)] {
+				inc = append(inc, model.RepositorySelector{ProjectKey: p.Key, Slug: r.Slug})
+			}
+		}
+	}
+	req.RepositoriesRequest.Includes = inc
+	return req
+}
+
+// reselect asks for the preview of the selection as it now is; an older
+// answer is dropped by its generation.
+func (m *Model) reselect() tea.Cmd {
+	e := m.exportScr()
+	e.previewGen++
+	e.preview, e.previewErr = nil, nil
+	req := e.request()
+	if len(req.RepositoriesRequest.Includes) == 0 {
+		e.previewing = false
+		return nil
+	}
+	e.previewing = true
+	gen, x, ctx := e.previewGen, m.opts.Exporter, m.ctx
+	return func() tea.Msg {
+		p, err := x.PreviewExport(ctx, req)
+		return exportPreviewMsg{gen, p, safeErr(err)}
+	}
+}
+
+func (m *Model) exportKey(msg tea.KeyPressMsg) tea.Cmd {
+	e := m.exportScr()
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Back, k.Picker):
+		return m.backToPicker()
+	case key.Matches(msg, k.Tab):
+		e.shelfFocus = !e.shelfFocus
+		return nil
+	case key.Matches(msg, k.Watch):
+		return m.watchRunning()
+	}
+	if e.shelfFocus {
+		return m.shelfKey(msg)
+	}
+	switch {
+	case key.Matches(msg, k.Filter):
+		e.filtering = true
+		return e.filter.Focus()
+	case key.Matches(msg, k.Queue, k.ExportProject):
+		if e.cursor >= len(e.rows) {
+			return nil
+		}
+		r := e.rows[e.cursor]
+		p := e.projects[r.project]
+		if r.repo < 0 || key.Matches(msg, k.ExportProject) {
+			e.setProject(r.project, !e.projectWhole(r.project))
+		} else {
+			path := repoPath(p, p.Repositories[r.repo])
+			if e.selected[path] {
+				delete(e.selected, path)
+			} else {
+				e.selected[path] = true
+			}
+		}
+		return m.reselect()
+	case key.Matches(msg, k.Open):
+		return m.confirmExport()
+	}
+	e.cursor = scroll(msg, k, e.cursor, len(e.rows)-1, m.height/2)
+	return nil
+}
+
+// shelfRows are the archives pane's lines: each directory, then its files.
+func (m *Model) shelfRows() []shelfRow {
+	var rows []shelfRow
+	for si, l := range m.exportScr().shelves {
+		rows = append(rows, shelfRow{si, -1})
+		for fi := range l.files {
+			rows = append(rows, shelfRow{si, fi})
+		}
+	}
+	return rows
+}
+
+func (m *Model) shelfKey(msg tea.KeyPressMsg) tea.Cmd {
+	e := m.exportScr()
+	k := m.keys
+	rows := m.shelfRows()
+	if key.Matches(msg, k.Remove) {
+		if len(m.opts.Shelves) == 0 {
+			m.setNotice("A remote Bitbucket has no call to remove an archive: remove it on the server, in its home's shared/data/migration directory.", true)
+			return nil
+		}
+		if e.shelfCursor >= len(rows) || rows[e.shelfCursor].file < 0 {
+			m.setNotice("Highlight an archive to remove.", false)
+			return nil
+		}
+		r := rows[e.shelfCursor]
+		f := e.shelves[r.shelf].files[r.file]
+		s := m.opts.Shelves[r.shelf]
+		m.push(&dialog{
+			title: "Remove the archive?",
+			lines: []string{
+				fmt.Sprintf("%s (%s, %s old) in the %s directory %s is deleted from the disk.",
+					shownName(f), humanize.IBytes(uint64(f.Size)), formatDuration(m.opts.Now().Sub(f.ModTime)), s.Label(), termsafe.String(s.Dir())),
+				"This cannot be undone.",
+			},
+			choices: []choice{
+				{key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "remove it")), removeChosen{r.shelf, f}},
+				{key.NewBinding(key.WithKeys("n", "esc", "enter"), key.WithHelp("n/esc", "keep it")), nil},
+			},
+		})
+		return nil
+	}
+	e.shelfCursor = scroll(msg, k, e.shelfCursor, len(rows)-1, m.height/2)
+	return nil
+}
+
+// confirmExport is enter: the preview as a question.
+func (m *Model) confirmExport() tea.Cmd {
+	e := m.exportScr()
+	req := e.request()
+	switch {
+	case len(req.RepositoriesRequest.Includes) == 0:
+		m.setNotice("Nothing is selected: space selects a repository, a a whole project.", false)
+		return nil
+	case e.starting:
+		return nil
+	}
+	body := func(m *Model, w int) []string {
+		e := m.exportScr()
+		if e.previewErr != nil {
+			return []string{m.theme.Bad.Render("✗") + " " + e.previewErr.Error()}
+		}
+		if e.preview == nil {
+			return []string{"Working out what the selection exports…"}
+		}
+		lines := m.exportPreviewData(*e.preview, w)
+		lines = append(lines, "", "An export can be canceled at any time; a canceled export leaves no archive.")
+		return lines
+	}
+	back := choice{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "back to the selection")), nil}
+	start := choice{key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "start the export")), exportChosen{req}}
+	choices := []choice{start, back}
+	if e.preview != nil && !e.preview.Fits() {
+		choices = []choice{back}
+	}
+	m.push(&dialog{title: "Start the export?", body: body, choices: choices})
+	return nil
+}
+
+func (m *Model) startExport(req model.ExportRequest) tea.Cmd {
+	e := m.exportScr()
+	if e.preview != nil && !e.preview.Fits() {
+		return nil
+	}
+	e.starting = true
+	m.setNotice("Starting the export…", false)
+	x, ctx := m.opts.Exporter, m.ctx
+	return func() tea.Msg {
+		j, err := x.StartExport(ctx, req)
+		return exportStartedMsg{safeJob(j), safeErr(err)}
+	}
+}
+
+func (m *Model) exportMessage(msg tea.Msg) (tea.Cmd, bool) {
+	e := m.exportScr()
+	switch msg := msg.(type) {
+	case exportableMsg:
+		e.loaded, e.loadErr = true, msg.err
+		if msg.err == nil {
+			e.projects = safeExportable(msg.projects)
+			// A repository gone since is no longer selected.
+			known := map[string]bool{}
+			for _, p := range e.projects {
+				for _, r := range p.Repositories {
+					known[repoPath(p, r)] = true
+				}
+			}
+			changed := false
+			for path := range e.selected {
+				if !known[path] {
+					delete(e.selected, path)
+					changed = true
+				}
+			}
+			e.relayout()
+			if changed {
+				return m.reselect(), true
+			}
+		}
+		return nil, true
+	case exportPreviewMsg:
+		if msg.gen == e.previewGen {
+			e.previewing = false
+			if msg.err != nil {
+				e.previewErr = msg.err
+			} else {
+				p := safePreview(msg.p)
+				e.preview = &p
+			}
+		}
+		return nil, true
+	case shelvesMsg:
+		e.shelves = msg.listings
+		e.shelfCursor = max(0, min(e.shelfCursor, len(m.shelfRows())-1))
+		return nil, true
+	case exportChosen:
+		return m.startExport(msg.req), true
+	case exportStartedMsg:
+		e.starting = false
+		m.notice = ""
+		if msg.err != nil {
+			why := msg.err.Error()
+			if errors.Is(msg.err, model.ErrExportsRunning) {
+				why = "Two exports are running already; start this one when one of them ends."
+			}
+			m.push(&dialog{
+				title: "The export did not start",
+				lines: []string{why},
+				choices: []choice{
+					{key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter/esc", "back to the selection")), nil},
+				},
+			})
+			return nil, true
+		}
+		return m.openJob(msg.job, nil), true
+	case removeChosen:
+		s, ctx := m.opts.Shelves[msg.shelf], m.ctx
+		f := msg.file
+		return tea.Batch(func() tea.Msg {
+			return removedMsg{f, safeErr(s.Remove(ctx, f.Name))}
+		}), true
+	case removedMsg:
+		if msg.err != nil {
+			m.setNotice(fmt.Sprintf("Could not remove %s: %v", shownName(msg.file), msg.err), true)
+		} else {
+			m.setNotice("Removed "+shownName(msg.file)+".", false)
+		}
+		return m.listShelves(), true
+	}
+	return nil, false
+}
+
+func safeExportable(ps []model.ExportableProject) []model.ExportableProject {
+	out := slices.Clone(ps)
+	for i := range out {
+		out[i].Name = termsafe.String(out[i].Name)
+		rs := slices.Clone(out[i].Repositories)
+		for j := range rs {
+			rs[j].Name = termsafe.String(rs[j].Name)
+			rs[j].Origin = termsafe.String(rs[j].Origin)
+		}
+		out[i].Repositories = rs
+	}
+	return out
+}
+
+func safePreview(p model.ExportPreview) model.ExportPreview {
+	p.Directory = termsafe.String(p.Directory)
+	ps := slices.Clone(p.Projects)
+	for i := range ps {
+		ps[i].Name = termsafe.String(ps[i].Name)
+	}
+	p.Projects = ps
+	return p
+}
+
+func (m *Model) exportPrompt(msg tea.Msg) tea.Cmd {
+	e := m.exportScr()
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch {
+		case key.Matches(k, m.keys.Accept):
+			e.filtering = false
+			e.filter.Blur()
+			return nil
+		case key.Matches(k, m.keys.Dismiss):
+			e.filtering = false
+			e.filter.Blur()
+			e.filter.SetValue("")
+			e.relayout()
+			return nil
+		}
+	}
+	var cmd tea.Cmd
+	e.filter, cmd = e.filter.Update(msg)
+	e.cursor = 0
+	e.relayout()
+	return cmd
+}
+
+func (m *Model) exportHelp() bindings {
+	k := m.keys
+	e := m.exportScr()
+	if e.filtering {
+		return k.promptHelp()
+	}
+	general := k.general()
+	if e.shelfFocus {
+		short := []key.Binding{k.Remove, k.Tab, k.Back, k.Help, k.Quit}
+		return bindings{short: short, full: [][]key.Binding{k.moves(), {k.Remove, k.Back}, general}}
+	}
+	actions := []key.Binding{k.Open, k.Queue, k.ExportProject, k.Filter, k.Back}
+	short := []key.Binding{k.Open, k.Queue, k.ExportProject, k.Filter, k.Tab, k.Back}
+	if m.jobRunning() {
+		actions = append(actions, k.Watch)
+	}
+	return bindings{short: append(short, k.Help, k.Quit), full: [][]key.Binding{k.moves(), actions, general}}
+}
+
+func (*exportScreen) view(m *Model, w, h int) string { return m.exportView(w, h) }
+
+func (*exportScreen) key(m *Model, msg tea.KeyPressMsg) tea.Cmd { return m.exportKey(msg) }
+
+func (*exportScreen) help(m *Model) bindings { return m.exportHelp() }
+
+func (*exportScreen) capturing(m *Model) bool { return m.exportScr().filtering }
+
+func (*exportScreen) prompt(m *Model, msg tea.Msg) tea.Cmd { return m.exportPrompt(msg) }
+
+func (*exportScreen) wheel(m *Model, msg tea.MouseWheelMsg) tea.Cmd {
+	e := m.exportScr()
+	e.cursor = max(0, min(e.cursor+wheelStep(msg), len(e.rows)-1))
+	return nil
+}
+
+func (*exportScreen) refresh(m *Model) tea.Cmd {
+	return tea.Batch(m.loadExportable(), m.listShelves())
+}
+
+func (*exportScreen) message(m *Model, msg tea.Msg) (tea.Cmd, bool) { return m.exportMessage(msg) }
+
+func (*exportScreen) setSize(*Model) {}

@@ -1,0 +1,200 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dustin/go-humanize"
+
+	"bbimport/model"
+	"bbimport/termsafe"
+)
+
+// exportView draws the selection over the preview and the archives: side
+// by side from 120 columns, stacked below.
+func (m *Model) exportView(w, h int) string {
+	e := m.exportScr()
+	listH := max(h/2, 5)
+	if e.filtering || e.filter.Value() != "" {
+		listH = max(listH, 6)
+	}
+	lowH := h - listH
+	list := box(m.theme, m.exportTitle(), m.exportLines(w-2, listH-2), w, listH, !e.shelfFocus)
+	if w >= 120 {
+		pw := w / 2
+		return strings.Join([]string{list, sideBySide(
+			box(m.theme, "Preview", m.exportPreviewLines(pw-2), pw, lowH, false),
+			box(m.theme, m.shelfTitle(), m.shelfLines(w-pw-2, lowH-2), w-pw, lowH, e.shelfFocus),
+		)}, "\n")
+	}
+	previewH := min(7, lowH/2+1)
+	shelfH := lowH - previewH
+	return strings.Join([]string{list,
+		box(m.theme, "Preview", m.exportPreviewLines(w-2), w, previewH, false),
+		box(m.theme, m.shelfTitle(), m.shelfLines(w-2, shelfH-2), w, shelfH, e.shelfFocus),
+	}, "\n")
+}
+
+func (m *Model) exportTitle() string {
+	e := m.exportScr()
+	title := "Export · pick projects and repositories"
+	if n := len(e.selected); n > 0 {
+		title += fmt.Sprintf(" · %d selected", n)
+	}
+	return title
+}
+
+// exportLines are the selection list's rows, scrolled to keep the cursor
+// in the h rows; the filter prompt takes the first row while used.
+func (m *Model) exportLines(w, h int) []string {
+	e, t := m.exportScr(), m.theme
+	var lines []string
+	if e.filtering || e.filter.Value() != "" {
+		e.filter.SetWidth(max(w-4, 1))
+		lines = append(lines, e.filter.View())
+		h--
+	}
+	switch {
+	case !e.loaded:
+		return append(lines, t.Dim.Render("Asking the instance for its projects…"))
+	case e.loadErr != nil:
+		return append(lines, t.Bad.Render("✗")+" Could not list the projects: "+e.loadErr.Error())
+	case len(e.projects) == 0:
+		return append(lines, "The instance has no repositories to export: import an archive first.")
+	case len(e.rows) == 0:
+		return append(lines, "No project or repository matches the filter; esc clears it.")
+	}
+	top := max(0, min(e.cursor-h/2, len(e.rows)-h))
+	for i := top; i < len(e.rows) && i < top+h; i++ {
+		lines = append(lines, m.exportRow(e.rows[i], i == e.cursor, w))
+	}
+	return lines
+}
+
+func (m *Model) exportRow(r exportRow, cursor bool, w int) string {
+	e, t := m.exportScr(), m.theme
+	p := e.projects[r.project]
+	mark := "  "
+	if cursor {
+		mark = "▸ "
+	}
+	var row string
+	if r.repo < 0 {
+		box := "[ ]"
+		n := 0
+		for _, rp := range p.Repositories {
+			if e.selected[repoPath(p, rp)] {
+				n++
+			}
+		}
+		switch {
+		case e.projectWhole(r.project):
+			box = "[x]"
+		case n > 0:
+			box = "[-]"
+		}
+		row = mark + box + " " + p.Key + "  " + p.Name + t.Dim.Render(" · "+Plural(len(p.Repositories), "repository", "repositories"))
+	} else {
+		rp := p.Repositories[r.repo]
+		box := "[ ]"
+		if e.selected[repoPath(p, rp)] {
+			box = "[x]"
+		}
+		extra := " · " + Plural(rp.PullRequests, "pull request", "pull requests")
+		if rp.Origin != "" {
+			extra += " · fork of " + rp.Origin
+		}
+		row = mark + "    " + box + " " + rp.Slug + t.Dim.Render(extra)
+	}
+	if cursor {
+		return t.Selected.Render(fit(row, w))
+	}
+	return row
+}
+
+// exportPreviewLines is the backend's preview of the selection, or why
+// there is none.
+func (m *Model) exportPreviewLines(w int) []string {
+	e, t := m.exportScr(), m.theme
+	switch {
+	case len(e.selected) == 0:
+		return []string{t.Dim.Render("Select repositories (space) or whole projects (a): their preview shows here.")}
+	case e.previewErr != nil:
+		return wrapLines([]string{t.Bad.Render("✗") + " " + e.previewErr.Error()}, w)
+	case e.preview == nil:
+		return []string{t.Dim.Render("Working out what the selection exports…")}
+	}
+	return m.exportPreviewData(*e.preview, w)
+}
+
+// exportPreviewData says what an export writes and whether it fits, for the
+// pane and the confirmation alike.
+func (m *Model) exportPreviewData(p model.ExportPreview, w int) []string {
+	t := m.theme
+	keys := make([]string, len(p.Projects))
+	for i, pr := range p.Projects {
+		keys[i] = pr.Key
+	}
+	lines := field(t, "Projects", fmt.Sprintf("%d: %s", len(p.Projects), strings.Join(keys, ", ")), w)
+	lines = append(lines, field(t, "Repositories", fmt.Sprintf("%d (%s) in %s", p.Repositories, Plural(p.Forks, "fork", "forks"), Plural(p.Hierarchies, "fork hierarchy", "fork hierarchies")), w)...)
+	lines = append(lines, field(t, "Pull requests", fmt.Sprint(p.PullRequests), w)...)
+	size := fmt.Sprintf("about %s, %s free", humanize.IBytes(uint64(p.EstimatedBytes)), humanize.IBytes(uint64(p.FreeBytes)))
+	if p.Fits() {
+		size = t.Good.Render("✓") + " " + size
+	} else {
+		size = t.Bad.Render("✗") + " " + size + ": free some space first; the export is refused"
+	}
+	lines = append(lines, field(t, "Size", size, w)...)
+	if p.Directory != "" {
+		lines = append(lines, field(t, "Into", p.Directory, w)...)
+	}
+	return lines
+}
+
+func (m *Model) shelfTitle() string {
+	return "Archives on disk"
+}
+
+// shelfLines list each directory and its archives with size and age; with
+// a remote backend, why there is nothing to list.
+func (m *Model) shelfLines(w, h int) []string {
+	e, t := m.exportScr(), m.theme
+	if len(m.opts.Shelves) == 0 {
+		return wrapLines([]string{"A remote Bitbucket has no call to list or remove the archives of its export and import directories: look in its home's shared/data/migration directory on the server."}, w)
+	}
+	rows := m.shelfRows()
+	if len(rows) == 0 {
+		return []string{t.Dim.Render("Reading the export and import directories…")}
+	}
+	top := max(0, min(e.shelfCursor-h/2, len(rows)-h))
+	var lines []string
+	now := m.opts.Now()
+	for i := top; i < len(rows) && i < top+h; i++ {
+		r := rows[i]
+		s, l := m.opts.Shelves[r.shelf], e.shelves[r.shelf]
+		cursor := e.shelfFocus && i == e.shelfCursor
+		var line string
+		if r.file < 0 {
+			line = t.Label.Render(s.Label()) + " " + t.Dim.Render(termsafe.String(s.Dir()))
+			switch {
+			case l.err != nil:
+				line += " " + t.Bad.Render("✗ "+l.err.Error())
+			case len(l.files) == 0:
+				line += t.Dim.Render(" · no archives")
+			}
+		} else {
+			f := l.files[r.file]
+			tail := fmt.Sprintf("%10s %8s", humanize.IBytes(uint64(f.Size)), formatDuration(now.Sub(f.ModTime))+" old")
+			name := "  " + shownName(f)
+			line = fit(name, max(w-len(tail)-1, 1)) + " " + tail
+			if f.Growing {
+				line = fit(name, max(w-len(tail)-1, 1)) + " " + t.Dim.Render(fmt.Sprintf("%19s", "being written…"))
+			}
+		}
+		if cursor {
+			line = t.Selected.Render(fit(line, w))
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
