@@ -258,10 +258,10 @@ func (m *Model) exportKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.shelfKey(msg)
 	}
 	switch {
-	case key.Matches(msg, k.Filter):
+	case key.Matches(msg, k.ExportFilter):
 		e.filtering = true
 		return e.filter.Focus()
-	case key.Matches(msg, k.Queue, k.ExportProject):
+	case key.Matches(msg, k.ExportSelect, k.ExportProject):
 		if e.cursor >= len(e.rows) {
 			return nil
 		}
@@ -278,7 +278,7 @@ func (m *Model) exportKey(msg tea.KeyPressMsg) tea.Cmd {
 			}
 		}
 		return m.reselect()
-	case key.Matches(msg, k.Open):
+	case key.Matches(msg, k.ExportStart):
 		return m.confirmExport()
 	}
 	e.cursor = scroll(msg, k, e.cursor, len(e.rows)-1, m.height/2)
@@ -317,7 +317,7 @@ func (m *Model) shelfKey(msg tea.KeyPressMsg) tea.Cmd {
 			title: "Remove the archive?",
 			lines: []string{
 				fmt.Sprintf("%s (%s, %s old) in the %s directory %s is deleted from the disk.",
-					shownName(f), humanize.IBytes(uint64(f.Size)), formatDuration(m.opts.Now().Sub(f.ModTime)), s.Label(), termsafe.String(s.Dir())),
+					shownName(f), humanize.IBytes(uint64(f.Size)), ageOf(m.opts.Now().Sub(f.ModTime)), s.Label(), termsafe.String(s.Dir())),
 				"This cannot be undone.",
 			},
 			choices: []choice{
@@ -351,6 +351,10 @@ func (m *Model) confirmExport() tea.Cmd {
 			return []string{"Working out what the selection exports…"}
 		}
 		lines := m.exportPreviewData(*e.preview, w)
+		lines = append(lines, "")
+		for _, p := range e.preview.Projects {
+			lines = append(lines, field(m.theme, "  "+p.Key, strings.Join(p.Repositories, " "), w)...)
+		}
 		lines = append(lines, "", "An export can be canceled at any time; a canceled export leaves no archive.")
 		return lines
 	}
@@ -515,8 +519,8 @@ func (m *Model) exportHelp() bindings {
 		short := []key.Binding{k.Remove, k.Tab, k.Back, k.Help, k.Quit}
 		return bindings{short: short, full: [][]key.Binding{k.moves(), {k.Remove, k.Back}, general}}
 	}
-	actions := []key.Binding{k.Open, k.Queue, k.ExportProject, k.Filter, k.Back}
-	short := []key.Binding{k.Open, k.Queue, k.ExportProject, k.Filter, k.Tab, k.Back}
+	actions := []key.Binding{k.ExportStart, k.ExportSelect, k.ExportProject, k.ExportFilter, k.Tab, k.Back}
+	short := []key.Binding{k.ExportStart, k.ExportSelect, k.ExportProject, k.ExportFilter, k.Tab, k.Back}
 	if m.jobRunning() {
 		actions = append(actions, k.Watch)
 	}

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/dustin/go-humanize"
 
@@ -14,11 +15,16 @@ import (
 // by side from 120 columns, stacked below.
 func (m *Model) exportView(w, h int) string {
 	e := m.exportScr()
-	listH := max(h/2, 5)
-	if e.filtering || e.filter.Value() != "" {
-		listH = max(listH, 6)
-	}
+	// The preview's four lines below the list (five with the directory
+	// from 120 columns); the archives take the rest.
+	listH := max((h-6)/2+1, 5)
 	lowH := h - listH
+	if w >= 120 {
+		// Side by side, the lower panes are as high as the archives need
+		// (the preview's five lines at least): the list gets the rest.
+		lowH = max(min(len(m.shelfRows())+2, h/2), 7)
+		listH = h - lowH
+	}
 	list := box(m.theme, m.exportTitle(), m.exportLines(w-2, listH-2), w, listH, !e.shelfFocus)
 	if w >= 120 {
 		pw := w / 2
@@ -27,7 +33,7 @@ func (m *Model) exportView(w, h int) string {
 			box(m.theme, m.shelfTitle(), m.shelfLines(w-pw-2, lowH-2), w-pw, lowH, e.shelfFocus),
 		)}, "\n")
 	}
-	previewH := min(7, lowH/2+1)
+	previewH := min(6, lowH/2+1)
 	shelfH := lowH - previewH
 	return strings.Join([]string{list,
 		box(m.theme, "Preview", m.exportPreviewLines(w-2), w, previewH, false),
@@ -184,7 +190,7 @@ func (m *Model) shelfLines(w, h int) []string {
 			}
 		} else {
 			f := l.files[r.file]
-			tail := fmt.Sprintf("%10s %8s", humanize.IBytes(uint64(f.Size)), formatDuration(now.Sub(f.ModTime))+" old")
+			tail := fmt.Sprintf("%10s %8s", humanize.IBytes(uint64(f.Size)), ageOf(now.Sub(f.ModTime))+" old")
 			name := "  " + shownName(f)
 			line = fit(name, max(w-len(tail)-1, 1)) + " " + tail
 			if f.Growing {
@@ -197,4 +203,18 @@ func (m *Model) shelfLines(w, h int) []string {
 		lines = append(lines, line)
 	}
 	return lines
+}
+
+// ageOf is how old an archive is, in the largest unit that says it: 45s,
+// 12m, 3h, 9d.
+func ageOf(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", max(int(d.Seconds()), 0))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }

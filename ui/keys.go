@@ -14,6 +14,7 @@ type keyMap struct {
 	History, Open                           key.Binding // the jobs list
 	Verify, Remainder                       key.Binding // a finished job; the Verify pane
 	Export, ExportProject, Remove           key.Binding // the Export screen
+	ExportSelect, ExportStart, ExportFilter key.Binding
 
 	Accept, Dismiss key.Binding // inside a prompt
 }
@@ -57,6 +58,9 @@ func newKeyMap() keyMap {
 		Export:        b([]string{"e"}, "e", "export"),
 		ExportProject: b([]string{"a"}, "a", "whole project"),
 		Remove:        b([]string{"x"}, "x", "remove archive"),
+		ExportSelect:  b([]string{"space"}, "space", "select"),
+		ExportStart:   b([]string{"enter"}, "enter", "preview and export"),
+		ExportFilter:  b([]string{"/"}, "/", "filter"),
 
 		Accept:  b([]string{"enter"}, "enter", "apply"),
 		Dismiss: b([]string{"esc"}, "esc", "cancel"),
