@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +25,14 @@ func (s shelf) Label() string { return s.label }
 
 func (s shelf) Dir() string { return s.dir.Dir() }
 
-func (s shelf) List(ctx context.Context) ([]model.ArchiveFile, error) { return s.dir.List(ctx) }
+// List lists the directory's archives; a directory not made yet (no
+// export has run) holds none.
+func (s shelf) List(ctx context.Context) ([]model.ArchiveFile, error) {
+	if _, err := os.Stat(s.Dir()); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return s.dir.List(ctx)
+}
 
 // Remove deletes one archive the directory lists: a plain name ending in
 // .tar, never a path, so that no other file can be named. A symbolic link

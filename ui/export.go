@@ -313,6 +313,10 @@ func (m *Model) shelfKey(msg tea.KeyPressMsg) tea.Cmd {
 		r := rows[e.shelfCursor]
 		f := e.shelves[r.shelf].files[r.file]
 		s := m.opts.Shelves[r.shelf]
+		if f.Unusable != "" {
+			m.setNotice(shownName(f)+" is not an archive file; x removes archive files only.", true)
+			return nil
+		}
 		m.push(&dialog{
 			title: "Remove the archive?",
 			lines: []string{
@@ -550,3 +554,19 @@ func (*exportScreen) refresh(m *Model) tea.Cmd {
 func (*exportScreen) message(m *Model, msg tea.Msg) (tea.Cmd, bool) { return m.exportMessage(msg) }
 
 func (*exportScreen) setSize(*Model) {}
+
+// isExport reports whether j is an export: it has no archive of the
+// import directory to verify, and no checkpoints to wait for.
+func isExport(j model.Job) bool { return j.Type == model.JobTypeExport }
+
+// exportCancelDialog asks before stopping an export, which stops at once.
+func exportCancelDialog(id int64) *dialog {
+	return &dialog{
+		title: fmt.Sprintf("Cancel job %d?", id),
+		lines: []string{"The export stops at once and leaves no archive: its partial file is removed."},
+		choices: []choice{
+			{key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "cancel the export")), cancelChosen{id}},
+			{key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "keep exporting")), nil},
+		},
+	}
+}

@@ -212,10 +212,20 @@ func TestExportStartsAndIsWatched(t *testing.T) {
 	if strings.Join(got, " ") != "PRJ/* OPS/golden-fork" {
 		t.Fatalf("selectors %v, want PRJ/* OPS/golden-fork", got)
 	}
-	h.requireScreen("Job 12 · Bitbucket_export_12.tar", "RUNNING", "Exporting PRJ/api")
+	h.requireScreen("Job 12 · Bitbucket_export_12.tar", "RUNNING", "Exporting PRJ/api", "exported: not reported")
+	h.requireNotScreen("imported")
 	// Back in the picker, w returns to it.
 	h.press("b", "w")
 	h.requireScreen("Job 12 · Bitbucket_export_12.tar")
+	// An export stops at once: the cancel says so, not the import's
+	// checkpoints.
+	h.press("c")
+	h.requireScreen("Cancel job 12?", "The export stops at once and leaves no archive")
+	h.requireNotScreen("checkpoint")
+	h.press("y")
+	if !slices.Equal(h.b.canceled, []int64{12}) {
+		t.Fatalf("canceled %v, want job 12", h.b.canceled)
+	}
 }
 
 // An estimate beyond the free disk is refused before the start: the

@@ -99,14 +99,14 @@ func (m *Model) exportRow(r exportRow, cursor bool, w int) string {
 		case n > 0:
 			box = "[-]"
 		}
-		row = mark + box + " " + p.Key + "  " + p.Name + t.Dim.Render(" · "+Plural(len(p.Repositories), "repository", "repositories"))
+		row = mark + box + " " + p.Key + "  " + p.Name + t.Dim.Render(" · "+model.Plural(len(p.Repositories), "repository", "repositories"))
 	} else {
 		rp := p.Repositories[r.repo]
 		box := "[ ]"
 		if e.selected[repoPath(p, rp)] {
 			box = "[x]"
 		}
-		extra := " · " + Plural(rp.PullRequests, "pull request", "pull requests")
+		extra := " · " + model.Plural(rp.PullRequests, "pull request", "pull requests")
 		if rp.Origin != "" {
 			extra += " · fork of " + rp.Origin
 		}
@@ -142,7 +142,7 @@ func (m *Model) exportPreviewData(p model.ExportPreview, w int) []string {
 		keys[i] = pr.Key
 	}
 	lines := field(t, "Projects", fmt.Sprintf("%d: %s", len(p.Projects), strings.Join(keys, ", ")), w)
-	lines = append(lines, field(t, "Repositories", fmt.Sprintf("%d (%s) in %s", p.Repositories, Plural(p.Forks, "fork", "forks"), Plural(p.Hierarchies, "fork hierarchy", "fork hierarchies")), w)...)
+	lines = append(lines, field(t, "Repositories", fmt.Sprintf("%d (%s) in %s", p.Repositories, model.Plural(p.Forks, "fork", "forks"), model.Plural(p.Hierarchies, "fork hierarchy", "fork hierarchies")), w)...)
 	lines = append(lines, field(t, "Pull requests", fmt.Sprint(p.PullRequests), w)...)
 	size := fmt.Sprintf("about %s, %s free", humanize.IBytes(uint64(p.EstimatedBytes)), humanize.IBytes(uint64(p.FreeBytes)))
 	if p.Fits() {
@@ -193,8 +193,11 @@ func (m *Model) shelfLines(w, h int) []string {
 			tail := fmt.Sprintf("%10s %8s", humanize.IBytes(uint64(f.Size)), ageOf(now.Sub(f.ModTime))+" old")
 			name := "  " + shownName(f)
 			line = fit(name, max(w-len(tail)-1, 1)) + " " + tail
-			if f.Growing {
-				line = fit(name, max(w-len(tail)-1, 1)) + " " + t.Dim.Render(fmt.Sprintf("%19s", "being written…"))
+			switch {
+			case f.Unusable != "":
+				line = fit(name+" "+t.Dim.Render("✗ "+termsafe.String(f.Unusable)), w)
+			case f.Growing:
+				line = fit(name, max(w-len(tail)-1, 1)) + " " + t.Dim.Render(fmt.Sprintf("%19s", "copying…"))
 			}
 		}
 		if cursor {

@@ -339,6 +339,9 @@ func (m *Model) confirmCancel() tea.Cmd {
 	case j.job.State == model.StateCanceling:
 		m.setNotice("Cancel is already requested: waiting for the next checkpoint.", false)
 		return nil
+	case isExport(j.job):
+		m.push(exportCancelDialog(j.id))
+		return nil
 	}
 	m.push(&dialog{
 		title: fmt.Sprintf("Cancel job %d?", j.id),
@@ -390,7 +393,7 @@ func (m *Model) jobHelp(k keyMap) bindings {
 	}
 	short := []key.Binding{first}
 	actions := []key.Binding{k.Cancel, k.Picker, k.Back}
-	if m.opts.Verifier != nil && j.finished() {
+	if m.opts.Verifier != nil && j.finished() && !isExport(j.job) {
 		short = append(short, k.Verify)
 		actions = append(actions, k.Verify)
 	}
@@ -465,9 +468,13 @@ func (j *jobView) counts(t Theme) string {
 	c := j.log.Counts()
 	problems := problemCounts(t, c.Warn, c.Error)
 	// Only bbimport reports counts; Bitbucket's job JSON has none.
-	items := "imported: not reported"
+	done := "imported"
+	if isExport(j.job) {
+		done = "exported"
+	}
+	items := done + ": not reported"
 	if c := j.job.Counts; c != nil {
-		items = "imported " + projectsWords(c) + " · " +
+		items = done + " " + projectsWords(c) + " · " +
 			model.Plural(c.Repositories, "repo", "repos") + " · " + model.Plural(c.PullRequests, "PR", "PRs")
 	}
 	return items + " · " + problems

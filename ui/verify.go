@@ -81,12 +81,12 @@ type (
 // canVerify reports whether j may be verified here: the console has a
 // Verifier and the job has ended.
 func (m *Model) canVerify(j model.Job) bool {
-	return m.opts.Verifier != nil && j.State.Finished()
+	return m.opts.Verifier != nil && j.State.Finished() && !isExport(j)
 }
 
 // openVerify runs verify of j and shows the pane while it runs.
 func (m *Model) openVerify(j model.Job) tea.Cmd {
-	if m.opts.Verifier == nil {
+	if m.opts.Verifier == nil || isExport(j) {
 		return nil
 	}
 	if !j.State.Finished() {
