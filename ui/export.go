@@ -113,18 +113,22 @@ func (m *Model) exportScr() *exportScreen { return m.screens[onExport].(*exportS
 
 // openExport is e in the picker.
 func (m *Model) openExport() tea.Cmd {
-	if m.opts.Exporter == nil {
-		m.setNotice("This backend cannot export: bbimport's own home exports; a remote Bitbucket's export is started on it.", true)
-		return nil
-	}
 	e := m.exportScr()
 	e.filter.SetStyles(m.theme.input())
 	m.show(onExport)
 	return tea.Batch(m.loadExportable(), m.listShelves())
 }
 
+// errNoExporter is why the list is empty with a backend that cannot
+// export: the screen still shows, with what it can say of the archives.
+var errNoExporter = errors.New("this console cannot start exports on " +
+	"this backend: the REST client has no export calls yet; run bbimport export on the server's home")
+
 func (m *Model) loadExportable() tea.Cmd {
 	x, ctx := m.opts.Exporter, m.ctx
+	if x == nil {
+		return func() tea.Msg { return exportableMsg{nil, errNoExporter} }
+	}
 	return func() tea.Msg {
 		ps, err := x.Exportable(ctx)
 		return exportableMsg{ps, safeErr(err)}

@@ -275,10 +275,11 @@ func TestExportRemoteHasNoArchiveCalls(t *testing.T) {
 	h.requireScreen("A remote Bitbucket has no call to remove an archive")
 }
 
-// Without an exporter, e says so and stays in the picker.
+// Without an exporter (the REST client today) the screen still opens and
+// says why its list is empty; space and enter do nothing.
 func TestExportNeedsAnExporter(t *testing.T) {
 	h := newHarness(t, 80, 24)
 	h.init()
-	h.press("e")
-	h.requireScreen("This backend cannot export")
+	h.press("e", "space", "enter")
+	h.requireScreen("This console cannot start exports on this backend", "Nothing is selected")
 }

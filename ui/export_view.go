@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -64,7 +65,10 @@ func (m *Model) exportLines(w, h int) []string {
 	case !e.loaded:
 		return append(lines, t.Dim.Render("Asking the instance for its projects…"))
 	case e.loadErr != nil:
-		return append(lines, t.Bad.Render("✗")+" Could not list the projects: "+e.loadErr.Error())
+		if errors.Is(e.loadErr, errNoExporter) {
+			return append(lines, wrapLines([]string{capitalize(e.loadErr.Error()) + "."}, w)...)
+		}
+		return append(lines, wrapLines([]string{t.Bad.Render("✗") + " Could not list the projects: " + e.loadErr.Error()}, w)...)
 	case len(e.projects) == 0:
 		return append(lines, "The instance has no repositories to export: import an archive first.")
 	case len(e.rows) == 0:
