@@ -67,52 +67,21 @@ func appendSafe(dst []byte, s string, layout bool) []byte {
 // makes it, keeping the tabs and newlines that lay the output out. A
 // printer that writes through it cannot forget a field: every string it
 // formats is covered, a field added tomorrow too. (A field's own newline
-// still breaks its line: free text goes through String as well.)
-type Writer struct {
-	w       io.Writer
-	partial []byte // the start of a rune whose rest the next Write brings
-}
+// still breaks its line: free text goes through String as well.) Each
+// Write is escaped on its own, so a character cut between two writes shows
+// as escaped bytes; fmt and text/tabwriter write whole texts and cells.
+type Writer struct{ w io.Writer }
 
 // NewWriter returns a Writer onto w.
-func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
+func NewWriter(w io.Writer) Writer { return Writer{w: w} }
 
 // Write escapes p and writes it on; it reports len(p) written, or the
 // error of the writer underneath.
-func (sw *Writer) Write(p []byte) (int, error) {
-	s := string(append(sw.partial, p...))
-	sw.partial = sw.partial[:0]
-	// Keep a rune cut at the end of p for the next Write, so that a
-	// split character is not escaped as two broken ones.
-	if cut := lastRuneStart(s); cut >= 0 && !utf8.FullRuneInString(s[cut:]) {
-		sw.partial = append(sw.partial, s[cut:]...)
-		s = s[:cut]
-	}
-	if _, err := sw.w.Write(appendSafe(nil, s, true)); err != nil {
+func (sw Writer) Write(p []byte) (int, error) {
+	if _, err := sw.w.Write(appendSafe(nil, string(p), true)); err != nil {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-// Close writes out a cut rune the last Write left, escaped: the text ended
-// inside it.
-func (sw *Writer) Close() error {
-	if len(sw.partial) == 0 {
-		return nil
-	}
-	_, err := sw.w.Write(appendSafe(nil, string(sw.partial), true))
-	sw.partial = sw.partial[:0]
-	return err
-}
-
-// lastRuneStart is the index of the last rune's first byte in s, looking
-// back no further than a rune can be long; -1 if there is none.
-func lastRuneStart(s string) int {
-	for i := len(s) - 1; i >= 0 && i >= len(s)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(s[i]) {
-			return i
-		}
-	}
-	return -1
 }
 
 // JSON returns the JSON text b with the characters String escapes, and
