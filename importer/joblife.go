@@ -445,7 +445,7 @@ func (in *Instance) spawn(ctx context.Context, id int64, files []*os.File, extra
 		}
 		select {
 		case werr := <-exited:
-			if err := in.db.QueryRowContext(ctx, `SELECT runner_pid FROM jobs WHERE id = ?`, id).Scan(&pid); err == nil && pid.Valid {
+			if err := in.db.QueryRowContext(context.WithoutCancel(ctx), `SELECT runner_pid FROM jobs WHERE id = ?`, id).Scan(&pid); err == nil && pid.Valid {
 				return nil // it took the job over, and its end is recorded or recovered
 			}
 			if werr == nil {
