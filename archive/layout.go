@@ -118,89 +118,136 @@ func ParseMemberName(name string) (Kind, IDs) {
 	if i := strings.LastIndex(first, "_"); i >= 0 {
 		section = first[i+1:]
 	}
-	p := strings.Split(rest, "/")
-	match := func(pattern ...string) bool {
-		if len(p) != len(pattern) {
-			return false
-		}
-		for i, s := range pattern {
-			if s != "*" && s != p[i] {
-				return false
-			}
-			if s == "*" && p[i] == "" {
-				return false
-			}
-		}
-		return true
-	}
-	prID := func(s string) (int64, bool) {
-		n, err := strconv.ParseInt(s, 10, 64)
-		return n, err == nil && n >= 0
-	}
-	switch section {
-	case "instanceDetails":
-		if match("instance-details.json.atl.gz") {
-			return KindInstanceDetails, IDs{}
-		}
-	case "metadata":
-		if len(p) == 2 && strings.HasPrefix(p[0], "project_") && len(p[0]) > len("project_") {
-			pid := strings.TrimPrefix(p[0], "project_")
-			if p[1] == "project.json.atl.gz" {
-				return KindProject, IDs{Project: pid}
-			}
-			if rid, ok := strings.CutPrefix(p[1], "repository_"); ok {
-				if rid, ok := strings.CutSuffix(rid, ".json.atl.gz"); ok && rid != "" {
-					return KindRepository, IDs{Project: pid, Repository: rid}
-				}
-			}
-		}
-	case "permissions":
-		switch {
-		case match("project", "*", "all-permissions.json.atl.gz"):
-			return KindProjectAllPermissions, IDs{Project: p[1]}
-		case match("project", "*", "permissions.json.atl.gz"):
-			return KindProjectPermissions, IDs{Project: p[1]}
-		case match("repository", "*", "permissions.json.atl.gz"):
-			return KindRepositoryPermissions, IDs{Repository: p[1]}
-		}
-	case "git":
-		switch {
-		case match("repositories", "*", "metadata", "metadata.atl.tar.atl.gz"):
-			return KindGitMetadata, IDs{Repository: p[1]}
-		case match("repositories", "*", "hooks", "hooks.atl.tar.atl.gz"):
-			return KindGitHooks, IDs{Repository: p[1]}
-		case match("repositories", "*", "contents", "objects.atl.tar"):
-			return KindGitObjects, IDs{Repository: p[1]}
-		}
-	case "gitLfsSettings":
-		if match("*", "git-lfs-settings.json.atl.gz") {
-			return KindLFSSettings, IDs{Repository: p[0]}
-		}
-	case "pullRequests":
-		if match("repository", "*", "pullrequest", "*", "*") {
-			if n, ok := prID(p[3]); ok {
-				id := IDs{Repository: p[1], PullRequest: n}
-				switch p[4] {
-				case "metadata.json.atl.gz":
-					return KindPullRequestMetadata, id
-				case "activities.json.atl.gz":
-					return KindPullRequestActivities, id
-				}
-			}
-		}
-	case "gitPullRequests":
-		if match("repositories", "*", "pullrequests", "*", "caches.atl.tar.atl.gz") {
-			if n, ok := prID(p[3]); ok {
-				return KindPullRequestCaches, IDs{Repository: p[1], PullRequest: n}
-			}
+	p := memberPath(strings.Split(rest, "/"))
+	if parse, ok := sectionParsers[section]; ok {
+		if k, id := parse(p); k != KindUnknown {
+			return k, id
 		}
 	}
 	// Hierarchy markers carry no section worth trusting: match the rest.
-	if match("repository", "hierarchy_begin", "*") {
+	if p.match("repository", "hierarchy_begin", "*") {
 		return KindHierarchyBegin, IDs{Hierarchy: p[2]}
 	}
-	if match("repository", "hierarchy_end", "*") {
+	if p.match("repository", "hierarchy_end", "*") {
 		return KindHierarchyEnd, IDs{Hierarchy: p[2]}
 	}
 	return KindUnknown, IDs{}
+}
+
+// memberPath is a member name's elements after its section directory.
+type memberPath []string
+
+// match reports whether p has pattern's elements, "*" standing for any
+// one non-empty element.
+func (p memberPath) match(pattern ...string) bool {
+	if len(p) != len(pattern) {
+		return false
+	}
+	for i, s := range pattern {
+		if s != "*" && s != p[i] {
+			return false
+		}
+		if s == "*" && p[i] == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// sectionParsers reads the rest of a member name by its section; each
+// answers KindUnknown for a path its section does not hold.
+var sectionParsers = map[string]func(memberPath) (Kind, IDs){
+	"instanceDetails": parseInstanceDetails,
+	"metadata":        parseMetadata,
+	"permissions":     parsePermissions,
+	"git":             parseGit,
+	"gitLfsSettings":  parseLFSSettings,
+	"pullRequests":    parsePullRequests,
+	"gitPullRequests": parseGitPullRequests,
+}
+
+func parseInstanceDetails(p memberPath) (Kind, IDs) {
+	if p.match("instance-details.json.atl.gz") {
+		return KindInstanceDetails, IDs{}
+	}
+	return KindUnknown, IDs{}
+}
+
+func parseMetadata(p memberPath) (Kind, IDs) {
+	if len(p) != 2 || !strings.HasPrefix(p[0], "project_") || len(p[0]) == len("project_") {
+		return KindUnknown, IDs{}
+	}
+	pid := strings.TrimPrefix(p[0], "project_")
+	if p[1] == "project.json.atl.gz" {
+		return KindProject, IDs{Project: pid}
+	}
+	if rid, ok := strings.CutPrefix(p[1], "repository_"); ok {
+		if rid, ok := strings.CutSuffix(rid, ".json.atl.gz"); ok && rid != "" {
+			return KindRepository, IDs{Project: pid, Repository: rid}
+		}
+	}
+	return KindUnknown, IDs{}
+}
+
+func parsePermissions(p memberPath) (Kind, IDs) {
+	switch {
+	case p.match("project", "*", "all-permissions.json.atl.gz"):
+		return KindProjectAllPermissions, IDs{Project: p[1]}
+	case p.match("project", "*", "permissions.json.atl.gz"):
+		return KindProjectPermissions, IDs{Project: p[1]}
+	case p.match("repository", "*", "permissions.json.atl.gz"):
+		return KindRepositoryPermissions, IDs{Repository: p[1]}
+	}
+	return KindUnknown, IDs{}
+}
+
+func parseGit(p memberPath) (Kind, IDs) {
+	switch {
+	case p.match("repositories", "*", "metadata", "metadata.atl.tar.atl.gz"):
+		return KindGitMetadata, IDs{Repository: p[1]}
+	case p.match("repositories", "*", "hooks", "hooks.atl.tar.atl.gz"):
+		return KindGitHooks, IDs{Repository: p[1]}
+	case p.match("repositories", "*", "contents", "objects.atl.tar"):
+		return KindGitObjects, IDs{Repository: p[1]}
+	}
+	return KindUnknown, IDs{}
+}
+
+func parseLFSSettings(p memberPath) (Kind, IDs) {
+	if p.match("*", "git-lfs-settings.json.atl.gz") {
+		return KindLFSSettings, IDs{Repository: p[0]}
+	}
+	return KindUnknown, IDs{}
+}
+
+func parsePullRequests(p memberPath) (Kind, IDs) {
+	if !p.match("repository", "*", "pullrequest", "*", "*") {
+		return KindUnknown, IDs{}
+	}
+	n, ok := pullRequestID(p[3])
+	if !ok {
+		return KindUnknown, IDs{}
+	}
+	id := IDs{Repository: p[1], PullRequest: n}
+	switch p[4] {
+	case "metadata.json.atl.gz":
+		return KindPullRequestMetadata, id
+	case "activities.json.atl.gz":
+		return KindPullRequestActivities, id
+	}
+	return KindUnknown, IDs{}
+}
+
+func parseGitPullRequests(p memberPath) (Kind, IDs) {
+	if p.match("repositories", "*", "pullrequests", "*", "caches.atl.tar.atl.gz") {
+		if n, ok := pullRequestID(p[3]); ok {
+			return KindPullRequestCaches, IDs{Repository: p[1], PullRequest: n}
+		}
+	}
+	return KindUnknown, IDs{}
+}
+
+func pullRequestID(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && n >= 0
 }

@@ -182,18 +182,7 @@ func Carry(ctx context.Context, from Side, srcPath string, to Side, dstDir strin
 		res.Method = "sftp"
 	}
 
-	var offset int64
-	if tfi, err := to.stat(tmp); err == nil {
-		switch {
-		case !opts.Resume:
-			res.Notes = append(res.Notes, fmt.Sprintf("a broken transfer had left %s of %s; started over (resume continues one)",
-				humanize.IBytes(uint64(tfi.Size())), tmp))
-		case tfi.Size() > total:
-			res.Notes = append(res.Notes, fmt.Sprintf("%s is longer than the file to carry; started over", tmp))
-		default:
-			offset = tfi.Size()
-		}
-	}
+	offset := resumeOffset(to, tmp, total, opts.Resume, &res)
 
 	if isLocal(from) && isLocal(to) && offset == 0 {
 		if tryLink(srcPath, tmp) {
@@ -282,6 +271,25 @@ func Carry(ctx context.Context, from Side, srcPath string, to Side, dstDir strin
 		return res, fmt.Errorf("rename %s to %s on %s: %w", tmp, final, to, err)
 	}
 	return res, nil
+}
+
+// resumeOffset says where the carry starts in the temporary file a broken
+// transfer left: its end when resuming and it fits, else 0 with a note.
+func resumeOffset(to Side, tmp string, total int64, resume bool, res *Result) int64 {
+	tfi, err := to.stat(tmp)
+	if err != nil {
+		return 0
+	}
+	switch {
+	case !resume:
+		res.Notes = append(res.Notes, fmt.Sprintf("a broken transfer had left %s of %s; started over (resume continues one)",
+			humanize.IBytes(uint64(tfi.Size())), tmp))
+	case tfi.Size() > total:
+		res.Notes = append(res.Notes, fmt.Sprintf("%s is longer than the file to carry; started over", tmp))
+	default:
+		return tfi.Size()
+	}
+	return 0
 }
 
 // checkDir makes sure dir is a directory on side.

@@ -215,7 +215,7 @@ func loginKeys(k Keys, home string) ([]ssh.Signer, func(), error) {
 	}
 	closeAgent := func() {}
 	if k.AgentSocket != "" {
-		if conn, err := net.Dial("unix", k.AgentSocket); err == nil {
+		if conn, err := net.Dial("unix", k.AgentSocket); err == nil { //nolint:noctx // a local socket answers or refuses at once
 			closeAgent = func() { conn.Close() }
 			if s, err := agent.NewClient(conn).Signers(); err == nil {
 				signers = append(signers, s...)

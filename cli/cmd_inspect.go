@@ -85,9 +85,11 @@ func findArchive(g *globalFlags, arg string) (string, error) {
 }
 
 // printSummary prints s as a table. Every text in it comes from the
-// archive, and goes through termsafe.String: a project name must not drive
-// the terminal.
+// archive: a project name must not drive the terminal, so all of it goes
+// through termsafe.Writer, and each text through termsafe.String too, so
+// that a newline in a name cannot start a line of its own.
 func printSummary(out io.Writer, path string, s model.ArchiveSummary) {
+	out = termsafe.NewWriter(out)
 	safe := termsafe.String
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "Archive\t%s (%s, %d members)\n", safe(path), humanize.IBytes(uint64(s.ArchiveBytes)), s.Members)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -43,15 +44,21 @@ With --json the list is printed as one Bitbucket page of jobs.`,
 				}
 				return printJSON(out, model.Page[model.Job]{Size: len(jobs), Limit: len(jobs), IsLastPage: true, Values: jobs})
 			}
-			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "JOB\tSTATE\tARCHIVE\tPROGRESS\tSTARTED\tENDED")
-			for _, j := range jobs {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%d%% %s\t%s\t%s\n", j.ID, termsafe.String(string(j.State)), termsafe.String(orDash(j.Archive)), j.Progress.Percentage, termsafe.String(j.Progress.Message),
-					formatMillis(j.StartDate), formatMillis(j.EndDate))
-			}
-			return tw.Flush()
+			return printJobs(out, jobs)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the jobs as a Bitbucket page of jobs")
 	return cmd
+}
+
+// printJobs writes jobs as a table, through termsafe.Writer: a job's texts
+// come from an archive or a server.
+func printJobs(out io.Writer, jobs []model.Job) error {
+	tw := tabwriter.NewWriter(termsafe.NewWriter(out), 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tSTATE\tARCHIVE\tPROGRESS\tSTARTED\tENDED")
+	for _, j := range jobs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d%% %s\t%s\t%s\n", j.ID, termsafe.String(string(j.State)), termsafe.String(orDash(j.Archive)), j.Progress.Percentage, termsafe.String(j.Progress.Message),
+			formatMillis(j.StartDate), formatMillis(j.EndDate))
+	}
+	return tw.Flush()
 }

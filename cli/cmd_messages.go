@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -41,7 +42,7 @@ page; --start and --limit ask for one page only.`,
 			}
 			defer b.Close()
 			out := cmd.OutOrStdout()
-			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			tw := tabwriter.NewWriter(termsafe.NewWriter(out), 0, 0, 2, ' ', 0)
 			if !asJSON {
 				fmt.Fprintln(tw, "TIME\tSEVERITY\tSUBJECT\tTEXT")
 			}
@@ -59,14 +60,7 @@ page; --start and --limit ask for one page only.`,
 						return err
 					}
 				} else {
-					for _, m := range page.Values {
-						subject := m.Subject
-						if subject == "" {
-							subject = ui.JobSubject
-						}
-						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.CreatedDate.Time().Local().Format("2006-01-02 15:04:05"),
-							termsafe.String(string(m.Severity)), termsafe.String(subject), termsafe.String(m.Text))
-					}
+					printMessages(tw, page.Values)
 				}
 				if onePage {
 					break
@@ -81,4 +75,17 @@ page; --start and --limit ask for one page only.`,
 	cmd.Flags().IntVar(&limit, "limit", 0, "messages per page (default 25 on one page, 1000 when listing all)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print Bitbucket's page JSON")
 	return cmd
+}
+
+// printMessages writes one line a message to tw, which writes through
+// termsafe.Writer: a message's texts come from an archive or a server.
+func printMessages(tw io.Writer, ms []model.Message) {
+	for _, m := range ms {
+		subject := m.Subject
+		if subject == "" {
+			subject = ui.JobSubject
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.CreatedDate.Time().Local().Format("2006-01-02 15:04:05"),
+			termsafe.String(string(m.Severity)), termsafe.String(subject), termsafe.String(m.Text))
+	}
 }

@@ -266,7 +266,7 @@ func runAndFollow(_ *cobra.Command, g *globalFlags, f *migrateFlags, dir string,
 	if err != nil {
 		return &exitError{code: exitNotStarted, err: fmt.Errorf("open the migration's log: %w", err)}
 	}
-	run := exec.Command(exe, migrateRunnerCommand, "--id", m.ID)
+	run := exec.Command(exe, migrateRunnerCommand, "--id", m.ID) //nolint:noctx // the runner outlives this command: a context would kill it
 	run.Env = append(os.Environ(), env...)
 	run.Stdout, run.Stderr = logFile, logFile
 	run.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

@@ -96,7 +96,7 @@ func runServe(ctx context.Context, g *globalFlags, o serveOptions, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", o.listen)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.listen, err)
 	}

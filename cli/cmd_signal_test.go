@@ -160,17 +160,6 @@ func expectCanceledAfterFirstHierarchy(t *testing.T, run *heldImport) {
 	}
 }
 
-// buildBinary builds bbimport into a temporary directory, for tests that
-// run it as a child process.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "bbimport")
-	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // heldImport is `bbimport import --wait` running as a child process on a
 // fresh home, its output captured (not a terminal).
 type heldImport struct {

@@ -75,9 +75,10 @@ func printJSON(out io.Writer, v any) error {
 	return err
 }
 
-// printJob writes a job as a two-column table.
+// printJob writes a job as a two-column table, through termsafe.Writer:
+// a job's texts come from an archive or a server.
 func printJob(out io.Writer, job model.Job) {
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(termsafe.NewWriter(out), 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "Job\t%d\n", job.ID)
 	fmt.Fprintf(tw, "State\t%s\n", termsafe.String(string(job.State)))
 	if job.Archive != "" {

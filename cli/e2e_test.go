@@ -27,10 +27,7 @@ func TestE2EConsole(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and imports archives: not with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "bbimport")
-	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 
 	t.Run("in-process", func(t *testing.T) {
 		home, _ := e2eHome(t, bin)

@@ -519,16 +519,20 @@ func (in *Instance) recoverExports(ctx context.Context) error {
 		id   int64
 		slot int
 	}
+	// The rows close when Next reads past the last, before recoverExport
+	// needs the connection; the defer covers an early return.
+	defer rows.Close()
 	var jobs []pending
 	for rows.Next() {
 		var p pending
 		if err := rows.Scan(&p.id, &p.slot); err != nil {
-			rows.Close()
-			return err
+			return fmt.Errorf("look for interrupted exports: %w", err)
 		}
 		jobs = append(jobs, p)
 	}
-	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("look for interrupted exports: %w", err)
+	}
 	for _, j := range jobs {
 		if _, err := in.recoverExport(ctx, j.id, j.slot); err != nil {
 			return err

@@ -516,12 +516,13 @@ func (ex *exportRun) publishCounts() {
 	ex.run.mu.Unlock()
 }
 
-// message logs into the job at once: an export holds no transaction.
+// message logs into the job at once: an export holds no transaction. It
+// writes without a context: a cancelled export's messages say why.
 func (ex *exportRun) message(sev model.Severity, subject, text string) {
 	if sev == model.SeverityError {
 		ex.errors++
 	}
-	_, _ = ex.in.db.Exec(insertMessageSQL, ex.run.id, ex.run.id, string(sev), subject, text, nowMillis())
+	_, _ = ex.in.db.ExecContext(context.Background(), insertMessageSQL, ex.run.id, ex.run.id, string(sev), subject, text, nowMillis())
 }
 
 // conclude records the export's end: COMPLETED with the archive whole,
@@ -559,7 +560,8 @@ func (ex *exportRun) conclude(err error) model.Job {
 	ex.run.job.Progress.Message = "Export " + strings.ToLower(string(state))
 	j := ex.run.job
 	ex.run.mu.Unlock()
-	_, derr := ex.in.db.Exec(`UPDATE jobs SET state = ?, progress_message = ?, percentage = ?, updated_date = ?, end_date = ?,
+	// No context: a cancelled export's end is recorded all the same.
+	_, derr := ex.in.db.ExecContext(context.Background(), `UPDATE jobs SET state = ?, progress_message = ?, percentage = ?, updated_date = ?, end_date = ?,
 		imported_projects = ?, imported_repositories = ?, imported_pull_requests = ? WHERE id = ?`,
 		j.State, j.Progress.Message, j.Progress.Percentage, j.UpdatedDate, j.EndDate,
 		ex.counts.Projects, ex.counts.Repositories, ex.counts.PullRequests, j.ID)

@@ -176,7 +176,7 @@ func (in *Instance) openEmpty() error {
 		db.Close()
 		return fmt.Errorf("open an empty database for %s: %w", in.home, err)
 	}
-	if in.nodeID, err = nodeID(db); err != nil {
+	if in.nodeID, err = nodeID(context.Background(), db); err != nil {
 		db.Close()
 		return fmt.Errorf("open an empty database for %s: %w", in.home, err)
 	}

@@ -414,7 +414,7 @@ func (in *Instance) spawn(ctx context.Context, id int64, files []*os.File, extra
 		return failed(err)
 	}
 	args := append(append(slices.Clone(in.runner[1:]), "--job", strconv.FormatInt(id, 10)), extra...)
-	cmd := exec.Command(in.runner[0], args...)
+	cmd := exec.Command(in.runner[0], args...) //nolint:noctx // the runner outlives this request: a context would kill it
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.ExtraFiles = files // an import's: runnerArchiveFD, runnerLockFD
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -445,7 +445,7 @@ func (in *Instance) spawn(ctx context.Context, id int64, files []*os.File, extra
 		}
 		select {
 		case werr := <-exited:
-			if err := in.db.QueryRow(`SELECT runner_pid FROM jobs WHERE id = ?`, id).Scan(&pid); err == nil && pid.Valid {
+			if err := in.db.QueryRowContext(context.WithoutCancel(ctx), `SELECT runner_pid FROM jobs WHERE id = ?`, id).Scan(&pid); err == nil && pid.Valid {
 				return nil // it took the job over, and its end is recorded or recovered
 			}
 			if werr == nil {

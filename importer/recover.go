@@ -66,18 +66,18 @@ func (in *Instance) recover(ctx context.Context) error {
 		pid   sql.NullInt64
 		log   sql.NullString
 	}
+	// The rows close when Next reads past the last, before the writes
+	// below need the connection; the defer covers an early return.
+	defer rows.Close()
 	var jobs []interrupted
 	for rows.Next() {
 		var j interrupted
 		if err := rows.Scan(&j.id, &j.state, &j.pid, &j.log); err != nil {
-			rows.Close()
 			return fmt.Errorf("look for interrupted jobs: %w", err)
 		}
 		jobs = append(jobs, j)
 	}
-	err = rows.Err()
-	rows.Close()
-	if err != nil {
+	if err := rows.Err(); err != nil {
 		return fmt.Errorf("look for interrupted jobs: %w", err)
 	}
 	// The build directories go first: on a full disk they are what frees

@@ -294,13 +294,13 @@ func (in *Instance) openDB() error {
 	db.SetMaxIdleConns(maxOpenConns)
 	in.db = db
 	if in.readOnly {
-		return in.checkReadOnlySchema()
+		return in.checkReadOnlySchema(context.Background())
 	}
 	if err := migrate(context.Background(), db); err != nil {
 		db.Close()
 		return fmt.Errorf("database %s: %w", in.dbPath(), err)
 	}
-	if in.nodeID, err = nodeID(db); err != nil {
+	if in.nodeID, err = nodeID(context.Background(), db); err != nil {
 		db.Close()
 		return fmt.Errorf("database %s: %w", in.dbPath(), err)
 	}
@@ -309,14 +309,14 @@ func (in *Instance) openDB() error {
 
 // checkReadOnlySchema makes sure a home opened read-only, which cannot be
 // migrated, has the schema this bbimport reads.
-func (in *Instance) checkReadOnlySchema() error {
+func (in *Instance) checkReadOnlySchema(ctx context.Context) error {
 	var version int
-	err := in.db.QueryRow(`PRAGMA user_version`).Scan(&version)
+	err := in.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version)
 	if err == nil && version != len(migrations) {
 		err = fmt.Errorf("its schema is version %d and this bbimport reads version %d; open it once as a user who can write it", version, len(migrations))
 	}
 	if err == nil {
-		err = in.db.QueryRow(`SELECT value FROM meta WHERE key = 'node_id'`).Scan(&in.nodeID)
+		err = in.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'node_id'`).Scan(&in.nodeID)
 	}
 	if err != nil {
 		in.db.Close()
@@ -326,9 +326,9 @@ func (in *Instance) checkReadOnlySchema() error {
 }
 
 // nodeID returns the home's node id, made and stored on first use.
-func nodeID(db *sql.DB) (string, error) {
+func nodeID(ctx context.Context, db *sql.DB) (string, error) {
 	var id string
-	err := db.QueryRow(`SELECT value FROM meta WHERE key = 'node_id'`).Scan(&id)
+	err := db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'node_id'`).Scan(&id)
 	switch {
 	case err == nil:
 		return id, nil
@@ -337,10 +337,10 @@ func nodeID(db *sql.DB) (string, error) {
 	}
 	// Another process opening the home may store its own first: the
 	// stored one is the home's.
-	if _, err := db.Exec(`INSERT INTO meta(key, value) VALUES ('node_id', ?) ON CONFLICT(key) DO NOTHING`, newNodeID()); err != nil {
+	if _, err := db.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('node_id', ?) ON CONFLICT(key) DO NOTHING`, newNodeID()); err != nil {
 		return "", fmt.Errorf("store node id: %w", err)
 	}
-	if err := db.QueryRow(`SELECT value FROM meta WHERE key = 'node_id'`).Scan(&id); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'node_id'`).Scan(&id); err != nil {
 		return "", fmt.Errorf("read node id: %w", err)
 	}
 	return id, nil

@@ -24,11 +24,11 @@ func migratedDB(t *testing.T) *sql.DB {
 
 func TestNodeIDIsMadeOnceAndKept(t *testing.T) {
 	db := migratedDB(t)
-	first, err := nodeID(db)
+	first, err := nodeID(t.Context(), db)
 	if err != nil || first == "" {
 		t.Fatalf("first node id: %q, %v", first, err)
 	}
-	again, err := nodeID(db)
+	again, err := nodeID(t.Context(), db)
 	if err != nil || again != first {
 		t.Errorf("node id changed from %q to %q (%v)", first, again, err)
 	}
@@ -41,13 +41,13 @@ func TestNodeIDErrorsAreReported(t *testing.T) {
 	if _, err := db.Exec(`CREATE TRIGGER no_meta BEFORE INSERT ON meta BEGIN SELECT RAISE(ABORT, 'meta is read-only'); END`); err != nil {
 		t.Fatal(err)
 	}
-	if id, err := nodeID(db); err == nil || !strings.Contains(err.Error(), "store node id") {
+	if id, err := nodeID(t.Context(), db); err == nil || !strings.Contains(err.Error(), "store node id") {
 		t.Errorf("failed insert: got %q, %v; want an error", id, err)
 	}
 	if _, err := db.Exec(`DROP TABLE meta`); err != nil {
 		t.Fatal(err)
 	}
-	if id, err := nodeID(db); err == nil || !strings.Contains(err.Error(), "read node id") {
+	if id, err := nodeID(t.Context(), db); err == nil || !strings.Contains(err.Error(), "read node id") {
 		t.Errorf("failed read: got %q, %v; want an error", id, err)
 	}
 }

@@ -61,7 +61,7 @@ func (w *writer) exec(query string, args ...any) (sql.Result, error) {
 	if err := w.begin(); err != nil {
 		return nil, err
 	}
-	s, err := w.stmt(query)
+	s, err := w.stmt(query) //nolint:sqlclosecheck // cached for the transaction; commit closes it
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (w *writer) queryRow(query string, args ...any) (*sql.Row, error) {
 	if err := w.begin(); err != nil {
 		return nil, err
 	}
-	s, err := w.stmt(query)
+	s, err := w.stmt(query) //nolint:sqlclosecheck // cached for the transaction; commit closes it
 	if err != nil {
 		return nil, err
 	}

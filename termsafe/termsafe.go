@@ -6,7 +6,7 @@ package termsafe
 
 import (
 	"fmt"
-	"strings"
+	"io"
 	"unicode/utf8"
 )
 
@@ -36,26 +36,52 @@ func String(s string) string {
 	if i == len(s) {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	b.WriteString(s[:i])
-	for i < len(s) {
+	return string(appendSafe([]byte(s[:i]), s[i:], false))
+}
+
+// appendSafe appends s to dst escaped as String says; with layout, tabs
+// and newlines are kept as they are.
+func appendSafe(dst []byte, s string, layout bool) []byte {
+	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
+		case layout && (r == '\t' || r == '\n'):
+			dst = append(dst, s[i])
 		case r == '\t':
-			b.WriteByte(' ')
+			dst = append(dst, ' ')
 		case r == '\n':
-			b.WriteString("⏎")
+			dst = append(dst, "⏎"...)
 		case r == utf8.RuneError && n == 1, r < 0x20, r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
+			dst = fmt.Appendf(dst, `\x%02x`, s[i])
 		case unsafeRune(r, n):
-			fmt.Fprintf(&b, `\u%04x`, r)
+			dst = fmt.Appendf(dst, `\u%04x`, r)
 		default:
-			b.WriteString(s[i : i+n])
+			dst = append(dst, s[i:i+n]...)
 		}
 		i += n
 	}
-	return b.String()
+	return dst
+}
+
+// Writer passes what a printer writes on to a terminal made safe as String
+// makes it, keeping the tabs and newlines that lay the output out. A
+// printer that writes through it cannot forget a field: every string it
+// formats is covered, a field added tomorrow too. (A field's own newline
+// still breaks its line: free text goes through String as well.) Each
+// Write is escaped on its own, so a character cut between two writes shows
+// as escaped bytes; fmt and text/tabwriter write whole texts and cells.
+type Writer struct{ w io.Writer }
+
+// NewWriter returns a Writer onto w.
+func NewWriter(w io.Writer) Writer { return Writer{w: w} }
+
+// Write escapes p and writes it on; it reports len(p) written, or the
+// error of the writer underneath.
+func (sw Writer) Write(p []byte) (int, error) {
+	if _, err := sw.w.Write(appendSafe(nil, string(p), true)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // JSON returns the JSON text b with the characters String escapes, and

@@ -2,6 +2,7 @@ package termsafe
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -54,4 +55,14 @@ func FuzzString(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestWriterKeepsTheLayoutAndEscapesTheRest(t *testing.T) {
+	var b strings.Builder
+	w := NewWriter(&b)
+	fmt.Fprintf(w, "Name\t%s\n", "PRJ\x1b]0;x\x07\r\x1b[K\u202eé")
+	want := "Name\tPRJ\\x1b]0;x\\x07\\x0d\\x1b[K\\u202eé\n"
+	if b.String() != want {
+		t.Errorf("written %q; want %q", b.String(), want)
+	}
 }

@@ -230,7 +230,7 @@ func Follow(ctx context.Context, b model.Backend, id int64, opts FollowOptions) 
 	// One lock for both writers when they are one stream: the signal
 	// lines come from another goroutine.
 	watch := opts.Watch
-	var notices io.Writer = io.Discard
+	notices := io.Writer(io.Discard)
 	if watch.Out != nil {
 		watch.Out = &lockedWriter{w: watch.Out}
 	}

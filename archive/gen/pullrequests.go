@@ -55,9 +55,7 @@ func (g *generator) writePullRequest(repo *repoPlan, p pullGit, r *rand.Rand) {
 // records come first, then the rest, each in time order, as Bitbucket
 // writes them.
 func (g *generator) pullRequest(p pullGit, r *rand.Rand) (model.PullRequest, []model.Activity) {
-	// Times are epoch milliseconds; the jitter keeps them from all ending
-	// in 000 without changing their order.
-	ms := func(sec int64) int64 { return sec*1000 + int64(r.IntN(1000)) }
+	ms, act := stamps(r)
 	nReviewers := 1 + r.IntN(3)
 	if p.rich {
 		nReviewers = 3
@@ -87,9 +85,6 @@ func (g *generator) pullRequest(p pullGit, r *rand.Rand) (model.PullRequest, []m
 	}
 
 	var comments, others []model.Activity
-	act := func(kind string, sec int64, who person) model.Activity {
-		return model.Activity{Kind: kind, CreatedTimestamp: ms(sec), UserID: who.String()}
-	}
 	opened := act(model.KindActivity, p.opened, p.author)
 	opened.Action = model.ActionOpened
 	others = append(others, opened)
@@ -130,68 +125,7 @@ func (g *generator) pullRequest(p pullGit, r *rand.Rand) (model.PullRequest, []m
 		nComments = 3
 	}
 	for c := range nComments {
-		sec := p.opened + int64(c+1)*3600
-		who := commenters[r.IntN(len(commenters))]
-		place, task, replies := r.IntN(10), r.IntN(5) == 0, r.IntN(2)
-		inline, fileLevel := place < 2, place == 2
-		if p.rich {
-			// An inline comment, a task on the whole file, then a comment
-			// with a reply to a reply.
-			inline, fileLevel, task, replies = c == 0, c == 1, c == 1, 0
-			if c == 2 {
-				replies = 2
-			}
-		}
-		top := g.comment(r, ms(sec), who)
-		top.Thread = &model.Thread{}
-		switch {
-		case inline:
-			top.Thread.Anchor = &model.Anchor{DiffType: "EFFECTIVE", FileType: "TO", FromHash: p.base,
-				Line: 1 + r.IntN(p.lines), LineType: "ADDED", Path: p.file, ToHash: p.tip()}
-		case fileLevel:
-			// A comment on the whole file: line 0, no fileType or lineType.
-			top.Thread.Anchor = &model.Anchor{DiffType: "EFFECTIVE", FromHash: p.base, Path: p.file, ToHash: p.tip()}
-		}
-		// thread.resolved is the thread's own state, apart from a task's:
-		// the rich pull request resolves a task on an open thread and a
-		// plain comment's thread.
-		if task {
-			top.Severity = model.SeverityBlocker
-			if p.rich || r.IntN(2) == 0 {
-				resolver := commenters[r.IntN(len(commenters))]
-				top.State, top.ResolverID, top.ResolvedTimestamp = model.CommentResolved, resolver.String(), ms(sec+1800)
-				top.Thread.Resolved = !p.rich
-			}
-		}
-		if p.rich && c == 2 {
-			top.Thread.Resolved = true
-		}
-		if (p.rich && c == 0) || r.IntN(7) == 0 {
-			top.UpdatedTimestamp = ms(sec + 120)
-			edited := act(model.KindCommentOther, sec+120, who)
-			edited.CommentAction, edited.CommentID = "EDITED", top.ID
-			comments = append(comments, edited)
-		}
-		// Replies nest: the second reply answers the first.
-		parent := &top
-		for i := range replies {
-			rsec := sec + int64(i+1)*600
-			rwho := commenters[r.IntN(len(commenters))]
-			parent.Comments = append(parent.Comments, g.comment(r, ms(rsec), rwho))
-			reply := &parent.Comments[len(parent.Comments)-1]
-			replied := act(model.KindCommentOther, rsec, rwho)
-			replied.CommentAction, replied.CommentID = "REPLIED", reply.ID
-			comments = append(comments, replied)
-			parent = reply
-		}
-		// Real threads carry times too: created with the comment,
-		// updated with the last change anywhere in it.
-		top.Thread.CreatedTimestamp, top.Thread.UpdatedTimestamp = top.CreatedTimestamp, lastChange(top)
-		addedComment := act(model.KindCommentAdded, sec, who)
-		addedComment.CreatedTimestamp = top.CreatedTimestamp
-		addedComment.Comment = &top
-		comments = append(comments, addedComment)
-		g.countComments(top)
+		comments = append(comments, g.commentThread(p, r, c, commenters)...)
 	}
 
 	for i, rv := range reviewers {
@@ -282,4 +216,84 @@ func lastChange(c model.Comment) int64 {
 		last = max(last, lastChange(reply))
 	}
 	return last
+}
+
+// commentThread draws the pull request's c-th top-level comment with its
+// replies, and the activities that record them.
+func (g *generator) commentThread(p pullGit, r *rand.Rand, c int, commenters []person) []model.Activity {
+	ms, act := stamps(r)
+	var comments []model.Activity
+	sec := p.opened + int64(c+1)*3600
+	who := commenters[r.IntN(len(commenters))]
+	place, task, replies := r.IntN(10), r.IntN(5) == 0, r.IntN(2)
+	inline, fileLevel := place < 2, place == 2
+	if p.rich {
+		// An inline comment, a task on the whole file, then a comment
+		// with a reply to a reply.
+		inline, fileLevel, task, replies = c == 0, c == 1, c == 1, 0
+		if c == 2 {
+			replies = 2
+		}
+	}
+	top := g.comment(r, ms(sec), who)
+	top.Thread = &model.Thread{}
+	switch {
+	case inline:
+		top.Thread.Anchor = &model.Anchor{DiffType: "EFFECTIVE", FileType: "TO", FromHash: p.base,
+			Line: 1 + r.IntN(p.lines), LineType: "ADDED", Path: p.file, ToHash: p.tip()}
+	case fileLevel:
+		// A comment on the whole file: line 0, no fileType or lineType.
+		top.Thread.Anchor = &model.Anchor{DiffType: "EFFECTIVE", FromHash: p.base, Path: p.file, ToHash: p.tip()}
+	}
+	// thread.resolved is the thread's own state, apart from a task's:
+	// the rich pull request resolves a task on an open thread and a
+	// plain comment's thread.
+	if task {
+		top.Severity = model.SeverityBlocker
+		if p.rich || r.IntN(2) == 0 {
+			resolver := commenters[r.IntN(len(commenters))]
+			top.State, top.ResolverID, top.ResolvedTimestamp = model.CommentResolved, resolver.String(), ms(sec+1800)
+			top.Thread.Resolved = !p.rich
+		}
+	}
+	if p.rich && c == 2 {
+		top.Thread.Resolved = true
+	}
+	if (p.rich && c == 0) || r.IntN(7) == 0 {
+		top.UpdatedTimestamp = ms(sec + 120)
+		edited := act(model.KindCommentOther, sec+120, who)
+		edited.CommentAction, edited.CommentID = "EDITED", top.ID
+		comments = append(comments, edited)
+	}
+	// Replies nest: the second reply answers the first.
+	parent := &top
+	for i := range replies {
+		rsec := sec + int64(i+1)*600
+		rwho := commenters[r.IntN(len(commenters))]
+		parent.Comments = append(parent.Comments, g.comment(r, ms(rsec), rwho))
+		reply := &parent.Comments[len(parent.Comments)-1]
+		replied := act(model.KindCommentOther, rsec, rwho)
+		replied.CommentAction, replied.CommentID = "REPLIED", reply.ID
+		comments = append(comments, replied)
+		parent = reply
+	}
+	// Real threads carry times too: created with the comment,
+	// updated with the last change anywhere in it.
+	top.Thread.CreatedTimestamp, top.Thread.UpdatedTimestamp = top.CreatedTimestamp, lastChange(top)
+	addedComment := act(model.KindCommentAdded, sec, who)
+	addedComment.CreatedTimestamp = top.CreatedTimestamp
+	addedComment.Comment = &top
+	g.countComments(top)
+	return append(comments, addedComment)
+}
+
+// stamps gives ms, which turns seconds into epoch milliseconds, and act,
+// which makes an activity at such a time. The jitter keeps times from all
+// ending in 000 without changing their order.
+func stamps(r *rand.Rand) (ms func(sec int64) int64, act func(kind string, sec int64, who person) model.Activity) {
+	ms = func(sec int64) int64 { return sec*1000 + int64(r.IntN(1000)) }
+	act = func(kind string, sec int64, who person) model.Activity {
+		return model.Activity{Kind: kind, CreatedTimestamp: ms(sec), UserID: who.String()}
+	}
+	return ms, act
 }

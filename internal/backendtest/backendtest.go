@@ -341,7 +341,6 @@ func ids(ms []model.Message) []string {
 }
 
 func checkMessages(t *testing.T, b model.Backend, id int64) {
-	ctx := t.Context()
 	all := allMessages(t, b, id, model.MessageQuery{})
 	if len(all) < 3 {
 		t.Fatalf("job %d logged %d message(s); want at least 3 to page through", id, len(all))
@@ -355,88 +354,93 @@ func checkMessages(t *testing.T, b model.Backend, id int64) {
 		t.Errorf("messages of finished job %d changed between two reads: %v then %v", id, ids(all), ids(again))
 	}
 
-	t.Run("Paging", func(t *testing.T) {
-		def, err := b.Messages(ctx, id, model.MessageQuery{})
-		if err != nil || def.Limit != 25 || def.Start != 0 {
-			t.Errorf("Messages with no limit: limit %d start %d, %v; want Bitbucket's default limit 25 from 0", def.Limit, def.Start, err)
-		}
-		var got []model.Message
-		start, pages := 0, 0
-		for {
-			p, err := b.Messages(ctx, id, model.MessageQuery{Start: start, Limit: 2})
-			if err != nil {
-				t.Fatalf("Messages(start %d, limit 2): %v", start, err)
-			}
-			pages++
-			if p.Start != start || p.Limit != 2 || p.Size != len(p.Values) || p.Size > 2 {
-				t.Fatalf("page from %d: start %d limit %d size %d with %d values; want start %d, limit 2, size = values <= 2",
-					start, p.Start, p.Limit, p.Size, len(p.Values), start)
-			}
-			got = append(got, p.Values...)
-			if p.IsLastPage {
-				if p.NextPageStart != nil {
-					t.Errorf("last page from %d has nextPageStart %d; want none", start, *p.NextPageStart)
-				}
-				break
-			}
-			if p.NextPageStart == nil || *p.NextPageStart != start+p.Size {
-				t.Fatalf("page from %d of %d values: nextPageStart %v; want %d", start, p.Size, p.NextPageStart, start+p.Size)
-			}
-			start = *p.NextPageStart
-		}
-		if !slices.Equal(ids(got), ids(all)) || pages < 2 {
-			t.Errorf("paging by 2 read %v in %d page(s); want %v", ids(got), pages, ids(all))
-		}
-		past, err := b.Messages(ctx, id, model.MessageQuery{Start: len(all) + 5, Limit: 2})
-		if err != nil || len(past.Values) != 0 || past.Size != 0 || !past.IsLastPage || past.NextPageStart != nil {
-			t.Errorf("page past the end = %+v, %v; want an empty last page", past, err)
-		}
-	})
+	t.Run("Paging", func(t *testing.T) { checkMessagePaging(t, b, id, all) })
+	t.Run("SeverityFilter", func(t *testing.T) { checkMessageSeverities(t, b, id, all) })
+	t.Run("SubjectFilter", func(t *testing.T) { checkMessageSubjects(t, b, id, all) })
+}
 
-	t.Run("SeverityFilter", func(t *testing.T) {
-		n := 0
-		for _, s := range model.Severities {
-			got := allMessages(t, b, id, model.MessageQuery{Severities: []model.Severity{s}})
-			if want := filter(all, func(m model.Message) bool { return m.Severity == s }); !slices.Equal(ids(got), ids(want)) {
-				t.Errorf("messages of severity %s: %v; want %v", s, ids(got), ids(want))
+func checkMessagePaging(t *testing.T, b model.Backend, id int64, all []model.Message) {
+	ctx := t.Context()
+	def, err := b.Messages(ctx, id, model.MessageQuery{})
+	if err != nil || def.Limit != 25 || def.Start != 0 {
+		t.Errorf("Messages with no limit: limit %d start %d, %v; want Bitbucket's default limit 25 from 0", def.Limit, def.Start, err)
+	}
+	var got []model.Message
+	start, pages := 0, 0
+	for {
+		p, err := b.Messages(ctx, id, model.MessageQuery{Start: start, Limit: 2})
+		if err != nil {
+			t.Fatalf("Messages(start %d, limit 2): %v", start, err)
+		}
+		pages++
+		if p.Start != start || p.Limit != 2 || p.Size != len(p.Values) || p.Size > 2 {
+			t.Fatalf("page from %d: start %d limit %d size %d with %d values; want start %d, limit 2, size = values <= 2",
+				start, p.Start, p.Limit, p.Size, len(p.Values), start)
+		}
+		got = append(got, p.Values...)
+		if p.IsLastPage {
+			if p.NextPageStart != nil {
+				t.Errorf("last page from %d has nextPageStart %d; want none", start, *p.NextPageStart)
 			}
-			n += len(got)
+			break
 		}
-		if n != len(all) {
-			t.Errorf("the severities' messages add up to %d; want all %d", n, len(all))
+		if p.NextPageStart == nil || *p.NextPageStart != start+p.Size {
+			t.Fatalf("page from %d of %d values: nextPageStart %v; want %d", start, p.Size, p.NextPageStart, start+p.Size)
 		}
-		sevs := []model.Severity{model.SeverityWarn, model.SeverityError}
-		got := allMessages(t, b, id, model.MessageQuery{Severities: sevs})
-		if want := filter(all, func(m model.Message) bool { return slices.Contains(sevs, m.Severity) }); !slices.Equal(ids(got), ids(want)) {
-			t.Errorf("messages of severity WARN or ERROR: %v; want %v", ids(got), ids(want))
-		}
-	})
+		start = *p.NextPageStart
+	}
+	if !slices.Equal(ids(got), ids(all)) || pages < 2 {
+		t.Errorf("paging by 2 read %v in %d page(s); want %v", ids(got), pages, ids(all))
+	}
+	past, err := b.Messages(ctx, id, model.MessageQuery{Start: len(all) + 5, Limit: 2})
+	if err != nil || len(past.Values) != 0 || past.Size != 0 || !past.IsLastPage || past.NextPageStart != nil {
+		t.Errorf("page past the end = %+v, %v; want an empty last page", past, err)
+	}
+}
 
-	t.Run("SubjectFilter", func(t *testing.T) {
-		repo := ""
-		for _, m := range all {
-			if strings.Contains(m.Subject, "/") {
-				repo = m.Subject
-				break
-			}
+func checkMessageSeverities(t *testing.T, b model.Backend, id int64, all []model.Message) {
+	n := 0
+	for _, s := range model.Severities {
+		got := allMessages(t, b, id, model.MessageQuery{Severities: []model.Severity{s}})
+		if want := filter(all, func(m model.Message) bool { return m.Severity == s }); !slices.Equal(ids(got), ids(want)) {
+			t.Errorf("messages of severity %s: %v; want %v", s, ids(got), ids(want))
 		}
-		if repo == "" {
-			t.Fatalf("job %d logged no message about a repository; messages: %+v", id, all)
+		n += len(got)
+	}
+	if n != len(all) {
+		t.Errorf("the severities' messages add up to %d; want all %d", n, len(all))
+	}
+	sevs := []model.Severity{model.SeverityWarn, model.SeverityError}
+	got := allMessages(t, b, id, model.MessageQuery{Severities: sevs})
+	if want := filter(all, func(m model.Message) bool { return slices.Contains(sevs, m.Severity) }); !slices.Equal(ids(got), ids(want)) {
+		t.Errorf("messages of severity WARN or ERROR: %v; want %v", ids(got), ids(want))
+	}
+}
+
+func checkMessageSubjects(t *testing.T, b model.Backend, id int64, all []model.Message) {
+	repo := ""
+	for _, m := range all {
+		if strings.Contains(m.Subject, "/") {
+			repo = m.Subject
+			break
 		}
-		project, _, _ := strings.Cut(repo, "/")
-		for _, subject := range []string{repo, project, project + "X", "NOPE"} {
-			got := allMessages(t, b, id, model.MessageQuery{Subject: subject})
-			want := filter(all, func(m model.Message) bool { return under(m.Subject, subject) })
-			if !slices.Equal(ids(got), ids(want)) {
-				t.Errorf("messages about %q: %v; want it and everything under it: %v", subject, ids(got), ids(want))
-			}
-		}
-		got := allMessages(t, b, id, model.MessageQuery{Subject: project, Severities: []model.Severity{model.SeverityInfo}})
-		want := filter(all, func(m model.Message) bool { return under(m.Subject, project) && m.Severity == model.SeverityInfo })
+	}
+	if repo == "" {
+		t.Fatalf("job %d logged no message about a repository; messages: %+v", id, all)
+	}
+	project, _, _ := strings.Cut(repo, "/")
+	for _, subject := range []string{repo, project, project + "X", "NOPE"} {
+		got := allMessages(t, b, id, model.MessageQuery{Subject: subject})
+		want := filter(all, func(m model.Message) bool { return under(m.Subject, subject) })
 		if !slices.Equal(ids(got), ids(want)) {
-			t.Errorf("INFO messages about %q: %v; want %v", project, ids(got), ids(want))
+			t.Errorf("messages about %q: %v; want it and everything under it: %v", subject, ids(got), ids(want))
 		}
-	})
+	}
+	got := allMessages(t, b, id, model.MessageQuery{Subject: project, Severities: []model.Severity{model.SeverityInfo}})
+	want := filter(all, func(m model.Message) bool { return under(m.Subject, project) && m.Severity == model.SeverityInfo })
+	if !slices.Equal(ids(got), ids(want)) {
+		t.Errorf("INFO messages about %q: %v; want %v", project, ids(got), ids(want))
+	}
 }
 
 // under reports whether subject is s or lies under it: "PRJ" holds
