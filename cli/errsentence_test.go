@@ -187,7 +187,7 @@ func damageGitData(t *testing.T, path string) {
 	tr := tar.NewReader(f)
 	for {
 		h, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			t.Fatal("no objects.atl.tar in the archive")
 		}
 		if err != nil {
