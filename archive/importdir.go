@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"bbimport/model"
 )
 
@@ -26,12 +28,15 @@ func ListArchives(dir string, prev []model.ArchiveFile) ([]model.ArchiveFile, er
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("import directory %s does not exist: create it (mkdir -p %s) and copy the export archive into it", dir, dir)
 	}
+	if errors.Is(err, fs.ErrPermission) {
+		return nil, fmt.Errorf("import directory %s: %s", dir, deniedOnTheWay(dir, true))
+	}
 	if err != nil {
-		return nil, fmt.Errorf("list import directory: %w", err)
+		return nil, fmt.Errorf("list the import directory %s: %w", dir, err)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, fmt.Errorf("list import directory: %w", err)
+		return nil, fmt.Errorf("list the import directory %s: %w", dir, err)
 	}
 	before := map[string]model.ArchiveFile{}
 	for _, p := range prev {
@@ -47,7 +52,7 @@ func ListArchives(dir string, prev []model.ArchiveFile) ([]model.ArchiveFile, er
 			continue // removed since ReadDir
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list import directory: %w", err)
+			return nil, fmt.Errorf("list the import directory %s: %w", dir, err)
 		}
 		a := model.ArchiveFile{Name: e.Name(), Path: filepath.Join(abs, e.Name()), Size: fi.Size(), ModTime: fi.ModTime()}
 		a.Unusable = unusable(a.Path, fi)
@@ -96,10 +101,48 @@ func unusable(path string, fi fs.FileInfo) string {
 		return ""
 	}
 	if errors.Is(err, fs.ErrPermission) {
-		return fmt.Sprintf("permission denied: owned by %s with mode %s, not readable by %s; make it readable (chmod a+r, or chown)",
-			ownerOf(fi), mode.Perm(), currentUser())
+		return deniedOnTheWay(path, false)
 	}
 	return fmt.Sprintf("cannot be opened: %v", err)
+}
+
+// deniedOnTheWay says why this user may not read path (a directory to list
+// when dir is set, else a file), after a permission error: the owner and
+// mode of the first directory on the way it may not enter, or of path
+// itself, and what to change. It never says more than the error did when
+// nothing on the way can be examined.
+func deniedOnTheWay(path string, dir bool) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "permission denied"
+	}
+	var parents []string
+	for d := filepath.Dir(abs); ; d = filepath.Dir(d) {
+		parents = append(parents, d)
+		if d == filepath.Dir(d) {
+			break
+		}
+	}
+	for i := len(parents) - 1; i >= 0; i-- {
+		if unix.Access(parents[i], unix.X_OK) != nil {
+			return denied(parents[i], "the directory "+parents[i]+" on the way is ", "not open to", "open it (chmod a+x "+parents[i])
+		}
+	}
+	if dir {
+		return denied(abs, "", "not readable by", "make it readable (chmod a+rx "+abs)
+	}
+	return denied(abs, "", "not readable by", "make it readable (chmod a+r")
+}
+
+// denied is the sentence for a permission refusal on path: who owns it,
+// its mode, that this user may not use it, and the change that lets them.
+func denied(path, subject, refused, fix string) string {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return "permission denied"
+	}
+	return fmt.Sprintf("permission denied: %sowned by %s with mode %s, %s %s; %s, or chown)",
+		subject, ownerOf(fi), fi.Mode(), refused, currentUser(), fix)
 }
 
 // ownerOf names the file's owner, by number when the name is not known.

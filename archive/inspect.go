@@ -1,8 +1,10 @@
 package archive
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"bbimport/model"
@@ -16,6 +18,9 @@ const maxWarnings = 100
 // importing it: see InspectFile.
 func Inspect(path string, lim Limits) (model.ArchiveSummary, error) {
 	f, err := Open(path, "")
+	if errors.Is(err, fs.ErrPermission) {
+		return model.ArchiveSummary{}, fmt.Errorf("%s: %s", path, deniedOnTheWay(path, false))
+	}
 	if err != nil {
 		return model.ArchiveSummary{}, fmt.Errorf("inspect archive: %w", err)
 	}
@@ -42,6 +47,9 @@ func InspectFile(f *os.File, lim Limits) (model.ArchiveSummary, error) {
 	err = runOpened(f, lim, inspectPass, s.member)
 	if s.dropped > 0 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("%d more warnings not shown", s.dropped))
+	}
+	if errors.Is(err, ErrTruncated) || errors.Is(err, ErrMalformed) {
+		err = fmt.Errorf("%w; %s", err, copyAgain)
 	}
 	return s.ArchiveSummary, err
 }

@@ -29,6 +29,9 @@ func Resolve(dir, p string) (string, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return "", model.RefuseArchive("%s does not exist; copy the archive into %s first", p, dir)
 	}
+	if errors.Is(err, os.ErrPermission) {
+		return "", model.RefuseArchive("%s: %s", p, deniedOnTheWay(p, false))
+	}
 	if err != nil {
 		return "", model.RefuseArchive("%s: %w", p, err)
 	}

@@ -16,6 +16,10 @@ import (
 // at most once.
 const growthMoment = 300 * time.Millisecond
 
+// copyAgain is what to do about an archive cut short or damaged on its
+// way here: the start check and inspect say it alike.
+const copyAgain = "copy it again from the source (the whole .tar, and compare checksums)"
+
 // StartCheck configures OpenToImport.
 type StartCheck struct {
 	Limits Limits // zero value: DefaultLimits()
@@ -43,9 +47,7 @@ func OpenToImport(dir, p string, c StartCheck) (*os.File, error) {
 	}
 	f, err := Open(real, RealDir(dir))
 	if errors.Is(err, fs.ErrPermission) {
-		if fi, serr := os.Lstat(real); serr == nil {
-			return nil, model.RefuseArchive("%s is %s", p, unusable(real, fi))
-		}
+		return nil, model.RefuseArchive("%s: %s", p, deniedOnTheWay(real, false))
 	}
 	if err != nil {
 		return nil, model.RefuseArchive("%w", err)
@@ -87,8 +89,7 @@ func checkToImport(f *os.File, p string, c StartCheck) error {
 	case errors.Is(structure, ErrUnsupportedVersion):
 		return model.RefuseArchive("%s cannot be imported: %w; export it again from a Bitbucket that writes one of them", p, structure)
 	default:
-		return model.RefuseArchive("%s cannot be imported: %w; copy it again from the source (the whole .tar, and compare checksums), then start it again",
-			p, structure)
+		return model.RefuseArchive("%s cannot be imported: %w; %s, then start it again", p, structure, copyAgain)
 	}
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -98,6 +99,9 @@ func runServe(ctx context.Context, g *globalFlags, o serveOptions, stderr io.Wri
 	}
 	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", o.listen)
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("listen on %s: the address is in use by another program (a bbimport serve already running?); stop it, or choose another address with --listen", o.listen)
+		}
 		return fmt.Errorf("listen on %s: %w", o.listen, err)
 	}
 

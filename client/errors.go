@@ -81,6 +81,10 @@ func (c *Client) statusError(op operation, resp *resty.Response) error {
 		hint = hintToken
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		hint = hintCredentials
+	case errors.Is(cause, model.ErrBadArchivePath) && c.probeExtension(resp.Request.Context()):
+		// bbimport serve's refusal is a sentence that says why and what to
+		// do (a file cut short or still being copied is inside the
+		// directory): the general rule would mislead.
 	case cause != nil:
 		hint = causeHints[cause]
 	case status == http.StatusNotFound:

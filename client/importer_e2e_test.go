@@ -59,6 +59,19 @@ func TestClientAgainstServeOnImporter(t *testing.T) {
 			t.Errorf("archive %q: %v", path, err)
 		}
 	}
+	// A file cut short is inside the directory: bbimport serve's sentence
+	// says so, without the general rule of archive paths after it.
+	whole, err := os.ReadFile(filepath.Join(in.ImportDir(), "small.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(in.ImportDir(), "cut.tar"), whole[:len(whole)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Start(ctx, "cut.tar"); !errors.Is(err, model.ErrBadArchivePath) ||
+		!strings.Contains(err.Error(), "copy it again") || strings.Contains(err.Error(), "must name a regular file") {
+		t.Errorf("a cut archive: %v", err)
+	}
 	if _, err := dial(t, hs.URL, "wrong", t.TempDir()).Start(ctx, "small.tar"); err == nil || !strings.Contains(err.Error(), "(HTTP 401 Unauthorized)") {
 		t.Errorf("wrong password: %v", err)
 	}

@@ -468,7 +468,6 @@ func RunJob(ctx context.Context, opts Options, id int64) error {
 	for _, fd := range []int{runnerArchiveFD, runnerLockFD} {
 		unix.CloseOnExec(fd)
 	}
-	archiveFile := os.NewFile(runnerArchiveFD, "archive")
 	lock := os.NewFile(runnerLockFD, "import.lock")
 	opts.Runner = nil
 	stopProfile, err := startCPUProfile(os.Getenv(cpuProfileEnv))
@@ -481,6 +480,13 @@ func RunJob(ctx context.Context, opts Options, id int64) error {
 		return err
 	}
 	defer in.Close()
+	// Named as the job names its archive: the errors of reading it say
+	// "read archive NAME".
+	var name string
+	if err := in.db.QueryRowContext(ctx, `SELECT archive_path FROM jobs WHERE id = ?`, id).Scan(&name); err != nil {
+		return fmt.Errorf("job %d: read it: %w", id, err)
+	}
+	archiveFile := os.NewFile(runnerArchiveFD, name)
 	if err := in.checkInherited(archiveFile, lock); err != nil {
 		return fmt.Errorf("job %d: %w; the runner runs only as started by bbimport import, serve or the console", id, err)
 	}

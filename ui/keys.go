@@ -49,7 +49,7 @@ func newKeyMap() keyMap {
 		Picker: b([]string{"b"}, "b", "back to archives"),
 		Watch:  b([]string{"w"}, "w", "watch running job"),
 
-		History: b([]string{"h"}, "h", "job history"),
+		History: b([]string{"h"}, "h", "jobs list"),
 		Open:    b([]string{"enter"}, "enter", "open job"),
 
 		Verify:    b([]string{"v"}, "v", "verify on the target"),

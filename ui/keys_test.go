@@ -289,7 +289,7 @@ func TestKeys(t *testing.T) {
 			h.requireScreen("Jobs (1)", "No import is running")
 			h.requireNotScreen("Job 11 · small.tar")
 		}},
-		{"the picker's help offers the jobs list", nil, nil, wantScreen("h job history")},
+		{"the picker's help offers the jobs list", nil, nil, wantScreen("h jobs list")},
 		{"the last job's end is reported on opening", func(h *harness) {
 			j := finishedJob(11, model.StateFailed, "small.tar")
 			h.b.known = []model.Job{j}

@@ -176,7 +176,7 @@ func (p *plainConsole) pick(ctx context.Context) (*model.ArchiveFile, error) {
 	a := p.opts.Archives
 	files, err := a.List(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list the import directory %s: %w", a.Dir(), err)
+		return nil, err // it names the directory
 	}
 	if len(files) == 0 {
 		p.println("No archives in " + a.Dir() + ". Copy an export archive (.tar) there and run bbimport again.")

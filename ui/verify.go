@@ -290,7 +290,7 @@ func remainderBase(j model.Job, r model.VerifyReport) string {
 func freeArchivePath(ctx context.Context, a Archives, base string) (string, error) {
 	files, err := a.List(ctx)
 	if err != nil {
-		return "", fmt.Errorf("list the import directory: %w", err)
+		return "", err // it names the directory
 	}
 	taken := map[string]bool{}
 	for _, f := range files {

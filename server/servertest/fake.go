@@ -222,7 +222,9 @@ func (f *Fake) Job(_ context.Context, id int64) (model.Job, error) {
 	return *j, nil
 }
 
-// Finish moves a job to a final state, as the importer would.
+// Finish moves a job to a final state, as the importer would: an import
+// that ran to its end is at 100%; one canceled or aborted stays where it
+// stopped.
 func (f *Fake) Finish(id int64, s model.State) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -230,7 +232,10 @@ func (f *Fake) Finish(id int64, s model.State) {
 	if err != nil {
 		panic(err)
 	}
-	j.State, j.EndDate, j.Progress.Percentage = s, f.now().UnixMilli(), 100
+	j.State, j.EndDate = s, f.now().UnixMilli()
+	if s == model.StateCompleted || s == model.StateFailed {
+		j.Progress.Percentage = 100
+	}
 }
 
 // AddMessages appends messages to a job's log, numbering them.
