@@ -495,24 +495,34 @@ func safePreview(p model.ExportPreview) model.ExportPreview {
 
 func (m *Model) exportPrompt(msg tea.Msg) tea.Cmd {
 	e := m.exportScr()
+	return m.filterPrompt(msg, &e.filter, &e.filtering, func(changed bool) {
+		e.cursor = 0
+		e.relayout()
+	})
+}
+
+// filterPrompt sends a key or a paste to a pane's filter, which narrows
+// its list as it is typed: enter keeps it, esc clears it. changed says
+// the filter's text is not what it was before this key.
+func (m *Model) filterPrompt(msg tea.Msg, filter *textinput.Model, filtering *bool, narrow func(changed bool)) tea.Cmd {
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		switch {
 		case key.Matches(k, m.keys.Accept):
-			e.filtering = false
-			e.filter.Blur()
+			*filtering = false
+			filter.Blur()
 			return nil
 		case key.Matches(k, m.keys.Dismiss):
-			e.filtering = false
-			e.filter.Blur()
-			e.filter.SetValue("")
-			e.relayout()
+			*filtering = false
+			filter.Blur()
+			filter.SetValue("")
+			narrow(true)
 			return nil
 		}
 	}
+	was := filter.Value()
 	var cmd tea.Cmd
-	e.filter, cmd = e.filter.Update(msg)
-	e.cursor = 0
-	e.relayout()
+	*filter, cmd = filter.Update(msg)
+	narrow(filter.Value() != was)
 	return cmd
 }
 

@@ -186,29 +186,13 @@ func (v *verifyPane) refilter() {
 // list as it is typed: enter keeps it, esc clears it.
 func (m *Model) verifyPrompt(msg tea.Msg) tea.Cmd {
 	v := m.verify
-	if k, ok := msg.(tea.KeyPressMsg); ok {
-		switch {
-		case key.Matches(k, m.keys.Accept):
-			v.filtering = false
-			v.filter.Blur()
-			return nil
-		case key.Matches(k, m.keys.Dismiss):
-			v.filtering = false
-			v.filter.Blur()
-			v.filter.SetValue("")
-			v.refilter()
-			return nil
+	return m.filterPrompt(msg, &v.filter, &v.filtering, func(changed bool) {
+		if changed {
+			// A new list: from its first line, not from where the old one was.
+			v.cursor = 0
 		}
-	}
-	var cmd tea.Cmd
-	was := v.filter.Value()
-	v.filter, cmd = v.filter.Update(msg)
-	if v.filter.Value() != was {
-		// A new list: from its first line, not from where the old one was.
-		v.cursor = 0
-	}
-	v.refilter()
-	return cmd
+		v.refilter()
+	})
 }
 
 func (m *Model) verifyKey(msg tea.KeyPressMsg) tea.Cmd {
