@@ -34,42 +34,14 @@ bin=${BIN:-$work/bbimport}
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 tick=$(getconf CLK_TCK)
 
-# archive N: an archive of N repositories, made once.
-archive() {
-	local n=$1 origins projects per
-	origins=$((n / 2))
-	projects=$(((origins + 49) / 50))
-	per=$((origins / projects))
-	if ((projects * per * 2 != n)); then
-		echo "bench-export: $n repositories do not split into projects of equal size; use a multiple of 100 or an even number up to 100" >&2
-		exit 2
-	fi
-	local out="$keep/export-$n-$prs-$commits.tar"
-	if [[ ! -f "$out" ]]; then
-		echo "generating $out ..." >&2
-		"$bin" gen --out "$out" --projects "$projects" --repos "$per" --forks 1 --prs "$prs" \
-			--commits "$commits" --blob-kib 0 --seed 7 >/dev/null
-	fi
-	echo "$out"
-}
-
-# follow PID: samples the process until it exits; leaves in $work/sample
-# its last peak RSS (KiB) and CPU seconds (its own and its children's).
-follow() {
-	local pid=$1 hwm cpu
-	while [[ -r /proc/$pid/status ]]; do
-		hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null) || break
-		cpu=$(awk -v t="$tick" '{print ($14 + $15 + $16 + $17) / t}' "/proc/$pid/stat" 2>/dev/null) || break
-		[[ -n "$hwm" ]] && echo "$hwm $cpu" >"$work/sample"
-		sleep 0.1
-	done
-}
+# shellcheck source=bench-lib.sh
+source "$repo/scripts/bench-lib.sh"
 
 # measure N: writes "repos prs tarWall tarCPU exportWall exportCPU rssKiB
 # archiveBytes homeBytes" to $work/result-N.
 measure() {
 	local n=$1 tar home="$work/home-$1" data t0 t1 id pid
-	tar=$(archive "$n")
+	tar=$(bench_archive export "$n")
 	rm -rf "$home"
 	mkdir -p "$home/shared/data/migration/import"
 	ln "$tar" "$home/shared/data/migration/import/bench.tar" 2>/dev/null ||
@@ -89,7 +61,7 @@ measure() {
 	t0=$(date +%s.%N)
 	id=$("$bin" --home "$home" export '*/*' --detach --json 2>/dev/null | jq -r .id)
 	pid=$(pgrep -f -- "__runner --home $home --job $id --export" | head -1 || true)
-	[[ -n "$pid" ]] && follow "$pid"
+	[[ -n "$pid" ]] && follow "$pid" 0.1
 	t1=$(date +%s.%N)
 	local job
 	job=$("$bin" --home "$home" status "$id" --json)

@@ -38,25 +38,8 @@ profiles=${BBIMPORT_CPUPROFILE:-}
 unset BBIMPORT_CPUPROFILE
 tick=$(getconf CLK_TCK)
 
-# archive N: an archive of N repositories (N/2 origins with a fork each, in
-# projects of at most 50 origins), made once.
-archive() {
-	local n=$1 origins projects per
-	origins=$((n / 2))
-	projects=$(((origins + 49) / 50))
-	per=$((origins / projects))
-	if ((projects * per * 2 != n)); then
-		echo "bench-scale: $n repositories do not split into projects of equal size; use a multiple of 100 or an even number up to 100" >&2
-		exit 2
-	fi
-	local out="$keep/scale-$n-$prs-$commits.tar"
-	if [[ ! -f "$out" ]]; then
-		echo "generating $out ..." >&2
-		"$bin" gen --out "$out" --projects "$projects" --repos "$per" --forks 1 --prs "$prs" \
-			--commits "$commits" --blob-kib 0 --seed 7 >/dev/null
-	fi
-	echo "$out"
-}
+# shellcheck source=bench-lib.sh
+source "$repo/scripts/bench-lib.sh"
 
 # start HOME ARCHIVE: a fresh home importing ARCHIVE, detached; prints the
 # job id.
@@ -82,28 +65,15 @@ runnerPID() {
 	echo "$pid"
 }
 
-# follow PID: samples the process until it exits; leaves in $work/sample
-# its last peak RSS (KiB, VmHWM) and CPU seconds (its own and its git
-# children's), read at most 0.2 s before it ended.
-follow() {
-	local pid=$1 hwm cpu
-	while [[ -r /proc/$pid/status ]]; do
-		hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null) || break
-		cpu=$(awk -v t="$tick" '{print ($14 + $15 + $16 + $17) / t}' "/proc/$pid/stat" 2>/dev/null) || break
-		[[ -n "$hwm" ]] && echo "$hwm $cpu" >"$work/sample"
-		sleep 0.2
-	done
-}
-
 # measure N: imports the archive of N repositories and writes
 # "repos prs wall cpu rssKiB dbBytes" to $work/result-N.
 measure() {
 	local n=$1 tar home="$work/home-$1" t0 t1 pid id
-	tar=$(archive "$n")
+	tar=$(bench_archive scale "$n")
 	t0=$(date +%s.%N)
 	id=$(BBIMPORT_CPUPROFILE=${profiles:+$profiles/import-$n.pprof} start "$home" "$tar")
 	pid=$(runnerPID "$home")
-	follow "$pid"
+	follow "$pid" 0.2
 	t1=$(date +%s.%N)
 	local job
 	job=$("$bin" --home "$home" status "$id" --json)
@@ -126,7 +96,7 @@ measure() {
 # CANCELED.
 cancelTime() {
 	local n=$1 home="$work/home-cancel" id want t0 t1 tar
-	tar=$(archive "$n")
+	tar=$(bench_archive scale "$n")
 	want=$((n * prs / 10))
 	id=$(start "$home" "$tar")
 	while (($("$bin" --home "$home" status "$id" --json | jq -r '.counts.pullRequests // 0') < want)); do
