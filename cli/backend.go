@@ -14,8 +14,12 @@ import (
 type backend struct {
 	model.Backend
 	close func() error
-	// importDir is the in-process importer's import directory; empty
-	// with --url, where only the server knows it.
+	// remote: a Bitbucket or bbimport serve at --url, where a started job
+	// is not followed unless asked.
+	remote bool
+	// importDir is the import directory on this machine: the in-process
+	// importer's; with --url the server's as --import-dir or
+	// $BITBUCKET_HOME name it, empty when neither does.
 	importDir string
 	// exportDir is the in-process importer's export directory; empty
 	// with --url.
@@ -36,7 +40,11 @@ func openBackend(ctx context.Context, g *globalFlags, creates bool) (*backend, e
 		if err != nil {
 			return nil, err
 		}
-		return &backend{Backend: b, close: func() error { return nil }}, nil
+		dir := g.importDir
+		if dir == "" && os.Getenv("BITBUCKET_HOME") != "" {
+			dir = filepath.Join(os.Getenv("BITBUCKET_HOME"), "shared", "data", "migration", "import")
+		}
+		return &backend{Backend: b, close: func() error { return nil }, remote: true, importDir: dir}, nil
 	}
 	in, err := openImporter(g, creates)
 	if err != nil {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -13,9 +14,20 @@ import (
 	"bbimport/ui"
 )
 
-func newChecksumCmd(g *globalFlags) *cobra.Command {
-	var expect string
-	var asJSON bool
+// ChecksumOptions are what checksum runs with.
+type ChecksumOptions struct {
+	IO      *streams
+	Archive string // found as findArchive finds it
+	// Expect is --expect's hex in lower case ("" without it): an MD5 or a
+	// SHA-256.
+	Expect string
+	JSON   bool
+}
+
+// NewCmdChecksum is the checksum command; runF, when not nil, runs instead
+// of it with the parsed options.
+func NewCmdChecksum(f *Factory, runF func(*ChecksumOptions) error) *cobra.Command {
+	opts := &ChecksumOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "checksum ARCHIVE",
 		Short: "MD5 and SHA-256 of an archive, to check a copy against the source",
@@ -32,32 +44,41 @@ Exit status: 0 (with --expect: it matches); 1 it does not match; 2 error.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Take md5sum's "HEX  FILE" line as it is.
-			if f := strings.Fields(expect); len(f) > 0 {
-				expect = strings.ToLower(f[0])
+			expect := ""
+			if fields := strings.Fields(opts.Expect); len(fields) > 0 {
+				expect = strings.ToLower(fields[0])
 			}
 			if _, err := hex.DecodeString(expect); err != nil || expect != "" && len(expect) != 32 && len(expect) != 64 {
 				return fmt.Errorf("--expect %q is neither an MD5 (32 hex digits) nor a SHA-256 (64 hex digits)", expect)
 			}
-			path, err := findArchive(g, args[0])
+			path, err := findArchive(f.ArchiveDir(), args[0])
 			if err != nil {
 				return err
 			}
-			var progress func(done, total int64)
-			if g.io.errTTY {
-				bar := ui.NewProgressBar(g.io.errOut, nil)
-				progress = bar.Show
-				defer bar.Clear()
+			opts.Archive, opts.Expect = path, expect
+			if runF != nil {
+				return runF(opts)
 			}
-			sums, err := archive.Checksum(cmd.Context(), path, progress)
-			if err != nil {
-				return err
-			}
-			return reportChecksums(g.io.out, sums, expect, asJSON)
+			return runChecksum(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&expect, "expect", "", "the MD5 or SHA-256 of the archive on the source (case does not matter)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the checksums as JSON")
+	cmd.Flags().StringVar(&opts.Expect, "expect", "", "the MD5 or SHA-256 of the archive on the source (case does not matter)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the checksums as JSON")
 	return cmd
+}
+
+func runChecksum(ctx context.Context, opts *ChecksumOptions) error {
+	var progress func(done, total int64)
+	if opts.IO.errTTY {
+		bar := ui.NewProgressBar(opts.IO.errOut, nil)
+		progress = bar.Show
+		defer bar.Clear()
+	}
+	sums, err := archive.Checksum(ctx, opts.Archive, progress)
+	if err != nil {
+		return err
+	}
+	return reportChecksums(opts.IO.out, sums, opts.Expect, opts.JSON)
 }
 
 // reportChecksums prints the sums and, with expect, whether one matches.

@@ -18,8 +18,9 @@ import (
 )
 
 // runConsole opens the console: full screen on a terminal, plain lines
-// with --plain or when stdin or stdout is not a terminal.
-func runConsole(cmd *cobra.Command, g *globalFlags) error {
+// with --plain or when stdin or stdout is not a terminal. It reads the
+// console's own flags from g (--demo changes the home they name).
+func runConsole(cmd *cobra.Command, g *globalFlags, f *Factory) error {
 	ctx := cmd.Context()
 	if g.demo {
 		home, err := demoHome()
@@ -27,34 +28,33 @@ func runConsole(cmd *cobra.Command, g *globalFlags) error {
 			return &exitError{code: exitNotStarted, err: err}
 		}
 		g.home, g.url, g.importDir = home, "", ""
-		fmt.Fprintln(g.io.errOut, "bbimport: demo home", home, "(remove it when done)")
+		fmt.Fprintln(f.IO.errOut, "bbimport: demo home", home, "(remove it when done)")
 	}
 	if g.url == "" {
 		if err := askToCreateHome(g); err != nil {
 			return &exitError{code: exitNotStarted, err: err}
 		}
 	}
-	b, err := openBackend(ctx, g, true)
+	b, err := f.Backend(ctx, true)
 	if err != nil {
 		return &exitError{code: exitNotStarted, err: err}
 	}
 	defer b.Close()
-	dir, err := consoleImportDir(g, b)
+	dir, err := consoleImportDir(b)
 	if err != nil {
 		return &exitError{code: exitNotStarted, err: err}
 	}
 	opts := ui.Options{
 		Backend:    b,
 		Archives:   archive.NewDir(dir),
-		Plain:      g.plain || !g.io.outTTY || !g.io.inTTY,
-		In:         g.io.in,
-		InTerminal: g.io.inTTY,
-		Out:        g.io.out,
+		Plain:      g.plain || !f.IO.outTTY || !f.IO.inTTY,
+		In:         f.IO.in,
+		InTerminal: f.IO.inTTY,
+		Out:        f.IO.out,
 		// As the shell was told: the console's hints then run as written.
-		Self:     os.Args[0],
+		Self:     binaryName(),
 		NoNotify: g.noNotify,
 		StateDir: stateDir(),
-		Command:  g.invocation(),
 	}
 	// The pane does not show the target, so no target name: asking a
 	// server for it here would hold the console's start until it answers.
@@ -69,7 +69,7 @@ func runConsole(cmd *cobra.Command, g *globalFlags) error {
 	if err != nil {
 		return &exitError{code: exitFailed, err: err}
 	}
-	return finishJob(ctx, b, res.Job, g.io.out, false)
+	return finishJob(ctx, b, res.Job, f.IO.out, jobTable)
 }
 
 // stateDir is where the console keeps what it remembers between runs
@@ -123,18 +123,14 @@ func readLine(r io.Reader) string {
 	}
 }
 
-// consoleImportDir is where the console picks archives from: the console
-// runs on the server, so even with --url the directory is local.
-func consoleImportDir(g *globalFlags, b *backend) (string, error) {
-	switch {
-	case g.importDir != "":
-		return g.importDir, nil
-	case b.importDir != "":
-		return b.importDir, nil
-	case os.Getenv("BITBUCKET_HOME") != "":
-		return filepath.Join(os.Getenv("BITBUCKET_HOME"), "shared", "data", "migration", "import"), nil
+// consoleImportDir is where the console picks archives from, and verify
+// looks for archives and puts remainders: the console runs on the server,
+// so even with --url the directory is local.
+func consoleImportDir(b *backend) (string, error) {
+	if b.importDir == "" {
+		return "", errors.New("with --url the console needs the server's import directory: pass --import-dir or set BITBUCKET_HOME")
 	}
-	return "", errors.New("with --url the console needs the server's import directory: pass --import-dir or set BITBUCKET_HOME")
+	return b.importDir, nil
 }
 
 // demoArchives are the sample archives a --demo home starts with; main

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,9 +18,21 @@ import (
 	"bbimport/termsafe"
 )
 
-func newExportCmd(g *globalFlags) *cobra.Command {
-	var wait, detach, asJSON, force, preview bool
-	var location string
+// ExportOptions are what export runs with.
+type ExportOptions struct {
+	IO      *streams
+	Backend func(context.Context, bool) (*backend, error)
+	Hint    func(args ...string) string
+	Request model.ExportRequest
+	Preview bool
+	Follow  follow
+}
+
+// NewCmdExport is the export command; runF, when not nil, runs instead of
+// it with the parsed options.
+func NewCmdExport(f *Factory, runF func(*ExportOptions) error) *cobra.Command {
+	opts := &ExportOptions{IO: f.IO, Backend: f.Backend, Hint: f.Hint}
+	var formats jobFormatFlags
 	cmd := &cobra.Command{
 		Use:   "export SELECTOR...",
 		Short: "Export projects and repositories to a migration archive",
@@ -52,9 +65,7 @@ two exports running).`,
   bbimport export '*/*' --preview`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			var req model.ExportRequest
-			req.ExportLocation, req.Force = location, force
+			req := &opts.Request
 			seen := map[model.RepositorySelector]bool{}
 			for _, a := range args {
 				s, err := model.ParseSelector(a)
@@ -66,66 +77,77 @@ two exports running).`,
 					req.RepositoriesRequest.Includes = append(req.RepositoriesRequest.Includes, s)
 				}
 			}
-			b, err := openBackend(ctx, g, true)
-			if err != nil {
-				return &exitError{code: exitNotStarted, err: err}
+			opts.Follow.format = formats.format()
+			if runF != nil {
+				return runF(opts)
 			}
-			defer b.Close()
-			exporter, ok := b.Backend.(model.Exporter)
-			if !ok {
-				return &exitError{code: exitNotStarted, err: fmt.Errorf("export: %w", model.ErrNotSupported)}
-			}
-			p, err := exporter.PreviewExport(ctx, req)
-			if err != nil {
-				return &exitError{code: exitNotStarted, err: err}
-			}
-			if preview {
-				if asJSON {
-					return printJSON(g.io.out, p)
-				}
-				printPreview(g.io.out, p)
-				return nil
-			}
-			printPreviewLine(g.io.errOut, p)
-			signals := make(chan os.Signal, 2)
-			signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-			defer signal.Stop(signals)
-			job, err := exporter.StartExport(ctx, req)
-			if err != nil {
-				if errors.Is(err, model.ErrNotEnoughDisk) {
-					err = fmt.Errorf("%w (bbimport export --preview shows the estimate)", err)
-				}
-				return &exitError{code: exitNotStarted, err: err}
-			}
-			return followJob(ctx, g, b, job, signals, follow{what: "Exporting to " + job.Archive, wait: wait, detach: detach, asJSON: asJSON})
+			return runExport(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&location, "location", "", "directory for the archive, relative to the export directory")
-	cmd.Flags().BoolVar(&wait, "wait", false, "show progress and messages until the job ends")
-	cmd.Flags().BoolVar(&detach, "detach", false, "print the started job and return at once; the job goes on")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the final job (the started one with --detach, the preview with --preview) as JSON")
-	cmd.Flags().BoolVar(&force, "force", false, "start even when the estimated archive is larger than the free disk")
-	cmd.Flags().BoolVar(&preview, "preview", false, "print what the selectors select, the estimated size and the free disk; export nothing")
-	cmd.MarkFlagsMutuallyExclusive("wait", "detach")
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Request.ExportLocation, "location", "", "directory for the archive, relative to the export directory")
+	opts.Follow.addFlags(cmd)
+	formats.add(cmd, "print the final job (the started one with --detach) as Bitbucket's job JSON, no field more; with --preview, the preview as JSON",
+		"print the final job (the started one with --detach) as bbimport's job JSON: Bitbucket's fields, counts and archive")
+	fl.BoolVar(&opts.Request.Force, "force", false, "start even when the estimated archive is larger than the free disk")
+	fl.BoolVar(&opts.Preview, "preview", false, "print what the selectors select, the estimated size and the free disk; export nothing")
 	cmd.MarkFlagsMutuallyExclusive("preview", "wait")
 	cmd.MarkFlagsMutuallyExclusive("preview", "detach")
+	cmd.MarkFlagsMutuallyExclusive("preview", "bbimport-json")
 	return cmd
+}
+
+func runExport(ctx context.Context, opts *ExportOptions) error {
+	b, err := opts.Backend(ctx, true)
+	if err != nil {
+		return &exitError{code: exitNotStarted, err: err}
+	}
+	defer b.Close()
+	exporter, ok := b.Backend.(model.Exporter)
+	if !ok {
+		return &exitError{code: exitNotStarted, err: fmt.Errorf("export: %w", model.ErrNotSupported)}
+	}
+	p, err := exporter.PreviewExport(ctx, opts.Request)
+	if err != nil {
+		return &exitError{code: exitNotStarted, err: err}
+	}
+	out := opts.IO.out
+	if opts.Preview {
+		if opts.Follow.format != jobTable {
+			return printJSON(out, p)
+		}
+		printPreview(out, p)
+		return nil
+	}
+	printPreviewLine(opts.IO.errOut, p)
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(signals)
+	job, err := exporter.StartExport(ctx, opts.Request)
+	if err != nil {
+		if errors.Is(err, model.ErrNotEnoughDisk) {
+			err = fmt.Errorf("%w (bbimport export --preview shows the estimate)", err)
+		}
+		return &exitError{code: exitNotStarted, err: err}
+	}
+	opts.Follow.what = "Exporting to " + job.Archive
+	return followJob(ctx, opts.IO, opts.Hint, b, job, signals, opts.Follow)
 }
 
 // printPreviewLine says on one line what an export is about to write.
 func printPreviewLine(out io.Writer, p model.ExportPreview) {
-	fmt.Fprintf(out, "Exporting %s, %s (%d forks) and %s: about %s, %s free in %s\n",
+	fprintSafe(termsafe.NewWriter(out), "Exporting %s, %s (%d forks) and %s: about %s, %s free in %s\n",
 		model.Plural(len(p.Projects), "project", "projects"), model.Plural(p.Repositories, "repository", "repositories"), p.Forks,
 		model.Plural(p.PullRequests, "pull request", "pull requests"),
-		humanize.IBytes(uint64(p.EstimatedBytes)), humanize.IBytes(uint64(p.FreeBytes)), termsafe.String(p.Directory))
+		humanize.IBytes(uint64(p.EstimatedBytes)), humanize.IBytes(uint64(p.FreeBytes)), p.Directory)
 }
 
 // printPreview writes a preview as a table of projects and totals.
 func printPreview(out io.Writer, p model.ExportPreview) {
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROJECT\tNAME\tREPOSITORIES")
+	tw := tabwriter.NewWriter(termsafe.NewWriter(out), 0, 0, 2, ' ', 0)
+	fprintSafe(tw, "PROJECT\tNAME\tREPOSITORIES\n")
 	for _, pr := range p.Projects {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", termsafe.String(pr.Key), termsafe.String(pr.Name), termsafe.String(strings.Join(pr.Repositories, " ")))
+		fprintSafe(tw, "%s\t%s\t%s\n", pr.Key, pr.Name, strings.Join(pr.Repositories, " "))
 	}
 	tw.Flush()
 	fmt.Fprintln(out)

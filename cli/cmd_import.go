@@ -12,8 +12,20 @@ import (
 	"bbimport/ui"
 )
 
-func newImportCmd(g *globalFlags) *cobra.Command {
-	var wait, detach, asJSON bool
+// ImportOptions are what import runs with.
+type ImportOptions struct {
+	IO      *streams
+	Backend func(context.Context, bool) (*backend, error)
+	Hint    func(args ...string) string
+	Archive string
+	Follow  follow
+}
+
+// NewCmdImport is the import command; runF, when not nil, runs instead of
+// it with the parsed options.
+func NewCmdImport(f *Factory, runF func(*ImportOptions) error) *cobra.Command {
+	opts := &ImportOptions{IO: f.IO, Backend: f.Backend, Hint: f.Hint}
+	var formats jobFormatFlags
 	cmd := &cobra.Command{
 		Use:   "import ARCHIVE",
 		Short: "Import a migration archive and wait for the job to end",
@@ -44,54 +56,70 @@ ABORTED, TIMED_OUT or COMPLETED with errors; 3 CANCELED; 2 the import did
 not start.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			b, err := openBackend(ctx, g, true)
-			if err != nil {
-				return &exitError{code: exitNotStarted, err: err}
+			opts.Archive, opts.Follow.format = args[0], formats.format()
+			opts.Follow.what = "Importing " + args[0]
+			if runF != nil {
+				return runF(opts)
 			}
-			defer b.Close()
-			signals, release := ui.CatchSignals()
-			defer release()
-			job, err := b.Start(ctx, args[0])
-			if err != nil {
-				return &exitError{code: exitNotStarted, err: err}
-			}
-			return followJob(ctx, g, b, job, signals, follow{what: "Importing " + args[0], wait: wait, detach: detach, asJSON: asJSON})
+			return runImport(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().BoolVar(&wait, "wait", false, "show progress and messages until the job ends")
-	cmd.Flags().BoolVar(&detach, "detach", false, "print the started job and return at once; the job goes on")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the final job (the started one with --detach) as Bitbucket's job JSON")
-	cmd.MarkFlagsMutuallyExclusive("wait", "detach")
+	opts.Follow.addFlags(cmd)
+	formats.add(cmd, "print the final job (the started one with --detach) as Bitbucket's job JSON, no field more",
+		"print the final job (the started one with --detach) as bbimport's job JSON: Bitbucket's fields, counts and archive")
 	return cmd
 }
 
+func runImport(ctx context.Context, opts *ImportOptions) error {
+	b, err := opts.Backend(ctx, true)
+	if err != nil {
+		return &exitError{code: exitNotStarted, err: err}
+	}
+	defer b.Close()
+	signals, release := ui.CatchSignals()
+	defer release()
+	job, err := b.Start(ctx, opts.Archive)
+	if err != nil {
+		return &exitError{code: exitNotStarted, err: err}
+	}
+	return followJob(ctx, opts.IO, opts.Hint, b, job, signals, opts.Follow)
+}
+
 // follow says how a started job is followed: what it does (for the line
-// that names it) and the flags.
+// that names it), --wait, --detach and the format of the job printed.
 type follow struct {
-	what                 string
-	wait, detach, asJSON bool
+	what         string
+	wait, detach bool
+	format       jobFormat
+}
+
+// addFlags adds --wait and --detach, which exclude each other.
+func (o *follow) addFlags(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&o.wait, "wait", false, "show progress and messages until the job ends")
+	cmd.Flags().BoolVar(&o.detach, "detach", false, "print the started job and return at once; the job goes on")
+	cmd.MarkFlagsMutuallyExclusive("wait", "detach")
 }
 
 // followJob follows a started job as import and export do: returns at
 // once with --detach (or --url without --wait), else follows it to its
 // end, turning signals into cancel requests, and exits with its state.
-func followJob(ctx context.Context, g *globalFlags, b *backend, job model.Job, signals <-chan os.Signal, o follow) error {
-	out, errOut := g.io.out, g.io.errOut
-	status := g.hint("status", strconv.FormatInt(job.ID, 10))
-	if o.detach || (g.url != "" && !o.wait) {
-		if o.asJSON {
-			return printJSON(out, job)
+func followJob(ctx context.Context, st *streams, hint func(...string) string, b *backend, job model.Job, signals <-chan os.Signal, o follow) error {
+	out, errOut := st.out, st.errOut
+	status := hint("status", strconv.FormatInt(job.ID, 10))
+	asJSON := o.format != jobTable
+	if o.detach || (b.remote && !o.wait) {
+		if asJSON {
+			return printJobAs(out, job, o.format)
 		}
 		fmt.Fprintf(out, "Started job %d; follow it with: %s\n", job.ID, status)
 		return nil
 	}
 	var watch ui.WatchOptions // silently, unless asked or on a terminal
 	switch {
-	case o.asJSON && (o.wait || g.io.errTTY):
-		watch = ui.WatchOptions{Out: errOut, Terminal: g.io.errTTY} // keep stdout for the job JSON
-	case !o.asJSON && (o.wait || g.io.outTTY):
-		watch = ui.WatchOptions{Out: out, Terminal: g.io.outTTY}
+	case asJSON && (o.wait || st.errTTY):
+		watch = ui.WatchOptions{Out: errOut, Terminal: st.errTTY} // keep stdout for the job JSON
+	case !asJSON && (o.wait || st.outTTY):
+		watch = ui.WatchOptions{Out: out, Terminal: st.outTTY}
 	}
 	fmt.Fprintf(errOut, "%s as job %d. %s.\n", o.what, job.ID, ui.FollowNotice("use --detach"))
 	res, err := ui.Follow(ctx, b, job.ID, ui.FollowOptions{Watch: watch, Signals: signals, Notices: errOut, Status: status})
@@ -103,5 +131,5 @@ func followJob(ctx context.Context, g *globalFlags, b *backend, job model.Job, s
 	case err != nil:
 		return &exitError{code: exitFailed, err: err}
 	}
-	return finishJob(ctx, b, res.Job, out, o.asJSON)
+	return finishJob(ctx, b, res.Job, out, o.format)
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -19,8 +18,18 @@ import (
 	"bbimport/termsafe"
 )
 
-func newInspectCmd(g *globalFlags) *cobra.Command {
-	var asJSON bool
+// InspectOptions are what inspect runs with.
+type InspectOptions struct {
+	IO *streams
+	// Archive is the ARCHIVE argument, found as findArchive finds it.
+	Archive string
+	JSON    bool
+}
+
+// NewCmdInspect is the inspect command; runF, when not nil, runs instead
+// of it with the parsed options.
+func NewCmdInspect(f *Factory, runF func(*InspectOptions) error) *cobra.Command {
+	opts := &InspectOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "inspect ARCHIVE",
 		Short: "Tell what a migration archive holds, without importing it",
@@ -40,39 +49,39 @@ unsupported); 2 no such archive.`,
   bbimport inspect --json /data/Bitbucket_export_12.tar | jq .pullRequests`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := findArchive(g, args[0])
+			path, err := findArchive(f.ArchiveDir(), args[0])
 			if err != nil {
 				return err
 			}
-			s, err := archive.Inspect(path, archive.DefaultLimits())
-			if err != nil {
-				return &exitError{code: exitFailed, err: err}
+			opts.Archive = path
+			if runF != nil {
+				return runF(opts)
 			}
-			if asJSON {
-				var buf bytes.Buffer
-				if err := printJSON(&buf, s); err != nil {
-					return err
-				}
-				_, err := cmd.OutOrStdout().Write(termsafe.JSON(buf.Bytes()))
-				return err
-			}
-			printSummary(cmd.OutOrStdout(), path, s)
-			return nil
+			return runInspect(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the summary as JSON")
 	return cmd
+}
+
+func runInspect(opts *InspectOptions) error {
+	s, err := archive.Inspect(opts.Archive, archive.DefaultLimits())
+	if err != nil {
+		return &exitError{code: exitFailed, err: err}
+	}
+	if opts.JSON {
+		return printJSON(opts.IO.out, s)
+	}
+	printSummary(opts.IO.out, opts.Archive, s)
+	return nil
 }
 
 // findArchive resolves an ARCHIVE argument: a path as given, else a name
 // in the import directory, the place admins are told to copy archives to.
-func findArchive(g *globalFlags, arg string) (string, error) {
+// dir is the import directory the flags name (Factory.ArchiveDir).
+func findArchive(dir, arg string) (string, error) {
 	if _, err := os.Stat(arg); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return arg, nil
-	}
-	dir := g.importDir
-	if dir == "" && g.home != "" {
-		dir = filepath.Join(g.home, "shared", "data", "migration", "import")
 	}
 	if dir != "" && !filepath.IsAbs(arg) {
 		p := filepath.Join(dir, arg)
@@ -85,38 +94,36 @@ func findArchive(g *globalFlags, arg string) (string, error) {
 }
 
 // printSummary prints s as a table. Every text in it comes from the
-// archive: a project name must not drive the terminal, so all of it goes
-// through termsafe.Writer, and each text through termsafe.String too, so
-// that a newline in a name cannot start a line of its own.
+// archive: a project name must not drive the terminal nor start a line of
+// its own, so all of it goes through fprintSafe and termsafe.Writer.
 func printSummary(out io.Writer, path string, s model.ArchiveSummary) {
 	out = termsafe.NewWriter(out)
-	safe := termsafe.String
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Archive\t%s (%s, %d members)\n", safe(path), humanize.IBytes(uint64(s.ArchiveBytes)), s.Members)
+	fprintSafe(tw, "Archive\t%s (%s, %d members)\n", path, humanize.IBytes(uint64(s.ArchiveBytes)), s.Members)
 	in := s.Instance
-	fmt.Fprintf(tw, "Source\t%s %s (build %s), archiveVersion %d, instance %q\n",
-		safe(in.Product), safe(in.Version), safe(in.BuildVersion), in.ArchiveVersion, in.InstanceName)
-	fmt.Fprintf(tw, "Projects\t%d\n", len(s.Projects))
+	fprintSafe(tw, "Source\t%s %s (build %s), archiveVersion %d, instance %q\n",
+		in.Product, in.Version, in.BuildVersion, in.ArchiveVersion, in.InstanceName)
+	fprintSafe(tw, "Projects\t%d\n", len(s.Projects))
 	for _, p := range s.Projects {
-		fmt.Fprintf(tw, "  %s\t%s, %s\n", safe(p.Key), safe(p.Name), model.Plural(p.Repositories, "repository", "repositories"))
+		fprintSafe(tw, "  %s\t%s, %s\n", p.Key, p.Name, model.Plural(p.Repositories, "repository", "repositories"))
 	}
-	fmt.Fprintf(tw, "Repositories\t%d (%s)\n", s.Repositories, model.Plural(s.Forks, "fork", "forks"))
-	fmt.Fprintf(tw, "Fork hierarchies\t%d\n", len(s.Hierarchies))
+	fprintSafe(tw, "Repositories\t%d (%s)\n", s.Repositories, model.Plural(s.Forks, "fork", "forks"))
+	fprintSafe(tw, "Fork hierarchies\t%d\n", len(s.Hierarchies))
 	for _, h := range s.Hierarchies {
 		if len(h.Forks) == 0 {
-			fmt.Fprintf(tw, "  %s\tno forks\n", safe(h.Origin))
+			fprintSafe(tw, "  %s\tno forks\n", h.Origin)
 			continue
 		}
-		fmt.Fprintf(tw, "  %s\tforks: %s\n", safe(h.Origin), safe(strings.Join(h.Forks, ", ")))
+		fprintSafe(tw, "  %s\tforks: %s\n", h.Origin, strings.Join(h.Forks, ", "))
 	}
 	pr := s.PullRequests
-	fmt.Fprintf(tw, "Pull requests\t%d: %d open, %d merged, %d declined\n", pr.Total, pr.Open, pr.Merged, pr.Declined)
-	fmt.Fprintf(tw, "Git data\t%s\n", humanize.IBytes(uint64(s.GitBytes)))
+	fprintSafe(tw, "Pull requests\t%d: %d open, %d merged, %d declined\n", pr.Total, pr.Open, pr.Merged, pr.Declined)
+	fprintSafe(tw, "Git data\t%s\n", humanize.IBytes(uint64(s.GitBytes)))
 	if len(s.Warnings) > 0 {
-		fmt.Fprintf(tw, "Warnings\t%d\n", len(s.Warnings))
+		fprintSafe(tw, "Warnings\t%d\n", len(s.Warnings))
 	}
 	tw.Flush()
 	for _, w := range s.Warnings {
-		fmt.Fprintf(out, "  - %s\n", safe(w))
+		fprintSafe(out, "  - %s\n", w)
 	}
 }

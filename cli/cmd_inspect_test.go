@@ -20,7 +20,8 @@ import (
 // as main would set it.
 func runCmd(t *testing.T, args ...string) (stdout string, code int, err error) {
 	t.Helper()
-	root := newRootCmd()
+	g := &globalFlags{}
+	root := newRoot(g, newFactory(g))
 	var out, errOut bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&errOut)

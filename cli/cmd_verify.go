@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -22,15 +23,26 @@ import (
 	"bbimport/verify"
 )
 
-func newVerifyCmd(g *globalFlags) *cobra.Command {
-	var (
-		asJSON, asCSV bool
-		archiveFile   string
-		another       bool
-		remainder     string
-		replace, yes  bool
-		concurrency   int
-	)
+// VerifyOptions are what verify runs with.
+type VerifyOptions struct {
+	IO         *streams
+	Backend    func(context.Context, bool) (*backend, error)
+	Invocation func() string
+	JobIDs     []int64
+	JSON, CSV  bool
+	// Archive is --archive, found as findArchive finds it; "" without it.
+	Archive        string
+	AnotherArchive bool
+	Remainder      string
+	ReplacePartial bool
+	Yes            bool
+	Concurrency    int
+}
+
+// NewCmdVerify is the verify command; runF, when not nil, runs instead of
+// it with the parsed options.
+func NewCmdVerify(f *Factory, runF func(*VerifyOptions) error) *cobra.Command {
+	opts := &VerifyOptions{IO: f.IO, Backend: f.Backend, Invocation: f.Invocation}
 	cmd := &cobra.Command{
 		Use:   "verify JOB [JOB...]",
 		Short: "Check that everything of an import's archive is on the target",
@@ -71,107 +83,113 @@ could not run.`,
   bbimport --url https://bitbucket.example.com verify 7 --archive /data/Bitbucket_export_7.tar --csv`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if asJSON && asCSV {
-				return errors.New("--json and --csv exclude each other: choose one")
-			}
-			if replace && remainder == "" {
+			if opts.ReplacePartial && opts.Remainder == "" {
 				return errors.New("--replace-partial replaces partial copies by a remainder: give --remainder FILE too")
 			}
-			ids := make([]int64, len(args))
+			opts.JobIDs = make([]int64, len(args))
 			for i, a := range args {
 				id, err := parseJobID(a)
 				if err != nil {
 					return err
 				}
-				ids[i] = id
+				opts.JobIDs[i] = id
 			}
-			if archiveFile != "" {
-				path, err := findArchive(g, archiveFile)
+			if opts.Archive != "" {
+				path, err := findArchive(f.ArchiveDir(), opts.Archive)
 				if err != nil {
 					return err
 				}
-				archiveFile = path
+				opts.Archive = path
 			}
-			ctx := cmd.Context()
-			b, err := openBackend(ctx, g, false)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(opts)
 			}
-			defer b.Close()
-			id, err := b.Identity(ctx)
-			if err != nil {
-				return err
-			}
-			// No import directory is fine with --archive: the error then
-			// comes from verify, saying what to pass.
-			dir, _ := consoleImportDir(g, b)
-			if remainder != "" {
-				// Where `import FILE` looks for it; refused before the
-				// comparison, which takes long on a large archive.
-				remainder = remainderPath(dir, remainder)
-				if _, err := os.Lstat(remainder); !errors.Is(err, fs.ErrNotExist) {
-					return fmt.Errorf("the remainder archive %s exists already: remove it or name another file", remainder)
-				}
-			}
-			v, err := newVerifier(b, dir, archiveFile, another, id.Location, concurrency)
-			if err != nil {
-				return err
-			}
-			report, err := v.Verify(ctx, ids...)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			switch {
-			case asJSON:
-				err = printJSON(out, report)
-			case asCSV:
-				err = printVerifyCSV(out, report)
-			default:
-				printVerify(out, report, remainder, g.invocation())
-			}
-			if err != nil {
-				return err
-			}
-			// The plan goes where it does not mix with JSON or CSV.
-			say := out
-			if asJSON || asCSV {
-				say = cmd.ErrOrStderr()
-			}
-			if remainder != "" {
-				var confirm func() (bool, error)
-				if replace {
-					confirm = func() (bool, error) { return confirmDelete(g.io, say, yes) }
-				}
-				if err := writeRemainder(cmd, v, report, remainder, dir, say, confirm, g.invocation()); err != nil {
-					return err
-				}
-			}
-			if !report.Complete() {
-				return &exitError{code: exitFailed}
-			}
-			return nil
+			return runVerify(cmd.Context(), opts)
 		},
 	}
-	f := cmd.Flags()
-	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
-	f.BoolVar(&asCSV, "csv", false, "print the differences as CSV, one row each")
-	f.StringVar(&archiveFile, "archive", "", "the archive to compare with, when the job does not name it (a real Bitbucket's)")
-	f.BoolVar(&another, "another-archive", false, "with --archive: compare with it although the job imported another archive (a round trip's original); skips the size and SHA-256 check")
-	f.StringVar(&remainder, "remainder", "", "write an archive of the missing and incomplete fork hierarchies to `FILE` (relative: in the import directory)")
-	f.BoolVar(&replace, "replace-partial", false, "with --remainder: first delete the partial copies of incomplete fork hierarchies that nobody changed since the import (after asking), so that the remainder imports them under their original keys")
-	f.BoolVar(&yes, "yes", false, "with --replace-partial: delete without asking (needed when not on a terminal)")
-	f.IntVar(&concurrency, "concurrency", verify.DefaultConcurrency, "repositories compared at once")
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.JSON, "json", false, "print the report as JSON")
+	fl.BoolVar(&opts.CSV, "csv", false, "print the differences as CSV, one row each")
+	fl.StringVar(&opts.Archive, "archive", "", "the archive to compare with, when the job does not name it (a real Bitbucket's)")
+	fl.BoolVar(&opts.AnotherArchive, "another-archive", false, "with --archive: compare with it although the job imported another archive (a round trip's original); skips the size and SHA-256 check")
+	fl.StringVar(&opts.Remainder, "remainder", "", "write an archive of the missing and incomplete fork hierarchies to `FILE` (relative: in the import directory)")
+	fl.BoolVar(&opts.ReplacePartial, "replace-partial", false, "with --remainder: first delete the partial copies of incomplete fork hierarchies that nobody changed since the import (after asking), so that the remainder imports them under their original keys")
+	fl.BoolVar(&opts.Yes, "yes", false, "with --replace-partial: delete without asking (needed when not on a terminal)")
+	fl.IntVar(&opts.Concurrency, "concurrency", verify.DefaultConcurrency, "repositories compared at once")
+	cmd.MarkFlagsMutuallyExclusive("json", "csv")
 	return cmd
+}
+
+func runVerify(ctx context.Context, opts *VerifyOptions) error {
+	b, err := opts.Backend(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	id, err := b.Identity(ctx)
+	if err != nil {
+		return err
+	}
+	// No import directory is fine with --archive: the error then comes
+	// from verify, saying what to pass.
+	dir, _ := consoleImportDir(b)
+	remainder := opts.Remainder
+	if remainder != "" {
+		// Where `import FILE` looks for it; refused before the comparison,
+		// which takes long on a large archive.
+		remainder = remainderPath(dir, remainder)
+		if _, err := os.Lstat(remainder); !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("the remainder archive %s exists already: remove it or name another file", remainder)
+		}
+	}
+	v, err := newVerifier(b, dir, opts.Archive, opts.AnotherArchive, id.Location, opts.Concurrency)
+	if err != nil {
+		return err
+	}
+	report, err := v.Verify(ctx, opts.JobIDs...)
+	if err != nil {
+		return err
+	}
+	out := opts.IO.out
+	switch {
+	case opts.JSON:
+		err = printJSON(out, report)
+	case opts.CSV:
+		err = printVerifyCSV(out, report)
+	default:
+		printVerify(out, report, remainder, opts.Invocation())
+	}
+	if err != nil {
+		return err
+	}
+	// The plan goes where it does not mix with JSON or CSV.
+	say := out
+	if opts.JSON || opts.CSV {
+		say = opts.IO.errOut
+	}
+	if remainder != "" {
+		var confirm func() (bool, error)
+		if opts.ReplacePartial {
+			confirm = func() (bool, error) { return confirmDelete(opts.IO, say, opts.Yes) }
+		}
+		if err := writeRemainder(ctx, v, report, remainder, dir, say, confirm, opts.Invocation()); err != nil {
+			return err
+		}
+	}
+	if !report.Complete() {
+		return &exitError{code: exitFailed}
+	}
+	return nil
 }
 
 // printVerify prints the differences, one line each (a repository's
 // missing pull requests grouped into one), then the totals, then once
-// what to do. Every name comes from the archive or the target, and goes
-// through termsafe.String.
-// self is bbimport as the admin ran it, with the --home or --url given,
-// for the commands the text suggests.
+// what to do. Every name comes from the archive or the target: all of it
+// goes through fprintSafe and termsafe.Writer. self is bbimport as the
+// admin ran it, with the --home or --url given, for the commands the text
+// suggests.
 func printVerify(out io.Writer, r model.VerifyReport, remainder, self string) {
+	out = termsafe.NewWriter(out)
 	var moved, changed bool
 	ds := r.Differences
 	for i := 0; i < len(ds); i++ {
@@ -183,13 +201,13 @@ func printVerify(out io.Writer, r model.VerifyReport, remainder, self string) {
 			for j+1 < len(ds) && ds[j+1].Kind == d.Kind && ds[j+1].Status == d.Status && ds[j+1].Repository == d.Repository && ds[j+1].Target == d.Target {
 				j++
 			}
-			fmt.Fprintln(out, termsafe.String(missingPullRequestsLine(ds[i:j+1])))
+			fprintSafe(out, "%s\n", missingPullRequestsLine(ds[i:j+1]))
 			i = j
 			continue
 		}
 		moved = moved || d.Kind == model.VerifyRef && d.Status == model.VerifyDiffers
 		changed = changed || d.Kind == model.VerifyPullRequest && d.Status == model.VerifyDiffers
-		fmt.Fprintln(out, termsafe.String(differenceLine(d)))
+		fprintSafe(out, "%s\n", differenceLine(d))
 	}
 	if len(r.Differences) > 0 {
 		fmt.Fprintln(out)
@@ -199,8 +217,8 @@ func printVerify(out io.Writer, r model.VerifyReport, remainder, self string) {
 	if len(r.Jobs) > 1 {
 		jobs = "jobs"
 	}
-	fmt.Fprintf(tw, "Archive\t%s (%s %s)\n", termsafe.String(r.Archive), jobs, jobList(r.Jobs))
-	fmt.Fprintf(tw, "Target\t%s\n", termsafe.String(r.Target))
+	fprintSafe(tw, "Archive\t%s (%s %s)\n", r.Archive, jobs, jobList(r.Jobs))
+	fprintSafe(tw, "Target\t%s\n", r.Target)
 	for _, c := range []struct {
 		name string
 		n    model.VerifyCount
@@ -217,7 +235,7 @@ func printVerify(out io.Writer, r model.VerifyReport, remainder, self string) {
 		if remainder != "" {
 			fmt.Fprintln(out, "What is missing is in the remainder archive written below: import it.")
 		} else {
-			fmt.Fprintf(out, "To import what is missing, write a remainder archive with %s verify %s --remainder FILE and import it; "+
+			fprintSafe(out, "To import what is missing, write a remainder archive with %s verify %s --remainder FILE and import it; "+
 				"it imports each incomplete fork hierarchy again whole, beside the partial copy.\n", self, jobList(r.Jobs))
 		}
 	}
@@ -320,19 +338,22 @@ func jobList(ids []int64) string {
 	return strings.Join(s, " ")
 }
 
-// printVerifyCSV prints the differences as CSV with a header row.
+// printVerifyCSV prints the differences as CSV with a header row. A
+// field's newline stays inside its quotes, as CSV writes it; the rest of
+// what a terminal acts on is escaped, over the whole text at once so that
+// no character is cut between two writes.
 func printVerifyCSV(out io.Writer, r model.VerifyReport) error {
-	w := csv.NewWriter(out)
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
 	_ = w.Write([]string{"kind", "status", "hierarchyId", "repository", "target", "item", "field", "expected", "found"})
 	for _, d := range r.Differences {
-		row := []string{d.Kind, d.Status, d.HierarchyID, d.Repository, d.Target, d.Item, d.Field, d.Expected, d.Found}
-		for i := range row {
-			row[i] = termsafe.String(row[i])
-		}
-		_ = w.Write(row)
+		_ = w.Write([]string{d.Kind, d.Status, d.HierarchyID, d.Repository, d.Target, d.Item, d.Field, d.Expected, d.Found})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
+		return fmt.Errorf("write the CSV output: %w", err)
+	}
+	if _, err := termsafe.NewWriter(out).Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("write the CSV output: %w", err)
 	}
 	return nil
@@ -340,8 +361,8 @@ func printVerifyCSV(out io.Writer, r model.VerifyReport) error {
 
 // writeRemainder says what importing the remainder will do, by
 // Bitbucket's rules, then writes it.
-func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport, path, importDir string, out io.Writer, confirmReplace func() (bool, error), self string) error {
-	ctx := cmd.Context()
+func writeRemainder(ctx context.Context, v *verify.Verifier, r model.VerifyReport, path, importDir string, out io.Writer, confirmReplace func() (bool, error), self string) error {
+	out = termsafe.NewWriter(out)
 	replaced := map[string]bool{}
 	if confirmReplace != nil {
 		var err error
@@ -360,15 +381,14 @@ func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport
 		if !r.Complete() {
 			why += "; what changed since the import (listed) is checked on the target, not imported again"
 		}
-		fmt.Fprintln(out, termsafe.String(fmt.Sprintf("No remainder written to %s: %s.", path, why)))
+		fprintSafe(out, "No remainder written to %s: %s.\n", path, why)
 		return nil
 	}
 	origins := map[string]string{}
 	for _, h := range r.Hierarchies {
 		origins[h.ID] = h.Origin
 	}
-	var lines []string
-	say := func(format string, a ...any) { lines = append(lines, fmt.Sprintf(format, a...)) }
+	say := func(format string, a ...any) { fprintSafe(out, format+"\n", a...) }
 	say("The remainder archive %s holds %s (%s, %s) of %s.", filepath.Base(path),
 		model.Plural(len(plan.Hierarchies), "fork hierarchy", "fork hierarchies"),
 		model.Plural(plan.Repositories, "repository", "repositories"),
@@ -391,9 +411,6 @@ func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport
 		say("Incomplete on the target, so imported again whole beside the partial copy (an import never reuses what a canceled one left): %s.",
 			strings.Join(names, ", "))
 	}
-	for _, l := range lines {
-		fmt.Fprintln(out, termsafe.String(l))
-	}
 	if err := v.WriteRemainder(ctx, plan, path); err != nil {
 		return err
 	}
@@ -401,7 +418,7 @@ func writeRemainder(cmd *cobra.Command, v *verify.Verifier, r model.VerifyReport
 	if rel, err := filepath.Rel(importDir, path); importDir == "" || err != nil || rel != filepath.Base(path) {
 		importIt = "move it into the import directory and import it"
 	}
-	fmt.Fprintln(out, termsafe.String(fmt.Sprintf("Wrote %s: %s, then check the jobs together with %s verify %s NEW_JOB.", path, importIt, self, jobList(r.Jobs))))
+	fprintSafe(out, "Wrote %s: %s, then check the jobs together with %s verify %s NEW_JOB.\n", path, importIt, self, jobList(r.Jobs))
 	return nil
 }
 
@@ -412,10 +429,11 @@ func replacePartial(ctx context.Context, v *verify.Verifier, r model.VerifyRepor
 	if err != nil {
 		return nil, err
 	}
+	out = termsafe.NewWriter(out)
 	fmt.Fprintln(out)
 	if len(rp.Kept) > 0 {
-		fmt.Fprintln(out, termsafe.String(fmt.Sprintf("Kept, since they changed on the target after the import (the remainder imports them again beside them): %s.",
-			strings.Join(rp.Kept, ", "))))
+		fprintSafe(out, "Kept, since they changed on the target after the import (the remainder imports them again beside them): %s.\n",
+			strings.Join(rp.Kept, ", "))
 	}
 	if len(rp.Repositories) == 0 {
 		fmt.Fprintln(out, "No partial copy to delete: nothing is incomplete that the import left as it was.")
@@ -424,10 +442,10 @@ func replacePartial(ctx context.Context, v *verify.Verifier, r model.VerifyRepor
 	fmt.Fprintf(out, "Deleting the partial copies of %s, which nobody changed since the import, lets the remainder import them under their original keys:\n",
 		model.Plural(len(rp.Hierarchies), "fork hierarchy", "fork hierarchies"))
 	for _, repo := range rp.Repositories {
-		fmt.Fprintln(out, termsafe.String("  repository "+repo))
+		fprintSafe(out, "  repository %s\n", repo)
 	}
 	for _, key := range rp.Projects {
-		fmt.Fprintln(out, termsafe.String("  project "+key+", which that leaves empty"))
+		fprintSafe(out, "  project %s, which that leaves empty\n", key)
 	}
 	ok, err := confirm()
 	if err != nil || !ok {
@@ -436,7 +454,7 @@ func replacePartial(ctx context.Context, v *verify.Verifier, r model.VerifyRepor
 		}
 		return nil, err
 	}
-	if err := v.Replace(ctx, rp, func(what string) { fmt.Fprintln(out, termsafe.String("Deleted "+what+".")) }); err != nil {
+	if err := v.Replace(ctx, rp, func(what string) { fprintSafe(out, "Deleted %s.\n", what) }); err != nil {
 		return nil, err
 	}
 	replaced := map[string]bool{}

@@ -22,9 +22,16 @@ func (g *globalFlags) invocation() string {
 	return strings.Join(parts, " ")
 }
 
-// hint is a command line for a hint: the invocation, then args.
-func (g *globalFlags) hint(args ...string) string {
-	return g.invocation() + " " + strings.Join(args, " ")
+// archiveDir is the import directory --import-dir or --home names; ""
+// when neither was given.
+func (g *globalFlags) archiveDir() string {
+	switch {
+	case g.importDir != "":
+		return g.importDir
+	case g.home != "":
+		return filepath.Join(g.home, "shared", "data", "migration", "import")
+	}
+	return ""
 }
 
 // noteGiven records which connection flags the command line set: only

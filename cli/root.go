@@ -5,6 +5,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 
@@ -52,13 +53,13 @@ type globalFlags struct {
 	demo      bool
 	noNotify  bool // the console sends no bell or notification when an import ends
 
-	io    *streams        // set before any command runs
+	io    *streams        // the Factory's IO, filled in before any command runs
 	given map[string]bool // the connection flags the command line set, for hints
 }
 
-func newRootCmd() *cobra.Command { return newRoot(&globalFlags{}) }
-
-func newRoot(g *globalFlags) *cobra.Command {
+// newRoot is bbimport's command tree on the flags g, whose commands get
+// their dependencies from f (newFactory(g), or a test's).
+func newRoot(g *globalFlags, f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "bbimport",
 		Short: "Import Bitbucket Data Center migration archives from a terminal console",
@@ -74,11 +75,11 @@ Bitbucket's shapes.`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
-			g.io = newStreams(cmd)
+			*f.IO = *newStreams(cmd)
 			g.noteGiven(cmd)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runConsole(cmd, g)
+			return runConsole(cmd, g, f)
 		},
 	}
 	pf := root.PersistentFlags()
@@ -93,19 +94,21 @@ Bitbucket's shapes.`,
 	root.Flags().BoolVar(&g.demo, "demo", false, "open the console on a fresh home in a temporary directory, seeded with the sample archives")
 	root.Flags().BoolVar(&g.noNotify, "no-notify", false, "no bell and no desktop notification when an import the console watches ends")
 
+	// serve, migrate, carry and the runners keep the flags: what they
+	// drive are processes and servers of their own, not a backend.
 	root.AddCommand(
-		newInspectCmd(g),
-		newChecksumCmd(g),
+		NewCmdInspect(f, nil),
+		NewCmdChecksum(f, nil),
 		newCarryCmd(g),
 		newMigrateCmd(g),
 		newGenCmd(g),
-		newImportCmd(g),
-		newExportCmd(g),
-		newStatusCmd(g),
-		newMessagesCmd(g),
-		newCancelCmd(g),
-		newJobsCmd(g),
-		newVerifyCmd(g),
+		NewCmdImport(f, nil),
+		NewCmdExport(f, nil),
+		NewCmdStatus(f, nil),
+		NewCmdMessages(f, nil),
+		NewCmdCancel(f, nil),
+		NewCmdJobs(f, nil),
+		NewCmdVerify(f, nil),
 		newServeCmd(g),
 		newRunnerCmd(g),
 		newMigrateRunnerCmd(g),
@@ -118,7 +121,13 @@ Bitbucket's shapes.`,
 func Main(samples fs.FS) int {
 	demoArchives = samples
 	g := &globalFlags{}
-	err := newRoot(g).Execute()
+	f := newFactory(g)
+	return exitStatus(newRoot(g, f).Execute(), f, os.Stderr)
+}
+
+// exitStatus is the exit status of a command that returned err, whose
+// sentence it prints to stderr if nothing printed it yet.
+func exitStatus(err error, f *Factory, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
@@ -133,8 +142,8 @@ func Main(samples fs.FS) int {
 	// An error may quote what a server or an archive said.
 	msg := termsafe.String(err.Error())
 	if errors.Is(err, model.ErrJobNotFound) {
-		msg += "; " + g.hint("jobs") + " lists the jobs there"
+		msg += "; " + f.Hint("jobs") + " lists the jobs there"
 	}
-	fmt.Fprintln(os.Stderr, "bbimport:", msg)
+	fmt.Fprintln(stderr, "bbimport:", msg)
 	return code
 }

@@ -2,13 +2,10 @@ package client_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +13,7 @@ import (
 	"bbimport/client"
 	"bbimport/importer"
 	"bbimport/internal/backendtest"
+	"bbimport/internal/restschema"
 	"bbimport/server"
 	"bbimport/wire"
 )
@@ -28,7 +26,7 @@ import (
 // and by discovery). Every answer under /rest/api is then checked against
 // Bitbucket's schema: no field outside it.
 func TestConformance(t *testing.T) {
-	schema := loadSchema(t, "../testdata/rest/bitbucket-8.19.schema.json")
+	schema := restschema.Load(t, "../testdata/rest/bitbucket-8.19.schema.json")
 	for _, asBitbucket := range []bool{false, true} {
 		name := "serve"
 		if asBitbucket {
@@ -130,7 +128,7 @@ var shapes = []struct {
 	{regexp.MustCompile(`^/projects/[^/]+$`), "RestProject"},
 }
 
-func (rec *recorder) check(t *testing.T, s *schemaDoc, asBitbucket bool) {
+func (rec *recorder) check(t *testing.T, s *restschema.Doc, asBitbucket bool) {
 	t.Helper()
 	checked := map[string]int{}
 	for _, a := range rec.answers {
@@ -169,7 +167,7 @@ func (rec *recorder) check(t *testing.T, s *schemaDoc, asBitbucket bool) {
 			continue
 		}
 		checked[def]++
-		for _, p := range s.validate(def, a.body) {
+		for _, p := range s.Validate(def, a.body) {
 			t.Errorf("%s %s (%d): %s\n%s", a.method, a.path, a.status, p, a.body)
 		}
 	}
@@ -186,143 +184,4 @@ func (rec *recorder) check(t *testing.T, s *schemaDoc, asBitbucket bool) {
 		t.Errorf("the client never looked for bbimport's namespace: %v", checked)
 	}
 	t.Logf("answers checked: %v", checked)
-}
-
-// schemaDoc is a JSON Schema of the few keywords Bitbucket's shapes need:
-// $ref, type, enum, properties, required, additionalProperties (false)
-// and items. A keyword outside these fails the load, so that the schema
-// never says more than the check does.
-type schemaDoc struct {
-	Definitions map[string]*schemaNode `json:"definitions"`
-}
-
-type schemaNode struct {
-	Ref                  string                 `json:"$ref"`
-	Type                 any                    `json:"type"`
-	Enum                 []any                  `json:"enum"`
-	Properties           map[string]*schemaNode `json:"properties"`
-	Required             []string               `json:"required"`
-	AdditionalProperties *bool                  `json:"additionalProperties"`
-	Items                *schemaNode            `json:"items"`
-}
-
-func loadSchema(t *testing.T, path string) *schemaDoc {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var raw struct {
-		Definitions map[string]json.RawMessage `json:"definitions"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		t.Fatal(err)
-	}
-	s := &schemaDoc{Definitions: map[string]*schemaNode{}}
-	for name, def := range raw.Definitions {
-		d := json.NewDecoder(bytes.NewReader(def))
-		d.DisallowUnknownFields()
-		var n schemaNode
-		if err := d.Decode(&n); err != nil {
-			t.Fatalf("schema %s: %v", name, err)
-		}
-		if n.Type == "object" && (n.AdditionalProperties == nil || *n.AdditionalProperties) {
-			t.Fatalf("schema %s: an object must forbid additional properties", name)
-		}
-		s.Definitions[name] = &n
-	}
-	return s
-}
-
-func (s *schemaDoc) validate(def string, body []byte) []string {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return []string{fmt.Sprintf("not JSON: %v", err)}
-	}
-	return s.check(&schemaNode{Ref: "#/definitions/" + def}, v, "$")
-}
-
-func (s *schemaDoc) check(n *schemaNode, v any, at string) []string {
-	if n.Ref != "" {
-		def, ok := s.Definitions[strings.TrimPrefix(n.Ref, "#/definitions/")]
-		if !ok {
-			return []string{at + ": the schema has no " + n.Ref}
-		}
-		return s.check(def, v, at)
-	}
-	if n.Enum != nil && !slices.Contains(n.Enum, v) {
-		return []string{fmt.Sprintf("%s: %v is none of %v", at, v, n.Enum)}
-	}
-	if n.Type != nil && !hasType(n.Type, v) {
-		return []string{fmt.Sprintf("%s: %v is not of type %v", at, v, n.Type)}
-	}
-	var problems []string
-	switch v := v.(type) {
-	case map[string]any:
-		for _, r := range n.Required {
-			if _, ok := v[r]; !ok {
-				problems = append(problems, fmt.Sprintf("%s: required field %s is missing", at, r))
-			}
-		}
-		for k, fv := range v {
-			p, ok := n.Properties[k]
-			if !ok {
-				problems = append(problems, fmt.Sprintf("%s: field %q is not Bitbucket's", at, k))
-				continue
-			}
-			problems = append(problems, s.check(p, fv, at+"."+k)...)
-		}
-	case []any:
-		if n.Items != nil {
-			for i, item := range v {
-				problems = append(problems, s.check(n.Items, item, fmt.Sprintf("%s[%d]", at, i))...)
-			}
-		}
-	}
-	return problems
-}
-
-func hasType(t any, v any) bool {
-	var names []string
-	switch t := t.(type) {
-	case string:
-		names = []string{t}
-	case []any:
-		for _, n := range t {
-			names = append(names, fmt.Sprint(n))
-		}
-	}
-	for _, name := range names {
-		switch name {
-		case "object":
-			if _, ok := v.(map[string]any); ok {
-				return true
-			}
-		case "array":
-			if _, ok := v.([]any); ok {
-				return true
-			}
-		case "string":
-			if _, ok := v.(string); ok {
-				return true
-			}
-		case "boolean":
-			if _, ok := v.(bool); ok {
-				return true
-			}
-		case "null":
-			if v == nil {
-				return true
-			}
-		case "integer":
-			if n, ok := v.(json.Number); ok {
-				if _, err := n.Int64(); err == nil {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }

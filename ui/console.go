@@ -66,7 +66,8 @@ type Options struct {
 	StateDir string
 
 	// Self is bbimport as the user ran it ("./bbimport"), for the commands
-	// the console suggests; "" means "bbimport".
+	// the console suggests, which add the flags that reach the backend
+	// again (--home, or --url and --user); "" means "bbimport".
 	Self string
 
 	// Now is the clock; nil means time.Now. Tests inject a fixed one.
@@ -85,10 +86,6 @@ type Options struct {
 	// InTerminal says In is a terminal, which echoes the answers typed;
 	// answers read from elsewhere are written out so the log reads right.
 	InTerminal bool
-	// Command is bbimport as the admin ran it, with the --home or --url it
-	// was given ("./bbimport --home /x"), for the commands a hint prints;
-	// "" means "bbimport".
-	Command string
 }
 
 // Result is what the console leaves for the command to report.
@@ -99,16 +96,6 @@ type Result struct {
 	// Detached: plain mode stopped following a job that goes on (a
 	// closed terminal); Job is not its end.
 	Detached bool
-}
-
-// command is a bbimport command line for a hint: name and job id after
-// the command the admin ran.
-func (o *Options) command(name string, id int64) string {
-	c := o.Command
-	if c == "" {
-		c = "bbimport"
-	}
-	return fmt.Sprintf("%s %s %d", c, name, id)
 }
 
 func (o *Options) defaults() {

@@ -38,6 +38,8 @@ type plainConsole struct {
 	// earlier are the imports of the picked archive before, from its
 	// pre-flight: starting it again asks so.
 	earlier []model.ImportedArchive
+	// identity is the backend's, for the commands a hint prints.
+	identity model.Identity
 }
 
 func runPlain(ctx context.Context, opts Options) (Result, error) {
@@ -93,6 +95,7 @@ func (p *plainConsole) run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("ask the backend who it is: %w", err)
 	}
+	p.identity = id
 	if id.Remote {
 		p.println(fmt.Sprintf("bbimport: %s (%s %s) as %s", id.Location, id.Product, id.Version, id.User))
 	} else {
@@ -163,7 +166,7 @@ func (p *plainConsole) follow(ctx context.Context, id int64, signals <-chan os.S
 	p.println(FollowNotice(""))
 	res, err := Follow(ctx, p.opts.Backend, id, FollowOptions{
 		Watch:   WatchOptions{Out: p.out, Now: p.opts.Now},
-		Signals: signals, Notices: p.out, Status: p.opts.command("status", id),
+		Signals: signals, Notices: p.out, Status: p.opts.statusCommand(p.identity, id),
 	})
 	if err != nil {
 		return Result{Job: res.Job}, fmt.Errorf("follow job %d: %w", id, safeErr(err))

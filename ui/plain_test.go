@@ -277,7 +277,7 @@ func TestPlainSecondCtrlCLeavesAJobThatCannotStopAtOnce(t *testing.T) {
 	if res.Job.ID != 12 || len(b.canceled) != 1 {
 		t.Fatalf("job %d, canceled %v", res.Job.ID, b.canceled)
 	}
-	if !strings.Contains(out, "Job 12 cannot be stopped at once here: it stops at its next checkpoint on its own; follow it with: bbimport status 12\n") {
+	if !strings.Contains(out, "Job 12 cannot be stopped at once here: it stops at its next checkpoint on its own; follow it with: bbimport status 12 --home /srv/bbimport\n") {
 		t.Errorf("output does not say why it goes on:\n%s", out)
 	}
 }
@@ -288,7 +288,7 @@ func TestPlainHangUpDetaches(t *testing.T) {
 	b := newFakeBackend()
 	var out strings.Builder
 	p := newPlain(Options{Backend: stoppingBackend{fakeBackend: b}, Archives: newFakeArchives(), Now: func() time.Time { return t0 },
-		Plain: true, In: strings.NewReader("1\n\ny\n"), Out: &out, Command: "./bbimport --home /srv/bbimport"})
+		Plain: true, In: strings.NewReader("1\n\ny\n"), Out: &out, Self: "./bbimport"})
 	c := make(chan os.Signal, 1)
 	c <- syscall.SIGHUP
 	p.catch = func() (<-chan os.Signal, func()) { return c, func() {} }
@@ -296,7 +296,7 @@ func TestPlainHangUpDetaches(t *testing.T) {
 	if err != nil || !res.Detached || len(b.canceled) != 0 {
 		t.Fatalf("err %v, detached %v, canceled %v:\n%s", err, res.Detached, b.canceled, out.String())
 	}
-	if want := "Detached: job 12 goes on; follow it with: ./bbimport --home /srv/bbimport status 12\n"; !strings.Contains(out.String(), want) {
+	if want := "Detached: job 12 goes on; follow it with: ./bbimport status 12 --home /srv/bbimport\n"; !strings.Contains(out.String(), want) {
 		t.Errorf("output lacks %q:\n%s", want, out.String())
 	}
 }

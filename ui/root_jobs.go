@@ -166,30 +166,39 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// connection is the flags that reach this backend again: --home for the
-// in-process importer, --url and --user for a remote one. Credentials are
-// asked for, or read from the environment.
-func (m *Model) connection() string {
-	if !m.identity.Remote {
-		return "--home " + shellQuote(m.identity.Location)
+// connection is the flags that reach this backend again.
+func (m *Model) connection() string { return connection(m.identity) }
+
+func (m *Model) statusCommand(id int64) string { return m.opts.statusCommand(m.identity, id) }
+
+// self runs bbimport again as the user ran it.
+func (m *Model) self() string { return m.opts.self() }
+
+// connection is the flags that reach the backend who names again: --home
+// for the in-process importer, --url and --user for a remote one.
+// Credentials are asked for, or read from the environment.
+func connection(who model.Identity) string {
+	if !who.Remote {
+		return "--home " + shellQuote(who.Location)
 	}
-	conn := "--url " + shellQuote(m.identity.Location)
-	if m.identity.User != "" {
-		conn += " --user " + shellQuote(m.identity.User)
+	conn := "--url " + shellQuote(who.Location)
+	if who.User != "" {
+		conn += " --user " + shellQuote(who.User)
 	}
 	return conn
 }
 
-func (m *Model) statusCommand(id int64) string {
-	return fmt.Sprintf("%s status %d %s", m.self(), id, m.connection())
+// statusCommand is the command that shows job id of the backend who.
+func (o *Options) statusCommand(who model.Identity, id int64) string {
+	return fmt.Sprintf("%s status %d %s", o.self(), id, connection(who))
 }
 
 // self runs bbimport again as the user ran it.
-func (m *Model) self() string {
-	if m.opts.Self == "" {
+func (o *Options) self() string {
+	if o.Self == "" {
 		return "bbimport"
 	}
-	return shellQuote(m.opts.Self)
+	return shellQuote(o.Self)
 }
 
 // reattachNote says how to come back to the job; the commands work as
