@@ -101,7 +101,7 @@ func printSummary(out io.Writer, path string, s model.ArchiveSummary) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fprintSafe(tw, "Archive\t%s (%s, %d members)\n", path, humanize.IBytes(uint64(s.ArchiveBytes)), s.Members)
 	in := s.Instance
-	fprintSafe(tw, "Source\t%s %s (build %s), archiveVersion %d, instance %q\n",
+	fprintSafe(tw, "Source\t%s %s (build %s), archiveVersion %d, instance \"%s\"\n",
 		in.Product, in.Version, in.BuildVersion, in.ArchiveVersion, in.InstanceName)
 	fprintSafe(tw, "Projects\t%d\n", len(s.Projects))
 	for _, p := range s.Projects {

@@ -282,7 +282,7 @@ func differenceLine(d model.VerifyDifference) string {
 	case "state":
 		return fmt.Sprintf("%s: pull request %s is %s, %s in the archive.", w, d.Item, d.Found, d.Expected)
 	case "title":
-		return fmt.Sprintf("%s: pull request %s is titled %q, %q in the archive.", w, d.Item, d.Found, d.Expected)
+		return fmt.Sprintf("%s: pull request %s is titled \"%s\", \"%s\" in the archive.", w, d.Item, d.Found, d.Expected)
 	case "comments":
 		return fmt.Sprintf("%s: pull request %s has %s comments, %s in the archive.", w, d.Item, d.Found, d.Expected)
 	}
