@@ -30,10 +30,10 @@ func TestExportRoundTripVerifies(t *testing.T) {
 		t.Errorf("export NOPE/x: exit %d (%v), want %d naming the selector", code, err, exitNotStarted)
 	}
 
-	out, code, err = runCmd(t, "--home", home, "export", "*/*", "--json")
+	out, code, err = runCmd(t, "--home", home, "export", "*/*", "--bbimport-json")
 	var job model.Job
 	if code != exitOK || json.Unmarshal([]byte(out), &job) != nil {
-		t.Fatalf("export --json: exit %d (%v), %q", code, err, out)
+		t.Fatalf("export --bbimport-json: exit %d (%v), %q", code, err, out)
 	}
 	if job.Type != model.JobTypeExport || job.State != model.StateCompleted || job.Archive != "Bitbucket_export_2.tar" {
 		t.Errorf("export job %+v", job)

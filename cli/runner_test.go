@@ -200,10 +200,10 @@ func runBin(t *testing.T, bin string, args ...string) (stdout, stderr string, co
 
 func statusJSON(t *testing.T, bin, home, id string) model.Job {
 	t.Helper()
-	out, errOut, code := runBin(t, bin, "--home", home, "status", id, "--json")
+	out, errOut, code := runBin(t, bin, "--home", home, "status", id, "--bbimport-json")
 	var job model.Job
 	if code != exitOK || json.Unmarshal([]byte(out), &job) != nil {
-		t.Fatalf("status %s --json: exit %d\n%s%s", id, code, out, errOut)
+		t.Fatalf("status %s --bbimport-json: exit %d\n%s%s", id, code, out, errOut)
 	}
 	return job
 }

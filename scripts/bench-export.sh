@@ -64,7 +64,7 @@ measure() {
 	[[ -n "$pid" ]] && follow "$pid" 0.1
 	t1=$(date +%s.%N)
 	local job
-	job=$("$bin" --home "$home" status "$id" --json)
+	job=$("$bin" --home "$home" status "$id" --bbimport-json)
 	if [[ $(jq -r .state <<<"$job") != COMPLETED ]]; then
 		echo "bench-export: the export of $n repositories ended $(jq -r .state <<<"$job"); see $home" >&2
 		trap - EXIT

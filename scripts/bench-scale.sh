@@ -76,7 +76,7 @@ measure() {
 	follow "$pid" 0.2
 	t1=$(date +%s.%N)
 	local job
-	job=$("$bin" --home "$home" status "$id" --json)
+	job=$("$bin" --home "$home" status "$id" --bbimport-json)
 	if [[ $(jq -r .state <<<"$job") != COMPLETED ]]; then
 		echo "bench-scale: the import of $n repositories ended $(jq -r .state <<<"$job"); see $home" >&2
 		trap - EXIT
@@ -99,7 +99,7 @@ cancelTime() {
 	tar=$(bench_archive scale "$n")
 	want=$((n * prs / 10))
 	id=$(start "$home" "$tar")
-	while (($("$bin" --home "$home" status "$id" --json | jq -r '.counts.pullRequests // 0') < want)); do
+	while (($("$bin" --home "$home" status "$id" --bbimport-json | jq -r '.counts.pullRequests // 0') < want)); do
 		sleep 0.5
 	done
 	t0=$(date +%s.%N)
