@@ -54,7 +54,9 @@ func TestCommandsParseTheirOptions(t *testing.T) {
 			})
 		}, MessagesOptions{JobID: 3, Query: model.MessageQuery{Severities: []model.Severity{model.SeverityWarn, model.SeverityError}, Subject: "PRJ/repo", Limit: 5}, OnePage: true}},
 		"messages all pages": {[]string{"3", "--json"}, func(f *Factory, got *any) *cobra.Command {
-			return NewCmdMessages(f, func(o *MessagesOptions) error { return keep(got)(MessagesOptions{JobID: o.JobID, OnePage: o.OnePage, JSON: o.JSON}) })
+			return NewCmdMessages(f, func(o *MessagesOptions) error {
+				return keep(got)(MessagesOptions{JobID: o.JobID, OnePage: o.OnePage, JSON: o.JSON})
+			})
 		}, MessagesOptions{JobID: 3, JSON: true}},
 		"cancel": {[]string{"4", "--wait"}, func(f *Factory, got *any) *cobra.Command {
 			return NewCmdCancel(f, func(o *CancelOptions) error { return keep(got)(CancelOptions{JobID: o.JobID, Wait: o.Wait}) })
@@ -73,7 +75,9 @@ func TestCommandsParseTheirOptions(t *testing.T) {
 			return NewCmdInspect(f, func(o *InspectOptions) error { return keep(got)(InspectOptions{Archive: o.Archive, JSON: o.JSON}) })
 		}, InspectOptions{Archive: archive, JSON: true}},
 		"checksum": {[]string{archive, "--expect", "9E107D9D372BB6826BD81D3542A419D6  Bitbucket_export_3.tar"}, func(f *Factory, got *any) *cobra.Command {
-			return NewCmdChecksum(f, func(o *ChecksumOptions) error { return keep(got)(ChecksumOptions{Archive: o.Archive, Expect: o.Expect}) })
+			return NewCmdChecksum(f, func(o *ChecksumOptions) error {
+				return keep(got)(ChecksumOptions{Archive: o.Archive, Expect: o.Expect})
+			})
 		}, ChecksumOptions{Archive: archive, Expect: "9e107d9d372bb6826bd81d3542a419d6"}},
 	}
 	for name, c := range cases {
@@ -126,7 +130,9 @@ func TestCommandsAgainstAFake(t *testing.T) {
 		{name: "messages of an unknown severity", args: []string{"messages", "1", "--severity", "LOUD"}, code: exitNotStarted,
 			stderr: "bbimport: severity \"LOUD\" is not one of INFO, WARN, ERROR\n"},
 		{name: "cancel of a finished job", args: []string{"cancel", "1"}, code: exitNotStarted, stderr: "bbimport: import job 1 is COMPLETED: the job has already finished\n"},
-		{name: "cancel", setup: func(h *fakeHome) { h.fake.Place(model.Job{ID: 2, State: model.StateRunning, Type: model.JobTypeImport}) },
+		{name: "cancel", setup: func(h *fakeHome) {
+			h.fake.Place(model.Job{ID: 2, State: model.StateRunning, Type: model.JobTypeImport})
+		},
 			args: []string{"cancel", "2"}, stdout: []string{"Job 2 will stop at its next checkpoint\n"}},
 		{name: "import completed", setup: ending(model.StateCompleted), args: []string{"import", "x.tar"},
 			stdout: []string{"Job       2\n", "State     COMPLETED\n"}, stderr: "Importing x.tar as job 2. Ctrl+C cancels at the next checkpoint; close the terminal or use --detach to leave it running.\n"},

@@ -100,7 +100,7 @@ func TestDoors(t *testing.T) {
 		}
 		run.signal(syscall.SIGHUP)
 		run.expectExit(exitOK)
-		run.waitFor(run.stdout, "Detached: job 1 goes on; follow it with: "+bin+" --home "+run.home+" status 1")
+		run.waitFor(run.stdout, "Detached: job 1 goes on; follow it with: "+bin+" status 1 --home "+run.home)
 		run.release()
 		expectJobEnds(t, bin, run.home, model.StateCompleted)
 	})

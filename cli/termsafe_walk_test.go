@@ -85,8 +85,8 @@ func TestPrintersLetNoControlThrough(t *testing.T) {
 				t.Fatal(err)
 			}
 		},
-		"messages": func(b *bytes.Buffer) { printMessages(b, poisoned[[]model.Message]()) },
-		"verify":   func(b *bytes.Buffer) { printVerify(b, poisonedReport(), "", poisonedText) },
+		"messages":                func(b *bytes.Buffer) { printMessages(b, poisoned[[]model.Message]()) },
+		"verify":                  func(b *bytes.Buffer) { printVerify(b, poisonedReport(), "", poisonedText) },
 		"verify with a remainder": func(b *bytes.Buffer) { printVerify(b, poisonedReport(), poisonedText, poisonedText) },
 		"export preview":          func(b *bytes.Buffer) { printPreview(b, poisoned[model.ExportPreview]()) },
 	}
