@@ -132,9 +132,8 @@ func newMigration(g *globalFlags, f *migrateFlags, args []string) (*migration, e
 			return nil, err
 		}
 	}
-	m := &migration{Created: time.Now().UTC(), Selectors: args, Identity: f.identity, CAFile: g.caFile, Insecure: g.insecure,
-		Step: stepPreview, State: migrationRunning}
-	m.ID = newMigrationID(m.Created)
+	m := newMigrationRecord(args)
+	m.Identity, m.CAFile, m.Insecure = f.identity, g.caFile, g.insecure
 	for _, e := range []struct {
 		name string
 		end  *migrationEnd
@@ -170,15 +169,34 @@ func newMigration(g *globalFlags, f *migrateFlags, args []string) (*migration, e
 		}
 		*e.out = end
 	}
-	if !m.From.local() && !m.To.local() {
-		return nil, errors.New("verify reads the archive on this machine, so one end must be here: a home, or a URL without --from-ssh/--to-ssh")
+	if err := checkEnds(m.From, m.To); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
 
+// newMigrationRecord is a new migration of selectors at its first step;
+// its ends are the caller's to fill in.
+func newMigrationRecord(selectors []string) *migration {
+	m := &migration{model.Migration{Created: time.Now().UTC(), Selectors: selectors, Step: stepPreview, State: migrationRunning}}
+	m.ID = newMigrationID(m.Created)
+	return m
+}
+
+// checkEnds refuses two ends that verify cannot serve: it reads the
+// archive on this machine.
+func checkEnds(from, to migrationEnd) error {
+	if !from.Local() && !to.Local() {
+		return errors.New("verify reads the archive on this machine, so one end must be here: a home, or a URL without --from-ssh/--to-ssh")
+	}
+	return nil
+}
+
 // credentialsEnv resolves each URL end's credentials as --url does, and
-// hands them to the runner in its environment.
-func credentialsEnv(g *globalFlags, m *migration) ([]string, error) {
+// hands them to the runner in its environment. known are credentials
+// already resolved for a URL (the console's own --url); prompt is nil
+// where nobody can be asked.
+func credentialsEnv(g *globalFlags, m *migration, prompt promptFunc, known map[string]remoteCreds) ([]string, error) {
 	var env []string
 	for _, e := range []struct {
 		end                 migrationEnd
@@ -201,13 +219,11 @@ func credentialsEnv(g *globalFlags, m *migration) ([]string, error) {
 			}
 			return os.Getenv(k)
 		}
-		var prompt promptFunc
-		if g.io.inTTY {
-			prompt = terminalPrompt
-		}
-		creds, err := remoteCredentials(host, e.end.User, g.token, getenv, netrcPath(), prompt)
-		if err != nil {
-			return nil, fmt.Errorf("the %s end: %w", strings.ToLower(e.which), err)
+		creds, ok := known[e.end.URL]
+		if !ok {
+			if creds, err = remoteCredentials(host, e.end.User, g.token, getenv, netrcPath(), prompt); err != nil {
+				return nil, fmt.Errorf("the %s end: %w", strings.ToLower(e.which), err)
+			}
 		}
 		env = append(env, e.user+"="+creds.user, e.password+"="+creds.password, e.tkn+"="+creds.token)
 	}
@@ -215,7 +231,7 @@ func credentialsEnv(g *globalFlags, m *migration) ([]string, error) {
 }
 
 func startMigration(cmd *cobra.Command, g *globalFlags, f *migrateFlags, dir string, m *migration) error {
-	env, err := credentialsEnv(g, m)
+	env, err := credentialsEnv(g, m, g.prompt(), nil)
 	if err != nil {
 		return &exitError{code: exitNotStarted, err: err}
 	}
@@ -237,7 +253,7 @@ func resumeMigration(cmd *cobra.Command, g *globalFlags, f *migrateFlags, dir st
 	case m.State == migrationComplete || m.State == migrationIncomplete:
 		return finishMigration(g.io.out, m, f.json)
 	}
-	env, err := credentialsEnv(g, m)
+	env, err := credentialsEnv(g, m, g.prompt(), nil)
 	if err != nil {
 		return &exitError{code: exitNotStarted, err: err}
 	}
@@ -249,31 +265,16 @@ func resumeMigration(cmd *cobra.Command, g *globalFlags, f *migrateFlags, dir st
 	return runAndFollow(cmd, g, f, dir, m, env)
 }
 
-// runAndFollow starts the runner in a session of its own (so that the
-// terminal's hang-up does not reach it), output to the migration's log,
-// and follows the record.
+// runAndFollow starts the runner and follows the record.
 func runAndFollow(_ *cobra.Command, g *globalFlags, f *migrateFlags, dir string, m *migration, env []string) error {
 	// Signals are caught from before the start, as import does: one that
 	// arrives while the runner starts is about the migration.
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(signals)
-	exe, err := os.Executable()
+	run, err := spawnMigrationRunner(m, env)
 	if err != nil {
-		return &exitError{code: exitNotStarted, err: fmt.Errorf("find the bbimport executable to run the migration with: %w", err)}
-	}
-	logFile, err := os.OpenFile(m.Log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return &exitError{code: exitNotStarted, err: fmt.Errorf("open the migration's log: %w", err)}
-	}
-	run := exec.Command(exe, migrateRunnerCommand, "--id", m.ID) //nolint:noctx // the runner outlives this command: a context would kill it
-	run.Env = append(os.Environ(), env...)
-	run.Stdout, run.Stderr = logFile, logFile
-	run.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err = run.Start()
-	logFile.Close()
-	if err != nil {
-		return &exitError{code: exitNotStarted, err: fmt.Errorf("start the migration's runner: %w", err)}
+		return &exitError{code: exitNotStarted, err: err}
 	}
 	exited := make(chan struct{})
 	go func() { _ = run.Wait(); close(exited) }()
@@ -282,6 +283,30 @@ func runAndFollow(_ *cobra.Command, g *globalFlags, f *migrateFlags, dir string,
 		return nil
 	}
 	return followMigration(g, f, dir, m.ID, &follows{signals: signals, exited: exited, pid: run.Process.Pid})
+}
+
+// spawnMigrationRunner starts the runner in a session of its own (so that
+// the terminal's hang-up does not reach it), output to the migration's
+// log; the caller waits for it.
+func spawnMigrationRunner(m *migration, env []string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find the bbimport executable to run the migration with: %w", err)
+	}
+	logFile, err := os.OpenFile(m.Log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open the migration's log: %w", err)
+	}
+	run := exec.Command(exe, migrateRunnerCommand, "--id", m.ID) //nolint:noctx // the runner outlives this command: a context would kill it
+	run.Env = append(os.Environ(), env...)
+	run.Stdout, run.Stderr = logFile, logFile
+	run.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = run.Start()
+	logFile.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start the migration's runner: %w", err)
+	}
+	return run, nil
 }
 
 // follows is what following a runner this process started can use.

@@ -17,100 +17,35 @@ import (
 	"bbimport/model"
 )
 
-// The steps of a migration, in order. A record names the step it is at;
-// a resumed migration starts that step again (a carry at the byte where
-// it broke, an export or import by following the job it started).
+// The steps and states of a migration are model's: the record is data
+// the console reads too.
 const (
-	stepPreview = "preview"
-	stepExport  = "export"
-	stepCarry   = "carry"
-	stepImport  = "import"
-	stepVerify  = "verify"
-	stepDone    = "done"
+	stepPreview = model.MigrationPreview
+	stepExport  = model.MigrationExport
+	stepCarry   = model.MigrationCarry
+	stepImport  = model.MigrationImport
+	stepVerify  = model.MigrationVerify
+	stepDone    = model.MigrationDone
+
+	migrationRunning    = model.MigrationRunning
+	migrationComplete   = model.MigrationComplete   // exit 0: the target verified complete
+	migrationIncomplete = model.MigrationIncomplete // exit 1: verify found something missing
+	migrationFailed     = model.MigrationFailed     // exit 2: a step failed
+	migrationCanceled   = model.MigrationCanceled   // exit 3
 )
 
-// The states of a migration; each but running is final and has its exit
-// status.
-const (
-	migrationRunning    = "running"
-	migrationComplete   = "complete"   // exit 0: the target verified complete
-	migrationIncomplete = "incomplete" // exit 1: verify found something missing
-	migrationFailed     = "failed"     // exit 2: a step failed
-	migrationCanceled   = "canceled"   // exit 3
+type (
+	migrationEnd     = model.MigrationEnd
+	migrationCarry   = model.MigrationCarryState
+	migrationVerdict = model.MigrationVerdict
 )
-
-// migrationEnd is one end of a migration as the command line named it.
-// Passwords are never recorded: a resumed migration asks for them again.
-type migrationEnd struct {
-	Home       string `json:"home,omitempty"`
-	URL        string `json:"url,omitempty"`
-	User       string `json:"user,omitempty"`
-	SSH        string `json:"ssh,omitempty"`
-	SharedHome string `json:"sharedHome"`
-}
-
-// local reports whether the end's files are on this machine.
-func (e migrationEnd) local() bool { return e.SSH == "" }
-
-func (e migrationEnd) String() string {
-	if e.Home != "" {
-		return e.Home
-	}
-	return e.URL
-}
-
-// migrationCarry is what the carry step did, or has done so far.
-type migrationCarry struct {
-	Step      string          `json:"step,omitempty"` // carry's own step: carry, source-md5, ...
-	Done      int64           `json:"done"`
-	Total     int64           `json:"total"`
-	Resumed   int64           `json:"resumed"`
-	Sent      int64           `json:"sent"`
-	Attempts  int             `json:"attempts"`
-	Path      string          `json:"path,omitempty"` // at the target, once carried
-	Sums      model.Checksums `json:"sums,omitzero"`
-	SourceMD5 string          `json:"sourceMD5,omitempty"`
-	TargetMD5 string          `json:"targetMD5,omitempty"`
-	Notes     []string        `json:"notes,omitempty"`
-}
-
-// migrationVerdict is what verify found on the target.
-type migrationVerdict struct {
-	Complete    bool               `json:"complete"`
-	Differences int                `json:"differences"`
-	Totals      model.VerifyTotals `json:"totals"`
-}
 
 // migration is the record of one migration, in
 // $XDG_STATE_HOME/bbimport/migrations/<id>.json: written by the runner at
-// each step, read by the command that follows it and by migrate --list.
+// each step, read by the command that follows it, by migrate --list and by
+// the console (through model.Migrator).
 type migration struct {
-	ID        string       `json:"id"`
-	Created   time.Time    `json:"created"`
-	Updated   time.Time    `json:"updated"`
-	From      migrationEnd `json:"from"`
-	To        migrationEnd `json:"to"`
-	Selectors []string     `json:"selectors"`
-	Identity  string       `json:"identity,omitempty"` // -i
-	CAFile    string       `json:"caFile,omitempty"`
-	Insecure  bool         `json:"insecure,omitempty"`
-
-	Step  string `json:"step"`
-	State string `json:"state"`
-	// Error is why a step failed or what canceled it.
-	Error string `json:"error,omitempty"`
-
-	Preview   string            `json:"preview,omitempty"` // what the export writes, in a line
-	ExportJob int64             `json:"exportJob,omitempty"`
-	Archive   string            `json:"archive,omitempty"` // the archive's name
-	Carry     *migrationCarry   `json:"carry,omitempty"`
-	ImportJob int64             `json:"importJob,omitempty"`
-	Verify    *migrationVerdict `json:"verify,omitempty"`
-	// Remainder is the command that writes what is missing as an archive.
-	Remainder string `json:"remainder,omitempty"`
-
-	RunnerPID int    `json:"runnerPid,omitempty"`
-	Log       string `json:"log"`
+	model.Migration
 }
 
 // exitCode is the exit status of a migration in its final state.
@@ -180,15 +115,13 @@ func (m *migration) save(dir string) error {
 	return nil
 }
 
-var errNoMigration = errors.New("no such migration")
-
 func loadMigration(dir, id string) (*migration, error) {
 	if id == "" || strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") {
 		return nil, fmt.Errorf("%q is not a migration id: 'bbimport migrate --list' lists them", id)
 	}
 	b, err := os.ReadFile(migrationPath(dir, id))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("migration %s: %w: 'bbimport migrate --list' lists them", id, errNoMigration)
+		return nil, fmt.Errorf("migration %s: %w: 'bbimport migrate --list' lists them", id, model.ErrNoMigration)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read migration %s: %w", id, err)

@@ -323,7 +323,7 @@ func (r *migrationRun) importDir() string {
 
 // side is an end's machine for carry: this one, or an SSH connection.
 func (r *migrationRun) side(ctx context.Context, e migrationEnd) (carry.Side, func(), error) {
-	if e.local() {
+	if e.Local() {
 		return carry.Local, func() {}, nil
 	}
 	a, err := carry.ParseAddress(e.SSH)
@@ -362,7 +362,7 @@ func (r *migrationRun) carry(ctx context.Context) error {
 	opts := carry.Options{Resume: resume, Progress: func(p carry.Progress) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		r.m.Carry.Step, r.m.Carry.Done, r.m.Carry.Total = string(p.Step), p.Done, p.Total
+		r.m.Carry.Step, r.m.Carry.Done, r.m.Carry.Total, r.m.Carry.Rate = string(p.Step), p.Done, p.Total, p.Rate
 		if time.Since(r.lastSave) > 500*time.Millisecond || p.Done == p.Total {
 			r.save()
 		}
@@ -433,7 +433,7 @@ func (r *migrationRun) importArchive(ctx context.Context) error {
 // verifyArchive is the archive verify reads on this machine: the target's
 // copy when the target is here, else the source's.
 func (r *migrationRun) verifyArchive() string {
-	if r.m.To.local() {
+	if r.m.To.Local() {
 		return filepath.Join(filepath.FromSlash(r.importDir()), r.m.Archive)
 	}
 	return filepath.FromSlash(r.exportPath())

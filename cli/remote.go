@@ -41,10 +41,7 @@ func openRemote(ctx context.Context, g *globalFlags) (model.Backend, error) {
 	if _, err := c.Reach(ctx); err != nil {
 		return nil, err
 	}
-	var prompt promptFunc
-	if g.io.inTTY {
-		prompt = terminalPrompt
-	}
+	prompt := g.prompt()
 	creds, err := remoteCredentials(host, g.user, g.token, os.Getenv, netrcPath(), prompt)
 	if err != nil {
 		return nil, err
@@ -78,6 +75,15 @@ type remoteCreds struct {
 
 // promptFunc asks on the terminal; masked hides what is typed.
 type promptFunc func(label string, masked bool) (string, error)
+
+// prompt asks on the terminal when there is one; nil where nobody can be
+// asked.
+func (g *globalFlags) prompt() promptFunc {
+	if g.io.inTTY {
+		return terminalPrompt
+	}
+	return nil
+}
 
 func urlHost(raw string) (string, error) {
 	u, err := url.Parse(raw)
