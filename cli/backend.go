@@ -24,6 +24,9 @@ type backend struct {
 	// exportDir is the in-process importer's export directory; empty
 	// with --url.
 	exportDir string
+	// creds signed in to --url: a migration the console starts hands them
+	// to its runner.
+	creds remoteCreds
 }
 
 // Close releases the backend. An import runs in a runner process of its
@@ -36,7 +39,7 @@ func (b *backend) Close() error { return b.close() }
 // does not exist, and read a directory without a database as empty.
 func openBackend(ctx context.Context, g *globalFlags, creates bool) (*backend, error) {
 	if g.url != "" {
-		b, err := openRemote(ctx, g)
+		b, creds, err := openRemote(ctx, g)
 		if err != nil {
 			return nil, err
 		}
@@ -44,7 +47,7 @@ func openBackend(ctx context.Context, g *globalFlags, creates bool) (*backend, e
 		if dir == "" && os.Getenv("BITBUCKET_HOME") != "" {
 			dir = filepath.Join(os.Getenv("BITBUCKET_HOME"), "shared", "data", "migration", "import")
 		}
-		return &backend{Backend: b, close: func() error { return nil }, remote: true, importDir: dir}, nil
+		return &backend{Backend: b, close: func() error { return nil }, remote: true, importDir: dir, creds: creds}, nil
 	}
 	in, err := openImporter(g, creates)
 	if err != nil {

@@ -27,39 +27,40 @@ import (
 //
 // Before any command runs, the server is checked (client.Check): a wrong
 // URL, scheme or password stops the command with one sentence, exit 2. A
-// password typed at the prompt and refused is asked for again.
-func openRemote(ctx context.Context, g *globalFlags) (model.Backend, error) {
+// password typed at the prompt and refused is asked for again. The
+// credentials that signed in are returned for a migration's runner.
+func openRemote(ctx context.Context, g *globalFlags) (model.Backend, remoteCreds, error) {
 	host, err := urlHost(g.url)
 	if err != nil {
-		return nil, err
+		return nil, remoteCreds{}, err
 	}
 	c, err := client.New(client.Config{BaseURL: g.url, CAFile: g.caFile, Insecure: g.insecure})
 	if err != nil {
-		return nil, err
+		return nil, remoteCreds{}, err
 	}
 	// No password is asked for a server that is not there.
 	if _, err := c.Reach(ctx); err != nil {
-		return nil, err
+		return nil, remoteCreds{}, err
 	}
 	prompt := g.prompt()
 	creds, err := remoteCredentials(host, g.user, g.token, os.Getenv, netrcPath(), prompt)
 	if err != nil {
-		return nil, err
+		return nil, remoteCreds{}, err
 	}
 	for attempt := 1; ; attempt++ {
 		if err := c.SetCredentials(creds.user, creds.password, creds.token); err != nil {
-			return nil, err
+			return nil, remoteCreds{}, err
 		}
 		err := c.SignIn(ctx)
 		if err == nil {
-			return c, nil
+			return c, creds, nil
 		}
 		if !creds.prompted || !errors.Is(err, client.ErrCredentials) || attempt == passwordAttempts {
-			return nil, err
+			return nil, remoteCreds{}, err
 		}
 		fmt.Fprintln(os.Stderr, "bbimport:", termsafe.String(err.Error()))
 		if creds.password, err = prompt(fmt.Sprintf("Password for %s@%s: ", creds.user, host), true); err != nil {
-			return nil, err
+			return nil, remoteCreds{}, err
 		}
 	}
 }

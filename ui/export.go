@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -55,20 +54,7 @@ type shelfListing struct {
 // exportScreen holds the Export screen's state: it lives as long as the
 // console, so a selection survives a visit to the job view.
 type exportScreen struct {
-	loaded   bool
-	loadErr  error
-	projects []model.ExportableProject
-	rows     []exportRow
-	cursor   int
-	selected map[string]bool // "PRJ/slug", as the instance spells it
-
-	filter    textinput.Model
-	filtering bool
-
-	previewGen int
-	preview    *model.ExportPreview
-	previewErr error
-	previewing bool
+	selection
 
 	shelves     []shelfListing
 	shelfCursor int
@@ -77,15 +63,6 @@ type exportScreen struct {
 }
 
 type (
-	exportableMsg struct {
-		projects []model.ExportableProject
-		err      error
-	}
-	exportPreviewMsg struct {
-		gen int
-		p   model.ExportPreview
-		err error
-	}
 	shelvesMsg       struct{ listings []shelfListing }
 	exportChosen     struct{ req model.ExportRequest }
 	exportStartedMsg struct {
@@ -103,10 +80,7 @@ type (
 )
 
 func newExportScreen() *exportScreen {
-	f := textinput.New()
-	f.Prompt = "/ "
-	f.Placeholder = "filter by key, slug or name"
-	return &exportScreen{selected: map[string]bool{}, filter: f}
+	return &exportScreen{selection: newSelection()}
 }
 
 func (m *Model) exportScr() *exportScreen { return m.screens[onExport].(*exportScreen) }
@@ -125,14 +99,7 @@ var errNoExporter = errors.New("this console cannot start exports on " +
 	"this backend: the REST client has no export calls yet; run bbimport export on the server's home")
 
 func (m *Model) loadExportable() tea.Cmd {
-	x, ctx := m.opts.Exporter, m.ctx
-	if x == nil {
-		return func() tea.Msg { return exportableMsg{nil, errNoExporter} }
-	}
-	return func() tea.Msg {
-		ps, err := x.Exportable(ctx)
-		return exportableMsg{ps, safeErr(err)}
-	}
+	return m.loadSelection(&m.exportScr().selection, m.opts.Exporter, errNoExporter)
 }
 
 func (m *Model) listShelves() tea.Cmd {
@@ -147,102 +114,6 @@ func (m *Model) listShelves() tea.Cmd {
 			out[i] = shelfListing{files, safeErr(err)}
 		}
 		return shelvesMsg{out}
-	}
-}
-
-func repoPath(p model.ExportableProject, r model.ExportableRepository) string {
-	return p.Key + "/" + r.Slug
-}
-
-// relayout recomputes the rows the filter shows, keeping the cursor in range.
-func (e *exportScreen) relayout() {
-	needle := strings.ToLower(strings.TrimSpace(e.filter.Value()))
-	has := func(s ...string) bool {
-		for _, x := range s {
-			if strings.Contains(strings.ToLower(x), needle) {
-				return true
-			}
-		}
-		return false
-	}
-	e.rows = e.rows[:0]
-	for pi, p := range e.projects {
-		projectHit := needle == "" || has(p.Key, p.Name)
-		var repos []exportRow
-		for ri, r := range p.Repositories {
-			if projectHit || has(repoPath(p, r), r.Name) {
-				repos = append(repos, exportRow{pi, ri})
-			}
-		}
-		if projectHit || len(repos) > 0 {
-			e.rows = append(e.rows, exportRow{pi, -1})
-			e.rows = append(e.rows, repos...)
-		}
-	}
-	e.cursor = max(0, min(e.cursor, len(e.rows)-1))
-}
-
-// projectWhole reports whether every repository of project pi is selected.
-func (e *exportScreen) projectWhole(pi int) bool {
-	p := e.projects[pi]
-	if len(p.Repositories) == 0 {
-		return false
-	}
-	for _, r := range p.Repositories {
-		if !e.selected[repoPath(p, r)] {
-			return false
-		}
-	}
-	return true
-}
-
-func (e *exportScreen) setProject(pi int, on bool) {
-	p := e.projects[pi]
-	for _, r := range p.Repositories {
-		if on {
-			e.selected[repoPath(p, r)] = true
-		} else {
-			delete(e.selected, repoPath(p, r))
-		}
-	}
-}
-
-// request is the selection as Bitbucket's selectors: PRJ/* for a project
-// whose every repository is selected, PRJ/slug for the others.
-func (e *exportScreen) request() model.ExportRequest {
-	var req model.ExportRequest
-	inc := []model.RepositorySelector{}
-	for pi, p := range e.projects {
-		if e.projectWhole(pi) {
-			inc = append(inc, model.RepositorySelector{ProjectKey: p.Key, Slug: "*"})
-			continue
-		}
-		for _, r := range p.Repositories {
-			if e.selected[repoPath(p, r)] {
-				inc = append(inc, model.RepositorySelector{ProjectKey: p.Key, Slug: r.Slug})
-			}
-		}
-	}
-	req.RepositoriesRequest.Includes = inc
-	return req
-}
-
-// reselect asks for the preview of the selection as it now is; an older
-// answer is dropped by its generation.
-func (m *Model) reselect() tea.Cmd {
-	e := m.exportScr()
-	e.previewGen++
-	e.preview, e.previewErr = nil, nil
-	req := e.request()
-	if len(req.RepositoriesRequest.Includes) == 0 {
-		e.previewing = false
-		return nil
-	}
-	e.previewing = true
-	gen, x, ctx := e.previewGen, m.opts.Exporter, m.ctx
-	return func() tea.Msg {
-		p, err := x.PreviewExport(ctx, req)
-		return exportPreviewMsg{gen, p, safeErr(err)}
 	}
 }
 
@@ -261,32 +132,10 @@ func (m *Model) exportKey(msg tea.KeyPressMsg) tea.Cmd {
 	if e.shelfFocus {
 		return m.shelfKey(msg)
 	}
-	switch {
-	case key.Matches(msg, k.ExportFilter):
-		e.filtering = true
-		return e.filter.Focus()
-	case key.Matches(msg, k.ExportSelect, k.ExportProject):
-		if e.cursor >= len(e.rows) {
-			return nil
-		}
-		r := e.rows[e.cursor]
-		p := e.projects[r.project]
-		if r.repo < 0 || key.Matches(msg, k.ExportProject) {
-			e.setProject(r.project, !e.projectWhole(r.project))
-		} else {
-			path := repoPath(p, p.Repositories[r.repo])
-			if e.selected[path] {
-				delete(e.selected, path)
-			} else {
-				e.selected[path] = true
-			}
-		}
-		return m.reselect()
-	case key.Matches(msg, k.ExportStart):
+	if key.Matches(msg, k.ExportStart) {
 		return m.confirmExport()
 	}
-	e.cursor = scroll(msg, k, e.cursor, len(e.rows)-1, m.height/2)
-	return nil
+	return m.selectionKey(&e.selection, m.opts.Exporter, msg)
 }
 
 // shelfRows are the archives pane's lines: each directory, then its files.
@@ -394,39 +243,15 @@ func (m *Model) exportMessage(msg tea.Msg) (tea.Cmd, bool) {
 	e := m.exportScr()
 	switch msg := msg.(type) {
 	case exportableMsg:
-		e.loaded, e.loadErr = true, msg.err
-		if msg.err == nil {
-			e.projects = safeExportable(msg.projects)
-			// A repository gone since is no longer selected.
-			known := map[string]bool{}
-			for _, p := range e.projects {
-				for _, r := range p.Repositories {
-					known[repoPath(p, r)] = true
-				}
-			}
-			changed := false
-			for path := range e.selected {
-				if !known[path] {
-					delete(e.selected, path)
-					changed = true
-				}
-			}
-			e.relayout()
-			if changed {
-				return m.reselect(), true
-			}
+		if msg.sel != &e.selection {
+			return nil, false
 		}
-		return nil, true
+		return m.selectionLoaded(msg, m.opts.Exporter), true
 	case exportPreviewMsg:
-		if msg.gen == e.previewGen {
-			e.previewing = false
-			if msg.err != nil {
-				e.previewErr = msg.err
-			} else {
-				p := safePreview(msg.p)
-				e.preview = &p
-			}
+		if msg.sel != &e.selection {
+			return nil, false
 		}
+		e.previewed(msg)
 		return nil, true
 	case shelvesMsg:
 		e.shelves = msg.listings
@@ -469,36 +294,8 @@ func (m *Model) exportMessage(msg tea.Msg) (tea.Cmd, bool) {
 	return nil, false
 }
 
-func safeExportable(ps []model.ExportableProject) []model.ExportableProject {
-	out := slices.Clone(ps)
-	for i := range out {
-		out[i].Name = termsafe.String(out[i].Name)
-		rs := slices.Clone(out[i].Repositories)
-		for j := range rs {
-			rs[j].Name = termsafe.String(rs[j].Name)
-			rs[j].Origin = termsafe.String(rs[j].Origin)
-		}
-		out[i].Repositories = rs
-	}
-	return out
-}
-
-func safePreview(p model.ExportPreview) model.ExportPreview {
-	p.Directory = termsafe.String(p.Directory)
-	ps := slices.Clone(p.Projects)
-	for i := range ps {
-		ps[i].Name = termsafe.String(ps[i].Name)
-	}
-	p.Projects = ps
-	return p
-}
-
 func (m *Model) exportPrompt(msg tea.Msg) tea.Cmd {
-	e := m.exportScr()
-	return m.filterPrompt(msg, &e.filter, &e.filtering, func(changed bool) {
-		e.cursor = 0
-		e.relayout()
-	})
+	return m.selectionPrompt(&m.exportScr().selection, msg)
 }
 
 // filterPrompt sends a key or a paste to a pane's filter, which narrows
@@ -556,8 +353,7 @@ func (*exportScreen) capturing(m *Model) bool { return m.exportScr().filtering }
 func (*exportScreen) prompt(m *Model, msg tea.Msg) tea.Cmd { return m.exportPrompt(msg) }
 
 func (*exportScreen) wheel(m *Model, msg tea.MouseWheelMsg) tea.Cmd {
-	e := m.exportScr()
-	e.cursor = max(0, min(e.cursor+wheelStep(msg), len(e.rows)-1))
+	m.exportScr().selection.wheel(msg)
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -51,75 +50,9 @@ func (m *Model) exportTitle() string {
 	return title
 }
 
-// exportLines are the selection list's rows, scrolled to keep the cursor
-// in the h rows; the filter prompt takes the first row while used.
+// exportLines are the selection list's rows.
 func (m *Model) exportLines(w, h int) []string {
-	e, t := m.exportScr(), m.theme
-	var lines []string
-	if e.filtering || e.filter.Value() != "" {
-		e.filter.SetWidth(max(w-4, 1))
-		lines = append(lines, e.filter.View())
-		h--
-	}
-	switch {
-	case !e.loaded:
-		return append(lines, t.Dim.Render("Asking the instance for its projects…"))
-	case e.loadErr != nil:
-		if errors.Is(e.loadErr, errNoExporter) {
-			return append(lines, wrapLines([]string{capitalize(e.loadErr.Error()) + "."}, w)...)
-		}
-		return append(lines, wrapLines([]string{t.Bad.Render("✗") + " Could not list the projects: " + e.loadErr.Error()}, w)...)
-	case len(e.projects) == 0:
-		return append(lines, "The instance has no repositories to export: import an archive first.")
-	case len(e.rows) == 0:
-		return append(lines, "No project or repository matches the filter; esc clears it.")
-	}
-	top := max(0, min(e.cursor-h/2, len(e.rows)-h))
-	for i := top; i < len(e.rows) && i < top+h; i++ {
-		lines = append(lines, m.exportRow(e.rows[i], i == e.cursor, w))
-	}
-	return lines
-}
-
-func (m *Model) exportRow(r exportRow, cursor bool, w int) string {
-	e, t := m.exportScr(), m.theme
-	p := e.projects[r.project]
-	mark := "  "
-	if cursor {
-		mark = "▸ "
-	}
-	var row string
-	if r.repo < 0 {
-		box := "[ ]"
-		n := 0
-		for _, rp := range p.Repositories {
-			if e.selected[repoPath(p, rp)] {
-				n++
-			}
-		}
-		switch {
-		case e.projectWhole(r.project):
-			box = "[x]"
-		case n > 0:
-			box = "[-]"
-		}
-		row = mark + box + " " + p.Key + "  " + p.Name + t.Dim.Render(" · "+model.Plural(len(p.Repositories), "repository", "repositories"))
-	} else {
-		rp := p.Repositories[r.repo]
-		box := "[ ]"
-		if e.selected[repoPath(p, rp)] {
-			box = "[x]"
-		}
-		extra := " · " + model.Plural(rp.PullRequests, "pull request", "pull requests")
-		if rp.Origin != "" {
-			extra += " · fork of " + rp.Origin
-		}
-		row = mark + "    " + box + " " + rp.Slug + t.Dim.Render(extra)
-	}
-	if cursor {
-		return t.Selected.Render(fit(row, w))
-	}
-	return row
+	return m.selectionLines(&m.exportScr().selection, errNoExporter, w, h)
 }
 
 // exportPreviewLines is the backend's preview of the selection, or why
