@@ -62,6 +62,11 @@ func runConsole(cmd *cobra.Command, g *globalFlags, f *Factory) error {
 		opts.Verifier = v
 	}
 	consoleExport(&opts, b, dir)
+	if !opts.Plain {
+		mg := consoleMigrator(g, b, dir)
+		defer mg.Close()
+		opts.Migrator = mg
+	}
 	res, err := ui.Run(ctx, opts)
 	if res.Job.ID == 0 || res.Detached {
 		return err

@@ -57,6 +57,9 @@ type Options struct {
 	// Shelves are the export and import directories the Export screen
 	// lists and removes old archives from; nil with a remote backend.
 	Shelves []ArchiveShelf
+	// Migrator starts, follows, cancels and resumes migrations from the
+	// Migrate screen (t in the picker); nil leaves the screen empty.
+	Migrator model.Migrator
 
 	// NoNotify turns off the bell and the desktop notification (OSC 9 and
 	// OSC 777) sent when a watched import ends.

@@ -9,12 +9,14 @@ type keyMap struct {
 
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 
-	Filter, Start, Checksum, Compare, Queue key.Binding // picker
-	Cancel, Picker, Watch                   key.Binding // job view
-	History, Open                           key.Binding // the jobs list
-	Verify, Remainder                       key.Binding // a finished job; the Verify pane
-	Export, ExportProject, Remove           key.Binding // the Export screen
-	ExportSelect, ExportStart, ExportFilter key.Binding
+	Filter, Start, Checksum, Compare, Queue   key.Binding // picker
+	Cancel, Picker, Watch                     key.Binding // job view
+	History, Open                             key.Binding // the jobs list
+	Verify, Remainder                         key.Binding // a finished job; the Verify pane
+	Export, ExportProject, Remove             key.Binding // the Export screen
+	ExportSelect, ExportStart, ExportFilter   key.Binding
+	Migrate, MigrateEnds, MigrateStart        key.Binding // the Migrate screen
+	MigrateOpen, MigrateCancel, MigrateResume key.Binding
 
 	Accept, Dismiss key.Binding // inside a prompt
 }
@@ -62,6 +64,13 @@ func newKeyMap() keyMap {
 		ExportStart:   b([]string{"enter"}, "enter", "preview and export"),
 		ExportFilter:  b([]string{"/"}, "/", "filter"),
 
+		Migrate:       b([]string{"t"}, "t", "migrate"),
+		MigrateEnds:   b([]string{"d"}, "d", "other direction"),
+		MigrateStart:  b([]string{"enter"}, "enter", "confirm and migrate"),
+		MigrateOpen:   b([]string{"enter"}, "enter", "open migration"),
+		MigrateCancel: b([]string{"c"}, "c", "cancel migration"),
+		MigrateResume: b([]string{"r"}, "r", "resume migration"),
+
 		Accept:  b([]string{"enter"}, "enter", "apply"),
 		Dismiss: b([]string{"esc"}, "esc", "cancel"),
 	}
@@ -88,7 +97,7 @@ func (k keyMap) moves() []key.Binding {
 }
 
 func (k keyMap) pickerHelp(jobRunning bool) bindings {
-	actions := []key.Binding{k.Start, k.Queue, k.Filter, k.Checksum, k.Compare, k.History, k.Export, k.Back}
+	actions := []key.Binding{k.Start, k.Queue, k.Filter, k.Checksum, k.Compare, k.History, k.Export, k.Migrate, k.Back}
 	short := []key.Binding{k.Start, k.Filter, k.Checksum, k.History, k.Tab}
 	if jobRunning {
 		actions = append(actions, k.Watch)

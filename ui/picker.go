@@ -496,6 +496,8 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.openHistory()
 	case key.Matches(msg, k.Export):
 		return m.openExport()
+	case key.Matches(msg, k.Migrate):
+		return m.openMigrate()
 	case key.Matches(msg, k.Back):
 		switch {
 		case p.stopSum != nil:

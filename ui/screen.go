@@ -19,6 +19,7 @@ const (
 	onJob
 	onVerify
 	onExport
+	onMigrate
 )
 
 // screen is one screen of the console. Its state lives in the model (the
@@ -53,11 +54,12 @@ type screen interface {
 // file with its type and one line here.
 func newScreens() []screen {
 	return []screen{
-		onPicker: pickerScreen{},
-		onJobs:   jobsScreen{},
-		onJob:    jobScreen{},
-		onVerify: verifyScreen{},
-		onExport: newExportScreen(),
+		onPicker:  pickerScreen{},
+		onJobs:    jobsScreen{},
+		onJob:     jobScreen{},
+		onVerify:  verifyScreen{},
+		onExport:  newExportScreen(),
+		onMigrate: newMigrateScreen(),
 	}
 }
 
