@@ -7,8 +7,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"bbimport/model"
 )
@@ -355,4 +357,33 @@ func TestMigrateNeedsAMigrator(t *testing.T) {
 	h.init()
 	h.press("t", "enter")
 	h.requireScreen("this console has no migrations to offer")
+}
+
+// Through the real event loop: the view's own reads (every half second)
+// bring each step on screen as the runner records it.
+func TestFlowMigrate(t *testing.T) {
+	b, a := newFakeBackend(), newFakeArchives()
+	f := &fakeMigrator{ends: []model.MigrationEnd{urlEnd, homeEnd}, x: newFakeExporter(b)}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	m := newModel(ctx, Options{Backend: b, Archives: a, Migrator: f, Now: func() time.Time { return t0 }, NoColor: true})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	waitScreen(t, tm, "acme-bitbucket")
+	tm.Type("t")
+	waitScreen(t, tm, "[ ] PRJ")
+	tm.Type("a")
+	waitScreen(t, tm, "3 selected")
+	tm.Send(keyPress("enter"))
+	waitScreen(t, tm, "Start the migration?")
+	tm.Type("y")
+	waitScreen(t, tm, "running: preview")
+	f.set(migrationAt(f, model.MigrationCarry, model.MigrationRunning))
+	waitScreen(t, tm, "3.0 MiB/s")
+	f.set(migrationAt(f, model.MigrationDone, model.MigrationComplete))
+	waitScreen(t, tm, "Everything in the archive is on the target.")
+	tm.Type("q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	if len(f.started) != 1 {
+		t.Fatalf("started %v", f.started)
+	}
 }
