@@ -55,19 +55,9 @@ func (m *Model) exportLines(w, h int) []string {
 	return m.selectionLines(&m.exportScr().selection, errNoExporter, w, h)
 }
 
-// exportPreviewLines is the backend's preview of the selection, or why
-// there is none.
+// exportPreviewLines is the backend's preview of the selection.
 func (m *Model) exportPreviewLines(w int) []string {
-	e, t := m.exportScr(), m.theme
-	switch {
-	case len(e.selected) == 0:
-		return []string{t.Dim.Render("Select repositories (space) or whole projects (a): their preview shows here.")}
-	case e.previewErr != nil:
-		return wrapLines([]string{t.Bad.Render("✗") + " " + e.previewErr.Error()}, w)
-	case e.preview == nil:
-		return []string{t.Dim.Render("Working out what the selection exports…")}
-	}
-	return m.exportPreviewData(*e.preview, w)
+	return m.selectionPreviewLines(&m.exportScr().selection, w)
 }
 
 // exportPreviewData says what an export writes and whether it fits, for the

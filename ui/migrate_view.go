@@ -21,9 +21,18 @@ func (m *Model) migrateView(w, h int) string {
 	endsH := min(len(ends), 4) + 2
 	listH := min(max(len(g.list), 1)+2, max(h/3, 5))
 	selH := h - endsH - listH
+	selW := w
+	if w >= 120 {
+		// The export's preview beside the selection.
+		selW = w / 2
+	}
+	sel := box(m.theme, m.migrateSelTitle(), m.selectionLines(&g.sel, m.noSource(), selW-2, selH-2), selW, selH, !g.listFocus)
+	if selW < w {
+		sel = sideBySide(sel, box(m.theme, "Preview", m.selectionPreviewLines(&g.sel, w-selW-2), w-selW, selH, false))
+	}
 	return strings.Join([]string{
 		box(m.theme, "Migrate · from the source to the target", ends, w, endsH, false),
-		box(m.theme, m.migrateSelTitle(), m.selectionLines(&g.sel, m.noSource(), w-2, selH-2), w, selH, !g.listFocus),
+		sel,
 		box(m.theme, m.migrationsTitle(), m.migrationsLines(w-2, listH-2), w, listH, g.listFocus),
 	}, "\n")
 }

@@ -349,3 +349,18 @@ func (m *Model) selectionRow(e *selection, r exportRow, cursor bool, w int) stri
 	}
 	return row
 }
+
+// selectionPreviewLines is the backend's preview of the selection, or why
+// there is none.
+func (m *Model) selectionPreviewLines(e *selection, w int) []string {
+	t := m.theme
+	switch {
+	case len(e.selected) == 0:
+		return []string{t.Dim.Render("Select repositories (space) or whole projects (a): their preview shows here.")}
+	case e.previewErr != nil:
+		return wrapLines([]string{t.Bad.Render("✗") + " " + e.previewErr.Error()}, w)
+	case e.preview == nil:
+		return []string{t.Dim.Render("Working out what the selection exports…")}
+	}
+	return m.exportPreviewData(*e.preview, w)
+}
