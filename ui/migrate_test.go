@@ -315,9 +315,11 @@ func TestMigrateCancelAndResume(t *testing.T) {
 		t.Fatalf("canceled %v", f.canceled)
 	}
 	h.requireScreen("is being canceled")
-	f.set(migrationAt(f, model.MigrationImport, model.MigrationCanceled))
+	canceled := migrationAt(f, model.MigrationImport, model.MigrationCanceled)
+	canceled.Import.State = model.StateCanceled
+	f.set(canceled)
 	h.fire()
-	h.requireScreen("■ import", "Canceled at import. r resumes it from there, following the job it started.")
+	h.requireScreen("■ import     job 7 CANCELED", "Canceled at import. r resumes it from there; the job it started is followed")
 	h.press("r")
 	if !slices.Equal(f.resumed, []string{"20261207-161138-a1b2c3"}) {
 		t.Fatalf("resumed %v", f.resumed)

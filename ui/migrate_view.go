@@ -257,11 +257,14 @@ func (m *Model) previewDetail(s *model.MigrationStatus) string {
 // jobDetail is an export's or an import's row: its job, and while it runs
 // its percentage as the job's end last answered.
 func (m *Model) jobDetail(id int64, j *model.Job, doing, archive string, w int) string {
-	switch {
-	case id == 0:
+	if id == 0 {
 		return "starting"
-	case j == nil || j.State.Finished():
+	}
+	if j == nil || j.State.Finished() {
 		s := fmt.Sprintf("job %d", id)
+		if j != nil {
+			s += " " + string(j.State)
+		}
 		if archive != "" {
 			s += " · " + archive
 		}
@@ -269,6 +272,9 @@ func (m *Model) jobDetail(id int64, j *model.Job, doing, archive string, w int) 
 	}
 	pct := j.Progress.Percentage
 	s := bar(m.theme, float64(pct)/100, min(20, w/5)) + fmt.Sprintf(" %3d%% · job %d", pct, id)
+	if j.State != model.StateRunning {
+		s += " " + string(j.State)
+	}
 	if j.Progress.Message != "" {
 		s += " · " + j.Progress.Message
 	}
@@ -282,8 +288,11 @@ func (m *Model) carryDetail(s *model.MigrationStatus, mark stepMark, w int) stri
 		return "starting: into the target's import directory"
 	case mark == stepHasDone || c.Path != "":
 		d := humanize.IBytes(uint64(c.Total)) + " into the target's import directory"
-		if c.Attempts > 1 {
+		switch {
+		case c.Attempts > 1 && c.Sent > 0:
 			d += fmt.Sprintf(" (%s sent in %d attempts)", humanize.IBytes(uint64(c.Sent)), c.Attempts)
+		case c.Attempts > 1:
+			d += fmt.Sprintf(" (%d attempts)", c.Attempts)
 		}
 		return d
 	}
@@ -351,7 +360,7 @@ func resumeNote(step string) string {
 	case model.MigrationCarry:
 		return ", at the byte where the carry stopped."
 	case model.MigrationExport, model.MigrationImport:
-		return ", following the job it started."
+		return "; the job it started is followed, not started again."
 	}
 	return "."
 }
