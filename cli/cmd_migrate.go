@@ -194,8 +194,8 @@ func checkEnds(from, to migrationEnd) error {
 
 // credentialsEnv resolves each URL end's credentials as --url does, and
 // hands them to the runner in its environment. known are credentials
-// already resolved for a URL (the console's own --url); prompt is nil
-// where nobody can be asked.
+// already resolved for a URL (the console's own --url), used for the end
+// of that URL and user; prompt is nil where nobody can be asked.
 func credentialsEnv(g *globalFlags, m *migration, prompt promptFunc, known map[string]remoteCreds) ([]string, error) {
 	var env []string
 	for _, e := range []struct {
@@ -220,7 +220,7 @@ func credentialsEnv(g *globalFlags, m *migration, prompt promptFunc, known map[s
 			return os.Getenv(k)
 		}
 		creds, ok := known[e.end.URL]
-		if !ok {
+		if !ok || creds.user != e.end.User {
 			if creds, err = remoteCredentials(host, e.end.User, g.token, getenv, netrcPath(), prompt); err != nil {
 				return nil, fmt.Errorf("the %s end: %w", strings.ToLower(e.which), err)
 			}
