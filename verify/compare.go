@@ -37,15 +37,41 @@ func missingResult(r *expectedRepo) repoResult {
 
 // compareAt compares r with the repository c on the target.
 func (v *Verifier) compareAt(ctx context.Context, r *expectedRepo, c candidate) (repoResult, error) {
-	key, slug := c.repo.Project.Key, c.repo.Slug
-	res := repoResult{repo: model.VerifiedRepository{Repository: r.name(), Target: c.name(), Job: c.job}}
-	diff := func(kind, status, item, field, expected, found string) {
-		res.diffs = append(res.diffs, model.VerifyDifference{Kind: kind, Status: status, HierarchyID: r.hierarchy,
-			Repository: r.name(), Target: c.name(), Item: item, Field: field, Expected: expected, Found: found})
+	cm := &comparison{r: r, c: c,
+		res: repoResult{repo: model.VerifiedRepository{Repository: r.name(), Target: c.name(), Job: c.job}}}
+	if err := v.compareRefs(ctx, cm); err != nil {
+		return cm.res, err
 	}
+	if err := v.comparePullRequests(ctx, cm); err != nil {
+		return cm.res, err
+	}
+	res := cm.res
+	res.repo.Status = model.VerifyPresent
+	if len(res.diffs) > 0 {
+		res.repo.Status = model.VerifyDiffers
+	}
+	return res, nil
+}
 
-	// Refs: extra refs on the target are no difference.
-	refs := &res.repo.Refs
+// comparison is r compared with the repository c on the target: what
+// compareAt has found so far.
+type comparison struct {
+	r   *expectedRepo
+	c   candidate
+	res repoResult
+}
+
+func (cm *comparison) diff(kind, status, item, field, expected, found string) {
+	cm.res.diffs = append(cm.res.diffs, model.VerifyDifference{Kind: kind, Status: status, HierarchyID: cm.r.hierarchy,
+		Repository: cm.r.name(), Target: cm.c.name(), Item: item, Field: field, Expected: expected, Found: found})
+}
+
+// compareRefs compares the archive's refs with the target's: extra refs
+// on the target are no difference.
+func (v *Verifier) compareRefs(ctx context.Context, cm *comparison) error {
+	r, c := cm.r, cm.c
+	key, slug := c.repo.Project.Key, c.repo.Slug
+	refs := &cm.res.repo.Refs
 	refs.Expected = len(r.refs)
 	seen := map[string]bool{}
 	visitRef := func(b model.RestBranchOrTag) error {
@@ -60,14 +86,14 @@ func (v *Verifier) compareAt(ctx context.Context, r *expectedRepo, c candidate) 
 			refs.Present++
 		} else {
 			refs.Differing++
-			diff(model.VerifyRef, model.VerifyDiffers, b.ID, "commit", obj, b.LatestCommit)
+			cm.diff(model.VerifyRef, model.VerifyDiffers, b.ID, "commit", obj, b.LatestCommit)
 		}
 		return nil
 	}
 	if all, ok := v.cfg.Reader.(refsReader); ok {
 		list, err := all.RefsAt(ctx, key, slug)
 		if err != nil {
-			return res, fmt.Errorf("read the refs of %s: %w", c.name(), err)
+			return fmt.Errorf("read the refs of %s: %w", c.name(), err)
 		}
 		for _, b := range list {
 			_ = visitRef(b)
@@ -83,19 +109,25 @@ func (v *Verifier) compareAt(ctx context.Context, r *expectedRepo, c candidate) 
 				return list(ctx, key, slug, model.RefQuery{}, start, wire.MaxLimit)
 			}, visitRef)
 			if err != nil {
-				return res, fmt.Errorf("read the refs of %s: %w", c.name(), err)
+				return fmt.Errorf("read the refs of %s: %w", c.name(), err)
 			}
 		}
 	}
 	for name, obj := range r.refs {
 		if !seen[name] {
 			refs.Missing++
-			diff(model.VerifyRef, model.VerifyMissing, name, "", obj, "")
+			cm.diff(model.VerifyRef, model.VerifyMissing, name, "", obj, "")
 		}
 	}
+	return nil
+}
 
-	// Pull requests by id; extra ones on the target are no difference.
-	prs := &res.repo.PullRequests
+// comparePullRequests compares the archive's pull requests with the
+// target's by id: extra ones on the target are no difference.
+func (v *Verifier) comparePullRequests(ctx context.Context, cm *comparison) error {
+	r, c := cm.r, cm.c
+	key, slug := c.repo.Project.Key, c.repo.Slug
+	prs := &cm.res.repo.PullRequests
 	prs.Expected = len(r.prs)
 	found := map[int64]bool{}
 	_, err := wire.Each(ctx, 0, func(ctx context.Context, start int) (model.Page[model.RestPullRequest], error) {
@@ -107,21 +139,21 @@ func (v *Verifier) compareAt(ctx context.Context, r *expectedRepo, c candidate) 
 		}
 		found[pr.ID] = true
 		item := "#" + strconv.FormatInt(pr.ID, 10)
-		n := len(res.diffs)
+		n := len(cm.res.diffs)
 		if pr.State != want.state {
-			diff(model.VerifyPullRequest, model.VerifyDiffers, item, "state", want.state, pr.State)
+			cm.diff(model.VerifyPullRequest, model.VerifyDiffers, item, "state", want.state, pr.State)
 		}
 		if pr.Title != want.title {
-			diff(model.VerifyPullRequest, model.VerifyDiffers, item, "title", want.title, pr.Title)
+			cm.diff(model.VerifyPullRequest, model.VerifyDiffers, item, "title", want.title, pr.Title)
 		}
 		comments, err := v.comments(ctx, key, slug, pr)
 		if err != nil {
 			return err
 		}
 		if comments != want.comments {
-			diff(model.VerifyPullRequest, model.VerifyDiffers, item, "comments", strconv.Itoa(want.comments), strconv.Itoa(comments))
+			cm.diff(model.VerifyPullRequest, model.VerifyDiffers, item, "comments", strconv.Itoa(want.comments), strconv.Itoa(comments))
 		}
-		if len(res.diffs) > n {
+		if len(cm.res.diffs) > n {
 			prs.Differing++
 		} else {
 			prs.Present++
@@ -129,19 +161,15 @@ func (v *Verifier) compareAt(ctx context.Context, r *expectedRepo, c candidate) 
 		return nil
 	})
 	if err != nil {
-		return res, fmt.Errorf("read the pull requests of %s: %w", c.name(), err)
+		return fmt.Errorf("read the pull requests of %s: %w", c.name(), err)
 	}
 	for id := range r.prs {
 		if !found[id] {
 			prs.Missing++
-			diff(model.VerifyPullRequest, model.VerifyMissing, "#"+strconv.FormatInt(id, 10), "", "", "")
+			cm.diff(model.VerifyPullRequest, model.VerifyMissing, "#"+strconv.FormatInt(id, 10), "", "", "")
 		}
 	}
-	res.repo.Status = model.VerifyPresent
-	if len(res.diffs) > 0 {
-		res.repo.Status = model.VerifyDiffers
-	}
-	return res, nil
+	return nil
 }
 
 // comments is a pull request's comment count: the server's, when it sends
