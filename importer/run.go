@@ -200,18 +200,23 @@ func (im *importRun) member(m *archive.Member) error {
 	switch m.Kind {
 	case archive.KindInstanceDetails:
 		return im.instanceDetails(m.Instance)
-	case archive.KindProject:
-		// A fork in a personal project brings that project in mid-hierarchy.
-		if !im.finishHierarchy {
-			if err := im.checkpoint(checkpointRepository, "project "+m.Project.Key); err != nil {
-				return err
-			}
-		}
-		return im.project(m.Project)
-	case archive.KindProjectPermissions:
-		if p := im.projects[m.IDs.Project]; p != nil {
-			return im.permissions(m.Permissions, onProject, p.id, p.key)
-		}
+	case archive.KindHierarchyBegin, archive.KindProject, archive.KindRepository, archive.KindHierarchyEnd:
+		return im.hierarchyMember(m)
+	case archive.KindProjectPermissions, archive.KindRepositoryPermissions, archive.KindLFSSettings:
+		return im.settingsMember(m)
+	case archive.KindGitMetadata, archive.KindGitHooks, archive.KindGitObjects:
+		return im.gitData(m)
+	case archive.KindPullRequestMetadata, archive.KindPullRequestActivities, archive.KindPullRequestCaches:
+		return im.pullRequestMember(m)
+	}
+	return nil
+}
+
+// hierarchyMember applies a member of a fork hierarchy's frame: its begin
+// and end markers, and the projects and repositories between them, each
+// a checkpoint where a cancel stops the import.
+func (im *importRun) hierarchyMember(m *archive.Member) error {
+	switch m.Kind {
 	case archive.KindHierarchyBegin:
 		if im.finishHierarchy {
 			return &canceledAt{checkpoint: checkpointHierarchy, notDone: "fork hierarchy " + m.IDs.Hierarchy}
@@ -220,6 +225,14 @@ func (im *importRun) member(m *archive.Member) error {
 			return err
 		}
 		im.hierarchy = &hierarchyProgress{id: m.IDs.Hierarchy, started: time.Now(), errors: im.errorCount}
+	case archive.KindProject:
+		// A fork in a personal project brings that project in mid-hierarchy.
+		if !im.finishHierarchy {
+			if err := im.checkpoint(checkpointRepository, "project "+m.Project.Key); err != nil {
+				return err
+			}
+		}
+		return im.project(m.Project)
 	case archive.KindRepository:
 		im.closePullRequests()
 		if !im.finishHierarchy {
@@ -228,16 +241,37 @@ func (im *importRun) member(m *archive.Member) error {
 			}
 		}
 		return im.repository(m.Repository)
+	case archive.KindHierarchyEnd:
+		return im.hierarchyEnd()
+	}
+	return nil
+}
+
+// settingsMember applies the permissions of a project or repository, or a
+// repository's LFS setting, to the one imported; a repository that failed
+// takes none.
+func (im *importRun) settingsMember(m *archive.Member) error {
+	switch m.Kind {
+	case archive.KindProjectPermissions:
+		if p := im.projects[m.IDs.Project]; p != nil {
+			return im.permissions(m.Permissions, onProject, p.id, p.key)
+		}
 	case archive.KindRepositoryPermissions:
 		if r := im.repos[m.IDs.Repository]; r != nil && !r.failed {
 			return im.permissions(m.Permissions, onRepository, r.id, r.subject)
 		}
-	case archive.KindGitMetadata, archive.KindGitHooks, archive.KindGitObjects:
-		return im.gitData(m)
 	case archive.KindLFSSettings:
 		if r := im.repos[m.IDs.Repository]; r != nil && !r.failed && m.LFS != nil {
 			return im.st.setLFS(r.id, m.LFS.Enabled)
 		}
+	}
+	return nil
+}
+
+// pullRequestMember applies a pull request's metadata, then its
+// activities and caches, which belong to the pull request just read.
+func (im *importRun) pullRequestMember(m *archive.Member) error {
+	switch m.Kind {
 	case archive.KindPullRequestMetadata:
 		return im.pullRequest(m)
 	case archive.KindPullRequestActivities:
@@ -248,8 +282,6 @@ func (im *importRun) member(m *archive.Member) error {
 		if im.pr != nil && im.pr.scoped == m.IDs.PullRequest && m.Ancestor != nil {
 			return im.pullRequestCaches(m.Ancestor)
 		}
-	case archive.KindHierarchyEnd:
-		return im.hierarchyEnd()
 	}
 	return nil
 }

@@ -160,6 +160,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
+// update applies one message: the terminal's and the console's own here,
+// the watched job's in jobMessage, then the answers of dialogs and the
+// screens'.
 func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -209,36 +212,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case stopNowMsg:
 		m.stopNowSent(msg)
 		return nil
-	case startedMsg:
-		var running *model.RunningImport
-		if errors.As(msg.err, &running) {
-			m.notice = ""
-			m.queueRunning = false
-			m.whoRuns(msg.file, running)
-			return nil
-		}
-		cmd := m.started(msg)
-		// The in-process importer records the notes as the job's first
-		// messages; Bitbucket cannot, so the console keeps them in its log.
-		if msg.err == nil && m.job != nil && m.identity.Remote {
-			for _, note := range msg.notes {
-				cmd = tea.Batch(cmd, m.recordWarning(note))
-			}
-		}
+	}
+	if cmd, ok := m.jobMessage(msg); ok {
 		return cmd
-	case cancelSentMsg:
-		if m.quitAfter != nil {
-			return m.quitCanceled(msg)
-		}
-		m.cancelSent(msg)
-		return nil
-	case pollMsg:
-		return m.polled(msg)
-	case pollDueMsg:
-		if m.job != nil && msg.gen == m.job.gen {
-			return m.poll()
-		}
-		return nil
 	}
 	if cmd, ok := m.rootAnswer(msg); ok {
 		return cmd
@@ -252,6 +228,44 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.job.updateLog(msg)
 	}
 	return nil
+}
+
+// jobMessage applies the messages of the watched job's life: its start,
+// its polls and a cancel's answer.
+func (m *Model) jobMessage(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case startedMsg:
+		var running *model.RunningImport
+		if errors.As(msg.err, &running) {
+			m.notice = ""
+			m.queueRunning = false
+			m.whoRuns(msg.file, running)
+			return nil, true
+		}
+		cmd := m.started(msg)
+		// The in-process importer records the notes as the job's first
+		// messages; Bitbucket cannot, so the console keeps them in its log.
+		if msg.err == nil && m.job != nil && m.identity.Remote {
+			for _, note := range msg.notes {
+				cmd = tea.Batch(cmd, m.recordWarning(note))
+			}
+		}
+		return cmd, true
+	case cancelSentMsg:
+		if m.quitAfter != nil {
+			return m.quitCanceled(msg), true
+		}
+		m.cancelSent(msg)
+		return nil, true
+	case pollMsg:
+		return m.polled(msg), true
+	case pollDueMsg:
+		if m.job != nil && msg.gen == m.job.gen {
+			return m.poll(), true
+		}
+		return nil, true
+	}
+	return nil, false
 }
 
 // recordWarning adds a WARN line of the console's own to the watched job's
