@@ -66,6 +66,10 @@ type Instance struct {
 	exports  map[int64]*jobRun // exports running in this process (no runner)
 	shutdown bool              // Shutdown or Close called: refuse new imports
 	closed   bool
+	// goroutines are the imports run in this process (no runner), each
+	// with the start of the next queued archive after it: Close waits
+	// for them.
+	goroutines sync.WaitGroup
 
 	pages pageCache // where the lists' next pages begin (queryPage)
 
@@ -271,6 +275,7 @@ func (in *Instance) Close() error {
 			<-r.done
 		}
 	}
+	in.goroutines.Wait()
 	return in.db.Close()
 }
 

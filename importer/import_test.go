@@ -347,6 +347,9 @@ func TestMain(m *testing.M) {
 	if home := os.Getenv(childHomeEnv); home != "" {
 		os.Exit(runChild(home))
 	}
+	if home := os.Getenv(runnerHomeEnv); home != "" {
+		os.Exit(runAsRunner(home))
+	}
 	code := m.Run()
 	for _, p := range archiveCache {
 		os.RemoveAll(filepath.Dir(p))

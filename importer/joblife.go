@@ -141,6 +141,45 @@ func nowMillis() int64 { return time.Now().UnixMilli() }
 // the archive's check and the runner's start happen outside it, so that
 // Job, KnownJobs and Cancel are answered meanwhile.
 func (in *Instance) Start(ctx context.Context, archivePath string, notes ...string) (model.Job, error) {
+	return in.start(ctx, func(context.Context) (*startable, error) {
+		f, name, size, err := in.ready(archivePath)
+		if err != nil {
+			return nil, err
+		}
+		return &startable{file: f, name: name, size: size, notes: notes}, nil
+	})
+}
+
+// startable is an archive that passed a start's rules, open, about to
+// become a job.
+type startable struct {
+	file  *os.File
+	name  string // relative to the import directory
+	size  int64
+	notes []string
+	// queued is the queue entry it comes from, which the new job replaces;
+	// 0 for a start of its own.
+	queued int64
+}
+
+// ready applies a start's rules to the archive p names (archive.OpenToImport,
+// then the disk) and returns it open, with its name and size.
+func (in *Instance) ready(p string) (*os.File, string, int64, error) {
+	f, name, size, err := in.openArchive(p)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	if err := in.checkDisk(size); err != nil {
+		f.Close()
+		return nil, "", 0, err
+	}
+	return f, name, size, nil
+}
+
+// start reserves the start and takes the import lock, then asks pick for
+// the archive to start (nil: nothing to start), records the job and hands
+// the archive and the lock to its runner, or to a goroutine.
+func (in *Instance) start(ctx context.Context, pick func(context.Context) (*startable, error)) (model.Job, error) {
 	if in.readOnly {
 		return model.Job{}, fmt.Errorf("instance home %s is read-only for this user: start imports as a user who can write it", in.home)
 	}
@@ -161,20 +200,21 @@ func (in *Instance) Start(ctx context.Context, archivePath string, notes ...stri
 			lock.Close()
 		}
 	}()
-	f, name, size, err := in.openArchive(archivePath)
-	if err != nil {
+	s, err := pick(ctx)
+	if err != nil || s == nil {
 		return model.Job{}, err
 	}
+	f := s.file
 	defer func() {
 		if !handedOver {
 			f.Close()
 		}
 	}()
-	job, err := in.beginJob(ctx, name, size)
+	job, err := in.beginJob(ctx, s.name, s.size, s.queued)
 	if err != nil {
 		return model.Job{}, err
 	}
-	if err := recordNotes(ctx, in.db, job.ID, notes); err != nil {
+	if err := recordNotes(ctx, in.db, job.ID, s.notes); err != nil {
 		return model.Job{}, err
 	}
 	if in.runner != nil {
@@ -192,11 +232,17 @@ func (in *Instance) Start(ctx context.Context, archivePath string, notes ...stri
 		return rows[0].Job, nil
 	}
 	handedOver = true
-	run := newRun(job, f, size, lock)
+	run := newRun(job, f, s.size, lock)
 	in.mu.Lock()
 	in.running = run
 	in.mu.Unlock()
-	go in.runJob(run)
+	in.goroutines.Add(1)
+	go func() {
+		defer in.goroutines.Done()
+		in.runJob(run)
+		// As a runner does (RunJob), unless this instance is closing.
+		_, _ = in.startQueued(context.Background())
+	}()
 	return job, nil
 }
 
@@ -258,11 +304,9 @@ func (in *Instance) takeImportLock(ctx context.Context) (*os.File, error) {
 	}
 }
 
-// beginJob checks the disk and records the new job.
-func (in *Instance) beginJob(ctx context.Context, name string, size int64) (model.Job, error) {
-	if err := in.checkDisk(size); err != nil {
-		return model.Job{}, err
-	}
+// beginJob records the new job; queued, when not 0, is the queue entry
+// it replaces, taken off the queue in the same transaction.
+func (in *Instance) beginJob(ctx context.Context, name string, size int64, queued int64) (model.Job, error) {
 	now := nowMillis()
 	var initiator *model.User
 	var initiatorJSON sql.NullString
@@ -274,11 +318,15 @@ func (in *Instance) beginJob(ctx context.Context, name string, size int64) (mode
 	// A goroutine runs the job in this process; a runner records its own
 	// pid once it has taken the job over.
 	var pid sql.NullInt64
-	var logPath sql.NullString
 	if in.runner == nil {
 		pid = sql.NullInt64{Int64: int64(os.Getpid()), Valid: true}
 	}
-	res, err := in.db.ExecContext(ctx, `INSERT INTO jobs(state, archive_path, progress_message, start_date, updated_date, initiator,
+	tx, err := in.db.BeginTx(ctx, nil)
+	if err != nil {
+		return model.Job{}, fmt.Errorf("record the new job: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // after Commit it does nothing
+	res, err := tx.ExecContext(ctx, `INSERT INTO jobs(state, archive_path, progress_message, start_date, updated_date, initiator,
 		imported_projects, imported_repositories, imported_pull_requests, runner_pid, starter_pid, runner_command, heartbeat, archive_size)
 		VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?, ?, ?, ?)`,
 		model.StateInitialising, name, "Reading "+name, now, now, initiatorJSON, pid, os.Getpid(), commandLine(), now, size)
@@ -287,10 +335,17 @@ func (in *Instance) beginJob(ctx context.Context, name string, size int64) (mode
 	}
 	id, _ := res.LastInsertId()
 	if in.runner != nil {
-		logPath = sql.NullString{String: in.jobLog(id), Valid: true}
-		if _, err := in.db.ExecContext(ctx, `UPDATE jobs SET runner_log = ? WHERE id = ?`, logPath, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET runner_log = ? WHERE id = ?`, in.jobLog(id), id); err != nil {
 			return model.Job{}, fmt.Errorf("record the new job: %w", err)
 		}
+	}
+	if queued != 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM queue WHERE id = ?`, queued); err != nil {
+			return model.Job{}, fmt.Errorf("take the started archive off the queue: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return model.Job{}, fmt.Errorf("record the new job: %w", err)
 	}
 	return model.Job{ID: id, State: model.StateInitialising, Type: model.JobTypeImport,
 		Progress: model.Progress{Message: "Reading " + name}, StartDate: now, UpdatedDate: now, NodeID: in.nodeID, Initiator: initiator,
@@ -469,7 +524,6 @@ func RunJob(ctx context.Context, opts Options, id int64) error {
 		unix.CloseOnExec(fd)
 	}
 	lock := os.NewFile(runnerLockFD, "import.lock")
-	opts.Runner = nil
 	stopProfile, err := startCPUProfile(os.Getenv(cpuProfileEnv))
 	if err != nil {
 		return fmt.Errorf("job %d: %w", id, err)
@@ -521,6 +575,16 @@ func RunJob(ctx context.Context, opts Options, id int64) error {
 		}
 	}()
 	in.runJob(run)
+	// Its last act: the next queued archive, in a runner of its own, so
+	// that a queue goes on with no console open. A runner stopped by a
+	// signal (the machine going down) starts no more.
+	if ctx.Err() == nil {
+		if next, err := in.startQueued(context.Background()); err != nil {
+			fmt.Printf("job %d: the next queued archive did not start: %v\n", id, err)
+		} else if next.ID != 0 {
+			fmt.Printf("job %d: started job %d, the next queued archive (%s)\n", id, next.ID, next.Archive)
+		}
+	}
 	// Into the job's log: the database could not take the end.
 	return run.unrecorded
 }

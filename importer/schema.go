@@ -254,6 +254,19 @@ ALTER TABLE jobs ADD COLUMN starter_pid INTEGER;
 ALTER TABLE jobs ADD COLUMN archive_size INTEGER;
 ALTER TABLE jobs ADD COLUMN archive_sha256 TEXT;
 `,
+	// The home's queue (importer/queue.go): archives waiting for their
+	// import, first id first; an entry leaves it as its job is recorded.
+	// One whose start was refused when its turn came stays, dropped, with
+	// the refusal, until the admin takes it off.
+	`
+CREATE TABLE queue (
+	id             INTEGER PRIMARY KEY AUTOINCREMENT,
+	archive_path   TEXT NOT NULL, -- relative to the import directory
+	queued_date    INTEGER NOT NULL,
+	dropped_reason TEXT,
+	dropped_date   INTEGER
+);
+`,
 }
 
 // maxOpenConns bounds the database connections: the import's writer and
