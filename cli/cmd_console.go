@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"bbimport/archive"
+	"bbimport/model"
 	"bbimport/ui"
 	"bbimport/verify"
 )
@@ -66,6 +67,11 @@ func runConsole(cmd *cobra.Command, g *globalFlags, f *Factory) error {
 		mg := consoleMigrator(g, b, dir)
 		defer mg.Close()
 		opts.Migrator = mg
+	}
+	// In-process, the queue is the home's, and goes on without the
+	// console; a remote backend has none, and the console keeps its own.
+	if q, ok := b.Backend.(model.Queuer); ok {
+		opts.Queuer = q
 	}
 	res, err := ui.Run(ctx, opts)
 	if res.Job.ID == 0 || res.Detached {

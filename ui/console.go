@@ -54,6 +54,10 @@ type Options struct {
 	// Exporter starts exports from the Export screen (e in the picker);
 	// nil when the backend cannot export.
 	Exporter model.Exporter
+	// Queuer keeps the queue in the instance home (the in-process
+	// importer), where it goes on without the console; nil with a remote
+	// backend, whose queue the console keeps while it runs.
+	Queuer model.Queuer
 	// Shelves are the export and import directories the Export screen
 	// lists and removes old archives from; nil with a remote backend.
 	Shelves []ArchiveShelf

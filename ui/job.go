@@ -331,6 +331,9 @@ func (m *Model) cancelSent(msg cancelSentMsg) {
 // state words them.
 func (m *Model) jobHelp(k keyMap) bindings {
 	j := m.job
+	if isExport(j.job) {
+		k.Cancel.SetHelp("c", "cancel export") // k is this call's copy
+	}
 	first := k.Cancel
 	if j.finished() {
 		first = k.Picker

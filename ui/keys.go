@@ -10,6 +10,7 @@ type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 
 	Filter, Start, Checksum, Compare, Queue   key.Binding // picker
+	QueueView, Dequeue                        key.Binding // the home's queue
 	Cancel, Picker, Watch                     key.Binding // job view
 	History, Open                             key.Binding // the jobs list
 	Verify, Remainder                         key.Binding // a finished job; the Verify pane
@@ -46,6 +47,9 @@ func newKeyMap() keyMap {
 		Checksum: b([]string{"m"}, "m", "MD5 + SHA-256"),
 		Compare:  b([]string{"p"}, "p", "paste source checksum"),
 		Queue:    b([]string{"space"}, "space", "queue / unqueue"),
+
+		QueueView: b([]string{"u"}, "u", "the queue"),
+		Dequeue:   b([]string{"x"}, "x", "take off the queue"),
 
 		Cancel: b([]string{"c"}, "c", "cancel import"),
 		Picker: b([]string{"b"}, "b", "back to archives"),
@@ -97,8 +101,11 @@ func (k keyMap) moves() []key.Binding {
 }
 
 func (k keyMap) pickerHelp(jobRunning bool) bindings {
-	actions := []key.Binding{k.Start, k.Queue, k.Filter, k.Checksum, k.Compare, k.History, k.Export, k.Migrate, k.Back}
-	short := []key.Binding{k.Start, k.Filter, k.Checksum, k.History, k.Tab}
+	actions := []key.Binding{k.Start, k.Queue, k.QueueView, k.Filter, k.Checksum, k.Compare, k.History, k.Export, k.Migrate, k.Back}
+	// Short words on the one line, so that e fits it at 80 columns.
+	filter := k.Filter
+	filter.SetHelp("/", "filter")
+	short := []key.Binding{k.Start, filter, k.Checksum, k.History, k.Export, k.Tab}
 	if jobRunning {
 		actions = append(actions, k.Watch)
 		short = append([]key.Binding{k.Watch}, short...)

@@ -498,6 +498,8 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.openExport()
 	case key.Matches(msg, k.Migrate):
 		return m.openMigrate()
+	case key.Matches(msg, k.QueueView):
+		return m.openQueue()
 	case key.Matches(msg, k.Back):
 		switch {
 		case p.stopSum != nil:

@@ -291,6 +291,9 @@ func (m Model) archiveList(w, h int) string {
 			title += ", running"
 		}
 	}
+	if n := len(m.home.waiting()); n > 0 {
+		title += fmt.Sprintf(" · %d waiting in the queue (u)", n)
+	}
 	return box(t, title, lines, w, h, !p.previewFocused)
 }
 

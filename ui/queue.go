@@ -12,10 +12,12 @@ import (
 )
 
 // The queue: archives marked in the picker (space) are imported one after
-// another, each its own job, one import at a time. The marks are the
-// queue; it runs once started, and the console starts the next archive
-// when the job it watches ends. It lives in this console: quitting leaves
-// the running import going and starts no more.
+// another, each its own job, one import at a time. With the in-process
+// importer the marks go to the home's queue once confirmed, and the
+// importer starts each next archive (queue_home.go). With a remote backend
+// the marks are the queue; it runs once started, and the console starts
+// the next archive when the job it watches ends. It lives in this console
+// then: quitting leaves the running import going and starts no more.
 
 // queuePos is the archive's place in the queue, from 1; 0 when not in it.
 func (p *picker) queuePos(path string) int {
@@ -31,6 +33,10 @@ func (p *picker) queuePos(path string) int {
 // takes it out.
 func (m *Model) toggleQueue(f model.ArchiveFile, in *archiveInfo) {
 	p := &m.picker
+	if n := m.home.place(f.Name); m.opts.Queuer != nil && n > 0 && p.queuePos(f.Path) == 0 {
+		m.setNotice(fmt.Sprintf("%s is number %d in the home's queue already; u shows the queue.", shownName(f), n), false)
+		return
+	}
 	if p.queuePos(f.Path) > 0 {
 		p.dequeue(f.Path)
 		m.setNotice(fmt.Sprintf("%s is out of the queue (%s).", shownName(f), model.Plural(len(p.queued), "archive", "archives")), false)
@@ -84,8 +90,13 @@ func (m *Model) confirmQueue() tea.Cmd {
 	if m.jobRunning() {
 		lines = append(lines, fmt.Sprintf("The first starts when job %d ends.", m.job.id))
 	}
-	lines = append(lines, "", "The queue lives while this console runs: the console starts the next import when one ends. "+
-		"Quitting leaves the running import going and starts no more.")
+	if m.opts.Queuer != nil {
+		lines = append(lines, "", "The queue is kept in the instance home: when an import ends, the importer starts the next, "+
+			"with or without this console. Each archive is checked again when its turn comes.")
+	} else {
+		lines = append(lines, "", "The queue lives while this console runs: the console starts the next import when one ends. "+
+			"Quitting leaves the running import going and starts no more.")
+	}
 	m.push(&dialog{
 		title: fmt.Sprintf("Import %s one after another?", model.Plural(len(files), "archive", "archives")),
 		lines: lines,
@@ -103,6 +114,9 @@ type queueChosen struct{}
 // startQueue runs the queue: its first archive now, unless a watched job
 // still runs, whose end starts it.
 func (m *Model) startQueue() tea.Cmd {
+	if m.opts.Queuer != nil {
+		return m.enqueue(m.queuedFiles())
+	}
 	m.queueRunning = true
 	if m.jobRunning() {
 		m.setNotice(fmt.Sprintf("The queue starts when job %d ends.", m.job.id), false)
@@ -115,6 +129,9 @@ func (m *Model) startQueue() tea.Cmd {
 // be read, another import runs) stops the queue, with the reason; enter
 // in the picker starts the rest again.
 func (m *Model) startNext() tea.Cmd {
+	if m.opts.Queuer != nil && m.job != nil {
+		return m.followQueue(m.job.job)
+	}
 	if !m.queueRunning {
 		return nil
 	}
@@ -146,6 +163,9 @@ func (p *picker) dequeue(path string) {
 
 // queueNote is what the job view says of the queue, or nothing.
 func (m *Model) queueNote() string {
+	if m.opts.Queuer != nil {
+		return m.homeQueueNote()
+	}
 	if !m.queueRunning || len(m.picker.queued) == 0 {
 		return ""
 	}

@@ -63,6 +63,7 @@ type Model struct {
 	ticks     int
 
 	queueRunning  bool       // the picker's queue starts its next archive when the watched job ends
+	home          homeQueue  // the home's queue (Options.Queuer), as last read
 	jobGen        int        // numbers job views, so a stale poll is dropped
 	quitAfter     *model.Job // quit once the backend has accepted this job's cancel
 	reportOutcome bool       // report the newest job's end once its problems are counted
@@ -140,6 +141,7 @@ func (m Model) Init() tea.Cmd {
 		},
 		m.listJobs(listStartup),
 		m.listArchives(),
+		m.readQueue(),
 		m.after(tickEvery, tickMsg{}),
 	)
 }
@@ -196,7 +198,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.ticks++
 		cmds := []tea.Cmd{m.after(tickEvery, tickMsg{})}
 		if m.ticks%listEvery == 0 {
-			cmds = append(cmds, m.current().refresh(m))
+			cmds = append(cmds, m.current().refresh(m), m.readQueue())
 		}
 		return tea.Batch(cmds...)
 	case identityMsg:

@@ -93,6 +93,10 @@ func (m *Model) confirmQuit(j model.Job) {
 		lines = append(lines, "It keeps running when the console quits, unless you cancel it: it then stops at its next checkpoint.")
 		choices = append(choices, choice{key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cancel job, quit")), quitChosen{j, true}})
 	}
+	if n := len(m.home.waiting()); n > 0 {
+		lines = append(lines, fmt.Sprintf("The queue's %s then start one after another, with or without the console.",
+			model.Plural(n, "waiting archive", "waiting archives")))
+	}
 	if m.queueRunning && len(m.picker.queued) > 0 {
 		lines = append(lines, fmt.Sprintf("The queue's %s will not start: the queue lives while the console runs.",
 			model.Plural(len(m.picker.queued), "other archive", "other archives")))
@@ -243,7 +247,7 @@ func (m *Model) knownJobs(msg knownJobsMsg) tea.Cmd {
 	if msg.why == listStartup && !m.offerReattach(msg.jobs) {
 		m.reportOutcome = len(msg.jobs) > 0 && msg.jobs[0].State.Finished()
 	}
-	return m.countNext()
+	return tea.Batch(m.countNext(), m.followNext(msg.jobs))
 }
 
 // offerReattach asks, at start-up, to watch a job that is still running.

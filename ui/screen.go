@@ -20,6 +20,7 @@ const (
 	onVerify
 	onExport
 	onMigrate
+	onQueue
 )
 
 // screen is one screen of the console. Its state lives in the model (the
@@ -60,6 +61,7 @@ func newScreens() []screen {
 		onVerify:  verifyScreen{},
 		onExport:  newExportScreen(),
 		onMigrate: newMigrateScreen(),
+		onQueue:   queueScreen{},
 	}
 }
 
