@@ -17,7 +17,9 @@ type Queuer interface {
 	// and none is queued); an archive already waiting is refused too.
 	// When no import runs, the first waiting archive starts at once and
 	// is returned as a job; otherwise the job's ID is 0 and the queue
-	// waits for the running import to end.
+	// waits for the running import to end. With no archives it only
+	// starts the first waiting one when no import runs: a queue whose
+	// import's runner died (killed) waits for that.
 	Enqueue(ctx context.Context, archivePaths ...string) (Job, error)
 	// Queue lists the archives waiting, first to start first, then those
 	// dropped when their turn came, with why.

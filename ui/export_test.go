@@ -176,6 +176,7 @@ var exportScreens = []struct {
 	{"export-filter", false, func(h *harness) { h.press("e", "/", "g", "o", "l") }},
 	{"export-remove", false, func(h *harness) { h.press("e", "tab", "j", "j", "x") }},
 	{"export-remote", true, func(h *harness) { h.press("e", "space", "tab") }},
+	{"export-running", false, func(h *harness) { h.press("e", "a", "enter", "y") }},
 }
 
 func TestGoldenExport(t *testing.T) {
@@ -212,7 +213,7 @@ func TestExportStartsAndIsWatched(t *testing.T) {
 	if strings.Join(got, " ") != "PRJ/* OPS/golden-fork" {
 		t.Fatalf("selectors %v, want PRJ/* OPS/golden-fork", got)
 	}
-	h.requireScreen("Job 12 · Bitbucket_export_12.tar", "RUNNING", "Exporting PRJ/api", "exported: not reported")
+	h.requireScreen("Job 12 · Bitbucket_export_12.tar", "RUNNING", "Exporting PRJ/api", "exported: not reported", "c cancel export")
 	h.requireNotScreen("imported")
 	// Back in the picker, w returns to it.
 	h.press("b", "w")

@@ -153,6 +153,30 @@ var screens = []struct {
 		h.b.set(runningJob(), runningMessages...)
 		h.fire()
 	}},
+	{"queue-home-confirm", func(h *harness) {
+		withHomeQueue(h)
+		h.init()
+		h.press("G", "space", "g", "space", "enter")
+	}},
+	{"queue-home-running", func(h *harness) {
+		withHomeQueue(h)
+		h.init()
+		h.press("G", "space", "g", "space", "enter", "y")
+		j := runningJob()
+		j.Archive = "small.tar"
+		h.b.set(j, runningMessages...)
+		h.fire()
+	}},
+	{"queue-view", func(h *harness) {
+		withDropped(h)
+		h.init()
+		h.press("u", "j")
+	}},
+	{"queue-view-empty", func(h *harness) {
+		withHomeQueue(h)
+		h.init()
+		h.press("u")
+	}},
 	{"reattach", func(h *harness) {
 		h.b.known = []model.Job{runningJob()}
 		h.init()

@@ -10,7 +10,7 @@ type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 
 	Filter, Start, Checksum, Compare, Queue   key.Binding // picker
-	QueueView, Dequeue                        key.Binding // the home's queue
+	QueueView, Dequeue, StartQueue            key.Binding // the home's queue
 	Cancel, Picker, Watch                     key.Binding // job view
 	History, Open                             key.Binding // the jobs list
 	Verify, Remainder                         key.Binding // a finished job; the Verify pane
@@ -48,8 +48,9 @@ func newKeyMap() keyMap {
 		Compare:  b([]string{"p"}, "p", "paste source checksum"),
 		Queue:    b([]string{"space"}, "space", "queue / unqueue"),
 
-		QueueView: b([]string{"u"}, "u", "the queue"),
-		Dequeue:   b([]string{"x"}, "x", "take off the queue"),
+		QueueView:  b([]string{"u"}, "u", "the queue"),
+		Dequeue:    b([]string{"x"}, "x", "take off the queue"),
+		StartQueue: b([]string{"s"}, "s", "start the queue now"),
 
 		Cancel: b([]string{"c"}, "c", "cancel import"),
 		Picker: b([]string{"b"}, "b", "back to archives"),

@@ -120,7 +120,11 @@ func (m *Model) enqueue(files []model.ArchiveFile) tea.Cmd {
 	for i, f := range files {
 		names[i] = f.Name
 	}
-	m.setNotice(fmt.Sprintf("Queueing %s…", model.Plural(len(files), "archive", "archives")), false)
+	if len(files) == 0 {
+		m.setNotice("Starting the queue…", false)
+	} else {
+		m.setNotice(fmt.Sprintf("Queueing %s…", model.Plural(len(files), "archive", "archives")), false)
+	}
 	return func() tea.Msg {
 		j, err := qr.Enqueue(ctx, names...)
 		return enqueuedMsg{files, safeJob(j), safeErr(err)}
@@ -141,9 +145,15 @@ func (m *Model) enqueued(msg enqueuedMsg) tea.Cmd {
 		})
 		return read
 	}
-	m.picker.queued = nil
+	if len(msg.files) > 0 {
+		m.picker.queued = nil
+	}
 	m.picker.stalePreflights()
-	if msg.job.ID == 0 {
+	switch {
+	case msg.job.ID == 0 && len(msg.files) == 0:
+		m.setNotice("Nothing started: another import runs, whose end starts the queue, or no archive passed the start's checks.", false)
+		return tea.Batch(read, m.listJobs(listRefresh))
+	case msg.job.ID == 0:
 		m.setNotice(fmt.Sprintf("%s queued in the home: the first starts when the running import ends, with or without this console; u shows the queue.",
 			capitalize(model.Plural(len(msg.files), "archive", "archives"))), false)
 		return tea.Batch(read, m.listJobs(listRefresh))
@@ -213,7 +223,7 @@ func (m *Model) openQueue() tea.Cmd {
 		return nil
 	}
 	m.show(onQueue)
-	return m.readQueue()
+	return tea.Batch(m.readQueue(), m.listJobs(listRefresh))
 }
 
 // dequeueSelected is x: the highlighted entry off the queue.
@@ -287,6 +297,13 @@ func (m Model) queueView(w, h int) string {
 	return box(t, title, lines, w, listH, true) + "\n" + m.queueDetails(w, h-listH)
 }
 
+// queueStalled reports whether archives wait with no import running to
+// start them when it ends: its runner was killed, say.
+func (m *Model) queueStalled() bool {
+	_, running := m.runningJob(m.hist.jobs)
+	return len(m.home.waiting()) > 0 && !running && m.home.after == 0
+}
+
 // queueDateW is the width of the queue list's date column.
 const queueDateW = 12
 
@@ -302,7 +319,10 @@ func (m Model) queueDetails(w, h int) string {
 		lines = append(lines, field(t, "Queued", dateOf(e.QueuedDate, "not known"), inner)...)
 		if e.Dropped == "" {
 			state := fmt.Sprintf("number %d: starts when the import before it ends", m.home.place(e.Archive))
-			if m.home.place(e.Archive) == 1 {
+			switch {
+			case m.queueStalled():
+				state = "waiting, and no import runs whose end would start it (its runner was stopped): s starts the queue now"
+			case m.home.place(e.Archive) == 1:
 				state = "next: starts when the running import ends"
 			}
 			lines = append(lines, field(t, "State", state, inner)...)
@@ -326,6 +346,8 @@ func (m *Model) queueKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.watchRunning()
 	case key.Matches(msg, k.Dequeue):
 		return m.dequeueSelected()
+	case key.Matches(msg, k.Start) && m.queueStalled():
+		return m.enqueue(nil)
 	}
 	m.home.cursor = scroll(msg, k, m.home.cursor, len(m.home.entries)-1, m.height/2)
 	return nil
@@ -336,6 +358,9 @@ func (m Model) queueHelp() bindings {
 	actions := []key.Binding{k.Back}
 	if len(m.home.entries) > 0 {
 		actions = append([]key.Binding{k.Dequeue}, actions...)
+	}
+	if m.queueStalled() {
+		actions = append([]key.Binding{k.StartQueue}, actions...)
 	}
 	if _, ok := m.runningJob(m.hist.jobs); ok {
 		actions = append(actions, k.Watch)
@@ -364,7 +389,9 @@ func (queueScreen) wheel(m *Model, msg tea.MouseWheelMsg) tea.Cmd {
 	return nil
 }
 
-func (queueScreen) refresh(m *Model) tea.Cmd { return m.readQueue() }
+// refresh lists the jobs, for whether one runs; the tick reads the queue
+// on every screen.
+func (queueScreen) refresh(m *Model) tea.Cmd { return m.listJobs(listRefresh) }
 
 // message takes the queue's answers, whichever screen shows.
 func (queueScreen) message(m *Model, msg tea.Msg) (tea.Cmd, bool) {

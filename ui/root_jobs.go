@@ -94,7 +94,7 @@ func (m *Model) confirmQuit(j model.Job) {
 		choices = append(choices, choice{key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cancel job, quit")), quitChosen{j, true}})
 	}
 	if n := len(m.home.waiting()); n > 0 {
-		lines = append(lines, fmt.Sprintf("The queue's %s then start one after another, with or without the console.",
+		lines = append(lines, fmt.Sprintf("When it ends, the importer starts the queue's %s, with or without the console.",
 			model.Plural(n, "waiting archive", "waiting archives")))
 	}
 	if m.queueRunning && len(m.picker.queued) > 0 {
