@@ -79,6 +79,10 @@ var screens = []struct {
 		h.send(tea.PasteMsg{Content: "9E107D9D372BB6826BD81D3542A419D6"})
 		h.press("enter")
 	}},
+	{"picker-remote", func(h *harness) {
+		h.b.identity = model.Identity{Remote: true, Location: "https://bitbucket.example.com", Product: "Bitbucket", Version: "9.4.3", User: "admin"}
+		h.init()
+	}},
 	{"picker-empty", func(h *harness) {
 		h.a.files = nil
 		h.init()

@@ -73,6 +73,9 @@ type preflight struct {
 	earlierErr error
 	free       int64
 	freeErr    error
+	// remote: the import's disk is the server's, which this machine's
+	// free space says nothing of, and Bitbucket's API does not tell.
+	remote bool
 }
 
 type (
@@ -233,16 +236,23 @@ func (p *picker) stalePreflights() {
 // this archive was imported before, and how much disk is free.
 func (m *Model) checkPreflight(f model.ArchiveFile, stamp string, sum model.ArchiveSummary) tea.Cmd {
 	b, a, ctx := m.opts.Backend, m.opts.Archives, m.ctx
+	id, haveID := m.identity, m.haveID
 	return func() tea.Msg {
-		return preflightMsg{f.Path, stamp, runPreflight(ctx, b, a, f, sum)}
+		if !haveID {
+			id, _ = b.Identity(ctx)
+		}
+		return preflightMsg{f.Path, stamp, runPreflight(ctx, b, a, f, sum, id.Remote)}
 	}
 }
 
-func runPreflight(ctx context.Context, b model.Backend, a Archives, f model.ArchiveFile, sum model.ArchiveSummary) preflight {
+func runPreflight(ctx context.Context, b model.Backend, a Archives, f model.ArchiveFile, sum model.ArchiveSummary, remote bool) preflight {
 	var pf preflight
 	pf.renames, pf.checkErr = model.PlanRenames(sum.Projects, sum.RepositoryList, targetNames(ctx, b))
 	pf.earlier, pf.earlierErr = earlierImports(ctx, b, a, f)
-	pf.free, pf.freeErr = a.FreeBytes(ctx)
+	pf.remote = remote
+	if !remote {
+		pf.free, pf.freeErr = a.FreeBytes(ctx)
+	}
 	return pf
 }
 

@@ -98,3 +98,20 @@ func TestStatusLineWrapsItsSentence(t *testing.T) {
 		h.requireNotScreen("…\n")
 	}
 }
+
+// With a remote backend the pre-flight does not present this machine's
+// free disk as the target's.
+func TestPreflightRemoteFreeDiskUnknown(t *testing.T) {
+	for _, remote := range []bool{false, true} {
+		h := newHarness(t, 200, 60)
+		h.b.identity.Remote = remote
+		h.init()
+		if remote {
+			h.requireScreen("free disk on the target: unknown (remote")
+			h.requireNotScreen("free for")
+		} else {
+			h.requireScreen("free for a 700 MiB archive")
+			h.requireNotScreen("free disk on the target")
+		}
+	}
+}

@@ -147,6 +147,9 @@ func preflightLines(t Theme, f model.ArchiveFile, in *archiveInfo) []string {
 		}
 	}
 	switch {
+	case pf.remote:
+		// Not this machine's: the server's, which its API does not tell.
+		lines = append(lines, t.Dim.Render("?")+fmt.Sprintf(" free disk on the target: unknown (remote): the import needs about %s free there", humanize.IBytes(uint64(2*f.Size))))
 	case pf.freeErr != nil:
 		lines = append(lines, t.Problem.Render("✗ free disk space unknown: "+pf.freeErr.Error()))
 	case pf.free < f.Size:

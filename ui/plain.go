@@ -228,7 +228,7 @@ func (p *plainConsole) describe(ctx context.Context, f model.ArchiveFile) {
 	} else {
 		sum = safeSummary(sum)
 		in.summary = &sum
-		pf := runPreflight(ctx, p.opts.Backend, p.opts.Archives, f, sum)
+		pf := runPreflight(ctx, p.opts.Backend, p.opts.Archives, f, sum, p.identity.Remote)
 		in.preflight = &pf
 		p.earlier = pf.earlier
 		p.println(summaryLines(p.t, sum)...)
