@@ -300,3 +300,14 @@ func TestPlainHangUpDetaches(t *testing.T) {
 		t.Errorf("output lacks %q:\n%s", want, out.String())
 	}
 }
+
+// Plain mode, as the console: a remote target's free disk is not this
+// machine's.
+func TestPlainRemoteFreeDiskUnknown(t *testing.T) {
+	b, a := newFakeBackend(), newFakeArchives()
+	b.identity = model.Identity{Remote: true, Location: "https://bitbucket.example.com", Product: "Bitbucket", Version: "9.4.3", User: "admin"}
+	out, _, _ := runPlainWith(t, b, a, "1\n\nn\n")
+	if !strings.Contains(out, "? free disk on the target: unknown (remote): the import needs about 1.4 GiB free there") || strings.Contains(out, "free for") {
+		t.Errorf("plain pre-flight with a remote backend:\n%s", out)
+	}
+}
