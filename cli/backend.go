@@ -62,20 +62,30 @@ const runnerCommand = "__runner"
 // openImporter opens the instance home; its imports run in runner
 // processes of this same executable, so that they outlive the terminal.
 func openImporter(g *globalFlags, creates bool) (*importer.Instance, error) {
-	opts, err := importerOptions(g)
+	opts, err := runnerOptions(g)
 	if err != nil {
 		return nil, err
 	}
 	opts.Existing = !creates
+	return importer.Open(opts)
+}
+
+// runnerOptions are importerOptions with the runner command: the imports
+// a process starts (a runner too, the queue's next) run in runners.
+func runnerOptions(g *globalFlags) (importer.Options, error) {
+	opts, err := importerOptions(g)
+	if err != nil {
+		return importer.Options{}, err
+	}
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("find the bbimport executable to run imports with: %w", err)
+		return importer.Options{}, fmt.Errorf("find the bbimport executable to run imports with: %w", err)
 	}
 	opts.Runner = []string{exe, runnerCommand, "--home", opts.Home}
 	if opts.ImportDir != "" {
 		opts.Runner = append(opts.Runner, "--import-dir", opts.ImportDir)
 	}
-	return importer.Open(opts)
+	return opts, nil
 }
 
 // importerOptions are the home and import directory the flags name, made

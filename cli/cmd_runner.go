@@ -21,7 +21,9 @@ func newRunnerCmd(g *globalFlags) *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts, err := importerOptions(g)
+			// With the runner command: an import's runner starts the
+			// queue's next archive in a runner of its own.
+			opts, err := runnerOptions(g)
 			if err != nil {
 				return err
 			}

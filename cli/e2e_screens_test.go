@@ -44,7 +44,7 @@ func TestE2EConsoleQueueAndOverlays(t *testing.T) {
 	s.keys("?")
 	s.wait("Keys (? or esc closes)")
 	s.keys("q")
-	s.wait("Quit the console?", "The queue's 1 other archive will not start")
+	s.wait("Quit the console?", "the importer starts the queue's 1 waiting")
 	s.keys("n")
 	s.wait("Keys (? or esc closes)")
 	s.keys("Escape")

@@ -577,8 +577,9 @@ func RunJob(ctx context.Context, opts Options, id int64) error {
 	in.runJob(run)
 	// Its last act: the next queued archive, in a runner of its own, so
 	// that a queue goes on with no console open. A runner stopped by a
-	// signal (the machine going down) starts no more.
-	if ctx.Err() == nil {
+	// signal (the machine going down) starts no more, nor one without a
+	// runner command, whose goroutine would end with this process.
+	if ctx.Err() == nil && in.runner != nil {
 		if next, err := in.startQueued(context.Background()); err != nil {
 			fmt.Printf("job %d: the next queued archive did not start: %v\n", id, err)
 		} else if next.ID != 0 {
