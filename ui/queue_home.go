@@ -195,7 +195,7 @@ func (m *Model) followNext(jobs []model.Job) tea.Cmd {
 	case len(m.home.waiting()) == 0:
 		m.home.after = 0
 		if n := len(m.home.entries); n > 0 {
-			m.setNotice(fmt.Sprintf("The queue started nothing: %s dropped; u shows why.", model.Plural(n, "archive was", "archives were")), true)
+			m.setNotice(fmt.Sprintf("The queue started nothing: %s dropped; b, then u shows why.", model.Plural(n, "archive was", "archives were")), true)
 		}
 		return nil
 	}
@@ -213,7 +213,7 @@ func (m *Model) homeQueueNote() string {
 	for i, e := range waiting {
 		names[i] = e.Archive
 	}
-	return fmt.Sprintf("queue: next %s — started by the importer when this job ends, with or without this console (u)", strings.Join(names, ", then "))
+	return fmt.Sprintf("queue: next %s — started by the importer when this job ends, with or without this console", strings.Join(names, ", then "))
 }
 
 // openQueue is u.
