@@ -127,6 +127,15 @@ func (in *Instance) startQueued(ctx context.Context) (model.Job, error) {
 	if in.readOnly {
 		return model.Job{}, nil
 	}
+	// Nothing waits (the common end of an import): no start is reserved,
+	// so a Start of this process right after the end is not refused.
+	var waiting int
+	if err := in.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM queue WHERE dropped_date IS NULL`).Scan(&waiting); err != nil {
+		return model.Job{}, fmt.Errorf("read the queue: %w", err)
+	}
+	if waiting == 0 {
+		return model.Job{}, nil
+	}
 	job, err := in.start(ctx, in.pickQueued)
 	if errors.Is(err, model.ErrImportRunning) {
 		return model.Job{}, nil
