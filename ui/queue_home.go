@@ -29,9 +29,16 @@ type homeQueue struct {
 	err     error
 	cursor  int
 	// after is the watched job whose end the console follows into the
-	// queue's next job; 0 when it follows none.
+	// queue's next job; 0 when it follows none. asked counts the looks
+	// for it, bounded by followLooks.
 	after int64
+	asked int
 }
+
+// followLooks bounds the looks for the queue's next job (one every
+// pollEvery): a runner takes its job over within seconds, and one that
+// died starts none.
+const followLooks = 120
 
 type (
 	queueReadMsg struct {
@@ -167,7 +174,7 @@ func (m *Model) followQueue(ended model.Job) tea.Cmd {
 	if len(m.home.waiting()) == 0 || isExport(ended) {
 		return nil
 	}
-	m.home.after = ended.ID
+	m.home.after, m.home.asked = ended.ID, 0
 	return tea.Batch(m.readQueue(), m.listJobs(listRefresh))
 }
 
@@ -198,7 +205,12 @@ func (m *Model) followNext(jobs []model.Job) tea.Cmd {
 			m.setNotice(fmt.Sprintf("The queue started nothing: %s dropped; b, then u shows why.", model.Plural(n, "archive was", "archives were")), true)
 		}
 		return nil
+	case m.home.asked >= followLooks:
+		m.home.after = 0
+		m.setNotice("The queue's next archive has not started; b, then u shows the queue (s starts it).", true)
+		return nil
 	}
+	m.home.asked++
 	return m.after(pollEvery, queueFollowMsg{})
 }
 

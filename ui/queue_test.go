@@ -279,3 +279,27 @@ func TestHomeQueueStalledStarts(t *testing.T) {
 		t.Errorf("queue %+v: want only the dropped entry left", q.entries)
 	}
 }
+
+// A job ends and the importer starts no next one (its runner was killed):
+// the console stops looking, says so, and the queue view offers s.
+func TestHomeQueueNextNeverStarts(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	withHomeQueue(h)
+	h.init()
+	h.press("G", "space", "g", "space", "enter", "y")
+	j := runningJob()
+	j.Archive = "small.tar"
+	h.b.set(j)
+	h.fire()
+	j.State, j.EndDate = model.StateCompleted, t0.UnixMilli()
+	h.b.set(j)
+	for range followLooks + 2 {
+		h.fire()
+	}
+	h.requireScreen("The queue's next archive has not started")
+	if len(h.timers) > 2 {
+		t.Errorf("%d timers still pending: the console keeps looking", len(h.timers))
+	}
+	h.press("b", "u")
+	h.requireScreen("s start the queue now")
+}
