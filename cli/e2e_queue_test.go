@@ -70,12 +70,12 @@ func TestE2EQueueOutlivesConsole(t *testing.T) {
 	}
 }
 
-// waitForJob polls `status ID --json` until the job exists and has ended.
+// waitForJob polls `status ID --bbimport-json` until the job exists and has ended.
 func waitForJob(t *testing.T, bin, home string, id int) model.Job {
 	t.Helper()
 	deadline := time.Now().Add(e2eWait)
 	for {
-		out, _, code := runBin(t, bin, "--home", home, "status", strconv.Itoa(id), "--json")
+		out, _, code := runBin(t, bin, "--home", home, "status", strconv.Itoa(id), "--bbimport-json")
 		var job model.Job
 		if code == exitOK && json.Unmarshal([]byte(out), &job) == nil && job.State.Finished() {
 			return job
