@@ -227,6 +227,8 @@ func TestExportStartsAndIsWatched(t *testing.T) {
 	if !slices.Equal(h.b.canceled, []int64{12}) {
 		t.Fatalf("canceled %v, want job 12", h.b.canceled)
 	}
+	h.requireScreen("Cancel requested: the export stops at once")
+	h.requireNotScreen("checkpoint")
 }
 
 // An estimate beyond the free disk is refused before the start: the

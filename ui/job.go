@@ -322,6 +322,8 @@ func (m *Model) cancelSent(msg cancelSentMsg) {
 		m.setNotice("The job had already finished; nothing to cancel.", false)
 	case msg.err != nil:
 		m.setNotice(fmt.Sprintf("Cancel was not accepted: %v. Press c to try again.", msg.err), true)
+	case m.job != nil && isExport(m.job.job):
+		m.setNotice("Cancel requested: the export stops at once and leaves no archive.", false)
 	default:
 		m.setNotice("Cancel requested: the import stops at its next checkpoint.", false)
 	}
