@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"path"
@@ -67,6 +68,15 @@ type Options struct {
 	// and at each step's end, on the calling goroutine or another.
 	Progress func(Progress)
 
+	// Checked runs once both ends' MD5s matched, before the file is given
+	// its name: a caller that records it knows the file as its own should
+	// it stop before it records the Result (see Finished).
+	Checked func(Result)
+	// Finished is what Checked gave an earlier attempt of this carry: a
+	// file of that name at the target with that size and (computed there
+	// again) that MD5 is taken as carried, not refused as ErrExists.
+	Finished *model.Checksums
+
 	// AfterCarry runs once the bytes are all written, before the checks
 	// (tests change a byte there).
 	AfterCarry func(tmp string)
@@ -80,7 +90,8 @@ type EndMD5 struct {
 	// How: "md5sum" (a command on the server), "read" (read on this
 	// machine), "read-back" (read back over SFTP: a second read across the
 	// network, where the account runs no commands), "carried" (this
-	// machine read the source whole while carrying it).
+	// machine read the source whole while carrying it), "recorded" (an
+	// earlier attempt checked it: see Options.Finished).
 	How string `json:"how"`
 }
 
@@ -171,32 +182,95 @@ func Carry(ctx context.Context, from Side, srcPath string, to Side, dstDir strin
 		return Result{}, err
 	}
 	final, tmp := to.join(dstDir, name), to.join(dstDir, TemporaryName(name))
-	if _, err := to.stat(final); err == nil {
-		return Result{}, fmt.Errorf("%s on %s: %w: the importer may be reading it, so carry does not replace it; remove it first if it is a stale copy",
-			final, to, ErrExists)
-	}
 	res := Result{Path: final, Bytes: total, Method: "copy"}
 	if _, ok := to.(*Remote); ok {
 		res.Method = "sftp"
 	} else if _, ok := from.(*Remote); ok {
 		res.Method = "sftp"
 	}
+	if ffi, err := to.stat(final); err == nil {
+		return finished(ctx, res, to, ffi, opts)
+	}
 
 	offset := resumeOffset(to, tmp, total, opts.Resume, &res)
-
 	if isLocal(from) && isLocal(to) && offset == 0 {
 		if tryLink(srcPath, tmp) {
 			return finishLink(ctx, res, srcPath, tmp, opts)
 		}
 	}
+	m, s := md5.New(), sha256.New()
+	if err := send(ctx, trip{from: from, src: srcPath, to: to, dir: dstDir, tmp: tmp}, &res, offset, m, s, opts); err != nil {
+		return res, err
+	}
+	res.Sums = model.Checksums{MD5: hex.EncodeToString(m.Sum(nil)), SHA256: hex.EncodeToString(s.Sum(nil)), Bytes: total}
+	if opts.AfterCarry != nil {
+		opts.AfterCarry(tmp)
+	}
+	if err := checkEnds(ctx, &res, from, srcPath, to, tmp, name, opts.Progress); err != nil {
+		return res, err
+	}
+	if opts.Checked != nil {
+		opts.Checked(res)
+	}
+	if err := to.chmod(tmp, opts.Mode); err != nil {
+		return res, fmt.Errorf("chmod %s on %s: %w", tmp, to, err)
+	}
+	if err := to.rename(tmp, final); err != nil {
+		return res, fmt.Errorf("rename %s to %s on %s: %w", tmp, final, to, err)
+	}
+	return res, nil
+}
 
+// finished answers for a file already at the target under its final
+// name: this carry's own when an earlier attempt checked it (opts.Finished)
+// and it still has that size and, computed there now, that MD5; else
+// ErrExists, since the importer may be reading it.
+func finished(ctx context.Context, res Result, to Side, fi fs.FileInfo, opts Options) (Result, error) {
+	exists := func(why string) error {
+		return fmt.Errorf("%s on %s: %w%s: the importer may be reading it, so carry does not replace it; remove it first if it is a stale copy",
+			res.Path, to, ErrExists, why)
+	}
+	f := opts.Finished
+	if f == nil || f.MD5 == "" {
+		return Result{}, exists("")
+	}
+	if fi.Size() != f.Bytes {
+		return Result{}, exists(fmt.Sprintf(" with %d bytes, not the %d this carry checked before", fi.Size(), f.Bytes))
+	}
+	sum, err := to.md5(ctx, res.Path, fi.Size(), StepTargetMD5, opts.Progress)
+	if err != nil {
+		return Result{}, fmt.Errorf("MD5 of %s on %s: %w", res.Path, to, err)
+	}
+	if sum.MD5 != f.MD5 {
+		return Result{}, exists(fmt.Sprintf(" with MD5 %s, not the %s this carry checked before", sum.MD5, f.MD5))
+	}
+	res.Resumed, res.Sums = f.Bytes, *f
+	res.Source, res.Target = EndMD5{MD5: f.MD5, How: "recorded"}, sum
+	res.Notes = append(res.Notes, "an earlier attempt had carried, checked and named the file; its MD5 at the target was computed again and matches")
+	return res, nil
+}
+
+// trip is what a carry goes between: the source file on from, and the
+// temporary file in dir on to.
+type trip struct {
+	from     Side
+	src      string
+	to       Side
+	dir, tmp string
+}
+
+// send writes the source from offset into the temporary file, feeding the
+// bytes to m and s (after those sent before, on resume), and checks that
+// the temporary file then holds the whole file.
+func send(ctx context.Context, t trip, res *Result, offset int64, m, s hash.Hash, opts Options) error {
+	from, srcPath, to, tmp, total := t.from, t.src, t.to, t.tmp, res.Bytes
 	w, err := to.openWrite(tmp, offset)
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
-			return Result{}, fmt.Errorf("%s may not write to %s on %s: give that user write permission there (the import directory must also stay readable by Bitbucket's user)",
-				to.user(), dstDir, to)
+			return fmt.Errorf("%s may not write to %s on %s: give that user write permission there (the import directory must also stay readable by Bitbucket's user)",
+				to.user(), t.dir, to)
 		}
-		return Result{}, fmt.Errorf("open %s on %s: %w", tmp, to, err)
+		return fmt.Errorf("open %s on %s: %w", tmp, to, err)
 	}
 	closed := false
 	defer func() {
@@ -204,11 +278,9 @@ func Carry(ctx context.Context, from Side, srcPath string, to Side, dstDir strin
 			w.Close()
 		}
 	}()
-	if err := checkRoom(to, dstDir, total-offset, &res); err != nil {
-		return Result{}, err
+	if err := checkRoom(to, t.dir, total-offset, res); err != nil {
+		return err
 	}
-
-	m, s := md5.New(), sha256.New()
 	if offset > 0 {
 		// Hash what was sent before where reading it costs least: a local end.
 		prefixSide, prefixPath := from, srcPath
@@ -216,18 +288,17 @@ func Carry(ctx context.Context, from Side, srcPath string, to Side, dstDir strin
 			prefixSide, prefixPath = to, tmp
 		}
 		if err := hashPrefix(ctx, prefixSide, prefixPath, offset, m, s, opts.Progress); err != nil {
-			return Result{}, err
+			return err
 		}
 		res.Resumed = offset
 	}
-
 	r, err := from.open(srcPath)
 	if err != nil {
-		return Result{}, fmt.Errorf("open %s on %s: %w", srcPath, from, err)
+		return fmt.Errorf("open %s on %s: %w", srcPath, from, err)
 	}
 	defer r.Close()
 	if _, err := r.Seek(offset, io.SeekStart); err != nil {
-		return Result{}, fmt.Errorf("seek %s on %s: %w", srcPath, from, err)
+		return fmt.Errorf("seek %s on %s: %w", srcPath, from, err)
 	}
 	rep := newReporter(StepCarry, total, offset, opts.Progress)
 	start := time.Now()
@@ -245,32 +316,18 @@ func Carry(ctx context.Context, from Side, srcPath string, to Side, dstDir strin
 		res.Seconds = time.Since(start).Seconds()
 	}
 	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return res, &BrokenError{Done: offset + sent, Total: total, Temporary: tmp, Err: err}
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("write to %s: %w", to, err)
 		}
-		return res, &BrokenError{Done: offset + sent, Total: total, Temporary: tmp, Err: fmt.Errorf("write to %s: %w", to, err)}
+		return &BrokenError{Done: offset + sent, Total: total, Temporary: tmp, Err: err}
 	}
 	if tfi, err := to.stat(tmp); err != nil {
-		return res, fmt.Errorf("stat %s on %s: %w", tmp, to, err)
+		return fmt.Errorf("stat %s on %s: %w", tmp, to, err)
 	} else if tfi.Size() != total {
-		return res, fmt.Errorf("%s on %s holds %d bytes after the carry, not %d: the source changed, or another process writes there",
+		return fmt.Errorf("%s on %s holds %d bytes after the carry, not %d: the source changed, or another process writes there",
 			tmp, to, tfi.Size(), total)
 	}
-	res.Sums = model.Checksums{MD5: hex.EncodeToString(m.Sum(nil)), SHA256: hex.EncodeToString(s.Sum(nil)), Bytes: total}
-	if opts.AfterCarry != nil {
-		opts.AfterCarry(tmp)
-	}
-
-	if err := checkEnds(ctx, &res, from, srcPath, to, tmp, name, opts.Progress); err != nil {
-		return res, err
-	}
-	if err := to.chmod(tmp, opts.Mode); err != nil {
-		return res, fmt.Errorf("chmod %s on %s: %w", tmp, to, err)
-	}
-	if err := to.rename(tmp, final); err != nil {
-		return res, fmt.Errorf("rename %s to %s on %s: %w", tmp, final, to, err)
-	}
-	return res, nil
+	return nil
 }
 
 // resumeOffset says where the carry starts in the temporary file a broken

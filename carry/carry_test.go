@@ -219,6 +219,52 @@ func TestChangedByteCaughtByMD5(t *testing.T) {
 	noTemporary(t, dst)
 }
 
+// TestFinishedFileRecognised: a carry that named its file but whose
+// caller stopped before recording it finds the file under its final name
+// when run again; with what Checked reported it takes the file as its own
+// after computing its MD5 at the target again, and without it (or after
+// the file changed) refuses it as ErrExists.
+func TestFinishedFileRecognised(t *testing.T) {
+	s := server(t)
+	src, sum := archiveFile(t, t.TempDir(), testSize)
+	dst := t.TempDir()
+	r := connect(t, s, s.User, s.Port)
+	var checked Result
+	if _, err := Carry(context.Background(), Local, src, r, dst, Options{Checked: func(res Result) { checked = res }}); err != nil {
+		t.Fatal(err)
+	}
+	if checked.Sums.MD5 != sum || checked.Sums.Bytes != testSize {
+		t.Fatalf("Checked got %+v", checked.Sums)
+	}
+	if _, err := Carry(context.Background(), Local, src, r, dst, Options{Resume: true}); !errors.Is(err, ErrExists) {
+		t.Errorf("again, knowing nothing of the first: %v, want ErrExists", err)
+	}
+	res, err := Carry(context.Background(), Local, src, r, dst, Options{Resume: true, Finished: &checked.Sums})
+	if err != nil {
+		t.Fatalf("again, with what Checked gave: %v", err)
+	}
+	if res.Sent != 0 || res.Resumed != testSize || res.Sums != checked.Sums || res.Target != (EndMD5{sum, "md5sum"}) || res.Source.How != "recorded" {
+		t.Errorf("result %+v", res)
+	}
+	final := filepath.Join(dst, "Bitbucket_export_1.tar")
+	f, err := os.OpenFile(final, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 1)
+	f.ReadAt(b, 4242)
+	b[0] ^= 0x20
+	f.WriteAt(b, 4242)
+	f.Close()
+	_, err = Carry(context.Background(), Local, src, r, dst, Options{Resume: true, Finished: &checked.Sums})
+	if !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), sum) {
+		t.Errorf("again, the file changed since: %v, want ErrExists naming the MD5 checked", err)
+	}
+	if fi, err := os.Stat(final); err != nil || fi.Size() != testSize {
+		t.Errorf("the changed file was replaced or removed: %v", err)
+	}
+}
+
 func TestUnknownHostRefusedWithFingerprint(t *testing.T) {
 	s := server(t)
 	a, _ := ParseAddress(s.Addr(s.User, s.Port))
