@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 )
 
 // A Digest reads an archive file for the reader and hashes every byte it
@@ -17,13 +16,13 @@ import (
 // archive and computes its SHA-256. Finish reads whatever the pass left
 // (the tar's end, or the rest of an archive whose import stopped early).
 type Digest struct {
-	f   *os.File
+	f   Source
 	sum hash.Hash
 	pos int64
 }
 
 // NewDigest hashes f from its start.
-func NewDigest(f *os.File) (*Digest, error) {
+func NewDigest(f Source) (*Digest, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("read archive %s: %w", f.Name(), err)
 	}

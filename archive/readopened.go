@@ -7,11 +7,11 @@ import (
 	"os"
 )
 
-// ReadOpened reads the archive f, opened by Open, from its start. On a
-// seekable file, the bytes of members that the handler does not read are
-// skipped by seeking. It does not close f.
-func ReadOpened(f *os.File, lim Limits, h Handler) error {
-	return readOpened(f, lim, nil, h)
+// ReadOpened reads the archive f, opened by Open (or a file on another
+// machine: any Source), from its start. The bytes of members that the
+// handler does not read are skipped by seeking. It does not close f.
+func ReadOpened(f Source, lim Limits, h Handler) error {
+	return runSource(f, lim, func(*reader) {}, h)
 }
 
 // readOpened is ReadOpened that leaves the members of the kinds in skip
@@ -26,16 +26,16 @@ func runOpened(f *os.File, lim Limits, set func(*reader), h Handler) error {
 	return runSource(f, lim, set, h)
 }
 
-// source is what the reader reads an archive from: the file, or a Digest
-// of it.
-type source interface {
+// Source is what the reader reads an archive from: a file (on this
+// machine, or another's over SFTP), or a Digest of one.
+type Source interface {
 	io.ReadSeeker
 	Name() string
 }
 
 // runSource reads the archive from src's start with a reader that set
 // has configured.
-func runSource(src source, lim Limits, set func(*reader), h Handler) error {
+func runSource(src Source, lim Limits, set func(*reader), h Handler) error {
 	// The seek buffer counts positions from 0: Member.Offset is then an
 	// offset in the file, where InspectFile finds a member's bytes again.
 	if _, err := src.Seek(0, io.SeekStart); err != nil {

@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"encoding/hex"
 	"errors"
+	"io"
 	"io/fs"
 	mrand "math/rand/v2"
 	"os"
@@ -504,5 +505,55 @@ func TestFrameWriterJoinsHeaderAndData(t *testing.T) {
 		if !bytes.Equal(log.writes[i], want[i]) {
 			t.Errorf("write %d = %v, want %v", i, log.writes[i], want[i])
 		}
+	}
+}
+
+// TestReadFileReadsAhead: a remote file read in small pieces, with seeks
+// forward, back and past the end, gives the bytes a local read gives.
+func TestReadFileReadsAhead(t *testing.T) {
+	s := server(t)
+	src, _ := archiveFile(t, t.TempDir(), testSize)
+	want, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := connect(t, s, s.User, s.Port)
+	f, err := r.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rnd := mrand.New(mrand.NewPCG(1, 2))
+	var pos int64
+	for i := 0; i < 2000; i++ {
+		if i%50 == 0 {
+			pos = rnd.Int64N(testSize)
+			if got, err := f.Seek(pos, io.SeekStart); err != nil || got != pos {
+				t.Fatalf("seek to %d: %d, %v", pos, got, err)
+			}
+		}
+		p := make([]byte, 1+rnd.IntN(300<<10))
+		n, err := io.ReadFull(f, p)
+		if pos+int64(len(p)) > testSize {
+			if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) || int64(n) != testSize-pos {
+				t.Fatalf("read %d at %d near the end: %d, %v", len(p), pos, n, err)
+			}
+		} else if err != nil {
+			t.Fatalf("read %d at %d: %v", len(p), pos, err)
+		}
+		if !bytes.Equal(p[:n], want[pos:pos+int64(n)]) {
+			t.Fatalf("read %d at %d: the bytes differ", len(p), pos)
+		}
+		pos += int64(n)
+		if pos == testSize {
+			pos = 0
+			f.Seek(0, io.SeekStart)
+		}
+	}
+	if end, err := f.Seek(0, io.SeekEnd); err != nil || end != testSize {
+		t.Errorf("seek to the end: %d, %v", end, err)
+	}
+	if fi, err := f.Stat(); err != nil || fi.Size() != testSize || f.Name() != src {
+		t.Errorf("stat %v, %v; name %s", fi, err, f.Name())
 	}
 }

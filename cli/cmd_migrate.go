@@ -59,7 +59,8 @@ Bitbucket (or bbimport serve) at a URL (--from, --to), whose shared home
 (--from-shared-home, --to-shared-home; default ` + defaultSharedHome + `)
 is on this machine or, with --from-ssh/--to-ssh, on that server. The
 archive stays in the target's import directory. Verify reads it on this
-machine, so one of the ends must be here (a home, or a URL without SSH).
+machine when an end is here, else the target's copy over SFTP (a second
+read of the archive across the network).
 
 Credentials as for --url: --user and BITBUCKET_PASSWORD for both ends, or
 --from-user/--to-user and BITBUCKET_FROM_PASSWORD/BITBUCKET_TO_PASSWORD
@@ -169,9 +170,6 @@ func newMigration(g *globalFlags, f *migrateFlags, args []string) (*migration, e
 		}
 		*e.out = end
 	}
-	if err := checkEnds(m.From, m.To); err != nil {
-		return nil, err
-	}
 	return m, nil
 }
 
@@ -181,15 +179,6 @@ func newMigrationRecord(selectors []string) *migration {
 	m := &migration{model.Migration{Created: time.Now().UTC(), Selectors: selectors, Step: stepPreview, State: migrationRunning}}
 	m.ID = newMigrationID(m.Created)
 	return m
-}
-
-// checkEnds refuses two ends that verify cannot serve: it reads the
-// archive on this machine.
-func checkEnds(from, to migrationEnd) error {
-	if !from.Local() && !to.Local() {
-		return errors.New("verify reads the archive on this machine, so one end must be here: a home, or a URL without --from-ssh/--to-ssh")
-	}
-	return nil
 }
 
 // credentialsEnv resolves each URL end's credentials as --url does, and

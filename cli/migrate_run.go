@@ -42,10 +42,12 @@ const (
 
 // Test hooks, read by the runner only when BBIMPORT_MIGRATE_TEST is set
 // (the tests' runner): kill the runner once this many bytes were carried,
-// and change a byte of the carried file before the MD5s are compared.
+// or once the carried file has its name (before the record says so), and
+// change a byte of the carried file before the MD5s are compared.
 const (
-	envTestKillAt = "BBIMPORT_MIGRATE_TEST_KILL_AT"
-	envTestFlip   = "BBIMPORT_MIGRATE_TEST_FLIP"
+	envTestKillAt    = "BBIMPORT_MIGRATE_TEST_KILL_AT"
+	envTestKillNamed = "BBIMPORT_MIGRATE_TEST_KILL_NAMED"
+	envTestFlip      = "BBIMPORT_MIGRATE_TEST_FLIP"
 )
 
 func newMigrateRunnerCmd(g *globalFlags) *cobra.Command {
@@ -326,15 +328,20 @@ func (r *migrationRun) side(ctx context.Context, e migrationEnd) (carry.Side, fu
 	if e.Local() {
 		return carry.Local, func() {}, nil
 	}
-	a, err := carry.ParseAddress(e.SSH)
-	if err != nil {
-		return nil, nil, err
-	}
-	rm, err := carry.Dial(ctx, a, carry.Keys{IdentityFile: r.m.Identity})
+	rm, err := r.dial(ctx, e)
 	if err != nil {
 		return nil, nil, err
 	}
 	return rm, func() { rm.Close() }, nil
+}
+
+// dial opens an SSH connection to an end's machine.
+func (r *migrationRun) dial(ctx context.Context, e migrationEnd) (*carry.Remote, error) {
+	a, err := carry.ParseAddress(e.SSH)
+	if err != nil {
+		return nil, err
+	}
+	return carry.Dial(ctx, a, carry.Keys{IdentityFile: r.m.Identity})
 }
 
 // carry carries the archive into the target's import directory and
@@ -357,6 +364,7 @@ func (r *migrationRun) carry(ctx context.Context) error {
 	}
 	resume := r.m.Carry.Attempts > 0
 	r.m.Carry.Attempts++
+	sentBefore := r.m.Carry.Sent
 	r.save()
 	r.mu.Unlock()
 	opts := carry.Options{Resume: resume, Progress: func(p carry.Progress) {
@@ -366,12 +374,26 @@ func (r *migrationRun) carry(ctx context.Context) error {
 		if time.Since(r.lastSave) > 500*time.Millisecond || p.Done == p.Total {
 			r.save()
 		}
+	}, Checked: func(res carry.Result) {
+		// Recorded before the file is named: a runner that dies between
+		// the rename and the record's next write finds its file again.
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		c := r.m.Carry
+		c.Sums, c.SourceMD5, c.TargetMD5, c.Resumed, c.Sent = res.Sums, res.Source.MD5, res.Target.MD5, res.Resumed, sentBefore+res.Sent
+		r.save()
 	}}
+	if sums := r.m.Carry.Sums; sums.MD5 != "" {
+		opts.Finished = &sums
+	}
 	testHooks(&opts)
 	res, err := carry.Carry(ctx, from, r.exportPath(), to, r.importDir(), opts)
+	if err == nil && os.Getenv("BBIMPORT_MIGRATE_TEST") != "" && os.Getenv(envTestKillNamed) != "" {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	}
 	r.mu.Lock()
 	c := r.m.Carry
-	c.Resumed, c.Sent = res.Resumed, c.Sent+res.Sent
+	c.Resumed, c.Sent = res.Resumed, sentBefore+res.Sent
 	r.mu.Unlock()
 	if err != nil {
 		return err
@@ -430,21 +452,37 @@ func (r *migrationRun) importArchive(ctx context.Context) error {
 	return nil
 }
 
-// verifyArchive is the archive verify reads on this machine: the target's
-// copy when the target is here, else the source's.
+// verifyArchive is the archive verify reads: on this machine the target's
+// copy when the target is here, else the source's; with neither end here,
+// the target's copy, read over SFTP (remoteArchive).
 func (r *migrationRun) verifyArchive() string {
-	if r.m.To.Local() {
+	switch {
+	case r.m.To.Local():
 		return filepath.Join(filepath.FromSlash(r.importDir()), r.m.Archive)
+	case r.m.From.Local():
+		return filepath.FromSlash(r.exportPath())
 	}
-	return filepath.FromSlash(r.exportPath())
+	return path.Join(r.importDir(), r.m.Archive)
 }
+
+// remoteArchive says whether verify reads the archive on another machine.
+func (m *migration) remoteArchive() bool { return !m.From.Local() && !m.To.Local() }
 
 func (r *migrationRun) verify(ctx context.Context) error {
 	id, err := r.to.Identity(ctx)
 	if err != nil {
 		return err
 	}
-	v, err := newVerifier(r.to, "", r.verifyArchive(), false, id.Location, verify.DefaultConcurrency)
+	cfg := verify.Config{Archive: r.verifyArchive(), Target: id.Location, Concurrency: verify.DefaultConcurrency}
+	if r.m.remoteArchive() {
+		rm, err := r.dial(ctx, r.m.To)
+		if err != nil {
+			return fmt.Errorf("the target's SSH, to read the archive: %w", err)
+		}
+		defer rm.Close()
+		cfg.OpenArchive = func(p string) (verify.File, error) { return rm.Open(p) }
+	}
+	v, err := verifierOn(r.to, cfg)
 	if err != nil {
 		return err
 	}
@@ -474,6 +512,12 @@ func remainderCommand(m *migration, archive string) string {
 		if m.To.User != "" {
 			target += " --user " + shellWord(m.To.User)
 		}
+	}
+	if m.remoteArchive() {
+		// The remainder is written from an archive on this machine: fetch
+		// the target's copy first.
+		return fmt.Sprintf("bbimport carry %s . && bbimport %s verify %d --archive %s --remainder remainder-%s.tar",
+			shellWord(m.To.SSH+":"+archive), target, m.ImportJob, shellWord(path.Base(archive)), m.ID)
 	}
 	return fmt.Sprintf("bbimport %s verify %d --archive %s --remainder remainder-%s.tar", target, m.ImportJob, shellWord(archive), m.ID)
 }

@@ -15,11 +15,16 @@ var errCannotRead = errors.New("this backend cannot read projects, repositories 
 // it: the jobs' archives resolved in dir unless archive names one, target
 // naming b in the report.
 func newVerifier(b *backend, dir, archive string, another bool, target string, concurrency int) (*verify.Verifier, error) {
+	return verifierOn(b, verify.Config{ImportDir: dir, Archive: archive, AnotherArchive: another, Target: target, Concurrency: concurrency})
+}
+
+// verifierOn is verify on b as cfg says, b filling its Backend and Reader.
+func verifierOn(b *backend, cfg verify.Config) (*verify.Verifier, error) {
 	reader, ok := b.Backend.(model.Reader)
 	if !ok {
 		return nil, errCannotRead
 	}
 	// b.Backend, not b: the wrapper would hide the Placer.
-	return verify.New(verify.Config{Backend: b.Backend, Reader: reader, ImportDir: dir, Archive: archive, AnotherArchive: another,
-		Target: target, Concurrency: concurrency}), nil
+	cfg.Backend, cfg.Reader = b.Backend, reader
+	return verify.New(cfg), nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"bbimport/archive"
 	"bbimport/model"
@@ -55,7 +54,7 @@ func (v *Verifier) recorded(ctx context.Context, job int64) (*model.ImportedArch
 // the recorded one; else read through a Digest when a SHA-256 was
 // recorded, which check compares once the read is done. With no record,
 // the archive is read as inspect reads it, and check has nothing to do.
-func (v *Verifier) checkedRead(f *os.File, rec *model.ImportedArchive) (read func(archive.Handler) error, check func(context.Context) error, err error) {
+func (v *Verifier) checkedRead(f File, rec *model.ImportedArchive) (read func(archive.Handler) error, check func(context.Context) error, err error) {
 	plain := func(h archive.Handler) error { return archive.ReadOpened(f, archive.DefaultLimits(), h) }
 	none := func(context.Context) error { return nil }
 	if rec == nil {

@@ -9,7 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
+	"io/fs"
 	"slices"
 	"sort"
 	"strconv"
@@ -37,6 +38,17 @@ type Config struct {
 	AnotherArchive bool
 	Target         string // the target's location, for the report
 	Concurrency    int    // default DefaultConcurrency
+	// OpenArchive, when set, opens Archive where it lies instead of on
+	// this machine: the target's copy over SFTP, when neither end is here.
+	OpenArchive func(name string) (File, error)
+}
+
+// File is an archive as verify reads it: an *os.File, or a file on
+// another machine (an SFTP file).
+type File interface {
+	archive.Source
+	io.Closer
+	Stat() (fs.FileInfo, error)
 }
 
 // Verifier is model.Verifier on a backend.
@@ -152,9 +164,17 @@ func (v *Verifier) Verify(ctx context.Context, jobs ...int64) (model.VerifyRepor
 	return report, nil
 }
 
-// open opens the archive named: the --archive override as given, a job's
-// archive in the import directory by Bitbucket's rule.
-func (v *Verifier) open(name string) (*os.File, error) {
+// open opens the archive named: the --archive override as given (where
+// OpenArchive finds it, if set), a job's archive in the import directory
+// by Bitbucket's rule.
+func (v *Verifier) open(name string) (File, error) {
+	if name == v.cfg.Archive && v.cfg.OpenArchive != nil {
+		f, err := v.cfg.OpenArchive(name)
+		if err != nil {
+			return nil, fmt.Errorf("open archive %s: %w", name, err)
+		}
+		return f, nil
+	}
 	path, err := v.archivePath(name)
 	if err != nil {
 		return nil, err
