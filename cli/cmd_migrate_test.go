@@ -16,6 +16,7 @@ import (
 
 	"bbimport/archive/gen"
 	"bbimport/internal/sshdtest"
+	"bbimport/model"
 	"bbimport/wire"
 )
 
@@ -250,6 +251,23 @@ func TestMigrateRefusals(t *testing.T) {
 	}
 	if v := compareVersions("9.4.18", "9.10.0"); v >= 0 {
 		t.Errorf("9.4.18 vs 9.10.0: %d", v)
+	}
+}
+
+// TestRemainderCommand: the command a migration names for what is
+// missing; with both ends on servers it fetches the target's archive first,
+// since the remainder is written from a file on this machine.
+func TestRemainderCommand(t *testing.T) {
+	m := &migration{model.Migration{ID: "X", ImportJob: 7, To: migrationEnd{URL: "http://t:7990", User: "admin", SSH: "root@t:2222", SharedHome: "/s"},
+		From: migrationEnd{URL: "http://f", SSH: "f"}}}
+	want := "bbimport carry root@t:2222:/s/data/migration/import/B.tar . && bbimport --url http://t:7990 --user admin verify 7 --archive B.tar --remainder remainder-X.tar"
+	if got := remainderCommand(m, "/s/data/migration/import/B.tar"); got != want {
+		t.Errorf("both ends remote:\n got %s\nwant %s", got, want)
+	}
+	m.From = migrationEnd{Home: "/h"}
+	want = "bbimport --url http://t:7990 --user admin verify 7 --archive /h/shared/data/migration/export/B.tar --remainder remainder-X.tar"
+	if got := remainderCommand(m, "/h/shared/data/migration/export/B.tar"); got != want {
+		t.Errorf("the source here:\n got %s\nwant %s", got, want)
 	}
 }
 

@@ -480,7 +480,13 @@ func (r *migrationRun) verify(ctx context.Context) error {
 			return fmt.Errorf("the target's SSH, to read the archive: %w", err)
 		}
 		defer rm.Close()
-		cfg.OpenArchive = func(p string) (verify.File, error) { return rm.Open(p) }
+		cfg.OpenArchive = func(p string) (verify.File, error) {
+			f, err := rm.Open(p)
+			if err != nil {
+				return nil, err
+			}
+			return f, nil
+		}
 	}
 	v, err := verifierOn(r.to, cfg)
 	if err != nil {

@@ -169,11 +169,7 @@ func (v *Verifier) Verify(ctx context.Context, jobs ...int64) (model.VerifyRepor
 // by Bitbucket's rule.
 func (v *Verifier) open(name string) (File, error) {
 	if name == v.cfg.Archive && v.cfg.OpenArchive != nil {
-		f, err := v.cfg.OpenArchive(name)
-		if err != nil {
-			return nil, fmt.Errorf("open archive %s: %w", name, err)
-		}
-		return f, nil
+		return v.cfg.OpenArchive(name)
 	}
 	path, err := v.archivePath(name)
 	if err != nil {
