@@ -17,10 +17,12 @@ dir=${BENCH_DIR:-/tmp/bbimport-bench}
 mkdir -p "$dir"
 work=$(mktemp -d "$dir/migrate.XXXXXX")
 chmod 755 "$work"
-pids=()
+# Every server started here (sshd, each target's serve) leaves its pid in a
+# .pid file of $work: serve_target runs in a command substitution, a
+# subshell, whose variables the caller never sees.
+stop() { [[ -f $1 ]] && kill "$(cat "$1")" 2>/dev/null || true; }
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [[ -f $work/sshd.pid ]] && kill "$(cat "$work/sshd.pid")" 2>/dev/null || true
+  for f in "$work"/*.pid; do stop "$f"; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -40,7 +42,7 @@ mkdir -p "$src/shared/data/migration/import"
 serve_target() {
   mkdir -p "$1/shared/data/migration/import"
   BBIMPORT_ADMIN_USER=admin BBIMPORT_ADMIN_PASSWORD=pw "$bb" serve --home "$1" --listen 127.0.0.1:0 >"$1.log" 2>&1 &
-  pids+=($!)
+  echo $! >"$1.pid"
   for _ in $(seq 100); do
     url=$(grep -o 'url=http://127\.0\.0\.1:[0-9]*' "$1.log" | head -1 | cut -d= -f2 || true)
     [[ -n $url ]] && { echo "$url"; return; }
@@ -69,6 +71,7 @@ for ((i = 0; i < runs; i++)); do
   t1=$(now)
   hand_t=$(best "$hand_t" "$(secs "$t0" "$t1")")
   size=$(stat -c %s "$archive")
+  stop "$tgt.pid"
 
   tgt=$work/migrate-$i
   url=$(serve_target "$tgt")
@@ -77,6 +80,7 @@ for ((i = 0; i < runs; i++)); do
     --to-shared-home "$tgt/shared" '*/*' >/dev/null
   t1=$(now)
   migrate_t=$(best "$migrate_t" "$(secs "$t0" "$t1")")
+  stop "$tgt.pid"
 done
 
 echo "archive: $projects projects x $repos repositories, $prs pull requests each, $size bytes; best of $runs runs, load $(cut -d' ' -f1-3 /proc/loadavg)"
