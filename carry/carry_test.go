@@ -412,7 +412,8 @@ func TestSameMachineLinks(t *testing.T) {
 	src, sum := archiveFile(t, dir, 3<<20)
 	dst := filepath.Join(dir, "import")
 	os.Mkdir(dst, 0o755)
-	res, err := Carry(context.Background(), Local, src, Local, dst, Options{})
+	var checked Result
+	res, err := Carry(context.Background(), Local, src, Local, dst, Options{Checked: func(r Result) { checked = r }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,6 +426,11 @@ func TestSameMachineLinks(t *testing.T) {
 		t.Errorf("%s is not a hard link to %s with mode 0644 (%v)", res.Path, src, b.Mode())
 	}
 	noTemporary(t, dst)
+	// A link named before its caller recorded it is recognised as well.
+	again, err := Carry(context.Background(), Local, src, Local, dst, Options{Finished: &checked.Sums})
+	if err != nil || again.Target != (EndMD5{sum, "read"}) || again.Sent != 0 {
+		t.Errorf("again, with what Checked gave: %+v, %v", again, err)
+	}
 }
 
 // TestSameMachineCopiesAcrossFileSystems needs a second file system: the

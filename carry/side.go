@@ -146,6 +146,9 @@ func finishLink(ctx context.Context, res Result, src, tmp string, opts Options) 
 		}
 		res.Notes = append(res.Notes, fmt.Sprintf("%s is a hard link to %s: setting its mode to %04o set the source's too", res.Path, src, opts.Mode))
 	}
+	if opts.Checked != nil {
+		opts.Checked(res)
+	}
 	if err := os.Rename(tmp, res.Path); err != nil {
 		return res, fmt.Errorf("rename %s to %s: %w", tmp, res.Path, err)
 	}
