@@ -309,14 +309,18 @@ func send(ctx context.Context, t trip, res *Result, offset int64, m, s hash.Hash
 		}
 	})
 	res.Sent = sent
-	if err == nil {
+	switch {
+	case err == nil && sent < total-offset:
+		// A server's file read over a connection that closed may just end.
+		err = fmt.Errorf("read %s on %s: %w", srcPath, from, io.ErrUnexpectedEOF)
+	case err == nil:
 		rep.done(offset + sent)
 		closed = true
 		err = w.Close()
 		res.Seconds = time.Since(start).Seconds()
 	}
 	if err != nil {
-		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, io.ErrUnexpectedEOF) {
 			err = fmt.Errorf("write to %s: %w", to, err)
 		}
 		return &BrokenError{Done: offset + sent, Total: total, Temporary: tmp, Err: err}

@@ -563,3 +563,38 @@ func TestReadFileReadsAhead(t *testing.T) {
 		t.Errorf("stat %v, %v; name %s", fi, err, f.Name())
 	}
 }
+
+// shortSide is this machine, but a file read from it ends after n bytes
+// without an error, as a server's file may when its connection closes.
+type shortSide struct {
+	local
+	n int64
+}
+
+func (s shortSide) open(p string) (io.ReadSeekCloser, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Seeker
+		io.Closer
+	}{io.LimitReader(f, s.n), f, f}, nil
+}
+
+// TestSourceEndingEarlyIsBroken: a source that ends before its size
+// without an error is a broken transfer, to resume, not a finished one.
+func TestSourceEndingEarlyIsBroken(t *testing.T) {
+	src, _ := archiveFile(t, t.TempDir(), 3<<20)
+	dst := t.TempDir()
+	_, err := Carry(context.Background(), shortSide{n: 1 << 20}, src, Local, dst, Options{})
+	var broken *BrokenError
+	if !errors.As(err, &broken) || broken.Done != 1<<20 || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("carry from a source that ended early: %v, want a BrokenError after 1 MiB", err)
+	}
+	res, err := Carry(context.Background(), Local, src, Local, dst, Options{Resume: true})
+	if err != nil || res.Resumed != 1<<20 {
+		t.Errorf("resume: %+v, %v", res, err)
+	}
+}
