@@ -77,6 +77,12 @@ type Client struct {
 	extMu    sync.Mutex
 	ext      bool
 	extKnown bool
+
+	// types are the jobs' types this client learnt: Bitbucket answers an
+	// export's calls under /migration/exports, an import's under
+	// /migration/imports.
+	typesMu sync.Mutex
+	types   map[int64]string
 }
 
 var _ model.Backend = (*Client)(nil)
@@ -282,7 +288,11 @@ func (c *Client) Start(ctx context.Context, archivePath string, _ ...string) (mo
 		return model.Job{}, err
 	}
 	job.Archive = archivePath
-	if err := c.jobs.add(jobRecord{ID: job.ID, Archive: archivePath, Started: time.Now().UTC()}); err != nil {
+	if job.Type == "" {
+		job.Type = model.JobTypeImport
+	}
+	c.learnType(job.ID, job.Type)
+	if err := c.jobs.add(jobRecord{ID: job.ID, Archive: archivePath, Type: job.Type, Started: time.Now().UTC()}); err != nil {
 		fmt.Fprintf(warnings, "bbimport: warning: job %d started, but it will not be listed by `bbimport jobs`: %v\n", job.ID, err)
 	}
 	return job, nil
@@ -290,36 +300,80 @@ func (c *Client) Start(ctx context.Context, archivePath string, _ ...string) (mo
 
 // Job returns a job's state: from bbimport's namespace, with its counts
 // and archive name, when the server has it; else Bitbucket's job, with the
-// archive name this client remembers if it started the job.
+// archive name this client remembers if it started the job. Bitbucket
+// answers an export at its own path: a job whose type this client has not
+// learnt is looked for as an import, then as an export.
 func (c *Client) Job(ctx context.Context, id int64) (model.Job, error) {
 	var job model.Job
-	op := operation{what: fmt.Sprintf("read import job %d", id), kind: wire.CallJob}
 	if c.probeExtension(ctx) {
+		op := operation{what: fmt.Sprintf("read job %d", id), kind: wire.CallJob}
 		err := c.callURL(ctx, op, http.MethodGet, c.base+wire.ExtensionPrefix+wire.ExtImportPath(id), nil, &job)
+		c.learnType(id, job.Type)
 		return job, err
 	}
-	if err := c.call(ctx, op, http.MethodGet, wire.ImportPath(id), nil, &job); err != nil {
+	typ, known := c.knownType(id)
+	export := typ == model.JobTypeExport
+	job, err := c.bitbucketJob(ctx, id, export)
+	if !known && absent(err) {
+		if other, oerr := c.bitbucketJob(ctx, id, true); !absent(oerr) {
+			job, err, export = other, oerr, true
+		}
+	}
+	if err != nil {
 		return job, err
 	}
+	if job.Type == "" && export {
+		job.Type = model.JobTypeExport
+	}
+	c.learnType(id, job.Type)
 	if rec, ok := c.jobs.find(id); ok {
 		job.Archive = rec.Archive
 	}
 	return job, nil
 }
 
+// bitbucketJob reads a job at Bitbucket's path of its kind.
+func (c *Client) bitbucketJob(ctx context.Context, id int64, export bool) (model.Job, error) {
+	var job model.Job
+	op := operation{what: fmt.Sprintf("read %s %d", jobWord(export), id), kind: wire.CallJob}
+	p := wire.ImportPath(id)
+	if export {
+		p = wire.ExportPath(id)
+	}
+	err := c.call(ctx, op, http.MethodGet, p, nil, &job)
+	return job, err
+}
+
 // Messages returns one page of a job's messages.
 func (c *Client) Messages(ctx context.Context, id int64, q model.MessageQuery) (model.Page[model.Message], error) {
 	var page model.Page[model.Message]
-	op := operation{what: fmt.Sprintf("read the messages of import job %d", id), kind: wire.CallJob}
-	err := c.call(ctx, op, http.MethodGet, wire.ImportMessagesPath(id, q), nil, &page)
+	export, err := c.isExport(ctx, id)
+	if err != nil {
+		return page, err
+	}
+	op := operation{what: fmt.Sprintf("read the messages of %s %d", jobWord(export), id), kind: wire.CallJob}
+	p := wire.ImportMessagesPath(id, q)
+	if export {
+		p = wire.ExportMessagesPath(id, q)
+	}
+	err = c.call(ctx, op, http.MethodGet, p, nil, &page)
 	return page, err
 }
 
-// Cancel asks a job to stop at its next checkpoint. Like the import
-// guide's curl, it sends a JSON content type and no body.
+// Cancel asks a job to stop: an import at its next checkpoint, an export
+// at once. Like the import guide's curl, it sends a JSON content type and
+// no body.
 func (c *Client) Cancel(ctx context.Context, id int64) error {
-	op := operation{what: fmt.Sprintf("cancel import job %d", id), kind: wire.CallCancel}
-	return c.call(ctx, op, http.MethodPost, wire.ImportCancelPath(id), nil, nil)
+	export, err := c.isExport(ctx, id)
+	if err != nil {
+		return err
+	}
+	op := operation{what: fmt.Sprintf("cancel %s %d", jobWord(export), id), kind: wire.CallCancel}
+	p := wire.ImportCancelPath(id)
+	if export {
+		p = wire.ExportCancelPath(id)
+	}
+	return c.call(ctx, op, http.MethodPost, p, nil, nil)
 }
 
 // StopNow cannot be asked of Bitbucket: its REST API only cancels at a

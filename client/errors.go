@@ -56,10 +56,14 @@ const (
 // causeHints say what to do about each of the model's errors a status
 // stands for; a project that is not there needs nothing done.
 var causeHints = map[error]string{
-	model.ErrBadArchivePath: "the archive path must name a regular file inside the server's import directory ($BITBUCKET_HOME/shared/data/migration/import), relative to it or absolute",
-	model.ErrJobNotFound:    "check the job id with `bbimport jobs`",
-	model.ErrJobFinished:    "the job has finished or is being canceled already, so there is nothing to cancel",
-	model.ErrImportRunning:  "only one import runs at a time; wait for the running one to finish (see `bbimport jobs`), then start again",
+	model.ErrBadArchivePath:    "the archive path must name a regular file inside the server's import directory ($BITBUCKET_HOME/shared/data/migration/import), relative to it or absolute",
+	model.ErrJobNotFound:       "check the job id with `bbimport jobs`",
+	model.ErrJobFinished:       "the job has finished or is being canceled already, so there is nothing to cancel",
+	model.ErrImportRunning:     "only one import runs at a time; wait for the running one to finish (see `bbimport jobs`), then start again",
+	model.ErrNoSuchSelection:   "a selector is PRJ/slug, PRJ/* or */* of a project and repository the server has; `bbimport export --preview` tries selectors without exporting",
+	model.ErrBadExportLocation: "--location must be a directory relative to the server's export directory ($BITBUCKET_HOME/shared/data/migration/export), inside it",
+	model.ErrExportsRunning:    "a Bitbucket node runs two exports at a time; wait for one to finish (see `bbimport jobs`), then start again",
+	model.ErrNotEnoughDisk:     "free space on the server's disk, or export fewer repositories",
 }
 
 func (c *Client) statusError(op operation, resp *resty.Response) error {
@@ -75,6 +79,12 @@ func (c *Client) statusError(op operation, resp *resty.Response) error {
 		}
 	}
 	cause := causeOf(op, status, body)
+	if op.kind == wire.CallExport && status == http.StatusBadRequest && !errors.Is(cause, model.ErrBadExportLocation) &&
+		!c.probeExtension(resp.Request.Context()) {
+		// Bitbucket checks no disk before an export and its 400 need not
+		// name the field: it refuses the selection.
+		cause = model.ErrNoSuchSelection
+	}
 	var hint string
 	switch {
 	case status == http.StatusUnauthorized && c.token:
@@ -111,7 +121,7 @@ func (c *Client) statusError(op operation, resp *resty.Response) error {
 // exceptionName (a repository call that finds no project says so), else
 // by what the call asked for.
 func causeOf(op operation, status int, body wire.ErrorBody) error {
-	if cause := wire.ErrorOf(op.kind, status); cause != nil || status != http.StatusNotFound {
+	if cause := wire.ErrorOfAnswer(op.kind, status, body); cause != nil || status != http.StatusNotFound {
 		return cause
 	}
 	for _, e := range body.Errors {

@@ -57,7 +57,7 @@ func (c *Client) KnownJobs(ctx context.Context) ([]model.Job, error) {
 	if len(jobs) > 0 {
 		found := make([]jobRecord, 0, len(jobs))
 		for _, j := range jobs {
-			found = append(found, jobRecord{ID: j.ID, Discovered: true})
+			found = append(found, jobRecord{ID: j.ID, Type: j.Type, Discovered: true})
 		}
 		if err := c.jobs.add(found...); err != nil {
 			fmt.Fprintf(warnings, "bbimport: warning: %v\n", err)
@@ -77,28 +77,21 @@ func (c *Client) KnownJobs(ctx context.Context) ([]model.Job, error) {
 	return jobs, nil
 }
 
-// discover finds the import jobs past id after: it doubles the step until
-// an id has no job, halves back to the newest id that has one, then reads
-// the newest import jobs down from there. An id that holds an export job
-// counts as taken.
+// discover finds the jobs past id after, imports and exports alike: it
+// doubles the step until an id has no job, halves back to the newest id
+// that has one, then reads the newest jobs down from there.
 func (c *Client) discover(ctx context.Context, after int64) ([]model.Job, error) {
-	imports := map[int64]model.Job{}
+	found := map[int64]model.Job{}
 	taken := func(id int64) (bool, error) {
 		job, err := c.Job(ctx, id)
 		if err == nil {
-			imports[id] = job
+			found[id] = job
 			return true, nil
 		}
-		if !absent(err) {
-			return false, err
-		}
-		var export model.Job
-		op := operation{what: fmt.Sprintf("read export job %d", id), kind: wire.CallJob}
-		err = c.call(ctx, op, http.MethodGet, wire.ExportPath(id), nil, &export)
 		if absent(err) {
 			return false, nil
 		}
-		return err == nil, err
+		return false, err
 	}
 	lo, hi := after, int64(0) // lo has a job (or is where the search starts); hi, once set, has none
 	for step, probes := int64(1), 0; probes < discoverProbes; step, probes = step*2, probes+1 {
@@ -126,7 +119,7 @@ func (c *Client) discover(ctx context.Context, after int64) ([]model.Job, error)
 	}
 	var jobs []model.Job
 	for id := lo; id > after && len(jobs) < discoverListed; id-- {
-		job, ok := imports[id]
+		job, ok := found[id]
 		if !ok {
 			var err error
 			if job, err = c.Job(ctx, id); absent(err) {
@@ -156,7 +149,7 @@ func (c *Client) runningImport(ctx context.Context, what string, refused error) 
 		return refused
 	}
 	for _, j := range jobs {
-		if j.State.Finished() {
+		if j.State.Finished() || j.Type == model.JobTypeExport {
 			continue
 		}
 		r := &model.RunningImport{JobID: j.ID}

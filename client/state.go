@@ -20,8 +20,11 @@ const keptJobs = 50
 // import jobs, so this is how `bbimport jobs` finds them again after an SSH
 // session dropped.
 type jobRecord struct {
-	ID      int64     `json:"id"`
-	Archive string    `json:"archive,omitempty"`
+	ID      int64  `json:"id"`
+	Archive string `json:"archive,omitempty"`
+	// Type is the job's type: an export's calls live at other paths.
+	// Records written before bbimport exported have none.
+	Type    string    `json:"type,omitempty"`
 	Started time.Time `json:"started,omitzero"`
 	// Discovered marks a job someone else started, found past the
 	// newest known id: kept so that the next search starts above it.

@@ -69,6 +69,12 @@ type RepositoriesRequest struct {
 	Includes []RepositorySelector `json:"includes"`
 }
 
+// Unknown is a count or size the source cannot tell: a Bitbucket's
+// preview names the repositories only, so its pull requests, the
+// archive's size and the free disk of its export directory are not known
+// before the export runs.
+const Unknown = -1
+
 // ExportPreview is what an export request selects and whether it fits,
 // as data: the console shows it and the command prints it.
 type ExportPreview struct {
@@ -76,18 +82,25 @@ type ExportPreview struct {
 	Hierarchies  int                    `json:"hierarchies"`
 	Repositories int                    `json:"repositories"`
 	Forks        int                    `json:"forks"`
-	PullRequests int                    `json:"pullRequests"`
+	// PullRequests is Unknown when the source does not count them.
+	PullRequests int `json:"pullRequests"`
 	// EstimatedBytes is the archive's size as estimated from the git data
 	// and the stored documents; FreeBytes what the export directory's
-	// file system has free.
+	// file system has free. Either is Unknown when the source cannot say.
 	EstimatedBytes int64 `json:"estimatedBytes"`
 	FreeBytes      int64 `json:"freeBytes"`
 	// Directory is where the archive will be written (absolute, in-process).
 	Directory string `json:"directory,omitempty"`
 }
 
-// Fits reports whether the estimate is within the free disk.
-func (p ExportPreview) Fits() bool { return p.EstimatedBytes <= p.FreeBytes }
+// SizeKnown reports whether the preview tells both the estimate and the
+// free disk.
+func (p ExportPreview) SizeKnown() bool { return p.EstimatedBytes >= 0 && p.FreeBytes >= 0 }
+
+// Fits reports whether the estimate is within the free disk. An export
+// whose size or free disk is not known fits: nothing says it does not,
+// and refusing it would refuse every export of a real Bitbucket.
+func (p ExportPreview) Fits() bool { return !p.SizeKnown() || p.EstimatedBytes <= p.FreeBytes }
 
 // ExportPreviewProject is one project of a preview with the repositories
 // (slugs) it contributes, a hierarchy's forks included.
@@ -107,6 +120,8 @@ type ExportableProject struct {
 
 // ExportableRepository is one repository of an ExportableProject. Origin
 // is "PRJ/slug" of a fork's origin: selecting either selects both.
+// PullRequests is Unknown through REST, where counting them would read
+// every pull request of every repository.
 type ExportableRepository struct {
 	Slug         string `json:"slug"`
 	Name         string `json:"name"`

@@ -3,6 +3,7 @@ package wire
 import (
 	"errors"
 	"net/http"
+	"slices"
 
 	"bbimport/model"
 )
@@ -51,6 +52,7 @@ const (
 	CallCancel       // POST /migration/imports/{jobId}/cancel
 	CallProject      // GET /projects/{projectKey}
 	CallDelete       // DELETE /projects/{projectKey}, /projects/{projectKey}/repos/{repositorySlug}
+	CallExport       // POST /migration/exports and its preview
 )
 
 // Errors of the protocol itself, which the model does not know: a server
@@ -101,7 +103,7 @@ var statusRules = []statusRule{
 	// Bitbucket has no code of its own for a full disk: the request cannot
 	// succeed as it stands, and the message says what to free. A client
 	// cannot tell it from a bad path by the status alone.
-	{model.ErrNotEnoughDisk, http.StatusBadRequest, "", "", nil},
+	{model.ErrNotEnoughDisk, http.StatusBadRequest, "", "", []Call{CallExport}},
 	{model.ErrJobNotFound, http.StatusNotFound, "", ExceptionNoSuchJob, []Call{CallJob, CallCancel}},
 	{model.ErrNoSuchProject, http.StatusNotFound, "", ExceptionNoSuchProject, nil},
 	{model.ErrNoSuchRepository, http.StatusNotFound, "", ExceptionNoSuchRepository, nil},
@@ -110,10 +112,13 @@ var statusRules = []statusRule{
 	{model.ErrJobFinished, http.StatusConflict, "", ExceptionJobFinished, []Call{CallCancel}},
 	{model.ErrNotEmpty, http.StatusConflict, "", "", []Call{CallDelete}},
 	{model.ErrImportRunning, http.StatusServiceUnavailable, "", ExceptionImportRunning, []Call{CallStart}},
-	{model.ErrExportsRunning, http.StatusServiceUnavailable, "", ExceptionImportRunning, nil},
+	{model.ErrExportsRunning, http.StatusServiceUnavailable, "", ExceptionImportRunning, []Call{CallExport}},
+	// A selector that is malformed and one that matches nothing are both a
+	// 400 on repositoriesRequest: a client reads it back as the second,
+	// since it checks the form itself before it asks.
 	{model.ErrBadSelector, http.StatusBadRequest, "repositoriesRequest", ExceptionInvalidArgument, nil},
-	{model.ErrNoSuchSelection, http.StatusBadRequest, "repositoriesRequest", ExceptionInvalidArgument, nil},
-	{model.ErrBadExportLocation, http.StatusBadRequest, "exportLocation", ExceptionInvalidArgument, nil},
+	{model.ErrNoSuchSelection, http.StatusBadRequest, "repositoriesRequest", ExceptionInvalidArgument, []Call{CallExport}},
+	{model.ErrBadExportLocation, http.StatusBadRequest, "exportLocation", ExceptionInvalidArgument, []Call{CallExport}},
 	{ErrNotAuthenticated, http.StatusUnauthorized, "", ExceptionNotAuthorised, nil},
 	{ErrBadCredentials, http.StatusUnauthorized, "", ExceptionIncorrectPassword, nil},
 	{ErrOverloaded, http.StatusServiceUnavailable, "", "", nil},
@@ -155,14 +160,36 @@ func ruleOf(err error) (statusRule, bool) {
 // ErrorOf is the model's error that status stands for on call, or nil.
 func ErrorOf(call Call, status int) error {
 	for _, r := range statusRules {
-		if r.status != status {
-			continue
-		}
-		for _, c := range r.calls {
-			if c == call {
-				return r.err
-			}
+		if r.status == status && slices.Contains(r.calls, call) {
+			return r.err
 		}
 	}
 	return nil
+}
+
+// ErrorOfAnswer is the model's error that an error answer stands for on
+// call, or nil: by the status and, where one status stands for several
+// errors (an export's 400), by the field the answer's context names; an
+// answer that names no field stands for the rule that names none.
+func ErrorOfAnswer(call Call, status int, body ErrorBody) error {
+	field := ""
+	for _, e := range body.Errors {
+		if e.Context != nil && *e.Context != "" {
+			field = *e.Context
+			break
+		}
+	}
+	var first error
+	for _, r := range statusRules {
+		if r.status != status || !slices.Contains(r.calls, call) {
+			continue
+		}
+		if r.context == field {
+			return r.err
+		}
+		if first == nil {
+			first = r.err
+		}
+	}
+	return first
 }

@@ -79,6 +79,15 @@ func ImportMessagesPath(id int64, q model.MessageQuery) string {
 // ExportPath is the path of one export job.
 func ExportPath(id int64) string { return fill(PathExport, strconv.FormatInt(id, 10)) }
 
+// ExportCancelPath is the path that cancels an export job.
+func ExportCancelPath(id int64) string { return fill(PathExportCancel, strconv.FormatInt(id, 10)) }
+
+// ExportMessagesPath is the path and query of one page of an export job's
+// messages.
+func ExportMessagesPath(id int64, q model.MessageQuery) string {
+	return fill(PathExportMessages, strconv.FormatInt(id, 10)) + "?" + MessageQueryValues(q).Encode()
+}
+
 // ProjectPath is the path of one project.
 func ProjectPath(key string) string { return fill(PathProject, key) }
 
