@@ -59,7 +59,13 @@ bbimport cancel JOB) stops an export at once and leaves no archive.
 Exit status: 0 COMPLETED without ERROR messages (or detached, or a
 preview); 1 FAILED, ABORTED or COMPLETED with errors; 3 CANCELED; 2 the
 export did not start (a selector that matches nothing, not enough disk,
-two exports running).`,
+two exports running).
+
+With --url the server exports (a Bitbucket, or bbimport serve) into its
+own export directory, and the command follows the job as it follows an
+import. A Bitbucket's preview names the repositories only: the pull
+requests, the estimate and the free disk are then unknown, and nothing is
+refused for them.`,
 		Example: `  bbimport export PRJ/repo --wait
   bbimport export PRJ/* OTHER/tools --location weekly --json
   bbimport export '*/*' --preview`,
@@ -136,10 +142,34 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 
 // printPreviewLine says on one line what an export is about to write.
 func printPreviewLine(out io.Writer, p model.ExportPreview) {
-	fprintSafe(termsafe.NewWriter(out), "Exporting %s, %s (%d forks) and %s: about %s, %s free in %s\n",
-		model.Plural(len(p.Projects), "project", "projects"), model.Plural(p.Repositories, "repository", "repositories"), p.Forks,
-		model.Plural(p.PullRequests, "pull request", "pull requests"),
-		humanize.IBytes(uint64(p.EstimatedBytes)), humanize.IBytes(uint64(p.FreeBytes)), p.Directory)
+	free := "free disk unknown"
+	if p.FreeBytes != model.Unknown {
+		free = humanize.IBytes(uint64(p.FreeBytes)) + " free"
+	}
+	where := ""
+	if p.Directory != "" {
+		where = " in " + p.Directory
+	}
+	fprintSafe(termsafe.NewWriter(out), "Exporting %s: %s, %s%s\n", previewWhat(p), previewSize(p), free, where)
+}
+
+// previewWhat counts what a preview selects. A Bitbucket's preview names
+// the repositories only: what it does not tell is left out, never 0.
+func previewWhat(p model.ExportPreview) string {
+	what := model.Plural(len(p.Projects), "project", "projects") + ", " + model.Plural(p.Repositories, "repository", "repositories") +
+		fmt.Sprintf(" (%d forks)", p.Forks)
+	if p.PullRequests != model.Unknown {
+		what += " and " + model.Plural(p.PullRequests, "pull request", "pull requests")
+	}
+	return what
+}
+
+// previewSize is the estimated size of the archive, or that it is unknown.
+func previewSize(p model.ExportPreview) string {
+	if p.EstimatedBytes == model.Unknown {
+		return "size unknown"
+	}
+	return "about " + humanize.IBytes(uint64(p.EstimatedBytes))
 }
 
 // printPreview writes a preview as a table of projects and totals.
@@ -152,7 +182,10 @@ func printPreview(out io.Writer, p model.ExportPreview) {
 	tw.Flush()
 	fmt.Fprintln(out)
 	printPreviewLine(out, p)
-	if !p.Fits() {
+	switch {
+	case !p.Fits():
 		fmt.Fprintln(out, "The estimate exceeds the free disk: the export is refused unless --force is given.")
+	case !p.SizeKnown():
+		fmt.Fprintln(out, "The server does not estimate an export: check the free disk of its export directory before a large one.")
 	}
 }

@@ -206,9 +206,7 @@ func (r *migrationRun) preview(ctx context.Context) error {
 	if !p.Fits() {
 		return fmt.Errorf("the export (about %s) does not fit the source's free disk (%s)", humanize.IBytes(uint64(p.EstimatedBytes)), humanize.IBytes(uint64(p.FreeBytes)))
 	}
-	r.m.Preview = fmt.Sprintf("%s, %s (%d forks) and %s: about %s", model.Plural(len(p.Projects), "project", "projects"),
-		model.Plural(p.Repositories, "repository", "repositories"), p.Forks, model.Plural(p.PullRequests, "pull request", "pull requests"),
-		humanize.IBytes(uint64(p.EstimatedBytes)))
+	r.m.Preview = previewWhat(p) + ": " + previewSize(p)
 	r.next(stepExport)
 	return nil
 }

@@ -300,9 +300,7 @@ func (c *Client) Start(ctx context.Context, archivePath string, _ ...string) (mo
 
 // Job returns a job's state: from bbimport's namespace, with its counts
 // and archive name, when the server has it; else Bitbucket's job, with the
-// archive name this client remembers if it started the job. Bitbucket
-// answers an export at its own path: a job whose type this client has not
-// learnt is looked for as an import, then as an export.
+// archive name this client remembers if it started the job.
 func (c *Client) Job(ctx context.Context, id int64) (model.Job, error) {
 	var job model.Job
 	if c.probeExtension(ctx) {
@@ -311,14 +309,12 @@ func (c *Client) Job(ctx context.Context, id int64) (model.Job, error) {
 		c.learnType(id, job.Type)
 		return job, err
 	}
-	typ, known := c.knownType(id)
-	export := typ == model.JobTypeExport
-	job, err := c.bitbucketJob(ctx, id, export)
-	if !known && absent(err) {
-		if other, oerr := c.bitbucketJob(ctx, id, true); !absent(oerr) {
-			job, err, export = other, oerr, true
+	export, err := c.onJob(ctx, id, wire.CallJob, http.MethodGet, "read %s %d", func(export bool) string {
+		if export {
+			return wire.ExportPath(id)
 		}
-	}
+		return wire.ImportPath(id)
+	}, &job)
 	if err != nil {
 		return job, err
 	}
@@ -332,31 +328,15 @@ func (c *Client) Job(ctx context.Context, id int64) (model.Job, error) {
 	return job, nil
 }
 
-// bitbucketJob reads a job at Bitbucket's path of its kind.
-func (c *Client) bitbucketJob(ctx context.Context, id int64, export bool) (model.Job, error) {
-	var job model.Job
-	op := operation{what: fmt.Sprintf("read %s %d", jobWord(export), id), kind: wire.CallJob}
-	p := wire.ImportPath(id)
-	if export {
-		p = wire.ExportPath(id)
-	}
-	err := c.call(ctx, op, http.MethodGet, p, nil, &job)
-	return job, err
-}
-
 // Messages returns one page of a job's messages.
 func (c *Client) Messages(ctx context.Context, id int64, q model.MessageQuery) (model.Page[model.Message], error) {
 	var page model.Page[model.Message]
-	export, err := c.isExport(ctx, id)
-	if err != nil {
-		return page, err
-	}
-	op := operation{what: fmt.Sprintf("read the messages of %s %d", jobWord(export), id), kind: wire.CallJob}
-	p := wire.ImportMessagesPath(id, q)
-	if export {
-		p = wire.ExportMessagesPath(id, q)
-	}
-	err = c.call(ctx, op, http.MethodGet, p, nil, &page)
+	_, err := c.onJob(ctx, id, wire.CallJob, http.MethodGet, "read the messages of %s %d", func(export bool) string {
+		if export {
+			return wire.ExportMessagesPath(id, q)
+		}
+		return wire.ImportMessagesPath(id, q)
+	}, &page)
 	return page, err
 }
 
@@ -364,16 +344,13 @@ func (c *Client) Messages(ctx context.Context, id int64, q model.MessageQuery) (
 // at once. Like the import guide's curl, it sends a JSON content type and
 // no body.
 func (c *Client) Cancel(ctx context.Context, id int64) error {
-	export, err := c.isExport(ctx, id)
-	if err != nil {
-		return err
-	}
-	op := operation{what: fmt.Sprintf("cancel %s %d", jobWord(export), id), kind: wire.CallCancel}
-	p := wire.ImportCancelPath(id)
-	if export {
-		p = wire.ExportCancelPath(id)
-	}
-	return c.call(ctx, op, http.MethodPost, p, nil, nil)
+	_, err := c.onJob(ctx, id, wire.CallCancel, http.MethodPost, "cancel %s %d", func(export bool) string {
+		if export {
+			return wire.ExportCancelPath(id)
+		}
+		return wire.ImportCancelPath(id)
+	}, nil)
+	return err
 }
 
 // StopNow cannot be asked of Bitbucket: its REST API only cancels at a

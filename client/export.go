@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"path"
@@ -307,14 +308,29 @@ func (c *Client) knownType(id int64) (string, bool) {
 	return "", false
 }
 
-// isExport reports whether job id is an export, reading the job once when
-// this client has not learnt its type.
-func (c *Client) isExport(ctx context.Context, id int64) (bool, error) {
-	if t, ok := c.knownType(id); ok {
-		return t == model.JobTypeExport, nil
+// onJob makes one call on job id at the path of its kind (path(true) is
+// the export's): Bitbucket answers an export's calls under
+// /migration/exports. A job whose type this client has not learnt is asked
+// for as an import first and, when there is no such import, as an export;
+// a refused call has no effect, so a cancel may be asked twice. what is
+// the call's sentence, with the kind and id to fill in. It reports whether
+// the call went to the export's path.
+func (c *Client) onJob(ctx context.Context, id int64, kind wire.Call, method, what string, path func(export bool) string, out any) (bool, error) {
+	typ, known := c.knownType(id)
+	export := typ == model.JobTypeExport
+	call := func(export bool) error {
+		op := operation{what: fmt.Sprintf(what, jobWord(export), id), kind: kind}
+		return c.call(ctx, op, method, path(export), nil, out)
 	}
-	job, err := c.Job(ctx, id)
-	return job.Type == model.JobTypeExport, err
+	err := call(export)
+	if known || !errors.Is(err, model.ErrJobNotFound) {
+		return export, err
+	}
+	if call(true) != nil {
+		return false, err
+	}
+	c.learnType(id, model.JobTypeExport)
+	return true, nil
 }
 
 // jobWord names a job by its kind in a failed call's sentence.

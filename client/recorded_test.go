@@ -153,8 +153,10 @@ func TestRecordedJobAndMessages(t *testing.T) {
 
 func TestRecordedErrorsReadAsSentences(t *testing.T) {
 	srv, hits := replay(t, map[string]recorded{
-		"GET " + api + "/migration/imports/1":         {401, "", bb401},
-		"GET " + api + "/migration/imports/99":        {404, "", bb404},
+		"GET " + api + "/migration/imports/1":  {401, "", bb401},
+		"GET " + api + "/migration/imports/99": {404, "", bb404},
+		// A job this client did not start may be an export: looked for there too.
+		"GET " + api + "/migration/exports/99":        {404, "", bb404},
 		"POST " + api + "/migration/imports/5/cancel": {409, "", bb409},
 		"POST " + api + "/migration/imports":          {503, "", bb503},
 		"GET " + api + "/migration/imports/2":         {502, "text/html", nginx502},

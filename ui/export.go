@@ -96,7 +96,7 @@ func (m *Model) openExport() tea.Cmd {
 // errNoExporter is why the list is empty with a backend that cannot
 // export: the screen still shows, with what it can say of the archives.
 var errNoExporter = errors.New("this console cannot start exports on " +
-	"this backend: the REST client has no export calls yet; run bbimport export on the server's home")
+	"this backend; run bbimport export on the server's home")
 
 func (m *Model) loadExportable() tea.Cmd {
 	return m.loadSelection(&m.exportScr().selection, m.opts.Exporter, errNoExporter)

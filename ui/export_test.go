@@ -25,6 +25,9 @@ type fakeExporter struct {
 	free     int64
 	requests []model.ExportRequest
 	startErr error
+	// bitbucket answers as the REST client does against a Bitbucket: no
+	// pull request counts, no estimate, no free disk, no directory.
+	bitbucket bool
 }
 
 func newFakeExporter(b *fakeBackend) *fakeExporter {
@@ -47,7 +50,16 @@ func newFakeExporter(b *fakeBackend) *fakeExporter {
 func (x *fakeExporter) Exportable(context.Context) ([]model.ExportableProject, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return slices.Clone(x.projects), nil
+	ps := slices.Clone(x.projects)
+	if x.bitbucket {
+		for i := range ps {
+			ps[i].Repositories = slices.Clone(ps[i].Repositories)
+			for j := range ps[i].Repositories {
+				ps[i].Repositories[j].PullRequests = model.Unknown
+			}
+		}
+	}
+	return ps, nil
 }
 
 func (x *fakeExporter) PreviewExport(_ context.Context, req model.ExportRequest) (model.ExportPreview, error) {
@@ -96,6 +108,9 @@ func (x *fakeExporter) PreviewExport(_ context.Context, req model.ExportRequest)
 	pv.EstimatedBytes = int64(pv.Repositories) * 3 << 20
 	pv.FreeBytes = x.free
 	pv.Directory = "/srv/bbimport/shared/data/migration/export"
+	if x.bitbucket {
+		pv.PullRequests, pv.EstimatedBytes, pv.FreeBytes, pv.Directory = model.Unknown, model.Unknown, model.Unknown, ""
+	}
 	return pv, nil
 }
 
@@ -156,6 +171,7 @@ func exportHarness(t *testing.T, w, h int, remote bool) (*harness, *fakeExporter
 	}}
 	hs.m.opts.Exporter = x
 	if remote {
+		x.bitbucket = true
 		hs.b.identity = model.Identity{Remote: true, Location: "https://bb.example.com", Product: "Bitbucket", Version: "9.4.3"}
 	} else {
 		files, _ := hs.a.List(context.Background())
@@ -177,6 +193,8 @@ var exportScreens = []struct {
 	{"export-remove", false, func(h *harness) { h.press("e", "tab", "j", "j", "x") }},
 	{"export-remote", true, func(h *harness) { h.press("e", "space", "tab") }},
 	{"export-running", false, func(h *harness) { h.press("e", "a", "enter", "y") }},
+	// A Bitbucket's preview: pull requests and size unknown, and the start offered.
+	{"export-remote-confirm", true, func(h *harness) { h.press("e", "a", "enter") }},
 }
 
 func TestGoldenExport(t *testing.T) {
@@ -245,6 +263,25 @@ func TestExportTooBigIsNotOffered(t *testing.T) {
 	}
 }
 
+// A Bitbucket's preview tells no pull requests, size or free disk: the
+// pane says unknown (not 0, not too big), and the export is started.
+func TestExportUnknownSizeIsStarted(t *testing.T) {
+	h, x, _ := exportHarness(t, 80, 24, true)
+	h.press("e")
+	h.requireScreen("api", "golden", "PRJ  Project")
+	h.requireNotScreen("pull requests ·", "120 pull requests")
+	h.press("a")
+	h.requireScreen("Repositories  4 (1 fork)", "Pull requests unknown", "Size          unknown")
+	h.requireNotScreen("✗", "free some space", "0 B")
+	h.press("enter")
+	h.requireScreen("Start the export?", "y/enter")
+	h.press("y")
+	if len(x.requests) != 1 {
+		t.Fatalf("started %d exports, want 1", len(x.requests))
+	}
+	h.requireScreen("Job 12 · Bitbucket_export_12.tar", "RUNNING")
+}
+
 // A refusal of the backend (two exports running) is a dialog saying so.
 func TestExportRefusedSaysWhy(t *testing.T) {
 	h, x, _ := exportHarness(t, 80, 24, false)
@@ -278,7 +315,7 @@ func TestExportRemoteHasNoArchiveCalls(t *testing.T) {
 	h.requireScreen("A remote Bitbucket has no call to remove an archive")
 }
 
-// Without an exporter (the REST client today) the screen still opens and
+// Without an exporter the screen still opens and
 // says why its list is empty; space and enter do nothing.
 func TestExportNeedsAnExporter(t *testing.T) {
 	h := newHarness(t, 80, 24)

@@ -70,12 +70,20 @@ func (m *Model) exportPreviewData(p model.ExportPreview, w int) []string {
 	}
 	lines := field(t, "Projects", fmt.Sprintf("%d: %s", len(p.Projects), strings.Join(keys, ", ")), w)
 	lines = append(lines, field(t, "Repositories", fmt.Sprintf("%d (%s) in %s", p.Repositories, model.Plural(p.Forks, "fork", "forks"), model.Plural(p.Hierarchies, "fork hierarchy", "fork hierarchies")), w)...)
-	lines = append(lines, field(t, "Pull requests", fmt.Sprint(p.PullRequests), w)...)
-	size := fmt.Sprintf("about %s, %s free", humanize.IBytes(uint64(p.EstimatedBytes)), humanize.IBytes(uint64(p.FreeBytes)))
-	if p.Fits() {
-		size = t.Good.Render("✓") + " " + size
-	} else {
-		size = t.Bad.Render("✗") + " " + size + ": free some space first; the export is refused"
+	prs := "unknown: the server does not count them"
+	if p.PullRequests != model.Unknown {
+		prs = fmt.Sprint(p.PullRequests)
+	}
+	lines = append(lines, field(t, "Pull requests", prs, w)...)
+	// Neither ✓ nor ✗ when unknown: a Bitbucket does not estimate an export.
+	size := "unknown: the server does not estimate it; check its free disk"
+	if p.SizeKnown() {
+		size = fmt.Sprintf("about %s, %s free", humanize.IBytes(uint64(p.EstimatedBytes)), humanize.IBytes(uint64(p.FreeBytes)))
+		if p.Fits() {
+			size = t.Good.Render("✓") + " " + size
+		} else {
+			size = t.Bad.Render("✗") + " " + size + ": free some space first; the export is refused"
+		}
 	}
 	lines = append(lines, field(t, "Size", size, w)...)
 	if p.Directory != "" {

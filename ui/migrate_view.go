@@ -76,7 +76,7 @@ func (m *Model) migrateSelTitle() string {
 	if n := len(g.sel.selected); n > 0 {
 		title += fmt.Sprintf(" · %d selected", n)
 	}
-	if p := g.sel.preview; p != nil {
+	if p := g.sel.preview; p != nil && p.EstimatedBytes != model.Unknown {
 		title += " · about " + humanize.IBytes(uint64(p.EstimatedBytes))
 	}
 	return title

@@ -338,7 +338,10 @@ func (m *Model) selectionRow(e *selection, r exportRow, cursor bool, w int) stri
 		if e.selected[repoPath(p, rp)] {
 			box = "[x]"
 		}
-		extra := " · " + model.Plural(rp.PullRequests, "pull request", "pull requests")
+		var extra string
+		if rp.PullRequests != model.Unknown {
+			extra = " · " + model.Plural(rp.PullRequests, "pull request", "pull requests")
+		}
 		if rp.Origin != "" {
 			extra += " · fork of " + rp.Origin
 		}
