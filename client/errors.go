@@ -60,7 +60,7 @@ var causeHints = map[error]string{
 	model.ErrJobNotFound:       "check the job id with `bbimport jobs`",
 	model.ErrJobFinished:       "the job has finished or is being canceled already, so there is nothing to cancel",
 	model.ErrImportRunning:     "only one import runs at a time; wait for the running one to finish (see `bbimport jobs`), then start again",
-	model.ErrNoSuchSelection:   "a selector is PRJ/slug, PRJ/* or */* of a project and repository the server has; `bbimport export --preview` tries selectors without exporting",
+	model.ErrNoSuchSelection:   "check the selectors: PRJ/slug, PRJ/* or */*, of projects and repositories the server has",
 	model.ErrBadExportLocation: "--location must be a directory relative to the server's export directory ($BITBUCKET_HOME/shared/data/migration/export), inside it",
 	model.ErrExportsRunning:    "a Bitbucket node runs two exports at a time; wait for one to finish (see `bbimport jobs`), then start again",
 	model.ErrNotEnoughDisk:     "free space on the server's disk, or export fewer repositories",
@@ -91,10 +91,10 @@ func (c *Client) statusError(op operation, resp *resty.Response) error {
 		hint = hintToken
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		hint = hintCredentials
-	case errors.Is(cause, model.ErrBadArchivePath) && c.probeExtension(resp.Request.Context()):
-		// bbimport serve's refusal is a sentence that says why and what to
-		// do (a file cut short or still being copied is inside the
-		// directory): the general rule would mislead.
+	case (errors.Is(cause, model.ErrBadArchivePath) || op.kind == wire.CallExport) && c.probeExtension(resp.Request.Context()):
+		// bbimport serve's refusal of a start is a sentence that says why
+		// and what to do (a file cut short or still being copied is inside
+		// the directory): the general rule would mislead or repeat it.
 	case cause != nil:
 		hint = causeHints[cause]
 	case status == http.StatusNotFound:
