@@ -75,21 +75,8 @@ func TestE2ERemote(t *testing.T) {
 	})
 
 	t.Run("jobs of a server without the namespace", func(t *testing.T) {
-		target, err := url.Parse(serve)
-		if err != nil {
-			t.Fatal(err)
-		}
-		proxy := httputil.NewSingleHostReverseProxy(target)
-		bitbucket := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasPrefix(r.URL.Path, "/rest/bbimport/") {
-				http.NotFound(w, r)
-				return
-			}
-			proxy.ServeHTTP(w, r)
-		}))
-		defer bitbucket.Close()
 		out, errOut, code := runEnv(t, bin, []string{"BITBUCKET_PASSWORD=pw", "XDG_STATE_HOME=" + t.TempDir(), noNetrc},
-			"jobs", "--url", bitbucket.URL, "--user", "admin")
+			"jobs", "--url", withoutNamespace(t, serve), "--user", "admin")
 		if code != exitOK || strings.Join(jobIDs(out), " ") != "2 1" {
 			t.Errorf("jobs --url of a Bitbucket, found by discovery: exit %d\n%s%s", code, out, errOut)
 		}
@@ -125,6 +112,26 @@ func TestE2ERemote(t *testing.T) {
 		s.keys("pw", "Enter")
 		s.wait("· as admin", "Preview · small.tar")
 	})
+}
+
+// withoutNamespace puts serve behind a proxy that answers bbimport's own
+// namespace 404, as a real Bitbucket does, and returns the proxy's URL.
+func withoutNamespace(t *testing.T, serve string) string {
+	t.Helper()
+	target, err := url.Parse(serve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	bitbucket := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/rest/bbimport/") {
+			http.NotFound(w, r)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(bitbucket.Close)
+	return bitbucket.URL
 }
 
 // runEnv runs bin with env added to the test's environment.

@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"bbimport/model"
+)
+
+// Exports with --url on the real binary: against serve, whose preview
+// tells counts and size, export '*/*' --wait --json ends COMPLETED with
+// the archive in serve's export directory; against a server without
+// bbimport's namespace (a real Bitbucket) the preview says what it cannot
+// know, the export is followed at its own paths, and jobs, status and
+// messages show it; the console's Export screen starts one there too.
+func TestE2EExportRemote(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and imports an archive: not with -short")
+	}
+	bin := buildBinary(t)
+	home, dir := e2eHome(t, bin)
+	if out, err := exec.Command(bin, "import", "small.tar", "--home", home).CombinedOutput(); err != nil {
+		t.Fatalf("import small.tar: %v\n%s", err, out)
+	}
+	serve := startServe(t, bin, home)
+	env := []string{"BITBUCKET_PASSWORD=pw", "XDG_STATE_HOME=" + t.TempDir(), "NETRC=" + filepath.Join(t.TempDir(), "none")}
+	exported := func(id string) string {
+		return filepath.Join(home, "shared", "data", "migration", "export", "Bitbucket_export_"+id+".tar")
+	}
+
+	out, errOut, code := runEnv(t, bin, env, "export", "--url", serve, "--user", "admin", "*/*", "--wait", "--json")
+	var job model.Job
+	if code != exitOK || json.Unmarshal([]byte(out), &job) != nil || job.ID != 2 || job.State != model.StateCompleted || job.Type != model.JobTypeExport {
+		t.Fatalf("export --url serve: exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "Exporting 5 projects, 12 repositories (8 forks) and 96 pull requests: about ") {
+		t.Errorf("the start line on stderr:\n%s", errOut)
+	}
+	if _, err := os.Stat(exported("2")); err != nil {
+		t.Errorf("the archive in serve's export directory: %v", err)
+	}
+
+	bitbucket := withoutNamespace(t, serve)
+	out, errOut, code = runEnv(t, bin, env, "export", "--url", bitbucket, "--user", "admin", "PULS/*", "--preview")
+	if code != exitOK || !strings.Contains(out, "Exporting 2 projects, 6 repositories (4 forks): size unknown, free disk unknown\n") ||
+		!strings.Contains(out, "does not estimate") || strings.Contains(out, "refused") {
+		t.Errorf("export --preview of a Bitbucket: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = runEnv(t, bin, env, "export", "--url", bitbucket, "--user", "admin", "PULS/*", "--wait")
+	if code != exitOK || !strings.Contains(errOut, "size unknown") || !strings.Contains(out+errOut, "COMPLETED") {
+		t.Errorf("export --url of a Bitbucket: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(exported("3")); err != nil {
+		t.Errorf("the archive of the export through a Bitbucket: %v", err)
+	}
+	out, errOut, code = runEnv(t, bin, env, "jobs", "--url", bitbucket, "--user", "admin")
+	if code != exitOK || !strings.Contains(out, "Bitbucket_export_3.tar") {
+		t.Errorf("jobs --url of a Bitbucket: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = runEnv(t, bin, env, "status", "3", "--url", bitbucket, "--user", "admin", "--json")
+	if code != exitOK || json.Unmarshal([]byte(out), &job) != nil || job.State != model.StateCompleted || job.Type != model.JobTypeExport {
+		t.Errorf("status 3 --url of a Bitbucket: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = runEnv(t, bin, env, "messages", "3", "--url", bitbucket, "--user", "admin")
+	if code != exitOK || !strings.Contains(out, "INFO") {
+		t.Errorf("messages 3 --url of a Bitbucket: exit %d\n%s%s", code, out, errOut)
+	}
+
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (CI installs it): the console's part drives it in tmux")
+	}
+	s := startTmux(t, []string{bin, "--url", bitbucket, "--user", "admin", "--import-dir", dir, "--no-notify"}, env)
+	s.tmux("resize-window", "-x", "80", "-y", "24")
+	s.wait("Preview · small.tar")
+	s.keys("e")
+	s.wait("Export · pick projects and repositories", "[ ] PULS")
+	s.keys("a")
+	s.wait("4 selected", "Pull requests unknown", "Size          unknown")
+	s.keys("Enter")
+	s.wait("Start the export?", "y/enter")
+	s.keys("y")
+	s.wait("Job 4 · Bitbucket_export_4.tar", "✓ COMPLETED")
+	if _, err := os.Stat(exported("4")); err != nil {
+		t.Errorf("the archive the console exported: %v", err)
+	}
+}
