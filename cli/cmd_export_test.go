@@ -75,3 +75,24 @@ func TestExportRoundTripVerifies(t *testing.T) {
 		t.Errorf("jobs:\n%s", out)
 	}
 }
+
+// A preview that tells no pull requests, size or free disk (a Bitbucket's)
+// says so, and is not refused; one that tells them is printed as before.
+func TestPreviewSaysUnknown(t *testing.T) {
+	projects := []model.ExportPreviewProject{{Key: "PRJ", Name: "Project", Repositories: []string{"api", "api-fork"}}}
+	for _, tc := range []struct {
+		p         model.ExportPreview
+		want, not string
+	}{
+		{model.ExportPreview{Projects: projects, Repositories: 2, Forks: 1, PullRequests: model.Unknown, EstimatedBytes: model.Unknown, FreeBytes: model.Unknown},
+			"Exporting 1 project, 2 repositories (1 forks): size unknown, free disk unknown\nThe server does not estimate an export", "refused"},
+		{model.ExportPreview{Projects: projects, Repositories: 2, Forks: 1, PullRequests: 7, EstimatedBytes: 3 << 20, FreeBytes: 1 << 20, Directory: "/srv/x"},
+			"Exporting 1 project, 2 repositories (1 forks) and 7 pull requests: about 3.0 MiB, 1.0 MiB free in /srv/x\nThe estimate exceeds the free disk", "unknown"},
+	} {
+		var out strings.Builder
+		printPreview(&out, tc.p)
+		if !strings.Contains(out.String(), tc.want) || strings.Contains(out.String(), tc.not) {
+			t.Errorf("preview printed\n%s\nwant %q, not %q", out.String(), tc.want, tc.not)
+		}
+	}
+}

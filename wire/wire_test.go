@@ -315,3 +315,30 @@ func TestErrorAnswerNamesTheException(t *testing.T) {
 		}
 	}
 }
+
+// Every refusal of an export's start or preview that a server answers is
+// read back as the same error from its status and the field it names; a
+// malformed selector, which a client checks itself first, reads as one
+// that matches nothing.
+func TestExportErrorsReadBack(t *testing.T) {
+	for _, tc := range []struct {
+		err, want error
+	}{
+		{model.ErrNoSuchSelection, model.ErrNoSuchSelection},
+		{model.ErrBadSelector, model.ErrNoSuchSelection},
+		{model.ErrBadExportLocation, model.ErrBadExportLocation},
+		{model.ErrNotEnoughDisk, model.ErrNotEnoughDisk},
+		{model.ErrExportsRunning, model.ErrExportsRunning},
+	} {
+		status, body, ok := ErrorAnswer(fmt.Errorf("wrapped: %w", tc.err), "m")
+		if got := ErrorOfAnswer(CallExport, status, body); !ok || got != tc.want { //nolint:errorlint // the very sentinel
+			t.Errorf("%v answered %d %+v reads back as %v, want %v", tc.err, status, body, got, tc.want)
+		}
+	}
+	// An import's start keeps its reading: a 400 is a bad archive path
+	// whatever field it names.
+	_, body, _ := ErrorAnswer(model.ErrNotEnoughDisk, "m")
+	if got := ErrorOfAnswer(CallStart, 400, body); got != model.ErrBadArchivePath { //nolint:errorlint // the very sentinel
+		t.Errorf("a start's 400 with no field reads as %v", got)
+	}
+}
