@@ -63,7 +63,6 @@ var causeHints = map[error]string{
 	model.ErrNoSuchSelection:   "check the selectors: PRJ/slug, PRJ/* or */*, of projects and repositories the server has",
 	model.ErrBadExportLocation: "--location must be a directory relative to the server's export directory ($BITBUCKET_HOME/shared/data/migration/export), inside it",
 	model.ErrExportsRunning:    "a Bitbucket node runs two exports at a time; wait for one to finish (see `bbimport jobs`), then start again",
-	model.ErrNotEnoughDisk:     "free space on the server's disk, or export fewer repositories",
 }
 
 func (c *Client) statusError(op operation, resp *resty.Response) error {

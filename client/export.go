@@ -303,24 +303,25 @@ func (c *Client) knownType(id int64) (string, bool) {
 		return t, true
 	}
 	if rec, ok := c.jobs.find(id); ok && rec.Type != "" {
+		c.learnType(id, rec.Type)
 		return rec.Type, true
 	}
 	return "", false
 }
 
-// onJob makes one call on job id at the path of its kind (path(true) is
+// onJob makes one call on job id at the path of its kind (pathOf(true) is
 // the export's): Bitbucket answers an export's calls under
 // /migration/exports. A job whose type this client has not learnt is asked
 // for as an import first and, when there is no such import, as an export;
 // a refused call has no effect, so a cancel may be asked twice. what is
 // the call's sentence, with the kind and id to fill in. It reports whether
 // the call went to the export's path.
-func (c *Client) onJob(ctx context.Context, id int64, kind wire.Call, method, what string, path func(export bool) string, out any) (bool, error) {
+func (c *Client) onJob(ctx context.Context, id int64, kind wire.Call, method, what string, pathOf func(export bool) string, out any) (bool, error) {
 	typ, known := c.knownType(id)
 	export := typ == model.JobTypeExport
 	call := func(export bool) error {
 		op := operation{what: fmt.Sprintf(what, jobWord(export), id), kind: kind}
-		return c.call(ctx, op, method, path(export), nil, out)
+		return c.call(ctx, op, method, pathOf(export), nil, out)
 	}
 	err := call(export)
 	if known || !errors.Is(err, model.ErrJobNotFound) {
