@@ -123,9 +123,12 @@ var shapes = []struct {
 	def  string
 }{
 	{regexp.MustCompile(`^/application-properties$`), "RestApplicationProperties"},
-	{regexp.MustCompile(`^/migration/imports(/[^/]+)?$`), "RestJob"},
-	{regexp.MustCompile(`^/migration/imports/[^/]+/messages$`), "PageOfRestJobMessage"},
+	{regexp.MustCompile(`^/migration/(imports|exports)(/[^/]+)?$`), "RestJob"},
+	{regexp.MustCompile(`^/migration/(imports|exports)/[^/]+/messages$`), "PageOfRestJobMessage"},
+	{regexp.MustCompile(`^/migration/exports/preview$`), "RestScopesExample"},
 	{regexp.MustCompile(`^/projects/[^/]+$`), "RestProject"},
+	{regexp.MustCompile(`^/projects$`), "PageOfRestProject"},
+	{regexp.MustCompile(`^/repos$`), "PageOfRestRepository"},
 }
 
 func (rec *recorder) check(t *testing.T, s *restschema.Doc, asBitbucket bool) {

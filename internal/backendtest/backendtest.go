@@ -55,6 +55,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("BadArchivePaths", func(t *testing.T) { testBadPaths(t, h) })
 	t.Run("UnknownJob", func(t *testing.T) { testUnknownJob(t, h) })
 	t.Run("ImportThenCancel", func(t *testing.T) { testImportThenCancel(t, h) })
+	t.Run("Export", func(t *testing.T) { testExport(t, h) })
 }
 
 // smallOptions is an archive of one project with two fork hierarchies: a
@@ -457,4 +458,86 @@ func filter(ms []model.Message, keep func(model.Message) bool) []model.Message {
 		}
 	}
 	return out
+}
+
+// testExport exports what an import brought, on a backend that exports:
+// the lists, the preview (counts a source cannot tell are model.Unknown,
+// and an unknown estimate fits), a selector that matches nothing, then an
+// export job followed like an import's to COMPLETED, its messages, its
+// cancel once finished, and the jobs list with both kinds.
+func testExport(t *testing.T, h Harness) {
+	ctx := t.Context()
+	tg := h.New(t)
+	x, ok := tg.Backend.(model.Exporter)
+	if !ok {
+		t.Skip("the backend does not export")
+	}
+	b := tg.Backend
+	place(t, tg, archive(t, "small", smallOptions), "small.tar")
+	imported, err := b.Start(ctx, "small.tar")
+	if err != nil {
+		t.Fatalf("Start(small.tar): %v", err)
+	}
+	if done := watch(t, tg, imported, successPath); done.State != model.StateCompleted {
+		t.Fatalf("import ended %s", done.State)
+	}
+
+	projects, err := x.Exportable(ctx)
+	if err != nil {
+		t.Fatalf("Exportable: %v", err)
+	}
+	var repos, forks, withRepos int
+	for _, p := range projects {
+		repos += len(p.Repositories)
+		if len(p.Repositories) > 0 {
+			withRepos++
+		}
+		for _, r := range p.Repositories {
+			if r.Origin != "" {
+				forks++
+			}
+		}
+	}
+	if repos == 0 || forks == 0 || !slices.ContainsFunc(projects, func(p model.ExportableProject) bool { return p.Key == ProjectKey }) {
+		t.Fatalf("Exportable = %+v; want project %s and the archive's repositories and forks", projects, ProjectKey)
+	}
+	all := model.ExportRequest{RepositoriesRequest: model.RepositoriesRequest{Includes: []model.RepositorySelector{{ProjectKey: "*", Slug: "*"}}}}
+	p, err := x.PreviewExport(ctx, all)
+	if err != nil {
+		t.Fatalf("PreviewExport(*/*): %v", err)
+	}
+	if p.Repositories != repos || p.Forks != forks || p.Hierarchies != repos-forks || len(p.Projects) != withRepos || !p.Fits() ||
+		p.PullRequests < model.Unknown || p.PullRequests == 0 || p.EstimatedBytes == 0 {
+		t.Errorf("PreviewExport(*/*) = %+v; want %d repositories, %d forks, %d projects, pull requests and a size counted or unknown", p, repos, forks, withRepos)
+	}
+	nope := model.ExportRequest{RepositoriesRequest: model.RepositoriesRequest{Includes: []model.RepositorySelector{{ProjectKey: "NOPE", Slug: "x"}}}}
+	if _, err := x.PreviewExport(ctx, nope); !errors.Is(err, model.ErrNoSuchSelection) {
+		t.Errorf("PreviewExport(NOPE/x) = %v; want %v", err, model.ErrNoSuchSelection)
+	}
+	if _, err := x.StartExport(ctx, nope); !errors.Is(err, model.ErrNoSuchSelection) {
+		t.Errorf("StartExport(NOPE/x) = %v; want %v", err, model.ErrNoSuchSelection)
+	}
+
+	started, err := x.StartExport(ctx, all)
+	if err != nil {
+		t.Fatalf("StartExport(*/*): %v", err)
+	}
+	if started.ID <= imported.ID || started.Type != model.JobTypeExport || started.State.Finished() {
+		t.Fatalf("StartExport answered %+v; want a new unfinished export job after job %d", started, imported.ID)
+	}
+	done := watch(t, tg, started, successPath)
+	if done.State != model.StateCompleted || done.Progress.Percentage != 100 || done.Type != model.JobTypeExport {
+		t.Fatalf("export ended %+v; want %s at 100%%", done, model.StateCompleted)
+	}
+	page, err := b.Messages(ctx, started.ID, model.MessageQuery{})
+	if err != nil || len(page.Values) == 0 {
+		t.Errorf("Messages(%d) = %+v, %v; want the export's messages", started.ID, page, err)
+	}
+	if err := b.Cancel(ctx, started.ID); !errors.Is(err, model.ErrJobFinished) {
+		t.Errorf("Cancel of finished export %d = %v; want %v", started.ID, err, model.ErrJobFinished)
+	}
+	jobs, err := b.KnownJobs(ctx)
+	if err != nil || len(jobs) != 2 || jobs[0].ID != started.ID || jobs[0].Type != model.JobTypeExport || jobs[1].Type != model.JobTypeImport {
+		t.Errorf("KnownJobs = %+v, %v; want the export, then the import", jobs, err)
+	}
 }
