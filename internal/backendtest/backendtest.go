@@ -482,34 +482,8 @@ func testExport(t *testing.T, h Harness) {
 		t.Fatalf("import ended %s", done.State)
 	}
 
-	projects, err := x.Exportable(ctx)
-	if err != nil {
-		t.Fatalf("Exportable: %v", err)
-	}
-	var repos, forks, withRepos int
-	for _, p := range projects {
-		repos += len(p.Repositories)
-		if len(p.Repositories) > 0 {
-			withRepos++
-		}
-		for _, r := range p.Repositories {
-			if r.Origin != "" {
-				forks++
-			}
-		}
-	}
-	if repos == 0 || forks == 0 || !slices.ContainsFunc(projects, func(p model.ExportableProject) bool { return p.Key == ProjectKey }) {
-		t.Fatalf("Exportable = %+v; want project %s and the archive's repositories and forks", projects, ProjectKey)
-	}
 	all := model.ExportRequest{RepositoriesRequest: model.RepositoriesRequest{Includes: []model.RepositorySelector{{ProjectKey: "*", Slug: "*"}}}}
-	p, err := x.PreviewExport(ctx, all)
-	if err != nil {
-		t.Fatalf("PreviewExport(*/*): %v", err)
-	}
-	if p.Repositories != repos || p.Forks != forks || p.Hierarchies != repos-forks || len(p.Projects) != withRepos || !p.Fits() ||
-		p.PullRequests < model.Unknown || p.PullRequests == 0 || p.EstimatedBytes == 0 {
-		t.Errorf("PreviewExport(*/*) = %+v; want %d repositories, %d forks, %d projects, pull requests and a size counted or unknown", p, repos, forks, withRepos)
-	}
+	checkExportPreview(t, x, all)
 	nope := model.ExportRequest{RepositoriesRequest: model.RepositoriesRequest{Includes: []model.RepositorySelector{{ProjectKey: "NOPE", Slug: "x"}}}}
 	if _, err := x.PreviewExport(ctx, nope); !errors.Is(err, model.ErrNoSuchSelection) {
 		t.Errorf("PreviewExport(NOPE/x) = %v; want %v", err, model.ErrNoSuchSelection)
@@ -539,5 +513,39 @@ func testExport(t *testing.T, h Harness) {
 	jobs, err := b.KnownJobs(ctx)
 	if err != nil || len(jobs) != 2 || jobs[0].ID != started.ID || jobs[0].Type != model.JobTypeExport || jobs[1].Type != model.JobTypeImport {
 		t.Errorf("KnownJobs = %+v, %v; want the export, then the import", jobs, err)
+	}
+}
+
+// checkExportPreview compares the preview of req (*/*) with the lists:
+// the same repositories, forks and projects, whole hierarchies; pull
+// requests and size counted or model.Unknown, and an unknown size fits.
+func checkExportPreview(t *testing.T, x model.Exporter, all model.ExportRequest) {
+	t.Helper()
+	projects, err := x.Exportable(t.Context())
+	if err != nil {
+		t.Fatalf("Exportable: %v", err)
+	}
+	var repos, forks, withRepos int
+	for _, p := range projects {
+		repos += len(p.Repositories)
+		if len(p.Repositories) > 0 {
+			withRepos++
+		}
+		for _, r := range p.Repositories {
+			if r.Origin != "" {
+				forks++
+			}
+		}
+	}
+	if repos == 0 || forks == 0 || !slices.ContainsFunc(projects, func(p model.ExportableProject) bool { return p.Key == ProjectKey }) {
+		t.Fatalf("Exportable = %+v; want project %s and the archive's repositories and forks", projects, ProjectKey)
+	}
+	p, err := x.PreviewExport(t.Context(), all)
+	if err != nil {
+		t.Fatalf("PreviewExport(*/*): %v", err)
+	}
+	if p.Repositories != repos || p.Forks != forks || p.Hierarchies != repos-forks || len(p.Projects) != withRepos || !p.Fits() ||
+		p.PullRequests < model.Unknown || p.PullRequests == 0 || p.EstimatedBytes == 0 {
+		t.Errorf("PreviewExport(*/*) = %+v; want %d repositories, %d forks, %d projects, pull requests and a size counted or unknown", p, repos, forks, withRepos)
 	}
 }
