@@ -78,7 +78,7 @@ var errNoEnds = errors.New("a migration needs a source and a target: see above")
 
 // errSourceCannotExport is why the selection is empty when the source's
 // backend has no export calls.
-var errSourceCannotExport = errors.New("the source cannot export from this console: its REST client has no export calls yet; d picks the other direction")
+var errSourceCannotExport = errors.New("the source cannot export from this console; d picks the other direction")
 
 func newMigrateScreen() *migrateScreen { return &migrateScreen{sel: newSelection()} }
 
