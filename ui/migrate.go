@@ -91,14 +91,15 @@ func (m *Model) openMigrate() tea.Cmd {
 	if mg := m.opts.Migrator; mg != nil && g.ends == nil {
 		g.ends, g.notes = mg.Ends()
 		g.ends = safeEnds(g.ends)
-		// First from an end that can export: the other way needs a
-		// source with export calls.
-		for i, p := range g.pairs() {
-			if mg.Exporter(g.ends[p[0]]) != nil {
-				g.pair = i
-				break
-			}
+		// First from an end that can export, a home before a server: a
+		// console opened on a home and a server offers to migrate the
+		// home to the server; d offers the other way.
+		ps := g.pairs()
+		first := slices.IndexFunc(ps, func(p [2]int) bool { return g.ends[p[0]].Home != "" && mg.Exporter(g.ends[p[0]]) != nil })
+		if first < 0 {
+			first = slices.IndexFunc(ps, func(p [2]int) bool { return mg.Exporter(g.ends[p[0]]) != nil })
 		}
+		g.pair = max(first, 0)
 	}
 	if len(g.ends) < 2 {
 		g.listFocus = true
