@@ -31,7 +31,7 @@ func TestStreamedObjectsTarSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want bytes.Buffer
-	if err := writeInnerTar(&want, files, false, FixedTime); err != nil {
+	if err := writeInnerTar(&want, files, FixedTime); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(body, want.Bytes()) || hdr.Size != int64(want.Len()) {
