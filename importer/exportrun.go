@@ -106,10 +106,10 @@ func (ex *exportRun) execute(req model.ExportRequest) (err error) {
 	if err := ex.w.AddRaw(archive.MemberName(archive.KindInstanceDetails, archive.IDs{}), details); err != nil {
 		return err
 	}
-	prepared, stopPreparing := ex.prepareAhead(ctx, plan)
+	next, stopPreparing := ex.prepareAhead(ctx, plan)
 	defer stopPreparing()
 	for _, h := range plan.hierarchies {
-		if err := ex.hierarchy(ctx, h, prepared); err != nil {
+		if err := ex.hierarchy(ctx, h, next); err != nil {
 			return err
 		}
 	}
@@ -150,7 +150,7 @@ func (ex *exportRun) instanceDetails() model.InstanceDetails {
 		ArchiveVersion: model.NewestArchiveVersion, DataCenter: true, InstanceName: "bbimport", NodeID: ex.in.nodeID}
 }
 
-func (ex *exportRun) hierarchy(ctx context.Context, h *planHierarchy, prepared <-chan preparedRepo) error {
+func (ex *exportRun) hierarchy(ctx context.Context, h *planHierarchy, next func() (preparedRepo, bool)) error {
 	for _, pid := range h.projects {
 		if err := ex.project(ctx, pid); err != nil {
 			return err
@@ -161,7 +161,7 @@ func (ex *exportRun) hierarchy(ctx context.Context, h *planHierarchy, prepared <
 		return err
 	}
 	for range h.repos {
-		p, ok := <-prepared
+		p, ok := next()
 		if !ok {
 			// The preparing stops only when the export is stopped.
 			return errExportStopped
@@ -316,38 +316,78 @@ type preparedMember struct {
 // their objects overlap the writing, with memory bounded.
 const preparingAhead = 2
 
-// prepareAhead prepares the repositories of plan in archive order on a
-// goroutine of its own, ahead of the writer. The channel ends early only
-// when ctx does; stop ends the preparing and waits for it.
-func (ex *exportRun) prepareAhead(ctx context.Context, plan *exportPlan) (_ <-chan preparedRepo, stop func()) {
+// prepareAhead prepares the repositories of plan in archive order ahead
+// of the writer, on two goroutines: one lists objects (the larger part),
+// the other makes the members. next hands over the next repository; it
+// says false only when ctx has ended. stop ends the preparing and waits
+// for it.
+func (ex *exportRun) prepareAhead(ctx context.Context, plan *exportPlan) (next func() (preparedRepo, bool), stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	out := make(chan preparedRepo, preparingAhead)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer close(out)
-		for _, h := range plan.hierarchies {
-			for _, r := range h.repos {
-				p := ex.prepareRepository(ctx, h, r)
-				select {
-				case out <- p:
-				case <-ctx.Done():
-					return
-				}
-				if p.err != nil {
-					return
+	type listing struct {
+		files []archive.TarFile
+		err   error
+	}
+	members := make(chan preparedRepo, preparingAhead)
+	objects := make(chan listing, preparingAhead)
+	var wg sync.WaitGroup
+	each := func(do func(h *planHierarchy, r *planRepo) bool) {
+		wg.Go(func() {
+			for _, h := range plan.hierarchies {
+				for _, r := range h.repos {
+					if !do(h, r) {
+						return
+					}
 				}
 			}
+		})
+	}
+	each(func(h *planHierarchy, r *planRepo) bool {
+		p := ex.prepareRepository(ctx, h, r)
+		select {
+		case members <- p:
+			return p.err == nil
+		case <-ctx.Done():
+			return false
 		}
-	}()
-	return out, func() {
+	})
+	each(func(h *planHierarchy, r *planRepo) bool {
+		var l listing
+		if l.files, l.err = ex.objectFiles(r.id); l.err != nil {
+			l.err = fmt.Errorf("list the objects of %s/%s: %w", r.projectKey, r.slug, l.err)
+		}
+		select {
+		case objects <- l:
+			return l.err == nil
+		case <-ctx.Done():
+			return false
+		}
+	})
+	next = func() (preparedRepo, bool) {
+		var p preparedRepo
+		select {
+		case p = <-members:
+		case <-ctx.Done():
+			return p, false
+		}
+		if p.err != nil {
+			return p, true
+		}
+		select {
+		case l := <-objects:
+			p.objects, p.err = l.files, l.err
+			return p, true
+		case <-ctx.Done():
+			return p, false
+		}
+	}
+	return next, func() {
 		cancel()
-		<-done
+		wg.Wait()
 	}
 }
 
 // prepareRepository makes a repository's members but its objects and pull
-// requests, and lists its objects.
+// requests.
 func (ex *exportRun) prepareRepository(ctx context.Context, h *planHierarchy, r *planRepo) (p preparedRepo) {
 	p.subject = r.projectKey + "/" + r.slug
 	var scm string
@@ -391,10 +431,6 @@ func (ex *exportRun) prepareRepository(ctx context.Context, h *planHierarchy, r 
 		}
 	}
 	p.noMetadata = docs[archive.KindGitMetadata.String()] == nil
-	if p.objects, err = ex.objectFiles(r.id); err != nil {
-		p.err = fmt.Errorf("list the objects of %s: %w", p.subject, err)
-		return p
-	}
 	p.after = appendKept(p.after, archive.KindLFSSettings, p.ids, docs)
 	return p
 }
