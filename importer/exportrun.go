@@ -535,7 +535,7 @@ func (ex *exportRun) objectFiles(id int64) ([]archive.TarFile, error) {
 			return err
 		}
 		for _, e := range list {
-			if e.typ == unix.DT_REG && regular(e.name) {
+			if e.typ == dirTypeFile && regular(e.name) {
 				// Read-only, as Bitbucket writes them.
 				files = append(files, archive.TarFile{Name: dir + "/" + e.name, Mode: 0o400, Path: filepath.Join(root, dir, e.name), Size: e.size})
 			}
@@ -545,9 +545,9 @@ func (ex *exportRun) objectFiles(id int64) ([]archive.TarFile, error) {
 	for _, e := range entries {
 		var err error
 		switch {
-		case e.typ == unix.DT_DIR && looseObjectDir.MatchString(e.name):
+		case e.typ == dirTypeDir && looseObjectDir.MatchString(e.name):
 			err = add(e.name, func(string) bool { return true })
-		case e.typ == unix.DT_DIR && e.name == "pack":
+		case e.typ == dirTypeDir && e.name == "pack":
 			err = add(e.name, func(name string) bool { ext := filepath.Ext(name); return ext == ".pack" || ext == ".idx" })
 		}
 		if err != nil {
@@ -557,8 +557,9 @@ func (ex *exportRun) objectFiles(id int64) ([]archive.TarFile, error) {
 	return files, nil
 }
 
-// dirEntry is one name in a directory, its type as a dirent's (DT_*) and,
-// for a regular file listed with sizes, its size.
+// dirEntry is one name in a directory, its type as a dirent's
+// (dirTypeFile, dirTypeDir, or another) and, for a regular file listed
+// with sizes, its size.
 type dirEntry struct {
 	name string
 	typ  uint8
@@ -566,6 +567,11 @@ type dirEntry struct {
 }
 
 // direntBuffers hold what getdents returns.
+const (
+	dirTypeFile = unix.DT_REG
+	dirTypeDir  = unix.DT_DIR
+)
+
 var direntBuffers = sync.Pool{New: func() any {
 	b := make([]byte, 32<<10)
 	return &b
@@ -602,7 +608,7 @@ func listDir(dir string, sizes bool) ([]dirEntry, error) {
 	slices.SortFunc(list, func(a, b dirEntry) int { return strings.Compare(a.name, b.name) })
 	for i := range list {
 		e := &list[i]
-		if e.typ != unix.DT_UNKNOWN && (!sizes || e.typ != unix.DT_REG) {
+		if e.typ != unix.DT_UNKNOWN && (!sizes || e.typ != dirTypeFile) {
 			continue
 		}
 		var st unix.Stat_t
@@ -611,9 +617,9 @@ func listDir(dir string, sizes bool) ([]dirEntry, error) {
 		}
 		switch st.Mode & unix.S_IFMT {
 		case unix.S_IFREG:
-			e.typ, e.size = unix.DT_REG, st.Size
+			e.typ, e.size = dirTypeFile, st.Size
 		case unix.S_IFDIR:
-			e.typ = unix.DT_DIR
+			e.typ = dirTypeDir
 		}
 	}
 	return list, nil
