@@ -354,28 +354,20 @@ func copyFile(w io.Writer, path string, size int64) error {
 	return nil
 }
 
-// readWhole reads a file of size bytes whole.
-func readWhole(path string, size int64) ([]byte, error) {
-	fd, err := openFile(path)
+func openFile(path string) (int, error) {
+	fd, err := retry(func() (int, error) { return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0) })
 	if err != nil {
-		return nil, err
+		return -1, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
-	defer unix.Close(fd)
-	data := make([]byte, size)
-	if _, err := readFull(fd, path, data); err != nil {
-		return nil, err
-	}
-	return data, nil
+	return fd, nil
 }
 
-func openFile(path string) (int, error) {
+// retry calls open until a signal does not interrupt it.
+func retry(open func() (int, error)) (int, error) {
 	for {
-		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err := open()
 		if err != unix.EINTR {
-			if err != nil {
-				return -1, &fs.PathError{Op: "open", Path: path, Err: err}
-			}
-			return fd, nil
+			return fd, err
 		}
 	}
 }

@@ -524,20 +524,31 @@ var looseObjectDir = regexp.MustCompile(`^[0-9a-f]{2}$`)
 // size, in name order.
 func (ex *exportRun) objectFiles(id int64) ([]archive.TarFile, error) {
 	root := filepath.Join(ex.in.repositoryDir(id), "objects")
-	entries, err := listDir(root, false)
+	rootfd, err := openDir(unix.AT_FDCWD, root, root)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(rootfd)
+	entries, err := listDirFD(rootfd, root, false)
 	if err != nil {
 		return nil, err
 	}
 	files := []archive.TarFile{}
 	add := func(dir string, regular func(name string) bool) error {
-		list, err := listDir(filepath.Join(root, dir), true)
+		path := filepath.Join(root, dir)
+		fd, err := openDir(rootfd, dir, path)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		list, err := listDirFD(fd, path, true)
 		if err != nil {
 			return err
 		}
 		for _, e := range list {
 			if e.typ == dirTypeFile && regular(e.name) {
 				// Read-only, as Bitbucket writes them.
-				files = append(files, archive.TarFile{Name: dir + "/" + e.name, Mode: 0o400, Path: filepath.Join(root, dir, e.name), Size: e.size})
+				files = append(files, archive.TarFile{Name: dir + "/" + e.name, Mode: 0o400, Path: filepath.Join(path, e.name), Size: e.size})
 			}
 		}
 		return nil
@@ -578,17 +589,35 @@ var direntBuffers = sync.Pool{New: func() any {
 }}
 
 // listDir lists dir in name order, without following links, with the
-// sizes of its regular files when sizes is set. It uses the system calls
-// directly, the directory open once and its files stat'ed relative to
-// it: a home of many repositories holds hundreds of thousands of loose
-// objects, and os.ReadDir with a stat for each costs several more calls
-// per file.
+// sizes of its regular files when sizes is set.
 func listDir(dir string, sizes bool) ([]dirEntry, error) {
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := openDir(unix.AT_FDCWD, dir, dir)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
+		return nil, err
 	}
 	defer unix.Close(fd)
+	return listDirFD(fd, dir, sizes)
+}
+
+// openDir opens the directory name relative to the directory at; path
+// names it in errors.
+func openDir(at int, name, path string) (int, error) {
+	for {
+		fd, err := unix.Openat(at, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			if err != nil {
+				return -1, &os.PathError{Op: "open", Path: path, Err: err}
+			}
+			return fd, nil
+		}
+	}
+}
+
+// listDirFD lists the open directory fd (at path) as listDir does. It
+// uses the system calls directly, its files stat'ed relative to it: a
+// home of many repositories holds hundreds of thousands of loose objects,
+// and os.ReadDir with a stat for each costs several more calls per file.
+func listDirFD(fd int, dir string, sizes bool) ([]dirEntry, error) {
 	buf := direntBuffers.Get().(*[]byte)
 	defer direntBuffers.Put(buf)
 	var list []dirEntry
