@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -366,7 +367,7 @@ func openFile(path string) (int, error) {
 func retry(open func() (int, error)) (int, error) {
 	for {
 		fd, err := open()
-		if err != unix.EINTR {
+		if !errors.Is(err, unix.EINTR) {
 			return fd, err
 		}
 	}
@@ -378,7 +379,7 @@ func readFull(fd int, path string, p []byte) (int, error) {
 	for got < len(p) {
 		n, err := unix.Read(fd, p[got:])
 		switch {
-		case err == unix.EINTR:
+		case errors.Is(err, unix.EINTR):
 			continue
 		case err != nil:
 			return got, &fs.PathError{Op: "read", Path: path, Err: err}

@@ -604,7 +604,7 @@ func listDir(dir string, sizes bool) ([]dirEntry, error) {
 func openDir(at int, name, path string) (int, error) {
 	for {
 		fd, err := unix.Openat(at, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err != unix.EINTR {
+		if !errors.Is(err, unix.EINTR) {
 			if err != nil {
 				return -1, &os.PathError{Op: "open", Path: path, Err: err}
 			}
@@ -623,7 +623,7 @@ func listDirFD(fd int, dir string, sizes bool) ([]dirEntry, error) {
 	var list []dirEntry
 	for {
 		n, err := unix.Getdents(fd, *buf)
-		if err == unix.EINTR {
+		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
