@@ -12,6 +12,7 @@ require (
 	github.com/charmbracelet/x/exp/teatest/v2 v2.0.0-20260823001701-96af6d2cb5f6 // tests only: ui flow tests
 	github.com/dustin/go-humanize v1.1.0
 	github.com/go-resty/resty/v2 v2.17.2
+	github.com/klauspost/compress v1.20.5
 	github.com/pkg/sftp v1.13.12
 	github.com/robinovitch61/viewport v0.14.0 // tests only: the baseline of ui/logview's comparison benchmark; never in the binary
 	github.com/spf13/cobra v1.10.2

@@ -293,3 +293,11 @@ func TestErrorMessageNamesMemberFileAndRule(t *testing.T) {
 		t.Fatalf("got %q, want %q", e.Error(), want)
 	}
 }
+
+// zeros reads as an endless run of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}

@@ -3,14 +3,17 @@ package archive
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"golang.org/x/sys/unix"
 )
 
 // FixedTime is the modification time a Writer gives every tar entry, outer
@@ -103,7 +106,7 @@ func JSONMember(name string, v any, pretty bool) ([]byte, error) {
 // memory, each entry dated mtime.
 func TarMember(name string, files []TarFile, mtime time.Time) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := writeInnerTar(&buf, files, false, mtime); err != nil {
+	if err := writeInnerTar(&buf, files, mtime); err != nil {
 		return nil, fmt.Errorf("build %s: %w", name, err)
 	}
 	return CompressMember(name, buf.Bytes())
@@ -190,48 +193,116 @@ func (w *Writer) count(name string, size int64) {
 }
 
 // addStreamedTar writes an uncompressed inner tar straight into the outer
-// one. The outer header needs the size first: a dry run over a counting
-// writer gives it exactly, whatever header format each inner name needs.
+// one. The outer header needs the size first: innerTarSize works it out
+// from the headers alone, without reading a file.
 func (w *Writer) addStreamedTar(name string, files []TarFile) error {
-	size := &CountingWriter{W: io.Discard}
-	if err := writeInnerTar(size, files, true, w.mtime); err != nil {
+	size, err := innerTarSize(files, w.mtime)
+	if err != nil {
 		return fmt.Errorf("size %s: %w", name, err)
 	}
-	hdr := &tar.Header{Name: name, Mode: 0o644, Size: size.N, Typeflag: tar.TypeReg, ModTime: w.mtime}
+	hdr := &tar.Header{Name: name, Mode: 0o644, Size: size, Typeflag: tar.TypeReg, ModTime: w.mtime}
 	if err := w.tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("write header of %s: %w", name, err)
 	}
-	if err := writeInnerTar(w.tw, files, false, w.mtime); err != nil {
+	if err := writeInnerTar(w.tw, files, w.mtime); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	w.count(name, size.N)
+	w.count(name, size)
 	return nil
 }
 
-// writeInnerTar writes files as a tar on out, reading Path files from disk;
-// a dry run writes zeros in their place, to learn the tar's size cheaply.
-func writeInnerTar(out io.Writer, files []TarFile, dryRun bool, mtime time.Time) error {
+// innerHeader is the header of f in an inner tar dated mtime, its size
+// that of Data or of the file at Path.
+func innerHeader(f TarFile, mtime time.Time) (*tar.Header, error) {
+	hdr := &tar.Header{Name: f.Name, Mode: f.Mode, Typeflag: f.Typeflag, Linkname: f.Linkname, ModTime: mtime}
+	if hdr.Typeflag == 0 {
+		hdr.Typeflag = tar.TypeReg
+	}
+	if hdr.Mode == 0 {
+		hdr.Mode = 0o644
+	}
+	if hdr.Typeflag != tar.TypeReg {
+		return hdr, nil
+	}
+	hdr.Size = int64(len(f.Data))
+	switch {
+	case f.Path != "" && f.Size > 0:
+		hdr.Size = f.Size
+	case f.Path != "":
+		var st unix.Stat_t
+		if err := unix.Stat(f.Path, &st); err != nil {
+			return nil, &fs.PathError{Op: "stat", Path: f.Path, Err: err}
+		}
+		hdr.Size = st.Size
+	}
+	return hdr, nil
+}
+
+const blockSize = 512
+
+// innerTarSize is how many bytes writeInnerTar writes for files: each
+// header, each body padded to whole blocks, and the two zero blocks that
+// end a tar.
+func innerTarSize(files []TarFile, mtime time.Time) (int64, error) {
+	size := int64(2 * blockSize)
+	for _, f := range files {
+		hdr, err := innerHeader(f, mtime)
+		if err != nil {
+			return 0, err
+		}
+		n, err := headerBytes(hdr)
+		if err != nil {
+			return 0, fmt.Errorf("inner %s: %w", f.Name, err)
+		}
+		size += n + (hdr.Size+blockSize-1)/blockSize*blockSize
+	}
+	return size, nil
+}
+
+// headerBytes is how many bytes a tar.Writer writes for hdr: one block
+// when the ustar format holds it whole (every name an objects tar
+// carries), else what writing it alone takes (extended headers).
+func headerBytes(hdr *tar.Header) (int64, error) {
+	if fitsUSTAR(hdr) {
+		return blockSize, nil
+	}
+	n := &CountingWriter{W: io.Discard}
+	if err := tar.NewWriter(n).WriteHeader(hdr); err != nil {
+		return 0, err
+	}
+	return n.N, nil
+}
+
+// fitsUSTAR reports, conservatively, that hdr needs nothing but a ustar
+// block: a short ASCII name, no link, and numbers within its octal fields.
+func fitsUSTAR(hdr *tar.Header) bool {
+	const maxOctal11 = 1<<33 - 1
+	if len(hdr.Name) > 100 || hdr.Linkname != "" || hdr.Uname != "" || hdr.Gname != "" || hdr.PAXRecords != nil ||
+		hdr.Uid != 0 || hdr.Gid != 0 || hdr.Mode < 0 || hdr.Mode > 0o7777777 || hdr.Size < 0 || hdr.Size > maxOctal11 ||
+		hdr.ModTime.Nanosecond() != 0 || hdr.ModTime.Unix() < 0 || hdr.ModTime.Unix() > maxOctal11 ||
+		!hdr.AccessTime.IsZero() || !hdr.ChangeTime.IsZero() || hdr.Format != tar.FormatUnknown {
+		return false
+	}
+	for i := 0; i < len(hdr.Name); i++ {
+		if c := hdr.Name[i]; c == 0 || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// writeInnerTar writes files as a tar on out, reading Path files from
+// disk: small ones ahead, on other goroutines (see readAhead), since an
+// objects tar holds many thousands of loose objects and each costs an
+// open, a read and a close.
+func writeInnerTar(out io.Writer, files []TarFile, mtime time.Time) error {
+	ahead := startReadAhead(files)
+	defer ahead.stop()
 	tw := tar.NewWriter(out)
 	for _, f := range files {
-		hdr := &tar.Header{Name: f.Name, Mode: f.Mode, Typeflag: f.Typeflag, Linkname: f.Linkname, ModTime: mtime}
-		if hdr.Typeflag == 0 {
-			hdr.Typeflag = tar.TypeReg
-		}
-		if hdr.Mode == 0 {
-			hdr.Mode = 0o644
-		}
-		size := int64(len(f.Data))
-		if f.Path != "" && f.Size > 0 {
-			size = f.Size
-		} else if f.Path != "" {
-			st, err := os.Stat(f.Path)
-			if err != nil {
-				return err
-			}
-			size = st.Size()
-		}
-		if hdr.Typeflag == tar.TypeReg {
-			hdr.Size = size
+		hdr, err := innerHeader(f, mtime)
+		if err != nil {
+			return err
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("inner %s: %w", f.Name, err)
@@ -239,7 +310,18 @@ func writeInnerTar(out io.Writer, files []TarFile, dryRun bool, mtime time.Time)
 		if hdr.Typeflag != tar.TypeReg {
 			continue
 		}
-		if err := copyFileBody(tw, f, size, dryRun); err != nil {
+		data, err := f.Data, error(nil)
+		switch {
+		case f.Path == "":
+		case readsAhead(f):
+			data, err = ahead.next()
+		default:
+			err = copyFile(tw, f.Path, hdr.Size)
+		}
+		if err == nil && data != nil {
+			_, err = tw.Write(data)
+		}
+		if err != nil {
 			return fmt.Errorf("inner %s: %w", f.Name, err)
 		}
 	}
@@ -248,31 +330,65 @@ func writeInnerTar(out io.Writer, files []TarFile, dryRun bool, mtime time.Time)
 	return tw.Close()
 }
 
-func copyFileBody(tw io.Writer, f TarFile, size int64, dryRun bool) error {
-	switch {
-	case f.Path == "":
-		_, err := tw.Write(f.Data)
-		return err
-	case dryRun:
-		_, err := io.Copy(tw, io.LimitReader(zeros{}, size))
-		return err
-	}
-	fh, err := os.Open(f.Path)
+// copyFile streams size bytes of the file at path into w: the size is
+// what the header said, so a file that changed meanwhile must not break
+// the tar. Plain system calls, not an *os.File: registering each of many
+// thousands of small files with the poller costs more than reading it.
+func copyFile(w io.Writer, path string, size int64) error {
+	fd, err := openFile(path)
 	if err != nil {
 		return err
 	}
-	defer fh.Close()
+	defer unix.Close(fd)
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
-	// Not io.Copy: an *os.File's WriteTo makes a buffer for each file,
-	// and an objects tar holds many thousands of small ones. The size is
-	// what the header said: a file that grew meanwhile must not break the
-	// tar.
-	n, err := io.CopyBuffer(tw, io.LimitReader(struct{ io.Reader }{fh}, size), *buf)
-	if err == nil && n != size {
-		err = fmt.Errorf("%s changed while it was written: %d bytes where there were %d", f.Path, n, size)
+	for left := size; left > 0; {
+		n, err := readFull(fd, path, (*buf)[:min(left, int64(len(*buf)))])
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write((*buf)[:n]); err != nil {
+			return err
+		}
+		left -= int64(n)
 	}
-	return err
+	return nil
+}
+
+func openFile(path string) (int, error) {
+	fd, err := retry(func() (int, error) { return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0) })
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return fd, nil
+}
+
+// retry calls open until a signal does not interrupt it.
+func retry(open func() (int, error)) (int, error) {
+	for {
+		fd, err := open()
+		if !errors.Is(err, unix.EINTR) {
+			return fd, err
+		}
+	}
+}
+
+// readFull fills p from fd, or says the file is shorter than its header.
+func readFull(fd int, path string, p []byte) (int, error) {
+	got := 0
+	for got < len(p) {
+		n, err := unix.Read(fd, p[got:])
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case err != nil:
+			return got, &fs.PathError{Op: "read", Path: path, Err: err}
+		case n == 0:
+			return got, fmt.Errorf("%s changed while it was written: it ended %d bytes short of its size", path, len(p)-got)
+		}
+		got += n
+	}
+	return got, nil
 }
 
 var copyBuffers = sync.Pool{New: func() any {
@@ -304,12 +420,4 @@ func (c *CountingWriter) Write(p []byte) (int, error) {
 	n, err := c.W.Write(p)
 	c.N += int64(n)
 	return n, err
-}
-
-// zeros reads as an endless run of zero bytes.
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
 }

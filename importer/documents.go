@@ -3,10 +3,11 @@ package importer
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/klauspost/compress/gzip"
 
 	"bbimport/archive"
 )

@@ -345,3 +345,51 @@ func TestRealShapesExportBack(t *testing.T) {
 		})
 	}
 }
+
+// TestListDir lists a fan-out directory of more loose objects than one
+// getdents call returns, beside a directory, a link and an empty file:
+// every name once, in order, with its type and size, and no "." or "..".
+func TestListDir(t *testing.T) {
+	dir := t.TempDir()
+	var want []string
+	for i := range 3000 {
+		name := fmt.Sprintf("%038x", i*7919)
+		if err := os.WriteFile(filepath.Join(dir, name), make([]byte, i%50), 0o400); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, name)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(want[0], filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(want)
+	list, err := listDir(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range list {
+		switch e.name {
+		case "sub":
+			if e.typ != dirTypeDir {
+				t.Errorf("sub: type %d, want a directory", e.typ)
+			}
+		case "link":
+			if e.typ == dirTypeDir || e.typ == dirTypeFile {
+				t.Errorf("link: type %d, want neither a file nor a directory", e.typ)
+			}
+		default:
+			var i int
+			if _, err := fmt.Sscanf(e.name, "%x", &i); err != nil || e.typ != dirTypeFile || e.size != int64(i/7919%50) {
+				t.Errorf("%s: type %d, %d bytes; want a file of %d", e.name, e.typ, e.size, i/7919%50)
+			}
+			got = append(got, e.name)
+		}
+	}
+	if len(list) != len(want)+2 || !reflect.DeepEqual(got, want) {
+		t.Errorf("listed %d names (%d files), want %d files, a directory and a link, in order", len(list), len(got), len(want))
+	}
+}

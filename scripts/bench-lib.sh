@@ -1,6 +1,6 @@
 # Shared by the benchmarks that import generated archives (bench-scale.sh,
 # bench-export.sh); sourced, not run. The caller sets bin, keep, work,
-# prs, commits and tick.
+# prs and commits, and for follow tick.
 
 # bench_archive NAME N: an archive of N repositories (N/2 origins with a
 # fork each, in projects of at most 50 origins), made once under $keep.
