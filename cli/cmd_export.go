@@ -157,7 +157,7 @@ func printPreviewLine(out io.Writer, p model.ExportPreview) {
 // the repositories only: what it does not tell is left out, never 0.
 func previewWhat(p model.ExportPreview) string {
 	what := model.Plural(len(p.Projects), "project", "projects") + ", " + model.Plural(p.Repositories, "repository", "repositories") +
-		fmt.Sprintf(" (%d forks)", p.Forks)
+		" (" + model.Plural(p.Forks, "fork", "forks") + ")"
 	if p.PullRequests != model.Unknown {
 		what += " and " + model.Plural(p.PullRequests, "pull request", "pull requests")
 	}

@@ -268,8 +268,18 @@ func compareVersions(a, b string) int {
 }
 
 // export starts the export (once: a resumed migration follows the job it
-// started) and waits for it.
+// started, unless that job ended without an archive) and waits for it.
 func (r *migrationRun) export(ctx context.Context) error {
+	if r.m.ExportJob != 0 {
+		// A canceled or failed export leaves no archive behind, so a resume
+		// exports again rather than follow a job that can only fail.
+		if job, err := r.from.Job(ctx, r.m.ExportJob); err == nil && job.State.Finished() && job.State != model.StateCompleted {
+			r.mu.Lock()
+			r.m.ExportJob = 0
+			r.save()
+			r.mu.Unlock()
+		}
+	}
 	if r.m.ExportJob == 0 {
 		exporter, ok := r.from.Backend.(model.Exporter)
 		if !ok {
@@ -433,7 +443,8 @@ func testHooks(opts *carry.Options) {
 // importArchive imports the carried archive (once: a resumed migration
 // follows the job it started) and waits for it.
 func (r *migrationRun) importArchive(ctx context.Context) error {
-	if r.m.ImportJob == 0 {
+	resumed := r.m.ImportJob != 0
+	if !resumed {
 		job, err := r.to.Start(ctx, r.m.Archive)
 		if err != nil {
 			return err
@@ -443,8 +454,15 @@ func (r *migrationRun) importArchive(ctx context.Context) error {
 		r.save()
 		r.mu.Unlock()
 	}
-	if _, err := waitJob(ctx, r.to, r.m.ImportJob); err != nil {
-		return fmt.Errorf("import job %d: %w", r.m.ImportJob, err)
+	if job, err := waitJob(ctx, r.to, r.m.ImportJob); err != nil {
+		// Resumed after the import ended short of COMPLETED (canceled, or
+		// failed): what it imported stays on the target, and importing
+		// the archive again would land it a second time under new names,
+		// as Bitbucket renames on a collision. Verify says what is missing
+		// and writes the remainder command that imports just that.
+		if !resumed || ctx.Err() != nil || !job.State.Finished() {
+			return fmt.Errorf("import job %d: %w", r.m.ImportJob, err)
+		}
 	}
 	r.next(stepVerify)
 	return nil

@@ -319,7 +319,7 @@ func TestMigrateCancelAndResume(t *testing.T) {
 	canceled.Import.State = model.StateCanceled
 	f.set(canceled)
 	h.fire()
-	h.requireScreen("■ import     job 7 CANCELED", "Canceled at import. r resumes it from there; the job it started is followed")
+	h.requireScreen("■ import     job 7 CANCELED", "Canceled at import. r resumes it from there; the import it started is")
 	h.press("r")
 	if !slices.Equal(f.resumed, []string{"20261207-161138-a1b2c3"}) {
 		t.Fatalf("resumed %v", f.resumed)

@@ -359,8 +359,10 @@ func resumeNote(step string) string {
 	switch step {
 	case model.MigrationCarry:
 		return ", at the byte where the carry stopped."
-	case model.MigrationExport, model.MigrationImport:
-		return "; the job it started is followed, not started again."
+	case model.MigrationExport:
+		return "; the export it started is followed, or started again if it ended without an archive."
+	case model.MigrationImport:
+		return "; the import it started is followed, not started again, and verified for what arrived."
 	}
 	return "."
 }
