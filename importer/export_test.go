@@ -393,3 +393,44 @@ func TestListDir(t *testing.T) {
 		t.Errorf("listed %d names (%d files), want %d files, a directory and a link, in order", len(list), len(got), len(want))
 	}
 }
+
+// An export's row reads RUNNING while it writes, not INITIALISING: it
+// commits nothing until it ends, so the heartbeat carries the state.
+func TestExportReadsRunningWhileItRuns(t *testing.T) {
+	in := openHome(t)
+	importArchive(t, in, generated(t, "roundtrip", roundTripOpts))
+	started := make(chan int64, 1)
+	seen := make(chan model.State, 1)
+	members := 0
+	in.beforeCheckpoint = func(point string) {
+		if point != pointExportMember {
+			return
+		}
+		if members++; members != 10 {
+			return
+		}
+		// Hold the export here until another reader sees it RUNNING, or
+		// long enough to say it never does.
+		// The row, as another process (status, serve, the console) reads
+		// it: this Instance would overlay its own live state.
+		id := <-started
+		var state model.State
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if err := in.db.QueryRowContext(context.Background(), `SELECT state FROM jobs WHERE id = ?`, id).Scan(&state); err == nil && state == model.StateRunning {
+				break
+			}
+		}
+		seen <- state
+	}
+	job, err := in.StartExport(context.Background(), request(t, "*/*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	started <- job.ID
+	if final, err := in.Wait(context.Background(), job.ID); err != nil || final.State != model.StateCompleted {
+		t.Fatalf("export ended %s, %v", final.State, err)
+	}
+	if s := <-seen; s != model.StateRunning {
+		t.Errorf("while it wrote, the export read %s, want RUNNING", s)
+	}
+}

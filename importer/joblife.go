@@ -687,12 +687,16 @@ func (in *Instance) watch(run *jobRun, stop <-chan struct{}) {
 		beat = time.Now()
 		j := run.snapshot()
 		// The progress message only if no commit wrote a newer one
-		// meanwhile; the percentage never goes down.
+		// meanwhile; the percentage never goes down. An export commits
+		// nothing until it ends, so the beat also carries its move from
+		// INITIALISING to RUNNING (never over a CANCELING recorded).
 		_, _ = in.db.ExecContext(ctx, `UPDATE jobs SET heartbeat = ?,
+			state = CASE WHEN state = ? AND ? = ? THEN ? ELSE state END,
 			progress_message = CASE WHEN updated_date <= ? THEN ? ELSE progress_message END,
 			percentage = MAX(percentage, ?), updated_date = MAX(updated_date, ?)
 			WHERE id = ? AND end_date IS NULL`,
-			nowMillis(), j.UpdatedDate, j.Progress.Message, j.Progress.Percentage, j.UpdatedDate, run.id)
+			nowMillis(), model.StateInitialising, j.State, model.StateRunning, model.StateRunning,
+			j.UpdatedDate, j.Progress.Message, j.Progress.Percentage, j.UpdatedDate, run.id)
 	}
 }
 
