@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"bbimport/model"
 	"bbimport/ui"
 )
 
@@ -66,6 +67,11 @@ func runCancel(ctx context.Context, opts *CancelOptions) error {
 	}
 	out := opts.IO.out
 	if !opts.Wait {
+		// An export stops at once; an import at its next checkpoint.
+		if j, err := b.Job(ctx, id); err == nil && j.Type == model.JobTypeExport {
+			fmt.Fprintf(out, "Job %d stops at once and leaves no archive\n", id)
+			return nil
+		}
 		fmt.Fprintf(out, "Job %d will stop at its next checkpoint\n", id)
 		return nil
 	}

@@ -121,7 +121,7 @@ func followJob(ctx context.Context, st *streams, hint func(...string) string, b 
 	case !asJSON && (o.wait || st.outTTY):
 		watch = ui.WatchOptions{Out: out, Terminal: st.outTTY}
 	}
-	fmt.Fprintf(errOut, "%s as job %d. %s.\n", o.what, job.ID, ui.FollowNotice("use --detach"))
+	fmt.Fprintf(errOut, "%s as job %d. %s.\n", o.what, job.ID, ui.FollowNotice(job, "use --detach"))
 	res, err := ui.Follow(ctx, b, job.ID, ui.FollowOptions{Watch: watch, Signals: signals, Notices: errOut, Status: status})
 	switch {
 	case res.GaveUp:

@@ -134,6 +134,10 @@ func TestCommandsAgainstAFake(t *testing.T) {
 			h.fake.Place(model.Job{ID: 2, State: model.StateRunning, Type: model.JobTypeImport})
 		},
 			args: []string{"cancel", "2"}, stdout: []string{"Job 2 will stop at its next checkpoint\n"}},
+		{name: "cancel of an export", setup: func(h *fakeHome) {
+			h.fake.Place(model.Job{ID: 2, State: model.StateRunning, Type: model.JobTypeExport})
+		},
+			args: []string{"cancel", "2"}, stdout: []string{"Job 2 stops at once and leaves no archive\n"}},
 		{name: "import completed", setup: ending(model.StateCompleted), args: []string{"import", "x.tar"},
 			stdout: []string{"Job       2\n", "State     COMPLETED\n"}, stderr: "Importing x.tar as job 2. Ctrl+C cancels at the next checkpoint; close the terminal or use --detach to leave it running.\n"},
 		{name: "import completed with errors", setup: ending(model.StateCompleted, model.Message{Severity: model.SeverityError, Text: "PRJ/repo: broken"}),

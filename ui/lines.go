@@ -173,14 +173,18 @@ func (w *jobWatch) endLine() {
 	}
 }
 
-// FollowNotice is the first line a door that follows a job prints: what
+// FollowNotice is the first line a door that follows job j prints: what
 // Ctrl+C and a closed terminal will do. detach names the door's own way
 // to leave the job running ("use --detach"), or is empty.
-func FollowNotice(detach string) string {
-	if detach != "" {
-		return "Ctrl+C cancels at the next checkpoint; close the terminal or " + detach + " to leave it running"
+func FollowNotice(j model.Job, detach string) string {
+	cancels := "Ctrl+C cancels at the next checkpoint"
+	if j.Type == model.JobTypeExport {
+		cancels = "Ctrl+C cancels at once, leaving no archive"
 	}
-	return "Ctrl+C cancels at the next checkpoint; close the terminal to leave it running"
+	if detach != "" {
+		return cancels + "; close the terminal or " + detach + " to leave it running"
+	}
+	return cancels + "; close the terminal to leave it running"
 }
 
 // CatchSignals routes the signals Follow acts on to a channel, from before

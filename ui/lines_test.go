@@ -93,3 +93,21 @@ func TestProgressBar(t *testing.T) {
 		t.Errorf("bar drew %q, want %q", out.String(), want)
 	}
 }
+
+// The notice before a door follows a job says what Ctrl+C does to that
+// job: an import stops at its next checkpoint, an export at once.
+func TestFollowNoticeSaysWhatCtrlCDoes(t *testing.T) {
+	for _, c := range []struct {
+		job    model.Job
+		detach string
+		want   string
+	}{
+		{model.Job{Type: model.JobTypeImport}, "use --detach", "Ctrl+C cancels at the next checkpoint; close the terminal or use --detach to leave it running"},
+		{model.Job{Type: model.JobTypeExport}, "use --detach", "Ctrl+C cancels at once, leaving no archive; close the terminal or use --detach to leave it running"},
+		{model.Job{}, "", "Ctrl+C cancels at the next checkpoint; close the terminal to leave it running"},
+	} {
+		if got := FollowNotice(c.job, c.detach); got != c.want {
+			t.Errorf("FollowNotice(%s, %q) = %q, want %q", c.job.Type, c.detach, got, c.want)
+		}
+	}
+}

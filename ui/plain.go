@@ -163,7 +163,7 @@ func (p *plainConsole) watch(ctx context.Context, id int64) (Result, error) {
 // the signal rules every door shares (Follow): a closed terminal leaves the
 // job running, Ctrl+C cancels it at its next checkpoint.
 func (p *plainConsole) follow(ctx context.Context, id int64, signals <-chan os.Signal) (Result, error) {
-	p.println(FollowNotice(""))
+	p.println(FollowNotice(model.Job{}, ""))
 	res, err := Follow(ctx, p.opts.Backend, id, FollowOptions{
 		Watch:   WatchOptions{Out: p.out, Now: p.opts.Now},
 		Signals: signals, Notices: p.out, Status: p.opts.statusCommand(p.identity, id),
