@@ -85,9 +85,9 @@ func TestPreviewSaysUnknown(t *testing.T) {
 		want, not string
 	}{
 		{model.ExportPreview{Projects: projects, Repositories: 2, Forks: 1, PullRequests: model.Unknown, EstimatedBytes: model.Unknown, FreeBytes: model.Unknown},
-			"Exporting 1 project, 2 repositories (1 forks): size unknown, free disk unknown\nThe server does not estimate an export", "refused"},
+			"Exporting 1 project, 2 repositories (1 fork): size unknown, free disk unknown\nThe server does not estimate an export", "refused"},
 		{model.ExportPreview{Projects: projects, Repositories: 2, Forks: 1, PullRequests: 7, EstimatedBytes: 3 << 20, FreeBytes: 1 << 20, Directory: "/srv/x"},
-			"Exporting 1 project, 2 repositories (1 forks) and 7 pull requests: about 3.0 MiB, 1.0 MiB free in /srv/x\nThe estimate exceeds the free disk", "unknown"},
+			"Exporting 1 project, 2 repositories (1 fork) and 7 pull requests: about 3.0 MiB, 1.0 MiB free in /srv/x\nThe estimate exceeds the free disk", "unknown"},
 	} {
 		var out strings.Builder
 		printPreview(&out, tc.p)

@@ -127,7 +127,7 @@ func migrationAt(f *fakeMigrator, step, state string) model.MigrationStatus {
 		i = len(model.MigrationSteps)
 	}
 	if i > 0 {
-		s.Preview = "2 projects, 4 repositories (1 forks) and 173 pull requests: about 12 MiB"
+		s.Preview = "2 projects, 4 repositories (1 fork) and 173 pull requests: about 12 MiB"
 		s.ExportJob = 12
 		s.Export = &model.Job{ID: 12, Type: model.JobTypeExport, State: model.StateRunning,
 			Progress: model.Progress{Percentage: 45, Message: "Exporting PRJ/api: git data"}}
