@@ -161,12 +161,17 @@ func (mg *migrator) Migrations(ctx context.Context) ([]model.MigrationStatus, er
 	return out, nil
 }
 
-func (mg *migrator) Migration(ctx context.Context, id string) (model.MigrationStatus, error) {
-	dir, err := mg.records()
-	if err != nil {
-		return model.MigrationStatus{}, err
+// load reads migration id's record from the state directory dir.
+func (mg *migrator) load(id string) (dir string, m *migration, err error) {
+	if dir, err = mg.records(); err != nil {
+		return "", nil, err
 	}
-	m, err := loadMigration(dir, id)
+	m, err = loadMigration(dir, id)
+	return dir, m, err
+}
+
+func (mg *migrator) Migration(ctx context.Context, id string) (model.MigrationStatus, error) {
+	_, m, err := mg.load(id)
 	if err != nil {
 		return model.MigrationStatus{}, err
 	}
@@ -222,11 +227,7 @@ func (mg *migrator) spawn(dir string, m *migration) error {
 }
 
 func (mg *migrator) CancelMigration(_ context.Context, id string) error {
-	dir, err := mg.records()
-	if err != nil {
-		return err
-	}
-	m, err := loadMigration(dir, id)
+	_, m, err := mg.load(id)
 	if err != nil {
 		return err
 	}
@@ -240,11 +241,7 @@ func (mg *migrator) CancelMigration(_ context.Context, id string) error {
 }
 
 func (mg *migrator) ResumeMigration(ctx context.Context, id string) (model.MigrationStatus, error) {
-	dir, err := mg.records()
-	if err != nil {
-		return model.MigrationStatus{}, err
-	}
-	m, err := loadMigration(dir, id)
+	dir, m, err := mg.load(id)
 	if err != nil {
 		return model.MigrationStatus{}, err
 	}
