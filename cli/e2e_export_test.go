@@ -14,13 +14,7 @@ import (
 // export and the job view follows it to COMPLETED; the archive is then on
 // disk, listed in the archives pane, and removed there after a confirm.
 func TestE2EConsoleExport(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (CI installs it): the console's end-to-end test drives it in tmux")
-	}
-	if testing.Short() {
-		t.Skip("builds the binary and imports an archive: not with -short")
-	}
-	bin := buildBinary(t)
+	bin := consoleBinary(t)
 	home, _ := e2eHome(t, bin)
 	if out, err := exec.Command(bin, "import", "small.tar", "--home", home).CombinedOutput(); err != nil {
 		t.Fatalf("import small.tar: %v\n%s", err, out)

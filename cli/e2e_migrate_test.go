@@ -16,13 +16,7 @@ import (
 // the one view follows the steps to the target verified complete. The
 // record, the carried archive and the target's import are then on disk.
 func TestE2EConsoleMigrate(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (CI installs it): the console's end-to-end test drives it in tmux")
-	}
-	if testing.Short() {
-		t.Skip("builds the binary, imports an archive and migrates it: not with -short")
-	}
-	bin := buildBinary(t)
+	bin := consoleBinary(t)
 	source := t.TempDir()
 	srcImport := filepath.Join(source, "shared", "data", "migration", "import")
 	if err := os.MkdirAll(srcImport, 0o755); err != nil {

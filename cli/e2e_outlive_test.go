@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,17 +18,8 @@ import (
 // the real binary in tmux, its import held in its first connectivity check
 // (git rev-list) so that every step happens while the job runs.
 func TestE2EConsoleOutlivesTerminal(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (CI installs it): the console's end-to-end test drives it in tmux")
-	}
-	if testing.Short() {
-		t.Skip("builds the binary and imports archives: not with -short")
-	}
-	realGit, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip("git is not installed")
-	}
-	bin := buildBinary(t)
+	bin := consoleBinary(t)
+	realGit := gitOrSkip(t)
 
 	// startHeld opens the console on a fresh home, starts the import from
 	// it and returns once the runner's first git rev-list is held.

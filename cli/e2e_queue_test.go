@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -17,17 +16,8 @@ import (
 // held in its git data, and both jobs still end COMPLETED, the second
 // started by the first's runner.
 func TestE2EQueueOutlivesConsole(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (CI installs it): the console's end-to-end test drives it in tmux")
-	}
-	if testing.Short() {
-		t.Skip("builds the binary and imports archives: not with -short")
-	}
-	realGit, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip("git is not installed")
-	}
-	bin := buildBinary(t)
+	bin := consoleBinary(t)
+	realGit := gitOrSkip(t)
 	home := t.TempDir()
 	dir := filepath.Join(home, "shared", "data", "migration", "import")
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -21,16 +21,7 @@ import (
 // stopped at once with its own sentence; a console that asks for the
 // password again.
 func TestE2ERemote(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and imports archives: not with -short")
-	}
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (CI installs it): the console's end-to-end test drives it in tmux")
-	}
-	bin := filepath.Join(t.TempDir(), "bbimport")
-	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := consoleBinary(t)
 	home, dir := e2eHome(t, bin)
 	serve := startServe(t, bin, home)
 	noNetrc := "NETRC=" + filepath.Join(t.TempDir(), "none")

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -13,17 +12,8 @@ import (
 // takes the keys, closing it shows the help again); once released, the
 // console starts the second archive itself.
 func TestE2EConsoleQueueAndOverlays(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (CI installs it): the console's end-to-end test drives it in tmux")
-	}
-	if testing.Short() {
-		t.Skip("builds the binary and imports archives: not with -short")
-	}
-	realGit, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip("git is not installed")
-	}
-	bin := buildBinary(t)
+	bin := consoleBinary(t)
+	realGit := gitOrSkip(t)
 	home, _ := e2eHome(t, bin)
 	t.Cleanup(func() { stopRunner(t, home) })
 	hold := gitHold(t, realGit)

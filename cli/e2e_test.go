@@ -21,13 +21,7 @@ import (
 const e2eWait = 90 * time.Second
 
 func TestE2EConsole(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (CI installs it): the console's end-to-end test drives it in tmux")
-	}
-	if testing.Short() {
-		t.Skip("builds the binary and imports archives: not with -short")
-	}
-	bin := buildBinary(t)
+	bin := consoleBinary(t)
 
 	t.Run("in-process", func(t *testing.T) {
 		home, _ := e2eHome(t, bin)

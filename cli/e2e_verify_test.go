@@ -16,17 +16,8 @@ import (
 // git wrapper, so the cancel lands at a known checkpoint), verified; its
 // remainder archive written from the pane, imported, and verified in turn.
 func TestE2EConsoleVerify(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (CI installs it): the console's end-to-end test drives it in tmux")
-	}
-	if testing.Short() {
-		t.Skip("builds the binary and imports archives: not with -short")
-	}
-	realGit, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip("git is not installed")
-	}
-	bin := buildBinary(t)
+	bin := consoleBinary(t)
+	realGit := gitOrSkip(t)
 
 	// smallArchive holds two fork hierarchies: ORBI/api (forked to
 	// ~KAREN1/api) and ORBI/web (forked to ORBI/web-fork1), 3 pull
@@ -131,13 +122,7 @@ func TestE2EConsoleVerify(t *testing.T) {
 // The same pane through serve (--url): small.tar imported whole verifies
 // complete, its renames and all, by the REST calls.
 func TestE2EConsoleVerifyThroughServe(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (CI installs it): the console's end-to-end test drives it in tmux")
-	}
-	if testing.Short() {
-		t.Skip("builds the binary and imports archives: not with -short")
-	}
-	bin := buildBinary(t)
+	bin := consoleBinary(t)
 	home, dir := e2eHome(t, bin)
 	url := startServe(t, bin, home)
 	s := startTmux(t, []string{bin, "--url", url, "--user", "admin", "--import-dir", dir},

@@ -35,6 +35,31 @@ var built struct {
 	err  error
 }
 
+// consoleBinary skips a console end-to-end test where it cannot run (no
+// tmux, or -short: it builds the binary and drives it in tmux) and returns
+// the binary it drives.
+func consoleBinary(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (CI installs it): the console's end-to-end test drives it in tmux")
+	}
+	if testing.Short() {
+		t.Skip("builds the binary and drives it in tmux: not with -short")
+	}
+	return buildBinary(t)
+}
+
+// gitOrSkip is the real git, which the tests' git wrapper (gitHold) hands
+// on to; a test that holds an import in its git data skips without it.
+func gitOrSkip(t *testing.T) string {
+	t.Helper()
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git is not installed")
+	}
+	return git
+}
+
 // buildBinary builds bbimport once per test run, for tests that run it as
 // a child process; every caller gets the same file and must not change it.
 func buildBinary(t *testing.T) string {
