@@ -444,13 +444,7 @@ func exportName(loc string, id int64) string {
 // beginExport records the new export job.
 func (in *Instance) beginExport(ctx context.Context, req model.ExportRequest, slot int) (model.Job, error) {
 	now := nowMillis()
-	var initiator *model.User
-	var initiatorJSON sql.NullString
-	if u, ok := model.InitiatorFrom(ctx); ok {
-		initiator = &u
-		data, _ := json.Marshal(u)
-		initiatorJSON = sql.NullString{String: string(data), Valid: true}
-	}
+	initiator, initiatorJSON := initiatorOf(ctx)
 	reqJSON, err := json.Marshal(req)
 	if err != nil {
 		return model.Job{}, err

@@ -800,16 +800,7 @@ func (ex *exportRun) conclude(err error) model.Job {
 			time.Since(ex.started).Round(time.Millisecond), summary, ex.final, size))
 	}
 	ex.publishCounts()
-	ex.run.mu.Lock()
-	ex.run.job.State = state
-	ex.run.job.EndDate = nowMillis()
-	ex.run.job.UpdatedDate = ex.run.job.EndDate
-	if state == model.StateCompleted || state == model.StateFailed {
-		ex.run.job.Progress.Percentage = 100
-	}
-	ex.run.job.Progress.Message = "Export " + strings.ToLower(string(state))
-	j := ex.run.job
-	ex.run.mu.Unlock()
+	j := ex.run.end(state, "Export")
 	// No context: a cancelled export's end is recorded all the same.
 	_, derr := ex.in.db.ExecContext(context.Background(), `UPDATE jobs SET state = ?, progress_message = ?, percentage = ?, updated_date = ?, end_date = ?,
 		imported_projects = ?, imported_repositories = ?, imported_pull_requests = ? WHERE id = ?`,

@@ -115,6 +115,21 @@ func (r *jobRun) setProgress(msg string, consumed int64) {
 	r.job.UpdatedDate = nowMillis()
 }
 
+// end marks the live job ended in state, its progress message naming what
+// the job is (noun: "Import", "Export"), and returns it as ended.
+func (r *jobRun) end(state model.State, noun string) model.Job {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.job.State = state
+	r.job.EndDate = nowMillis()
+	r.job.UpdatedDate = r.job.EndDate
+	if state == model.StateCompleted || state == model.StateFailed {
+		r.job.Progress.Percentage = 100
+	}
+	r.job.Progress.Message = noun + " " + strings.ToLower(string(state))
+	return r.job
+}
+
 // setState changes the live state, keeping CANCELING once a cancel came in
 // until the job finishes.
 func (r *jobRun) setState(s model.State) {
@@ -304,17 +319,22 @@ func (in *Instance) takeImportLock(ctx context.Context) (*os.File, error) {
 	}
 }
 
+// initiatorOf is the user who asked for a job, as the job carries it and
+// as its row stores it (JSON), when the request came with one.
+func initiatorOf(ctx context.Context) (*model.User, sql.NullString) {
+	u, ok := model.InitiatorFrom(ctx)
+	if !ok {
+		return nil, sql.NullString{}
+	}
+	data, _ := json.Marshal(u)
+	return &u, sql.NullString{String: string(data), Valid: true}
+}
+
 // beginJob records the new job; queued, when not 0, is the queue entry
 // it replaces, taken off the queue in the same transaction.
 func (in *Instance) beginJob(ctx context.Context, name string, size int64, queued int64) (model.Job, error) {
 	now := nowMillis()
-	var initiator *model.User
-	var initiatorJSON sql.NullString
-	if u, ok := model.InitiatorFrom(ctx); ok {
-		initiator = &u
-		data, _ := json.Marshal(u)
-		initiatorJSON = sql.NullString{String: string(data), Valid: true}
-	}
+	initiator, initiatorJSON := initiatorOf(ctx)
 	// A goroutine runs the job in this process; a runner records its own
 	// pid once it has taken the job over.
 	var pid sql.NullInt64

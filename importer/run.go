@@ -464,15 +464,7 @@ func (im *importRun) conclude(err error) model.Job {
 		im.info("", "Import finished in %s: %s, %s", time.Since(im.started).Round(time.Millisecond), summary, model.Plural(im.errorCount, "error", "errors"))
 	}
 	im.recordDigest(state)
-	im.run.mu.Lock()
-	im.run.job.State = state
-	im.run.job.EndDate = nowMillis()
-	im.run.job.UpdatedDate = im.run.job.EndDate
-	if state == model.StateCompleted || state == model.StateFailed {
-		im.run.job.Progress.Percentage = 100
-	}
-	im.run.job.Progress.Message = "Import " + strings.ToLower(string(state))
-	im.run.mu.Unlock()
+	im.run.end(state, "Import")
 	if cerr := im.commit(); cerr != nil {
 		// The database refuses writes (a full disk): record at least the
 		// state, and why, on a connection of its own.
