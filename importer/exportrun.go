@@ -93,8 +93,9 @@ func (ex *exportRun) execute(req model.ExportRequest) (err error) {
 	ex.run.size = int64(plan.repos + plan.prs)
 	ex.run.mu.Unlock()
 	ex.run.setState(model.StateRunning)
-	ex.message(model.SeverityInfo, "", fmt.Sprintf("Exporting %d fork hierarchies (%d repositories, %d pull requests) of %d project(s) to %s",
-		len(plan.hierarchies), plan.repos, plan.prs, len(plan.projectKeys), ex.final))
+	ex.message(model.SeverityInfo, "", fmt.Sprintf("Exporting %s (%s) to %s",
+		model.Plural(len(plan.hierarchies), "fork hierarchy", "fork hierarchies"),
+		countsPhrase(model.ImportCounts{Projects: len(plan.projectKeys), Repositories: plan.repos, PullRequests: plan.prs}), ex.final))
 	bw := bufio.NewWriterSize(f, 1<<20)
 	ex.w = archive.NewWriter(bw)
 	ex.mtime = time.Now().Truncate(time.Second)
@@ -778,7 +779,7 @@ func (ex *exportRun) message(sev model.Severity, subject, text string) {
 // conclude records the export's end: COMPLETED with the archive whole,
 // CANCELED or ABORTED with no archive left behind.
 func (ex *exportRun) conclude(err error) model.Job {
-	summary := fmt.Sprintf("%d project(s), %d repositories and %d pull request(s)", ex.counts.Projects, ex.counts.Repositories, ex.counts.PullRequests)
+	summary := countsPhrase(ex.counts)
 	var state model.State
 	switch {
 	case errors.Is(err, errExportStopped) || ex.run.ctx.Err() != nil:

@@ -481,7 +481,13 @@ func (im *importRun) conclude(err error) model.Job {
 
 // summary says what an import has imported.
 func (im *importRun) summary(c model.ImportCounts) string {
-	return fmt.Sprintf("%s, %s and %s imported", model.Plural(c.Projects, "project", "projects"),
+	return countsPhrase(c) + " imported"
+}
+
+// countsPhrase is "2 projects, 1 repository and 5 pull requests", as the
+// import's and the export's messages say what they moved.
+func countsPhrase(c model.ImportCounts) string {
+	return fmt.Sprintf("%s, %s and %s", model.Plural(c.Projects, "project", "projects"),
 		model.Plural(c.Repositories, "repository", "repositories"), model.Plural(c.PullRequests, "pull request", "pull requests"))
 }
 
