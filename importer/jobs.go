@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -45,8 +46,12 @@ const staleAfter = 2 * time.Second
 // runner no longer holds the import lock is recorded ABORTED first (where
 // that cannot be written, it is only shown so).
 func (in *Instance) jobs(ctx context.Context, where string, args ...any) ([]model.Job, error) {
+	// The runs of this process are taken before the rows: one that ends
+	// between the two is still read from its run, whose state is final
+	// before its row is, rather than from a row read before it ended.
 	in.mu.Lock()
 	run := in.running
+	exports := maps.Clone(in.exports)
 	in.mu.Unlock()
 	rows, err := in.queryJobs(ctx, where, args...)
 	if err != nil {
@@ -94,7 +99,7 @@ func (in *Instance) jobs(ctx context.Context, where string, args ...any) ([]mode
 		if run != nil && run.id == r.ID {
 			jobs[i] = run.snapshot()
 		}
-		if e := in.localExport(r.ID); e != nil {
+		if e := exports[r.ID]; e != nil {
 			jobs[i] = e.snapshot()
 		}
 	}
