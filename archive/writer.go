@@ -193,22 +193,61 @@ func (w *Writer) count(name string, size int64) {
 }
 
 // addStreamedTar writes an uncompressed inner tar straight into the outer
-// one. The outer header needs the size first: innerTarSize works it out
-// from the headers alone, without reading a file.
+// one.
 func (w *Writer) addStreamedTar(name string, files []TarFile) error {
-	size, err := innerTarSize(files, w.mtime)
+	t, err := StartTar(files, w.mtime)
 	if err != nil {
 		return fmt.Errorf("size %s: %w", name, err)
 	}
-	hdr := &tar.Header{Name: name, Mode: 0o644, Size: size, Typeflag: tar.TypeReg, ModTime: w.mtime}
+	return w.addStarted(name, t)
+}
+
+// AddStartedTar writes t as the uncompressed inner tar member of kind and
+// ids (the objects member), and stops t.
+func (w *Writer) AddStartedTar(kind Kind, ids IDs, t *StartedTar) error {
+	return w.addStarted(MemberName(kind, ids), t)
+}
+
+func (w *Writer) addStarted(name string, t *StartedTar) error {
+	defer t.Stop()
+	hdr := &tar.Header{Name: name, Mode: 0o644, Size: t.size, Typeflag: tar.TypeReg, ModTime: w.mtime}
 	if err := w.tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("write header of %s: %w", name, err)
 	}
-	if err := writeInnerTar(w.tw, files, w.mtime); err != nil {
+	if err := t.ahead.write(w.tw, t.files, t.mtime); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	w.count(name, size)
+	w.count(name, t.size)
 	return nil
+}
+
+// StartedTar is an uncompressed inner tar on its way into an archive:
+// sized from its headers alone (the outer header needs the size first),
+// its small files read ahead from the moment it starts, so that an
+// exporter can start the next repository's objects while it writes one.
+type StartedTar struct {
+	files []TarFile
+	mtime time.Time
+	size  int64
+	ahead *readAhead
+}
+
+// StartTar sizes the inner tar of files, each entry dated mtime, and
+// starts reading its small files ahead. Stop (or writing it) ends that.
+func StartTar(files []TarFile, mtime time.Time) (*StartedTar, error) {
+	ahead, size, err := startReadAhead(files, mtime)
+	if err != nil {
+		return nil, err
+	}
+	return &StartedTar{files: files, mtime: mtime, size: size, ahead: ahead}, nil
+}
+
+// Stop ends the reading ahead of a tar that is not written after all. It
+// may be called more than once.
+func (t *StartedTar) Stop() {
+	if t != nil {
+		t.ahead.stop()
+	}
 }
 
 // innerHeader is the header of f in an inner tar dated mtime, its size
@@ -239,25 +278,6 @@ func innerHeader(f TarFile, mtime time.Time) (*tar.Header, error) {
 }
 
 const blockSize = 512
-
-// innerTarSize is how many bytes writeInnerTar writes for files: each
-// header, each body padded to whole blocks, and the two zero blocks that
-// end a tar.
-func innerTarSize(files []TarFile, mtime time.Time) (int64, error) {
-	size := int64(2 * blockSize)
-	for _, f := range files {
-		hdr, err := innerHeader(f, mtime)
-		if err != nil {
-			return 0, err
-		}
-		n, err := headerBytes(hdr)
-		if err != nil {
-			return 0, fmt.Errorf("inner %s: %w", f.Name, err)
-		}
-		size += n + (hdr.Size+blockSize-1)/blockSize*blockSize
-	}
-	return size, nil
-}
 
 // headerBytes is how many bytes a tar.Writer writes for hdr: one block
 // when the ustar format holds it whole (every name an objects tar
@@ -292,14 +312,40 @@ func fitsUSTAR(hdr *tar.Header) bool {
 }
 
 // writeInnerTar writes files as a tar on out, reading Path files from
-// disk: small ones ahead, on other goroutines (see readAhead), since an
-// objects tar holds many thousands of loose objects and each costs an
-// open, a read and a close.
+// disk: small ones ahead, on other goroutines, laid out as their stretch
+// of the tar (see readAhead), since an objects tar holds many thousands
+// of loose objects and each costs an open, a read and a close.
 func writeInnerTar(out io.Writer, files []TarFile, mtime time.Time) error {
-	ahead := startReadAhead(files)
+	ahead, _, err := startReadAhead(files, mtime)
+	if err != nil {
+		return err
+	}
 	defer ahead.stop()
+	return ahead.write(out, files, mtime)
+}
+
+// write writes files as a tar on out, the stretches ra reads ahead as
+// they are and the other files through a tar.Writer.
+func (ra *readAhead) write(out io.Writer, files []TarFile, mtime time.Time) error {
 	tw := tar.NewWriter(out)
-	for _, f := range files {
+	for i := 0; i < len(files); {
+		if ra.at(i) {
+			stretch, n, err := ra.take()
+			if err == nil {
+				// The tar.Writer's last entry is padded before the stretch.
+				err = tw.Flush()
+			}
+			if err == nil {
+				_, err = out.Write(stretch)
+			}
+			if err != nil {
+				return fmt.Errorf("inner %s: %w", files[i].Name, err)
+			}
+			i += n
+			continue
+		}
+		f := files[i]
+		i++
 		hdr, err := innerHeader(f, mtime)
 		if err != nil {
 			return err
@@ -310,16 +356,10 @@ func writeInnerTar(out io.Writer, files []TarFile, mtime time.Time) error {
 		if hdr.Typeflag != tar.TypeReg {
 			continue
 		}
-		data, err := f.Data, error(nil)
-		switch {
-		case f.Path == "":
-		case readsAhead(f):
-			data, err = ahead.next()
-		default:
+		if f.Path != "" {
 			err = copyFile(tw, f.Path, hdr.Size)
-		}
-		if err == nil && data != nil {
-			_, err = tw.Write(data)
+		} else {
+			_, err = tw.Write(f.Data)
 		}
 		if err != nil {
 			return fmt.Errorf("inner %s: %w", f.Name, err)

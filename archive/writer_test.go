@@ -164,3 +164,67 @@ func TestHeaderBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestInnerTarIsTheLibrarys: the stretches the readers lay out
+// themselves (see setHeader) are byte for byte what a tar.Writer writes
+// for the same files: names of every length up to the ustar limit, sizes
+// on both sides of a block, modes, and files held in memory or too large
+// to read ahead between them.
+func TestInnerTarIsTheLibrarys(t *testing.T) {
+	dir := t.TempDir()
+	var files []TarFile
+	sizes := []int{1, 511, 512, 513, 1024, 4095, 77, aheadMaxSize, aheadMaxSize + 1, 3000}
+	for i := range 400 {
+		size := sizes[i%len(sizes)] + i/len(sizes)
+		if size > aheadMaxSize && i%len(sizes) == 7 {
+			size = aheadMaxSize
+		}
+		body := bytes.Repeat([]byte{byte(i), byte(i >> 8), 'x'}, size/3+1)[:size]
+		name := fmt.Sprintf("%02x/%s", i%256, strings.Repeat("n", 1+i%98))
+		mode := int64(0o400)
+		if i%5 == 0 {
+			mode = 0o644
+		}
+		path := filepath.Join(dir, strconv.Itoa(i))
+		if err := os.WriteFile(path, body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f := TarFile{Name: name, Mode: mode, Path: path, Size: int64(size)}
+		if i%11 == 0 {
+			f = TarFile{Name: name, Mode: mode, Data: body}
+		}
+		files = append(files, f)
+	}
+	var got bytes.Buffer
+	if err := writeInnerTar(&got, files, FixedTime); err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	tw := tar.NewWriter(&want)
+	for _, f := range files {
+		body := f.Data
+		if f.Path != "" {
+			var err error
+			if body, err = os.ReadFile(f.Path); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: f.Name, Mode: f.Mode, Size: int64(len(body)), Typeflag: tar.TypeReg, ModTime: FixedTime}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		g, w := got.Bytes(), want.Bytes()
+		i := 0
+		for i < min(len(g), len(w)) && g[i] == w[i] {
+			i++
+		}
+		t.Fatalf("the inner tar differs from a tar.Writer's at byte %d (block %d) of %d, want %d bytes", i, i/blockSize, len(g), len(w))
+	}
+}

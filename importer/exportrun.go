@@ -302,7 +302,8 @@ type preparedRepo struct {
 	// before the objects: metadata, permissions, git metadata, hooks;
 	// after them: the git-lfs settings; each member's name and bytes.
 	before, after []preparedMember
-	objects       []archive.TarFile
+	objects       *archive.StartedTar
+	prs           <-chan prBatch // its pull requests' members, batch by batch
 	noMetadata    bool
 	err           error
 }
@@ -312,37 +313,48 @@ type preparedMember struct {
 	data []byte
 }
 
-// preparingAhead is how many repositories are made ready while one is
-// written: reading their rows, rebuilding their metadata tars and listing
-// their objects overlap the writing, with memory bounded.
+// preparingAhead is how many repositories' members are made ready while
+// one is written: reading their rows and rebuilding their metadata tars
+// overlap the writing, with memory bounded.
 const preparingAhead = 2
 
+// listers is how many goroutines list repositories' objects and start
+// reading them ahead, taking the repositories in turn: listing is the
+// longest part of the preparing (a directory read and a stat per loose
+// object), and each lister holds one started repository at most.
+const listers = 2
+
 // prepareAhead prepares the repositories of plan in archive order ahead
-// of the writer, on two goroutines: one lists objects (the larger part),
-// the other makes the members. next hands over the next repository; it
-// says false only when ctx has ended. stop ends the preparing and waits
-// for it.
+// of the writer: one goroutine makes the members before and after the
+// objects, one the pull requests' members, and the listers list the
+// objects and start reading them (see archive.StartTar). next hands over
+// the next repository; it says false only when ctx has ended. stop ends
+// the preparing, waits for it and stops what was started and not handed
+// over.
 func (ex *exportRun) prepareAhead(ctx context.Context, plan *exportPlan) (next func() (preparedRepo, bool), stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	type listing struct {
-		files []archive.TarFile
-		err   error
+		tar *archive.StartedTar
+		err error
 	}
 	members := make(chan preparedRepo, preparingAhead)
-	objects := make(chan listing, preparingAhead)
+	prs := make(chan prBatch, preparingAhead)
+	lists := make([]chan listing, listers)
 	var wg sync.WaitGroup
-	each := func(do func(h *planHierarchy, r *planRepo) bool) {
+	each := func(do func(i int, h *planHierarchy, r *planRepo) bool) {
 		wg.Go(func() {
+			i := 0
 			for _, h := range plan.hierarchies {
 				for _, r := range h.repos {
-					if !do(h, r) {
+					if !do(i, h, r) {
 						return
 					}
+					i++
 				}
 			}
 		})
 	}
-	each(func(h *planHierarchy, r *planRepo) bool {
+	each(func(_ int, h *planHierarchy, r *planRepo) bool {
 		p := ex.prepareRepository(ctx, h, r)
 		select {
 		case members <- p:
@@ -351,18 +363,42 @@ func (ex *exportRun) prepareAhead(ctx context.Context, plan *exportPlan) (next f
 			return false
 		}
 	})
-	each(func(h *planHierarchy, r *planRepo) bool {
-		var l listing
-		if l.files, l.err = ex.objectFiles(r.id); l.err != nil {
-			l.err = fmt.Errorf("list the objects of %s/%s: %w", r.projectKey, r.slug, l.err)
-		}
-		select {
-		case objects <- l:
-			return l.err == nil
-		case <-ctx.Done():
-			return false
-		}
+	each(func(_ int, _ *planHierarchy, r *planRepo) bool {
+		return ex.preparePullRequests(ctx, r, func(b prBatch) bool {
+			select {
+			case prs <- b:
+				return b.err == nil
+			case <-ctx.Done():
+				return false
+			}
+		})
 	})
+	for k := range lists {
+		lists[k] = make(chan listing)
+		each(func(i int, _ *planHierarchy, r *planRepo) bool {
+			if i%listers != k {
+				return true
+			}
+			var l listing
+			files, err := ex.objectFiles(r.id)
+			if err == nil {
+				l.tar, err = archive.StartTar(files, ex.mtime)
+			}
+			if err != nil {
+				l.err = fmt.Errorf("list the objects of %s/%s: %w", r.projectKey, r.slug, err)
+			}
+			select {
+			case lists[k] <- l:
+				return l.err == nil
+			case <-ctx.Done():
+				if l.tar != nil {
+					l.tar.Stop()
+				}
+				return false
+			}
+		})
+	}
+	handed := 0
 	next = func() (preparedRepo, bool) {
 		var p preparedRepo
 		select {
@@ -373,9 +409,11 @@ func (ex *exportRun) prepareAhead(ctx context.Context, plan *exportPlan) (next f
 		if p.err != nil {
 			return p, true
 		}
+		p.prs = prs
 		select {
-		case l := <-objects:
-			p.objects, p.err = l.files, l.err
+		case l := <-lists[handed%listers]:
+			handed++
+			p.objects, p.err = l.tar, l.err
 			return p, true
 		case <-ctx.Done():
 			return p, false
@@ -448,6 +486,7 @@ func appendKept(members []preparedMember, kind archive.Kind, ids archive.IDs, do
 // repository writes one prepared repository: metadata, permissions, git
 // data, LFS settings and its pull requests in ascending id.
 func (ex *exportRun) repository(ctx context.Context, p preparedRepo) error {
+	defer p.objects.Stop()
 	ex.run.setProgress("Exporting "+p.subject, ex.done())
 	for _, m := range p.before {
 		if err := ex.stopped(); err != nil {
@@ -463,7 +502,7 @@ func (ex *exportRun) repository(ctx context.Context, p preparedRepo) error {
 	if err := ex.stopped(); err != nil {
 		return err
 	}
-	if err := ex.w.AddTar(archive.KindGitObjects, p.ids, p.objects); err != nil {
+	if err := ex.w.AddStartedTar(archive.KindGitObjects, p.ids, p.objects); err != nil {
 		return err
 	}
 	for _, m := range p.after {
@@ -474,7 +513,7 @@ func (ex *exportRun) repository(ctx context.Context, p preparedRepo) error {
 			return err
 		}
 	}
-	if err := ex.pullRequests(ctx, p.ids, p.subject); err != nil {
+	if err := ex.pullRequests(ctx, p.prs, p.subject); err != nil {
 		return err
 	}
 	ex.counts.Repositories++
@@ -677,25 +716,48 @@ func appendDirents(list []dirEntry, buf []byte) []dirEntry {
 	return list
 }
 
-// pullRequests writes a repository's pull requests from their kept
-// documents, in ascending id, with the ancestor cache the import kept.
-func (ex *exportRun) pullRequests(ctx context.Context, repo archive.IDs, subject string) error {
-	rid, _ := strconv.ParseInt(repo.Repository, 10, 64)
+// prBatch is a run of one repository's pull requests made ready ahead of
+// the writing: their members in order and how many pull requests they
+// are; the repository's last batch says so and how many pull requests
+// could not be exported.
+type prBatch struct {
+	members []preparedMember
+	prs     int
+	last    bool
+	missing int
+	err     error
+}
+
+// prBatchSize is how many pull requests a batch holds at most, so that a
+// repository of very many waits in bounded memory.
+const prBatchSize = 256
+
+// preparePullRequests makes the members of a repository's pull requests
+// from their kept documents, in ascending id, with the ancestor cache the
+// import kept, and hands them over in batches. It says false when send
+// does (the export ended) or after an error it sent.
+func (ex *exportRun) preparePullRequests(ctx context.Context, r *planRepo, send func(prBatch) bool) bool {
+	subject := r.projectKey + "/" + r.slug
+	fail := func(err error) bool {
+		send(prBatch{err: fmt.Errorf("read the pull requests of %s: %w", subject, err)})
+		return false
+	}
 	rows, err := ex.in.db.QueryContext(ctx, `SELECT p.scoped_id, p.ancestor_from, p.ancestor_to, p.merge_base, d.kind, d.body
 		FROM pull_requests p LEFT JOIN archive_documents d ON d.pull_request_id = p.id
-		WHERE p.repository_id = ? ORDER BY p.scoped_id`, rid)
+		WHERE p.repository_id = ? ORDER BY p.scoped_id`, r.id)
 	if err != nil {
-		return fmt.Errorf("read the pull requests of %s: %w", subject, err)
+		return fail(err)
 	}
 	defer rows.Close()
+	repo := archive.IDs{Project: strconv.FormatInt(r.projectID, 10), Repository: strconv.FormatInt(r.id, 10)}
 	type pending struct {
 		scoped int64
 		cache  *model.AncestorCache
 		docs   map[string][]byte
 	}
 	var cur *pending
-	missing := 0
-	flush := func() error {
+	var batch prBatch
+	add := func() error {
 		if cur == nil {
 			return nil
 		}
@@ -703,23 +765,22 @@ func (ex *exportRun) pullRequests(ctx context.Context, repo archive.IDs, subject
 		cur = nil
 		ids := repo
 		ids.PullRequest = p.scoped
-		meta := p.docs[archive.KindPullRequestMetadata.String()]
-		if meta == nil {
-			missing++
+		if p.docs[archive.KindPullRequestMetadata.String()] == nil {
+			batch.missing++
 			return nil
 		}
 		for _, kind := range []archive.Kind{archive.KindPullRequestMetadata, archive.KindPullRequestActivities} {
-			if err := ex.addKept(kind, ids, p.docs); err != nil {
-				return err
-			}
+			batch.members = appendKept(batch.members, kind, ids, p.docs)
 		}
 		if p.cache != nil {
-			if err := ex.w.AddTar(archive.KindPullRequestCaches, ids, []archive.TarFile{{Name: "cached-ancestor.txt", Mode: 0o644, Data: []byte(p.cache.String())}}); err != nil {
+			name := archive.MemberName(archive.KindPullRequestCaches, ids)
+			data, err := archive.TarMember(name, []archive.TarFile{{Name: "cached-ancestor.txt", Mode: 0o644, Data: []byte(p.cache.String())}}, ex.mtime)
+			if err != nil {
 				return err
 			}
+			batch.members = append(batch.members, preparedMember{name, data})
 		}
-		ex.counts.PullRequests++
-		ex.run.setProgress("", ex.done())
+		batch.prs++
 		return nil
 	}
 	for rows.Next() {
@@ -727,11 +788,17 @@ func (ex *exportRun) pullRequests(ctx context.Context, repo archive.IDs, subject
 		var from, to, base, kind sql.NullString
 		var body []byte
 		if err := rows.Scan(&scoped, &from, &to, &base, &kind, &body); err != nil {
-			return fmt.Errorf("read the pull requests of %s: %w", subject, err)
+			return fail(err)
 		}
 		if cur == nil || cur.scoped != scoped {
-			if err := flush(); err != nil {
-				return err
+			if err := add(); err != nil {
+				return fail(err)
+			}
+			if batch.prs == prBatchSize {
+				if !send(batch) {
+					return false
+				}
+				batch = prBatch{missing: batch.missing}
 			}
 			cur = &pending{scoped: scoped, docs: map[string][]byte{}}
 			if from.Valid {
@@ -743,15 +810,45 @@ func (ex *exportRun) pullRequests(ctx context.Context, repo archive.IDs, subject
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read the pull requests of %s: %w", subject, err)
+		return fail(err)
 	}
-	if err := flush(); err != nil {
-		return err
+	if err := add(); err != nil {
+		return fail(err)
 	}
-	if missing > 0 {
-		ex.message(model.SeverityWarn, subject, fmt.Sprintf("%d pull request(s) of %s were imported by a bbimport that did not keep their documents and were not exported", missing, subject))
+	batch.last = true
+	return send(batch)
+}
+
+// pullRequests writes a repository's pull requests as they were prepared.
+func (ex *exportRun) pullRequests(ctx context.Context, batches <-chan prBatch, subject string) error {
+	for {
+		var b prBatch
+		select {
+		case b = <-batches:
+		case <-ctx.Done():
+			return errExportStopped
+		}
+		if b.err != nil {
+			return b.err
+		}
+		for _, m := range b.members {
+			if err := ex.stopped(); err != nil {
+				return err
+			}
+			if err := ex.w.AddRaw(m.name, m.data); err != nil {
+				return err
+			}
+		}
+		ex.counts.PullRequests += b.prs
+		ex.run.setProgress("", ex.done())
+		if !b.last {
+			continue
+		}
+		if b.missing > 0 {
+			ex.message(model.SeverityWarn, subject, fmt.Sprintf("%d pull request(s) of %s were imported by a bbimport that did not keep their documents and were not exported", b.missing, subject))
+		}
+		return nil
 	}
-	return nil
 }
 
 // done is how far the export is, in the units of its run's size:
