@@ -26,8 +26,8 @@ import (
 const (
 	aheadMaxSize  = 256 << 10
 	aheadRunFiles = 64
-	aheadRunBytes = 1 << 20
-	aheadRuns     = 6
+	aheadRunBytes = 256 << 10
+	aheadRuns     = 8
 )
 
 // readsAhead reports whether f, whose header is hdr, is read ahead: a
@@ -67,27 +67,30 @@ type readAhead struct {
 // takes: each header, each body padded to whole blocks, and the two zero
 // blocks that end a tar. stop ends the reading.
 func startReadAhead(files []TarFile, mtime time.Time) (*readAhead, int64, error) {
-	ra := &readAhead{order: make(chan *aheadRun, aheadRuns), quit: make(chan struct{})}
+	ra := &readAhead{}
 	tarSize := int64(2 * blockSize)
-	tmpls := map[int64]*[blockSize]byte{}
+	var tmpls map[int64]*[blockSize]byte
 	var runBytes int
 	for i, f := range files {
 		hdr, err := innerHeader(f, mtime)
 		if err != nil {
 			return nil, 0, err
 		}
-		n, err := headerBytes(hdr)
+		n, err := headerBytes(&hdr)
 		if err != nil {
 			return nil, 0, fmt.Errorf("inner %s: %w", f.Name, err)
 		}
 		tarSize += n + padded(hdr.Size)
-		if !readsAhead(f, hdr) {
+		if !readsAhead(f, &hdr) {
 			continue
 		}
 		tmpl := tmpls[hdr.Mode]
 		if tmpl == nil {
-			if tmpl, err = headerTemplate(hdr); err != nil {
+			if tmpl, err = headerTemplate(&hdr); err != nil {
 				return nil, 0, err
+			}
+			if tmpls == nil {
+				tmpls = map[int64]*[blockSize]byte{}
 			}
 			tmpls[hdr.Mode] = tmpl
 		}
@@ -106,8 +109,10 @@ func startReadAhead(files []TarFile, mtime time.Time) (*readAhead, int64, error)
 		runBytes += size
 	}
 	if len(ra.runs) == 0 {
+		// Nothing to read (an inner tar held in memory): no goroutines.
 		return ra, tarSize, nil
 	}
+	ra.order, ra.quit = make(chan *aheadRun, aheadRuns), make(chan struct{})
 	queue := make(chan *aheadRun)
 	workers := min(max(runtime.GOMAXPROCS(0), 2), len(ra.runs))
 	ra.wg.Add(workers + 1)
@@ -142,7 +147,8 @@ func startReadAhead(files []TarFile, mtime time.Time) (*readAhead, int64, error)
 // padded is size rounded up to whole blocks.
 func padded(size int64) int64 { return (size + blockSize - 1) / blockSize * blockSize }
 
-// runBuffers hold the stretches of runs: a run's is at most this long.
+// runBuffers hold the stretches of runs: a run's is at most its files'
+// bytes and a header and a padding for each.
 var runBuffers = sync.Pool{New: func() any {
 	b := make([]byte, aheadRunBytes+aheadRunFiles*2*blockSize)
 	return &b
@@ -217,7 +223,9 @@ func (ra *readAhead) release() {
 // file open. It may be called more than once.
 func (ra *readAhead) stop() {
 	ra.once.Do(func() {
-		close(ra.quit)
+		if ra.quit != nil {
+			close(ra.quit)
+		}
 		ra.wg.Wait()
 		ra.release()
 	})

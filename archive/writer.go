@@ -252,8 +252,8 @@ func (t *StartedTar) Stop() {
 
 // innerHeader is the header of f in an inner tar dated mtime, its size
 // that of Data or of the file at Path.
-func innerHeader(f TarFile, mtime time.Time) (*tar.Header, error) {
-	hdr := &tar.Header{Name: f.Name, Mode: f.Mode, Typeflag: f.Typeflag, Linkname: f.Linkname, ModTime: mtime}
+func innerHeader(f TarFile, mtime time.Time) (tar.Header, error) {
+	hdr := tar.Header{Name: f.Name, Mode: f.Mode, Typeflag: f.Typeflag, Linkname: f.Linkname, ModTime: mtime}
 	if hdr.Typeflag == 0 {
 		hdr.Typeflag = tar.TypeReg
 	}
@@ -270,7 +270,7 @@ func innerHeader(f TarFile, mtime time.Time) (*tar.Header, error) {
 	case f.Path != "":
 		var st unix.Stat_t
 		if err := unix.Stat(f.Path, &st); err != nil {
-			return nil, &fs.PathError{Op: "stat", Path: f.Path, Err: err}
+			return hdr, &fs.PathError{Op: "stat", Path: f.Path, Err: err}
 		}
 		hdr.Size = st.Size
 	}
@@ -287,7 +287,8 @@ func headerBytes(hdr *tar.Header) (int64, error) {
 		return blockSize, nil
 	}
 	n := &CountingWriter{W: io.Discard}
-	if err := tar.NewWriter(n).WriteHeader(hdr); err != nil {
+	h := *hdr // so that hdr itself need not live on the heap
+	if err := tar.NewWriter(n).WriteHeader(&h); err != nil {
 		return 0, err
 	}
 	return n.N, nil
@@ -350,7 +351,7 @@ func (ra *readAhead) write(out io.Writer, files []TarFile, mtime time.Time) erro
 		if err != nil {
 			return err
 		}
-		if err := tw.WriteHeader(hdr); err != nil {
+		if err := tw.WriteHeader(&hdr); err != nil {
 			return fmt.Errorf("inner %s: %w", f.Name, err)
 		}
 		if hdr.Typeflag != tar.TypeReg {
