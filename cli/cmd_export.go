@@ -16,6 +16,7 @@ import (
 
 	"bbimport/model"
 	"bbimport/termsafe"
+	"bbimport/wire"
 )
 
 // ExportOptions are what export runs with.
@@ -48,7 +49,10 @@ shared/data/migration/export directory (or --location, a directory
 relative to it) only once it is whole. The command never asks: it prints
 what it exports and starts, and refuses when the archive's estimated size
 exceeds the free disk unless --force is given. --preview prints what the
-selectors select, the estimate and the free disk, and exports nothing.
+selectors select, the estimate and the free disk, and exports nothing;
+with --json as Bitbucket's preview answers it ({"scopes":[…]}, one
+{"projectKey","slug"} per repository), with --bbimport-json as bbimport's
+(projects, counts, estimatedBytes, freeBytes).
 
 In-process the export runs in a runner process of its own, which goes on
 if this command or its terminal goes away; export waits for the job's end
@@ -65,10 +69,13 @@ With --url the server exports (a Bitbucket, or bbimport serve) into its
 own export directory, and the command follows the job as it follows an
 import. A Bitbucket's preview names the repositories only: the pull
 requests, the estimate and the free disk are then unknown, and nothing is
-refused for them.`,
+refused for them. --force reaches bbimport serve through its own start
+(POST /rest/bbimport/1.0/migration/exports?force=true); Bitbucket's
+request has no such field, so against a Bitbucket --force sends nothing.`,
 		Example: `  bbimport export PRJ/repo --wait
   bbimport export PRJ/* OTHER/tools --location weekly --json
-  bbimport export '*/*' --preview`,
+  bbimport export '*/*' --preview
+  bbimport export '*/*' --preview --json | jq -r '.scopes[] | "\(.projectKey)/\(.slug)"'`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := &opts.Request
@@ -93,13 +100,12 @@ refused for them.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Request.ExportLocation, "location", "", "directory for the archive, relative to the export directory")
 	opts.Follow.addFlags(cmd)
-	formats.add(cmd, "print the final job (the started one with --detach) as Bitbucket's job JSON, no field more; with --preview, the preview as JSON",
-		"print the final job (the started one with --detach) as bbimport's job JSON: Bitbucket's fields, counts and archive")
-	fl.BoolVar(&opts.Request.Force, "force", false, "start even when the estimated archive is larger than the free disk")
+	formats.add(cmd, "print the final job (the started one with --detach) as Bitbucket's job JSON, no field more; with --preview, Bitbucket's preview: {\"scopes\":[{\"projectKey\",\"slug\"}…]}",
+		"print the final job (the started one with --detach) as bbimport's job JSON: Bitbucket's fields, counts and archive; with --preview, bbimport's preview: projects, counts, estimatedBytes, freeBytes")
+	fl.BoolVar(&opts.Request.Force, "force", false, "start even when the estimated archive is larger than the free disk (with --url: on bbimport serve; a Bitbucket checks no disk)")
 	fl.BoolVar(&opts.Preview, "preview", false, "print what the selectors select, the estimated size and the free disk; export nothing")
 	cmd.MarkFlagsMutuallyExclusive("preview", "wait")
 	cmd.MarkFlagsMutuallyExclusive("preview", "detach")
-	cmd.MarkFlagsMutuallyExclusive("preview", "bbimport-json")
 	return cmd
 }
 
@@ -119,7 +125,10 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	}
 	out := opts.IO.out
 	if opts.Preview {
-		if opts.Follow.format != jobTable {
+		switch opts.Follow.format {
+		case jobBitbucketJSON:
+			return printJSON(out, wire.PreviewScopes(p))
+		case jobOwnJSON:
 			return printJSON(out, p)
 		}
 		printPreview(out, p)
@@ -131,14 +140,30 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	defer signal.Stop(signals)
 	job, err := exporter.StartExport(ctx, opts.Request)
 	if err != nil {
-		if errors.Is(err, model.ErrNotEnoughDisk) {
-			err = fmt.Errorf("%w (bbimport export --preview shows the estimate)", err)
+		var disk *model.NotEnoughDiskError
+		if errors.As(err, &disk) {
+			err = diskRefusal{disk}
 		}
 		return &exitError{code: exitNotStarted, err: err}
 	}
 	opts.Follow.what = "Exporting to " + job.Archive
 	return followJob(ctx, opts.IO, opts.Hint, b, job, signals, opts.Follow)
 }
+
+// diskRefusal is an export refused for the disk, worded for the command's
+// user, who can pass --force.
+type diskRefusal struct{ *model.NotEnoughDiskError }
+
+func (d diskRefusal) Error() string {
+	where := ""
+	if d.Directory == "" { // refused by a server
+		where = " on the server"
+	}
+	return "start the export: " + d.Shortfall() + "; free some space" + where +
+		", export less, or pass --force (bbimport export --preview shows the estimate)"
+}
+
+func (d diskRefusal) Unwrap() error { return d.NotEnoughDiskError }
 
 // printPreviewLine says on one line what an export is about to write.
 func printPreviewLine(out io.Writer, p model.ExportPreview) {

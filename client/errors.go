@@ -84,6 +84,12 @@ func (c *Client) statusError(op operation, resp *resty.Response) error {
 		// name the field: it refuses the selection.
 		cause = model.ErrNoSuchSelection
 	}
+	if errors.Is(cause, model.ErrNotEnoughDisk) && op.kind == wire.CallExport {
+		// serve's refusal of an export beyond its free disk: its figures
+		// come in its words only, and what to do is the caller's to say
+		// (the command's --force).
+		cause = &model.NotEnoughDiskError{Need: model.Unknown, Free: model.Unknown}
+	}
 	var hint string
 	switch {
 	case status == http.StatusUnauthorized && c.token:

@@ -244,11 +244,19 @@ func previewOf(projects []model.ExportableProject, selected map[string]bool) mod
 // StartExport starts an export job. The POST is never retried: a second
 // one could start a second export. The job is recorded as an export, with
 // the archive Bitbucket writes for it, so that jobs, status and messages
-// follow it at its own paths.
+// follow it at its own paths. req.Force goes to bbimport serve's own start
+// (force=true); Bitbucket's request has no field for it, and a Bitbucket
+// checks no disk that it could override.
 func (c *Client) StartExport(ctx context.Context, req model.ExportRequest) (model.Job, error) {
 	var job model.Job
 	op := operation{what: "start the export of " + selectorList(req), kind: wire.CallExport}
-	if err := c.call(ctx, op, http.MethodPost, wire.PathExports, req, &job); err != nil {
+	var err error
+	if req.Force && c.probeExtension(ctx) {
+		err = c.callURL(ctx, op, http.MethodPost, c.base+wire.ExtensionPrefix+wire.PathExports+"?"+wire.ForceValues().Encode(), req, &job)
+	} else {
+		err = c.call(ctx, op, http.MethodPost, wire.PathExports, req, &job)
+	}
+	if err != nil {
 		return model.Job{}, err
 	}
 	if job.Type == "" {

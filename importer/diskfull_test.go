@@ -4,63 +4,15 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"bbimport/archive/gen"
+	"bbimport/internal/smalldisk"
 	"bbimport/model"
 )
-
-// smallDisk mounts a tmpfs of size bytes for the test, or skips it where
-// this process may not mount one.
-func smallDisk(t *testing.T, size int64) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("a small file system is mounted as root only")
-	}
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+strconv.FormatInt(size, 10), "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
-// fill writes a ballast file into dir until the file system has only
-// leave bytes free, and returns its path.
-func fill(t *testing.T, dir string, leave int64) string {
-	t.Helper()
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		t.Fatal(err)
-	}
-	free := int64(st.Bavail) * st.Bsize
-	p := filepath.Join(dir, "ballast")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	chunk := make([]byte, 64<<10)
-	for n := free - leave; n > 0; n -= int64(len(chunk)) {
-		if _, err := f.Write(chunk[:min(int64(len(chunk)), n)]); err != nil {
-			if errors.Is(err, syscall.ENOSPC) {
-				break
-			}
-			t.Fatal(err)
-		}
-	}
-	return p
-}
 
 // diskFullImport starts an import into a home on a small file system that
 // fills, at the second repository, to leave less than the repository
@@ -68,7 +20,7 @@ func fill(t *testing.T, dir string, leave int64) string {
 func diskFullImport(t *testing.T, prepare func(in *Instance)) (*Instance, model.Job, string) {
 	t.Helper()
 	archivePath := generated(t, "diskfull", gen.Options{Projects: 1, Repos: 3, PRs: 2, Commits: 12, BlobKiB: 96, Seed: 21})
-	disk := smallDisk(t, 24<<20)
+	disk := smalldisk.Mount(t, "", 24<<20)
 	home := filepath.Join(disk, "home")
 	in, err := Open(Options{Home: home, ImportDir: filepath.Dir(archivePath)})
 	if err != nil {
@@ -83,7 +35,7 @@ func diskFullImport(t *testing.T, prepare func(in *Instance)) (*Instance, model.
 	in.beforeCheckpoint = func(name string) {
 		if name == checkpointRepository {
 			if repos++; repos == 3 {
-				ballast = fill(t, disk, 256<<10)
+				ballast = smalldisk.Fill(t, disk, 256<<10)
 			}
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dustin/go-humanize"
 	"golang.org/x/sys/unix"
 
 	"bbimport/model"
@@ -389,8 +388,7 @@ func (in *Instance) StartExport(ctx context.Context, req model.ExportRequest) (m
 		return model.Job{}, err
 	}
 	if !preview.Fits() && !req.Force {
-		return model.Job{}, fmt.Errorf("%w: the archive needs about %s and %s has %s free; free some space, export less, or pass --force",
-			model.ErrNotEnoughDisk, humanize.IBytes(uint64(preview.EstimatedBytes)), dir, humanize.IBytes(uint64(preview.FreeBytes)))
+		return model.Job{}, &model.NotEnoughDiskError{Need: preview.EstimatedBytes, Free: preview.FreeBytes, Directory: dir}
 	}
 	in.mu.Lock()
 	shutdown := in.shutdown

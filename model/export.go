@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/dustin/go-humanize"
 )
 
 // JobTypeExport is the type Bitbucket gives its export jobs.
@@ -137,3 +139,39 @@ var (
 	ErrBadExportLocation = errors.New("bad export location")                         // 400
 	ErrExportsRunning    = errors.New("the most exports this node runs are running") // 503
 )
+
+// NotEnoughDiskError is an export refused because its estimate exceeds the
+// free disk where the archive would go. It is ErrNotEnoughDisk, with the
+// figures as data: how to force the export differs by door (a flag of the
+// command, a query parameter of serve's, nothing against a Bitbucket), so
+// each door words that part itself, and Error says only what every door
+// may do.
+type NotEnoughDiskError struct {
+	// Need is the estimated size of the archive and Free what the export
+	// directory's file system has free, in bytes; either is Unknown where
+	// the refusal came without figures (through REST).
+	Need, Free int64
+	// Directory is where the archive would go: absolute in-process, empty
+	// where the refusal came through REST.
+	Directory string
+}
+
+func (e *NotEnoughDiskError) Error() string {
+	return ErrNotEnoughDisk.Error() + ": " + e.Shortfall() + "; free some space or export less"
+}
+
+func (e *NotEnoughDiskError) Unwrap() error { return ErrNotEnoughDisk }
+
+// Shortfall says what the archive needs and what is free, as far as the
+// refusal tells: "the archive needs about 3.0 MiB and /srv/export has
+// 1.0 MiB free".
+func (e *NotEnoughDiskError) Shortfall() string {
+	where := e.Directory
+	if where == "" {
+		where = "the export directory"
+	}
+	if e.Need == Unknown || e.Free == Unknown {
+		return "the archive's estimated size exceeds what " + where + " has free"
+	}
+	return fmt.Sprintf("the archive needs about %s and %s has %s free", humanize.IBytes(uint64(e.Need)), where, humanize.IBytes(uint64(e.Free)))
+}

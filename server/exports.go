@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"bbimport/model"
+	"bbimport/wire"
 )
 
 // exporter is the backend's export side; a backend without one answers
@@ -52,52 +53,77 @@ func exportJob(j model.Job) model.Job {
 }
 
 func (s *Server) startExport(w http.ResponseWriter, r *http.Request) {
+	if job, ok := s.start(w, r, false); ok {
+		writeJSON(w, http.StatusOK, exportJob(job))
+	}
+}
+
+// extStartExport is bbimport's own start of an export,
+// POST /rest/bbimport/1.0/migration/exports[?force=true]: Bitbucket's
+// request body, answered with bbimport's job (its archive named). force
+// starts it even when the estimate exceeds the free disk, which
+// Bitbucket's request has no field for.
+func (s *Server) extStartExport(w http.ResponseWriter, r *http.Request) {
+	force, err := wire.ParseForce(r.URL.Query())
+	if err != nil {
+		writeBadRequest(w, err)
+		return
+	}
+	if job, ok := s.start(w, r, force); ok {
+		writeJSON(w, http.StatusOK, job)
+	}
+}
+
+// start starts the export a request asks for and logs it; on a refusal it
+// has answered.
+func (s *Server) start(w http.ResponseWriter, r *http.Request, force bool) (model.Job, bool) {
 	e, ok := s.exporter(w)
 	if !ok {
-		return
+		return model.Job{}, false
 	}
 	req, ok := exportRequest(w, r)
 	if !ok {
-		return
+		return model.Job{}, false
 	}
 	if s.draining.Load() {
 		writeError(w, http.StatusServiceUnavailable, "", "The server is shutting down and takes no new exports.")
-		return
+		return model.Job{}, false
 	}
+	req.Force = force
 	admin := s.initiator()
 	job, err := e.StartExport(model.WithInitiator(r.Context(), admin), req)
-	if err != nil {
+	var disk *model.NotEnoughDiskError
+	switch {
+	case errors.As(err, &disk):
+		writeRuleError(w, err, notEnoughDisk(*disk))
+		return model.Job{}, false
+	case err != nil:
 		s.writeBackendError(w, r, err)
-		return
+		return model.Job{}, false
 	}
 	if job.Initiator == nil {
 		job.Initiator = &admin
 	}
-	s.log.Info("export started", slog.Int64("job", job.ID), slog.String("archive", job.Archive),
+	s.log.Info("export started", slog.Int64("job", job.ID), slog.String("archive", job.Archive), slog.Bool("force", force),
 		slog.String("user", admin.Name), slog.String("remote", r.RemoteAddr))
-	writeJSON(w, http.StatusOK, exportJob(job))
+	return job, true
 }
 
-// scope is one item of Bitbucket's preview: a repository the export
-// would write, named as its selectors name one.
-type scope = model.RepositorySelector
+// notEnoughDisk words the refusal of an export beyond the free disk for a
+// REST caller: Bitbucket's request cannot force it, bbimport's own start
+// can. The server's paths are its own business, as in the preview.
+func notEnoughDisk(d model.NotEnoughDiskError) string {
+	d.Directory = ""
+	return sentence(errors.New(d.Shortfall() + "; free some space on the server, export less, or start it with POST " +
+		wire.ExtensionPrefix + wire.PathExports + "?" + wire.ForceValues().Encode() + " and the same body"))
+}
 
 // previewExport answers Bitbucket's preview, {"scopes":[…]}: every
 // repository the request selects, forks of its hierarchies included.
 func (s *Server) previewExport(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.preview(w, r)
-	if !ok {
-		return
+	if p, ok := s.preview(w, r); ok {
+		writeJSON(w, http.StatusOK, wire.PreviewScopes(p))
 	}
-	scopes := []scope{}
-	for _, pr := range p.Projects {
-		for _, slug := range pr.Repositories {
-			scopes = append(scopes, scope{ProjectKey: pr.Key, Slug: slug})
-		}
-	}
-	writeJSON(w, http.StatusOK, struct {
-		Scopes []scope `json:"scopes"`
-	}{scopes})
 }
 
 // previewCounts answers bbimport's own preview: counts, the estimated

@@ -171,6 +171,7 @@ func (s *Server) routes() {
 	s.route(wire.ExtensionPrefix+wire.PathExtImports, true, methods{http.MethodGet: s.extJobs})
 	s.route(wire.ExtensionPrefix+wire.PathExtImport, true, methods{http.MethodGet: s.extJob})
 	s.route(wire.ExtensionPrefix+wire.PathPlacements, true, methods{http.MethodGet: s.placements})
+	s.route(wire.ExtensionPrefix+wire.PathExports, true, methods{http.MethodPost: s.extStartExport})
 	s.route(wire.ExtensionPrefix+wire.PathExportPreview, true, methods{http.MethodPost: s.previewCounts})
 	s.route(wire.ExtensionPrefix+wire.PathArchives, true, methods{http.MethodGet: s.archives})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
