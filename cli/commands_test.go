@@ -226,6 +226,22 @@ func TestJSONIsBitbucketsOnly(t *testing.T) {
 	}
 	valid(t, "RestJob", string(page.Values[0]))
 
+	// The export's preview is Bitbucket's {"scopes":[…]}: a repository
+	// each, nothing of bbimport's counts, estimate or free disk.
+	previewing := func(h *fakeHome) { h.backend = &previewFake{Fake: h.fake, p: twoRepositories} }
+	out = runJSON(t, previewing, "export", "*/*", "--preview", "--json")
+	valid(t, "RestScopesExample", out)
+	if want := `"projectKey": "PRJ",
+      "slug": "api-fork"`; !strings.Contains(out, want) {
+		t.Errorf("export --preview --json lacks %s:\n%s", want, out)
+	}
+	out = runJSON(t, previewing, "export", "*/*", "--preview", "--bbimport-json")
+	for _, want := range []string{`"estimatedBytes": 3145728`, `"freeBytes": 1048576`, `"pullRequests": 7`, `"hierarchies": 1`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("export --preview --bbimport-json lacks %s:\n%s", want, out)
+		}
+	}
+
 	// --bbimport-json: Bitbucket's fields and bbimport's, as serve's own
 	// namespace answers.
 	for _, args := range [][]string{{"status", "1", "--bbimport-json"}, {"jobs", "--bbimport-json"}} {

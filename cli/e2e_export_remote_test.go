@@ -8,7 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"bbimport/internal/restschema"
+	"bbimport/internal/smalldisk"
 	"bbimport/model"
+	"bbimport/wire"
 )
 
 // Exports with --url on the real binary: against serve, whose preview
@@ -86,5 +89,52 @@ func TestE2EExportRemote(t *testing.T) {
 	s.wait("Job 4 · Bitbucket_export_4.tar", "✓ COMPLETED")
 	if _, err := os.Stat(exported("4")); err != nil {
 		t.Errorf("the archive the console exported: %v", err)
+	}
+}
+
+// The preview's two shapes with --url, and --force through serve, on the
+// real binary: --json is Bitbucket's {"scopes":[…]} from serve and from a
+// Bitbucket alike, --bbimport-json serve's counts and estimate; an export
+// beyond serve's free disk is refused in the command's words (pass
+// --force, no REST call), and --force starts it through serve's own start.
+func TestE2EExportRemoteShapesAndForce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and imports an archive: not with -short")
+	}
+	bin := buildBinary(t)
+	home, _ := e2eHome(t, bin)
+	if out, err := exec.Command(bin, "import", "small.tar", "--home", home).CombinedOutput(); err != nil {
+		t.Fatalf("import small.tar: %v\n%s", err, out)
+	}
+	serve := startServe(t, bin, home)
+	env := []string{"BITBUCKET_PASSWORD=pw", "XDG_STATE_HOME=" + t.TempDir(), "NETRC=" + filepath.Join(t.TempDir(), "none")}
+	schema := restschema.Load(t, "../testdata/rest/bitbucket-8.19.schema.json")
+
+	for _, target := range []string{serve, withoutNamespace(t, serve)} {
+		out, errOut, code := runEnv(t, bin, env, "export", "--url", target, "--user", "admin", "PULS/*", "--preview", "--json")
+		var scopes wire.ExportScopes
+		if code != exitOK || json.Unmarshal([]byte(out), &scopes) != nil || len(scopes.Scopes) != 6 {
+			t.Errorf("export --url %s --preview --json: exit %d, want the 6 repositories\n%s%s", target, code, out, errOut)
+		}
+		for _, p := range schema.Validate("RestScopesExample", []byte(out)) {
+			t.Errorf("export --url %s --preview --json: %s\n%s", target, p, out)
+		}
+	}
+	out, errOut, code := runEnv(t, bin, env, "export", "--url", serve, "--user", "admin", "PULS/*", "--preview", "--bbimport-json")
+	var p model.ExportPreview
+	if code != exitOK || json.Unmarshal([]byte(out), &p) != nil || p.Repositories != 6 || !p.SizeKnown() {
+		t.Errorf("export --url serve --preview --bbimport-json: exit %d\n%s%s", code, out, errOut)
+	}
+
+	smalldisk.Mount(t, filepath.Join(home, "shared", "data", "migration", "export", "small"), 4096)
+	_, errOut, code = runEnv(t, bin, env, "export", "--url", serve, "--user", "admin", "*/*", "--location", "small")
+	if want := "free some space on the server, export less, or pass --force (bbimport export --preview shows the estimate)\n"; code != exitNotStarted ||
+		!strings.HasSuffix(errOut, want) || strings.Contains(errOut, "/rest/") {
+		t.Errorf("export --url serve beyond its free disk: exit %d, want %d ending %q\n%s", code, exitNotStarted, want, errOut)
+	}
+	out, errOut, code = runEnv(t, bin, env, "export", "--url", serve, "--user", "admin", "*/*", "--location", "small", "--force", "--wait", "--bbimport-json")
+	var job model.Job
+	if json.Unmarshal([]byte(out), &job) != nil || code == exitNotStarted || job.ID != 2 || !job.State.Finished() {
+		t.Errorf("export --url serve --force: exit %d\n%s%s", code, out, errOut)
 	}
 }

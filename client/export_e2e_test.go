@@ -16,6 +16,7 @@ import (
 	"bbimport/archive/gen"
 	"bbimport/client"
 	"bbimport/importer"
+	"bbimport/internal/smalldisk"
 	"bbimport/model"
 	"bbimport/server"
 )
@@ -148,6 +149,26 @@ func TestExportThroughServe(t *testing.T) {
 	jobs, err := c.KnownJobs(ctx)
 	if err != nil || len(jobs) < 2 || jobs[0].ID != job.ID || jobs[0].Type != model.JobTypeExport {
 		t.Errorf("jobs %+v %v", jobs, err)
+	}
+
+	// Beyond serve's free disk: its 400 is the model's refusal, whose
+	// figures it tells in words only; Force goes to serve's own start.
+	small := request("*/*")
+	small.ExportLocation = "small"
+	smalldisk.Mount(t, filepath.Join(in.ExportDir(), "small"), 4096)
+	_, err = c.StartExport(ctx, small)
+	var disk *model.NotEnoughDiskError
+	if !errors.As(err, &disk) || disk.Need != model.Unknown || disk.Directory != "" || !strings.Contains(err.Error(), "(HTTP 400 Bad Request)") {
+		t.Errorf("an export beyond serve's free disk: %v", err)
+	}
+	small.Force = true
+	forced, err := c.StartExport(ctx, small)
+	if err != nil || forced.Type != model.JobTypeExport || forced.Archive != "small/Bitbucket_export_3.tar" {
+		t.Fatalf("forced: %+v %v", forced, err)
+	}
+	// It runs into the full disk; the tmpfs unmounts once it has ended.
+	if forced, err = in.Wait(ctx, forced.ID); err != nil || !forced.State.Finished() {
+		t.Fatalf("the forced export %+v: %v", forced, err)
 	}
 }
 

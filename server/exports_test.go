@@ -10,16 +10,16 @@ import (
 	"time"
 
 	"bbimport/archive/gen"
+	"bbimport/importer"
+	"bbimport/internal/smalldisk"
 	"bbimport/model"
 	"bbimport/wire"
 )
 
-// TestExportThroughREST drives an export as a Bitbucket client does:
-// preview ({"scopes":[…]}, our counts under /rest/bbimport/1.0), start,
-// poll the job (its fields only), read its messages, and the codes for a
-// selector that matches nothing (400 naming it), an import's id (404) and
-// a finished job's cancel (409).
-func TestExportThroughREST(t *testing.T) {
+// exportable is serve on an importer that has imported an archive of one
+// project, two repositories and a fork.
+func exportable(t *testing.T) (*fixture, *importer.Instance) {
+	t.Helper()
 	f, in := onImporter(t, admin)
 	p := filepath.Join(in.ImportDir(), "a.tar")
 	if _, err := gen.GenerateFile(context.Background(), p, gen.Options{Projects: 1, Repos: 2, Forks: 1, PRs: 3, Commits: 2, Seed: 5}); err != nil {
@@ -32,6 +32,16 @@ func TestExportThroughREST(t *testing.T) {
 	if job, err = in.Wait(context.Background(), job.ID); err != nil || job.State != model.StateCompleted {
 		t.Fatalf("import %s: %v", job.State, err)
 	}
+	return f, in
+}
+
+// TestExportThroughREST drives an export as a Bitbucket client does:
+// preview ({"scopes":[…]}, our counts under /rest/bbimport/1.0), start,
+// poll the job (its fields only), read its messages, and the codes for a
+// selector that matches nothing (400 naming it), an import's id (404) and
+// a finished job's cancel (409).
+func TestExportThroughREST(t *testing.T) {
+	f, in := exportable(t)
 	all := `{"repositoriesRequest":{"includes":[{"projectKey":"*","slug":"*"}]}}`
 	scopes := decode[struct {
 		Scopes []model.RepositorySelector `json:"scopes"`
@@ -84,4 +94,51 @@ func TestExportThroughREST(t *testing.T) {
 	}
 	wantError(t, f.do("POST", path+"/cancel", "application/json", ""), 409, "", "")
 	wantError(t, f.do("GET", base+"/migration/exports/1", "", ""), 404, "", "import")
+}
+
+// An export beyond the free disk is Bitbucket's 400 through /rest/api, in
+// words a REST caller can act on: no --force (a flag it does not have), no
+// path of the server's, and bbimport's own start, which forces it with
+// force=true and answers bbimport's job. The preview says the same
+// figures; its Bitbucket shape has none of them.
+func TestExportBeyondTheFreeDisk(t *testing.T) {
+	f, in := exportable(t)
+	small := smalldisk.Mount(t, filepath.Join(in.ExportDir(), "small"), 4096)
+	body := `{"repositoriesRequest":{"includes":[{"projectKey":"*","slug":"*"}]},"exportLocation":"small"}`
+
+	counts := decode[model.ExportPreview](t, f.do("POST", wire.ExtensionPrefix+"/migration/exports/preview", "application/json", body))
+	if counts.Fits() || counts.FreeBytes != 4096 {
+		t.Fatalf("the preview of an export into %s fits: %+v", small, counts)
+	}
+	refused := f.do("POST", base+"/migration/exports", "application/json", body)
+	wantError(t, refused, 400, "", "the export directory has 4.0 KiB free; free some space on the server, export less, or start it with POST /rest/bbimport/1.0/migration/exports?force=true and the same body.")
+	wantError(t, refused, 400, "", "The archive needs about ")
+	for _, not := range []string{"--force", in.Home()} {
+		if strings.Contains(refused.body, not) {
+			t.Errorf("the refusal names %q: %s", not, refused.body)
+		}
+	}
+	if exceptionName(t, refused) != "null" {
+		t.Errorf("the refusal's exceptionName: %s", refused.body)
+	}
+	wantError(t, f.do("POST", wire.ExtensionPrefix+"/migration/exports", "application/json", body), 400, "", "?force=true and the same body.")
+	wantError(t, f.do("POST", wire.ExtensionPrefix+"/migration/exports?force=yes", "application/json", body), 400, "force", `"yes" is not true or false`)
+	if jobs, err := in.KnownJobs(context.Background()); err != nil || len(jobs) != 1 {
+		t.Fatalf("refused exports recorded jobs: %v %v", jobs, err)
+	}
+
+	forced := f.do("POST", wire.ExtensionPrefix+"/migration/exports?force=true", "application/json", body)
+	if forced.status != 200 {
+		t.Fatalf("forced start: %d %s", forced.status, forced.body)
+	}
+	job := decode[model.Job](t, forced)
+	if job.Type != model.JobTypeExport || job.ID != 2 || job.Archive != "small/Bitbucket_export_2.tar" {
+		t.Errorf("forced start answered %s", forced.body)
+	}
+	// It runs into the full disk; the tmpfs unmounts once it has ended.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if job, err := in.Wait(ctx, job.ID); err != nil || !job.State.Finished() {
+		t.Fatalf("forced export %+v: %v", job, err)
+	}
 }
