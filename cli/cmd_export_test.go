@@ -95,7 +95,7 @@ func TestExportRoundTripVerifies(t *testing.T) {
 		t.Errorf("export beyond the free disk: exit %d, %v", code, err)
 	}
 	out, code, err = runCmd(t, "--home", home, "export", "*/*", "--location", "small", "--force", "--bbimport-json")
-	if err := json.Unmarshal([]byte(out), &job); err != nil || code == exitNotStarted || job.Archive != "small/Bitbucket_export_3.tar" || !job.State.Finished() {
+	if json.Unmarshal([]byte(out), &job) != nil || code == exitNotStarted || job.Archive != "small/Bitbucket_export_3.tar" || !job.State.Finished() {
 		t.Errorf("export --force beyond the free disk: exit %d (%v), %q", code, err, out)
 	}
 }
