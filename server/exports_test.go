@@ -99,8 +99,8 @@ func TestExportThroughREST(t *testing.T) {
 // An export beyond the free disk is Bitbucket's 400 through /rest/api, in
 // words a REST caller can act on: no --force (a flag it does not have), no
 // path of the server's, and bbimport's own start, which forces it with
-// force=true and answers bbimport's job. The preview says the same
-// figures; its Bitbucket shape has none of them.
+// force=true and answers bbimport's job; a force that is neither true
+// nor false is a 400 naming it.
 func TestExportBeyondTheFreeDisk(t *testing.T) {
 	f, in := exportable(t)
 	small := smalldisk.Mount(t, filepath.Join(in.ExportDir(), "small"), 4096)
