@@ -155,6 +155,24 @@ func TestRunner(t *testing.T) {
 		expectJobEnds(t, bin, home, model.StateCompleted)
 	})
 
+	// What the bench scripts read: a runner is nobody's child to wait for.
+	t.Run("logs what it used", func(t *testing.T) {
+		t.Parallel()
+		home, name := homeWithArchive(t, smallArchive)
+		t.Cleanup(func() { stopRunner(t, home) })
+		if out, errOut, code := runBin(t, bin, "--home", home, "import", name); code != exitOK {
+			t.Fatalf("import: exit %d\n%s%s", code, out, errOut)
+		}
+		// The import's git ran as the runner's children, and counts.
+		expectUsage(t, home, "import", "1", `children_max_rss_kib=[1-9]\d*$`)
+		out, errOut, code := runBin(t, bin, "--home", home, "export", "*/*", "--json")
+		var job model.Job
+		if code != exitOK || json.Unmarshal([]byte(out), &job) != nil {
+			t.Fatalf("export: exit %d\n%s%s", code, out, errOut)
+		}
+		expectUsage(t, home, "export", strconv.FormatInt(job.ID, 10), "")
+	})
+
 	t.Run("serve and the commands share a home", func(t *testing.T) {
 		t.Parallel()
 		home, name := homeWithArchive(t, smallArchive)
@@ -225,6 +243,32 @@ func expectJobEnds(t *testing.T, bin, home string, want model.State) {
 			t.Fatalf("job 1 still %s after %s", job.State, signalWait)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// expectUsage waits for the line a runner writes into its job's log as it
+// ends, "KIND ID used: cpu_user_s=… max_rss_kib=…", and checks its fields
+// and that it matches also.
+func expectUsage(t *testing.T, home, kind, id, also string) {
+	t.Helper()
+	path := filepath.Join(home, "log", "job-"+id+".log")
+	line := regexp.MustCompile(`(?m)^` + kind + ` ` + id + ` used: .*$`)
+	deadline := time.Now().Add(signalWait)
+	var got string
+	for {
+		b, _ := os.ReadFile(path)
+		if got = line.FindString(string(b)); got != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q line in %s after %s:\n%s", kind+" "+id+" used:", path, signalWait, b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	fields := regexp.MustCompile(`^\w+ \d+ used: cpu_user_s=\d+\.\d{3} cpu_system_s=\d+\.\d{3} max_rss_kib=[1-9]\d* ` +
+		`children_cpu_user_s=\d+\.\d{3} children_cpu_system_s=\d+\.\d{3} children_max_rss_kib=\d+$`)
+	if !fields.MatchString(got) || !regexp.MustCompile(also).MatchString(got) {
+		t.Errorf("%s: %q, want its fields and %q", path, got, also)
 	}
 }
 

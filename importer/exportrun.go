@@ -970,21 +970,8 @@ func RunExport(ctx context.Context, opts Options, id int64) error {
 		}
 	}()
 	in.runExport(run, req)
-	logUsage(id)
+	logUsage("export", id)
 	return nil
-}
-
-// logUsage writes into the runner's log what the export used, as
-// key=value data for admins and scripts/bench-export.sh: the runner is
-// not the child of whoever started it, so no wait reports it, and a short
-// export ends before a sampler finds it.
-func logUsage(id int64) {
-	var ru unix.Rusage
-	if unix.Getrusage(unix.RUSAGE_SELF, &ru) != nil {
-		return
-	}
-	seconds := func(t unix.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	fmt.Fprintf(os.Stderr, "export %d used: cpu_user_s=%.3f cpu_system_s=%.3f max_rss_kib=%d\n", id, seconds(ru.Utime), seconds(ru.Stime), ru.Maxrss)
 }
 
 // checkSlot makes sure the runner holds the job's export slot lock.

@@ -595,6 +595,7 @@ func RunJob(ctx context.Context, opts Options, id int64) error {
 		}
 	}()
 	in.runJob(run)
+	logUsage("import", id)
 	// Its last act: the next queued archive, in a runner of its own, so
 	// that a queue goes on with no console open. A runner stopped by a
 	// signal (the machine going down) starts no more, nor one without a
@@ -632,6 +633,21 @@ func startCPUProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// logUsage writes into the runner's log (its stderr) what its job used,
+// as key=value data for admins and the bench scripts: the runner is not
+// the child of whoever started it, so no wait reports it, and a short job
+// ends before a sampler finds it. The children are the processes it ran
+// and waited for: an import's git.
+func logUsage(kind string, id int64) {
+	var self, children unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_SELF, &self) != nil || unix.Getrusage(unix.RUSAGE_CHILDREN, &children) != nil {
+		return
+	}
+	seconds := func(t unix.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	fmt.Fprintf(os.Stderr, "%s %d used: cpu_user_s=%.3f cpu_system_s=%.3f max_rss_kib=%d children_cpu_user_s=%.3f children_cpu_system_s=%.3f children_max_rss_kib=%d\n",
+		kind, id, seconds(self.Utime), seconds(self.Stime), self.Maxrss, seconds(children.Utime), seconds(children.Stime), children.Maxrss)
 }
 
 // checkInherited makes sure the runner holds this home's import lock and a
