@@ -639,15 +639,16 @@ func startCPUProfile(path string) (stop func(), err error) {
 // as key=value data for admins and the bench scripts: the runner is not
 // the child of whoever started it, so no wait reports it, and a short job
 // ends before a sampler finds it. The children are the processes it ran
-// and waited for: an import's git.
+// and waited for (an import's git): their CPU only, since a child's peak
+// RSS starts from its parent's, whose memory it shares until its exec.
 func logUsage(kind string, id int64) {
 	var self, children unix.Rusage
 	if unix.Getrusage(unix.RUSAGE_SELF, &self) != nil || unix.Getrusage(unix.RUSAGE_CHILDREN, &children) != nil {
 		return
 	}
 	seconds := func(t unix.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	fmt.Fprintf(os.Stderr, "%s %d used: cpu_user_s=%.3f cpu_system_s=%.3f max_rss_kib=%d children_cpu_user_s=%.3f children_cpu_system_s=%.3f children_max_rss_kib=%d\n",
-		kind, id, seconds(self.Utime), seconds(self.Stime), self.Maxrss, seconds(children.Utime), seconds(children.Stime), children.Maxrss)
+	fmt.Fprintf(os.Stderr, "%s %d used: cpu_user_s=%.3f cpu_system_s=%.3f max_rss_kib=%d children_cpu_user_s=%.3f children_cpu_system_s=%.3f\n",
+		kind, id, seconds(self.Utime), seconds(self.Stime), self.Maxrss, seconds(children.Utime), seconds(children.Stime))
 }
 
 // checkInherited makes sure the runner holds this home's import lock and a

@@ -11,12 +11,9 @@
 # memory of the tree and of its largest process.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
 mib=${1:-256}
-work=$(mktemp -d "${TMPDIR:-/tmp}/bbimport-bigblob.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-bin="$work/bbimport"
-(cd "$repo" && go build -o "$bin" .)
+# shellcheck source=bench-lib.sh
+source "$(dirname "$0")/bench-lib.sh"
 
 home="$work/home"
 mkdir -p "$home/shared/data/migration/import"

@@ -28,19 +28,8 @@ fi
 size=$(stat -c %s "$file")
 cat "$file" >/dev/null # into the page cache, for both alike
 
-work=$(mktemp -d "$dir/carry.XXXXXX")
-chmod 755 "$work"
-cleanup() {
-  [[ -f $work/sshd.pid ]] && kill "$(cat "$work/sshd.pid")" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-go build -o "$work/bbimport" .
-
 source scripts/bench-sshd.sh
-user=$(id -un)
 dst=$work/dst
-ssh_opts=(-o UserKnownHostsFile="$home/.ssh/known_hosts" -o IdentitiesOnly=yes -i "$home/.ssh/id_ed25519")
 
 now() { date +%s%N; }
 # sshd_cpu: CPU seconds of the connections sshd has ended (its reaped
@@ -80,6 +69,7 @@ for ((i = 0; i < runs; i++)); do
 
   s0=$(sshd_cpu)
   t0=$(now)
+  # shellcheck disable=SC2016 # sh -c expands $0 to $3, its own arguments
   c1=$(client_cpu env HOME="$home" SSH_AUTH_SOCK= sh -c '"$0" carry "$1" "$2" --json >"$3"' \
     "$work/bbimport" "$file" "$user@127.0.0.1:$port:$dst" "$work/carry.json")
   t1=$(now)

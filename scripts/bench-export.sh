@@ -34,56 +34,26 @@ large=${2:-2000}
 prs=${PRS:-40}
 commits=${COMMITS:-5}
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/bbimport-export.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-keep=${KEEP:-$work}
-mkdir -p "$keep"
-bin=${BIN:-$work/bbimport}
-[[ -n "${BIN:-}" ]] || (cd "$repo" && go build -o "$bin" .)
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 runs=${RUNS:-3}
-profiles=${BBIMPORT_CPUPROFILE:-}
-unset BBIMPORT_CPUPROFILE
 
 # shellcheck source=bench-lib.sh
-source "$repo/scripts/bench-lib.sh"
+source "$(dirname "$0")/bench-lib.sh"
 
-# export_once HOME SIZE: one export of everything in HOME; prints "wall
-# cpu rssKiB archiveBytes pullRequests".
+# export_once HOME SIZE: one export of everything in HOME; writes "wall
+# cpu rssKiB archiveBytes pullRequests" to $work/once (run in this shell,
+# not a subshell, so that a failed export's exit keeps HOME).
 export_once() {
-	local home=$1 n=$2 t0 id job state end TIMEFORMAT='%U %S' cu cs
+	local home=$1 n=$2 t0 id TIMEFORMAT='%U %S' cu cs
 	t0=$(date +%s%3N)
 	{ time BBIMPORT_CPUPROFILE=${profiles:+$profiles/export-$n.pprof} \
-		"$bin" --home "$home" export '*/*' --detach --json >"$work/job" 2>/dev/null; } 2>"$work/cli-time"
+		"$bin" --home "$home" export '*/*' --detach --json >"$work/id" 2>/dev/null; } 2>"$work/cli-time"
 	read -r cu cs <"$work/cli-time"
-	id=$(jq -r .id "$work/job")
-	while :; do
-		job=$("$bin" --home "$home" status "$id" --bbimport-json)
-		end=$(jq -r '.endDate // empty' <<<"$job")
-		[[ -n "$end" ]] && break
-		sleep 0.2
-	done
-	state=$(jq -r .state <<<"$job")
-	if [[ $state != COMPLETED ]]; then
-		echo "bench-export: the export of $n repositories ended $state; see $home" >&2
-		trap - EXIT
-		exit 1
-	fi
-	# The runner's last words: "export ID used: cpu_user_s=U cpu_system_s=S max_rss_kib=K".
-	local usage
-	usage=$(grep -h "^export $id used:" "$home/log/job-$id.log" | tail -n 1)
-	if [[ -z "$usage" ]]; then
-		echo "bench-export: the runner of export $id logged no usage in $home/log/job-$id.log" >&2
-		trap - EXIT
-		exit 1
-	fi
-	local archive="$home/shared/data/migration/export/$(jq -r .archive <<<"$job")"
-	awk -v wall="$((end - t0))" -v cu="$cu" -v cs="$cs" -v size="$(stat -c %s "$archive")" \
-		-v prs="$(jq .counts.pullRequests <<<"$job")" '{
-		for (i = 1; i <= NF; i++) { split($i, kv, "="); u[kv[1]] = kv[2] }
-		printf "%.3f %.3f %d %d %d\n", wall / 1000, cu + cs + u["cpu_user_s"] + u["cpu_system_s"], u["max_rss_kib"], size, prs
-	}' <<<"${usage#*: }"
+	id=$(jq -r .id "$work/id")
+	await_job export "$home" "$id"
+	local archive
+	archive="$home/shared/data/migration/export/$(jq -r .archive "$work/job")"
+	awk -v wall="$((end - t0))" -v cpu="$cpu" -v cu="$cu" -v cs="$cs" -v rss="$rss" -v size="$(stat -c %s "$archive")" \
+		-v prs="$(jq .counts.pullRequests "$work/job")" 'BEGIN { printf "%.3f %.3f %d %d %d\n", wall / 1000, cu + cs + cpu, rss, size, prs }' >"$work/once"
 	rm -f "$archive"
 }
 
@@ -115,7 +85,8 @@ measure() {
 	for ((i = 1; i <= runs; i++)); do
 		echo "run $i of $runs at $n repositories: tar, then export (load $(cut -d' ' -f1 /proc/loadavg)) ..." >&2
 		read -r tw tc hb < <(tar_once "$data")
-		read -r ew ec rss size npr < <(export_once "$home" "$n")
+		export_once "$home" "$n"
+		read -r ew ec rss size npr <"$work/once"
 		home_bytes=$hb
 		best_tw=$(min "$best_tw" "$tw") best_tc=$(min "$best_tc" "$tc")
 		best_ew=$(min "$best_ew" "$ew") best_ec=$(min "$best_ec" "$ec")

@@ -19,14 +19,13 @@
 #
 # Prints the times, the ratios (targets: <= 1.5 against the connectivity
 # baseline, <= 0.6 against the full one), pull requests per second and the
-# importer's peak resident memory.
+# runner's peak resident memory. The import's wall time runs from the
+# command's start to the job's end date; its CPU time is the command's plus
+# what the runner logs as it ends (its own and its git processes').
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/bbimport-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-bin="$work/bbimport"
-(cd "$repo" && go build -o "$bin" .)
+# shellcheck source=bench-lib.sh
+source "$(dirname "$0")/bench-lib.sh"
 
 archive=${1:-}
 if [[ -z "$archive" ]]; then
@@ -36,8 +35,6 @@ if [[ -z "$archive" ]]; then
 fi
 archive=$(cd "$(dirname "$archive")" && pwd)/$(basename "$archive")
 size=$(stat -c %s "$archive")
-
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 
 # phase NAME CMD...: runs CMD and writes "<wall> <cpu>" seconds to
 # $work/NAME, the CPU time (user + system, children included) being what
@@ -76,7 +73,7 @@ fsck_each() {
 	done
 }
 phase extract extract
-repos=$(ls "$base/repos" | wc -l)
+repos=$(find "$base/repos" -mindepth 1 -maxdepth 1 | wc -l)
 phase connectivity fsck_each --connectivity-only
 phase full fsck_each --full
 rm -rf "$base"
@@ -86,15 +83,22 @@ home="$work/home"
 mkdir -p "$home/shared/data/migration/import"
 ln "$archive" "$home/shared/data/migration/import/bench.tar" 2>/dev/null ||
 	cp "$archive" "$home/shared/data/migration/import/bench.tar"
-phase import /usr/bin/time -f '%M' -o "$work/rss" "$bin" --home "$home" import bench.tar >/dev/null
-prs=$("$bin" --home "$home" messages 1 --severity INFO | grep -o '[0-9]* pull request(s) imported' | tail -1 | grep -o '^[0-9]*')
+# Detached, so that the runner's CPU and memory are read from its log
+# (await_job), all of them: a runner ending after the command that waits
+# for it is nobody's child, and no time(1) sees it.
+t0=$(date +%s%3N)
+phase start "$bin" --home "$home" import bench.tar --detach --json >"$work/id"
+await_job import "$home" "$(jq -r .id "$work/id")"
+read -r _ sc <"$work/start"
+awk -v ms=$((end - t0)) -v sc="$sc" -v cpu="$cpu" 'BEGIN { printf "%.3f %.3f\n", ms / 1000, sc + cpu }' >"$work/import"
+prs=$(jq .counts.pullRequests "$work/job")
 
 read -r xw xc <"$work/extract"
 read -r cw cc <"$work/connectivity"
 read -r fw fc <"$work/full"
 read -r iw ic <"$work/import"
 awk -v size="$size" -v repos="$repos" -v prs="$prs" -v xw="$xw" -v xc="$xc" -v cw="$cw" -v cc="$cc" \
-	-v fw="$fw" -v fc="$fc" -v iw="$iw" -v ic="$ic" -v rss="$(cat "$work/rss")" 'BEGIN {
+	-v fw="$fw" -v fc="$fc" -v iw="$iw" -v ic="$ic" -v rss="$rss" 'BEGIN {
 	printf "archive:  %.1f MiB, %d repositories, %d pull requests\n", size/1048576, repos, prs
 	printf "                                      wall s    CPU s\n"
 	printf "tar -x                              %8.2f %8.2f\n", xw, xc

@@ -15,22 +15,11 @@ cd "$(dirname "$0")/.."
 projects=${1:-2} repos=${2:-10} prs=${3:-20} blob=${4:-64} runs=${5:-2}
 dir=${BENCH_DIR:-/tmp/bbimport-bench}
 mkdir -p "$dir"
-work=$(mktemp -d "$dir/migrate.XXXXXX")
-chmod 755 "$work"
-# Every server started here (sshd, each target's serve) leaves its pid in a
-# .pid file of $work: serve_target runs in a command substitution, a
-# subshell, whose variables the caller never sees.
-stop() { [[ -f $1 ]] && kill "$(cat "$1")" 2>/dev/null || true; }
-cleanup() {
-  for f in "$work"/*.pid; do stop "$f"; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-go build -o "$work/bbimport" .
-bb=$work/bbimport
+# Each target's serve leaves its pid in a .pid file of $work, as sshd does
+# (bench-sshd.sh stops them all): serve_target runs in a command
+# substitution, a subshell, whose variables the caller never sees.
 source scripts/bench-sshd.sh
-user=$(id -un)
-ssh_opts=(-o UserKnownHostsFile="$home/.ssh/known_hosts" -o IdentitiesOnly=yes -i "$home/.ssh/id_ed25519")
+bb=$work/bbimport
 export XDG_STATE_HOME=$work/state BITBUCKET_PASSWORD=pw SSH_AUTH_SOCK=
 
 src=$work/source

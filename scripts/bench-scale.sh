@@ -5,7 +5,9 @@
 # as an admin runs it), and prints per size: repositories and pull requests
 # per second (wall and CPU), the runner's peak RSS, database bytes per pull
 # request, and the ratios LARGE/SMALL (target: rates within 20%, RSS under
-# 100 MB). Then a cancel in the middle of the LARGE import: the time from
+# 100 MB). The wall time runs from the command's start to the job's end
+# date; the CPU time (the runner's and its git processes') and the peak RSS
+# are what the runner logs from getrusage as it ends. Then a cancel in the middle of the LARGE import: the time from
 # `cancel` to CANCELED against one repository's and one pull request's time.
 #
 #   scripts/bench-scale.sh [SMALL LARGE]        # repositories; default 500 10000
@@ -26,20 +28,8 @@ large=${2:-10000}
 prs=${PRS:-100}
 commits=${COMMITS:-5}
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/bbimport-scale.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-keep=${KEEP:-$work}
-mkdir -p "$keep"
-bin=${BIN:-$work/bbimport}
-[[ -n "${BIN:-}" ]] || (cd "$repo" && go build -o "$bin" .)
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-profiles=${BBIMPORT_CPUPROFILE:-}
-unset BBIMPORT_CPUPROFILE
-tick=$(getconf CLK_TCK)
-
 # shellcheck source=bench-lib.sh
-source "$repo/scripts/bench-lib.sh"
+source "$(dirname "$0")/bench-lib.sh"
 
 # start HOME ARCHIVE: a fresh home importing ARCHIVE, detached; prints the
 # job id.
@@ -54,40 +44,19 @@ start() {
 	"$bin" --home "$home" import bench.tar --detach --json | jq -r .id
 }
 
-# runnerPID HOME: the pid of the runner importing into HOME.
-runnerPID() {
-	local home=$1 pid
-	# import --detach returns once the runner has recorded itself.
-	if ! pid=$(pgrep -f -- "__runner --home $home --job" | head -1) || [[ -z "$pid" ]]; then
-		echo "bench-scale: no runner found for $home" >&2
-		exit 1
-	fi
-	echo "$pid"
-}
-
 # measure N: imports the archive of N repositories and writes
 # "repos prs wall cpu rssKiB dbBytes" to $work/result-N.
 measure() {
-	local n=$1 tar home="$work/home-$1" t0 t1 pid id
+	local n=$1 tar home="$work/home-$1" t0 id
 	tar=$(bench_archive scale "$n")
-	t0=$(date +%s.%N)
+	t0=$(date +%s%3N)
 	id=$(BBIMPORT_CPUPROFILE=${profiles:+$profiles/import-$n.pprof} start "$home" "$tar")
-	pid=$(runnerPID "$home")
-	follow "$pid" 0.2
-	t1=$(date +%s.%N)
-	local job
-	job=$("$bin" --home "$home" status "$id" --bbimport-json)
-	if [[ $(jq -r .state <<<"$job") != COMPLETED ]]; then
-		echo "bench-scale: the import of $n repositories ended $(jq -r .state <<<"$job"); see $home" >&2
-		trap - EXIT
-		exit 1
-	fi
+	await_job import "$home" "$id"
 	# status was the last to close the database: its write-ahead log is
 	# checkpointed into bbimport.db and gone.
 	local db
 	db=$(stat -c %s "$home/shared/data/bbimport.db")
-	read -r hwm cpu <"$work/sample"
-	echo "$(jq -r '.counts.repositories, .counts.pullRequests' <<<"$job" | tr '\n' ' ')$(echo "$t1 - $t0" | bc) $cpu $hwm $db" >"$work/result-$n"
+	echo "$(jq -r '.counts.repositories, .counts.pullRequests' "$work/job" | tr '\n' ' ')$(awk -v ms=$((end - t0)) 'BEGIN { printf "%.3f", ms / 1000 }') $cpu $rss $db" >"$work/result-$n"
 	rm -rf "$home"
 }
 

@@ -1,8 +1,22 @@
-# Sourced by the benchmarks that need an sshd: starts one on 127.0.0.1 with
-# a host key, a client key and its configuration under $work (which the
-# caller made, and whose cleanup kills $work/sshd.pid), and a HOME
-# ($home) whose .ssh holds the client key and a known_hosts naming the
-# server. Sets home and port.
+# shellcheck shell=bash
+# Sourced by the benchmarks that need an sshd (bench-carry.sh,
+# bench-migrate.sh), from the repository's root: makes their work
+# directory $work under $dir (the caller's, made), builds bbimport into
+# $work/bbimport, and starts an sshd on 127.0.0.1 with a host key, a client
+# key and its configuration under $work, and a HOME ($home) whose .ssh holds
+# the client key and a known_hosts naming the server. Sets work, home, port,
+# user, and ssh_opts (what ssh and scp need to log in as user). Every server
+# a benchmark starts leaves its pid in a .pid file of $work (sshd's is
+# sshd.pid): on exit each is stopped (stop FILE) and $work removed.
+work=$(mktemp -d "${dir:?}/$(basename "$0" .sh | sed 's/^bench-//').XXXXXX")
+chmod 755 "$work"
+stop() { if [[ -f $1 ]]; then kill "$(cat "$1")" 2>/dev/null || true; fi; }
+cleanup() {
+  for f in "$work"/*.pid; do stop "$f"; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+go build -o "$work/bbimport" .
 home=$work/home
 mkdir -p "$home/.ssh" "$work/dst"
 ssh-keygen -q -t ed25519 -N '' -f "$work/host_ed25519"
@@ -26,4 +40,7 @@ echo "[127.0.0.1]:$port $(cat "$work/host_ed25519.pub")" >"$home/.ssh/known_host
 [[ $(id -u) == 0 ]] && mkdir -p /run/sshd
 /usr/sbin/sshd -f "$work/sshd_config"
 for _ in $(seq 50); do [[ -s $work/sshd.pid ]] && break; sleep 0.1; done
-
+# shellcheck disable=SC2034 # for the caller
+user=$(id -un)
+# shellcheck disable=SC2034 # for the caller
+ssh_opts=(-o UserKnownHostsFile="$home/.ssh/known_hosts" -o IdentitiesOnly=yes -i "$home/.ssh/id_ed25519")

@@ -19,17 +19,14 @@
 set -euo pipefail
 
 projects=${1:-5} repos=${2:-50} prs=${3:-40}
-repo=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/bbimport-bench-verify.XXXXXX")
+# shellcheck source=bench-lib.sh
+source "$(dirname "$0")/bench-lib.sh"
 serve_pid=
 cleanup() {
 	if [[ -n $serve_pid ]]; then kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
-bin="$work/bbimport"
-(cd "$repo" && go build -o "$bin" .)
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 
 home="$work/home"
 dir="$home/shared/data/migration/import"
@@ -79,7 +76,7 @@ fi
 read -r iw ic <"$work/inspect"
 read -r rw rc <"$work/refs"
 read -r vw vc <"$work/verify"
-n=$(ls -d "$home"/shared/data/repositories/*/ | wc -l)
+n=$(find "$home/shared/data/repositories" -mindepth 1 -maxdepth 1 -type d | wc -l)
 awk -v n="$n" -v prs="$prs" -v iw="$iw" -v ic="$ic" -v rw="$rw" -v rc="$rc" -v vw="$vw" -v vc="$vc" \
 	-v rss="$(cat "$work/rss")" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
 	printf "archive: %d repositories, %d pull requests; load average %s\n", n, n*prs, load

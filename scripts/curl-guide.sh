@@ -61,7 +61,7 @@ echo "serving on port $port"
 # The guide's first command, starting the big archive.
 step "start (guide: curl -u <admin> -s -n -X POST ... | jq .)"
 curl -u admin:pw -s -n -X POST -H 'Content-type: application/json' \
-     -d '{"archivePath":"Bitbucket_export_423.tar"}' http://localhost:$port/rest/api/1.0/migration/imports | jq . | tee "$work/start.json"
+     -d '{"archivePath":"Bitbucket_export_423.tar"}' "http://localhost:$port/rest/api/1.0/migration/imports" | jq . | tee "$work/start.json"
 jq -e '(.id|type) == "number" and .type == "com.atlassian.bitbucket.migration.import"
        and (.state|IN("INITIALISING","READY","RUNNING")) and .initiator.name == "admin"
        and (.startDate|type) == "number"' "$work/start.json" >/dev/null || fail "start answer"
@@ -69,13 +69,13 @@ big=$(jq .id "$work/start.json")
 
 step "a second import while one runs: 503"
 curl -u admin:pw -s -n -X POST -H 'Content-type: application/json' \
-     -d '{"archivePath":"Bitbucket_export_422.tar"}' http://localhost:$port/rest/api/1.0/migration/imports | jq . | tee "$work/busy.json"
+     -d '{"archivePath":"Bitbucket_export_422.tar"}' "http://localhost:$port/rest/api/1.0/migration/imports" | jq . | tee "$work/busy.json"
 jq -e '.errors[0].message | test("already running")' "$work/busy.json" >/dev/null || fail "second import was not refused"
 
 # The guide's cancel: a JSON content type and no body; 204 prints nothing.
 step "cancel (guide: curl -u <admin> -s -n -X POST -H 'Content-type: application/json' .../cancel)"
 out=$(curl -u admin:pw -s -n -X POST -H 'Content-type: application/json' \
-     http://localhost:$port/rest/api/1.0/migration/imports/$big/cancel)
+     "http://localhost:$port/rest/api/1.0/migration/imports/$big/cancel")
 [[ -z $out ]] || fail "cancel answered $out"
 
 # The command inside the guide's watch -n1 '…', once a second until the end.
@@ -83,7 +83,7 @@ step "watch (guide: watch -n1 'curl -u <admin> -s -n -X GET .../imports/<jobId> 
 wait_finished() {
   local id=$1 state
   for _ in $(seq 1 600); do
-    curl -u admin:pw -s -n -X GET http://localhost:$port/rest/api/1.0/migration/imports/$id | jq . >"$work/job.json"
+    curl -u admin:pw -s -n -X GET "http://localhost:$port/rest/api/1.0/migration/imports/$id" | jq . >"$work/job.json"
     state=$(jq -r .state "$work/job.json")
     echo "job $id: $state $(jq -r '.progress.percentage' "$work/job.json")%"
     case $state in COMPLETED|FAILED|CANCELED|TIMED_OUT|ABORTED) return 0;; esac
@@ -96,19 +96,19 @@ jq -e '.state == "CANCELED" and (.endDate|type) == "number"' "$work/job.json" >/
 
 step "start the small archive and watch it to the end"
 curl -u admin:pw -s -n -X POST -H 'Content-type: application/json' \
-     -d '{"archivePath":"Bitbucket_export_422.tar"}' http://localhost:$port/rest/api/1.0/migration/imports | jq . >"$work/start2.json"
+     -d '{"archivePath":"Bitbucket_export_422.tar"}' "http://localhost:$port/rest/api/1.0/migration/imports" | jq . >"$work/start2.json"
 small=$(jq -e .id "$work/start2.json") || fail "second start: $(cat "$work/start2.json")"
 wait_finished "$small"
 
 step "messages (guide: curl -u <admin> -s -n -X GET .../imports/<jobId>/messages | jq .)"
-curl -u admin:pw -s -n -X GET http://localhost:$port/rest/api/1.0/migration/imports/$small/messages | jq . | tee "$work/messages.json" | head -20
+curl -u admin:pw -s -n -X GET "http://localhost:$port/rest/api/1.0/migration/imports/$small/messages" | jq . | tee "$work/messages.json" | head -20
 jq -e '.start == 0 and .limit == 25 and .size == (.values|length) and .size > 0
        and (.isLastPage == (has("nextPageStart")|not))
        and all(.values[]; (.id|type) == "string" and (.severity|IN("INFO","WARN","ERROR")) and (.createdDate|type) == "number")' \
    "$work/messages.json" >/dev/null || fail "messages page"
 
 step "what the import brought in: projects, repositories, pull requests (under /rest/api/latest too)"
-curl -u admin:pw -s http://localhost:$port/rest/api/latest/projects | jq . >"$work/projects.json"
+curl -u admin:pw -s "http://localhost:$port/rest/api/latest/projects" | jq . >"$work/projects.json"
 jq -e '.size >= 1 and .isLastPage and all(.values[]; (.key|type) == "string" and (.id|type) == "number")' "$work/projects.json" >/dev/null \
   || fail "projects: $(cat "$work/projects.json")"
 # The canceled import may have left a repository without pull requests (a
@@ -128,15 +128,17 @@ echo "$key/$slug: $(jq .size "$work/prs.json") pull requests"
 
 step "cancel of a finished job: 409"
 curl -u admin:pw -s -n -X POST -H 'Content-type: application/json' \
-     http://localhost:$port/rest/api/1.0/migration/imports/$small/cancel | jq . | tee "$work/409.json"
+     "http://localhost:$port/rest/api/1.0/migration/imports/$small/cancel" | jq . | tee "$work/409.json"
 jq -e '.errors[0].message | test("finished|CANCELED|COMPLETED|FAILED")' "$work/409.json" >/dev/null || fail "cancel of a finished job"
 
 step "-n alone: the password from ~/.netrc"
-curl -s -n http://localhost:$port/rest/api/1.0/migration/imports/$small | jq -e ".id == $small" >/dev/null || fail "netrc auth"
+curl -s -n "http://localhost:$port/rest/api/1.0/migration/imports/$small" | jq -e ".id == $small" >/dev/null || fail "netrc auth"
 
 step "wrong password: 401 with Bitbucket's error JSON"
-code=$(curl -u admin:nope -s -o "$work/401.json" -w '%{http_code}' http://localhost:$port/rest/api/1.0/migration/imports/$small)
-[[ $code == 401 ]] && jq -e '.errors[0] | has("context") and has("exceptionName")' "$work/401.json" >/dev/null || fail "401: $code $(cat "$work/401.json")"
+code=$(curl -u admin:nope -s -o "$work/401.json" -w '%{http_code}' "http://localhost:$port/rest/api/1.0/migration/imports/$small")
+if [[ $code != 401 ]] || ! jq -e '.errors[0] | has("context") and has("exceptionName")' "$work/401.json" >/dev/null; then
+  fail "401: $code $(cat "$work/401.json")"
+fi
 
 step "SIGTERM: serve exits cleanly"
 kill -TERM "$serve_pid"
