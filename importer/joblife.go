@@ -639,8 +639,7 @@ func startCPUProfile(path string) (stop func(), err error) {
 // as key=value data for admins and the bench scripts: the runner is not
 // the child of whoever started it, so no wait reports it, and a short job
 // ends before a sampler finds it. The children are the processes it ran
-// and waited for (an import's git): their CPU only, since a child's peak
-// RSS starts from its parent's, whose memory it shares until its exec.
+// and waited for (an import's git), their CPU only.
 func logUsage(kind string, id int64) {
 	var self, children unix.Rusage
 	if unix.Getrusage(unix.RUSAGE_SELF, &self) != nil || unix.Getrusage(unix.RUSAGE_CHILDREN, &children) != nil {
@@ -648,7 +647,25 @@ func logUsage(kind string, id int64) {
 	}
 	seconds := func(t unix.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 	fmt.Fprintf(os.Stderr, "%s %d used: cpu_user_s=%.3f cpu_system_s=%.3f max_rss_kib=%d children_cpu_user_s=%.3f children_cpu_system_s=%.3f\n",
-		kind, id, seconds(self.Utime), seconds(self.Stime), self.Maxrss, seconds(children.Utime), seconds(children.Stime))
+		kind, id, seconds(self.Utime), seconds(self.Stime), peakRSS(), seconds(children.Utime), seconds(children.Stime))
+}
+
+// peakRSS is this process's peak resident memory in KiB (VmHWM), 0 if
+// unknown. Not getrusage's ru_maxrss: a process started by fork and exec
+// counts there its parent's resident memory at the exec (they share it
+// until then), so a runner serve started would report serve's.
+func peakRSS() int64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kib, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kib
+		}
+	}
+	return 0
 }
 
 // checkInherited makes sure the runner holds this home's import lock and a

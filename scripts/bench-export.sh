@@ -15,7 +15,7 @@
 # The export's wall time runs from the command's start to the job's end
 # date (not to when a poll notices it); its CPU time is the command's
 # (planning, the estimate, starting the runner) plus the runner's, and its
-# peak RSS the runner's: the runner logs both from getrusage when it ends,
+# peak RSS the runner's: the runner logs both when it ends,
 # since it is nobody's child to wait for and a short export is gone before
 # a sampler finds it.
 #

@@ -54,7 +54,7 @@ bench_archive() {
 #   cpu   the CPU seconds (user + system) of its runner and of the
 #         processes the runner waited for (an import's git);
 #   rss   the runner's peak resident memory, in KiB.
-# The runner logs the last two from getrusage as it ends ("KIND ID used:
+# The runner logs the last two as it ends ("KIND ID used:
 # cpu_user_s=… max_rss_kib=…" in log/job-ID.log): it is nobody's child to
 # wait for, and a short job ends before a sampler finds it.
 await_job() {

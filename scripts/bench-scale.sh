@@ -7,8 +7,9 @@
 # request, and the ratios LARGE/SMALL (target: rates within 20%, RSS under
 # 100 MB). The wall time runs from the command's start to the job's end
 # date; the CPU time (the runner's and its git processes') and the peak RSS
-# are what the runner logs from getrusage as it ends. Then a cancel in the middle of the LARGE import: the time from
-# `cancel` to CANCELED against one repository's and one pull request's time.
+# are what the runner logs as it ends. Then a cancel in the middle of the
+# LARGE import: the time from `cancel` to CANCELED against one
+# repository's and one pull request's time.
 #
 #   scripts/bench-scale.sh [SMALL LARGE]        # repositories; default 500 10000
 #
