@@ -21,16 +21,7 @@ import (
 // know, the export is followed at its own paths, and jobs, status and
 // messages show it; the console's Export screen starts one there too.
 func TestE2EExportRemote(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and imports an archive: not with -short")
-	}
-	bin := buildBinary(t)
-	home, dir := e2eHome(t, bin)
-	if out, err := exec.Command(bin, "import", "small.tar", "--home", home).CombinedOutput(); err != nil {
-		t.Fatalf("import small.tar: %v\n%s", err, out)
-	}
-	serve := startServe(t, bin, home)
-	env := []string{"BITBUCKET_PASSWORD=pw", "XDG_STATE_HOME=" + t.TempDir(), "NETRC=" + filepath.Join(t.TempDir(), "none")}
+	bin, home, dir, serve, env := serveWithSmall(t)
 	exported := func(id string) string {
 		return filepath.Join(home, "shared", "data", "migration", "export", "Bitbucket_export_"+id+".tar")
 	}
@@ -98,16 +89,7 @@ func TestE2EExportRemote(t *testing.T) {
 // beyond serve's free disk is refused in the command's words (pass
 // --force, no REST call), and --force starts it through serve's own start.
 func TestE2EExportRemoteShapesAndForce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and imports an archive: not with -short")
-	}
-	bin := buildBinary(t)
-	home, _ := e2eHome(t, bin)
-	if out, err := exec.Command(bin, "import", "small.tar", "--home", home).CombinedOutput(); err != nil {
-		t.Fatalf("import small.tar: %v\n%s", err, out)
-	}
-	serve := startServe(t, bin, home)
-	env := []string{"BITBUCKET_PASSWORD=pw", "XDG_STATE_HOME=" + t.TempDir(), "NETRC=" + filepath.Join(t.TempDir(), "none")}
+	bin, home, _, serve, env := serveWithSmall(t)
 	schema := restschema.Load(t, "../testdata/rest/bitbucket-8.19.schema.json")
 
 	for _, target := range []string{serve, withoutNamespace(t, serve)} {
@@ -137,4 +119,22 @@ func TestE2EExportRemoteShapesAndForce(t *testing.T) {
 	if json.Unmarshal([]byte(out), &job) != nil || code == exitNotStarted || job.ID != 2 || !job.State.Finished() {
 		t.Errorf("export --url serve --force: exit %d\n%s%s", code, out, errOut)
 	}
+}
+
+// serveWithSmall builds the binary, imports small.tar into a fresh home
+// (its import directory dir) and serves it: what the --url export tests
+// drive, with the environment their commands run in.
+func serveWithSmall(t *testing.T) (bin, home, dir, serve string, env []string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary and imports an archive: not with -short")
+	}
+	bin = buildBinary(t)
+	home, dir = e2eHome(t, bin)
+	if out, err := exec.Command(bin, "import", "small.tar", "--home", home).CombinedOutput(); err != nil {
+		t.Fatalf("import small.tar: %v\n%s", err, out)
+	}
+	serve = startServe(t, bin, home)
+	env = []string{"BITBUCKET_PASSWORD=pw", "XDG_STATE_HOME=" + t.TempDir(), "NETRC=" + filepath.Join(t.TempDir(), "none")}
+	return bin, home, dir, serve, env
 }
