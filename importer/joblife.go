@@ -115,19 +115,34 @@ func (r *jobRun) setProgress(msg string, consumed int64) {
 	r.job.UpdatedDate = nowMillis()
 }
 
-// end marks the live job ended in state, its progress message naming what
-// the job is (noun: "Import", "Export"), and returns it as ended.
+// ending returns the live job as it ends in state, its progress message
+// naming what the job is (noun: "Import", "Export"), and leaves the live
+// job as it is: an import records its end first and shows it only then
+// (runJob), so that whoever sees it ended finds its messages final.
+func (r *jobRun) ending(state model.State, noun string) model.Job {
+	j := r.snapshot()
+	j.State = state
+	j.EndDate = nowMillis()
+	j.UpdatedDate = j.EndDate
+	if state == model.StateCompleted || state == model.StateFailed {
+		j.Progress.Percentage = 100
+	}
+	j.Progress.Message = noun + " " + strings.ToLower(string(state))
+	return j
+}
+
+// end marks the live job ended in state (see ending) and returns it.
 func (r *jobRun) end(state model.State, noun string) model.Job {
+	j := r.ending(state, noun)
+	r.show(j)
+	return j
+}
+
+// show makes j the live job.
+func (r *jobRun) show(j model.Job) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.job.State = state
-	r.job.EndDate = nowMillis()
-	r.job.UpdatedDate = r.job.EndDate
-	if state == model.StateCompleted || state == model.StateFailed {
-		r.job.Progress.Percentage = 100
-	}
-	r.job.Progress.Message = noun + " " + strings.ToLower(string(state))
-	return r.job
+	r.job = j
 }
 
 // setState changes the live state, keeping CANCELING once a cancel came in
@@ -755,7 +770,9 @@ func (in *Instance) watch(run *jobRun, stop <-chan struct{}) {
 }
 
 // runJob runs a job to its end, records it, and only then lets go of the
-// archive and the import lock, leaving the instance idle.
+// archive and the import lock and shows the job ended, leaving the
+// instance idle: whoever sees the job ended finds its messages final and
+// can start the next import at once.
 func (in *Instance) runJob(run *jobRun) {
 	im := &importRun{in: in, run: run, started: time.Now(),
 		projects: map[string]*importedProject{}, repos: map[string]*importedRepo{}, users: map[string]sql.NullInt64{}}
@@ -765,10 +782,13 @@ func (in *Instance) runJob(run *jobRun) {
 	final := im.conclude(im.execute())
 	close(stopWatch)
 	run.file.Close()
+	run.lock.Close()
+	// Under in.mu: a reader that took the run before it went (jobs) reads
+	// its end from it, like one that reads the row after.
 	in.mu.Lock()
+	run.show(final)
 	in.running = nil
 	in.mu.Unlock()
-	run.lock.Close()
 	run.finished, run.unrecorded = final, im.unrecorded
 	close(run.done)
 }

@@ -23,6 +23,9 @@ const (
 	// pointGitData is no checkpoint: a cancel arriving here waits for the
 	// end of the fork hierarchy. Tests use it to cancel inside git data.
 	pointGitData = "in git data"
+	// pointEnd is no checkpoint either: the import's end and its last
+	// messages are written, not yet committed. Tests read the job there.
+	pointEnd = "at the end"
 )
 
 // canceledAt stops the reader at a checkpoint.
@@ -355,17 +358,28 @@ func (im *importRun) hierarchyEnd() error {
 }
 
 // commit makes what was written durable, with the job's live state and
-// the counts of what it holds, so that the job's counts always match the
-// database.
+// the counts of what it holds; the live job shows the counts once they
+// are committed, so that they always match the database.
 func (im *importRun) commit() error {
+	j := im.run.snapshot()
+	if err := im.commitAs(&j); err != nil {
+		return err
+	}
+	im.run.mu.Lock()
+	im.run.job.Counts = j.Counts
+	im.run.mu.Unlock()
+	return nil
+}
+
+// commitAs makes what was written durable with j, given the counts of what
+// it holds, as the job's row.
+func (im *importRun) commitAs(j *model.Job) error {
 	if im.dbErr != nil {
 		return im.dbErr
 	}
 	counts := im.counts
-	im.run.mu.Lock()
-	im.run.job.Counts = &counts
-	im.run.mu.Unlock()
-	if err := im.st.saveJob(im.run.snapshot()); err != nil {
+	j.Counts = &counts
+	if err := im.st.saveJob(*j); err != nil {
 		return err
 	}
 	if err := im.st.commit(); err != nil {
@@ -464,8 +478,12 @@ func (im *importRun) conclude(err error) model.Job {
 		im.info("", "Import finished in %s: %s, %s", time.Since(im.started).Round(time.Millisecond), summary, model.Plural(im.errorCount, "error", "errors"))
 	}
 	im.recordDigest(state)
-	im.run.end(state, "Import")
-	if cerr := im.commit(); cerr != nil {
+	// The end is committed with the messages above before runJob shows it.
+	ended := im.run.ending(state, "Import")
+	if hook := im.in.beforeCheckpoint; hook != nil {
+		hook(pointEnd)
+	}
+	if cerr := im.commitAs(&ended); cerr != nil {
 		// The database refuses writes (a full disk): record at least the
 		// state, and why, on a connection of its own.
 		im.st.close()
@@ -476,7 +494,7 @@ func (im *importRun) conclude(err error) model.Job {
 		return im.finishWithoutWriter(err)
 	}
 	im.endNote.remove()
-	return im.run.snapshot()
+	return ended
 }
 
 // summary says what an import has imported.
@@ -507,12 +525,7 @@ func (im *importRun) abortMessage(err error, done string) string {
 func (im *importRun) finishWithoutWriter(err error) model.Job {
 	_ = im.in.removeUnfinishedRepositories(context.Background())
 	why := im.abortMessage(err, im.summary(im.committed))
-	now := nowMillis()
-	im.run.mu.Lock()
-	im.run.job.State, im.run.job.EndDate, im.run.job.UpdatedDate = model.StateAborted, now, now
-	im.run.job.Progress.Message = "Import aborted"
-	j := im.run.job
-	im.run.mu.Unlock()
+	j := im.run.ending(model.StateAborted, "Import")
 	if err := recordAbort(context.Background(), im.in.db, j.ID, why); err != nil {
 		im.unrecorded = fmt.Errorf("record the end of job %d: %w; %s", j.ID, err, why)
 		if nerr := im.endNote.write(why); nerr != nil {

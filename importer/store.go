@@ -270,18 +270,26 @@ func recordAbort(ctx context.Context, db *sql.DB, id int64, why string) error {
 }
 
 // recordEnd records a job's end in state with its progress message, and
-// an ERROR message saying why (none when why is empty).
+// an ERROR message saying why (none when why is empty), in one
+// transaction: whoever reads the job ended finds its messages final.
 func recordEnd(ctx context.Context, db *sql.DB, id int64, state model.State, progress, why string) error {
 	now := nowMillis()
-	if _, err := db.ExecContext(ctx, `UPDATE jobs SET state = ?, progress_message = ?, updated_date = ?, end_date = ? WHERE id = ?`,
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("mark job %d %s: %w", id, state, err)
+	}
+	defer func() { _ = tx.Rollback() }() // after Commit it does nothing
+	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, progress_message = ?, updated_date = ?, end_date = ? WHERE id = ?`,
 		state, progress, now, now, id); err != nil {
 		return fmt.Errorf("mark job %d %s: %w", id, state, err)
 	}
-	if why == "" {
-		return nil
+	if why != "" {
+		if _, err := tx.ExecContext(ctx, insertMessageSQL, id, id, model.SeverityError, "", model.Sentence(why), now); err != nil {
+			return fmt.Errorf("log the end of job %d: %w", id, err)
+		}
 	}
-	if _, err := db.ExecContext(ctx, insertMessageSQL, id, id, model.SeverityError, "", model.Sentence(why), now); err != nil {
-		return fmt.Errorf("log the end of job %d: %w", id, err)
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("mark job %d %s: %w", id, state, err)
 	}
 	return nil
 }

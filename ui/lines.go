@@ -268,10 +268,13 @@ func Follow(ctx context.Context, b model.Backend, id int64, opts FollowOptions) 
 				return
 			case !canceled:
 				canceled = true
-				say("Canceling job %d at its next checkpoint; press Ctrl+C again to stop it at once.", id)
+				// Said once the request is recorded, not before: whoever
+				// reads the line and then the job finds it canceling.
 				if err := b.Cancel(ctx, id); err != nil && !errors.Is(err, model.ErrJobFinished) && ctx.Err() == nil {
 					say("The cancel was not accepted: %v.", termsafe.String(err.Error()))
+					continue
 				}
+				say("Canceling job %d at its next checkpoint; press Ctrl+C again to stop it at once.", id)
 			default:
 				say("Stopping job %d at once: the repository being built is discarded.", id)
 				err := b.StopNow(ctx, id)
