@@ -23,8 +23,9 @@ const (
 	// pointGitData is no checkpoint: a cancel arriving here waits for the
 	// end of the fork hierarchy. Tests use it to cancel inside git data.
 	pointGitData = "in git data"
-	// pointEnd is no checkpoint either: the import's end and its last
-	// messages are written, not yet committed. Tests read the job there.
+	// pointEnd is no checkpoint either: the import's last messages are
+	// written and its end is about to be committed with them. Tests read
+	// the job there.
 	pointEnd = "at the end"
 )
 
