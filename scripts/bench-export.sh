@@ -57,11 +57,16 @@ export_once() {
 	rm -f "$archive"
 }
 
-# tar_once DATA: one tar of the home's data; prints "wall cpu bytes".
+# tar_once DATA: one tar of the home's data; writes "wall cpu bytes" to
+# $work/tar-once.
 tar_once() {
 	local data=$1 TIMEFORMAT='%R %U %S' tw tu ts
-	read -r tw tu ts < <({ time tar -cf "$work/base.tar" -C "$data" repositories bbimport.db; } 2>&1)
-	echo "$tw $(echo "$tu + $ts" | bc) $(stat -c %s "$work/base.tar")"
+	# No process substitution, here or around the calls: bash reaps such
+	# a child whenever it next waits, and a "time" running then counts the
+	# child's CPU (tar's) as its own.
+	{ time tar -cf "$work/base.tar" -C "$data" repositories bbimport.db; } 2>"$work/tar-time"
+	read -r tw tu ts <"$work/tar-time"
+	echo "$tw $(echo "$tu + $ts" | bc) $(stat -c %s "$work/base.tar")" >"$work/tar-once"
 	rm -f "$work/base.tar"
 }
 
@@ -84,7 +89,8 @@ measure() {
 	local best_tw='' best_tc='' best_ew='' best_ec='' best_rss=0 size home_bytes i tw tc hb ew ec rss npr
 	for ((i = 1; i <= runs; i++)); do
 		echo "run $i of $runs at $n repositories: tar, then export (load $(cut -d' ' -f1 /proc/loadavg)) ..." >&2
-		read -r tw tc hb < <(tar_once "$data")
+		tar_once "$data"
+		read -r tw tc hb <"$work/tar-once"
 		export_once "$home" "$n"
 		read -r ew ec rss size npr <"$work/once"
 		home_bytes=$hb
