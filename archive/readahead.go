@@ -157,7 +157,7 @@ var runBuffers = sync.Pool{New: func() any {
 // read lays out the run's stretch of the tar, its files each opened
 // relative to their directory and read straight into place.
 func (r *aheadRun) read() (*[]byte, error) {
-	dirfd, err := retry(func() (int, error) { return unix.Open(r.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0) })
+	dirfd, err := RetryOpen(func() (int, error) { return unix.Open(r.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0) })
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: r.dir, Err: err}
 	}
@@ -171,7 +171,7 @@ func (r *aheadRun) read() (*[]byte, error) {
 	for i, f := range r.files {
 		setHeader(data[off:off+blockSize], r.tmpls[i], f.Name, f.Size)
 		off += blockSize
-		fd, err := retry(func() (int, error) {
+		fd, err := RetryOpen(func() (int, error) {
 			return unix.Openat(dirfd, filepath.Base(f.Path), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 		})
 		if err != nil {

@@ -397,15 +397,17 @@ func copyFile(w io.Writer, path string, size int64) error {
 }
 
 func openFile(path string) (int, error) {
-	fd, err := retry(func() (int, error) { return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0) })
+	fd, err := RetryOpen(func() (int, error) { return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0) })
 	if err != nil {
 		return -1, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	return fd, nil
 }
 
-// retry calls open until a signal does not interrupt it.
-func retry(open func() (int, error)) (int, error) {
+// RetryOpen calls open until a signal does not interrupt it: the open
+// system calls of the exporter and the archive's readers, made without
+// the os package's own retry.
+func RetryOpen(open func() (int, error)) (int, error) {
 	for {
 		fd, err := open()
 		if !errors.Is(err, unix.EINTR) {

@@ -642,15 +642,13 @@ func listDir(dir string, sizes bool) ([]dirEntry, error) {
 // openDir opens the directory name relative to the directory at; path
 // names it in errors.
 func openDir(at int, name, path string) (int, error) {
-	for {
-		fd, err := unix.Openat(at, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if !errors.Is(err, unix.EINTR) {
-			if err != nil {
-				return -1, &os.PathError{Op: "open", Path: path, Err: err}
-			}
-			return fd, nil
-		}
+	fd, err := archive.RetryOpen(func() (int, error) {
+		return unix.Openat(at, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	})
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: path, Err: err}
 	}
+	return fd, nil
 }
 
 // listDirFD lists the open directory fd (at path) as listDir does. It
