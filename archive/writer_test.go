@@ -19,23 +19,7 @@ import (
 func TestStreamedObjectsTarSize(t *testing.T) {
 	long := bytes.Repeat([]byte("d/"), 80)
 	files := []TarFile{{Name: string(long) + "f", Data: bytes.Repeat([]byte{1}, 1000)}, {Name: "ab/cd", Data: nil}}
-	var buf bytes.Buffer
-	w := NewWriter(&buf)
-	if err := w.AddTar(KindGitObjects, IDs{Repository: "1"}, files); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(&buf)
-	hdr, err := tr.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(tr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hdr, body := objectsMember(t, files)
 	var want bytes.Buffer
 	if err := writeInnerTar(&want, files, FixedTime); err != nil {
 		t.Fatal(err)
@@ -75,23 +59,7 @@ func TestObjectsTarFromDisk(t *testing.T) {
 		want[name] = body
 		order = append(order, name)
 	}
-	var buf bytes.Buffer
-	w := NewWriter(&buf)
-	if err := w.AddTar(KindGitObjects, IDs{Repository: "1"}, files); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	outer := tar.NewReader(&buf)
-	hdr, err := outer.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inner, err := io.ReadAll(outer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hdr, inner := objectsMember(t, files)
 	if hdr.Size != int64(len(inner)) {
 		t.Fatalf("outer header says %d bytes, the objects tar has %d", hdr.Size, len(inner))
 	}
@@ -227,4 +195,28 @@ func TestInnerTarIsTheLibrarys(t *testing.T) {
 		}
 		t.Fatalf("the inner tar differs from a tar.Writer's at byte %d (block %d) of %d, want %d bytes", i, i/blockSize, len(g), len(w))
 	}
+}
+
+// objectsMember writes files as an archive's one objects member and reads
+// back that member's outer header and its bytes (the inner tar).
+func objectsMember(t *testing.T, files []TarFile) (*tar.Header, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	if err := w.AddTar(KindGitObjects, IDs{Repository: "1"}, files); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	outer := tar.NewReader(&buf)
+	hdr, err := outer.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := io.ReadAll(outer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hdr, inner
 }
